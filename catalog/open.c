@@ -1,0 +1,295 @@
+/*
+ * Opening, migrating and closing the catalog, and its transactions.
+ *
+ * Nothing is written to a file until it has been recognised as a rowcat
+ * catalog (or is new and empty): a wrong --catalog must never damage
+ * someone else's database.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* schema.sql, embedded at build time (cmake/EmbedFile.cmake). */
+extern const char catalog_schema_sql[];
+
+/* 'rowc': marks the file as ours in the SQLite header. */
+#define ROWCAT_APPLICATION_ID 0x726f7763
+#define BUSY_TIMEOUT_MS 10000
+#define MIGRATION_MARK "-- migration "
+
+int catalog_sql_error(struct catalog *cat, struct rc_error *err,
+		      const char *doing)
+{
+	int code = sqlite3_extended_errcode(cat->db);
+	int e = -EIO;
+
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		e = -EBUSY;
+	else if (code == SQLITE_CONSTRAINT_UNIQUE ||
+		 code == SQLITE_CONSTRAINT_PRIMARYKEY)
+		e = -EEXIST;
+	else if ((code & 0xff) == SQLITE_CONSTRAINT)
+		e = -EINVAL;
+	else if ((code & 0xff) == SQLITE_NOTADB)
+		e = -EINVAL;
+	return rc_error_set(err, e, "%s: catalog %s: %s", doing, cat->path,
+			    sqlite3_errmsg(cat->db));
+}
+
+/*
+ * Finds migration `version` in the embedded schema: *start points at its
+ * first byte and *len covers it up to the next marker. Returns 0, or -ENOENT
+ * when there is no such migration.
+ */
+static int find_migration(int version, const char **start, size_t *len)
+{
+	const char *p = catalog_schema_sql;
+
+	while ((p = strstr(p, MIGRATION_MARK)) != NULL) {
+		p += strlen(MIGRATION_MARK);
+		if (atoi(p) == version) {
+			const char *body = p + strcspn(p, "\n");
+			const char *end = strstr(body, MIGRATION_MARK);
+			*start = body;
+			*len = end ? (size_t)(end - body) : strlen(body);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int catalog_schema_version_supported(void)
+{
+	static int newest = -1;
+	const char *start;
+	size_t len;
+
+	if (newest < 0) {
+		newest = 0;
+		while (find_migration(newest + 1, &start, &len) == 0)
+			newest++;
+	}
+	return newest;
+}
+
+/* Runs a single-value integer query such as a PRAGMA. */
+static int query_int(struct catalog *cat, const char *sql, int *out,
+		     struct rc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = catalog_sql_error(cat, err, "reading the catalog");
+		goto out;
+	}
+	*out = sqlite3_column_int(st, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int exec(struct catalog *cat, const char *sql, struct rc_error *err,
+		const char *doing)
+{
+	if (sqlite3_exec(cat->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return catalog_sql_error(cat, err, doing);
+	return 0;
+}
+
+int catalog_schema_version(struct catalog *cat)
+{
+	struct rc_error ignored;
+	int version = -1;
+
+	query_int(cat, "PRAGMA user_version", &version, &ignored);
+	return version;
+}
+
+/*
+ * Refuses files that are not ours: not SQLite at all, someone else's
+ * database, or a catalog from a newer rowcat.
+ */
+static int check_identity(struct catalog *cat, struct rc_error *err)
+{
+	int app_id, version, tables;
+
+	if (query_int(cat, "SELECT count(*) FROM sqlite_master", &tables, err) < 0)
+		return rc_error_set(err, -EINVAL,
+				    "%s is not a rowcat catalog (%s)", cat->path,
+				    sqlite3_errmsg(cat->db));
+	if (query_int(cat, "PRAGMA application_id", &app_id, err) < 0 ||
+	    query_int(cat, "PRAGMA user_version", &version, err) < 0)
+		return err->code;
+	if (app_id != ROWCAT_APPLICATION_ID && (tables > 0 || version != 0))
+		return rc_error_set(err, -EINVAL,
+			"%s is an SQLite database but not a rowcat catalog",
+			cat->path);
+	if (version > catalog_schema_version_supported())
+		return rc_error_set(err, -EPROTO,
+			"catalog %s has schema version %d, newer than this rowcat "
+			"understands (%d); use a newer rowcat", cat->path,
+			version, catalog_schema_version_supported());
+	return 0;
+}
+
+/* Applies migration `version` in its own transaction, unless another
+ * process got there first. */
+static int apply_migration(struct catalog *cat, int version,
+			   struct rc_error *err)
+{
+	char *sql = NULL;
+	const char *start;
+	size_t len;
+	int current, rc;
+
+	rc = catalog_begin(cat, err);
+	if (rc < 0)
+		return rc;
+	rc = query_int(cat, "PRAGMA user_version", &current, err);
+	if (rc < 0 || current >= version)
+		goto out;
+	find_migration(version, &start, &len);
+	sql = malloc(len + 96);
+	if (!sql) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(sql, len + 96, "%.*s;\nPRAGMA application_id = %d;\n"
+		 "PRAGMA user_version = %d;", (int)len, start,
+		 ROWCAT_APPLICATION_ID, version);
+	rc = exec(cat, sql, err, "migrating the catalog");
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+out:
+	if (rc < 0 || sqlite3_get_autocommit(cat->db) == 0)
+		catalog_rollback(cat);
+	free(sql);
+	return rc;
+}
+
+static int migrate(struct catalog *cat, struct rc_error *err)
+{
+	int newest = catalog_schema_version_supported();
+	int rc = 0;
+
+	for (int v = catalog_schema_version(cat) + 1; v <= newest && rc == 0; v++)
+		rc = apply_migration(cat, v, err);
+	return rc;
+}
+
+/* Makes sure path is a regular file, creating it 0600 when asked to. */
+static int prepare_file(const char *path, enum catalog_open_mode mode,
+			struct rc_error *err)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return rc_error_set(err, -EISDIR,
+				"catalog %s is a directory, not a file", path);
+		if (!S_ISREG(st.st_mode))
+			return rc_error_set(err, -EINVAL,
+				"catalog %s is not a regular file", path);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return rc_error_set(err, -errno, "catalog %s: %s", path,
+				    strerror(errno));
+	if (mode != CATALOG_OPEN_CREATE)
+		return rc_error_set(err, -ENOENT,
+			"no catalog at %s (create one with 'rowcat init')", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return rc_error_set(err, -errno, "creating catalog %s: %s", path,
+				    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int catalog_open(struct catalog **out, const char *path,
+		 enum catalog_open_mode mode, struct rc_error *err)
+{
+	struct catalog *cat = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = prepare_file(path, mode, err);
+	if (rc < 0)
+		return rc;
+	cat = calloc(1, sizeof(*cat));
+	if (!cat)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	snprintf(cat->path, sizeof(cat->path), "%s", path);
+
+	if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE,
+			    NULL) != SQLITE_OK) {
+		rc = catalog_sql_error(cat, err, "opening");
+		goto out;
+	}
+	sqlite3_extended_result_codes(cat->db, 1);
+	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
+	rc = check_identity(cat, err);
+	if (rc < 0)
+		goto out;
+	/*
+	 * WAL lets readers (tree, ls) run beside a writer; FULL sync because a
+	 * journal entry that vanishes after a power cut could leave the
+	 * cluster with work the catalog cannot account for.
+	 */
+	rc = exec(cat, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		  "PRAGMA foreign_keys = ON;", err, "configuring the catalog");
+	if (rc < 0)
+		goto out;
+	rc = migrate(cat, err);
+out:
+	if (rc < 0) {
+		catalog_close(cat);
+		return rc;
+	}
+	*out = cat;
+	return 0;
+}
+
+void catalog_close(struct catalog *cat)
+{
+	if (!cat)
+		return;
+	if (cat->db && sqlite3_get_autocommit(cat->db) == 0)
+		catalog_rollback(cat);
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(cat->stmts[i]);
+	sqlite3_close(cat->db);
+	free(cat);
+}
+
+int catalog_begin(struct catalog *cat, struct rc_error *err)
+{
+	int rc = exec(cat, "BEGIN IMMEDIATE", err, "starting a transaction");
+
+	if (rc == -EBUSY)
+		rc = rc_error_set(err, -EBUSY,
+			"catalog %s is busy: another rowcat held its write lock "
+			"for over %d s", cat->path, BUSY_TIMEOUT_MS / 1000);
+	return rc;
+}
+
+int catalog_commit(struct catalog *cat, struct rc_error *err)
+{
+	return exec(cat, "COMMIT", err, "committing");
+}
+
+void catalog_rollback(struct catalog *cat)
+{
+	sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+}

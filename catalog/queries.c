@@ -1,0 +1,108 @@
+/*
+ * Every SQL statement the catalog runs, by name. Each is prepared once per
+ * connection, on first use, and takes user input only as bound parameters.
+ */
+#include "internal.h"
+
+/*
+ * The clone chain above an image, one row per image with its distance n
+ * (0 for the image itself). ?2 = 1 stops where a flatten cut the chain, so
+ * only the images whose data ?1 still reads are returned.
+ */
+#define ANCESTORS_CTE \
+	"WITH RECURSIVE up(id, parent_snapshot_id, flattened_at, n) AS (" \
+	"  SELECT id, parent_snapshot_id, flattened_at, 0" \
+	"    FROM image WHERE id = ?1" \
+	"  UNION ALL" \
+	"  SELECT p.id, p.parent_snapshot_id, p.flattened_at, up.n + 1" \
+	"    FROM up" \
+	"    JOIN snapshot s ON s.id = up.parent_snapshot_id" \
+	"    JOIN image p ON p.id = s.image_id" \
+	"   WHERE ?2 = 0 OR up.flattened_at IS NULL" \
+	") "
+
+static const char *const query_sql[Q_COUNT] = {
+	[Q_VOLUME_FIND] =
+		"SELECT " CATALOG_VOLUME_COLUMNS("v") " FROM volume v"
+		" WHERE v.name = ?1",
+	[Q_VOLUME_INSERT] =
+		"INSERT INTO volume (name, size, created_at) VALUES (?1, ?2, ?3)",
+	[Q_VOLUME_SET_OPERATING] =
+		"UPDATE volume SET operating_image_id = ?2 WHERE id = ?1",
+	[Q_VOLUME_LIST] =
+		"SELECT " CATALOG_VOLUME_COLUMNS("v") ", "
+		CATALOG_IMAGE_COLUMNS("i")
+		" FROM volume v JOIN image i ON i.id = v.operating_image_id"
+		" ORDER BY v.name",
+	[Q_IMAGE_GET] =
+		"SELECT " CATALOG_IMAGE_COLUMNS("i") " FROM image i WHERE i.id = ?1",
+	[Q_IMAGE_FIND] =
+		"SELECT " CATALOG_IMAGE_COLUMNS("i") " FROM image i"
+		" WHERE i.pool = ?1 AND i.namespace = ?2 AND i.name = ?3",
+	[Q_IMAGE_INSERT] =
+		"INSERT INTO image (volume_id, pool, namespace, name,"
+		"                   parent_snapshot_id, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_SNAPSHOT_INSERT] =
+		"INSERT INTO snapshot (image_id, name, origin, protected, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_VOLUME_SNAPSHOT_COUNT] =
+		"SELECT count(*) FROM snapshot s JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id = ?1 AND s.removed_at IS NULL",
+	/*
+	 * The subtree of a volume, from its root image down through every
+	 * snapshot to the images cloned from it, with each image's depth.
+	 */
+	[Q_LINEAGE_IMAGES] =
+		"WITH RECURSIVE down(id, depth) AS ("
+		"  SELECT id, 0 FROM image"
+		"   WHERE volume_id = ?1 AND parent_snapshot_id IS NULL"
+		"  UNION ALL"
+		"  SELECT c.id,"
+		"         CASE WHEN c.flattened_at IS NULL THEN down.depth + 1"
+		"              ELSE 0 END"
+		"    FROM down"
+		"    JOIN snapshot s ON s.image_id = down.id"
+		"    JOIN image c ON c.parent_snapshot_id = s.id"
+		") "
+		"SELECT " CATALOG_IMAGE_COLUMNS("i") ", down.depth"
+		" FROM down JOIN image i ON i.id = down.id ORDER BY i.id",
+	[Q_LINEAGE_SNAPSHOTS] =
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
+		" FROM snapshot s JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id = ?1 ORDER BY s.created_at, s.id",
+	[Q_IMAGE_ANCESTORS] =
+		ANCESTORS_CTE
+		"SELECT " CATALOG_IMAGE_COLUMNS("i")
+		" FROM up JOIN image i ON i.id = up.id WHERE up.n > 0"
+		" ORDER BY up.n",
+	[Q_IMAGE_DEPTH] =
+		ANCESTORS_CTE "SELECT max(n) FROM up",
+	[Q_OP_INSERT] =
+		"INSERT INTO operation (volume_id, kind, step, image_id,"
+		"  snapshot_id, target_pool, target_namespace, target_image,"
+		"  target_snapshot, size, started_at)"
+		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[Q_OP_END] =
+		"UPDATE operation SET state = ?2, error = ?3, finished_at = ?4,"
+		"  volume_id = ?5 WHERE id = ?1 AND state = 'running'",
+};
+
+sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,
+			   struct rc_error *err)
+{
+	sqlite3_stmt *st = cat->stmts[q];
+
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(cat->db, query_sql[q], -1,
+			       SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		catalog_sql_error(cat, err, "preparing a catalog query");
+		return NULL;
+	}
+	cat->stmts[q] = st;
+	return st;
+}

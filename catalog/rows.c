@@ -1,0 +1,229 @@
+/* Typed rows: reading and writing volumes, images and snapshots. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void read_text(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+	snprintf(buf, len, "%s", text ? (const char *)text : "");
+}
+
+void catalog_read_volume(sqlite3_stmt *st, int c, struct catalog_volume *out)
+{
+	out->id = sqlite3_column_int64(st, c + 0);
+	read_text(st, c + 1, out->name, sizeof(out->name));
+	out->size = (uint64_t)sqlite3_column_int64(st, c + 2);
+	out->operating_image_id = sqlite3_column_int64(st, c + 3);
+	out->created_at = sqlite3_column_int64(st, c + 4);
+	out->marked_at = sqlite3_column_int64(st, c + 5);
+}
+
+void catalog_read_image(sqlite3_stmt *st, int c, struct catalog_image *out)
+{
+	out->id = sqlite3_column_int64(st, c + 0);
+	out->volume_id = sqlite3_column_int64(st, c + 1);
+	read_text(st, c + 2, out->spec.pool, sizeof(out->spec.pool));
+	read_text(st, c + 3, out->spec.ns, sizeof(out->spec.ns));
+	read_text(st, c + 4, out->spec.name, sizeof(out->spec.name));
+	out->parent_snapshot_id = sqlite3_column_int64(st, c + 5);
+	out->flattened_at = sqlite3_column_int64(st, c + 6);
+	out->created_at = sqlite3_column_int64(st, c + 7);
+	out->removed_at = sqlite3_column_int64(st, c + 8);
+}
+
+void catalog_read_snapshot(sqlite3_stmt *st, int c, struct catalog_snapshot *out)
+{
+	out->id = sqlite3_column_int64(st, c + 0);
+	out->image_id = sqlite3_column_int64(st, c + 1);
+	read_text(st, c + 2, out->name, sizeof(out->name));
+	out->is_protected = sqlite3_column_int(st, c + 3) != 0;
+	read_text(st, c + 4, out->origin, sizeof(out->origin));
+	out->created_at = sqlite3_column_int64(st, c + 5);
+	out->pinned = sqlite3_column_int(st, c + 6) != 0;
+	out->marked_at = sqlite3_column_int64(st, c + 7);
+	out->removed_at = sqlite3_column_int64(st, c + 8);
+}
+
+/*
+ * Steps a statement expected to return at most one row. Returns 1 with a
+ * row, 0 without one, or a negative code with err set.
+ */
+static int step_one(struct catalog *cat, sqlite3_stmt *st, struct rc_error *err,
+		    const char *doing)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	default:
+		return catalog_sql_error(cat, err, doing);
+	}
+}
+
+int catalog_volume_find(struct catalog *cat, const char *name,
+			struct catalog_volume *out, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_VOLUME_FIND, err);
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = step_one(cat, st, err, "finding a volume");
+	if (rc == 1)
+		catalog_read_volume(st, 0, out);
+	else if (rc == 0)
+		rc = rc_error_set(err, -ENOENT, "no volume named '%s' in the catalog",
+				  name);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int catalog_image_get(struct catalog *cat, int64_t id,
+		      struct catalog_image *out, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_IMAGE_GET, err);
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	rc = step_one(cat, st, err, "reading an image");
+	if (rc == 1)
+		catalog_read_image(st, 0, out);
+	else if (rc == 0)
+		rc = rc_error_set(err, -ENOENT, "no image with id %lld in the catalog",
+				  (long long)id);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int catalog_image_find(struct catalog *cat, const struct rc_image_spec *spec,
+		       struct catalog_image *out, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_IMAGE_FIND, err);
+	char text[RC_SPEC_MAX];
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, spec->pool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, spec->ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, spec->name, -1, SQLITE_STATIC);
+	rc = step_one(cat, st, err, "finding an image");
+	if (rc == 1) {
+		catalog_read_image(st, 0, out);
+	} else if (rc == 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rc_error_set(err, -ENOENT, "no image %s in the catalog", text);
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Runs an INSERT or UPDATE whose parameters are bound; *rowid gets the new
+ * row's id when rowid is not NULL. */
+static int run_write(struct catalog *cat, sqlite3_stmt *st, int64_t *rowid,
+		     struct rc_error *err, const char *doing)
+{
+	int rc = 0;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, doing);
+	else if (rowid)
+		*rowid = sqlite3_last_insert_rowid(cat->db);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int insert_image(struct catalog *cat, int64_t volume_id,
+			const struct rc_image_spec *image,
+			int64_t parent_snapshot_id, int64_t now,
+			int64_t *image_id, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_IMAGE_INSERT, err);
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume_id);
+	sqlite3_bind_text(st, 2, image->pool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, image->ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, image->name, -1, SQLITE_STATIC);
+	if (parent_snapshot_id)
+		sqlite3_bind_int64(st, 5, parent_snapshot_id);
+	sqlite3_bind_int64(st, 6, now);
+	return run_write(cat, st, image_id, err, "recording an image");
+}
+
+int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
+				 int64_t image_id, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_VOLUME_SET_OPERATING, err);
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume_id);
+	sqlite3_bind_int64(st, 2, image_id);
+	return run_write(cat, st, NULL, err, "switching the operating image");
+}
+
+int catalog_volume_insert(struct catalog *cat, const char *name, uint64_t size,
+			  const struct rc_image_spec *image, int64_t now,
+			  int64_t *volume_id, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_VOLUME_INSERT, err);
+	int64_t image_id;
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)size);
+	sqlite3_bind_int64(st, 3, now);
+	rc = run_write(cat, st, volume_id, err, "recording a volume");
+	if (rc == -EEXIST)
+		return rc_error_set(err, -EEXIST,
+				    "volume '%s' already exists in the catalog", name);
+	if (rc < 0)
+		return rc;
+	rc = insert_image(cat, *volume_id, image, 0, now, &image_id, err);
+	if (rc == -EEXIST) {
+		char text[RC_SPEC_MAX];
+		rc_image_spec_format(image, text, sizeof(text));
+		return rc_error_set(err, -EEXIST,
+				    "image %s is already in the catalog", text);
+	}
+	if (rc < 0)
+		return rc;
+	return catalog_volume_set_operating(cat, *volume_id, image_id, err);
+}
+
+int catalog_clone_insert(struct catalog *cat, int64_t volume_id,
+			 const struct rc_image_spec *image,
+			 int64_t parent_snapshot_id, int64_t now,
+			 int64_t *image_id, struct rc_error *err)
+{
+	return insert_image(cat, volume_id, image, parent_snapshot_id, now,
+			    image_id, err);
+}
+
+int catalog_snapshot_insert(struct catalog *cat, int64_t image_id,
+			    const char *name, const char *origin,
+			    bool is_protected, int64_t now,
+			    int64_t *snapshot_id, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_SNAPSHOT_INSERT, err);
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, image_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, is_protected);
+	sqlite3_bind_int64(st, 5, now);
+	return run_write(cat, st, snapshot_id, err, "recording a snapshot");
+}

@@ -1,0 +1,109 @@
+/*
+ * The rowcat command line: what every command gets (struct cli_ctx), the
+ * declared options that parse its arguments and write its --help, and the
+ * command table.
+ */
+#ifndef ROWCAT_CLI_H
+#define ROWCAT_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "catalog.h"
+#include "error.h"
+#include "rbdops.h"
+
+/* Exit statuses. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 75, /* EX_TEMPFAIL: the cluster did not answer */
+};
+
+enum cli_format { FORMAT_PLAIN, FORMAT_JSON };
+
+/* What every command gets: global options, the error, lazily opened
+ * catalog and cluster connection (closed by main). */
+struct cli_ctx {
+	const char *catalog_path;        /* --catalog, else resolved default */
+	struct rbdops_conn_options ceph; /* -c, --cluster, --id, ... */
+	const char *format_text;         /* --format */
+	enum cli_format format;
+	bool quiet;
+	bool help_shown;                 /* --help was answered; exit 0 */
+	struct rc_error err;
+	struct catalog *catalog;
+	struct rbd_conn *conn;
+};
+
+/* ---- declared options ---------------------------------------------------- */
+
+enum cli_opt_kind { CLI_OPT_FLAG, CLI_OPT_STRING, CLI_OPT_INT };
+
+struct cli_option {
+	char short_name;       /* 0: none */
+	const char *long_name;
+	enum cli_opt_kind kind;
+	void *value;           /* bool *, const char **, int * by kind */
+	const char *arg_name;  /* shown in --help, e.g. "SIZE" */
+	const char *help;
+};
+
+#define CLI_OPT_END { 0, NULL, CLI_OPT_FLAG, NULL, NULL, NULL }
+#define CLI_OPT_FORMAT(ctx) \
+	{ 0, "format", CLI_OPT_STRING, &(ctx)->format_text, "plain|json", \
+	  "output format (default plain)" }
+
+/* A command's arguments as declared: parsing and --help both read it. */
+struct cli_spec {
+	const char *usage;       /* "create POOL[/NAMESPACE]/VOL --size SIZE" */
+	const char *description; /* a paragraph for --help */
+	struct cli_option *options;
+	int min_args, max_args;  /* positional arguments after the command */
+};
+
+/*
+ * Parses argv (argv[0] is the command name) against spec's options and the
+ * global options. Positional arguments are moved to the front of argv+1;
+ * their count is returned. On --help, prints the help and sets
+ * ctx->help_shown (returns 0). Returns a usage error otherwise.
+ */
+int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
+	      char **argv);
+
+/* Parses the options before the command name; returns how many argv
+ * entries they took, or a usage error. */
+int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv);
+
+void cli_print_global_help(FILE *out);
+
+/* ---- the commands -------------------------------------------------------- */
+
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+extern const struct cli_command cli_commands[];
+
+int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_ls(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_which(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- what commands share ------------------------------------------------- */
+
+/* Opens the catalog (ctx->catalog), creating it only with `create`. */
+int cli_open_catalog(struct cli_ctx *ctx, bool create);
+
+/* Connects to the cluster (ctx->conn). */
+int cli_connect(struct cli_ctx *ctx);
+
+/* Finds a volume by its bare name, checking the name first. */
+int cli_find_volume(struct cli_ctx *ctx, const char *name,
+		    struct catalog_volume *out);
+
+#endif

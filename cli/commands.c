@@ -1,0 +1,13 @@
+/* The command table: every rowcat command, in the order --help lists them. */
+#include <stddef.h>
+
+#include "cli.h"
+
+const struct cli_command cli_commands[] = {
+	{ "init",   cmd_init,   "create the catalog, or migrate it to this version" },
+	{ "create", cmd_create, "create a volume: an RBD image and its catalog entry" },
+	{ "ls",     cmd_ls,     "list volumes" },
+	{ "which",  cmd_which,  "print a volume's operating image (what to attach)" },
+	{ "tree",   cmd_tree,   "draw a volume's lineage of images and snapshots" },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,87 @@
+/* rowcat's entry point: global options, then one command from the table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef ROWCAT_VERSION
+#define ROWCAT_VERSION "unknown"
+#endif
+
+static void print_help(void)
+{
+	printf("usage: rowcat [global options] COMMAND [args]\n\n"
+	       "Redirect-on-write snapshots of Ceph RBD volumes, with their "
+	       "lineage in an SQLite catalog.\n\ncommands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		printf("  %-10s %s\n", c->name, c->summary);
+	printf("\n");
+	cli_print_global_help(stdout);
+	printf("\n'rowcat COMMAND --help' describes one command.\n");
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int exit_status(const struct cli_ctx *ctx, int rc)
+{
+	if (rc >= 0)
+		return EXIT_OK;
+	if (ctx->err.usage)
+		return EXIT_USAGE;
+	if (rc_error_is_unreachable(&ctx->err))
+		return EXIT_UNREACHABLE;
+	return EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = {0};
+	const struct cli_command *cmd;
+	int first, rc;
+
+	first = cli_parse_global(&ctx, argc, argv);
+	if (first < 0) {
+		rc = first;
+		goto out;
+	}
+	if (first >= argc) {
+		rc = rc_error_usage(&ctx.err,
+				    "no command given; 'rowcat --help' lists them");
+		goto out;
+	}
+	if (strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0 ||
+	    strcmp(argv[first], "help") == 0) {
+		print_help();
+		return EXIT_OK;
+	}
+	if (strcmp(argv[first], "--version") == 0) {
+		printf("rowcat %s (catalog schema %d)\n", ROWCAT_VERSION,
+		       catalog_schema_version_supported());
+		return EXIT_OK;
+	}
+	cmd = find_command(argv[first]);
+	if (!cmd) {
+		rc = rc_error_usage(&ctx.err,
+			"unknown command '%s'; 'rowcat --help' lists them",
+			argv[first]);
+		goto out;
+	}
+	rc = cmd->run(&ctx, argc - first, argv + first);
+out:
+	if (rc < 0)
+		fprintf(stderr, "rowcat: %s\n", ctx.err.message);
+	if (fflush(stdout) != 0 && rc >= 0) {
+		perror("rowcat: writing output");
+		rc = -1;
+		ctx.err.usage = false;
+	}
+	rbdops_disconnect(ctx.conn);
+	catalog_close(ctx.catalog);
+	return exit_status(&ctx, rc);
+}

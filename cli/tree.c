@@ -1,0 +1,313 @@
+/*
+ * rowcat tree: a volume's lineage, drawn from the catalog alone.
+ *
+ * The catalog hands over flat arrays (catalog_lineage); this file links them
+ * into first-child/next-sibling lists (images → their snapshots → the
+ * images cloned from each) and walks that tree to draw it or print JSON.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "json.h"
+#include "units.h"
+
+#define NONE SIZE_MAX
+
+struct tree {
+	const struct catalog_lineage *lin;
+	size_t *first_snapshot; /* per image: its oldest snapshot, or NONE */
+	size_t *next_snapshot;  /* per snapshot: the next of the same image */
+	size_t *first_child;    /* per snapshot: the oldest clone of it */
+	size_t *next_sibling;   /* per image: the next clone of its parent */
+	size_t *snapshot_by_id; /* snapshot indexes sorted by id, for lookup */
+};
+
+static const struct catalog_lineage *sort_lin;
+
+static int by_snapshot_id(const void *a, const void *b)
+{
+	int64_t x = sort_lin->snapshots[*(const size_t *)a].id;
+	int64_t y = sort_lin->snapshots[*(const size_t *)b].id;
+	return (x > y) - (x < y);
+}
+
+static size_t find_image(const struct catalog_lineage *lin, int64_t id)
+{
+	size_t lo = 0, hi = lin->image_count;
+
+	while (lo < hi) { /* images come ordered by id */
+		size_t mid = lo + (hi - lo) / 2;
+		if (lin->images[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < lin->image_count && lin->images[lo].id == id ? lo : NONE;
+}
+
+static size_t find_snapshot(const struct tree *t, int64_t id)
+{
+	size_t lo = 0, hi = t->lin->snapshot_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->lin->snapshots[t->snapshot_by_id[mid]].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->lin->snapshot_count &&
+	    t->lin->snapshots[t->snapshot_by_id[lo]].id == id)
+		return t->snapshot_by_id[lo];
+	return NONE;
+}
+
+static void tree_free(struct tree *t)
+{
+	free(t->first_snapshot);
+	free(t->next_snapshot);
+	free(t->first_child);
+	free(t->next_sibling);
+	free(t->snapshot_by_id);
+}
+
+static int tree_build(struct tree *t, const struct catalog_lineage *lin)
+{
+	size_t ni = lin->image_count, ns = lin->snapshot_count;
+
+	memset(t, 0, sizeof(*t));
+	t->lin = lin;
+	t->first_snapshot = malloc((ni + 1) * sizeof(size_t));
+	t->next_sibling = malloc((ni + 1) * sizeof(size_t));
+	t->next_snapshot = malloc((ns + 1) * sizeof(size_t));
+	t->first_child = malloc((ns + 1) * sizeof(size_t));
+	t->snapshot_by_id = malloc((ns + 1) * sizeof(size_t));
+	if (!t->first_snapshot || !t->next_sibling || !t->next_snapshot ||
+	    !t->first_child || !t->snapshot_by_id)
+		return -ENOMEM;
+	for (size_t i = 0; i < ni; i++)
+		t->first_snapshot[i] = t->next_sibling[i] = NONE;
+	for (size_t s = 0; s < ns; s++) {
+		t->first_child[s] = t->next_snapshot[s] = NONE;
+		t->snapshot_by_id[s] = s;
+	}
+	sort_lin = lin;
+	qsort(t->snapshot_by_id, ns, sizeof(size_t), by_snapshot_id);
+
+	/* Walk backwards and push to the front, so lists keep creation order. */
+	for (size_t s = ns; s-- > 0;) {
+		size_t owner = find_image(lin, lin->snapshots[s].image_id);
+		if (owner == NONE)
+			continue;
+		t->next_snapshot[s] = t->first_snapshot[owner];
+		t->first_snapshot[owner] = s;
+	}
+	for (size_t i = ni; i-- > 1;) {
+		size_t parent = find_snapshot(t, lin->images[i].parent_snapshot_id);
+		if (parent == NONE)
+			continue;
+		t->next_sibling[i] = t->first_child[parent];
+		t->first_child[parent] = i;
+	}
+	return 0;
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static void json_image(struct json_writer *w, const struct tree *t, size_t i);
+
+static void json_snapshot(struct json_writer *w, const struct tree *t, size_t s)
+{
+	const struct catalog_snapshot *snap = &t->lin->snapshots[s];
+	char when[RC_ISO_TIME_MAX];
+
+	rc_time_format_iso(snap->created_at, when);
+	json_object_begin(w);
+	json_kv_string(w, "name", snap->name);
+	json_kv_bool(w, "protected", snap->is_protected);
+	json_kv_string(w, "created", when);
+	json_kv_string(w, "origin", snap->origin);
+	json_key(w, "children");
+	json_array_begin(w);
+	for (size_t c = t->first_child[s]; c != NONE; c = t->next_sibling[c])
+		json_image(w, t, c);
+	json_array_end(w);
+	json_object_end(w);
+}
+
+static void json_image(struct json_writer *w, const struct tree *t, size_t i)
+{
+	const struct catalog_image *img = &t->lin->images[i];
+	char spec[RC_SPEC_MAX];
+
+	rc_image_spec_format(&img->spec, spec, sizeof(spec));
+	json_object_begin(w);
+	json_kv_string(w, "image", spec);
+	json_kv_int(w, "depth", t->lin->depths[i]);
+	json_kv_bool(w, "operating", img->id == t->lin->volume.operating_image_id);
+	json_key(w, "snapshots");
+	json_array_begin(w);
+	for (size_t s = t->first_snapshot[i]; s != NONE; s = t->next_snapshot[s])
+		json_snapshot(w, t, s);
+	json_array_end(w);
+	json_object_end(w);
+}
+
+static void print_json(const struct tree *t)
+{
+	const struct catalog_lineage *lin = t->lin;
+	const struct catalog_image *operating = NULL;
+	struct json_writer w;
+	char spec[RC_SPEC_MAX] = "";
+
+	for (size_t i = 0; i < lin->image_count; i++)
+		if (lin->images[i].id == lin->volume.operating_image_id)
+			operating = &lin->images[i];
+	if (operating)
+		rc_image_spec_format(&operating->spec, spec, sizeof(spec));
+	json_init(&w, stdout);
+	json_object_begin(&w);
+	json_kv_string(&w, "volume", lin->volume.name);
+	json_kv_string(&w, "pool", lin->images[0].spec.pool);
+	json_kv_string(&w, "namespace", lin->images[0].spec.ns);
+	json_kv_int(&w, "size", (int64_t)lin->volume.size);
+	json_kv_string(&w, "operating", spec);
+	json_key(&w, "root");
+	json_image(&w, t, 0);
+	json_object_end(&w);
+	putchar('\n');
+}
+
+/* ---- plain ------------------------------------------------------------ */
+
+/* The indentation drawn in front of the current line, grown as we descend. */
+struct prefix {
+	char *text;
+	size_t len, cap;
+};
+
+static int prefix_push(struct prefix *p, const char *piece)
+{
+	size_t n = strlen(piece);
+
+	if (p->len + n + 1 > p->cap) {
+		size_t cap = (p->len + n + 1) * 2;
+		char *bigger = realloc(p->text, cap);
+		if (!bigger)
+			return -ENOMEM;
+		p->text = bigger;
+		p->cap = cap;
+	}
+	memcpy(p->text + p->len, piece, n + 1);
+	p->len += n;
+	return 0;
+}
+
+static void prefix_pop(struct prefix *p, size_t len)
+{
+	p->len = len;
+	p->text[len] = '\0';
+}
+
+static int plain_image(const struct tree *t, size_t i, struct prefix *p);
+
+static int plain_snapshot(const struct tree *t, size_t s, struct prefix *p,
+			  bool last)
+{
+	const struct catalog_snapshot *snap = &t->lin->snapshots[s];
+	char when[RC_ISO_TIME_MAX];
+	size_t keep = p->len;
+	int rc = 0;
+
+	rc_time_format_iso(snap->created_at, when);
+	printf("%s%s@%s  %s  %s  %s\n", p->text, last ? "└── " : "├── ",
+	       snap->name, snap->is_protected ? "protected" : "unprotected",
+	       when, snap->origin);
+	if (prefix_push(p, last ? "    " : "│   ") < 0)
+		return -ENOMEM;
+	for (size_t c = t->first_child[s]; c != NONE && rc == 0;
+	     c = t->next_sibling[c]) {
+		size_t before = p->len;
+		printf("%s%s", p->text, t->next_sibling[c] == NONE ? "└── " : "├── ");
+		rc = prefix_push(p, t->next_sibling[c] == NONE ? "    " : "│   ");
+		if (rc == 0)
+			rc = plain_image(t, c, p);
+		prefix_pop(p, before);
+	}
+	prefix_pop(p, keep);
+	return rc;
+}
+
+/* Prints image i's own line (the caller drew its branch) and its snapshots. */
+static int plain_image(const struct tree *t, size_t i, struct prefix *p)
+{
+	const struct catalog_image *img = &t->lin->images[i];
+	char spec[RC_SPEC_MAX];
+	int rc = 0;
+
+	rc_image_spec_format(&img->spec, spec, sizeof(spec));
+	printf("%s  depth %d%s%s\n", spec, t->lin->depths[i],
+	       img->flattened_at ? "  flattened" : "",
+	       img->id == t->lin->volume.operating_image_id ? "  ← operating" : "");
+	for (size_t s = t->first_snapshot[i]; s != NONE && rc == 0;
+	     s = t->next_snapshot[s])
+		rc = plain_snapshot(t, s, p, t->next_snapshot[s] == NONE);
+	return rc;
+}
+
+static int print_plain(const struct tree *t)
+{
+	struct prefix p = {0};
+	char size[RC_SIZE_TEXT_MAX];
+	int rc;
+
+	rc_size_format(t->lin->volume.size, size);
+	printf("volume %s (%s)\n", t->lin->volume.name, size);
+	rc = prefix_push(&p, "");
+	if (rc == 0)
+		rc = plain_image(t, 0, &p);
+	free(p.text);
+	return rc;
+}
+
+int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct cli_spec spec = {
+		"tree VOL [--format plain|json]",
+		"Draws the lineage of VOL from the catalog: each image, under it its\n"
+		"snapshots (protection, creation time, origin), under each snapshot\n"
+		"the images cloned from it. The operating image is marked.",
+		options, 1, 1,
+	};
+	struct catalog_lineage *lin = NULL;
+	struct catalog_volume volume;
+	struct tree t = {0};
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = cli_find_volume(ctx, argv[1], &volume);
+	if (rc < 0)
+		return rc;
+	rc = catalog_lineage_load(&lin, ctx->catalog, &volume, &ctx->err);
+	if (rc < 0)
+		goto out;
+	rc = tree_build(&t, lin);
+	if (rc == 0) {
+		if (ctx->format == FORMAT_JSON)
+			print_json(&t);
+		else
+			rc = print_plain(&t);
+	}
+	if (rc < 0)
+		rc = rc_error_set(&ctx->err, rc, "out of memory drawing the tree");
+out:
+	tree_free(&t);
+	catalog_lineage_free(lin);
+	return rc;
+}

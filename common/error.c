@@ -1,0 +1,77 @@
+#include "error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int record(struct rc_error *err, int code, const char *fmt, va_list ap)
+{
+	if (code > 0)
+		code = -code;
+	if (code == 0)
+		code = -EIO;
+	err->code = code;
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	return code;
+}
+
+int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = record(err, code, fmt, ap);
+	va_end(ap);
+	err->usage = false;
+	return code;
+}
+
+int rc_error_usage(struct rc_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int code;
+	va_start(ap, fmt);
+	code = record(err, -EINVAL, fmt, ap);
+	va_end(ap);
+	err->usage = true;
+	return code;
+}
+
+int rc_error_prefix(struct rc_error *err, const char *fmt, ...)
+{
+	char joined[RC_ERROR_MESSAGE_MAX];
+	size_t used, room;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(joined, sizeof(joined), fmt, ap);
+	va_end(ap);
+	/* The message is cut, not the prefix, when both do not fit. */
+	used = strlen(joined);
+	room = sizeof(joined) - used - 1;
+	strncat(joined, err->message, room);
+	memcpy(err->message, joined, sizeof(joined));
+	return err->code;
+}
+
+void rc_error_clear(struct rc_error *err)
+{
+	err->code = 0;
+	err->usage = false;
+	err->message[0] = '\0';
+}
+
+bool rc_error_is_unreachable(const struct rc_error *err)
+{
+	switch (-err->code) {
+	case ETIMEDOUT:
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENOTCONN:
+	case ESHUTDOWN:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,51 @@
+/*
+ * The one error convention of rowcat.
+ *
+ * Functions return 0 on success or a negative errno-style code, and on
+ * failure leave one human-readable line in a struct rc_error that the caller
+ * passes in. The CLI prints that line once, prefixed "rowcat: ", and picks
+ * the exit status from it (see rc_error_is_unreachable and the usage flag).
+ */
+#ifndef ROWCAT_ERROR_H
+#define ROWCAT_ERROR_H
+
+#include <stdbool.h>
+
+#define RC_ERROR_MESSAGE_MAX 512
+
+struct rc_error {
+	int code;       /* negative errno-style code; 0 while no error is set */
+	bool usage;     /* the caller's own input was wrong (CLI exit 2) */
+	char message[RC_ERROR_MESSAGE_MAX];
+};
+
+#define RC_PRINTF(fmt_index, first_arg) \
+	__attribute__((format(printf, fmt_index, first_arg)))
+
+/*
+ * Records a failure with code (negative; a positive value is negated) and a
+ * printf-style message, and returns the negative code so that callers can
+ * write "return rc_error_set(err, -ENOENT, ...);".
+ */
+int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
+	RC_PRINTF(3, 4);
+
+/* Like rc_error_set with -EINVAL, and marks the error as bad user input. */
+int rc_error_usage(struct rc_error *err, const char *fmt, ...) RC_PRINTF(2, 3);
+
+/*
+ * Puts context in front of the message already recorded ("opening X: " +
+ * message) and returns the recorded code.
+ */
+int rc_error_prefix(struct rc_error *err, const char *fmt, ...) RC_PRINTF(2, 3);
+
+void rc_error_clear(struct rc_error *err);
+
+/*
+ * True when the code means the cluster did not answer in time or could not
+ * be reached: the CLI exits 75 (EX_TEMPFAIL) for these, since retrying later
+ * may succeed.
+ */
+bool rc_error_is_unreachable(const struct rc_error *err);
+
+#endif

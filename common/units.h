@@ -1,0 +1,24 @@
+/* Sizes as operators write them for rbd: 64M, 10G, 1T, or plain bytes. */
+#ifndef ROWCAT_UNITS_H
+#define ROWCAT_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Longest text rc_size_format writes, with its NUL. */
+#define RC_SIZE_TEXT_MAX 32
+
+/*
+ * Parses a positive size: digits, optionally followed by a binary unit
+ * K, M, G, T, P or E (also written KiB, MiB, ... or KB, MB, ...) or B.
+ * Plain digits are bytes. Returns 0, or a usage error for 0, negative
+ * values, unknown units, trailing text and sizes over 2^63-1 bytes.
+ */
+int rc_size_parse(const char *text, uint64_t *out, struct rc_error *err);
+
+/* Writes size the way rbd info does: "64 MiB", "10 GiB", "1000 B". */
+void rc_size_format(uint64_t size, char buf[RC_SIZE_TEXT_MAX]);
+
+#endif

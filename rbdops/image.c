@@ -1,0 +1,105 @@
+/* Pools, namespaces and images: looking and creating. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+#define IMAGE_FEATURES                                                     \
+	(RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK |                \
+	 RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF |                   \
+	 RBD_FEATURE_DEEP_FLATTEN)
+
+int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
+		 rados_ioctx_t *out, struct rc_error *err)
+{
+	int rc = rados_ioctx_create(conn->cluster, pool, out);
+
+	if (rc == -ENOENT)
+		return rc_error_set(err, rc, "pool '%s' does not exist", pool);
+	if (rc < 0)
+		return rbdops_fail(err, rc, "opening pool '%s'", pool);
+	rados_ioctx_set_namespace(*out, ns);
+	return 0;
+}
+
+int rbdops_pool_check(struct rbd_conn *conn, const char *pool, const char *ns,
+		      struct rc_error *err)
+{
+	rados_ioctx_t io = NULL;
+	bool exists = false;
+	int rc;
+
+	rc = rbdops_ioctx(conn, pool, "", &io, err);
+	if (rc < 0 || ns[0] == '\0')
+		goto out;
+	rc = rbd_namespace_exists(io, ns, &exists);
+	if (rc < 0)
+		rc = rbdops_fail(err, rc, "looking up namespace %s/%s", pool, ns);
+	else if (!exists)
+		rc = rc_error_set(err, -ENOENT, "namespace '%s/%s' does not exist",
+				  pool, ns);
+out:
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
+int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			bool *exists, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	rados_ioctx_t io = NULL;
+	rbd_image_t image = NULL;
+	int rc;
+
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_open_read_only(io, spec->name, &image, NULL);
+	*exists = rc == 0;
+	if (rc == -ENOENT) {
+		rc = 0;
+	} else if (rc < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "looking up image %s", text);
+	}
+out:
+	if (image)
+		rbd_close(image);
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
+int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			uint64_t size, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	rbd_image_options_t opts = NULL;
+	rados_ioctx_t io = NULL;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
+	if (rc < 0)
+		goto out;
+	rbd_image_options_create(&opts);
+	rc = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES,
+					  IMAGE_FEATURES);
+	if (rc < 0) {
+		rc = rbdops_fail(err, rc, "setting the features of %s", text);
+		goto out;
+	}
+	rc = rbd_create4(io, spec->name, size, opts);
+	if (rc == -EEXIST)
+		rc = rc_error_set(err, rc, "image %s already exists on the cluster",
+				  text);
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "creating image %s", text);
+out:
+	if (opts)
+		rbd_image_options_destroy(opts);
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}

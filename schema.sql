@@ -1,0 +1,88 @@
+-- rowcat catalog schema.
+--
+-- The file is a list of migrations, each starting with a line
+-- "-- migration N". catalog/ embeds this file at build time and applies, in
+-- one transaction each, every migration whose N is above the catalog's
+-- PRAGMA user_version, then sets user_version to N. Migrations only ever go
+-- forward: once released, a migration is never edited, only followed.
+--
+-- Times are whole seconds since the Unix epoch, UTC.
+--
+-- The lineage is a tree: an image is either a root (parent_snapshot_id NULL)
+-- or a clone of a snapshot; a snapshot belongs to one image. A volume owns
+-- a tree of images and names the one that writes go to now (its operating
+-- image).
+
+-- migration 1
+
+CREATE TABLE volume (
+  id                 INTEGER PRIMARY KEY,
+  name               TEXT    NOT NULL UNIQUE,
+  size               INTEGER NOT NULL CHECK (size > 0),
+  -- NULL only inside the transaction that creates the volume
+  operating_image_id INTEGER REFERENCES image (id) DEFERRABLE INITIALLY DEFERRED,
+  created_at         INTEGER NOT NULL,
+  -- set by "rowcat rm VOL": everything of the volume may be collected
+  marked_at          INTEGER
+);
+
+CREATE TABLE image (
+  id                 INTEGER PRIMARY KEY,
+  volume_id          INTEGER NOT NULL REFERENCES volume (id),
+  pool               TEXT    NOT NULL,
+  namespace          TEXT    NOT NULL DEFAULT '',
+  name               TEXT    NOT NULL,
+  -- the snapshot this image was cloned from; kept after a flatten, as history
+  parent_snapshot_id INTEGER REFERENCES snapshot (id),
+  -- when set, the image no longer reads through its parent on the cluster
+  flattened_at       INTEGER,
+  created_at         INTEGER NOT NULL,
+  -- set when gc has removed the image from the cluster
+  removed_at         INTEGER,
+  removed_why        TEXT,
+  UNIQUE (pool, namespace, name)
+);
+CREATE INDEX image_by_volume ON image (volume_id);
+CREATE INDEX image_by_parent ON image (parent_snapshot_id);
+
+CREATE TABLE snapshot (
+  id          INTEGER PRIMARY KEY,
+  image_id    INTEGER NOT NULL REFERENCES image (id),
+  name        TEXT    NOT NULL,
+  protected   INTEGER NOT NULL DEFAULT 0 CHECK (protected IN (0, 1)),
+  -- why it was taken: 'manual', 'pre-restore', 'policy:NAME'
+  origin      TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  pinned      INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+  marked_at   INTEGER,
+  removed_at  INTEGER,
+  removed_why TEXT,
+  UNIQUE (image_id, name)
+);
+
+-- The operations journal (the intent log). A row is written and committed
+-- before anything is done on the cluster; `step` records the last step that
+-- completed; the final catalog change sets state to 'done' in the same
+-- transaction. Recovery finishes or undoes every row still 'running'.
+CREATE TABLE operation (
+  id           INTEGER PRIMARY KEY,
+  volume_id    INTEGER REFERENCES volume (id),
+  kind         TEXT    NOT NULL,
+  state        TEXT    NOT NULL DEFAULT 'running'
+               CHECK (state IN ('running', 'done', 'failed', 'rolled-back')),
+  step         TEXT    NOT NULL DEFAULT 'journalled',
+  -- what the operation works on, chosen before the first cluster call so
+  -- that every step can look first and recognise its own work
+  image_id     INTEGER REFERENCES image (id),
+  snapshot_id  INTEGER REFERENCES snapshot (id),
+  target_pool  TEXT,
+  target_namespace TEXT,
+  target_image TEXT,
+  target_snapshot TEXT,
+  size         INTEGER,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  error        TEXT
+);
+CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
+CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
