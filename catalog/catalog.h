@@ -119,6 +119,11 @@ int catalog_clone_insert(struct catalog *cat, int64_t volume_id,
 			 int64_t parent_snapshot_id, int64_t now,
 			 int64_t *image_id, struct rc_error *err);
 
+/* Records that image_id was flattened at `now`: it reads through no parent
+ * any more, while its parent link stays as history. */
+int catalog_image_set_flattened(struct catalog *cat, int64_t image_id,
+				int64_t now, struct rc_error *err);
+
 /* Makes image_id the operating image of volume_id. */
 int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
 				 int64_t image_id, struct rc_error *err);

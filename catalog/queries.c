@@ -43,6 +43,8 @@ static const char *const query_sql[Q_COUNT] = {
 		"INSERT INTO image (volume_id, pool, namespace, name,"
 		"                   parent_snapshot_id, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_IMAGE_SET_FLATTENED] =
+		"UPDATE image SET flattened_at = ?2 WHERE id = ?1",
 	[Q_SNAPSHOT_INSERT] =
 		"INSERT INTO snapshot (image_id, name, origin, protected, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -159,6 +159,18 @@ static int insert_image(struct catalog *cat, int64_t volume_id,
 	return run_write(cat, st, image_id, err, "recording an image");
 }
 
+int catalog_image_set_flattened(struct catalog *cat, int64_t image_id,
+				int64_t now, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_IMAGE_SET_FLATTENED, err);
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, image_id);
+	sqlite3_bind_int64(st, 2, now);
+	return run_write(cat, st, NULL, err, "recording a flatten");
+}
+
 int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
 				 int64_t image_id, struct rc_error *err)
 {

@@ -1,0 +1,527 @@
+/* catalog/: opening, migrating, rows, lineage queries and the journal. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "testdir.h"
+
+struct fixture {
+	struct testdir dir;
+	char path[512];
+	struct catalog *cat;
+	struct rc_error err;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	testdir_make(&f->dir);
+	testdir_file(&f->dir, "catalog.db", f->path, sizeof(f->path));
+	*state = f;
+	return 0;
+}
+
+static int setup_open(void **state)
+{
+	struct fixture *f;
+
+	setup(state);
+	f = *state;
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	catalog_close(f->cat);
+	testdir_remove(&f->dir);
+	free(f);
+	return 0;
+}
+
+/* Writes a file with the given bytes; returns its stat for comparison. */
+static void write_file(const char *path, const char *content)
+{
+	FILE *out = fopen(path, "w");
+	assert_non_null(out);
+	fputs(content, out);
+	fclose(out);
+}
+
+static void assert_same_file(const char *path, const struct stat *before)
+{
+	struct stat after;
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_size, before->st_size);
+	assert_int_equal(after.st_mtim.tv_sec, before->st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before->st_mtim.tv_nsec);
+}
+
+static void run_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+static void test_open_creates_a_private_file_at_the_newest_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(catalog_schema_version(f->cat),
+			 catalog_schema_version_supported());
+	assert_true(catalog_schema_version_supported() >= 1);
+}
+
+static void test_open_twice_is_harmless(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog *second = NULL;
+
+	assert_int_equal(catalog_open(&second, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(second),
+			 catalog_schema_version_supported());
+	catalog_close(second);
+}
+
+static void test_open_existing_without_a_file_creates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), -ENOENT);
+	assert_null(f->cat);
+	assert_non_null(strstr(f->err.message, "rowcat init"));
+	assert_int_equal(stat(f->path, &st), -1);
+}
+
+static void test_open_refuses_a_directory(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(catalog_open(&f->cat, f->dir.path, CATALOG_OPEN_CREATE,
+				      &f->err), -EISDIR);
+	assert_non_null(strstr(f->err.message, "is a directory"));
+}
+
+static void test_open_refuses_a_file_that_is_not_sqlite(void **state)
+{
+	struct fixture *f = *state;
+	struct stat before;
+
+	write_file(f->path, "these are not the bytes of an SQLite database\n");
+	assert_int_equal(stat(f->path, &before), 0);
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.message, "not a rowcat catalog"));
+	assert_same_file(f->path, &before);
+}
+
+static void test_open_refuses_someone_elses_database(void **state)
+{
+	struct fixture *f = *state;
+	struct stat before;
+
+	run_sql(f->path, "CREATE TABLE accounts (id INTEGER);");
+	assert_int_equal(stat(f->path, &before), 0);
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.message, "not a rowcat catalog"));
+	assert_same_file(f->path, &before);
+}
+
+static void test_open_refuses_a_newer_schema_and_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct stat before;
+	char sql[128];
+
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), 0);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;",
+		 catalog_schema_version_supported() + 1);
+	run_sql(f->path, sql);
+	assert_int_equal(stat(f->path, &before), 0);
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), -EPROTO);
+	assert_non_null(strstr(f->err.message, "newer"));
+	assert_same_file(f->path, &before);
+}
+
+/* ---- rows ------------------------------------------------------------- */
+
+static const struct rc_image_spec root_spec = { "rbd", "", "vol1" };
+
+static int64_t make_volume(struct fixture *f, const char *name,
+			   const struct rc_image_spec *image)
+{
+	int64_t id = 0;
+
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_insert(f->cat, name, 64 << 20, image,
+					       1000, &id, &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	return id;
+}
+
+static void test_volume_is_found_by_name_with_its_root_image(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_volume vol;
+	struct catalog_image img;
+	int64_t id = make_volume(f, "vol1", &root_spec);
+
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	assert_int_equal(vol.id, id);
+	assert_string_equal(vol.name, "vol1");
+	assert_int_equal(vol.size, 64 << 20);
+	assert_int_equal(catalog_image_get(f->cat, vol.operating_image_id, &img,
+					   &f->err), 0);
+	assert_string_equal(img.spec.pool, "rbd");
+	assert_string_equal(img.spec.ns, "");
+	assert_string_equal(img.spec.name, "vol1");
+	assert_int_equal(img.volume_id, id);
+	assert_int_equal(img.parent_snapshot_id, 0);
+}
+
+static void test_unknown_volume_is_enoent(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_volume vol;
+
+	assert_int_equal(catalog_volume_find(f->cat, "nope", &vol, &f->err),
+			 -ENOENT);
+	assert_non_null(strstr(f->err.message, "'nope'"));
+}
+
+static void test_second_volume_of_the_same_name_is_eexist(void **state)
+{
+	struct fixture *f = *state;
+	struct rc_image_spec other = { "rbd", "", "elsewhere" };
+	int64_t id;
+
+	make_volume(f, "vol1", &root_spec);
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_insert(f->cat, "vol1", 1, &other, 1, &id,
+					       &f->err), -EEXIST);
+	catalog_rollback(f->cat);
+}
+
+static void test_image_is_found_by_pool_namespace_and_name(void **state)
+{
+	struct fixture *f = *state;
+	struct rc_image_spec in_ns = { "rbd", "ns1", "vol1" };
+	struct catalog_image img;
+
+	make_volume(f, "vol1", &root_spec);
+	make_volume(f, "vol2", &in_ns);
+	assert_int_equal(catalog_image_find(f->cat, &in_ns, &img, &f->err), 0);
+	assert_string_equal(img.spec.ns, "ns1");
+	struct rc_image_spec missing = { "rbd", "ns2", "vol1" };
+	assert_int_equal(catalog_image_find(f->cat, &missing, &img, &f->err),
+			 -ENOENT);
+}
+
+/* ---- lineage ---------------------------------------------------------- */
+
+/*
+ * Builds, on volume "vol1":
+ *   vol1 ─@s1─▶ vol1.1 ─@s2─▶ vol1.2 ─@pre─┐
+ *          └───────────────────────────────┴▶ vol1.3 (restore of s1)
+ * ids: images[0..3], snapshots s1, s2, pre.
+ */
+struct built {
+	int64_t volume, image[4], s1, s2, pre;
+};
+
+static int64_t add_snapshot(struct fixture *f, int64_t image, const char *name,
+			    const char *origin, int64_t when)
+{
+	int64_t id;
+	assert_int_equal(catalog_snapshot_insert(f->cat, image, name, origin,
+						 true, when, &id, &f->err), 0);
+	return id;
+}
+
+static int64_t add_clone(struct fixture *f, int64_t volume, const char *name,
+			 int64_t parent, int64_t when)
+{
+	struct rc_image_spec spec = { "rbd", "", "" };
+	int64_t id;
+
+	snprintf(spec.name, sizeof(spec.name), "%s", name);
+	assert_int_equal(catalog_clone_insert(f->cat, volume, &spec, parent, when,
+					      &id, &f->err), 0);
+	return id;
+}
+
+static void build_restored_volume(struct fixture *f, struct built *b)
+{
+	struct catalog_volume vol;
+
+	b->volume = make_volume(f, "vol1", &root_spec);
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	b->image[0] = vol.operating_image_id;
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	b->s1 = add_snapshot(f, b->image[0], "s1", "manual", 2000);
+	b->image[1] = add_clone(f, b->volume, "vol1.1", b->s1, 2000);
+	b->s2 = add_snapshot(f, b->image[1], "s2", "manual", 3000);
+	b->image[2] = add_clone(f, b->volume, "vol1.2", b->s2, 3000);
+	b->pre = add_snapshot(f, b->image[2], "pre", "pre-restore", 4000);
+	b->image[3] = add_clone(f, b->volume, "vol1.3", b->s1, 4000);
+	assert_int_equal(catalog_volume_set_operating(f->cat, b->volume,
+						      b->image[3], &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+}
+
+static void test_depth_counts_the_clone_levels_read_through(void **state)
+{
+	struct fixture *f = *state;
+	struct built b;
+	int depth = -1;
+
+	build_restored_volume(f, &b);
+	int expected[4] = {0, 1, 2, 1};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(catalog_image_depth(f->cat, b.image[i], &depth,
+						     &f->err), 0);
+		assert_int_equal(depth, expected[i]);
+	}
+}
+
+static void test_flatten_cuts_the_depth_of_the_image_and_its_clones(void **state)
+{
+	struct fixture *f = *state;
+	struct built b;
+	int depth = -1;
+
+	build_restored_volume(f, &b);
+	assert_int_equal(catalog_image_set_flattened(f->cat, b.image[1], 5000,
+						     &f->err), 0);
+	assert_int_equal(catalog_image_depth(f->cat, b.image[1], &depth, &f->err), 0);
+	assert_int_equal(depth, 0);
+	assert_int_equal(catalog_image_depth(f->cat, b.image[2], &depth, &f->err), 0);
+	assert_int_equal(depth, 1);
+	assert_int_equal(catalog_image_depth(f->cat, b.image[3], &depth, &f->err), 0);
+	assert_int_equal(depth, 1);
+}
+
+static void test_depth_of_an_unknown_image_is_enoent(void **state)
+{
+	struct fixture *f = *state;
+	int depth;
+
+	assert_int_equal(catalog_image_depth(f->cat, 4242, &depth, &f->err),
+			 -ENOENT);
+}
+
+static void test_ancestors_come_nearest_first(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_image *up = NULL;
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	assert_int_equal(catalog_image_ancestors(f->cat, b.image[2], false, &up,
+						 &n, &f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(up[0].id, b.image[1]);
+	assert_int_equal(up[1].id, b.image[0]);
+	free(up);
+
+	assert_int_equal(catalog_image_ancestors(f->cat, b.image[0], false, &up,
+						 &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	free(up);
+}
+
+static void test_ancestors_read_through_stop_at_a_flatten(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_image *up = NULL;
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	assert_int_equal(catalog_image_set_flattened(f->cat, b.image[1], 5000,
+						     &f->err), 0);
+	assert_int_equal(catalog_image_ancestors(f->cat, b.image[2], true, &up,
+						 &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(up[0].id, b.image[1]);
+	free(up);
+	/* the whole history is still there */
+	assert_int_equal(catalog_image_ancestors(f->cat, b.image[2], false, &up,
+						 &n, &f->err), 0);
+	assert_int_equal(n, 2);
+	free(up);
+}
+
+static void test_lineage_holds_every_image_and_snapshot_of_the_tree(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_lineage *lin = NULL;
+	struct catalog_volume vol;
+	struct built b;
+
+	build_restored_volume(f, &b);
+	make_volume(f, "other", &(struct rc_image_spec){ "rbd", "", "other" });
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	assert_int_equal(catalog_lineage_load(&lin, f->cat, &vol, &f->err), 0);
+	assert_int_equal(lin->image_count, 4);
+	assert_int_equal(lin->images[0].id, b.image[0]);
+	assert_int_equal(lin->images[0].parent_snapshot_id, 0);
+	assert_int_equal(lin->images[3].parent_snapshot_id, b.s1);
+	int expected_depth[4] = {0, 1, 2, 1};
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(lin->depths[i], expected_depth[i]);
+	assert_int_equal(lin->snapshot_count, 3);
+	assert_string_equal(lin->snapshots[0].name, "s1");
+	assert_string_equal(lin->snapshots[2].name, "pre");
+	assert_string_equal(lin->snapshots[2].origin, "pre-restore");
+	assert_true(lin->snapshots[2].is_protected);
+	assert_int_equal(lin->volume.operating_image_id, b.image[3]);
+	catalog_lineage_free(lin);
+}
+
+struct listed {
+	int count;
+	struct catalog_volume_summary rows[4];
+};
+
+static int remember(void *ctx, const struct catalog_volume_summary *row)
+{
+	struct listed *l = ctx;
+	l->rows[l->count++] = *row;
+	return 0;
+}
+
+static void test_list_gives_each_volume_its_depth_and_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	struct listed l = {0};
+	struct built b;
+
+	build_restored_volume(f, &b);
+	make_volume(f, "alpha", &(struct rc_image_spec){ "rbd", "", "alpha" });
+	assert_int_equal(catalog_volume_list(f->cat, remember, &l, &f->err), 0);
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.rows[0].volume.name, "alpha");
+	assert_int_equal(l.rows[0].depth, 0);
+	assert_int_equal(l.rows[0].snapshot_count, 0);
+	assert_string_equal(l.rows[1].volume.name, "vol1");
+	assert_string_equal(l.rows[1].operating.spec.name, "vol1.3");
+	assert_int_equal(l.rows[1].depth, 1);
+	assert_int_equal(l.rows[1].snapshot_count, 3);
+}
+
+static int stop_at_first(void *ctx, const struct catalog_volume_summary *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return 7;
+}
+
+static void test_list_stops_when_the_callback_says_so(void **state)
+{
+	struct fixture *f = *state;
+	int calls = 0;
+
+	make_volume(f, "a", &(struct rc_image_spec){ "rbd", "", "a" });
+	make_volume(f, "b", &(struct rc_image_spec){ "rbd", "", "b" });
+	assert_int_equal(catalog_volume_list(f->cat, stop_at_first, &calls,
+					     &f->err), 7);
+	assert_int_equal(calls, 1);
+}
+
+/* ---- journal ---------------------------------------------------------- */
+
+static void test_an_operation_is_running_until_ended_once(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = "create", .size = 1 << 20,
+					.target = { "rbd", "", "vol9" },
+					.started_at = 100 };
+
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	assert_true(op.id > 0);
+	assert_string_equal(op.state, "running");
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_end(f->cat, &op, "done", NULL, 200, &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	assert_string_equal(op.state, "done");
+	/* a second end (say, by a concurrent recovery) is refused */
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_end(f->cat, &op, "failed", "x", 300, &f->err),
+			 -ESTALE);
+	catalog_rollback(f->cat);
+}
+
+static void test_rollback_undoes_everything_since_begin(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_volume vol;
+	int64_t id;
+
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_insert(f->cat, "gone", 1, &root_spec, 1,
+					       &id, &f->err), 0);
+	catalog_rollback(f->cat);
+	assert_int_equal(catalog_volume_find(f->cat, "gone", &vol, &f->err),
+			 -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_a_private_file_at_the_newest_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_twice_is_harmless, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_open_existing_without_a_file_creates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_a_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_sqlite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_someone_elses_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_a_newer_schema_and_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_volume_is_found_by_name_with_its_root_image, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_volume_is_enoent, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_second_volume_of_the_same_name_is_eexist, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_image_is_found_by_pool_namespace_and_name, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_depth_counts_the_clone_levels_read_through, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_flatten_cuts_the_depth_of_the_image_and_its_clones, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_depth_of_an_unknown_image_is_enoent, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_ancestors_come_nearest_first, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_ancestors_read_through_stop_at_a_flatten, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_holds_every_image_and_snapshot_of_the_tree, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_list_gives_each_volume_its_depth_and_snapshots, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_list_stops_when_the_callback_says_so, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_an_operation_is_running_until_ended_once, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_undoes_everything_since_begin, setup_open, teardown),
+	};
+	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
+}

@@ -1,0 +1,200 @@
+/* common/: name rules, image specs, sizes and times. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "names.h"
+#include "units.h"
+
+static void assert_bad_name(const char *name, const char *says)
+{
+	struct rc_error err = {0};
+
+	assert_int_equal(rc_name_check("volume name", name, &err), -EINVAL);
+	assert_true(err.usage);
+	assert_non_null(strstr(err.message, says));
+}
+
+static void test_names_that_are_refused_say_why(void **state)
+{
+	char long_name[300];
+	(void)state;
+
+	assert_bad_name("", "is empty");
+	assert_bad_name("-vol", "starts with '-'");
+	assert_bad_name("a/b", "contains '/'");
+	assert_bad_name("a@b", "contains '@'");
+	assert_bad_name("a\tb", "control character");
+	assert_bad_name("a\x7f", "control character");
+	assert_bad_name("a\xc2\x85", "control character"); /* U+0085 NEL */
+	memset(long_name, 'x', 256);
+	long_name[256] = '\0';
+	assert_bad_name(long_name, "256 bytes long");
+}
+
+static void test_names_up_to_255_bytes_of_ordinary_text_pass(void **state)
+{
+	struct rc_error err = {0};
+	char name[256];
+	(void)state;
+
+	memset(name, 'x', 255);
+	name[255] = '\0';
+	assert_int_equal(rc_name_check("volume name", name, &err), 0);
+	assert_int_equal(rc_name_check("volume name", "vm-01.disk_0", &err), 0);
+	assert_int_equal(rc_name_check("volume name", "caf\xc3\xa9", &err), 0);
+}
+
+static void test_spec_with_and_without_namespace(void **state)
+{
+	struct rc_image_spec spec;
+	struct rc_error err = {0};
+	char text[RC_SPEC_MAX];
+	(void)state;
+
+	assert_int_equal(rc_image_spec_parse(&spec, "rbd/vol1", "volume name",
+					     &err), 0);
+	assert_string_equal(spec.pool, "rbd");
+	assert_string_equal(spec.ns, "");
+	assert_string_equal(spec.name, "vol1");
+	rc_image_spec_format(&spec, text, sizeof(text));
+	assert_string_equal(text, "rbd/vol1");
+
+	assert_int_equal(rc_image_spec_parse(&spec, "rbd/ns1/vol1", "volume name",
+					     &err), 0);
+	assert_string_equal(spec.ns, "ns1");
+	rc_image_spec_format(&spec, text, sizeof(text));
+	assert_string_equal(text, "rbd/ns1/vol1");
+}
+
+static void assert_bad_spec(const char *text, const char *says)
+{
+	struct rc_image_spec spec;
+	struct rc_error err = {0};
+
+	assert_int_equal(rc_image_spec_parse(&spec, text, "volume name", &err),
+			 -EINVAL);
+	assert_true(err.usage);
+	assert_non_null(strstr(err.message, says));
+}
+
+static void test_bad_specs_name_the_bad_part(void **state)
+{
+	(void)state;
+	assert_bad_spec("vol1", "is not POOL/NAME");
+	assert_bad_spec("rbd/", "volume name is empty");
+	assert_bad_spec("/vol1", "pool name is empty");
+	assert_bad_spec("rbd//vol1", "namespace name is empty");
+	assert_bad_spec("rbd/a/b/c", "volume name 'b/c' contains '/'");
+	assert_bad_spec("rbd/-v", "starts with '-'");
+	assert_bad_spec("rbd/v@s", "contains '@'");
+}
+
+static void assert_size(const char *text, uint64_t expected)
+{
+	struct rc_error err = {0};
+	uint64_t size = 0;
+
+	assert_int_equal(rc_size_parse(text, &size, &err), 0);
+	assert_int_equal(size, expected);
+}
+
+static void assert_bad_size(const char *text, const char *says)
+{
+	struct rc_error err = {0};
+	uint64_t size;
+
+	assert_int_equal(rc_size_parse(text, &size, &err), -EINVAL);
+	assert_true(err.usage);
+	assert_non_null(strstr(err.message, says));
+}
+
+static void test_sizes_are_read_as_rbd_writes_them(void **state)
+{
+	(void)state;
+	assert_size("1048576", 1048576);
+	assert_size("512B", 512);
+	assert_size("64M", 64ULL << 20);
+	assert_size("64MiB", 64ULL << 20);
+	assert_size("10G", 10ULL << 30);
+	assert_size("10g", 10ULL << 30);
+	assert_size("1T", 1ULL << 40);
+	assert_size("4K", 4096);
+}
+
+static void test_bad_sizes_are_refused(void **state)
+{
+	(void)state;
+	assert_bad_size("0", "is zero");
+	assert_bad_size("0M", "is zero");
+	assert_bad_size("-1", "is not a size");
+	assert_bad_size("", "is not a size");
+	assert_bad_size("M", "is not a size");
+	assert_bad_size("12Q", "is not a size");
+	assert_bad_size("1.5G", "is not a size");
+	assert_bad_size("64M ", "is not a size");
+	assert_bad_size("99999999999999999999", "too large");
+	assert_bad_size("8E", "too large");
+}
+
+static void test_sizes_are_written_in_the_largest_exact_unit(void **state)
+{
+	char text[RC_SIZE_TEXT_MAX];
+	(void)state;
+
+	rc_size_format(64ULL << 20, text);
+	assert_string_equal(text, "64 MiB");
+	rc_size_format(1536ULL << 20, text);
+	assert_string_equal(text, "1536 MiB");
+	rc_size_format(1000, text);
+	assert_string_equal(text, "1000 B");
+}
+
+static void test_iso_times_round_trip(void **state)
+{
+	struct rc_error err = {0};
+	char text[RC_ISO_TIME_MAX];
+	int64_t t;
+	(void)state;
+
+	assert_int_equal(rc_time_parse_iso("2024-02-29T23:59:59Z", &t, &err), 0);
+	assert_int_equal(t, 1709251199);
+	rc_time_format_iso(t, text);
+	assert_string_equal(text, "2024-02-29T23:59:59Z");
+	assert_int_equal(rc_time_parse_iso("2024-03-01T01:00:00+02:00", &t, &err), 0);
+	rc_time_format_iso(t, text);
+	assert_string_equal(text, "2024-02-29T23:00:00Z");
+	assert_int_equal(rc_time_parse_iso("2023-02-29T00:00:00Z", &t, &err), -EINVAL);
+	assert_int_equal(rc_time_parse_iso("2024-01-01 00:00:00", &t, &err), -EINVAL);
+}
+
+static void test_the_clock_can_be_fixed_and_released(void **state)
+{
+	(void)state;
+	rc_clock_set(1700000000);
+	assert_int_equal(rc_clock_now(), 1700000000);
+	rc_clock_set(0);
+	assert_true(rc_clock_now() > 1700000000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names_that_are_refused_say_why),
+		cmocka_unit_test(test_names_up_to_255_bytes_of_ordinary_text_pass),
+		cmocka_unit_test(test_spec_with_and_without_namespace),
+		cmocka_unit_test(test_bad_specs_name_the_bad_part),
+		cmocka_unit_test(test_sizes_are_read_as_rbd_writes_them),
+		cmocka_unit_test(test_bad_sizes_are_refused),
+		cmocka_unit_test(test_sizes_are_written_in_the_largest_exact_unit),
+		cmocka_unit_test(test_iso_times_round_trip),
+		cmocka_unit_test(test_the_clock_can_be_fixed_and_released),
+	};
+	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
