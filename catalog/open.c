@@ -157,7 +157,11 @@ static int apply_migration(struct catalog *cat, int version,
 	rc = query_int(cat, "PRAGMA user_version", &current, err);
 	if (rc < 0 || current >= version)
 		goto out;
-	find_migration(version, &start, &len);
+	if (find_migration(version, &start, &len) < 0) {
+		rc = rc_error_set(err, -ENOENT, "schema migration %d is missing",
+				  version);
+		goto out;
+	}
 	sql = malloc(len + 96);
 	if (!sql) {
 		rc = rc_error_set(err, -ENOMEM, "out of memory");

@@ -68,7 +68,7 @@ static const char *const query_sql[Q_COUNT] = {
 		"    JOIN image c ON c.parent_snapshot_id = s.id"
 		") "
 		"SELECT " CATALOG_IMAGE_COLUMNS("i") ", down.depth"
-		" FROM down JOIN image i ON i.id = down.id ORDER BY i.id",
+		" FROM down CROSS JOIN image i ON i.id = down.id ORDER BY i.id",
 	[Q_LINEAGE_SNAPSHOTS] =
 		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
 		" FROM snapshot s JOIN image i ON i.id = s.image_id"
@@ -76,7 +76,7 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_IMAGE_ANCESTORS] =
 		ANCESTORS_CTE
 		"SELECT " CATALOG_IMAGE_COLUMNS("i")
-		" FROM up JOIN image i ON i.id = up.id WHERE up.n > 0"
+		" FROM up CROSS JOIN image i ON i.id = up.id WHERE up.n > 0"
 		" ORDER BY up.n",
 	[Q_IMAGE_DEPTH] =
 		ANCESTORS_CTE "SELECT max(n) FROM up",

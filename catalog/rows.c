@@ -188,7 +188,7 @@ int catalog_volume_insert(struct catalog *cat, const char *name, uint64_t size,
 			  int64_t *volume_id, struct rc_error *err)
 {
 	sqlite3_stmt *st = catalog_stmt(cat, Q_VOLUME_INSERT, err);
-	int64_t image_id;
+	int64_t image_id = 0;
 	int rc;
 
 	if (!st)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs, as root, every Debian package that rowcat's build, tests, demo
+# and benchmarks need, when any is missing. Does nothing when all are there.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config libsqlite3-dev libyaml-dev
+	libcmocka-dev librbd-dev librados-dev
+	# the throwaway cluster and Ceph's own tools to check against
+	ceph-mon ceph-osd ceph-common
+	# test and benchmark helpers
+	sqlite3 jq python3 time util-linux uuid-runtime clang
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps the ceph packages from starting services of their own
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod +x "$policy"
+	created_policy=1
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[ "$created_policy" = 1 ] && rm -f "$policy"
+exit 0

@@ -1,0 +1,104 @@
+# Shared by the integration tests: sourced, never run.
+#
+# A test file defines functions named test_*; `run_tests` runs each in a
+# subshell with a fresh catalog, reports "ok"/"not ok" per test and ends
+# with the line "N passed, M failed". The real rowcat binary ($ROWCAT) is
+# run as the least-privilege client.rowcat; results are checked with Ceph's
+# own rbd CLI as client.admin, never with rowcat alone.
+#
+# Environment (set by ctest): ROWCAT, the binary; ROWCAT_TEST_CLUSTER, the
+# directory of a running throwaway cluster (tests/cluster/ceph-cluster.sh),
+# for tests that need one.
+
+set -uo pipefail
+
+: "${ROWCAT:?ROWCAT must name the rowcat binary}"
+
+if [ -n "${ROWCAT_TEST_CLUSTER:-}" ]; then
+	# shellcheck disable=SC1091
+	. "$ROWCAT_TEST_CLUSTER/env"
+fi
+
+fail() {
+	echo "    FAIL: $*" >&2
+	exit 1
+}
+
+# rowcat ARGS... : the binary as client.rowcat on this test's catalog.
+rowcat() {
+	"$ROWCAT" --id rowcat --catalog "$CATALOG" "$@"
+}
+
+# run CMD... : runs CMD, keeping its exit status in $status, stdout in
+# $out and stderr in $err (both without trailing newlines).
+run() {
+	local o e
+	o=$(mktemp) e=$(mktemp)
+	"$@" >"$o" 2>"$e"
+	status=$?
+	out=$(cat "$o") err=$(cat "$e")
+	rm -f "$o" "$e"
+}
+
+expect_eq() { # EXPECTED ACTUAL WHAT
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+expect_contains() { # HAYSTACK NEEDLE WHAT
+	case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in: $1" ;; esac
+}
+
+# expect_refused STATUS MESSAGE CMD... : CMD exits STATUS with exactly one
+# line on stderr, which starts "rowcat: " and contains MESSAGE.
+expect_refused() {
+	local want=$1 message=$2
+	shift 2
+	run "$@"
+	[ "$status" = "$want" ] || fail "'$*' exited $status, expected $want (stderr: $err)"
+	[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "'$*' printed more than one line: $err"
+	expect_contains "$err" "rowcat: " "message prefix of '$*'"
+	expect_contains "$err" "$message" "message of '$*'"
+}
+
+# cluster_state: every image, its size and snapshots, in every test pool and
+# namespace, as client.admin sees them — compared before and after a
+# command that must change nothing.
+cluster_state() {
+	local spec
+	for spec in rbd rbd/ns1 other; do
+		echo "== $spec"
+		rbd ls -l --format json "$spec" 2>&1
+	done
+}
+
+# catalog_state: the whole catalog as SQL text, or "absent".
+catalog_state() {
+	if [ -e "$CATALOG" ]; then sqlite3 "$CATALOG" .dump; else echo absent; fi
+}
+
+run_tests() {
+	local passed=0 failed=0 name
+	for name in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
+		local scratch
+		scratch=$(mktemp -d "${TMPDIR:-/tmp}/rowcat-it.XXXXXX")
+		if (
+			export CATALOG=$scratch/catalog.db SCRATCH=$scratch
+			cd "$scratch" && "$name"
+		); then
+			echo "ok - $name"
+			passed=$((passed + 1))
+		else
+			echo "not ok - $name"
+			failed=$((failed + 1))
+		fi
+		rm -rf "$scratch"
+	done
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+}
+
+# volname [SUFFIX]: a volume name unique to this test run, since all tests
+# share one cluster.
+volname() {
+	echo "v${SCRATCH##*.}${1:-}"
+}

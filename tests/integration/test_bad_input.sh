@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Every bad input: one line naming the problem, a non-zero exit (2 for
+# usage), and no change on the cluster or in the catalog.
+. "$(dirname "$0")/lib.sh"
+
+# refused_without_change STATUS MESSAGE ARGS... : runs rowcat ARGS and
+# checks the refusal and that neither the cluster nor the catalog changed.
+refused_without_change() {
+	local want=$1 message=$2 before_cluster before_catalog
+	shift 2
+	before_cluster=$(cluster_state)
+	before_catalog=$(catalog_state)
+	expect_refused "$want" "$message" "$@"
+	expect_eq "$before_cluster" "$(cluster_state)" "cluster after '$*'"
+	expect_eq "$before_catalog" "$(catalog_state)" "catalog after '$*'"
+}
+
+test_bad_volume_names_are_usage_errors() {
+	rowcat init -q || fail init
+	local long; long=$(printf 'x%.0s' $(seq 256))
+	refused_without_change 2 "volume name is empty" rowcat create rbd/ --size 1M
+	refused_without_change 2 "contains '/'" rowcat create rbd/ns1/a/b --size 1M
+	refused_without_change 2 "contains '@'" rowcat create rbd/a@b --size 1M
+	refused_without_change 2 "control character" rowcat create "rbd/a$(printf '\t')b" --size 1M
+	refused_without_change 2 "control character" rowcat create "rbd/a$(printf '\001')" --size 1M
+	refused_without_change 2 "starts with '-'" rowcat create rbd/-a --size 1M
+	refused_without_change 2 "256 bytes long" rowcat create "rbd/$long" --size 1M
+	refused_without_change 2 "pool name is empty" rowcat create /a --size 1M
+	refused_without_change 2 "is not POOL/NAME" rowcat create justaname --size 1M
+	# bare names in later commands follow the same rule
+	refused_without_change 2 "contains '/'" rowcat which rbd/a
+	refused_without_change 2 "contains '@'" rowcat tree a@b
+	refused_without_change 2 "starts with '-'" rowcat tree -- -a
+	refused_without_change 2 "is empty" rowcat which ""
+}
+
+test_unknown_pool_and_namespace_are_refused() {
+	rowcat init -q || fail init
+	refused_without_change 1 "pool 'nopool' does not exist" \
+		rowcat create "nopool/$(volname)" --size 1M
+	refused_without_change 1 "namespace 'rbd/nons' does not exist" \
+		rowcat create "rbd/nons/$(volname)" --size 1M
+}
+
+test_bad_sizes_are_usage_errors() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	refused_without_change 2 "size '0' is zero" rowcat create "rbd/$v" --size 0
+	refused_without_change 2 "'-1M' is not a size" rowcat create "rbd/$v" --size -1M
+	refused_without_change 2 "'lots' is not a size" rowcat create "rbd/$v" --size lots
+	refused_without_change 2 "'1.5G' is not a size" rowcat create "rbd/$v" --size 1.5G
+	refused_without_change 2 "--size is required" rowcat create "rbd/$v"
+	refused_without_change 2 "option --size needs a value" rowcat create "rbd/$v" --size
+}
+
+test_a_second_create_of_a_volume_is_refused() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rowcat create "rbd/$v" --size 1M || fail "first create"
+	refused_without_change 1 "volume '$v' already exists" rowcat create "rbd/$v" --size 1M
+	refused_without_change 1 "volume '$v' already exists" rowcat create "other/$v" --size 2M
+}
+
+test_an_image_that_is_not_ours_is_never_taken_over() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rbd create "rbd/$v" --size 1M || fail "rbd create"
+	refused_without_change 1 "already exists on the cluster" rowcat create "rbd/$v" --size 1M
+	rbd rm --no-progress "rbd/$v" >/dev/null 2>&1
+}
+
+test_bad_catalogs_are_refused_unchanged() {
+	local v; v=$(volname)
+	refused_without_change 1 "no catalog at" rowcat create "rbd/$v" --size 1M
+	[ -e "$CATALOG" ] && fail "a catalog was created without init"
+
+	mkdir "$SCRATCH/adir"
+	refused_without_change 1 "is a directory" \
+		"$ROWCAT" --id rowcat --catalog "$SCRATCH/adir" create "rbd/$v" --size 1M
+
+	echo "not a database at all" > "$CATALOG"
+	refused_without_change 1 "not a rowcat catalog" rowcat create "rbd/$v" --size 1M
+	refused_without_change 1 "not a rowcat catalog" rowcat init
+
+	rm -f "$CATALOG"
+	rowcat init -q || fail init
+	sqlite3 "$CATALOG" "PRAGMA user_version = 999"
+	refused_without_change 1 "newer than this rowcat" rowcat create "rbd/$v" --size 1M
+	refused_without_change 1 "newer than this rowcat" rowcat ls
+}
+
+test_a_monitor_that_does_not_answer_is_exit_75() {
+	rowcat init -q || fail init
+	local port start
+	# a port where a listener accepts connections and never says anything
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $port)); s.listen(16); conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+" &
+	local silent=$!
+	sleep 0.5
+	refused_without_change 75 "did not answer within 3 s" \
+		timeout 30 "$ROWCAT" --id rowcat --catalog "$CATALOG" -m "127.0.0.1:$port" \
+		--timeout 3 create "rbd/$(volname)" --size 1M
+	kill "$silent" 2>/dev/null
+	# and a port where nothing listens at all
+	refused_without_change 75 "did not answer within 2 s" \
+		timeout 30 "$ROWCAT" --id rowcat --catalog "$CATALOG" -m "127.0.0.1:$port" \
+		--timeout 2 create "rbd/$(volname)" --size 1M
+}
+
+run_tests
