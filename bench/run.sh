@@ -82,7 +82,8 @@ print(count(json.load(sys.stdin)["root"]))')
 	listed=$("$rowcat" --catalog "$db" ls | wc -l)
 	[ "$listed" = $((volumes + 1)) ] || { say "ls printed $listed lines"; exit 1; }
 
-	local tree_ms tree_plain_ms ls_ms ls_json_ms tree_mib ls_mib q
+	local start_ms tree_ms tree_plain_ms ls_ms ls_json_ms tree_mib ls_mib q
+	start_ms=$(median_ms "$reps" "$rowcat" --version)
 	tree_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" tree "$mid" --format json)
 	tree_plain_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" tree "$mid")
 	ls_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" ls)
@@ -101,6 +102,7 @@ of the rowcat binary (process start, catalog open and output included).
 
 | what | median | peak RSS |
 |---|---|---|
+| \`rowcat --version\` (process start alone: librados and librbd load) | ${start_ms} ms | |
 | \`rowcat tree $mid --format json\` | ${tree_ms} ms | ${tree_mib} MiB |
 | \`rowcat tree $mid\` (plain) | ${tree_plain_ms} ms | |
 | \`rowcat ls\` (all $volumes volumes, with depth) | ${ls_ms} ms | ${ls_mib} MiB |

@@ -24,12 +24,12 @@ show() {
 	"$@"
 }
 
-rowcat=$top/build/cli/rowcat
-show "$rowcat" init
-show "$rowcat" --id rowcat create rbd/vol1 --size 64M
-show "$rowcat" --id rowcat create rbd/ns1/db1 --size 1G
-show "$rowcat" which vol1
-show "$rowcat" ls
-show "$rowcat" tree vol1
-show "$rowcat" tree vol1 --format json
-show rbd info "$("$rowcat" which vol1)"
+export PATH=$top/build/cli:$PATH
+show rowcat init
+show rowcat --id rowcat create rbd/vol1 --size 64M
+show rowcat --id rowcat create rbd/ns1/db1 --size 1G
+show rowcat which vol1
+show rowcat ls
+show rowcat tree vol1
+show rowcat tree vol1 --format json
+show rbd info "$(rowcat which vol1)"
