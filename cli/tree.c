@@ -22,15 +22,18 @@ struct tree {
 	size_t *next_snapshot;  /* per snapshot: the next of the same image */
 	size_t *first_child;    /* per snapshot: the oldest clone of it */
 	size_t *next_sibling;   /* per image: the next clone of its parent */
-	size_t *snapshot_by_id; /* snapshot indexes sorted by id, for lookup */
+	struct id_index *snapshot_by_id; /* sorted by id, for lookup */
 };
 
-static const struct catalog_lineage *sort_lin;
+struct id_index {
+	int64_t id;
+	size_t index;
+};
 
-static int by_snapshot_id(const void *a, const void *b)
+static int by_id(const void *a, const void *b)
 {
-	int64_t x = sort_lin->snapshots[*(const size_t *)a].id;
-	int64_t y = sort_lin->snapshots[*(const size_t *)b].id;
+	int64_t x = ((const struct id_index *)a)->id;
+	int64_t y = ((const struct id_index *)b)->id;
 	return (x > y) - (x < y);
 }
 
@@ -54,14 +57,13 @@ static size_t find_snapshot(const struct tree *t, int64_t id)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->lin->snapshots[t->snapshot_by_id[mid]].id < id)
+		if (t->snapshot_by_id[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < t->lin->snapshot_count &&
-	    t->lin->snapshots[t->snapshot_by_id[lo]].id == id)
-		return t->snapshot_by_id[lo];
+	if (lo < t->lin->snapshot_count && t->snapshot_by_id[lo].id == id)
+		return t->snapshot_by_id[lo].index;
 	return NONE;
 }
 
@@ -84,7 +86,7 @@ static int tree_build(struct tree *t, const struct catalog_lineage *lin)
 	t->next_sibling = malloc((ni + 1) * sizeof(size_t));
 	t->next_snapshot = malloc((ns + 1) * sizeof(size_t));
 	t->first_child = malloc((ns + 1) * sizeof(size_t));
-	t->snapshot_by_id = malloc((ns + 1) * sizeof(size_t));
+	t->snapshot_by_id = malloc((ns + 1) * sizeof(*t->snapshot_by_id));
 	if (!t->first_snapshot || !t->next_sibling || !t->next_snapshot ||
 	    !t->first_child || !t->snapshot_by_id)
 		return -ENOMEM;
@@ -92,10 +94,10 @@ static int tree_build(struct tree *t, const struct catalog_lineage *lin)
 		t->first_snapshot[i] = t->next_sibling[i] = NONE;
 	for (size_t s = 0; s < ns; s++) {
 		t->first_child[s] = t->next_snapshot[s] = NONE;
-		t->snapshot_by_id[s] = s;
+		t->snapshot_by_id[s].id = lin->snapshots[s].id;
+		t->snapshot_by_id[s].index = s;
 	}
-	sort_lin = lin;
-	qsort(t->snapshot_by_id, ns, sizeof(size_t), by_snapshot_id);
+	qsort(t->snapshot_by_id, ns, sizeof(*t->snapshot_by_id), by_id);
 
 	/* Walk backwards and push to the front, so lists keep creation order. */
 	for (size_t s = ns; s-- > 0;) {
