@@ -210,12 +210,38 @@ struct catalog_operation {
 };
 
 /*
- * Writes op as a new 'running' operation started at op->started_at and
- * commits it, in a transaction of its own, before any cluster call. Sets
- * op->id.
+ * Writes op as a new 'running' operation started at op->started_at,
+ * claims it (catalog_op_claim) and commits it, in a transaction of its
+ * own, before any cluster call. Sets op->id.
  */
 int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		     struct rc_error *err);
+
+/*
+ * Records that op completed `step`, in a transaction of its own.
+ */
+int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
+			const char *step, struct rc_error *err);
+
+/*
+ * Every operation still 'running', oldest first. *out (count entries) is
+ * the caller's to free().
+ */
+int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
+			    size_t *count, struct rc_error *err);
+
+/*
+ * Claims operation op_id for this process: an exclusive lock that the
+ * kernel releases when the process ends, however it ends. catalog_op_begin
+ * claims the new operation before committing it, so an operation that is
+ * 'running' and unclaimed belongs to a rowcat that died. -EBUSY when a live
+ * process holds it. (The lock is a byte of the file PATH-oplock beside the
+ * catalog.)
+ */
+int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err);
+
+/* Releases a claim; harmless when not held. */
+void catalog_op_release(struct catalog *cat, int64_t op_id);
 
 /*
  * Ends op with state ("done", "failed", "rolled-back") at `now`, with

@@ -23,6 +23,8 @@ enum catalog_query {
 	Q_IMAGE_DEPTH,
 	Q_OP_INSERT,
 	Q_OP_END,
+	Q_OP_SET_STEP,
+	Q_OP_LIST_RUNNING,
 	Q_COUNT
 };
 
@@ -30,6 +32,7 @@ struct catalog {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[Q_COUNT];
 	char path[4096];
+	int oplock_fd; /* PATH-oplock, opened on first claim; -1 until then */
 };
 
 /*
@@ -65,5 +68,12 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 	t ".id, " t ".name, " t ".size, " t ".operating_image_id, " \
 	t ".created_at, " t ".marked_at"
 #define CATALOG_VOLUME_NCOLS 6
+
+/* Column list and reader for whole operation rows. */
+#define CATALOG_OP_COLUMNS \
+	"id, volume_id, kind, state, step, image_id, snapshot_id," \
+	" target_pool, target_namespace, target_image, target_snapshot, size," \
+	" started_at, finished_at, error"
+void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out);
 
 #endif

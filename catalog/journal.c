@@ -1,9 +1,15 @@
 /*
  * The operations journal: the intent log that lets an interrupted operation
- * be finished or undone after a crash.
+ * be finished or undone after a crash, and the claims that tell a crashed
+ * operation from one that a live rowcat is still carrying out.
  */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -21,6 +27,73 @@ static void bind_text(sqlite3_stmt *st, int col, const char *text)
 		sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, col);
+}
+
+static void copy_text(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+	snprintf(buf, len, "%s", text ? (const char *)text : "");
+}
+
+void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->id = sqlite3_column_int64(st, 0);
+	op->volume_id = sqlite3_column_int64(st, 1);
+	copy_text(st, 2, op->kind, sizeof(op->kind));
+	copy_text(st, 3, op->state, sizeof(op->state));
+	copy_text(st, 4, op->step, sizeof(op->step));
+	op->image_id = sqlite3_column_int64(st, 5);
+	op->snapshot_id = sqlite3_column_int64(st, 6);
+	copy_text(st, 7, op->target.pool, sizeof(op->target.pool));
+	copy_text(st, 8, op->target.ns, sizeof(op->target.ns));
+	copy_text(st, 9, op->target.name, sizeof(op->target.name));
+	copy_text(st, 10, op->target_snapshot, sizeof(op->target_snapshot));
+	op->size = (uint64_t)sqlite3_column_int64(st, 11);
+	op->started_at = sqlite3_column_int64(st, 12);
+	op->finished_at = sqlite3_column_int64(st, 13);
+	copy_text(st, 14, op->error, sizeof(op->error));
+}
+
+/* One byte per operation id in PATH-oplock, locked with an open file
+ * description lock: released on close or death, never shared with another
+ * descriptor of the same process. */
+static int oplock(struct catalog *cat, int64_t op_id, short type,
+		  struct rc_error *err)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = (off_t)op_id, .l_len = 1 };
+	char path[sizeof(cat->path) + 8];
+
+	if (cat->oplock_fd < 0) {
+		snprintf(path, sizeof(path), "%.*s-oplock",
+			 (int)sizeof(cat->path) - 1, cat->path);
+		cat->oplock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (cat->oplock_fd < 0)
+			return rc_error_set(err, -errno, "opening %s: %s", path,
+					    strerror(errno));
+	}
+	if (fcntl(cat->oplock_fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		return rc_error_set(err, -EBUSY,
+			"operation %lld is being carried out by another rowcat",
+			(long long)op_id);
+	return rc_error_set(err, -errno, "locking operation %lld: %s",
+			    (long long)op_id, strerror(errno));
+}
+
+int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err)
+{
+	return oplock(cat, op_id, F_WRLCK, err);
+}
+
+void catalog_op_release(struct catalog *cat, int64_t op_id)
+{
+	struct rc_error ignored;
+
+	if (cat->oplock_fd >= 0)
+		oplock(cat, op_id, F_UNLCK, &ignored);
 }
 
 int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
@@ -55,12 +128,83 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 	op->id = sqlite3_last_insert_rowid(cat->db);
 	snprintf(op->state, sizeof(op->state), "running");
 	snprintf(op->step, sizeof(op->step), "journalled");
-	rc = catalog_commit(cat, err);
+	/* claimed before it is visible, so no recovery ever sees it free */
+	rc = catalog_op_claim(cat, op->id, err);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
 out:
 	if (st)
 		sqlite3_reset(st);
+	if (rc < 0) {
+		catalog_rollback(cat);
+		if (op->id)
+			catalog_op_release(cat, op->id);
+	}
+	return rc;
+}
+
+int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
+			const char *step, struct rc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	st = catalog_stmt(cat, Q_OP_SET_STEP, err);
+	if (!st) {
+		rc = err->code;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, op->id);
+	sqlite3_bind_text(st, 2, step, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "recording a step");
+	sqlite3_reset(st);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc == 0)
+		snprintf(op->step, sizeof(op->step), "%s", step);
+out:
 	if (rc < 0)
 		catalog_rollback(cat);
+	return rc;
+}
+
+int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
+			    size_t *count, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_LIST_RUNNING, err);
+	struct catalog_operation *ops = NULL, *bigger;
+	size_t n = 0, cap = 0;
+	int rc = 0, step;
+
+	*out = NULL;
+	*count = 0;
+	if (!st)
+		return err->code;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			bigger = realloc(ops, cap * sizeof(*ops));
+			if (!bigger) {
+				rc = rc_error_set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			ops = bigger;
+		}
+		catalog_read_op(st, &ops[n++]);
+	}
+	if (step != SQLITE_DONE) {
+		rc = catalog_sql_error(cat, err, "listing running operations");
+		goto out;
+	}
+	*out = ops;
+	*count = n;
+	ops = NULL;
+out:
+	sqlite3_reset(st);
+	free(ops);
 	return rc;
 }
 

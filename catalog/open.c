@@ -235,6 +235,7 @@ int catalog_open(struct catalog **out, const char *path,
 	if (!cat)
 		return rc_error_set(err, -ENOMEM, "out of memory");
 	snprintf(cat->path, sizeof(cat->path), "%s", path);
+	cat->oplock_fd = -1;
 
 	if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE,
 			    NULL) != SQLITE_OK) {
@@ -274,6 +275,8 @@ void catalog_close(struct catalog *cat)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(cat->stmts[i]);
 	sqlite3_close(cat->db);
+	if (cat->oplock_fd >= 0)
+		close(cat->oplock_fd);
 	free(cat);
 }
 

@@ -85,6 +85,11 @@ static const char *const query_sql[Q_COUNT] = {
 		"  snapshot_id, target_pool, target_namespace, target_image,"
 		"  target_snapshot, size, started_at)"
 		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[Q_OP_SET_STEP] =
+		"UPDATE operation SET step = ?2 WHERE id = ?1 AND state = 'running'",
+	[Q_OP_LIST_RUNNING] =
+		"SELECT " CATALOG_OP_COLUMNS " FROM operation"
+		" WHERE state = 'running' ORDER BY id",
 	[Q_OP_END] =
 		"UPDATE operation SET state = ?2, error = ?3, finished_at = ?4,"
 		"  volume_id = ?5 WHERE id = ?1 AND state = 'running'",

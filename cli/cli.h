@@ -93,6 +93,8 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_which(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_debug(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- what commands share ------------------------------------------------- */
 

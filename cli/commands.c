@@ -9,5 +9,7 @@ const struct cli_command cli_commands[] = {
 	{ "ls",     cmd_ls,     "list volumes" },
 	{ "which",  cmd_which,  "print a volume's operating image (what to attach)" },
 	{ "tree",   cmd_tree,   "draw a volume's lineage of images and snapshots" },
+	{ "recover", cmd_recover, "finish or undo what a dead rowcat left unfinished" },
+	{ "debug",  cmd_debug,  "developer aids: 'debug failpoints' lists the failpoints" },
 	{ NULL, NULL, NULL },
 };

@@ -1,6 +1,8 @@
 /* Pools, namespaces and images: looking and creating. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -99,6 +101,85 @@ int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
 out:
 	if (opts)
 		rbd_image_options_destroy(opts);
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
+int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			  const char *key, const char *value,
+			  struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	rados_ioctx_t io = NULL;
+	rbd_image_t image = NULL;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_open(io, spec->name, &image, NULL);
+	if (rc < 0) {
+		image = NULL;
+		rc = rbdops_fail(err, rc, "opening image %s", text);
+		goto out;
+	}
+	rc = rbd_metadata_set(image, key, value);
+	if (rc < 0)
+		rc = rbdops_fail(err, rc, "setting metadata %s of %s", key, text);
+out:
+	if (image)
+		rbd_close(image);
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
+int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       struct rbdops_image_facts *out, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	rados_ioctx_t io = NULL;
+	rbd_image_t image = NULL;
+	struct timespec created;
+	size_t len = sizeof(out->owner);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_open_read_only(io, spec->name, &image, NULL);
+	if (rc == -ENOENT) {
+		image = NULL;
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		image = NULL;
+		rc = rbdops_fail(err, rc, "opening image %s", text);
+		goto out;
+	}
+	out->exists = true;
+	rc = rbd_metadata_get(image, RBDOPS_OWNER_KEY, out->owner, &len);
+	if (rc == -ENOENT) {
+		out->owner[0] = '\0';
+		rc = 0;
+	} else if (rc < 0) {
+		rc = rbdops_fail(err, rc, "reading metadata of %s", text);
+		goto out;
+	}
+	rc = rbd_get_create_timestamp(image, &created);
+	if (rc < 0) {
+		rc = rbdops_fail(err, rc, "reading the creation time of %s", text);
+		goto out;
+	}
+	out->created_at = (int64_t)created.tv_sec;
+out:
+	if (image)
+		rbd_close(image);
 	if (io)
 		rados_ioctx_destroy(io);
 	return rc;

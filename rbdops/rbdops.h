@@ -66,6 +66,27 @@ int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			uint64_t size, struct rc_error *err);
 
+/* The image metadata key that names the operation which made an image. */
+#define RBDOPS_OWNER_KEY "rowcat.operation"
+
+/* Sets image metadata key = value on the image at spec. */
+int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			  const char *key, const char *value,
+			  struct rc_error *err);
+
+/*
+ * What recovery needs to know of an image it may have made: whether it
+ * exists, its RBDOPS_OWNER_KEY metadata ("" when unset) and when it was
+ * created.
+ */
+struct rbdops_image_facts {
+	bool exists;
+	char owner[128];
+	int64_t created_at;
+};
+int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       struct rbdops_image_facts *out, struct rc_error *err);
+
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
 /*
@@ -79,5 +100,22 @@ int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 const struct rc_image_spec *spec, uint64_t size,
 			 struct rc_error *err);
+
+/* What a recovery did. */
+struct rbdops_recovery {
+	int finished;    /* rolled forward to done */
+	int undone;      /* rolled back */
+	int failed;      /* could not be completed; ended as failed */
+	int busy;        /* claimed by a live rowcat, left alone */
+};
+
+/*
+ * Finishes or undoes every operation that a rowcat left 'running' when it
+ * died, looking at the cluster first, so that the catalog and the cluster
+ * agree again. Operations that a live rowcat holds are counted as busy and
+ * left alone. Returns 0 when every operation it owned was settled.
+ */
+int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
+		   struct rbdops_recovery *report, struct rc_error *err);
 
 #endif

@@ -1,19 +1,27 @@
 /*
  * rowcat create: the first operation of a volume's life.
  *
- *   journalled ──create image──▶ image-created ──one transaction──▶ done
- *        │                                     (volume + image rows,
- *        └── create failed ──▶ failed           operation done)
+ *   journalled ─▶ image created ─▶ image tagged ─▶ step recorded ─▶ done
+ *   (op row,       (rbd_create4)    (metadata        ("image-created")  (volume +
+ *    committed)                      rowcat.operation                    image rows,
+ *                                    = owner tag)                        op done: one
+ *                                                                        transaction)
  *
- * An interrupted create leaves a 'running' operation whose target names the
- * image; recovery (rbdops recovery, with the snapshot saga) finishes it when
- * the image exists and ends it when it does not.
+ * Recovery (recover.c) looks at the cluster, not at the step:
+ *   - the image does not exist        → roll back: the operation is undone
+ *   - it exists and carries our tag,
+ *     or carries none and was created
+ *     after the operation started     → roll forward: tag it, record the volume
+ *   - it exists and is someone else's → end the operation as failed, touch nothing
+ *
+ * Failpoints: create.{journal,image,tag,step,commit}.{before,after}.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
+#include "failpoint.h"
 #include "internal.h"
 
 /* Checks everything that can be checked before the journal is written. */
@@ -45,18 +53,63 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 	return 0;
 }
 
-/* Ends op as failed with err's message, keeping err as it is. */
-static void record_failure(struct catalog *cat, struct catalog_operation *op,
-			   const struct rc_error *err)
+void rbdops_owner_tag(const struct catalog_operation *op, char *buf,
+		      size_t len)
 {
-	struct rc_error ignored;
+	snprintf(buf, len, "op:%lld:%lld", (long long)op->id,
+		 (long long)op->started_at);
+}
 
-	if (catalog_begin(cat, &ignored) < 0)
-		return;
-	if (catalog_op_end(cat, op, "failed", err->message, rc_clock_now(),
-			   &ignored) < 0 ||
-	    catalog_commit(cat, &ignored) < 0)
+int rbdops_end_operation(struct catalog *cat, struct catalog_operation *op,
+			 const char *state, const char *why,
+			 struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc == 0)
+		rc = catalog_op_end(cat, op, state, why, rc_clock_now(), err);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
 		catalog_rollback(cat);
+	return rc;
+}
+
+int rbdops_create_finish(struct catalog *cat, struct catalog_operation *op,
+			 struct rc_error *err)
+{
+	int rc;
+
+	RC_FAILPOINT("create.commit.before");
+	rc = catalog_begin(cat, err);
+	if (rc < 0)
+		return rc;
+	rc = catalog_volume_insert(cat, op->target.name, op->size, &op->target,
+				   op->started_at, &op->volume_id, err);
+	if (rc == 0)
+		rc = catalog_op_end(cat, op, "done", NULL, rc_clock_now(), err);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0) {
+		catalog_rollback(cat);
+		return rc;
+	}
+	RC_FAILPOINT("create.commit.after");
+	return 0;
+}
+
+int rbdops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
+		      struct rc_error *err)
+{
+	char tag[64];
+	int rc;
+
+	rbdops_owner_tag(op, tag, sizeof(tag));
+	RC_FAILPOINT("create.tag.before");
+	rc = rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err);
+	if (rc == 0)
+		RC_FAILPOINT("create.tag.after");
+	return rc;
 }
 
 int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
@@ -64,6 +117,7 @@ int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 struct rc_error *err)
 {
 	struct catalog_operation op = {0};
+	struct rc_error ignored;
 	int rc;
 
 	rc = precheck(conn, cat, spec, err);
@@ -74,26 +128,29 @@ int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 	op.target = *spec;
 	op.size = size;
 	op.started_at = rc_clock_now();
+	RC_FAILPOINT("create.journal.before");
 	rc = catalog_op_begin(cat, &op, err);
 	if (rc < 0)
 		return rc;
+	RC_FAILPOINT("create.journal.after");
 
+	RC_FAILPOINT("create.image.before");
 	rc = rbdops_image_create(conn, spec, size, err);
 	if (rc < 0) {
-		record_failure(cat, &op, err);
-		return rc;
+		rbdops_end_operation(cat, &op, "failed", err->message, &ignored);
+		goto out;
 	}
-
-	rc = catalog_begin(cat, err);
+	RC_FAILPOINT("create.image.after");
+	rc = rbdops_create_tag(conn, &op, err);
 	if (rc < 0)
-		return rc;
-	rc = catalog_volume_insert(cat, spec->name, size, spec, op.started_at,
-				   &op.volume_id, err);
-	if (rc == 0)
-		rc = catalog_op_end(cat, &op, "done", NULL, rc_clock_now(), err);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
+		goto out; /* the operation stays running: recovery settles it */
+	RC_FAILPOINT("create.step.before");
+	rc = catalog_op_set_step(cat, &op, "image-created", err);
 	if (rc < 0)
-		catalog_rollback(cat);
+		goto out;
+	RC_FAILPOINT("create.step.after");
+	rc = rbdops_create_finish(cat, &op, err);
+out:
+	catalog_op_release(cat, op.id);
 	return rc;
 }

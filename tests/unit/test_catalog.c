@@ -498,6 +498,48 @@ static void test_rollback_undoes_everything_since_begin(void **state)
 			 -ENOENT);
 }
 
+static void test_a_running_operation_is_claimed_until_its_owner_closes(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = "create", .started_at = 1,
+					.target = { "rbd", "", "v" } };
+	struct catalog_operation *running = NULL;
+	struct catalog *other = NULL;
+	size_t n = 0;
+
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	assert_int_equal(catalog_open(&other, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_op_list_running(other, &running, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(running[0].id, op.id);
+	assert_string_equal(running[0].target.name, "v");
+	free(running);
+	/* its owner is alive: nobody else may recover it */
+	assert_int_equal(catalog_op_claim(other, op.id, &f->err), -EBUSY);
+	/* the owner goes away (as a killed process would): it is free */
+	catalog_close(f->cat);
+	f->cat = NULL;
+	assert_int_equal(catalog_op_claim(other, op.id, &f->err), 0);
+	catalog_close(other);
+}
+
+static void test_steps_are_recorded_while_running(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = "create", .started_at = 1 };
+	struct catalog_operation *running = NULL;
+	size_t n = 0;
+
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	assert_int_equal(catalog_op_set_step(f->cat, &op, "image-created",
+					     &f->err), 0);
+	assert_int_equal(catalog_op_list_running(f->cat, &running, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(running[0].step, "image-created");
+	free(running);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +564,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_stops_when_the_callback_says_so, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_an_operation_is_running_until_ended_once, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_undoes_everything_since_begin, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_running_operation_is_claimed_until_its_owner_closes, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_steps_are_recorded_while_running, setup_open, teardown),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

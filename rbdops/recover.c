@@ -1,0 +1,101 @@
+/*
+ * Recovery: settles every operation that a dead rowcat left 'running'.
+ *
+ * An operation is recovered only by the process that can claim it
+ * (catalog_op_claim): a live rowcat holds the claim of what it is doing, so
+ * recovery never races an operation in progress. Each kind decides from
+ * what it finds on the cluster whether to roll forward or back; the
+ * decision for each kind is drawn at the top of the file of that operation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Settles an interrupted create; see the diagram in volume_create.c. */
+static int recover_create(struct rbd_conn *conn, struct catalog *cat,
+			  struct catalog_operation *op,
+			  struct rbdops_recovery *report, struct rc_error *err)
+{
+	struct rbdops_image_facts facts;
+	struct catalog_volume existing;
+	char tag[64], text[RC_SPEC_MAX], why[2 * RC_SPEC_MAX + 128];
+	int rc;
+
+	rc = rbdops_image_facts(conn, &op->target, &facts, err);
+	if (rc < 0)
+		return rc;
+	if (!facts.exists) {
+		rc = rbdops_end_operation(cat, op, "rolled-back",
+			"interrupted before the image was created", err);
+		if (rc == 0)
+			report->undone++;
+		return rc;
+	}
+	rbdops_owner_tag(op, tag, sizeof(tag));
+	rc_image_spec_format(&op->target, text, sizeof(text));
+	/* Untagged and newer than the operation: made by it, killed before
+	 * the tag could be set. Anything else is someone else's image. */
+	if (strcmp(facts.owner, tag) != 0 &&
+	    !(facts.owner[0] == '\0' && facts.created_at >= op->started_at)) {
+		snprintf(why, sizeof(why),
+			 "image %s exists but was not made by this operation; "
+			 "left alone", text);
+		rc = rbdops_end_operation(cat, op, "failed", why, err);
+		if (rc == 0)
+			report->failed++;
+		return rc;
+	}
+	if (catalog_volume_find(cat, op->target.name, &existing, err) == 0) {
+		snprintf(why, sizeof(why), "volume '%s' was created meanwhile; "
+			 "image %s is left alone", op->target.name, text);
+		rc = rbdops_end_operation(cat, op, "failed", why, err);
+		if (rc == 0)
+			report->failed++;
+		return rc;
+	}
+	if (facts.owner[0] == '\0' && (rc = rbdops_create_tag(conn, op, err)) < 0)
+		return rc;
+	rc = rbdops_create_finish(cat, op, err);
+	if (rc == 0)
+		report->finished++;
+	return rc;
+}
+
+int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
+		   struct rbdops_recovery *report, struct rc_error *err)
+{
+	struct catalog_operation *ops = NULL;
+	size_t count = 0;
+	int rc, first_failure = 0;
+
+	memset(report, 0, sizeof(*report));
+	rc = catalog_op_list_running(cat, &ops, &count, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		struct catalog_operation *op = &ops[i];
+
+		if (catalog_op_claim(cat, op->id, err) < 0) {
+			report->busy++;
+			continue;
+		}
+		if (strcmp(op->kind, "create") == 0)
+			rc = recover_create(conn, cat, op, report, err);
+		else
+			rc = rc_error_set(err, -ENOTSUP,
+				"operation %lld: this rowcat cannot recover a '%s'",
+				(long long)op->id, op->kind);
+		catalog_op_release(cat, op->id);
+		if (rc < 0) {
+			rc_error_prefix(err, "recovering operation %lld (%s): ",
+					(long long)op->id, op->kind);
+			if (!first_failure)
+				first_failure = rc;
+		}
+	}
+	free(ops);
+	return first_failure;
+}

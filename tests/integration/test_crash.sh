@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Crash matrix: for every failpoint the binary lists, kill the operation
+# there, run `rowcat recover`, and check that catalog and cluster agree.
+. "$(dirname "$0")/lib.sh"
+
+running_ops() {
+	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'"
+}
+
+# in_catalog VOL / on_cluster VOL: whether each side has the volume.
+in_catalog() { [ "$(sqlite3 "$CATALOG" "SELECT count(*) FROM volume WHERE name = '$1'")" = 1 ]; }
+on_cluster() { rbd info "rbd/$1" >/dev/null 2>&1; }
+
+test_create_recovers_from_a_crash_at_every_failpoint() {
+	rowcat init -q || fail init
+	local fps n=0 fp v
+	fps=$("$ROWCAT" debug failpoints | grep '^create\.') || fail "no create failpoints listed"
+	for fp in $fps; do
+		n=$((n + 1))
+		v=$(volname "c$n")
+		run env ROWCAT_FAILPOINT="$fp" "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+			create "rbd/$v" --size 4M
+		expect_eq 137 "$status" "create killed at $fp"
+
+		rowcat recover -q || fail "recover after $fp"
+		expect_eq 0 "$(running_ops)" "running operations after recovering $fp"
+		if in_catalog "$v"; then
+			on_cluster "$v" || fail "$fp: volume in the catalog, image not on the cluster"
+			expect_eq "rbd/$v" "$(rowcat which "$v")" "which after $fp"
+		else
+			on_cluster "$v" && fail "$fp: image on the cluster, volume not in the catalog"
+			rowcat create "rbd/$v" --size 4M || fail "create again after $fp"
+		fi
+		# recovery is done: a second one needs no cluster at all
+		run "$ROWCAT" --catalog "$CATALOG" -m 127.0.0.1:1 --timeout 1 recover
+		expect_eq 0 "$status" "second recover after $fp"
+		expect_contains "$err" "nothing to recover" "second recover after $fp"
+	done
+	expect_eq "$(echo "$fps" | wc -w)" "$n" "failpoints exercised"
+	[ "$n" -ge 10 ] || fail "only $n create failpoints"
+}
+
+test_recovery_never_takes_over_an_image_it_did_not_make() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	run env ROWCAT_FAILPOINT=create.journal.after "$ROWCAT" --id rowcat \
+		--catalog "$CATALOG" create "rbd/$v" --size 4M
+	expect_eq 137 "$status" "killed after journalling"
+	# meanwhile someone else makes an image of that name, marked as theirs
+	rbd create "rbd/$v" --size 8M || fail "rbd create"
+	rbd image-meta set "rbd/$v" rowcat.operation op:999999:1 >/dev/null || fail "image-meta"
+	rowcat recover -q || fail recover
+	expect_eq 0 "$(running_ops)" "running operations"
+	in_catalog "$v" && fail "someone else's image became a volume"
+	expect_eq 8388608 "$(rbd info --format json "rbd/$v" | jq .size)" "their image untouched"
+	expect_contains "$(sqlite3 "$CATALOG" "SELECT state || ': ' || error FROM operation")" \
+		"failed: image rbd/$v exists but was not made by this operation" "operation outcome"
+	rbd rm --no-progress "rbd/$v" >/dev/null 2>&1
+}
+
+run_tests
