@@ -24,6 +24,48 @@ int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 	return 0;
 }
 
+/* An open image and the I/O context it lives in. */
+struct open_image {
+	rados_ioctx_t io;
+	rbd_image_t image;
+};
+
+/*
+ * Opens the image at spec (read-only or not). -ENOENT, with a message,
+ * when it does not exist. Close with close_image, also after a failure.
+ */
+static int open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		      bool read_only, struct open_image *out,
+		      struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	int rc;
+
+	out->io = NULL;
+	out->image = NULL;
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &out->io, err);
+	if (rc < 0)
+		return rc;
+	rc = read_only ? rbd_open_read_only(out->io, spec->name, &out->image, NULL)
+		       : rbd_open(out->io, spec->name, &out->image, NULL);
+	if (rc < 0) {
+		out->image = NULL;
+		rc_image_spec_format(spec, text, sizeof(text));
+		if (rc == -ENOENT)
+			return rc_error_set(err, rc, "image %s does not exist", text);
+		return rbdops_fail(err, rc, "opening image %s", text);
+	}
+	return 0;
+}
+
+static void close_image(struct open_image *img)
+{
+	if (img->image)
+		rbd_close(img->image);
+	if (img->io)
+		rados_ioctx_destroy(img->io);
+}
+
 int rbdops_pool_check(struct rbd_conn *conn, const char *pool, const char *ns,
 		      struct rc_error *err)
 {
@@ -49,28 +91,12 @@ out:
 int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			bool *exists, struct rc_error *err)
 {
-	char text[RC_SPEC_MAX];
-	rados_ioctx_t io = NULL;
-	rbd_image_t image = NULL;
-	int rc;
+	struct open_image img;
+	int rc = open_image(conn, spec, true, &img, err);
 
-	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_open_read_only(io, spec->name, &image, NULL);
 	*exists = rc == 0;
-	if (rc == -ENOENT) {
-		rc = 0;
-	} else if (rc < 0) {
-		rc_image_spec_format(spec, text, sizeof(text));
-		rc = rbdops_fail(err, rc, "looking up image %s", text);
-	}
-out:
-	if (image)
-		rbd_close(image);
-	if (io)
-		rados_ioctx_destroy(io);
-	return rc;
+	close_image(&img);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
@@ -111,28 +137,15 @@ int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spe
 			  struct rc_error *err)
 {
 	char text[RC_SPEC_MAX];
-	rados_ioctx_t io = NULL;
-	rbd_image_t image = NULL;
+	struct open_image img;
 	int rc;
 
-	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_open(io, spec->name, &image, NULL);
-	if (rc < 0) {
-		image = NULL;
-		rc = rbdops_fail(err, rc, "opening image %s", text);
-		goto out;
-	}
-	rc = rbd_metadata_set(image, key, value);
-	if (rc < 0)
+	rc = open_image(conn, spec, false, &img, err);
+	if (rc == 0 && (rc = rbd_metadata_set(img.image, key, value)) < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
 		rc = rbdops_fail(err, rc, "setting metadata %s of %s", key, text);
-out:
-	if (image)
-		rbd_close(image);
-	if (io)
-		rados_ioctx_destroy(io);
+	}
+	close_image(&img);
 	return rc;
 }
 
@@ -140,30 +153,22 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       struct rbdops_image_facts *out, struct rc_error *err)
 {
 	char text[RC_SPEC_MAX];
-	rados_ioctx_t io = NULL;
-	rbd_image_t image = NULL;
+	struct open_image img;
 	struct timespec created;
 	size_t len = sizeof(out->owner);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_open_read_only(io, spec->name, &image, NULL);
+	rc = open_image(conn, spec, true, &img, err);
 	if (rc == -ENOENT) {
-		image = NULL;
 		rc = 0;
 		goto out;
 	}
-	if (rc < 0) {
-		image = NULL;
-		rc = rbdops_fail(err, rc, "opening image %s", text);
+	if (rc < 0)
 		goto out;
-	}
 	out->exists = true;
-	rc = rbd_metadata_get(image, RBDOPS_OWNER_KEY, out->owner, &len);
+	rc = rbd_metadata_get(img.image, RBDOPS_OWNER_KEY, out->owner, &len);
 	if (rc == -ENOENT) {
 		out->owner[0] = '\0';
 		rc = 0;
@@ -171,16 +176,13 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		rc = rbdops_fail(err, rc, "reading metadata of %s", text);
 		goto out;
 	}
-	rc = rbd_get_create_timestamp(image, &created);
+	rc = rbd_get_create_timestamp(img.image, &created);
 	if (rc < 0) {
 		rc = rbdops_fail(err, rc, "reading the creation time of %s", text);
 		goto out;
 	}
 	out->created_at = (int64_t)created.tv_sec;
 out:
-	if (image)
-		rbd_close(image);
-	if (io)
-		rados_ioctx_destroy(io);
+	close_image(&img);
 	return rc;
 }
