@@ -64,6 +64,14 @@ CREATE TABLE snapshot (
 -- before anything is done on the cluster; `step` records the last step that
 -- completed; the final catalog change sets state to 'done' in the same
 -- transaction. Recovery finishes or undoes every row still 'running'.
+-- A volume has at most one running operation: the transaction that
+-- journals one refuses while another is running.
+--
+--   kind      image_id           snapshot_id       target_snapshot  target_*
+--   create    -                  -                 -                the image
+--   snap      operating image    -                 the new snapshot the clone
+--   restore   operating image    snapshot restored the safety snap  the clone
+--   flatten   operating image    -                 -                -
 CREATE TABLE operation (
   id           INTEGER PRIMARY KEY,
   volume_id    INTEGER REFERENCES volume (id),
@@ -79,9 +87,15 @@ CREATE TABLE operation (
   target_namespace TEXT,
   target_image TEXT,
   target_snapshot TEXT,
+  -- the origin the new snapshot will be recorded with
+  origin       TEXT,
   size         INTEGER,
   started_at   INTEGER NOT NULL,
   finished_at  INTEGER,
+  -- real elapsed time, in milliseconds of the wall clock (started_at and
+  -- finished_at follow rowcat's clock, which a policy run may replace)
+  wall_started_ms  INTEGER,
+  wall_finished_ms INTEGER,
   error        TEXT
 );
 CREATE INDEX operation_by_volume ON operation (volume_id, started_at);

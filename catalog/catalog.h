@@ -90,6 +90,10 @@ struct catalog_snapshot {
 int catalog_volume_find(struct catalog *cat, const char *name,
 			struct catalog_volume *out, struct rc_error *err);
 
+/* Reads one volume by id; -ENOENT when there is none. */
+int catalog_volume_get(struct catalog *cat, int64_t id,
+		       struct catalog_volume *out, struct rc_error *err);
+
 /* Reads one image by id; -ENOENT when there is none. */
 int catalog_image_get(struct catalog *cat, int64_t id,
 		      struct catalog_image *out, struct rc_error *err);
@@ -106,6 +110,23 @@ int catalog_image_find(struct catalog *cat, const struct rc_image_spec *spec,
 int catalog_volume_insert(struct catalog *cat, const char *name, uint64_t size,
 			  const struct rc_image_spec *image, int64_t now,
 			  int64_t *volume_id, struct rc_error *err);
+
+/* Reads one snapshot by id; -ENOENT when there is none. */
+int catalog_snapshot_get(struct catalog *cat, int64_t id,
+			 struct catalog_snapshot *out, struct rc_error *err);
+
+/*
+ * Finds the snapshot called `name` anywhere in the tree of volume_id that
+ * gc has not removed. Snapshot names are unique within a volume, so that
+ * `rowcat restore VOL SNAP` names one. -ENOENT with a message when none.
+ */
+int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
+			  const char *name, struct catalog_snapshot *out,
+			  struct rc_error *err);
+
+/* Records whether snapshot_id is protected on the cluster. */
+int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,
+				   bool is_protected, struct rc_error *err);
 
 /* Inserts a snapshot of image_id; *snapshot_id receives its id. */
 int catalog_snapshot_insert(struct catalog *cat, int64_t image_id,
@@ -203,16 +224,28 @@ struct catalog_operation {
 	int64_t snapshot_id;
 	struct rc_image_spec target;
 	char target_snapshot[RC_NAME_MAX];
+	char origin[RC_NAME_MAX];   /* of the snapshot it takes */
 	uint64_t size;
-	int64_t started_at;
+	int64_t started_at;         /* rowcat's clock (rc_clock_now) */
 	int64_t finished_at;
+	int64_t wall_started_ms;    /* the real wall clock, for durations */
+	int64_t wall_finished_ms;
 	char error[RC_ERROR_MESSAGE_MAX];
+	/* Not stored: catalog_op_begin refuses unless image_id is the
+	 * volume's operating image at the moment it journals. */
+	bool requires_operating;
 };
 
 /*
  * Writes op as a new 'running' operation started at op->started_at,
  * claims it (catalog_op_claim) and commits it, in a transaction of its
- * own, before any cluster call. Sets op->id.
+ * own, before any cluster call. Sets op->id and op->wall_started_ms.
+ *
+ * When op->volume_id is set, the same transaction enforces one running
+ * operation per volume: -EBUSY when a live rowcat is carrying one out,
+ * -EAGAIN when a dead rowcat left one (recovery settles it first), and,
+ * with op->requires_operating, -ESTALE when op->image_id is no longer the
+ * volume's operating image (another rowcat switched it meanwhile).
  */
 int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		     struct rc_error *err);
@@ -222,6 +255,19 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
  */
 int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 			const char *step, struct rc_error *err);
+
+/* Records op->target (the name an operation will create), in a
+ * transaction of its own, before anything of that name is made. */
+int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
+			  struct rc_error *err);
+
+/*
+ * Every operation of volume_id, newest first. *out (count entries) is the
+ * caller's to free().
+ */
+int catalog_op_list_volume(struct catalog *cat, int64_t volume_id,
+			   struct catalog_operation **out, size_t *count,
+			   struct rc_error *err);
 
 /*
  * Every operation still 'running', oldest first. *out (count entries) is
@@ -239,6 +285,10 @@ int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
  * catalog.)
  */
 int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err);
+
+/* Whether another process holds the claim of op_id (a live rowcat is
+ * carrying it out). Tests without taking the claim. */
+bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id);
 
 /* Releases a claim; harmless when not held. */
 void catalog_op_release(struct catalog *cat, int64_t op_id);

@@ -11,6 +11,13 @@ enum catalog_query {
 	Q_VOLUME_INSERT,
 	Q_VOLUME_SET_OPERATING,
 	Q_VOLUME_LIST,
+	Q_VOLUME_GET,
+	Q_SNAPSHOT_GET,
+	Q_SNAPSHOT_FIND,
+	Q_SNAPSHOT_SET_PROTECTED,
+	Q_OP_RUNNING_FOR_VOLUME,
+	Q_OP_SET_TARGET,
+	Q_OP_LIST_VOLUME,
 	Q_IMAGE_GET,
 	Q_IMAGE_FIND,
 	Q_IMAGE_INSERT,
@@ -73,7 +80,7 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 #define CATALOG_OP_COLUMNS \
 	"id, volume_id, kind, state, step, image_id, snapshot_id," \
 	" target_pool, target_namespace, target_image, target_snapshot, size," \
-	" started_at, finished_at, error"
+	" started_at, finished_at, error, wall_started_ms, wall_finished_ms, origin"
 void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out);
 
 #endif

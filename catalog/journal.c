@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "internal.h"
 
 static void bind_id(sqlite3_stmt *st, int col, int64_t id)
@@ -53,6 +54,9 @@ void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
 	op->started_at = sqlite3_column_int64(st, 12);
 	op->finished_at = sqlite3_column_int64(st, 13);
 	copy_text(st, 14, op->error, sizeof(op->error));
+	op->wall_started_ms = sqlite3_column_int64(st, 15);
+	op->wall_finished_ms = sqlite3_column_int64(st, 16);
+	copy_text(st, 17, op->origin, sizeof(op->origin));
 }
 
 /* One byte per operation id in PATH-oplock, locked with an open file
@@ -83,6 +87,20 @@ static int oplock(struct catalog *cat, int64_t op_id, short type,
 			    (long long)op_id, strerror(errno));
 }
 
+bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = (off_t)op_id, .l_len = 1 };
+	struct rc_error ignored;
+
+	/* opens the lock file when this process has not claimed anything */
+	if (cat->oplock_fd < 0 && oplock(cat, 0, F_UNLCK, &ignored) < 0)
+		return false;
+	if (fcntl(cat->oplock_fd, F_OFD_GETLK, &fl) < 0)
+		return false;
+	return fl.l_type != F_UNLCK;
+}
+
 int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err)
 {
 	return oplock(cat, op_id, F_WRLCK, err);
@@ -96,15 +114,62 @@ void catalog_op_release(struct catalog *cat, int64_t op_id)
 		oplock(cat, op_id, F_UNLCK, &ignored);
 }
 
+/*
+ * The rules that catalog_op_begin enforces inside its transaction: one
+ * running operation per volume, and an operating image that has not moved.
+ */
+static int check_volume_free(struct catalog *cat,
+			     const struct catalog_operation *op,
+			     struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_RUNNING_FOR_VOLUME, err);
+	struct catalog_volume volume;
+	int rc = 0, step;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, op->volume_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		int64_t other = sqlite3_column_int64(st, 0);
+		char kind[32];
+
+		copy_text(st, 1, kind, sizeof(kind));
+		if (catalog_op_claimed_elsewhere(cat, other))
+			rc = rc_error_set(err, -EBUSY,
+				"operation %lld (%s) is in progress in another "
+				"rowcat", (long long)other, kind);
+		else
+			rc = rc_error_set(err, -EAGAIN,
+				"operation %lld (%s) was left unfinished by a "
+				"rowcat that died; 'rowcat recover' settles it",
+				(long long)other, kind);
+	} else if (step != SQLITE_DONE) {
+		rc = catalog_sql_error(cat, err, "looking for running operations");
+	}
+	sqlite3_reset(st);
+	if (rc < 0 || !op->requires_operating)
+		return rc;
+	rc = catalog_volume_get(cat, op->volume_id, &volume, err);
+	if (rc == 0 && volume.operating_image_id != op->image_id)
+		rc = rc_error_set(err, -ESTALE,
+			"another rowcat changed the operating image meanwhile");
+	return rc;
+}
+
 int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		     struct rc_error *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = catalog_begin(cat, err);
 	if (rc < 0)
 		return rc;
+	op->id = 0;
+	op->wall_started_ms = rc_wall_ms();
+	if (op->volume_id && (rc = check_volume_free(cat, op, err)) < 0)
+		goto out;
 	st = catalog_stmt(cat, Q_OP_INSERT, err);
 	if (!st) {
 		rc = err->code;
@@ -121,6 +186,8 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 	if (op->size)
 		sqlite3_bind_int64(st, 9, (int64_t)op->size);
 	sqlite3_bind_int64(st, 10, op->started_at);
+	sqlite3_bind_int64(st, 11, op->wall_started_ms);
+	bind_text(st, 12, op->origin);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "journalling an operation");
 		goto out;
@@ -171,43 +238,6 @@ out:
 	return rc;
 }
 
-int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
-			    size_t *count, struct rc_error *err)
-{
-	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_LIST_RUNNING, err);
-	struct catalog_operation *ops = NULL, *bigger;
-	size_t n = 0, cap = 0;
-	int rc = 0, step;
-
-	*out = NULL;
-	*count = 0;
-	if (!st)
-		return err->code;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			bigger = realloc(ops, cap * sizeof(*ops));
-			if (!bigger) {
-				rc = rc_error_set(err, -ENOMEM, "out of memory");
-				goto out;
-			}
-			ops = bigger;
-		}
-		catalog_read_op(st, &ops[n++]);
-	}
-	if (step != SQLITE_DONE) {
-		rc = catalog_sql_error(cat, err, "listing running operations");
-		goto out;
-	}
-	*out = ops;
-	*count = n;
-	ops = NULL;
-out:
-	sqlite3_reset(st);
-	free(ops);
-	return rc;
-}
-
 int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 		   const char *state, const char *error, int64_t now,
 		   struct rc_error *err)
@@ -222,6 +252,7 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 	bind_text(st, 3, error);
 	sqlite3_bind_int64(st, 4, now);
 	bind_id(st, 5, op->volume_id);
+	sqlite3_bind_int64(st, 6, rc_wall_ms());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "ending an operation");
 	else if (sqlite3_changes(cat->db) != 1)
@@ -234,4 +265,92 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 		op->finished_at = now;
 	}
 	return rc;
+}
+
+int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
+			  struct rc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	st = catalog_stmt(cat, Q_OP_SET_TARGET, err);
+	if (!st) {
+		rc = err->code;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, op->id);
+	bind_text(st, 2, op->target.pool);
+	sqlite3_bind_text(st, 3, op->target.ns, -1, SQLITE_STATIC);
+	bind_text(st, 4, op->target.name);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "recording an operation's target");
+	sqlite3_reset(st);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+out:
+	if (rc < 0)
+		catalog_rollback(cat);
+	return rc;
+}
+
+/* Reads every row of a prepared operation query into a heap array. */
+static int read_ops(struct catalog *cat, sqlite3_stmt *st,
+		    struct catalog_operation **out, size_t *count,
+		    struct rc_error *err)
+{
+	struct catalog_operation *ops = NULL, *bigger;
+	size_t n = 0, cap = 0;
+	int rc = 0, step;
+
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			bigger = realloc(ops, cap * sizeof(*ops));
+			if (!bigger) {
+				rc = rc_error_set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			ops = bigger;
+		}
+		catalog_read_op(st, &ops[n++]);
+	}
+	if (step != SQLITE_DONE) {
+		rc = catalog_sql_error(cat, err, "reading the journal");
+		goto out;
+	}
+	*out = ops;
+	*count = n;
+	ops = NULL;
+out:
+	sqlite3_reset(st);
+	free(ops);
+	return rc;
+}
+
+int catalog_op_list_volume(struct catalog *cat, int64_t volume_id,
+			   struct catalog_operation **out, size_t *count,
+			   struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_LIST_VOLUME, err);
+
+	*out = NULL;
+	*count = 0;
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume_id);
+	return read_ops(cat, st, out, count, err);
+}
+
+int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
+			    size_t *count, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_LIST_RUNNING, err);
+
+	*out = NULL;
+	*count = 0;
+	if (!st)
+		return err->code;
+	return read_ops(cat, st, out, count, err);
 }

@@ -34,6 +34,26 @@ static const char *const query_sql[Q_COUNT] = {
 		CATALOG_IMAGE_COLUMNS("i")
 		" FROM volume v JOIN image i ON i.id = v.operating_image_id"
 		" ORDER BY v.name",
+	[Q_VOLUME_GET] =
+		"SELECT " CATALOG_VOLUME_COLUMNS("v") " FROM volume v WHERE v.id = ?1",
+	[Q_SNAPSHOT_GET] =
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s") " FROM snapshot s"
+		" WHERE s.id = ?1",
+	[Q_SNAPSHOT_FIND] =
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
+		" FROM snapshot s JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id = ?1 AND s.name = ?2 AND s.removed_at IS NULL",
+	[Q_SNAPSHOT_SET_PROTECTED] =
+		"UPDATE snapshot SET protected = ?2 WHERE id = ?1",
+	[Q_OP_RUNNING_FOR_VOLUME] =
+		"SELECT id, kind FROM operation"
+		" WHERE volume_id = ?1 AND state = 'running'",
+	[Q_OP_SET_TARGET] =
+		"UPDATE operation SET target_pool = ?2, target_namespace = ?3,"
+		"  target_image = ?4 WHERE id = ?1 AND state = 'running'",
+	[Q_OP_LIST_VOLUME] =
+		"SELECT " CATALOG_OP_COLUMNS " FROM operation"
+		" WHERE volume_id = ?1 ORDER BY id DESC",
 	[Q_IMAGE_GET] =
 		"SELECT " CATALOG_IMAGE_COLUMNS("i") " FROM image i WHERE i.id = ?1",
 	[Q_IMAGE_FIND] =
@@ -83,8 +103,9 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_OP_INSERT] =
 		"INSERT INTO operation (volume_id, kind, step, image_id,"
 		"  snapshot_id, target_pool, target_namespace, target_image,"
-		"  target_snapshot, size, started_at)"
-		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		"  target_snapshot, size, started_at, wall_started_ms, origin)"
+		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		"         ?11, ?12)",
 	[Q_OP_SET_STEP] =
 		"UPDATE operation SET step = ?2 WHERE id = ?1 AND state = 'running'",
 	[Q_OP_LIST_RUNNING] =
@@ -92,7 +113,8 @@ static const char *const query_sql[Q_COUNT] = {
 		" WHERE state = 'running' ORDER BY id",
 	[Q_OP_END] =
 		"UPDATE operation SET state = ?2, error = ?3, finished_at = ?4,"
-		"  volume_id = ?5 WHERE id = ?1 AND state = 'running'",
+		"  volume_id = ?5, wall_finished_ms = ?6"
+		" WHERE id = ?1 AND state = 'running'",
 };
 
 sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,

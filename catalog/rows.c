@@ -239,3 +239,75 @@ int catalog_snapshot_insert(struct catalog *cat, int64_t image_id,
 	sqlite3_bind_int64(st, 5, now);
 	return run_write(cat, st, snapshot_id, err, "recording a snapshot");
 }
+
+int catalog_volume_get(struct catalog *cat, int64_t id,
+		       struct catalog_volume *out, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_VOLUME_GET, err);
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	rc = step_one(cat, st, err, "reading a volume");
+	if (rc == 1)
+		catalog_read_volume(st, 0, out);
+	else if (rc == 0)
+		rc = rc_error_set(err, -ENOENT, "no volume with id %lld in the catalog",
+				  (long long)id);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int catalog_snapshot_get(struct catalog *cat, int64_t id,
+			 struct catalog_snapshot *out, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_SNAPSHOT_GET, err);
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	rc = step_one(cat, st, err, "reading a snapshot");
+	if (rc == 1)
+		catalog_read_snapshot(st, 0, out);
+	else if (rc == 0)
+		rc = rc_error_set(err, -ENOENT,
+				  "no snapshot with id %lld in the catalog",
+				  (long long)id);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
+			  const char *name, struct catalog_snapshot *out,
+			  struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_SNAPSHOT_FIND, err);
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = step_one(cat, st, err, "finding a snapshot");
+	if (rc == 1)
+		catalog_read_snapshot(st, 0, out);
+	else if (rc == 0)
+		rc = rc_error_set(err, -ENOENT, "the volume has no snapshot '%s'",
+				  name);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,
+				   bool is_protected, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_SNAPSHOT_SET_PROTECTED, err);
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, snapshot_id);
+	sqlite3_bind_int(st, 2, is_protected);
+	return run_write(cat, st, NULL, err, "recording a snapshot's protection");
+}

@@ -31,6 +31,8 @@ struct cli_ctx {
 	const char *format_text;         /* --format */
 	enum cli_format format;
 	bool quiet;
+	const char *on_switch;           /* --on-switch, else $ROWCAT_ON_SWITCH */
+	bool progress_shown;             /* a progress line is on the terminal */
 	bool help_shown;                 /* --help was answered; exit 0 */
 	struct rc_error err;
 	struct catalog *catalog;
@@ -93,6 +95,11 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_which(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_snap(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_debug(struct cli_ctx *ctx, int argc, char **argv);
 
@@ -103,6 +110,16 @@ int cli_open_catalog(struct cli_ctx *ctx, bool create);
 
 /* Connects to the cluster (ctx->conn). */
 int cli_connect(struct cli_ctx *ctx);
+
+/*
+ * The events of an operation as the command line shows them: the switch
+ * hook (--on-switch / $ROWCAT_ON_SWITCH) and rbd-style progress lines on a
+ * terminal. ev->ctx is ctx.
+ */
+void cli_events(struct cli_ctx *ctx, struct rbdops_events *ev);
+
+/* Ends a progress line that cli_events started: "done." or "failed.". */
+void cli_progress_end(struct cli_ctx *ctx, bool ok);
 
 /* Finds a volume by its bare name, checking the name first. */
 int cli_find_volume(struct cli_ctx *ctx, const char *name,

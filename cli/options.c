@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-#define GLOBAL_OPTION_COUNT 11
+#define GLOBAL_OPTION_COUNT 12
 
 static void global_options(struct cli_ctx *ctx,
 			   struct cli_option out[GLOBAL_OPTION_COUNT])
@@ -39,6 +39,9 @@ static void global_options(struct cli_ctx *ctx,
 		  "give up on an unanswering cluster after this long (default 30)" },
 		{ 'q', "quiet", CLI_OPT_FLAG, &ctx->quiet, NULL,
 		  "no progress or informational messages" },
+		{ 0, "on-switch", CLI_OPT_STRING, &ctx->on_switch, "CMD",
+		  "run CMD (sh -c) whenever a volume's operating image changes "
+		  "(default $ROWCAT_ON_SWITCH)" },
 		CLI_OPT_END,
 	};
 	memcpy(out, table, sizeof(table));

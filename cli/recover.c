@@ -18,6 +18,7 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	struct catalog_operation *pending = NULL;
 	struct rbdops_recovery report;
+	struct rbdops_events ev;
 	size_t count = 0;
 	int rc;
 
@@ -39,7 +40,9 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_connect(ctx);
 	if (rc < 0)
 		return rc;
-	rc = rbdops_recover(ctx->conn, ctx->catalog, &report, &ctx->err);
+	cli_events(ctx, &ev);
+	rc = rbdops_recover(ctx->conn, ctx->catalog, &ev, &report, &ctx->err);
+	cli_progress_end(ctx, rc == 0);
 	if (!ctx->quiet)
 		fprintf(stderr, "rowcat: recovery: %d finished, %d undone, %d "
 			"ended as failed, %d left to a running rowcat\n",

@@ -13,6 +13,14 @@ int64_t rc_clock_now(void)
 	return fixed_now ? fixed_now : (int64_t)time(NULL);
 }
 
+int64_t rc_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void rc_clock_set(int64_t unix_seconds)
 {
 	fixed_now = unix_seconds;

@@ -21,6 +21,10 @@ int64_t rc_clock_now(void);
 /* Replaces the clock with a fixed time; 0 restores the system clock. */
 void rc_clock_set(int64_t unix_seconds);
 
+/* Milliseconds since the epoch by the real wall clock, which rc_clock_set
+ * never replaces: for measuring how long something took. */
+int64_t rc_wall_ms(void);
+
 /* Writes t as ISO-8601 UTC ("2026-11-24T10:00:00Z") into buf. */
 void rc_time_format_iso(int64_t t, char buf[RC_ISO_TIME_MAX]);
 

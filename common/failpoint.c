@@ -1,6 +1,8 @@
 #include "failpoint.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,14 +16,65 @@ static const struct rc_failpoint anchor
 	__attribute__((used, section("rowcat_failpoints"),
 		       aligned(sizeof(void *)))) = { NULL };
 
+/* Appends name to $ROWCAT_FAILPOINT_TRACE, in one write so that the
+ * threads of one process and several processes never interleave lines. */
+static void trace(const char *name)
+{
+	const char *path = getenv("ROWCAT_FAILPOINT_TRACE");
+	char line[256];
+	int fd, n;
+
+	if (!path || !path[0])
+		return;
+	n = snprintf(line, sizeof(line), "%s\n", name);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (n > 0 && write(fd, line, (size_t)n) < 0) {
+		/* a trace is a test aid: losing a line must not stop rowcat */
+	}
+	close(fd);
+}
+
+/*
+ * The action $ROWCAT_FAILPOINT gives `name`: its entries are NAME or
+ * NAME:ACTION, separated by commas. Returns "kill", "stop" or NULL.
+ */
+static const char *action_for(const char *name)
+{
+	const char *p = getenv("ROWCAT_FAILPOINT");
+	size_t len = strlen(name);
+
+	while (p && *p) {
+		size_t entry = strcspn(p, ",");
+		if (entry >= len && strncmp(p, name, len) == 0) {
+			if (entry == len)
+				return "kill";
+			if (entry == len + 5 && strncmp(p + len, ":stop", 5) == 0)
+				return "stop";
+			if (entry == len + 5 && strncmp(p + len, ":kill", 5) == 0)
+				return "kill";
+		}
+		p += entry;
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
+}
+
 void rc_failpoint_reached(const char *name)
 {
-	const char *wanted = getenv("ROWCAT_FAILPOINT");
+	const char *action;
 
-	if (wanted && strcmp(wanted, name) == 0) {
+	trace(name);
+	action = action_for(name);
+	if (!action)
+		return;
+	if (strcmp(action, "kill") == 0) {
 		kill(getpid(), SIGKILL);
 		_exit(137); /* not reached */
 	}
+	kill(getpid(), SIGSTOP);
 }
 
 static int by_name(const void *a, const void *b)

@@ -1,14 +1,26 @@
 /*
  * Failpoints: named places where a test can make rowcat die as if killed.
  *
- * RC_FAILPOINT("create.image.after") registers its name in the linker
- * section "rowcat_failpoints" and, when $ROWCAT_FAILPOINT equals that name,
- * kills the process with SIGKILL at that point. rc_failpoint_each walks
- * every registered name, so `rowcat debug failpoints` lists exactly the
- * failpoints compiled into the binary and the crash tests enumerate them
- * from it, never from a list someone keeps by hand.
+ * RC_FAILPOINT("row.clone.after") registers its name in the linker section
+ * "rowcat_failpoints" and acts when $ROWCAT_FAILPOINT names it:
  *
- * Names are OPERATION.STEP.before|after: one before and one after every
+ *   ROWCAT_FAILPOINT=NAME        the process kills itself with SIGKILL there
+ *   ROWCAT_FAILPOINT=NAME:stop   it stops itself with SIGSTOP there, so a
+ *                                test can change the world (pause the OSDs)
+ *                                and then let it go on with SIGCONT
+ *   ROWCAT_FAILPOINT=A:stop,B    several, separated by commas: stop at A,
+ *                                and once continued, die at B
+ *
+ * With $ROWCAT_FAILPOINT_TRACE naming a file, every failpoint reached is
+ * appended to it, one name per line: the crash tests learn from a clean run
+ * which failpoints a command passes.
+ *
+ * rc_failpoint_each walks every registered name, so `rowcat debug
+ * failpoints` lists exactly the failpoints compiled into the binary and the
+ * crash tests enumerate them from it, never from a list someone keeps by
+ * hand.
+ *
+ * Names are AREA.STEP.before|after: one before and one after every
  * mutating librbd call and every journal commit.
  */
 #ifndef ROWCAT_FAILPOINT_H
@@ -26,7 +38,7 @@ struct rc_failpoint {
 		rc_failpoint_reached(rc_fp_here.name);                     \
 	} while (0)
 
-/* Dies by SIGKILL when $ROWCAT_FAILPOINT names this failpoint. */
+/* Acts as $ROWCAT_FAILPOINT says when it names this failpoint. */
 void rc_failpoint_reached(const char *name);
 
 /* Calls fn for every failpoint compiled in, sorted by name, each once. */

@@ -121,6 +121,11 @@ static int configure(rados_t cluster, const struct rbdops_conn_options *opts,
 	if (rc < 0 && !(conf == NULL && rc == -ENOENT))
 		return rbdops_fail(err, rc, "reading %s",
 				   conf ? conf : "the Ceph configuration");
+	/* Ceph's own log lines on stderr would break rowcat's one-line
+	 * messages; CEPH_ARGS can still turn them on for debugging. */
+	if ((rc = set_option(cluster, "log_to_stderr", "false", err)) < 0 ||
+	    (rc = set_option(cluster, "err_to_stderr", "false", err)) < 0)
+		return rc;
 	rc = rados_conf_parse_env(cluster, NULL);
 	if (rc < 0)
 		return rbdops_fail(err, rc, "parsing CEPH_ARGS");

@@ -6,11 +6,6 @@
 
 #include "internal.h"
 
-#define IMAGE_FEATURES                                                     \
-	(RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK |                \
-	 RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF |                   \
-	 RBD_FEATURE_DEEP_FLATTEN)
-
 int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 		 rados_ioctx_t *out, struct rc_error *err)
 {
@@ -24,17 +19,7 @@ int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 	return 0;
 }
 
-/* An open image and the I/O context it lives in. */
-struct open_image {
-	rados_ioctx_t io;
-	rbd_image_t image;
-};
-
-/*
- * Opens the image at spec (read-only or not). -ENOENT, with a message,
- * when it does not exist. Close with close_image, also after a failure.
- */
-static int open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
+int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      bool read_only, struct open_image *out,
 		      struct rc_error *err)
 {
@@ -58,12 +43,14 @@ static int open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	return 0;
 }
 
-static void close_image(struct open_image *img)
+void rbdops_close_image(struct open_image *img)
 {
 	if (img->image)
 		rbd_close(img->image);
 	if (img->io)
 		rados_ioctx_destroy(img->io);
+	img->image = NULL;
+	img->io = NULL;
 }
 
 int rbdops_pool_check(struct rbd_conn *conn, const char *pool, const char *ns,
@@ -92,10 +79,10 @@ int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			bool *exists, struct rc_error *err)
 {
 	struct open_image img;
-	int rc = open_image(conn, spec, true, &img, err);
+	int rc = rbdops_open_image(conn, spec, true, &img, err);
 
 	*exists = rc == 0;
-	close_image(&img);
+	rbdops_close_image(&img);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -113,7 +100,7 @@ int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		goto out;
 	rbd_image_options_create(&opts);
 	rc = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES,
-					  IMAGE_FEATURES);
+					  RBDOPS_IMAGE_FEATURES);
 	if (rc < 0) {
 		rc = rbdops_fail(err, rc, "setting the features of %s", text);
 		goto out;
@@ -140,12 +127,12 @@ int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spe
 	struct open_image img;
 	int rc;
 
-	rc = open_image(conn, spec, false, &img, err);
+	rc = rbdops_open_image(conn, spec, false, &img, err);
 	if (rc == 0 && (rc = rbd_metadata_set(img.image, key, value)) < 0) {
 		rc_image_spec_format(spec, text, sizeof(text));
 		rc = rbdops_fail(err, rc, "setting metadata %s of %s", key, text);
 	}
-	close_image(&img);
+	rbdops_close_image(&img);
 	return rc;
 }
 
@@ -160,7 +147,7 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 
 	memset(out, 0, sizeof(*out));
 	rc_image_spec_format(spec, text, sizeof(text));
-	rc = open_image(conn, spec, true, &img, err);
+	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == -ENOENT) {
 		rc = 0;
 		goto out;
@@ -183,6 +170,6 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	}
 	out->created_at = (int64_t)created.tv_sec;
 out:
-	close_image(&img);
+	rbdops_close_image(&img);
 	return rc;
 }

@@ -16,11 +16,98 @@ struct rbd_conn {
 int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 		 rados_ioctx_t *out, struct rc_error *err);
 
+/* An open image and the I/O context it lives in. */
+struct open_image {
+	rados_ioctx_t io;
+	rbd_image_t image;
+};
+
+/*
+ * Opens the image at spec (read-only or not). -ENOENT, with a message,
+ * when it does not exist. Close with rbdops_close_image, also after a
+ * failure.
+ */
+int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		      bool read_only, struct open_image *out,
+		      struct rc_error *err);
+void rbdops_close_image(struct open_image *img);
+
 /* Records a librados/librbd failure: "doing: strerror" with the code. */
 int rbdops_fail(struct rc_error *err, int code, const char *fmt, ...)
 	RC_PRINTF(3, 4);
 
+/* Every image rowcat creates or clones has these features. */
+#define RBDOPS_IMAGE_FEATURES                                              \
+	(RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK |                \
+	 RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF |                   \
+	 RBD_FEATURE_DEEP_FLATTEN)
+
+/* ---- the idempotent steps (steps.c) ---- */
+
+int rbdops_snapshot_exists(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   bool *exists, struct rc_error *err);
+/* Creates the snapshot unless it exists: one of that name is ours. */
+int rbdops_snapshot_create(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   struct rc_error *err);
+int rbdops_snapshot_protect(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, const char *snap,
+			    struct rc_error *err);
+int rbdops_snapshot_is_protected(struct rbd_conn *conn,
+				 const struct rc_image_spec *spec,
+				 const char *snap, bool *is_protected,
+				 struct rc_error *err);
+/* -EBUSY when clones of the snapshot remain. */
+int rbdops_snapshot_unprotect(struct rbd_conn *conn,
+			      const struct rc_image_spec *spec, const char *snap,
+			      struct rc_error *err);
+int rbdops_snapshot_remove(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   struct rc_error *err);
+int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			struct rc_error *err);
+/* Clones parent@snap into child, with RBDOPS_IMAGE_FEATURES. */
+int rbdops_clone(struct rbd_conn *conn, const struct rc_image_spec *parent,
+		 const char *snap, const struct rc_image_spec *child,
+		 struct rc_error *err);
+/* Flattens spec until it has no parent, reporting progress to ev. */
+int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		   const struct rbdops_events *ev, struct rc_error *err);
+
+/* The parent an image reads through on the cluster. */
+struct rbdops_parent {
+	bool has_parent;
+	struct rc_image_spec image;
+	char snapshot[RC_NAME_MAX];
+};
+/* -ENOENT when the image does not exist. */
+int rbdops_image_parent(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			struct rbdops_parent *out, struct rc_error *err);
+bool rbdops_parent_is(const struct rbdops_parent *parent,
+		      const struct rc_image_spec *image, const char *snap);
+/* Whether child is listed among the clones of parent@snap. */
+int rbdops_is_child_of(struct rbd_conn *conn, const struct rc_image_spec *parent,
+		       const char *snap, const struct rc_image_spec *child,
+		       bool *listed, struct rc_error *err);
+
 /* ---- shared by the operations and their recovery ---- */
+
+/*
+ * Runs call (which sets rc) between the failpoints before and after; on
+ * failure jumps to the caller's `out` label without passing `after`.
+ */
+#define RBDOPS_STEP(before, after, call)                                   \
+	do {                                                               \
+		RC_FAILPOINT(before);                                      \
+		rc = (call);                                               \
+		if (rc < 0)                                                \
+			goto out;                                          \
+		RC_FAILPOINT(after);                                       \
+	} while (0)
+
+/* Failures that waiting may cure: the operation stays for recovery. */
+bool rbdops_is_transient(const struct rc_error *err);
 
 /* The RBDOPS_OWNER_KEY value that marks an image as op's work. */
 void rbdops_owner_tag(const struct catalog_operation *op, char *buf,
@@ -36,5 +123,28 @@ int rbdops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
 		      struct rc_error *err);
 int rbdops_create_finish(struct catalog *cat, struct catalog_operation *op,
 			 struct rc_error *err);
+
+/* Settle one interrupted operation of each kind (row.c, flatten.c). */
+int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
+		       struct catalog_operation *op,
+		       const struct rbdops_events *ev,
+		       struct rbdops_recovery *report, struct rc_error *err);
+int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
+			   struct catalog_operation *op,
+			   const struct rbdops_events *ev,
+			   struct rbdops_recovery *report, struct rc_error *err);
+
+/* Runs ev->switched, if any, after a commit that switched images. */
+int rbdops_notify_switch(const struct rbdops_events *ev, const char *volume,
+			 const struct rc_image_spec *old_image,
+			 const struct rc_image_spec *new_image,
+			 struct rc_error *err);
+
+/*
+ * The clone name rule: VOLUME.rcN (N the operation's id), or
+ * VOLUME.rcN-K when an image that is not ours holds that name.
+ * Whether name is one of volume's clone names.
+ */
+bool rbdops_is_clone_name(const char *volume, const char *name);
 
 #endif

@@ -90,6 +90,35 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
 /*
+ * What an operation tells its caller while it runs. Every member may be
+ * NULL, and so may the struct.
+ */
+struct rbdops_events {
+	/*
+	 * Called after the commit that made new_image the operating image of
+	 * volume in place of old_image (snap, restore, and their recovery).
+	 * A negative return, with err set, is returned by the operation,
+	 * which stays done: the switch is never undone for it.
+	 */
+	int (*switched)(void *ctx, const char *volume,
+			const struct rc_image_spec *old_image,
+			const struct rc_image_spec *new_image,
+			struct rc_error *err);
+	/* librbd's progress callback for long steps (flatten). */
+	int (*progress)(uint64_t offset, uint64_t total, void *ctx);
+	void *ctx;
+};
+
+/* What snap, restore and flatten did, for the caller to report. */
+struct rbdops_result {
+	char snapshot[RC_NAME_MAX];    /* snap: the new snapshot; restore:
+					  the safety snapshot */
+	struct rc_image_spec old_image; /* the operating image before */
+	struct rc_image_spec new_image; /* and after */
+	bool nothing_to_do;             /* flatten of an image without parent */
+};
+
+/*
  * Creates volume spec->name: an image at spec of `size` bytes and the
  * catalog's volume whose operating image it is. Everything that can be
  * checked is checked before anything changes: the name is free in the
@@ -100,6 +129,76 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 const struct rc_image_spec *spec, uint64_t size,
 			 struct rc_error *err);
+
+/*
+ * rowcat snap: snapshots the operating image of `volume` as `snapshot`
+ * (NULL: a UTC timestamp name such as 20261125T103000Z), protects the
+ * snapshot, clones it into a new image and makes the clone the operating
+ * image; the snapshot is recorded with `origin` ("manual", "policy:NAME").
+ * Recovers the volume's unfinished operations first; -EBUSY when another
+ * rowcat is working on the volume. See row.c for the steps.
+ */
+int rbdops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
+		       const char *volume, const char *snapshot,
+		       const char *origin, const struct rbdops_events *ev,
+		       struct rbdops_result *result, struct rc_error *err);
+
+/*
+ * rowcat restore: takes a protected safety snapshot of the operating image
+ * (origin "pre-restore"), then clones `snapshot` (any snapshot in the
+ * volume's tree) into a new image that becomes the operating image.
+ * Nothing is deleted.
+ */
+int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume, const char *snapshot,
+			  const struct rbdops_events *ev,
+			  struct rbdops_result *result, struct rc_error *err);
+
+/*
+ * rowcat flatten: flattens the operating image until it has no parent on
+ * the cluster, and records that in the catalog (the parent link stays, as
+ * history). An operating image without parent is result->nothing_to_do.
+ */
+int rbdops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume, const struct rbdops_events *ev,
+			  struct rbdops_result *result, struct rc_error *err);
+
+/* ---- rowcat check ------------------------------------------------------ */
+
+enum rbdops_difference_kind {
+	RBDOPS_DIFF_MISSING_IMAGE,     /* in the catalog, not on the cluster */
+	RBDOPS_DIFF_PARENT,            /* parent links disagree */
+	RBDOPS_DIFF_MISSING_SNAPSHOT,
+	RBDOPS_DIFF_PROTECTION,        /* protected on one side only */
+	RBDOPS_DIFF_UNKNOWN_SNAPSHOT,  /* on a catalog image, not in the catalog */
+	RBDOPS_DIFF_ORPHAN_IMAGE,      /* named as rowcat's, not in the catalog */
+	RBDOPS_DIFF_UNFINISHED,        /* an operation still in the journal */
+};
+
+/* One difference between the catalog and the cluster. */
+struct rbdops_difference {
+	enum rbdops_difference_kind kind;
+	const char *kind_name;         /* "missing-image", "orphan-image", ... */
+	const char *volume;
+	char subject[RC_SPEC_MAX + RC_NAME_MAX]; /* pool/image or pool/image@snap */
+	char message[RC_ERROR_MESSAGE_MAX];      /* the whole line, for people */
+};
+
+typedef int (*rbdops_difference_fn)(void *ctx,
+				    const struct rbdops_difference *diff);
+
+/*
+ * Compares the catalog with the cluster, for one volume or (volume NULL)
+ * all of them: every image and snapshot the catalog says exists, with its
+ * parent link and protection; every snapshot on those images that the
+ * catalog does not know; every image in their pools named as a clone of
+ * one of these volumes (VOL.rcN) that the catalog does not know; every
+ * unfinished operation. Calls fn for each difference and sets *count.
+ * Changes nothing.
+ */
+int rbdops_check(struct rbd_conn *conn, struct catalog *cat,
+		 const char *volume, rbdops_difference_fn fn, void *ctx,
+		 size_t *count, struct rc_error *err);
 
 /* What a recovery did. */
 struct rbdops_recovery {
@@ -116,6 +215,17 @@ struct rbdops_recovery {
  * left alone. Returns 0 when every operation it owned was settled.
  */
 int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
+		   const struct rbdops_events *ev,
 		   struct rbdops_recovery *report, struct rc_error *err);
+
+/*
+ * Recovers the unfinished operations of one volume, as every mutating
+ * command does before its own. -EBUSY, with a "volume is busy" message,
+ * when a live rowcat holds one of them.
+ */
+int rbdops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
+			  const struct catalog_volume *volume,
+			  const struct rbdops_events *ev,
+			  struct rbdops_recovery *report, struct rc_error *err);
 
 #endif

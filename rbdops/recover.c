@@ -64,10 +64,41 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	return rc;
 }
 
-int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
-		   struct rbdops_recovery *report, struct rc_error *err)
+/* Settles op, which this process has claimed. */
+static int recover_one(struct rbd_conn *conn, struct catalog *cat,
+		       struct catalog_operation *op,
+		       const struct rbdops_events *ev,
+		       struct rbdops_recovery *report, struct rc_error *err)
+{
+	int rc;
+
+	if (strcmp(op->kind, "create") == 0)
+		rc = recover_create(conn, cat, op, report, err);
+	else if (strcmp(op->kind, "snap") == 0 || strcmp(op->kind, "restore") == 0)
+		rc = rbdops_row_recover(conn, cat, op, ev, report, err);
+	else if (strcmp(op->kind, "flatten") == 0)
+		rc = rbdops_flatten_recover(conn, cat, op, ev, report, err);
+	else
+		rc = rc_error_set(err, -ENOTSUP,
+			"this rowcat cannot recover a '%s'", op->kind);
+	if (rc < 0)
+		rc_error_prefix(err, "recovering operation %lld (%s): ",
+				(long long)op->id, op->kind);
+	return rc;
+}
+
+/*
+ * Settles every running operation, or (volume_id set) those of one volume.
+ * An operation a live rowcat has claimed is counted busy, and for one
+ * volume it is an error: that volume is busy.
+ */
+static int recover_where(struct rbd_conn *conn, struct catalog *cat,
+			 int64_t volume_id, const char *volume_name,
+			 const struct rbdops_events *ev,
+			 struct rbdops_recovery *report, struct rc_error *err)
 {
 	struct catalog_operation *ops = NULL;
+	struct rc_error one;
 	size_t count = 0;
 	int rc, first_failure = 0;
 
@@ -78,24 +109,41 @@ int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
 	for (size_t i = 0; i < count; i++) {
 		struct catalog_operation *op = &ops[i];
 
-		if (catalog_op_claim(cat, op->id, err) < 0) {
+		if (volume_id && op->volume_id != volume_id)
+			continue;
+		rc_error_clear(&one);
+		if (catalog_op_claim(cat, op->id, &one) < 0) {
 			report->busy++;
+			if (volume_name && !first_failure)
+				first_failure = rc_error_set(err, -EBUSY,
+					"volume '%s' is busy: operation %lld (%s) "
+					"is in progress in another rowcat",
+					volume_name, (long long)op->id, op->kind);
 			continue;
 		}
-		if (strcmp(op->kind, "create") == 0)
-			rc = recover_create(conn, cat, op, report, err);
-		else
-			rc = rc_error_set(err, -ENOTSUP,
-				"operation %lld: this rowcat cannot recover a '%s'",
-				(long long)op->id, op->kind);
+		rc = recover_one(conn, cat, op, ev, report, &one);
 		catalog_op_release(cat, op->id);
-		if (rc < 0) {
-			rc_error_prefix(err, "recovering operation %lld (%s): ",
-					(long long)op->id, op->kind);
-			if (!first_failure)
-				first_failure = rc;
+		if (rc < 0 && !first_failure) {
+			*err = one;
+			first_failure = rc;
 		}
 	}
 	free(ops);
 	return first_failure;
+}
+
+int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
+		   const struct rbdops_events *ev,
+		   struct rbdops_recovery *report, struct rc_error *err)
+{
+	return recover_where(conn, cat, 0, NULL, ev, report, err);
+}
+
+int rbdops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
+			  const struct catalog_volume *volume,
+			  const struct rbdops_events *ev,
+			  struct rbdops_recovery *report, struct rc_error *err)
+{
+	return recover_where(conn, cat, volume->id, volume->name, ev, report,
+			     err);
 }

@@ -1,0 +1,141 @@
+/* rowcat log: a volume's operations from the journal, newest first. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "json.h"
+
+/* What an operation made, in words: "snapshot s1, clone rbd/vol1.rc3". */
+static void describe(struct cli_ctx *ctx, const struct catalog_operation *op,
+		     char *buf, size_t len)
+{
+	struct catalog_snapshot chosen;
+	struct rc_error ignored;
+	char target[RC_SPEC_MAX] = "";
+
+	if (op->target.name[0])
+		rc_image_spec_format(&op->target, target, sizeof(target));
+	if (strcmp(op->kind, "restore") == 0 &&
+	    catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
+				 &ignored) == 0)
+		snprintf(buf, len, "to %s (safety snapshot %s) as %s", chosen.name,
+			 op->target_snapshot, target[0] ? target : "-");
+	else if (strcmp(op->kind, "snap") == 0)
+		snprintf(buf, len, "%s as %s", op->target_snapshot,
+			 target[0] ? target : "-");
+	else
+		snprintf(buf, len, "%s", target);
+}
+
+static int64_t duration_ms(const struct catalog_operation *op)
+{
+	if (!op->wall_finished_ms || !op->wall_started_ms)
+		return -1;
+	return op->wall_finished_ms - op->wall_started_ms;
+}
+
+static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
+		       size_t count)
+{
+	char when[RC_ISO_TIME_MAX], what[2 * RC_SPEC_MAX], target[RC_SPEC_MAX];
+	struct json_writer w;
+
+	json_init(&w, stdout);
+	json_array_begin(&w);
+	for (size_t i = 0; i < count; i++) {
+		const struct catalog_operation *op = &ops[i];
+
+		describe(ctx, op, what, sizeof(what));
+		json_object_begin(&w);
+		json_kv_int(&w, "id", op->id);
+		json_kv_string(&w, "operation", op->kind);
+		rc_time_format_iso(op->started_at, when);
+		json_kv_string(&w, "started", when);
+		json_key(&w, "finished");
+		if (op->finished_at) {
+			rc_time_format_iso(op->finished_at, when);
+			json_string(&w, when);
+		} else {
+			json_null(&w);
+		}
+		json_kv_string(&w, "result", op->state);
+		json_kv_string(&w, "step", op->step);
+		json_key(&w, "duration_ms");
+		if (duration_ms(op) >= 0)
+			json_int(&w, duration_ms(op));
+		else
+			json_null(&w);
+		json_kv_string(&w, "snapshot", op->target_snapshot);
+		target[0] = '\0';
+		if (op->target.name[0])
+			rc_image_spec_format(&op->target, target, sizeof(target));
+		json_kv_string(&w, "image", target);
+		json_kv_string(&w, "detail", what);
+		json_key(&w, "error");
+		if (op->error[0])
+			json_string(&w, op->error);
+		else
+			json_null(&w);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	putchar('\n');
+}
+
+static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops,
+			size_t count)
+{
+	char when[RC_ISO_TIME_MAX], took[32], what[2 * RC_SPEC_MAX];
+
+	printf("%-20s  %-8s  %-11s  %8s  %s\n", "WHEN", "WHAT", "RESULT", "TOOK",
+	       "DETAIL");
+	for (size_t i = 0; i < count; i++) {
+		const struct catalog_operation *op = &ops[i];
+		int64_t ms = duration_ms(op);
+
+		rc_time_format_iso(op->started_at, when);
+		if (ms >= 0)
+			snprintf(took, sizeof(took), "%lld.%02llds",
+				 (long long)(ms / 1000), (long long)(ms % 1000 / 10));
+		else
+			snprintf(took, sizeof(took), "-");
+		describe(ctx, op, what, sizeof(what));
+		printf("%-20s  %-8s  %-11s  %8s  %s%s%s\n", when, op->kind,
+		       op->state, took, what, op->error[0] ? ": " : "", op->error);
+	}
+}
+
+int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct cli_spec spec = {
+		"log VOL [--format plain|json]",
+		"Lists the operations of VOL from the catalog's journal, newest\n"
+		"first: when each started, what it was, its result (done, failed,\n"
+		"rolled-back, or running while unfinished), how long it took, and\n"
+		"what it made or why it failed.",
+		options, 1, 1,
+	};
+	struct catalog_operation *ops = NULL;
+	struct catalog_volume volume;
+	size_t count = 0;
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = cli_find_volume(ctx, argv[1], &volume);
+	if (rc == 0)
+		rc = catalog_op_list_volume(ctx->catalog, volume.id, &ops, &count,
+					    &ctx->err);
+	if (rc < 0)
+		return rc;
+	if (ctx->format == FORMAT_JSON)
+		print_json(ctx, ops, count);
+	else
+		print_plain(ctx, ops, count);
+	free(ops);
+	return 0;
+}

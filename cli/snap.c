@@ -1,0 +1,148 @@
+/* The ROW commands: snap, restore, flatten. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+/* Reports what snap or restore did: JSON on stdout, or a line on stderr. */
+static void print_switch(struct cli_ctx *ctx, const char *volume,
+			 const char *what, const struct rbdops_result *r)
+{
+	char old_text[RC_SPEC_MAX], new_text[RC_SPEC_MAX];
+	struct json_writer w;
+
+	rc_image_spec_format(&r->old_image, old_text, sizeof(old_text));
+	rc_image_spec_format(&r->new_image, new_text, sizeof(new_text));
+	if (ctx->format == FORMAT_JSON) {
+		json_init(&w, stdout);
+		json_object_begin(&w);
+		json_kv_string(&w, "volume", volume);
+		json_kv_string(&w, "snapshot", r->snapshot);
+		json_kv_string(&w, "image", new_text);
+		json_kv_string(&w, "previous", old_text);
+		json_object_end(&w);
+		putchar('\n');
+	} else if (!ctx->quiet) {
+		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s\n",
+			volume, what, old_text, r->snapshot, new_text);
+	}
+}
+
+/* Opens the catalog and the cluster, and checks the volume's name. */
+static int prepare(struct cli_ctx *ctx, const char *volume)
+{
+	int rc = rc_name_check("volume name", volume, &ctx->err);
+
+	if (rc == 0)
+		rc = cli_open_catalog(ctx, false);
+	if (rc == 0)
+		rc = cli_connect(ctx);
+	return rc;
+}
+
+int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct cli_spec spec = {
+		"snap VOL [NAME]",
+		"Takes a redirect-on-write snapshot of VOL: snapshots its operating\n"
+		"image as NAME (default: the UTC time, like 20261125T103000Z),\n"
+		"protects the snapshot, clones it into a new image VOL.rcN and makes\n"
+		"that clone the operating image, which all later writes go to.\n"
+		"Snapshot names are unique within a volume. The switch hook runs\n"
+		"after the switch.",
+		options, 1, 2,
+	};
+	struct rbdops_events ev;
+	struct rbdops_result result;
+	const char *name = NULL;
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	if (rc == 2) {
+		name = argv[2];
+		rc = rc_name_check("snapshot name", name, &ctx->err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = prepare(ctx, argv[1]);
+	if (rc < 0)
+		return rc;
+	cli_events(ctx, &ev);
+	rc = rbdops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
+				&ev, &result, &ctx->err);
+	if (rc == 0 || result.new_image.name[0])
+		print_switch(ctx, argv[1], "snapshot", &result);
+	return rc;
+}
+
+int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct cli_spec spec = {
+		"restore VOL SNAP",
+		"Restores VOL to its snapshot SNAP (any snapshot in its tree): first\n"
+		"a protected safety snapshot of the operating image (origin\n"
+		"pre-restore, named pre-restore-TIME), so the restore itself can be\n"
+		"undone, then a new clone of SNAP becomes the operating image.\n"
+		"Nothing is deleted. The switch hook runs after the switch.",
+		options, 2, 2,
+	};
+	struct rbdops_events ev;
+	struct rbdops_result result;
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = rc_name_check("snapshot name", argv[2], &ctx->err);
+	if (rc == 0)
+		rc = prepare(ctx, argv[1]);
+	if (rc < 0)
+		return rc;
+	cli_events(ctx, &ev);
+	rc = rbdops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &ev,
+				   &result, &ctx->err);
+	if (rc == 0 || result.new_image.name[0])
+		print_switch(ctx, argv[1], "safety snapshot", &result);
+	return rc;
+}
+
+int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_spec spec = {
+		"flatten VOL",
+		"Flattens the operating image of VOL: copies in everything it reads\n"
+		"from its ancestors, so that it has no parent on the cluster and its\n"
+		"clone depth is 0. The catalog keeps where it came from, as history.\n"
+		"Progress is shown on a terminal (not with -q).",
+		NULL, 1, 1,
+	};
+	struct rbdops_events ev;
+	struct rbdops_result result;
+	char text[RC_SPEC_MAX];
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = prepare(ctx, argv[1]);
+	if (rc < 0)
+		return rc;
+	cli_events(ctx, &ev);
+	rc = rbdops_volume_flatten(ctx->conn, ctx->catalog, argv[1], &ev, &result,
+				   &ctx->err);
+	cli_progress_end(ctx, rc == 0);
+	if (rc < 0 || ctx->quiet)
+		return rc;
+	rc_image_spec_format(&result.new_image, text, sizeof(text));
+	if (result.nothing_to_do)
+		fprintf(stderr, "rowcat: %s: %s has no parent; nothing to flatten\n",
+			argv[1], text);
+	else
+		fprintf(stderr, "rowcat: %s: %s flattened\n", argv[1], text);
+	return 0;
+}

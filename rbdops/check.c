@@ -1,0 +1,433 @@
+/*
+ * rowcat check: the catalog against the cluster. It only reads.
+ *
+ * For each volume: every image the catalog says exists must exist, with
+ * the parent link the catalog gives it (none once flattened); every
+ * snapshot must exist with the catalog's protection; a snapshot on one of
+ * those images that the catalog does not know is reported. Then every
+ * image in the volumes' pools named as one of their clones (VOL.rcN) that
+ * the catalog does not know is an orphan, unless a running operation is
+ * making it; every running operation is reported too.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct checker {
+	struct rbd_conn *conn;
+	struct catalog *cat;
+	rbdops_difference_fn fn;
+	void *ctx;
+	size_t count;
+	struct catalog_operation *running;
+	size_t running_count;
+};
+
+static const char *const kind_names[] = {
+	[RBDOPS_DIFF_MISSING_IMAGE] = "missing-image",
+	[RBDOPS_DIFF_PARENT] = "parent",
+	[RBDOPS_DIFF_MISSING_SNAPSHOT] = "missing-snapshot",
+	[RBDOPS_DIFF_PROTECTION] = "protection",
+	[RBDOPS_DIFF_UNKNOWN_SNAPSHOT] = "unknown-snapshot",
+	[RBDOPS_DIFF_ORPHAN_IMAGE] = "orphan-image",
+	[RBDOPS_DIFF_UNFINISHED] = "unfinished-operation",
+};
+
+static int report(struct checker *c, enum rbdops_difference_kind kind,
+		  const char *volume, const char *subject, const char *fmt, ...)
+	RC_PRINTF(5, 6);
+
+static int report(struct checker *c, enum rbdops_difference_kind kind,
+		  const char *volume, const char *subject, const char *fmt, ...)
+{
+	struct rbdops_difference diff = { .kind = kind, .volume = volume };
+	va_list ap;
+
+	diff.kind_name = kind_names[kind];
+	snprintf(diff.subject, sizeof(diff.subject), "%s", subject);
+	va_start(ap, fmt);
+	vsnprintf(diff.message, sizeof(diff.message), fmt, ap);
+	va_end(ap);
+	c->count++;
+	return c->fn ? c->fn(c->ctx, &diff) : 0;
+}
+
+static const struct catalog_image *image_by_id(const struct catalog_lineage *lin,
+					       int64_t id)
+{
+	for (size_t i = 0; i < lin->image_count; i++)
+		if (lin->images[i].id == id)
+			return &lin->images[i];
+	return NULL;
+}
+
+static const struct catalog_snapshot *
+snapshot_by_id(const struct catalog_lineage *lin, int64_t id)
+{
+	for (size_t i = 0; i < lin->snapshot_count; i++)
+		if (lin->snapshots[i].id == id)
+			return &lin->snapshots[i];
+	return NULL;
+}
+
+/* The parent the catalog says image reads through: *has false for none. */
+static void expected_parent(const struct catalog_lineage *lin,
+			    const struct catalog_image *image, bool *has,
+			    char *text, size_t len)
+{
+	const struct catalog_snapshot *snap = NULL;
+	const struct catalog_image *parent = NULL;
+	char spec[RC_SPEC_MAX];
+
+	*has = false;
+	if (image->parent_snapshot_id && !image->flattened_at)
+		snap = snapshot_by_id(lin, image->parent_snapshot_id);
+	if (snap)
+		parent = image_by_id(lin, snap->image_id);
+	if (!parent)
+		return;
+	*has = true;
+	rc_image_spec_format(&parent->spec, spec, sizeof(spec));
+	snprintf(text, len, "%s@%s", spec, snap->name);
+}
+
+static int check_parent(struct checker *c, const struct catalog_lineage *lin,
+			const struct catalog_image *image, const char *spec,
+			struct rc_error *err)
+{
+	struct rbdops_parent actual;
+	char want[RC_SPEC_MAX + RC_NAME_MAX], have[RC_SPEC_MAX + RC_NAME_MAX];
+	bool has_want;
+	int rc;
+
+	rc = rbdops_image_parent(c->conn, &image->spec, &actual, err);
+	if (rc < 0)
+		return rc;
+	expected_parent(lin, image, &has_want, want, sizeof(want));
+	if (actual.has_parent) {
+		rc_image_spec_format(&actual.image, have, RC_SPEC_MAX);
+		snprintf(have + strlen(have), sizeof(have) - strlen(have), "@%s",
+			 actual.snapshot);
+	}
+	if (!has_want && !actual.has_parent)
+		return 0;
+	if (has_want && actual.has_parent && strcmp(want, have) == 0)
+		return 0;
+	return report(c, RBDOPS_DIFF_PARENT, lin->volume.name, spec,
+		      "image %s: parent on the cluster is %s, the catalog says %s",
+		      spec, actual.has_parent ? have : "none",
+		      has_want ? want : "none");
+}
+
+/* Whether a running operation is taking snapshot `name` of image. */
+static bool is_running_target_snapshot(const struct checker *c,
+				       const struct catalog_image *image,
+				       const char *name)
+{
+	for (size_t i = 0; i < c->running_count; i++)
+		if (c->running[i].image_id == image->id &&
+		    strcmp(c->running[i].target_snapshot, name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a running operation is making the image at spec. */
+static bool is_running_target_image(const struct checker *c,
+				    const struct rc_image_spec *spec)
+{
+	for (size_t i = 0; i < c->running_count; i++) {
+		const struct rc_image_spec *t = &c->running[i].target;
+		if (strcmp(t->pool, spec->pool) == 0 &&
+		    strcmp(t->ns, spec->ns) == 0 &&
+		    strcmp(t->name, spec->name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The user snapshots of an open image; free with rbd_snap_list_end and
+ * free(). */
+static int list_snapshots(rbd_image_t image, rbd_snap_info_t **out, int *count)
+{
+	rbd_snap_info_t *snaps = NULL;
+	int max = 16, rc;
+
+	for (;;) {
+		snaps = calloc((size_t)max + 1, sizeof(*snaps));
+		if (!snaps)
+			return -ENOMEM;
+		rc = rbd_snap_list(image, snaps, &max);
+		if (rc >= 0)
+			break;
+		free(snaps);
+		if (rc != -ERANGE)
+			return rc;
+	}
+	*out = snaps;
+	*count = rc;
+	return 0;
+}
+
+static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
+			   const struct catalog_image *image, const char *spec,
+			   struct rc_error *err)
+{
+	rbd_snap_info_t *snaps = NULL;
+	struct open_image img;
+	char subject[RC_SPEC_MAX + RC_NAME_MAX];
+	int count = 0, rc;
+
+	rc = rbdops_open_image(c->conn, &image->spec, true, &img, err);
+	if (rc < 0)
+		goto out;
+	rc = list_snapshots(img.image, &snaps, &count);
+	if (rc < 0) {
+		rc = rbdops_fail(err, rc, "listing the snapshots of %s", spec);
+		goto out;
+	}
+	for (size_t s = 0; s < lin->snapshot_count && rc == 0; s++) {
+		const struct catalog_snapshot *snap = &lin->snapshots[s];
+		bool found = false;
+		int is_protected = 0;
+
+		if (snap->image_id != image->id || snap->removed_at)
+			continue;
+		snprintf(subject, sizeof(subject), "%s@%s", spec, snap->name);
+		for (int k = 0; k < count; k++)
+			found = found || strcmp(snaps[k].name, snap->name) == 0;
+		if (!found) {
+			rc = report(c, RBDOPS_DIFF_MISSING_SNAPSHOT, lin->volume.name,
+				    subject, "snapshot %s is in the catalog but not "
+				    "on the cluster", subject);
+			continue;
+		}
+		rc = rbd_snap_is_protected(img.image, snap->name, &is_protected);
+		if (rc < 0) {
+			rc = rbdops_fail(err, rc, "reading the protection of %s",
+					 subject);
+			break;
+		}
+		if ((is_protected != 0) != snap->is_protected)
+			rc = report(c, RBDOPS_DIFF_PROTECTION, lin->volume.name,
+				    subject, "snapshot %s is %s on the cluster, %s "
+				    "in the catalog", subject,
+				    is_protected ? "protected" : "unprotected",
+				    snap->is_protected ? "protected" : "unprotected");
+	}
+	for (int k = 0; k < count && rc == 0; k++) {
+		bool known = false;
+
+		for (size_t s = 0; s < lin->snapshot_count; s++)
+			known = known || (lin->snapshots[s].image_id == image->id &&
+					  !lin->snapshots[s].removed_at &&
+					  strcmp(lin->snapshots[s].name,
+						 snaps[k].name) == 0);
+		if (known || is_running_target_snapshot(c, image, snaps[k].name))
+			continue;
+		snprintf(subject, sizeof(subject), "%s@%s", spec, snaps[k].name);
+		rc = report(c, RBDOPS_DIFF_UNKNOWN_SNAPSHOT, lin->volume.name,
+			    subject, "snapshot %s is on the cluster but not in "
+			    "the catalog", subject);
+	}
+out:
+	if (snaps) {
+		rbd_snap_list_end(snaps);
+		free(snaps);
+	}
+	rbdops_close_image(&img);
+	return rc;
+}
+
+static int check_images(struct checker *c, const struct catalog_lineage *lin,
+			struct rc_error *err)
+{
+	char spec[RC_SPEC_MAX];
+	bool exists;
+	int rc = 0;
+
+	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
+		const struct catalog_image *image = &lin->images[i];
+
+		if (image->removed_at)
+			continue;
+		rc_image_spec_format(&image->spec, spec, sizeof(spec));
+		rc = rbdops_image_exists(c->conn, &image->spec, &exists, err);
+		if (rc < 0)
+			break;
+		if (!exists) {
+			rc = report(c, RBDOPS_DIFF_MISSING_IMAGE, lin->volume.name,
+				    spec, "image %s is in the catalog but not on "
+				    "the cluster", spec);
+			continue;
+		}
+		rc = check_parent(c, lin, image, spec, err);
+		if (rc == 0)
+			rc = check_snapshots(c, lin, image, spec, err);
+	}
+	return rc;
+}
+
+/* The images of one pool and namespace; free with
+ * rbd_image_spec_list_cleanup and free(). */
+static int list_images(struct rbd_conn *conn, const char *pool, const char *ns,
+		       rbd_image_spec_t **out, size_t *count,
+		       struct rc_error *err)
+{
+	rbd_image_spec_t *images = NULL;
+	rados_ioctx_t io = NULL;
+	size_t max = 64;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = rbdops_ioctx(conn, pool, ns, &io, err);
+	while (rc == 0) {
+		free(images);
+		images = calloc(max, sizeof(*images));
+		if (!images) {
+			rc = rc_error_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		rc = rbd_list2(io, images, &max);
+		if (rc == -ERANGE) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			rc = rbdops_fail(err, rc, "listing the images of %s%s%s",
+					 pool, ns[0] ? "/" : "", ns);
+		break;
+	}
+	if (io)
+		rados_ioctx_destroy(io);
+	if (rc < 0) {
+		free(images);
+		return rc;
+	}
+	*out = images;
+	*count = max;
+	return 0;
+}
+
+/* Orphans in the pool and namespace of lin's root image. */
+static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
+			 struct rc_error *err)
+{
+	const struct rc_image_spec *root = &lin->images[0].spec;
+	rbd_image_spec_t *images = NULL;
+	struct catalog_image known;
+	struct rc_error ignored;
+	char spec[RC_SPEC_MAX];
+	size_t count = 0;
+	int rc;
+
+	rc = list_images(c->conn, root->pool, root->ns, &images, &count, err);
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		struct rc_image_spec candidate = *root;
+
+		if (!rbdops_is_clone_name(lin->volume.name, images[i].name))
+			continue;
+		snprintf(candidate.name, sizeof(candidate.name), "%s",
+			 images[i].name);
+		if (catalog_image_find(c->cat, &candidate, &known, &ignored) == 0 ||
+		    is_running_target_image(c, &candidate))
+			continue;
+		rc_image_spec_format(&candidate, spec, sizeof(spec));
+		rc = report(c, RBDOPS_DIFF_ORPHAN_IMAGE, lin->volume.name, spec,
+			    "image %s is named as a clone of volume '%s' but the "
+			    "catalog does not know it (an orphan)", spec,
+			    lin->volume.name);
+	}
+	if (images) {
+		rbd_image_spec_list_cleanup(images, count);
+		free(images);
+	}
+	return rc;
+}
+
+static int check_volume(struct checker *c, const struct catalog_volume *volume,
+			struct rc_error *err)
+{
+	struct catalog_lineage *lin = NULL;
+	char subject[64];
+	int rc;
+
+	rc = catalog_lineage_load(&lin, c->cat, volume, err);
+	if (rc == 0)
+		rc = check_images(c, lin, err);
+	if (rc == 0)
+		rc = check_orphans(c, lin, err);
+	for (size_t i = 0; rc == 0 && i < c->running_count; i++) {
+		const struct catalog_operation *op = &c->running[i];
+		if (op->volume_id != volume->id)
+			continue;
+		snprintf(subject, sizeof(subject), "operation %lld",
+			 (long long)op->id);
+		rc = report(c, RBDOPS_DIFF_UNFINISHED, volume->name, subject,
+			    "operation %lld (%s of volume '%s') is unfinished "
+			    "since step '%s'; 'rowcat recover' settles it",
+			    (long long)op->id, op->kind, volume->name, op->step);
+	}
+	catalog_lineage_free(lin);
+	return rc;
+}
+
+/* Collects the volumes to check, for catalog_volume_list. */
+struct volume_names {
+	struct catalog_volume *volumes;
+	size_t count, capacity;
+};
+
+static int collect_volume(void *ctx, const struct catalog_volume_summary *row)
+{
+	struct volume_names *all = ctx;
+
+	if (all->count == all->capacity) {
+		size_t cap = all->capacity ? all->capacity * 2 : 16;
+		void *bigger = realloc(all->volumes, cap * sizeof(*all->volumes));
+		if (!bigger)
+			return -ENOMEM;
+		all->volumes = bigger;
+		all->capacity = cap;
+	}
+	all->volumes[all->count++] = row->volume;
+	return 0;
+}
+
+int rbdops_check(struct rbd_conn *conn, struct catalog *cat,
+		 const char *volume, rbdops_difference_fn fn, void *ctx,
+		 size_t *count, struct rc_error *err)
+{
+	struct checker c = { .conn = conn, .cat = cat, .fn = fn, .ctx = ctx };
+	struct volume_names all = {0};
+	struct catalog_volume one;
+	int rc;
+
+	*count = 0;
+	if (volume) {
+		rc = catalog_volume_find(cat, volume, &one, err);
+		if (rc < 0)
+			return rc;
+		all.volumes = &one;
+		all.count = 1;
+	} else {
+		rc = catalog_volume_list(cat, collect_volume, &all, err);
+		if (rc == -ENOMEM && err->code == 0)
+			rc = rc_error_set(err, rc, "out of memory");
+		if (rc < 0)
+			goto out;
+	}
+	rc = catalog_op_list_running(cat, &c.running, &c.running_count, err);
+	for (size_t i = 0; rc == 0 && i < all.count; i++)
+		rc = check_volume(&c, &all.volumes[i], err);
+	*count = c.count;
+out:
+	free(c.running);
+	if (!volume)
+		free(all.volumes);
+	return rc;
+}

@@ -1,0 +1,143 @@
+/*
+ * rowcat flatten: cut the operating image loose from its ancestors.
+ *
+ *  step (op.step)   on Ceph after it                      a crash here
+ *  ──────────────   ──────────────────────────────────    ────────────
+ *  journalled       the image, perhaps partly flattened    roll forward
+ *     │  flatten, again until the image has no parent
+ *  flattened        the image without a parent             roll forward
+ *     │  ONE TRANSACTION: flattened_at on the image row (its parent
+ *     │  link stays, as history), the operation done
+ *  done
+ *
+ * Flattening only ever copies data the image already reads, so a partly
+ * flattened image is a valid image and recovery always rolls forward; it
+ * ends the operation 'failed' only when the image is gone.
+ *
+ * Failpoints: flatten.{journal,flatten,step,commit}.{before,after}.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "failpoint.h"
+#include "internal.h"
+
+static int commit(struct catalog *cat, struct catalog_operation *op,
+		  struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_image_set_flattened(cat, op->image_id, op->started_at, err);
+	if (rc == 0)
+		rc = catalog_op_end(cat, op, "done", NULL, rc_clock_now(), err);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	return rc;
+}
+
+static int forward(struct rbd_conn *conn, struct catalog *cat,
+		   struct catalog_operation *op, const struct rc_image_spec *image,
+		   const struct rbdops_events *ev, struct rc_error *err)
+{
+	int rc;
+
+	RBDOPS_STEP("flatten.flatten.before", "flatten.flatten.after",
+	     rbdops_flatten(conn, image, ev, err));
+	if (strcmp(op->step, "flattened") != 0)
+		RBDOPS_STEP("flatten.step.before", "flatten.step.after",
+		     catalog_op_set_step(cat, op, "flattened", err));
+	RBDOPS_STEP("flatten.commit.before", "flatten.commit.after",
+	     commit(cat, op, err));
+out:
+	return rc;
+}
+
+int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
+			   struct catalog_operation *op,
+			   const struct rbdops_events *ev,
+			   struct rbdops_recovery *report, struct rc_error *err)
+{
+	struct catalog_image image;
+	bool exists = false;
+	int rc;
+
+	rc = catalog_image_get(cat, op->image_id, &image, err);
+	if (rc == 0)
+		rc = rbdops_image_exists(conn, &image.spec, &exists, err);
+	if (rc < 0)
+		return rc;
+	if (!exists) {
+		rc = rbdops_end_operation(cat, op, "failed",
+					  "the image is gone from the cluster", err);
+		if (rc == 0)
+			report->failed++;
+		return rc;
+	}
+	rc = forward(conn, cat, op, &image.spec, ev, err);
+	if (rc == 0)
+		report->finished++;
+	if (rc < 0 && !rbdops_is_transient(err) &&
+	    rbdops_end_operation(cat, op, "failed", err->message, err) == 0) {
+		report->failed++;
+		rc = 0;
+	}
+	return rc;
+}
+
+int rbdops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume_name, const struct rbdops_events *ev,
+			  struct rbdops_result *result, struct rc_error *err)
+{
+	struct catalog_operation op = {0};
+	struct catalog_volume volume;
+	struct catalog_image image;
+	struct rbdops_recovery recovered;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	rc = catalog_volume_find(cat, volume_name, &volume, err);
+	if (rc == 0)
+		rc = rbdops_recover_volume(conn, cat, &volume, ev, &recovered, err);
+	if (rc == 0)
+		rc = catalog_volume_find(cat, volume_name, &volume, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, volume.operating_image_id, &image, err);
+	if (rc < 0)
+		return rc;
+	result->old_image = result->new_image = image.spec;
+	if (!image.parent_snapshot_id || image.flattened_at) {
+		result->nothing_to_do = true;
+		return 0;
+	}
+	snprintf(op.kind, sizeof(op.kind), "flatten");
+	op.volume_id = volume.id;
+	op.image_id = image.id;
+	op.requires_operating = true;
+	op.started_at = rc_clock_now();
+	RC_FAILPOINT("flatten.journal.before");
+	rc = catalog_op_begin(cat, &op, err);
+	if (rc == -EBUSY || rc == -ESTALE)
+		return rc_error_prefix(err, "volume '%s' is busy: ", volume_name);
+	if (rc < 0)
+		return rc;
+	RC_FAILPOINT("flatten.journal.after");
+	rc = forward(conn, cat, &op, &image.spec, ev, err);
+	if (rc < 0 && !rbdops_is_transient(err) &&
+	    strcmp(op.state, "running") == 0) {
+		struct rc_error ignored;
+		/* nothing to undo: the image is whole, flattened or not */
+		rbdops_end_operation(cat, &op, "failed", err->message, &ignored);
+	} else if (rc < 0) {
+		rc_error_prefix(err, "flatten of '%s' interrupted (operation %lld "
+				"stays in the journal; 'rowcat recover' finishes "
+				"it): ", volume_name, (long long)op.id);
+	}
+	catalog_op_release(cat, op.id);
+	return rc;
+}

@@ -1,0 +1,605 @@
+/*
+ * rowcat snap and rowcat restore: the redirect-on-write operations.
+ *
+ * Both take a snapshot of the operating image and switch the volume to a
+ * new clone; they differ in what is cloned. snap clones the snapshot it
+ * just took; restore takes a safety snapshot ("pre-restore") and clones the
+ * snapshot the user chose.
+ *
+ *  step (op.step)      on Ceph after it                       a crash here
+ *  ───────────────     ──────────────────────────────────     ─────────────
+ *  journalled          nothing                                 roll back
+ *     │  choose the clone's name: VOL.rcN (N = the op's id;
+ *     │  VOL.rcN-K when an image that is not ours has it)
+ *  target-chosen       nothing                                 roll back
+ *     │  snapshot create NAME on the operating image
+ *  snapshot-created    the snapshot: the point in time is      roll forward
+ *     │  protect it     taken, so from here the operation
+ *  protected           is finished, never undone, by recovery  roll forward
+ *     │  (restore) protect the chosen snapshot if it is not
+ *     │  clone the snapshot to clone into the target, then tag the
+ *     │  clone (metadata rowcat.operation = the op's tag)
+ *  cloned              the tagged clone                        roll forward
+ *     │  ONE TRANSACTION: the snapshot row, the clone row, the
+ *     │  operating image switched, the operation done
+ *  done ──▶ the switch hook runs (its failure never undoes the switch)
+ *
+ * Every step looks first: a snapshot of our name is ours; a clone at the
+ * target is ours when it carries our tag, or its parent is our snapshot,
+ * or (a clone killed between creating the child and attaching it to the
+ * parent) it has neither tag nor parent. A clone of ours that is not
+ * complete (no parent, or not listed among the parent's clones) is removed
+ * and made again: nothing has been written to it, since the volume has
+ * not been switched to it. An image at the target that is not ours is
+ * never touched.
+ *
+ * Undo (a live failure that waiting will not cure, or a roll-forward that
+ * cannot complete): remove our clone, unprotect and remove the snapshot,
+ * end the operation 'failed'. A cluster that does not answer leaves the
+ * operation 'running' for `rowcat recover`.
+ *
+ * Failpoints: row.{journal,target,snapshot,snapshot-step,protect,
+ * protect-step,source-protect,clone-cleanup,clone,tag,clone-step,commit,
+ * undo-clone,undo-unprotect,undo-snapshot,undo-commit}.{before,after}.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "failpoint.h"
+#include "internal.h"
+
+static const char *const row_steps[] = {
+	"journalled", "target-chosen", "snapshot-created", "protected", "cloned",
+};
+
+static int step_rank(const char *step)
+{
+	for (size_t i = 0; i < sizeof(row_steps) / sizeof(row_steps[0]); i++)
+		if (strcmp(row_steps[i], step) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Records step unless the operation is already past it. */
+static int advance(struct catalog *cat, struct catalog_operation *op,
+		   const char *step, struct rc_error *err)
+{
+	if (step_rank(op->step) >= step_rank(step))
+		return 0;
+	return catalog_op_set_step(cat, op, step, err);
+}
+
+/* What an operation works on, read from the catalog. */
+struct row_plan {
+	struct catalog_volume volume;
+	struct catalog_image operating;  /* the image that gets the snapshot */
+	bool is_restore;
+	struct catalog_snapshot chosen;  /* restore: the snapshot restored */
+	struct catalog_image chosen_image;
+	/* the snapshot cloned: snap's new one, or restore's chosen one */
+	const struct rc_image_spec *clone_from;
+	const char *clone_from_snapshot;
+};
+
+static int load_plan(struct catalog *cat, const struct catalog_operation *op,
+		     struct row_plan *plan, struct rc_error *err)
+{
+	int rc;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->is_restore = strcmp(op->kind, "restore") == 0;
+	rc = catalog_volume_get(cat, op->volume_id, &plan->volume, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, op->image_id, &plan->operating, err);
+	if (rc < 0)
+		return rc;
+	plan->clone_from = &plan->operating.spec;
+	plan->clone_from_snapshot = op->target_snapshot;
+	if (!plan->is_restore)
+		return 0;
+	rc = catalog_snapshot_get(cat, op->snapshot_id, &plan->chosen, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, plan->chosen.image_id,
+				       &plan->chosen_image, err);
+	plan->clone_from = &plan->chosen_image.spec;
+	plan->clone_from_snapshot = plan->chosen.name;
+	return rc;
+}
+
+bool rbdops_is_clone_name(const char *volume, const char *name)
+{
+	size_t n = strlen(volume);
+	const char *p;
+
+	if (strncmp(name, volume, n) != 0 || strncmp(name + n, ".rc", 3) != 0)
+		return false;
+	p = name + n + 3;
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '-') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* Picks the clone's name: the first of VOL.rcN, VOL.rcN-2, ... that
+ * neither the cluster nor the catalog knows, and journals it. */
+static int choose_target(struct rbd_conn *conn, struct catalog *cat,
+			 struct catalog_operation *op,
+			 const struct row_plan *plan, struct rc_error *err)
+{
+	struct rc_image_spec target = plan->operating.spec;
+	struct catalog_image known;
+	struct rc_error ignored;
+	bool exists = true;
+	int rc = 0;
+
+	for (int k = 1; exists && k <= 100; k++) {
+		int n = k == 1
+			? snprintf(target.name, sizeof(target.name), "%s.rc%lld",
+				   plan->volume.name, (long long)op->id)
+			: snprintf(target.name, sizeof(target.name), "%s.rc%lld-%d",
+				   plan->volume.name, (long long)op->id, k);
+		if (n < 0 || (size_t)n >= sizeof(target.name))
+			return rc_error_set(err, -ENAMETOOLONG,
+				"volume name '%s' is too long to name its clones",
+				plan->volume.name);
+		rc = rbdops_image_exists(conn, &target, &exists, err);
+		if (rc < 0)
+			return rc;
+		if (!exists && catalog_image_find(cat, &target, &known,
+						  &ignored) == 0)
+			exists = true;
+	}
+	if (exists)
+		return rc_error_set(err, -EEXIST,
+			"every clone name for operation %lld is taken",
+			(long long)op->id);
+	op->target = target;
+	RBDOPS_STEP("row.target.before", "row.target.after",
+	     catalog_op_set_target(cat, op, err));
+	rc = advance(cat, op, "target-chosen", err);
+out:
+	return rc;
+}
+
+/* What is at the operation's target on the cluster. */
+struct target_state {
+	bool exists, ours, complete;
+};
+
+static int inspect_target(struct rbd_conn *conn,
+			  const struct catalog_operation *op,
+			  const struct row_plan *plan, struct target_state *out,
+			  struct rc_error *err)
+{
+	struct rbdops_image_facts facts;
+	struct rbdops_parent parent;
+	char tag[64];
+	bool parent_ours, listed = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = rbdops_image_facts(conn, &op->target, &facts, err);
+	if (rc < 0 || !facts.exists)
+		return rc;
+	out->exists = true;
+	rc = rbdops_image_parent(conn, &op->target, &parent, err);
+	if (rc < 0)
+		return rc;
+	rbdops_owner_tag(op, tag, sizeof(tag));
+	parent_ours = rbdops_parent_is(&parent, plan->clone_from,
+				       plan->clone_from_snapshot);
+	out->ours = strcmp(facts.owner, tag) == 0 || parent_ours ||
+		    (facts.owner[0] == '\0' && !parent.has_parent);
+	if (!out->ours || !parent_ours)
+		return 0;
+	rc = rbdops_is_child_of(conn, plan->clone_from, plan->clone_from_snapshot,
+				&op->target, &listed, err);
+	out->complete = rc == 0 && listed;
+	return rc;
+}
+
+static int commit(struct catalog *cat, struct catalog_operation *op,
+		  const struct row_plan *plan, struct rc_error *err)
+{
+	int64_t snapshot_id = 0, clone_id = 0;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_snapshot_insert(cat, plan->operating.id, op->target_snapshot,
+				     op->origin, true, op->started_at,
+				     &snapshot_id, err);
+	if (rc == 0 && plan->is_restore)
+		rc = catalog_snapshot_set_protected(cat, plan->chosen.id, true, err);
+	if (rc == 0)
+		rc = catalog_clone_insert(cat, plan->volume.id, &op->target,
+					  plan->is_restore ? plan->chosen.id
+							   : snapshot_id,
+					  op->started_at, &clone_id, err);
+	if (rc == 0)
+		rc = catalog_volume_set_operating(cat, plan->volume.id, clone_id,
+						  err);
+	if (rc == 0)
+		rc = catalog_op_end(cat, op, "done", NULL, rc_clock_now(), err);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	return rc;
+}
+
+/* Carries op forward from wherever it stands to done. */
+static int forward(struct rbd_conn *conn, struct catalog *cat,
+		   struct catalog_operation *op, const struct row_plan *plan,
+		   struct rc_error *err)
+{
+	const struct rc_image_spec *operating = &plan->operating.spec;
+	struct target_state target;
+	char tag[64];
+	bool is_protected;
+	int rc = 0;
+
+	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+		goto out;
+	RBDOPS_STEP("row.snapshot.before", "row.snapshot.after",
+	     rbdops_snapshot_create(conn, operating, op->target_snapshot, err));
+	RBDOPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
+	     advance(cat, op, "snapshot-created", err));
+	RBDOPS_STEP("row.protect.before", "row.protect.after",
+	     rbdops_snapshot_protect(conn, operating, op->target_snapshot, err));
+	RBDOPS_STEP("row.protect-step.before", "row.protect-step.after",
+	     advance(cat, op, "protected", err));
+	if (plan->is_restore) {
+		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
+						  plan->clone_from_snapshot,
+						  &is_protected, err);
+		if (rc < 0)
+			goto out;
+		if (!is_protected)
+			RBDOPS_STEP("row.source-protect.before", "row.source-protect.after",
+			     rbdops_snapshot_protect(conn, plan->clone_from,
+						     plan->clone_from_snapshot, err));
+	}
+
+	rc = inspect_target(conn, op, plan, &target, err);
+	if (rc < 0)
+		goto out;
+	if (target.exists && !target.ours) {
+		char text[RC_SPEC_MAX];
+		rc_image_spec_format(&op->target, text, sizeof(text));
+		rc = rc_error_set(err, -EEXIST, "image %s appeared on the cluster "
+				  "and is not rowcat's; it is left alone", text);
+		goto out;
+	}
+	if (target.exists && !target.complete)
+		RBDOPS_STEP("row.clone-cleanup.before", "row.clone-cleanup.after",
+		     rbdops_image_remove(conn, &op->target, err));
+	if (!target.complete)
+		RBDOPS_STEP("row.clone.before", "row.clone.after",
+		     rbdops_clone(conn, plan->clone_from, plan->clone_from_snapshot,
+				  &op->target, err));
+	rbdops_owner_tag(op, tag, sizeof(tag));
+	RBDOPS_STEP("row.tag.before", "row.tag.after",
+	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
+	RBDOPS_STEP("row.clone-step.before", "row.clone-step.after",
+	     advance(cat, op, "cloned", err));
+	RBDOPS_STEP("row.commit.before", "row.commit.after", commit(cat, op, plan, err));
+out:
+	return rc;
+}
+
+/* Ends op with state and why, recording what undo leaves behind. */
+static int end_undone(struct rbd_conn *conn, struct catalog *cat,
+		      struct catalog_operation *op, const struct row_plan *plan,
+		      const char *state, const char *why, struct rc_error *err)
+{
+	bool source_protected = false;
+	int rc = 0;
+
+	/* restore may have protected the chosen snapshot: keep the catalog
+	 * telling the truth about it */
+	if (plan->is_restore)
+		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
+						  plan->clone_from_snapshot,
+						  &source_protected, err);
+	if (rc < 0)
+		return rc;
+	rc = catalog_begin(cat, err);
+	if (rc < 0)
+		return rc;
+	if (plan->is_restore && source_protected)
+		rc = catalog_snapshot_set_protected(cat, plan->chosen.id, true, err);
+	if (rc == 0)
+		rc = catalog_op_end(cat, op, state, why, rc_clock_now(), err);
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	return rc;
+}
+
+/* Takes away whatever op made, then ends it with state and why. */
+static int undo(struct rbd_conn *conn, struct catalog *cat,
+		struct catalog_operation *op, const struct row_plan *plan,
+		const char *state, const char *why, struct rc_error *err)
+{
+	const struct rc_image_spec *operating = &plan->operating.spec;
+	struct target_state target = {0};
+	bool snapshot_exists = false;
+	int rc = 0;
+
+	if (op->target.name[0] &&
+	    (rc = inspect_target(conn, op, plan, &target, err)) < 0)
+		goto out;
+	if (target.exists && target.ours)
+		RBDOPS_STEP("row.undo-clone.before", "row.undo-clone.after",
+		     rbdops_image_remove(conn, &op->target, err));
+	rc = rbdops_snapshot_exists(conn, operating, op->target_snapshot,
+				    &snapshot_exists, err);
+	if (rc < 0)
+		goto out;
+	if (snapshot_exists) {
+		RBDOPS_STEP("row.undo-unprotect.before", "row.undo-unprotect.after",
+		     rbdops_snapshot_unprotect(conn, operating,
+					       op->target_snapshot, err));
+		RBDOPS_STEP("row.undo-snapshot.before", "row.undo-snapshot.after",
+		     rbdops_snapshot_remove(conn, operating, op->target_snapshot,
+					    err));
+	}
+	RBDOPS_STEP("row.undo-commit.before", "row.undo-commit.after",
+	     end_undone(conn, cat, op, plan, state, why, err));
+out:
+	return rc;
+}
+
+bool rbdops_is_transient(const struct rc_error *err)
+{
+	return rc_error_is_unreachable(err) || err->code == -EBUSY ||
+	       err->code == -EAGAIN || err->code == -EINTR;
+}
+
+/*
+ * Carries op forward; when that fails for good, undoes it (ended 'failed'
+ * with the reason) and returns the original failure. *undone tells which.
+ */
+static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
+			   struct catalog_operation *op,
+			   const struct row_plan *plan, bool *undone,
+			   struct rc_error *err)
+{
+	struct rc_error undo_err = {0};
+	int rc;
+
+	*undone = false;
+	rc = forward(conn, cat, op, plan, err);
+	if (rc == 0 || rbdops_is_transient(err) || strcmp(op->state, "running") != 0)
+		return rc;
+	if (undo(conn, cat, op, plan, "failed", err->message, &undo_err) == 0) {
+		*undone = true;
+		rc_error_prefix(err, "nothing was changed: ");
+	} else {
+		rc_error_prefix(err, "%s; undoing it failed too (%s); 'rowcat "
+				"recover' retries: ", op->kind, undo_err.message);
+	}
+	return rc;
+}
+
+int rbdops_notify_switch(const struct rbdops_events *ev, const char *volume,
+			 const struct rc_image_spec *old_image,
+			 const struct rc_image_spec *new_image,
+			 struct rc_error *err)
+{
+	if (!ev || !ev->switched)
+		return 0;
+	return ev->switched(ev->ctx, volume, old_image, new_image, err);
+}
+
+int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
+		       struct catalog_operation *op,
+		       const struct rbdops_events *ev,
+		       struct rbdops_recovery *report, struct rc_error *err)
+{
+	struct row_plan plan;
+	bool taken = false, undone = false;
+	int rc;
+
+	rc = load_plan(cat, op, &plan, err);
+	if (rc < 0)
+		return rc;
+	if (op->target.name[0])
+		rc = rbdops_snapshot_exists(conn, &plan.operating.spec,
+					    op->target_snapshot, &taken, err);
+	if (rc < 0)
+		return rc;
+	if (!taken) {
+		/* the point in time was never taken: as if it never ran */
+		rc = undo(conn, cat, op, &plan, "rolled-back",
+			  "interrupted before the snapshot was taken", err);
+		if (rc == 0)
+			report->undone++;
+		return rc;
+	}
+	rc = forward_or_undo(conn, cat, op, &plan, &undone, err);
+	if (rc < 0) {
+		if (undone)
+			report->failed++;
+		return undone ? 0 : rc;
+	}
+	report->finished++;
+	return rbdops_notify_switch(ev, plan.volume.name, &plan.operating.spec,
+				    &op->target, err);
+}
+
+/* ---- the commands ------------------------------------------------------- */
+
+/* The default snapshot name: the UTC time, then -2, -3... when taken. */
+static void default_name(char *buf, size_t len, const char *prefix, int k)
+{
+	char stamp[RC_ISO_TIME_MAX];
+	int64_t now = rc_clock_now();
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (k <= 1)
+		snprintf(buf, len, "%s%s", prefix, stamp);
+	else
+		snprintf(buf, len, "%s%s-%d", prefix, stamp, k);
+}
+
+/* Whether `name` is free for a new snapshot of volume on its operating
+ * image: unknown to the catalog and absent from the cluster. */
+static int name_free(struct rbd_conn *conn, struct catalog *cat,
+		     const struct catalog_volume *volume,
+		     const struct catalog_image *operating, const char *name,
+		     bool *is_free, struct rc_error *err)
+{
+	struct catalog_snapshot existing;
+	struct rc_error ignored;
+	bool on_cluster = false;
+	int rc;
+
+	*is_free = false;
+	if (catalog_snapshot_find(cat, volume->id, name, &existing, &ignored) == 0)
+		return 0;
+	rc = rbdops_snapshot_exists(conn, &operating->spec, name, &on_cluster, err);
+	*is_free = rc == 0 && !on_cluster;
+	return rc;
+}
+
+/* Settles a name for the new snapshot: the user's, checked, or a default
+ * one with `prefix` that is free. */
+static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
+			      const struct catalog_volume *volume,
+			      const struct catalog_image *operating,
+			      const char *wanted, const char *prefix,
+			      char out[RC_NAME_MAX], struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	bool is_free = false;
+	int rc;
+
+	if (wanted) {
+		rc = name_free(conn, cat, volume, operating, wanted, &is_free, err);
+		if (rc < 0)
+			return rc;
+		rc_image_spec_format(&operating->spec, text, sizeof(text));
+		if (!is_free)
+			return rc_error_set(err, -EEXIST,
+				"volume '%s' already has a snapshot named '%s' "
+				"(in the catalog or on %s)", volume->name, wanted,
+				text);
+		snprintf(out, RC_NAME_MAX, "%s", wanted);
+		return 0;
+	}
+	for (int k = 1; k <= 100 && !is_free; k++) {
+		default_name(out, RC_NAME_MAX, prefix, k);
+		rc = name_free(conn, cat, volume, operating, out, &is_free, err);
+		if (rc < 0)
+			return rc;
+	}
+	return is_free ? 0 : rc_error_set(err, -EEXIST,
+		"no free snapshot name for volume '%s'", volume->name);
+}
+
+/* The shared path of snap and restore: check, journal, carry out. */
+static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
+		   const char *volume_name, const char *name, const char *origin,
+		   const struct rbdops_events *ev, struct rbdops_result *result,
+		   struct rc_error *err)
+{
+	struct catalog_operation op;
+	struct catalog_volume volume;
+	struct catalog_snapshot chosen = {0};
+	struct rbdops_recovery recovered;
+	struct row_plan plan;
+	bool undone = false;
+	int rc, attempt = 0;
+
+	memset(result, 0, sizeof(*result));
+	rc = catalog_volume_find(cat, volume_name, &volume, err);
+	if (rc == 0)
+		rc = rbdops_recover_volume(conn, cat, &volume, ev, &recovered, err);
+	if (rc < 0)
+		return rc;
+	do { /* again when another rowcat switched the volume meanwhile */
+		struct catalog_image operating;
+
+		memset(&op, 0, sizeof(op));
+		rc = catalog_volume_find(cat, volume_name, &volume, err);
+		if (rc == 0)
+			rc = catalog_image_get(cat, volume.operating_image_id,
+					       &operating, err);
+		if (rc == 0 && is_restore)
+			rc = catalog_snapshot_find(cat, volume.id, name, &chosen, err);
+		if (rc == 0)
+			rc = pick_snapshot_name(conn, cat, &volume, &operating,
+						is_restore ? NULL : name,
+						is_restore ? "pre-restore-" : "",
+						op.target_snapshot, err);
+		if (rc < 0)
+			return rc;
+		snprintf(op.kind, sizeof(op.kind), is_restore ? "restore" : "snap");
+		snprintf(op.origin, sizeof(op.origin), "%s",
+			 is_restore ? "pre-restore" : origin);
+		op.volume_id = volume.id;
+		op.image_id = operating.id;
+		op.snapshot_id = chosen.id;
+		op.requires_operating = true;
+		op.started_at = rc_clock_now();
+		RC_FAILPOINT("row.journal.before");
+		rc = catalog_op_begin(cat, &op, err);
+	} while (rc == -ESTALE && ++attempt < 5);
+	if (rc == -EBUSY)
+		return rc_error_prefix(err, "volume '%s' is busy: ", volume_name);
+	if (rc < 0)
+		return rc;
+	RC_FAILPOINT("row.journal.after");
+
+	rc = load_plan(cat, &op, &plan, err);
+	if (rc == 0)
+		rc = forward_or_undo(conn, cat, &op, &plan, &undone, err);
+	if (rc < 0 && !undone && strcmp(op.state, "running") == 0)
+		rc_error_prefix(err, "%s of '%s' interrupted (operation %lld stays "
+				"in the journal; 'rowcat recover' finishes it): ",
+				op.kind, volume_name, (long long)op.id);
+	catalog_op_release(cat, op.id);
+	if (rc < 0)
+		return rc;
+	snprintf(result->snapshot, sizeof(result->snapshot), "%s",
+		 op.target_snapshot);
+	result->old_image = plan.operating.spec;
+	result->new_image = op.target;
+	return rbdops_notify_switch(ev, volume.name, &plan.operating.spec,
+				    &op.target, err);
+}
+
+int rbdops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
+		       const char *volume, const char *snapshot,
+		       const char *origin, const struct rbdops_events *ev,
+		       struct rbdops_result *result, struct rc_error *err)
+{
+	return row_run(conn, cat, false, volume, snapshot,
+		       origin ? origin : "manual", ev, result, err);
+}
+
+int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume, const char *snapshot,
+			  const struct rbdops_events *ev,
+			  struct rbdops_result *result, struct rc_error *err)
+{
+	return row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
+		       result, err);
+}

@@ -1,0 +1,406 @@
+/*
+ * The idempotent steps that operations are made of. Each looks first and
+ * then acts, so that running it again after a crash finishes the work
+ * instead of failing on what is already done:
+ *
+ *   snapshot create   an existing snapshot of that name is ours
+ *   protect           already protected is success (librbd says EBUSY)
+ *   unprotect         already unprotected is success (librbd says EINVAL);
+ *                     a snapshot left UNPROTECTING by a killed unprotect
+ *                     is settled by unprotecting again
+ *   remove            what is already gone (ENOENT) is success
+ *   flatten           repeated until the image really has no parent
+ *
+ * A client killed while it had an image open keeps a watch on it until
+ * the OSD times the watch out (about 30 s); removing that image answers
+ * EBUSY meanwhile, so removals retry EBUSY with a backoff.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* Long enough for a dead client's watch to time out (30 s by default). */
+#define BUSY_WAIT_MS 45000
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+}
+
+/* Calls attempt(arg) again while it answers -EBUSY, backing off from
+ * 250 ms to 4 s, for up to BUSY_WAIT_MS in all. */
+static int retry_busy(int (*attempt)(void *arg), void *arg)
+{
+	long waited = 0, pause = 250;
+	int rc;
+
+	while ((rc = attempt(arg)) == -EBUSY && waited < BUSY_WAIT_MS) {
+		sleep_ms(pause);
+		waited += pause;
+		pause = pause < 4000 ? pause * 2 : 4000;
+	}
+	return rc;
+}
+
+int rbdops_snapshot_exists(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   bool *exists, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc;
+
+	*exists = false;
+	rc = rbdops_open_image(conn, spec, true, &img, err);
+	if (rc == 0 && (rc = rbd_snap_exists(img.image, snap, exists)) < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "looking up snapshot %s@%s", text, snap);
+	}
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snapshot_create(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	bool exists = false;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, false, &img, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_snap_exists(img.image, snap, &exists);
+	if (rc < 0) {
+		rc = rbdops_fail(err, rc, "looking up snapshot %s@%s", text, snap);
+		goto out;
+	}
+	if (exists)
+		goto out;
+	rc = rbd_snap_create(img.image, snap);
+	if (rc == -EEXIST)
+		rc = 0;
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "creating snapshot %s@%s", text, snap);
+out:
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snapshot_protect(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, const char *snap,
+			    struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int is_protected = 0;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, false, &img, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_snap_is_protected(img.image, snap, &is_protected);
+	if (rc == 0 && is_protected)
+		goto out;
+	if (rc == 0)
+		rc = rbd_snap_protect(img.image, snap);
+	if (rc == -EBUSY) /* protected meanwhile */
+		rc = 0;
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "protecting snapshot %s@%s", text, snap);
+out:
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snapshot_is_protected(struct rbd_conn *conn,
+				 const struct rc_image_spec *spec,
+				 const char *snap, bool *is_protected,
+				 struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int flag = 0, rc;
+
+	*is_protected = false;
+	rc = rbdops_open_image(conn, spec, true, &img, err);
+	if (rc == 0 && (rc = rbd_snap_is_protected(img.image, snap, &flag)) < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "reading the protection of %s@%s", text,
+				 snap);
+	}
+	*is_protected = flag != 0;
+	rbdops_close_image(&img);
+	return rc;
+}
+
+/* One removal, for retry_busy. */
+struct removal {
+	struct rbd_conn *conn;
+	const struct rc_image_spec *spec;
+	const char *snap;
+};
+
+static int unprotect_once(void *arg)
+{
+	struct removal *r = arg;
+	struct open_image img;
+	struct rc_error ignored;
+	int rc = rbdops_open_image(r->conn, r->spec, false, &img, &ignored);
+
+	if (rc == 0)
+		rc = rbd_snap_unprotect(img.image, r->snap);
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snapshot_unprotect(struct rbd_conn *conn,
+			      const struct rc_image_spec *spec, const char *snap,
+			      struct rc_error *err)
+{
+	struct removal r = { conn, spec, snap };
+	char text[RC_SPEC_MAX];
+	/* EBUSY here means clones still exist: no amount of waiting helps */
+	int rc = unprotect_once(&r);
+
+	if (rc == -EINVAL || rc == -ENOENT) /* unprotected, or gone */
+		return 0;
+	rc_image_spec_format(spec, text, sizeof(text));
+	if (rc == -EBUSY)
+		return rc_error_set(err, rc, "snapshot %s@%s still has clones; "
+				    "it stays protected", text, snap);
+	if (rc < 0)
+		return rbdops_fail(err, rc, "unprotecting snapshot %s@%s", text,
+				   snap);
+	return 0;
+}
+
+static int snap_remove_once(void *arg)
+{
+	struct removal *r = arg;
+	struct open_image img;
+	struct rc_error ignored;
+	int rc = rbdops_open_image(r->conn, r->spec, false, &img, &ignored);
+
+	if (rc == 0)
+		rc = rbd_snap_remove(img.image, r->snap);
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snapshot_remove(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   struct rc_error *err)
+{
+	struct removal r = { conn, spec, snap };
+	char text[RC_SPEC_MAX];
+	int rc = retry_busy(snap_remove_once, &r);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		return rbdops_fail(err, rc, "removing snapshot %s@%s", text, snap);
+	}
+	return 0;
+}
+
+static int image_remove_once(void *arg)
+{
+	struct removal *r = arg;
+	struct rc_error ignored;
+	rados_ioctx_t io = NULL;
+	int rc = rbdops_ioctx(r->conn, r->spec->pool, r->spec->ns, &io, &ignored);
+
+	if (rc == 0)
+		rc = rbd_remove(io, r->spec->name);
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
+int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			struct rc_error *err)
+{
+	struct removal r = { conn, spec, NULL };
+	char text[RC_SPEC_MAX];
+	int rc = retry_busy(image_remove_once, &r);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		return rbdops_fail(err, rc, "removing image %s", text);
+	}
+	return 0;
+}
+
+int rbdops_image_parent(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			struct rbdops_parent *out, struct rc_error *err)
+{
+	rbd_linked_image_spec_t image;
+	rbd_snap_spec_t snap;
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = rbdops_open_image(conn, spec, true, &img, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_get_parent(img.image, &image, &snap);
+	if (rc == -ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "reading the parent of %s", text);
+		goto out;
+	}
+	out->has_parent = true;
+	snprintf(out->image.pool, sizeof(out->image.pool), "%s", image.pool_name);
+	snprintf(out->image.ns, sizeof(out->image.ns), "%s", image.pool_namespace);
+	snprintf(out->image.name, sizeof(out->image.name), "%s", image.image_name);
+	snprintf(out->snapshot, sizeof(out->snapshot), "%s", snap.name);
+	rbd_linked_image_spec_cleanup(&image);
+	rbd_snap_spec_cleanup(&snap);
+out:
+	rbdops_close_image(&img);
+	return rc;
+}
+
+bool rbdops_parent_is(const struct rbdops_parent *parent,
+		      const struct rc_image_spec *image, const char *snap)
+{
+	return parent->has_parent &&
+	       strcmp(parent->image.pool, image->pool) == 0 &&
+	       strcmp(parent->image.ns, image->ns) == 0 &&
+	       strcmp(parent->image.name, image->name) == 0 &&
+	       strcmp(parent->snapshot, snap) == 0;
+}
+
+int rbdops_is_child_of(struct rbd_conn *conn, const struct rc_image_spec *parent,
+		       const char *snap, const struct rc_image_spec *child,
+		       bool *listed, struct rc_error *err)
+{
+	rbd_linked_image_spec_t *children = NULL;
+	size_t count = 16;
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc;
+
+	*listed = false;
+	rc = rbdops_open_image(conn, parent, true, &img, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_snap_set(img.image, snap);
+	while (rc == 0) {
+		free(children);
+		children = calloc(count, sizeof(*children));
+		if (!children) {
+			rc = rc_error_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = rbd_list_children3(img.image, children, &count);
+		if (rc != -ERANGE)
+			break;
+		rc = 0;
+	}
+	if (rc < 0) {
+		rc_image_spec_format(parent, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "listing the clones of %s@%s", text, snap);
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(children[i].pool_name, child->pool) == 0 &&
+		    strcmp(children[i].pool_namespace, child->ns) == 0 &&
+		    strcmp(children[i].image_name, child->name) == 0)
+			*listed = true;
+	}
+	rbd_linked_image_spec_list_cleanup(children, count);
+out:
+	free(children);
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_clone(struct rbd_conn *conn, const struct rc_image_spec *parent,
+		 const char *snap, const struct rc_image_spec *child,
+		 struct rc_error *err)
+{
+	rados_ioctx_t parent_io = NULL, child_io = NULL;
+	rbd_image_options_t opts = NULL;
+	char text[RC_SPEC_MAX];
+	int rc;
+
+	rc_image_spec_format(child, text, sizeof(text));
+	rc = rbdops_ioctx(conn, parent->pool, parent->ns, &parent_io, err);
+	if (rc == 0)
+		rc = rbdops_ioctx(conn, child->pool, child->ns, &child_io, err);
+	if (rc < 0)
+		goto out;
+	rbd_image_options_create(&opts);
+	rc = rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES,
+					  RBDOPS_IMAGE_FEATURES);
+	if (rc == 0)
+		rc = rbd_clone3(parent_io, parent->name, snap, child_io,
+				child->name, opts);
+	if (rc < 0)
+		rc = rbdops_fail(err, rc, "cloning %s@%s into %s", parent->name,
+				 snap, text);
+out:
+	if (opts)
+		rbd_image_options_destroy(opts);
+	if (child_io)
+		rados_ioctx_destroy(child_io);
+	if (parent_io)
+		rados_ioctx_destroy(parent_io);
+	return rc;
+}
+
+int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		   const struct rbdops_events *ev, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct rbdops_parent parent;
+	struct open_image img;
+	int rc, attempts = 0;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	/* librbd may return before the parent link is really gone (a
+	 * flatten interrupted and resumed, a racing refresh): go on until
+	 * the image says it has no parent. */
+	for (;;) {
+		rc = rbdops_image_parent(conn, spec, &parent, err);
+		if (rc < 0 || !parent.has_parent)
+			return rc;
+		if (++attempts > 5)
+			return rc_error_set(err, -EIO, "image %s still has a parent "
+					    "after %d flattens", text, attempts - 1);
+		rc = rbdops_open_image(conn, spec, false, &img, err);
+		if (rc < 0)
+			return rc;
+		if (ev && ev->progress)
+			rc = rbd_flatten_with_progress(img.image, ev->progress,
+						       ev->ctx);
+		else
+			rc = rbd_flatten(img.image);
+		rbdops_close_image(&img);
+		if (rc == -EINVAL) /* no parent any more */
+			rc = 0;
+		if (rc < 0)
+			return rbdops_fail(err, rc, "flattening %s", text);
+	}
+}
