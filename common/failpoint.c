@@ -1,5 +1,6 @@
 #include "failpoint.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ static void trace(const char *name)
 
 /*
  * The action $ROWCAT_FAILPOINT gives `name`: its entries are NAME or
- * NAME:ACTION, separated by commas. Returns "kill", "stop" or NULL.
+ * NAME:ACTION, separated by commas. Returns "kill", "stop", "error" or
+ * NULL.
  */
 static const char *action_for(const char *name)
 {
@@ -54,6 +56,8 @@ static const char *action_for(const char *name)
 				return "stop";
 			if (entry == len + 5 && strncmp(p + len, ":kill", 5) == 0)
 				return "kill";
+			if (entry == len + 6 && strncmp(p + len, ":error", 6) == 0)
+				return "error";
 		}
 		p += entry;
 		if (*p == ',')
@@ -68,13 +72,20 @@ void rc_failpoint_reached(const char *name)
 
 	trace(name);
 	action = action_for(name);
-	if (!action)
+	if (!action || strcmp(action, "error") == 0)
 		return;
 	if (strcmp(action, "kill") == 0) {
 		kill(getpid(), SIGKILL);
 		_exit(137); /* not reached */
 	}
 	kill(getpid(), SIGSTOP);
+}
+
+int rc_failpoint_error(const char *name)
+{
+	const char *action = action_for(name);
+
+	return action && strcmp(action, "error") == 0 ? -EIO : 0;
 }
 
 static int by_name(const void *a, const void *b)

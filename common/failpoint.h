@@ -8,8 +8,12 @@
  *   ROWCAT_FAILPOINT=NAME:stop   it stops itself with SIGSTOP there, so a
  *                                test can change the world (pause the OSDs)
  *                                and then let it go on with SIGCONT
- *   ROWCAT_FAILPOINT=A:stop,B    several, separated by commas: stop at A,
- *                                and once continued, die at B
+ *   ROWCAT_FAILPOINT=NAME:error  where the code asks (rc_failpoint_error),
+ *                                the step there fails with EIO: a failure
+ *                                that waiting does not cure, to drive the
+ *                                undo paths
+ *   ROWCAT_FAILPOINT=A:error,B   several, separated by commas: fail at A,
+ *                                then die at B on the way back
  *
  * With $ROWCAT_FAILPOINT_TRACE naming a file, every failpoint reached is
  * appended to it, one name per line: the crash tests learn from a clean run
@@ -40,6 +44,9 @@ struct rc_failpoint {
 
 /* Acts as $ROWCAT_FAILPOINT says when it names this failpoint. */
 void rc_failpoint_reached(const char *name);
+
+/* -EIO when $ROWCAT_FAILPOINT says NAME:error, else 0. */
+int rc_failpoint_error(const char *name);
 
 /* Calls fn for every failpoint compiled in, sorted by name, each once. */
 void rc_failpoint_each(void (*fn)(const char *name, void *ctx), void *ctx);

@@ -6,6 +6,8 @@
 #include <rbd/librbd.h>
 #include <stddef.h>
 
+#include "failpoint.h"
+
 #include "rbdops.h"
 
 struct rbd_conn {
@@ -96,11 +98,15 @@ int rbdops_is_child_of(struct rbd_conn *conn, const struct rc_image_spec *parent
 /*
  * Runs call (which sets rc) between the failpoints before and after; on
  * failure jumps to the caller's `out` label without passing `after`.
+ * "before:error" in $ROWCAT_FAILPOINT makes the step fail instead.
  */
 #define RBDOPS_STEP(before, after, call)                                   \
 	do {                                                               \
 		RC_FAILPOINT(before);                                      \
-		rc = (call);                                               \
+		rc = rc_failpoint_error(before)                            \
+			? rc_error_set(err, -EIO, "failure injected at %s", \
+				       before)                             \
+			: (call);                                          \
 		if (rc < 0)                                                \
 			goto out;                                          \
 		RC_FAILPOINT(after);                                       \

@@ -17,6 +17,7 @@
  *     │  protect it     taken, so from here the operation
  *  protected           is finished, never undone, by recovery  roll forward
  *     │  (restore) protect the chosen snapshot if it is not
+ *  cloning             perhaps a half-made clone               roll forward
  *     │  clone the snapshot to clone into the target, then tag the
  *     │  clone (metadata rowcat.operation = the op's tag)
  *  cloned              the tagged clone                        roll forward
@@ -26,8 +27,10 @@
  *
  * Every step looks first: a snapshot of our name is ours; a clone at the
  * target is ours when it carries our tag, or its parent is our snapshot,
- * or (a clone killed between creating the child and attaching it to the
- * parent) it has neither tag nor parent. A clone of ours that is not
+ * or, once the journal says the clone was started, it has neither tag nor
+ * parent (a clone killed between creating the child and attaching it to
+ * the parent leaves exactly that). Before that step, a parentless image
+ * at the target is someone else's. A clone of ours that is not
  * complete (no parent, or not listed among the parent's clones) is removed
  * and made again: nothing has been written to it, since the volume has
  * not been switched to it. An image at the target that is not ours is
@@ -39,7 +42,8 @@
  * operation 'running' for `rowcat recover`.
  *
  * Failpoints: row.{journal,target,snapshot,snapshot-step,protect,
- * protect-step,source-protect,clone-cleanup,clone,tag,clone-step,commit,
+ * protect-step,source-protect,clone-cleanup,cloning-step,clone,tag,
+ * clone-step,commit,
  * undo-clone,undo-unprotect,undo-snapshot,undo-commit}.{before,after}.
  */
 #include <errno.h>
@@ -52,7 +56,8 @@
 #include "internal.h"
 
 static const char *const row_steps[] = {
-	"journalled", "target-chosen", "snapshot-created", "protected", "cloned",
+	"journalled", "target-chosen", "snapshot-created", "protected",
+	"cloning", "cloned",
 };
 
 static int step_rank(const char *step)
@@ -82,10 +87,13 @@ struct row_plan {
 	/* the snapshot cloned: snap's new one, or restore's chosen one */
 	const struct rc_image_spec *clone_from;
 	const char *clone_from_snapshot;
+	/* cloning answered EEXIST: whatever is at the target is not ours */
+	bool target_foreign;
 };
 
 static int load_plan(struct catalog *cat, const struct catalog_operation *op,
 		     struct row_plan *plan, struct rc_error *err)
+
 {
 	int rc;
 
@@ -200,7 +208,9 @@ static int inspect_target(struct rbd_conn *conn,
 	parent_ours = rbdops_parent_is(&parent, plan->clone_from,
 				       plan->clone_from_snapshot);
 	out->ours = strcmp(facts.owner, tag) == 0 || parent_ours ||
-		    (facts.owner[0] == '\0' && !parent.has_parent);
+		    (facts.owner[0] == '\0' && !parent.has_parent &&
+		     step_rank(op->step) >= step_rank("cloning") &&
+		     !plan->target_foreign);
 	if (!out->ours || !parent_ours)
 		return 0;
 	rc = rbdops_is_child_of(conn, plan->clone_from, plan->clone_from_snapshot,
@@ -239,9 +249,27 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 	return rc;
 }
 
+/* Clones into the target; an image that took the name meanwhile is
+ * someone else's, and is marked so that undo leaves it alone. */
+static int clone_target(struct rbd_conn *conn, struct catalog_operation *op,
+			struct row_plan *plan, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	int rc = rbdops_clone(conn, plan->clone_from, plan->clone_from_snapshot,
+			      &op->target, err);
+
+	if (rc == -EEXIST) {
+		plan->target_foreign = true;
+		rc_image_spec_format(&op->target, text, sizeof(text));
+		rc = rc_error_set(err, -EEXIST, "image %s appeared on the cluster "
+				  "and is not rowcat's; it is left alone", text);
+	}
+	return rc;
+}
+
 /* Carries op forward from wherever it stands to done. */
 static int forward(struct rbd_conn *conn, struct catalog *cat,
-		   struct catalog_operation *op, const struct row_plan *plan,
+		   struct catalog_operation *op, struct row_plan *plan,
 		   struct rc_error *err)
 {
 	const struct rc_image_spec *operating = &plan->operating.spec;
@@ -285,10 +313,11 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	if (target.exists && !target.complete)
 		RBDOPS_STEP("row.clone-cleanup.before", "row.clone-cleanup.after",
 		     rbdops_image_remove(conn, &op->target, err));
+	RBDOPS_STEP("row.cloning-step.before", "row.cloning-step.after",
+	     advance(cat, op, "cloning", err));
 	if (!target.complete)
 		RBDOPS_STEP("row.clone.before", "row.clone.after",
-		     rbdops_clone(conn, plan->clone_from, plan->clone_from_snapshot,
-				  &op->target, err));
+			    clone_target(conn, op, plan, err));
 	rbdops_owner_tag(op, tag, sizeof(tag));
 	RBDOPS_STEP("row.tag.before", "row.tag.after",
 	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
@@ -375,7 +404,7 @@ bool rbdops_is_transient(const struct rc_error *err)
  */
 static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 			   struct catalog_operation *op,
-			   const struct row_plan *plan, bool *undone,
+			   struct row_plan *plan, bool *undone,
 			   struct rc_error *err)
 {
 	struct rc_error undo_err = {0};

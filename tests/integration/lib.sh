@@ -34,7 +34,8 @@ rowcat() {
 run() {
 	local o e
 	o=$(mktemp) e=$(mktemp)
-	"$@" >"$o" 2>"$e"
+	# the subshell keeps bash's "Killed" notice of a crash test quiet
+	("$@" >"$o" 2>"$e"; exit $?) 2>/dev/null
 	status=$?
 	out=$(cat "$o") err=$(cat "$e")
 	rm -f "$o" "$e"
@@ -101,4 +102,34 @@ run_tests() {
 # share one cluster.
 volname() {
 	echo "v${SCRATCH##*.}${1:-}"
+}
+
+# running_ops: how many operations the catalog's journal holds unfinished.
+running_ops() {
+	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'"
+}
+
+# expect_check_clean [VOL]: rowcat check finds no difference.
+expect_check_clean() {
+	run rowcat check "$@"
+	[ "$status" = 0 ] || fail "rowcat check $*: exit $status: $out $err"
+	expect_eq "" "$out" "rowcat check $* output"
+}
+
+# checksum SPEC: sha256 of the image or snapshot's data, as rbd exports it.
+checksum() {
+	rbd export --no-progress "$1" - 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# pattern_checksum SIZE SEED: sha256 of the pattern rbd_pattern writes.
+pattern_checksum() {
+	"$RBD_PATTERN" print "$1" "$2" | sha256sum | cut -d' ' -f1
+}
+
+# rbd_parent SPEC: the parent "pool/image@snap" rbd reports, or "none".
+rbd_parent() {
+	rbd info --format json "$1" | jq -r 'if .parent then
+		.parent.pool + "/" + (if .parent.pool_namespace != "" then
+		.parent.pool_namespace + "/" else "" end) + .parent.image + "@" +
+		.parent.snapshot else "none" end'
 }

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# snap, restore, flatten, log, check and the switch hook on a real cluster,
+# checked with rbd.
+. "$(dirname "$0")/lib.sh"
+
+SIZE=8388608 # 8 MiB: two 4 MiB objects
+
+new_volume() { # VOL
+	rowcat init -q || fail init
+	rowcat create "rbd/$1" --size 8M || fail "create $1"
+}
+
+# expect_lineage_matches_rbd VOL: every image that rowcat tree --format
+# json draws has, on the cluster, the parent its tree position gives it
+# (none for the root and for flattened images), and every snapshot it
+# draws exists with the protection it shows.
+expect_lineage_matches_rbd() {
+	local tree; tree=$(rowcat tree "$1" --format json) || fail "tree $1"
+	local edges
+	# image, expected parent ("none" or image@snap), flattened flag
+	edges=$(jq -r '
+		def walk_image(parent):
+			[.image, (if parent == null then "none" else parent end)],
+			(.image as $i | .snapshots[] | .name as $s |
+			 .children[] | walk_image($i + "@" + $s));
+		.root | walk_image(null) | @tsv' <<<"$tree")
+	while IFS=$'\t' read -r image parent; do
+		local actual; actual=$(rbd_parent "$image")
+		if [ "$actual" = none ] && [ "$parent" != none ]; then
+			# the catalog must say it was flattened
+			rowcat tree "$1" | grep -q "$image  depth 0  flattened" ||
+				fail "$image has no parent on the cluster, tree says $parent"
+		else
+			expect_eq "$parent" "$actual" "parent of $image"
+		fi
+	done <<<"$edges"
+	jq -r '.. | objects | select(has("snapshots")) | .image as $i |
+		.snapshots[] | [$i, .name, .protected] | @tsv' <<<"$tree" |
+	while IFS=$'\t' read -r image snap protected; do
+		local on; on=$(rbd snap ls --format json "$image" |
+			jq -r --arg s "$snap" '.[] | select(.name == $s) | .name')
+		expect_eq "$snap" "$on" "snapshot $image@$snap on the cluster"
+		local p; p=$(rbd info --format json "$image@$snap" | jq -r .protected)
+		expect_eq "$protected" "$p" "protection of $image@$snap"
+	done || exit 1
+}
+
+test_snap_switches_to_a_protected_clone_with_the_five_features() {
+	local v; v=$(volname); new_volume "$v"
+	run rowcat snap "$v" first
+	expect_eq 0 "$status" "snap status ($err)"
+	local op; op=$(rowcat which "$v")
+	expect_contains "$op" "rbd/$v.rc" "new operating image"
+	expect_eq "rbd/$v@first" "$(rbd_parent "$op")" "parent of the clone"
+	expect_eq true "$(rbd info --format json "rbd/$v@first" | jq -r .protected)" "protected"
+	expect_eq '["deep-flatten","exclusive-lock","fast-diff","layering","object-map"]' \
+		"$(rbd info --format json "$op" | jq -c '.features | sort')" "clone features"
+	expect_eq "$op" "$(rbd children "rbd/$v@first")" "rbd children"
+	# a second snap without a name gets a UTC timestamp name
+	rowcat snap "$v" -q || fail "second snap"
+	local name; name=$(rowcat tree "$v" --format json |
+		jq -r '.root.snapshots[0].children[0].snapshots[0].name')
+	[[ "$name" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || fail "default name '$name'"
+	expect_eq 2 "$(rowcat ls --format json | jq '.[0].depth')" "depth after two snaps"
+	expect_lineage_matches_rbd "$v"
+	expect_check_clean
+}
+
+test_restore_brings_back_the_data_and_keeps_a_safety_snapshot() {
+	local v; v=$(volname); new_volume "$v"
+	local p1 p2 p3
+	p1=$(pattern_checksum $SIZE 1) p2=$(pattern_checksum $SIZE 2) p3=$(pattern_checksum $SIZE 3)
+	"$RBD_PATTERN" write "$(rowcat which "$v")" 1 || fail "write pattern 1"
+	rowcat snap "$v" s1 -q || fail "snap s1"
+	"$RBD_PATTERN" write "$(rowcat which "$v")" 2 || fail "write pattern 2"
+	rowcat snap "$v" s2 -q || fail "snap s2"
+	"$RBD_PATTERN" write "$(rowcat which "$v")" 3 || fail "write pattern 3"
+	local before; before=$(rowcat which "$v")
+	expect_lineage_matches_rbd "$v"
+
+	run rowcat restore "$v" s1 --format json
+	expect_eq 0 "$status" "restore status ($err)"
+	local now safety; now=$(rowcat which "$v")
+	safety=$(jq -r .snapshot <<<"$out")
+	expect_eq "$now" "$(jq -r .image <<<"$out")" "restore json image"
+	expect_eq "$before" "$(jq -r .previous <<<"$out")" "restore json previous"
+	expect_eq "rbd/$v@s1" "$(rbd_parent "$now")" "restored clone's parent"
+	expect_eq "$p1" "$(checksum "$now")" "restored data is the first pattern"
+	expect_eq "$p1" "$(checksum "rbd/$v@s1")" "s1 unchanged"
+	expect_eq "$p2" "$(checksum "$(rbd_parent "$before" | sed 's/@.*//')@s2")" "s2 unchanged"
+	expect_eq "$p3" "$(checksum "$before@$safety")" "safety snapshot holds the last pattern"
+	expect_eq true "$(rbd info --format json "$before@$safety" | jq -r .protected)" "safety protected"
+	expect_eq pre-restore "$(rowcat tree "$v" --format json |
+		jq -r --arg s "$safety" '.. | objects | select(.name? == $s) | .origin')" "origin"
+	# nothing was deleted: every image of the lineage is still there
+	expect_eq 4 "$(rbd ls rbd | grep -c "^$v")" "images of the volume"
+	expect_lineage_matches_rbd "$v"
+
+	# and the restore can itself be undone from the safety snapshot
+	rowcat restore "$v" "$safety" -q || fail "restore to the safety snapshot"
+	expect_eq "$p3" "$(checksum "$(rowcat which "$v")")" "undone restore"
+	expect_check_clean
+}
+
+test_flatten_cuts_the_parent_and_keeps_the_history() {
+	local v; v=$(volname); new_volume "$v"
+	"$RBD_PATTERN" write "rbd/$v" 7 || fail "write"
+	rowcat snap "$v" a -q && rowcat snap "$v" b -q || fail snaps
+	local op; op=$(rowcat which "$v")
+	run rowcat flatten "$v"
+	expect_eq 0 "$status" "flatten ($err)"
+	expect_eq "" "$out" "flatten prints no data"
+	expect_contains "$err" "flattened" "flatten message"
+	expect_eq none "$(rbd_parent "$op")" "parent after flatten"
+	expect_eq "$(pattern_checksum $SIZE 7)" "$(checksum "$op")" "data after flatten"
+	local tree; tree=$(rowcat tree "$v" --format json)
+	expect_eq 0 "$(jq '.root.snapshots[0].children[0].snapshots[0].children[0].depth' <<<"$tree")" \
+		"depth after flatten"
+	expect_contains "$(rowcat tree "$v")" "$op  depth 0  flattened  ← operating" "tree marks it"
+	expect_eq 0 "$(rowcat ls --format json | jq '.[0].depth')" "ls depth"
+	# the history stays: the flattened image is still drawn under b
+	expect_eq "$op" "rbd/$(jq -r '.root.snapshots[0].children[0].snapshots[0].children[0].image' <<<"$tree" | cut -d/ -f2)"
+	run rowcat flatten "$v"
+	expect_eq 0 "$status" "second flatten"
+	expect_contains "$err" "nothing to flatten" "second flatten message"
+	rowcat snap "$v" c -q || fail "snap after flatten"
+	expect_eq 1 "$(rowcat ls --format json | jq '.[0].depth')" "depth after snap of a flattened image"
+	expect_lineage_matches_rbd "$v"
+	expect_check_clean
+}
+
+test_log_lists_operations_newest_first() {
+	local v; v=$(volname); new_volume "$v"
+	rowcat snap "$v" one -q && rowcat restore "$v" one -q && rowcat flatten "$v" -q ||
+		fail "operations"
+	local log; log=$(rowcat log "$v" --format json)
+	expect_eq "flatten restore snap create" "$(jq -r '[.[].operation] | join(" ")' <<<"$log")" "order"
+	expect_eq "done done done done" "$(jq -r '[.[].result] | join(" ")' <<<"$log")" "results"
+	expect_eq one "$(jq -r '.[2].snapshot' <<<"$log")" "snap's snapshot"
+	expect_eq "$(rowcat which "$v")" "$(jq -r '.[1].image' <<<"$log")" "restore's image"
+	jq -e 'all(.[]; .duration_ms >= 0)' <<<"$log" >/dev/null || fail "durations"
+	run rowcat log "$v"
+	expect_eq 5 "$(wc -l <<<"$out")" "plain log lines"
+	expect_contains "$(sed -n 2p <<<"$out")" "flatten" "newest first"
+	expect_contains "$(sed -n 4p <<<"$out")" "one as rbd/$v.rc" "snap detail"
+}
+
+test_the_switch_hook_gets_the_images_and_its_failure_keeps_the_switch() {
+	local v; v=$(volname); new_volume "$v"
+	local old; old=$(rowcat which "$v")
+	rowcat snap "$v" h1 -q --on-switch 'echo "$ROWCAT_VOLUME $ROWCAT_OLD_IMAGE $ROWCAT_NEW_IMAGE" > hook.out' ||
+		fail "snap with hook"
+	expect_eq "$v $old $(rowcat which "$v")" "$(cat hook.out)" "hook environment"
+	old=$(rowcat which "$v")
+	ROWCAT_ON_SWITCH='echo env-hook > env.out' rowcat restore "$v" h1 -q || fail "restore with env hook"
+	expect_eq env-hook "$(cat env.out)" "hook from ROWCAT_ON_SWITCH"
+	old=$(rowcat which "$v")
+	expect_refused 1 "switch hook 'exit 3' exited 3" rowcat snap "$v" h2 -q --on-switch 'exit 3'
+	[ "$(rowcat which "$v")" != "$old" ] || fail "the failed hook undid the switch"
+	expect_eq "rbd/$v.rc" "$(rowcat which "$v" | sed 's/rc[0-9]*$/rc/')" "switched"
+	expect_check_clean
+}
+
+test_two_snaps_at_once_never_make_two_operating_images() {
+	local v; v=$(volname); new_volume "$v"
+	local i pids=() statuses=""
+	for i in 1 2 3; do
+		rowcat snap "$v" "c$i" -q 2>"err$i" & pids+=($!)
+	done
+	for i in 0 1 2; do
+		wait "${pids[$i]}"; statuses+="$? "
+	done
+	local ok=0
+	for i in 1 2 3; do
+		if [ -s "err$i" ]; then
+			expect_contains "$(cat "err$i")" "volume '$v' is busy" "the loser's message"
+			[ "$(wc -l <"err$i")" = 1 ] || fail "more than one line: $(cat "err$i")"
+		else
+			ok=$((ok + 1))
+		fi
+	done
+	[ "$ok" -ge 1 ] || fail "no snap succeeded ($statuses)"
+	expect_eq "$ok" "$(rowcat tree "$v" --format json | jq '[.. | objects | select(has("origin"))] | length')" \
+		"one snapshot per success"
+	expect_eq 1 "$(rowcat tree "$v" --format json | jq '[.. | objects | select(.operating? == true)] | length')" \
+		"one operating image"
+	expect_eq "$((ok + 1))" "$(rbd ls rbd | grep -c "^$v")" "images on the cluster"
+	expect_eq 0 "$(running_ops)" "running operations"
+	expect_check_clean
+}
+
+test_bad_input_to_snap_and_restore_changes_nothing() {
+	local v; v=$(volname); new_volume "$v"
+	rowcat snap "$v" s1 -q || fail snap
+	local cluster catalog
+	cluster=$(cluster_state) catalog=$(catalog_state)
+	expect_refused 1 "no volume named 'nosuch'" rowcat snap nosuch
+	expect_refused 1 "already has a snapshot named 's1'" rowcat snap "$v" s1
+	expect_refused 2 "'a@b' contains '@'" rowcat snap "$v" a@b
+	expect_refused 2 "'-x' starts with '-'" rowcat snap "$v" -- -x
+	expect_refused 1 "has no snapshot 'nope'" rowcat restore "$v" nope
+	expect_refused 2 "usage: rowcat restore VOL SNAP" rowcat restore "$v"
+	expect_refused 2 "'rbd/x' contains '/'" rowcat flatten rbd/x
+	expect_eq "$cluster" "$(cluster_state)" "cluster unchanged"
+	expect_eq "$catalog" "$(catalog_state)" "catalog unchanged"
+}
+
+test_check_reports_each_difference_and_exits_1() {
+	local v; v=$(volname); new_volume "$v"
+	rowcat snap "$v" s1 -q && rowcat snap "$v" s2 -q || fail snaps
+	expect_check_clean "$v"
+	local root=rbd/$v op; op=$(rowcat which "$v")
+	# behind rowcat's back: an extra snapshot, an orphan clone, s2 unprotected
+	rbd snap create "$op@extra" >/dev/null 2>&1 || fail "rbd snap create"
+	rbd clone "$root@s1" "rbd/$v.rc999" || fail "rbd clone"
+	local s2_image; s2_image=$(rbd_parent "$op" | sed 's/@.*//')
+	run rowcat check "$v" --format json
+	expect_eq 1 "$status" "check status"
+	expect_eq "orphan-image unknown-snapshot" \
+		"$(jq -r '[.[].kind] | sort | join(" ")' <<<"$out")" "kinds"
+	expect_eq "rbd/$v.rc999" "$(jq -r '.[] | select(.kind == "orphan-image") | .subject' <<<"$out")" "orphan"
+	expect_eq "$op@extra" "$(jq -r '.[] | select(.kind == "unknown-snapshot") | .subject' <<<"$out")" "extra"
+	run rowcat check "$v"
+	expect_eq 2 "$(wc -l <<<"$out")" "one line per difference"
+	expect_contains "$err" "2 differences" "summary"
+	rbd rm --no-progress "rbd/$v.rc999" >/dev/null 2>&1
+	rbd snap rm --no-progress "$op@extra" >/dev/null 2>&1
+	# a snapshot that vanished, and a parent link the catalog does not have
+	rbd flatten --no-progress "$op" >/dev/null 2>&1 || fail "rbd flatten"
+	run rowcat check "$v"
+	expect_eq 1 "$status" "check after flatten behind its back"
+	expect_contains "$out" "image $op: parent on the cluster is none, the catalog says $s2_image@s2" "parent"
+	rbd snap unprotect "$s2_image@s2" >/dev/null 2>&1 || fail "unprotect"
+	run rowcat check "$v"
+	expect_contains "$out" "snapshot $s2_image@s2 is unprotected on the cluster, protected in the catalog" "protection"
+	rbd snap rm --no-progress "$s2_image@s2" >/dev/null 2>&1 || fail "snap rm"
+	run rowcat check "$v"
+	expect_contains "$out" "snapshot $s2_image@s2 is in the catalog but not on the cluster" "missing"
+}
+
+run_tests

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Crash matrix for snap, restore and flatten: for every failpoint a clean
+# run of each passes (learnt from ROWCAT_FAILPOINT_TRACE, out of the list
+# `rowcat debug failpoints` prints), kill the command there; then crash
+# `rowcat recover` at every failpoint it passes in turn (SQLite-style: die
+# at the first failpoint not yet crashed in a recovery of this file, again
+# and again until recovery completes); then check that the journal is empty, `rowcat check` finds no
+# difference and no orphan, and the volume takes a snapshot again. The last
+# test asserts that every failpoint compiled in was exercised, so a new one
+# is tested without anyone adding it here.
+. "$(dirname "$0")/lib.sh"
+
+COVERAGE=$(mktemp "${TMPDIR:-/tmp}/rowcat-coverage.XXXXXX")
+RECOVERY_SEEN=$(mktemp "${TMPDIR:-/tmp}/rowcat-recovery.XXXXXX")
+export COVERAGE RECOVERY_SEEN
+ALL_FAILPOINTS=$("$ROWCAT" debug failpoints)
+
+# trace_of CMD...: runs CMD cleanly and prints the failpoints it passed.
+trace_of() {
+	local trace=$SCRATCH/trace
+	: >"$trace"
+	ROWCAT_FAILPOINT_TRACE=$trace "$@" >/dev/null 2>&1 || fail "traced run of $*"
+	awk '!seen[$0]++' "$trace"
+}
+
+# with_failpoint FP CMD...: CMD (a function too) with ROWCAT_FAILPOINT=FP.
+with_failpoint() {
+	(export ROWCAT_FAILPOINT=$1; shift; "$@")
+}
+
+# crash_at FP CMD...: CMD must die at failpoint FP.
+crash_at() {
+	local fp=$1; shift
+	run with_failpoint "$fp" "$@"
+	expect_eq 137 "$status" "'$*' killed at $fp (stderr: $err)"
+	echo "$fp" >>"$COVERAGE"
+}
+
+# recover_through_crashes: recovery killed at each failpoint it reaches
+# that no recovery in this file has been killed at yet, one more each
+# time, until a recovery completes.
+recover_through_crashes() {
+	local trace=$SCRATCH/rtrace list fp n=0
+	while :; do
+		list=$(for fp in $ALL_FAILPOINTS; do
+			grep -qx "$fp" "$RECOVERY_SEEN" || echo "$fp"
+		done | paste -sd,)
+		: >"$trace"
+		run env ROWCAT_FAILPOINT="$list" ROWCAT_FAILPOINT_TRACE="$trace" \
+			"$ROWCAT" --id rowcat --catalog "$CATALOG" recover -q
+		[ "$status" = 0 ] && break
+		expect_eq 137 "$status" "recover under failpoints (stderr: $err)"
+		fp=$(tail -1 "$trace")
+		echo "$fp" >>"$RECOVERY_SEEN"
+		echo "$fp" >>"$COVERAGE"
+		n=$((n + 1))
+		[ "$n" -lt 100 ] || fail "recovery never completes"
+	done
+}
+
+# expect_settled VOL WHAT: nothing unfinished, nothing different, nothing
+# orphaned, and the volume takes a snapshot.
+expect_settled() {
+	expect_eq 0 "$(running_ops)" "running operations after $2"
+	run rowcat check "$1"
+	[ "$status" = 0 ] || fail "check after $2: $out $err"
+	rowcat snap "$1" -q || fail "snap after $2"
+}
+
+test_snap_recovers_from_a_crash_at_every_step() {
+	rowcat init -q || fail init
+	local v fps fp n=0; v=$(volname)
+	rowcat create "rbd/$v" --size 4M || fail create
+	fps=$(trace_of rowcat snap "$v" traced)
+	[ "$(wc -w <<<"$fps")" -ge 16 ] || fail "snap passes only: $fps"
+	for fp in $fps; do
+		n=$((n + 1))
+		crash_at "$fp" rowcat snap "$v" "k$n"
+		recover_through_crashes
+		expect_settled "$v" "snap killed at $fp"
+		# k$n is either wholly there (rolled forward) or wholly gone
+		if rowcat tree "$v" --format json | jq -e --arg s "k$n" \
+			'[.. | objects | select(.name? == $s)] | length == 1' >/dev/null; then
+			rbd snap ls --all "$(rowcat tree "$v" --format json | jq -r --arg s "k$n" \
+				'.. | objects | select(has("snapshots")) |
+				 select(any(.snapshots[]; .name == $s)) | .image')" |
+				grep -qw "k$n" || fail "k$n in the catalog, not on the cluster"
+		fi
+	done
+	# after all that, a recovery has nothing to do and calls no cluster
+	run "$ROWCAT" --catalog "$CATALOG" -m 127.0.0.1:1 --timeout 1 recover
+	expect_contains "$err" "nothing to recover" "idle recover"
+}
+
+test_restore_recovers_from_a_crash_at_every_step() {
+	rowcat init -q || fail init
+	local v fps fp; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s0 -q || fail setup
+	fps=$(trace_of rowcat restore "$v" s0)
+	[ "$(wc -w <<<"$fps")" -ge 16 ] || fail "restore passes only: $fps"
+	for fp in $fps; do
+		crash_at "$fp" rowcat restore "$v" s0
+		recover_through_crashes
+		expect_settled "$v" "restore killed at $fp"
+	done
+}
+
+test_flatten_recovers_from_a_crash_at_every_step() {
+	rowcat init -q || fail init
+	local v fps fp; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" -q || fail setup
+	fps=$(trace_of rowcat flatten "$v")
+	[ "$(wc -w <<<"$fps")" -ge 8 ] || fail "flatten passes only: $fps"
+	for fp in $fps; do
+		rowcat snap "$v" -q || fail "snap before flatten"
+		local op; op=$(rowcat which "$v")
+		crash_at "$fp" rowcat flatten "$v"
+		recover_through_crashes
+		# rolled forward, or killed before it was journalled: the
+		# catalog's depth agrees with the cluster either way
+		if [ "$fp" = flatten.journal.before ]; then
+			[ "$(rbd_parent "$op")" != none ] || fail "flattened before journalling"
+		else
+			expect_eq none "$(rbd_parent "$op")" "parent after flatten killed at $fp"
+			expect_eq 0 "$(rowcat ls --format json | jq '.[0].depth')" "depth after $fp"
+		fi
+		expect_settled "$v" "flatten killed at $fp"
+	done
+}
+
+# snap_meeting_a_foreign_clone VOL FAILPOINTS: snap stopped once its clone's
+# name is journalled; meanwhile someone else creates an image of that name;
+# then the snap goes on, with FAILPOINTS (after the stop) in force.
+snap_meeting_a_foreign_clone() {
+	local v=$1 extra=$2 pid target
+	ROWCAT_FAILPOINT="row.target.after:stop${extra:+,$extra}" \
+		ROWCAT_FAILPOINT_TRACE="$SCRATCH/trace" \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
+		sleep 0.1
+	done
+	[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] || fail "snap never stopped"
+	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
+		WHERE state = 'running'")
+	rbd create "$target" --size 1M || fail "foreign image $target"
+	kill -CONT "$pid"
+	wait "$pid"
+	status=$? err=$(cat "$SCRATCH/err")
+	FOREIGN=$target
+}
+
+test_a_foreign_image_at_the_clone_name_is_left_alone_and_the_snap_undone() {
+	rowcat init -q || fail init
+	local v fps fp; v=$(volname)
+	rowcat create "rbd/$v" --size 4M || fail create
+	: >"$SCRATCH/trace"
+	snap_meeting_a_foreign_clone "$v" ""
+	expect_eq 1 "$status" "snap status"
+	expect_contains "$err" "is not rowcat's; it is left alone" "message"
+	expect_contains "$err" "nothing was changed" "message"
+	expect_eq 1048576 "$(rbd info --format json "$FOREIGN" | jq .size)" "foreign image untouched"
+	expect_eq 0 "$(rbd snap ls --format json "rbd/$v" | jq length)" "the snapshot was undone"
+	expect_eq "rbd/$v" "$(rowcat which "$v")" "no switch"
+	expect_eq failed "$(rowcat log "$v" --format json | jq -r '.[0].result')" "logged as failed"
+	rbd rm --no-progress "$FOREIGN" >/dev/null 2>&1
+	expect_check_clean "$v"
+	fps=$(grep '^row\.undo' "$SCRATCH/trace" | awk '!seen[$0]++')
+	[ "$(wc -w <<<"$fps")" -ge 6 ] || fail "undo passes only: $fps"
+	for fp in $fps; do
+		snap_meeting_a_foreign_clone "$v" "$fp"
+		expect_eq 137 "$status" "snap killed in its undo at $fp ($err)"
+		echo "$fp" >>"$COVERAGE"
+		recover_through_crashes
+		expect_eq 1048576 "$(rbd info --format json "$FOREIGN" | jq .size)" \
+			"foreign image untouched after $fp"
+		rbd rm --no-progress "$FOREIGN" >/dev/null 2>&1
+		expect_settled "$v" "undo killed at $fp"
+	done
+}
+
+# The librbd trap: a clone killed after it created the child image but
+# before it attached it to the parent leaves a child without a parent.
+# Failpoints sit between librbd calls, so the test makes that child itself:
+# snap is killed once the journal says the clone started, and an image
+# without parent or tag appears at the clone's name, as librbd leaves it.
+test_a_half_made_clone_is_removed_and_made_again() {
+	rowcat init -q || fail init
+	local v pid target; v=$(volname)
+	rowcat create "rbd/$v" --size 4M || fail create
+	ROWCAT_FAILPOINT=row.cloning-step.after:stop \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" half 2>/dev/null &
+	pid=$!
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
+		sleep 0.1
+	done
+	kill -KILL "$pid"; wait "$pid" 2>/dev/null
+	echo row.cloning-step.after >>"$COVERAGE"
+	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
+		WHERE state = 'running'")
+	[ -n "$target" ] || fail "no running snap"
+	rbd create "$target" --size 4M || fail "the half-made child"
+	recover_through_crashes
+	grep -qx row.clone-cleanup.after "$COVERAGE" || fail "the half-made clone was not cleaned up"
+	expect_eq "rbd/$v@half" "$(rbd_parent "$target")" "the clone made again"
+	expect_eq "$target" "$(rowcat which "$v")" "rolled forward"
+	expect_settled "$v" "a half-made clone"
+}
+
+# restore protects a chosen snapshot that is not protected (an operator
+# unprotected a safety snapshot, which has no clones).
+test_restore_protects_an_unprotected_snapshot_first() {
+	rowcat init -q || fail init
+	local v safety fp image; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s0 -q || fail setup
+	for fp in "" row.source-protect.before row.source-protect.after; do
+		rowcat restore "$v" s0 -q || fail "restore"
+		safety=$(rowcat log "$v" --format json | jq -r '.[0].detail' | sed 's/.*safety snapshot \([^)]*\)).*/\1/')
+		image=$(rowcat tree "$v" --format json | jq -r --arg s "$safety" \
+			'.. | objects | select(has("snapshots")) | select(any(.snapshots[]; .name == $s)) | .image')
+		rbd snap unprotect "$image@$safety" || fail "unprotect $image@$safety"
+		if [ -z "$fp" ]; then
+			rowcat restore "$v" "$safety" -q || fail "restore to an unprotected snapshot"
+		else
+			crash_at "$fp" rowcat restore "$v" "$safety"
+			recover_through_crashes
+		fi
+		expect_eq true "$(rbd info --format json "$image@$safety" | jq -r .protected)" \
+			"protected again (${fp:-no crash})"
+		expect_settled "$v" "restore from an unprotected snapshot (${fp:-no crash})"
+	done
+}
+
+# A failure that waiting does not cure after the clone was made: undo
+# removes the clone and the snapshot; killed while it does, recovery
+# finishes the job.
+test_a_failure_after_the_clone_is_undone_even_through_crashes() {
+	rowcat init -q || fail init
+	local v fp; v=$(volname)
+	rowcat create "rbd/$v" --size 4M || fail create
+	expect_refused 1 "failure injected at row.tag.before" \
+		with_failpoint row.tag.before:error rowcat snap "$v" u0
+	expect_contains "$err" "nothing was changed" "undo message"
+	expect_eq "rbd/$v" "$(rowcat which "$v")" "no switch"
+	expect_eq "" "$(rbd ls rbd | grep "^$v\.rc")" "the clone was removed"
+	expect_eq 0 "$(rbd snap ls --format json "rbd/$v" | jq length)" "the snapshot was removed"
+	expect_check_clean "$v"
+	for fp in row.undo-clone.before row.undo-clone.after row.undo-unprotect.before \
+		  row.undo-snapshot.after row.undo-commit.before; do
+		crash_at "row.tag.before:error,$fp" rowcat snap "$v"
+		echo "$fp" >>"$COVERAGE"
+		recover_through_crashes
+		expect_settled "$v" "undo killed at $fp"
+	done
+}
+
+test_zz_every_failpoint_compiled_in_was_exercised() {
+	local fp missing=""
+	for fp in $ALL_FAILPOINTS; do
+		case "$fp" in create.*) continue ;; esac # test_crash.sh covers create
+		grep -qx "$fp" "$COVERAGE" || missing+=" $fp"
+	done
+	[ -z "$missing" ] || fail "failpoints never exercised:$missing"
+}
+
+run_tests
+status=$?
+rm -f "$COVERAGE" "$RECOVERY_SEEN"
+exit $status
