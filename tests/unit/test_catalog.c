@@ -540,6 +540,118 @@ static void test_steps_are_recorded_while_running(void **state)
 	free(running);
 }
 
+static void test_a_volume_with_a_live_operation_is_busy_for_another(void **state)
+{
+	struct fixture *f = *state;
+	struct built b;
+	struct catalog *other = NULL;
+	struct catalog_operation first = { .kind = "snap", .started_at = 1 };
+	struct catalog_operation second = { .kind = "snap", .started_at = 2 };
+	struct catalog_operation *running = NULL;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	first.volume_id = second.volume_id = b.volume;
+	assert_int_equal(catalog_op_begin(f->cat, &first, &f->err), 0);
+	assert_int_equal(catalog_open(&other, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_op_begin(other, &second, &f->err), -EBUSY);
+	assert_non_null(strstr(f->err.message, "in progress in another rowcat"));
+	/* its owner dies: the volume waits for recovery, not for a person */
+	catalog_close(f->cat);
+	f->cat = NULL;
+	assert_int_equal(catalog_op_begin(other, &second, &f->err), -EAGAIN);
+	assert_non_null(strstr(f->err.message, "rowcat recover"));
+	/* neither refusal journalled anything */
+	assert_int_equal(catalog_op_list_running(other, &running, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(running[0].id, first.id);
+	free(running);
+	catalog_close(other);
+}
+
+static void test_an_operation_on_an_image_no_longer_operating_is_stale(void **state)
+{
+	struct fixture *f = *state;
+	struct built b;
+	struct catalog_operation op = { .kind = "snap", .started_at = 1,
+					.requires_operating = true };
+	struct catalog_operation *running = NULL;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	op.volume_id = b.volume;
+	op.image_id = b.image[2]; /* the operating image before the restore */
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), -ESTALE);
+	assert_int_equal(catalog_op_list_running(f->cat, &running, &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	op.image_id = b.image[3];
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	assert_true(op.wall_started_ms > 0);
+}
+
+static void test_snapshots_are_found_by_name_anywhere_in_their_volume(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_snapshot snap;
+	struct built b;
+
+	build_restored_volume(f, &b);
+	assert_int_equal(catalog_snapshot_find(f->cat, b.volume, "s2", &snap,
+					       &f->err), 0);
+	assert_int_equal(snap.id, b.s2);
+	assert_int_equal(snap.image_id, b.image[1]);
+	assert_int_equal(catalog_snapshot_find(f->cat, b.volume, "pre", &snap,
+					       &f->err), 0);
+	assert_string_equal(snap.origin, "pre-restore");
+	assert_int_equal(catalog_snapshot_find(f->cat, b.volume, "nope", &snap,
+					       &f->err), -ENOENT);
+	assert_int_equal(catalog_snapshot_find(f->cat, b.volume + 1, "s2", &snap,
+					       &f->err), -ENOENT);
+	assert_int_equal(catalog_snapshot_set_protected(f->cat, b.s1, false,
+							&f->err), 0);
+	assert_int_equal(catalog_snapshot_get(f->cat, b.s1, &snap, &f->err), 0);
+	assert_false(snap.is_protected);
+	assert_int_equal(catalog_snapshot_get(f->cat, 999, &snap, &f->err), -ENOENT);
+}
+
+static void test_operations_of_a_volume_come_newest_first_with_targets(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation a = { .kind = "snap", .started_at = 10,
+				       .target_snapshot = "one",
+				       .origin = "manual" };
+	struct catalog_operation c = { .kind = "flatten", .started_at = 20 };
+	struct catalog_operation *ops = NULL;
+	struct catalog_volume vol;
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	a.volume_id = c.volume_id = b.volume;
+	assert_int_equal(catalog_op_begin(f->cat, &a, &f->err), 0);
+	a.target = (struct rc_image_spec){ "rbd", "", "vol1.rc1" };
+	assert_int_equal(catalog_op_set_target(f->cat, &a, &f->err), 0);
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_end(f->cat, &a, "done", NULL, 11, &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_begin(f->cat, &c, &f->err), 0);
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ops[0].id, c.id);
+	assert_string_equal(ops[0].state, "running");
+	assert_int_equal(ops[1].id, a.id);
+	assert_string_equal(ops[1].target.name, "vol1.rc1");
+	assert_string_equal(ops[1].target_snapshot, "one");
+	assert_string_equal(ops[1].origin, "manual");
+	assert_true(ops[1].wall_finished_ms >= ops[1].wall_started_ms);
+	free(ops);
+	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
+	assert_string_equal(vol.name, "vol1");
+	assert_int_equal(catalog_volume_get(f->cat, 999, &vol, &f->err), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +678,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_undoes_everything_since_begin, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_running_operation_is_claimed_until_its_owner_closes, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_steps_are_recorded_while_running, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_volume_with_a_live_operation_is_busy_for_another, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_an_operation_on_an_image_no_longer_operating_is_stale, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots_are_found_by_name_anywhere_in_their_volume, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A cluster that stops answering in the middle of an operation: the command
+# fails within its timeout with exit 75 and leaves the operation in the
+# journal; once the cluster answers again, `rowcat recover` converges.
+. "$(dirname "$0")/lib.sh"
+
+# stopped PID: waits until PID has stopped itself at a :stop failpoint.
+wait_stopped() {
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$1" | cut -c1)" = T ] && return 0
+		sleep 0.1
+	done
+	fail "rowcat never reached its failpoint"
+}
+
+# paused_at FAILPOINT CMD...: runs rowcat CMD with a 5 s timeout, pauses
+# every OSD once it reaches FAILPOINT, and lets it go on. Sets status,
+# err and elapsed (seconds from the pause to its exit).
+paused_at() {
+	local fp=$1 pid start; shift
+	ROWCAT_FAILPOINT="$fp:stop" "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		--timeout 5 "$@" 2>"$SCRATCH/err" &
+	pid=$!
+	wait_stopped "$pid"
+	ceph osd pause >/dev/null 2>&1 || fail "ceph osd pause"
+	trap 'ceph osd unpause >/dev/null 2>&1' EXIT
+	start=$(date +%s)
+	kill -CONT "$pid"
+	wait "$pid"
+	status=$? elapsed=$(($(date +%s) - start)) err=$(cat "$SCRATCH/err")
+	ceph osd unpause >/dev/null 2>&1 || fail "ceph osd unpause"
+	trap - EXIT
+}
+
+test_osds_paused_mid_snap_is_exit_75_and_recover_converges() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" before -q || fail setup
+	paused_at row.protect.before snap "$v" s1
+	expect_eq 75 "$status" "snap against paused OSDs (stderr: $err)"
+	[ "$elapsed" -le 30 ] || fail "took ${elapsed}s with a 5 s timeout"
+	[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "more than one line: $err"
+	expect_contains "$err" "stays in the journal" "message"
+	expect_eq 1 "$(running_ops)" "the operation is kept in the journal"
+	rowcat recover -q || fail "recover once the cluster is back"
+	expect_eq 0 "$(running_ops)" "running operations after recover"
+	expect_check_clean "$v"
+	# the snapshot was taken before the pause: recovery finished the snap
+	expect_eq "rbd/$v.rc" "$(rowcat which "$v" | sed 's/rc[0-9]*$/rc/')" "rolled forward"
+	rowcat tree "$v" --format json | jq -e '[.. | objects | select(.name? == "s1")] | length == 1' \
+		>/dev/null || fail "s1 not in the catalog"
+	rowcat snap "$v" after -q || fail "snap after recovery"
+}
+
+test_osds_paused_mid_flatten_is_exit_75_and_recover_converges() {
+	rowcat init -q || fail init
+	local v op; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" -q || fail setup
+	op=$(rowcat which "$v")
+	paused_at flatten.flatten.before flatten "$v"
+	expect_eq 75 "$status" "flatten against paused OSDs (stderr: $err)"
+	[ "$elapsed" -le 30 ] || fail "took ${elapsed}s with a 5 s timeout"
+	expect_eq 1 "$(running_ops)" "the operation is kept in the journal"
+	rowcat recover -q || fail "recover"
+	expect_eq none "$(rbd_parent "$op")" "flattened by recovery"
+	expect_check_clean "$v"
+}
+
+run_tests
