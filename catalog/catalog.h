@@ -303,4 +303,13 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 		   const char *state, const char *error, int64_t now,
 		   struct rc_error *err);
 
+/*
+ * catalog_op_end, then commits the open transaction: the operation's last
+ * catalog change and its end land together. On any failure the whole
+ * transaction is rolled back.
+ */
+int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
+		      const char *state, const char *error, int64_t now,
+		      struct rc_error *err);
+
 #endif

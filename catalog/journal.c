@@ -62,21 +62,30 @@ void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
 /* One byte per operation id in PATH-oplock, locked with an open file
  * description lock: released on close or death, never shared with another
  * descriptor of the same process. */
+static int open_oplock_file(struct catalog *cat, struct rc_error *err)
+{
+	char path[sizeof(cat->path) + 8];
+
+	if (cat->oplock_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%.*s-oplock", (int)sizeof(cat->path) - 1,
+		 cat->path);
+	cat->oplock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (cat->oplock_fd < 0)
+		return rc_error_set(err, -errno, "opening %s: %s", path,
+				    strerror(errno));
+	return 0;
+}
+
 static int oplock(struct catalog *cat, int64_t op_id, short type,
 		  struct rc_error *err)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
 			    .l_start = (off_t)op_id, .l_len = 1 };
-	char path[sizeof(cat->path) + 8];
+	int rc = open_oplock_file(cat, err);
 
-	if (cat->oplock_fd < 0) {
-		snprintf(path, sizeof(path), "%.*s-oplock",
-			 (int)sizeof(cat->path) - 1, cat->path);
-		cat->oplock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (cat->oplock_fd < 0)
-			return rc_error_set(err, -errno, "opening %s: %s", path,
-					    strerror(errno));
-	}
+	if (rc < 0)
+		return rc;
 	if (fcntl(cat->oplock_fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
 	if (errno == EAGAIN || errno == EACCES)
@@ -93,10 +102,8 @@ bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id)
 			    .l_start = (off_t)op_id, .l_len = 1 };
 	struct rc_error ignored;
 
-	/* opens the lock file when this process has not claimed anything */
-	if (cat->oplock_fd < 0 && oplock(cat, 0, F_UNLCK, &ignored) < 0)
-		return false;
-	if (fcntl(cat->oplock_fd, F_OFD_GETLK, &fl) < 0)
+	if (open_oplock_file(cat, &ignored) < 0 ||
+	    fcntl(cat->oplock_fd, F_OFD_GETLK, &fl) < 0)
 		return false;
 	return fl.l_type != F_UNLCK;
 }
@@ -264,6 +271,19 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 		snprintf(op->state, sizeof(op->state), "%s", state);
 		op->finished_at = now;
 	}
+	return rc;
+}
+
+int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
+		      const char *state, const char *error, int64_t now,
+		      struct rc_error *err)
+{
+	int rc = catalog_op_end(cat, op, state, error, now, err);
+
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
 	return rc;
 }
 

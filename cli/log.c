@@ -12,11 +12,15 @@ static void describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 		     char *buf, size_t len)
 {
 	struct catalog_snapshot chosen;
+	struct catalog_image image;
 	struct rc_error ignored;
 	char target[RC_SPEC_MAX] = "";
 
 	if (op->target.name[0])
 		rc_image_spec_format(&op->target, target, sizeof(target));
+	else if (op->image_id && catalog_image_get(ctx->catalog, op->image_id,
+						   &image, &ignored) == 0)
+		rc_image_spec_format(&image.spec, target, sizeof(target)); /* flatten */
 	if (strcmp(op->kind, "restore") == 0 &&
 	    catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
 				 &ignored) == 0)

@@ -29,13 +29,13 @@ static void print_switch(struct cli_ctx *ctx, const char *volume,
 	}
 }
 
-/* Opens the catalog and the cluster, and checks the volume's name. */
+/* Finds the volume in the catalog, then connects: a name that is wrong
+ * is refused without a cluster. */
 static int prepare(struct cli_ctx *ctx, const char *volume)
 {
-	int rc = rc_name_check("volume name", volume, &ctx->err);
+	struct catalog_volume found;
+	int rc = cli_find_volume(ctx, volume, &found);
 
-	if (rc == 0)
-		rc = cli_open_catalog(ctx, false);
 	if (rc == 0)
 		rc = cli_connect(ctx);
 	return rc;

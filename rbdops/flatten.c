@@ -32,13 +32,11 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 	if (rc < 0)
 		return rc;
 	rc = catalog_image_set_flattened(cat, op->image_id, op->started_at, err);
-	if (rc == 0)
-		rc = catalog_op_end(cat, op, "done", NULL, rc_clock_now(), err);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
-	if (rc < 0)
+	if (rc < 0) {
 		catalog_rollback(cat);
-	return rc;
+		return rc;
+	}
+	return catalog_op_finish(cat, op, "done", NULL, rc_clock_now(), err);
 }
 
 static int forward(struct rbd_conn *conn, struct catalog *cat,

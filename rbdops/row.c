@@ -93,7 +93,6 @@ struct row_plan {
 
 static int load_plan(struct catalog *cat, const struct catalog_operation *op,
 		     struct row_plan *plan, struct rc_error *err)
-
 {
 	int rc;
 
@@ -240,13 +239,11 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 	if (rc == 0)
 		rc = catalog_volume_set_operating(cat, plan->volume.id, clone_id,
 						  err);
-	if (rc == 0)
-		rc = catalog_op_end(cat, op, "done", NULL, rc_clock_now(), err);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
-	if (rc < 0)
+	if (rc < 0) {
 		catalog_rollback(cat);
-	return rc;
+		return rc;
+	}
+	return catalog_op_finish(cat, op, "done", NULL, rc_clock_now(), err);
 }
 
 /* Clones into the target; an image that took the name meanwhile is
@@ -349,13 +346,11 @@ static int end_undone(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	if (plan->is_restore && source_protected)
 		rc = catalog_snapshot_set_protected(cat, plan->chosen.id, true, err);
-	if (rc == 0)
-		rc = catalog_op_end(cat, op, state, why, rc_clock_now(), err);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
-	if (rc < 0)
+	if (rc < 0) {
 		catalog_rollback(cat);
-	return rc;
+		return rc;
+	}
+	return catalog_op_finish(cat, op, state, why, rc_clock_now(), err);
 }
 
 /* Takes away whatever op made, then ends it with state and why. */

@@ -145,14 +145,17 @@ int rbdops_snapshot_is_protected(struct rbd_conn *conn,
 	return rc;
 }
 
-/* One removal, for retry_busy. */
+/* One removal, for retry_busy: of an image, or with snap_call of one of
+ * its snapshots. */
 struct removal {
 	struct rbd_conn *conn;
 	const struct rc_image_spec *spec;
 	const char *snap;
+	int (*snap_call)(rbd_image_t image, const char *snap);
 };
 
-static int unprotect_once(void *arg)
+/* Opens the image and applies r->snap_call to its snapshot. */
+static int snap_call_once(void *arg)
 {
 	struct removal *r = arg;
 	struct open_image img;
@@ -160,7 +163,7 @@ static int unprotect_once(void *arg)
 	int rc = rbdops_open_image(r->conn, r->spec, false, &img, &ignored);
 
 	if (rc == 0)
-		rc = rbd_snap_unprotect(img.image, r->snap);
+		rc = r->snap_call(img.image, r->snap);
 	rbdops_close_image(&img);
 	return rc;
 }
@@ -169,10 +172,10 @@ int rbdops_snapshot_unprotect(struct rbd_conn *conn,
 			      const struct rc_image_spec *spec, const char *snap,
 			      struct rc_error *err)
 {
-	struct removal r = { conn, spec, snap };
+	struct removal r = { conn, spec, snap, rbd_snap_unprotect };
 	char text[RC_SPEC_MAX];
 	/* EBUSY here means clones still exist: no amount of waiting helps */
-	int rc = unprotect_once(&r);
+	int rc = snap_call_once(&r);
 
 	if (rc == -EINVAL || rc == -ENOENT) /* unprotected, or gone */
 		return 0;
@@ -186,26 +189,13 @@ int rbdops_snapshot_unprotect(struct rbd_conn *conn,
 	return 0;
 }
 
-static int snap_remove_once(void *arg)
-{
-	struct removal *r = arg;
-	struct open_image img;
-	struct rc_error ignored;
-	int rc = rbdops_open_image(r->conn, r->spec, false, &img, &ignored);
-
-	if (rc == 0)
-		rc = rbd_snap_remove(img.image, r->snap);
-	rbdops_close_image(&img);
-	return rc;
-}
-
 int rbdops_snapshot_remove(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   struct rc_error *err)
 {
-	struct removal r = { conn, spec, snap };
+	struct removal r = { conn, spec, snap, rbd_snap_remove };
 	char text[RC_SPEC_MAX];
-	int rc = retry_busy(snap_remove_once, &r);
+	int rc = retry_busy(snap_call_once, &r);
 
 	if (rc == -ENOENT)
 		return 0;
@@ -233,7 +223,7 @@ static int image_remove_once(void *arg)
 int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			struct rc_error *err)
 {
-	struct removal r = { conn, spec, NULL };
+	struct removal r = { conn, spec, NULL, NULL };
 	char text[RC_SPEC_MAX];
 	int rc = retry_busy(image_remove_once, &r);
 

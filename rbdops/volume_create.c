@@ -66,13 +66,9 @@ int rbdops_end_operation(struct catalog *cat, struct catalog_operation *op,
 {
 	int rc = catalog_begin(cat, err);
 
-	if (rc == 0)
-		rc = catalog_op_end(cat, op, state, why, rc_clock_now(), err);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
 	if (rc < 0)
-		catalog_rollback(cat);
-	return rc;
+		return rc;
+	return catalog_op_finish(cat, op, state, why, rc_clock_now(), err);
 }
 
 int rbdops_create_finish(struct catalog *cat, struct catalog_operation *op,
@@ -86,14 +82,13 @@ int rbdops_create_finish(struct catalog *cat, struct catalog_operation *op,
 		return rc;
 	rc = catalog_volume_insert(cat, op->target.name, op->size, &op->target,
 				   op->started_at, &op->volume_id, err);
-	if (rc == 0)
-		rc = catalog_op_end(cat, op, "done", NULL, rc_clock_now(), err);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
 	if (rc < 0) {
 		catalog_rollback(cat);
 		return rc;
 	}
+	rc = catalog_op_finish(cat, op, "done", NULL, rc_clock_now(), err);
+	if (rc < 0)
+		return rc;
 	RC_FAILPOINT("create.commit.after");
 	return 0;
 }

@@ -10,7 +10,7 @@ packages=(
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
 	# test and benchmark helpers
-	sqlite3 jq python3 time util-linux uuid-runtime clang
+	sqlite3 jq python3 time util-linux uuid-runtime clang procps
 )
 
 missing=()

@@ -143,6 +143,7 @@ test_log_lists_operations_newest_first() {
 	expect_eq 5 "$(wc -l <<<"$out")" "plain log lines"
 	expect_contains "$(sed -n 2p <<<"$out")" "flatten" "newest first"
 	expect_contains "$(sed -n 4p <<<"$out")" "one as rbd/$v.rc" "snap detail"
+	expect_contains "$(sed -n 2p <<<"$out")" "$(rowcat which "$v")" "flatten names its image"
 }
 
 test_the_switch_hook_gets_the_images_and_its_failure_keeps_the_switch() {
@@ -195,6 +196,8 @@ test_bad_input_to_snap_and_restore_changes_nothing() {
 	local cluster catalog
 	cluster=$(cluster_state) catalog=$(catalog_state)
 	expect_refused 1 "no volume named 'nosuch'" rowcat snap nosuch
+	# refused from the catalog alone: no cluster is needed to say so
+	expect_refused 1 "no volume named 'nosuch'" rowcat -m 127.0.0.1:1 --timeout 1 restore nosuch s1
 	expect_refused 1 "already has a snapshot named 's1'" rowcat snap "$v" s1
 	expect_refused 2 "'a@b' contains '@'" rowcat snap "$v" a@b
 	expect_refused 2 "'-x' starts with '-'" rowcat snap "$v" -- -x

@@ -10,8 +10,16 @@
 # is tested without anyone adding it here.
 . "$(dirname "$0")/lib.sh"
 
-COVERAGE=$(mktemp "${TMPDIR:-/tmp}/rowcat-coverage.XXXXXX")
-RECOVERY_SEEN=$(mktemp "${TMPDIR:-/tmp}/rowcat-recovery.XXXXXX")
+# What the tests of this file exercised, shared by their subshells:
+# COVERAGE, every failpoint a command or a recovery was killed at;
+# RECOVERY_SEEN, those a recovery was killed at.
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/rowcat-crash.XXXXXX") || {
+	echo "cannot make a state directory" >&2
+	exit 1
+}
+trap 'rm -rf "$STATE"' EXIT
+COVERAGE=$STATE/coverage RECOVERY_SEEN=$STATE/recovery-seen
+: >"$COVERAGE" && : >"$RECOVERY_SEEN" || exit 1
 export COVERAGE RECOVERY_SEEN
 ALL_FAILPOINTS=$("$ROWCAT" debug failpoints)
 
@@ -266,6 +274,3 @@ test_zz_every_failpoint_compiled_in_was_exercised() {
 }
 
 run_tests
-status=$?
-rm -f "$COVERAGE" "$RECOVERY_SEEN"
-exit $status
