@@ -100,3 +100,22 @@ CREATE TABLE operation (
 );
 CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
 CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
+
+-- migration 2
+--
+-- gc: an image leaves the lineage in two stages. Moved to the RBD trash, it
+-- gets removed_at and trash_until (until then `rbd trash restore` brings it
+-- back); purged from the trash, it gets purged_at. rbd_id is librbd's id of
+-- the image, which names it in the trash, recorded before the move.
+--
+--   kind          image_id        snapshot_id
+--   gc-trash      the image       -
+--   gc-snapshot   its image       the snapshot unprotected and removed
+--   gc-purge      the image       -
+--
+-- gc operations exclude snap, restore and flatten on their volume (and
+-- these exclude them) but not each other: one gc runs many at once.
+
+ALTER TABLE image ADD COLUMN rbd_id TEXT;
+ALTER TABLE image ADD COLUMN trash_until INTEGER;
+ALTER TABLE image ADD COLUMN purged_at INTEGER;

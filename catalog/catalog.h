@@ -41,6 +41,9 @@ int catalog_open(struct catalog **out, const char *path,
 /* Closes the catalog; NULL is fine. An open transaction is rolled back. */
 void catalog_close(struct catalog *cat);
 
+/* The path the catalog was opened with. */
+const char *catalog_path(const struct catalog *cat);
+
 /* The newest schema version this binary can migrate to. */
 int catalog_schema_version_supported(void);
 
@@ -71,7 +74,10 @@ struct catalog_image {
 	int64_t parent_snapshot_id; /* 0: a root image */
 	int64_t flattened_at;       /* 0: reads through its parent, if any */
 	int64_t created_at;
-	int64_t removed_at;         /* 0: still on the cluster */
+	int64_t removed_at;         /* 0: not moved to the trash by gc */
+	char rbd_id[RC_RBD_ID_MAX]; /* librbd's id, recorded by gc; "" unknown */
+	int64_t trash_until;        /* gc purges it from the trash after this */
+	int64_t purged_at;          /* 0: not purged from the trash */
 };
 
 struct catalog_snapshot {
@@ -311,5 +317,178 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
 		      const char *state, const char *error, int64_t now,
 		      struct rc_error *err);
+
+/* ---- garbage collection ------------------------------------------------ */
+
+/*
+ * rowcat rm VOL@SNAP: marks the snapshot called `name` in volume_id's tree
+ * for collection at `now`, in a transaction of its own. -EPERM when it is
+ * pinned (unpin it first); marking twice keeps the first time.
+ */
+int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
+			  const char *name, int64_t now, struct rc_error *err);
+
+/* rowcat rm VOL: marks the whole volume (every image and snapshot of it
+ * that no pinned snapshot needs). Marking twice keeps the first time. */
+int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
+			struct rc_error *err);
+
+/*
+ * rowcat pin / unpin: a pinned snapshot is never collected. Pinning is
+ * refused (-EBUSY) while an operation is running on the volume, so that a
+ * gc step already under way cannot take what was just pinned.
+ */
+int catalog_snapshot_set_pinned(struct catalog *cat, int64_t volume_id,
+				const char *name, bool pinned,
+				struct rc_error *err);
+
+/*
+ * What the gc planner sees of the catalog: every row, small. Arrays are
+ * sorted by id; a clone's id is above its parent image's (rows are only
+ * ever added), which is what lets the planner go leaf first.
+ */
+struct catalog_gc_volume {
+	int64_t id;
+	int64_t operating_image_id;
+	int64_t marked_at;          /* 0: not marked */
+};
+
+struct catalog_gc_image {
+	int64_t id;
+	int64_t volume_id;
+	int64_t parent_snapshot_id; /* 0: a root */
+	int64_t created_at;
+	bool flattened;             /* reads through no parent any more */
+	bool trashed;               /* in the RBD trash (removed_at set) */
+	bool purged;                /* gone from the trash too */
+	int64_t trash_until;
+};
+
+struct catalog_gc_snapshot {
+	int64_t id;
+	int64_t image_id;
+	int64_t created_at;
+	int64_t marked_at;          /* 0: not marked */
+	bool pinned;
+	bool removed;
+};
+
+struct catalog_gc_state {
+	struct catalog_gc_volume *volumes;
+	size_t volume_count;
+	struct catalog_gc_image *images;
+	size_t image_count;
+	struct catalog_gc_snapshot *snapshots;
+	size_t snapshot_count;
+};
+
+/* Loads the state of one volume, or (volume_id 0) of all, in one read. */
+int catalog_gc_state_load(struct catalog *cat, int64_t volume_id,
+			  struct catalog_gc_state *out, struct rc_error *err);
+void catalog_gc_state_free(struct catalog_gc_state *state);
+
+struct catalog_gc_options {
+	int64_t now;
+	int64_t min_age;            /* seconds: younger rows are never garbage */
+	int64_t trash_delay;        /* seconds an image stays in the trash */
+};
+
+enum catalog_gc_action {
+	CATALOG_GC_TRASH,           /* move the image to the RBD trash */
+	CATALOG_GC_REMOVE_SNAPSHOT, /* unprotect and remove the snapshot */
+	CATALOG_GC_PURGE,           /* remove the image from the trash */
+};
+
+enum catalog_gc_reason {
+	CATALOG_GC_VOLUME_REMOVED,  /* rowcat rm VOL */
+	CATALOG_GC_MARKED,          /* rowcat rm VOL@SNAP, or expired by policy */
+	CATALOG_GC_UNNEEDED,        /* an image nothing needed reads or keeps */
+	CATALOG_GC_TRASH_EXPIRED,   /* its trash delay has run out */
+};
+
+/* The operation kind ("gc-trash", ...) and the words for a reason. */
+const char *catalog_gc_action_kind(enum catalog_gc_action action);
+const char *catalog_gc_reason_text(enum catalog_gc_reason reason);
+
+/*
+ * One step of a plan. deps[first_dep .. first_dep + dep_count) of the plan
+ * are the indexes of the earlier steps that must have succeeded first.
+ */
+struct catalog_gc_step {
+	enum catalog_gc_action action;
+	enum catalog_gc_reason reason;
+	int64_t volume_id;
+	int64_t image_id;
+	int64_t snapshot_id;        /* CATALOG_GC_REMOVE_SNAPSHOT only */
+	size_t first_dep, dep_count;
+};
+
+struct catalog_gc_plan {
+	struct catalog_gc_step *steps; /* leaf first: deps come before */
+	size_t count;
+	size_t *deps;
+	/* Garbage that is not ready yet: too young, waiting in the trash, or
+	 * waiting for its clones to leave the trash. */
+	size_t waiting;
+	int64_t next_purge_at;      /* the earliest trash_until ahead; 0 none */
+};
+
+/*
+ * The gc planner: a pure function of the state. A snapshot is needed when
+ * it is pinned, when it is not marked (nor its volume), or when a needed
+ * image reads through it; an image is needed when it is the operating
+ * image of a volume not marked, when it carries a needed snapshot, or when
+ * a needed image reads through one of its snapshots. Everything else
+ * older than min_age is garbage, and is collected leaf first, as Ceph
+ * allows: an image goes to the trash once its clones have; a snapshot is
+ * removed once its clones are purged (and, on an image in the trash, once
+ * that image's delay is over, so that restoring from the trash gets the
+ * snapshots back too); an image is purged once its snapshots are gone.
+ * -EINVAL when the state breaks the ordering rule above; -ENOMEM.
+ */
+int catalog_gc_plan(const struct catalog_gc_state *state,
+		    const struct catalog_gc_options *opts,
+		    struct catalog_gc_plan *out, struct rc_error *err);
+void catalog_gc_plan_free(struct catalog_gc_plan *plan);
+
+/* Changes state as carrying out step at opts->now leaves the catalog. */
+void catalog_gc_state_apply(struct catalog_gc_state *state,
+			    const struct catalog_gc_step *step,
+			    const struct catalog_gc_options *opts);
+
+/*
+ * Journals step as an operation (kind catalog_gc_action_kind) and claims
+ * it, after checking in the same transaction that a plan made from the
+ * catalog as it is now still holds the step: -ESTALE when something made
+ * its target needed again (a restore, a pin), -EBUSY or -EAGAIN when a
+ * snap, restore or flatten of the volume is running. gc operations do not
+ * exclude each other.
+ */
+int catalog_gc_step_begin(struct catalog *cat, const struct catalog_gc_step *step,
+			  const struct catalog_gc_options *opts,
+			  struct catalog_operation *op, struct rc_error *err);
+
+/* Records, before a trash move, the image's librbd id, which names it in
+ * the trash. (catalog_gc_step_begin records when its delay ends.) */
+int catalog_gc_image_identify(struct catalog *cat, int64_t image_id,
+			      const char *rbd_id, struct rc_error *err);
+
+/*
+ * Records what gc operation op did (the image trashed or purged, the
+ * snapshot removed, at `now`, with op->origin as why) and ends op done,
+ * in one transaction.
+ */
+int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
+			   int64_t now, struct rc_error *err);
+
+/* Whether an operation kind is one of gc's. */
+bool catalog_op_is_gc(const char *kind);
+
+/*
+ * Takes the lock that lets one gc run at a time (PATH-gc.lock beside the
+ * catalog, released when the process ends). -EBUSY, naming the pid of the
+ * holder, when another gc runs.
+ */
+int catalog_gc_lock(struct catalog *cat, struct rc_error *err);
 
 #endif

@@ -32,6 +32,17 @@ enum catalog_query {
 	Q_OP_END,
 	Q_OP_SET_STEP,
 	Q_OP_LIST_RUNNING,
+	Q_GC_VOLUMES,
+	Q_GC_IMAGES,
+	Q_GC_SNAPSHOTS,
+	Q_SNAPSHOT_MARK,
+	Q_VOLUME_MARK,
+	Q_SNAPSHOT_SET_PINNED,
+	Q_IMAGE_IDENTIFY,
+	Q_IMAGE_SET_TRASH_UNTIL,
+	Q_IMAGE_TRASHED,
+	Q_IMAGE_PURGED,
+	Q_SNAPSHOT_REMOVED,
 	Q_COUNT
 };
 
@@ -40,6 +51,7 @@ struct catalog {
 	sqlite3_stmt *stmts[Q_COUNT];
 	char path[4096];
 	int oplock_fd; /* PATH-oplock, opened on first claim; -1 until then */
+	int gclock_fd; /* PATH-gc.lock, held by a gc run; -1 otherwise */
 };
 
 /*
@@ -53,6 +65,12 @@ sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,
 int catalog_sql_error(struct catalog *cat, struct rc_error *err,
 		      const char *doing);
 
+/*
+ * Grows a heap array to hold at least `need` elements of `size` bytes,
+ * doubling its capacity; returns 0 or -ENOMEM.
+ */
+int catalog_grow(void **array, size_t *capacity, size_t need, size_t size);
+
 /* Column readers shared by the queries that return whole rows. */
 void catalog_read_image(sqlite3_stmt *st, int first_col,
 			struct catalog_image *out);
@@ -65,8 +83,8 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 #define CATALOG_IMAGE_COLUMNS(t) \
 	t ".id, " t ".volume_id, " t ".pool, " t ".namespace, " t ".name, " \
 	t ".parent_snapshot_id, " t ".flattened_at, " t ".created_at, " \
-	t ".removed_at"
-#define CATALOG_IMAGE_NCOLS 9
+	t ".removed_at, " t ".rbd_id, " t ".trash_until, " t ".purged_at"
+#define CATALOG_IMAGE_NCOLS 12
 #define CATALOG_SNAPSHOT_COLUMNS(t) \
 	t ".id, " t ".image_id, " t ".name, " t ".protected, " t ".origin, " \
 	t ".created_at, " t ".pinned, " t ".marked_at, " t ".removed_at"
@@ -75,6 +93,24 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 	t ".id, " t ".name, " t ".size, " t ".operating_image_id, " \
 	t ".created_at, " t ".marked_at"
 #define CATALOG_VOLUME_NCOLS 6
+
+/*
+ * The rules of catalog_op_begin for op, inside the caller's transaction:
+ * -EBUSY, -EAGAIN or -ESTALE as described there.
+ */
+int catalog_volume_check_free(struct catalog *cat,
+			      const struct catalog_operation *op,
+			      struct rc_error *err);
+
+/*
+ * catalog_op_begin with one more rule: check(cat, ctx, err), run inside the
+ * journalling transaction after the volume rules, refuses by failing.
+ */
+typedef int (*catalog_op_check_fn)(struct catalog *cat, void *ctx,
+				   struct rc_error *err);
+int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
+			     catalog_op_check_fn check, void *check_ctx,
+			     struct rc_error *err);
 
 /* Column list and reader for whole operation rows. */
 #define CATALOG_OP_COLUMNS \

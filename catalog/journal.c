@@ -123,11 +123,12 @@ void catalog_op_release(struct catalog *cat, int64_t op_id)
 
 /*
  * The rules that catalog_op_begin enforces inside its transaction: one
- * running operation per volume, and an operating image that has not moved.
+ * running operation per volume (gc's excepted among themselves), and an
+ * operating image that has not moved.
  */
-static int check_volume_free(struct catalog *cat,
-			     const struct catalog_operation *op,
-			     struct rc_error *err)
+int catalog_volume_check_free(struct catalog *cat,
+			       const struct catalog_operation *op,
+			       struct rc_error *err)
 {
 	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_RUNNING_FOR_VOLUME, err);
 	struct catalog_volume volume;
@@ -136,12 +137,14 @@ static int check_volume_free(struct catalog *cat,
 	if (!st)
 		return err->code;
 	sqlite3_bind_int64(st, 1, op->volume_id);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t other = sqlite3_column_int64(st, 0);
 		char kind[32];
 
 		copy_text(st, 1, kind, sizeof(kind));
+		/* gc's steps on a volume run side by side */
+		if (catalog_op_is_gc(op->kind) && catalog_op_is_gc(kind))
+			continue;
 		if (catalog_op_claimed_elsewhere(cat, other))
 			rc = rc_error_set(err, -EBUSY,
 				"operation %lld (%s) is in progress in another "
@@ -151,9 +154,10 @@ static int check_volume_free(struct catalog *cat,
 				"operation %lld (%s) was left unfinished by a "
 				"rowcat that died; 'rowcat recover' settles it",
 				(long long)other, kind);
-	} else if (step != SQLITE_DONE) {
-		rc = catalog_sql_error(cat, err, "looking for running operations");
+		break;
 	}
+	if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "looking for running operations");
 	sqlite3_reset(st);
 	if (rc < 0 || !op->requires_operating)
 		return rc;
@@ -167,6 +171,13 @@ static int check_volume_free(struct catalog *cat,
 int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		     struct rc_error *err)
 {
+	return catalog_op_begin_checked(cat, op, NULL, NULL, err);
+}
+
+int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
+			     catalog_op_check_fn check, void *check_ctx,
+			     struct rc_error *err)
+{
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -175,7 +186,9 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		return rc;
 	op->id = 0;
 	op->wall_started_ms = rc_wall_ms();
-	if (op->volume_id && (rc = check_volume_free(cat, op, err)) < 0)
+	if (op->volume_id && (rc = catalog_volume_check_free(cat, op, err)) < 0)
+		goto out;
+	if (check && (rc = check(cat, check_ctx, err)) < 0)
 		goto out;
 	st = catalog_stmt(cat, Q_OP_INSERT, err);
 	if (!st) {

@@ -26,11 +26,7 @@ int catalog_image_depth(struct catalog *cat, int64_t image_id, int *depth,
 	return rc;
 }
 
-/*
- * Grows a heap array to hold at least `need` elements of `size` bytes,
- * doubling its capacity; returns 0 or -ENOMEM.
- */
-static int grow(void **array, size_t *capacity, size_t need, size_t size)
+int catalog_grow(void **array, size_t *capacity, size_t need, size_t size)
 {
 	size_t cap = *capacity ? *capacity : 16;
 	void *bigger;
@@ -63,7 +59,7 @@ int catalog_image_ancestors(struct catalog *cat, int64_t image_id,
 	sqlite3_bind_int64(st, 1, image_id);
 	sqlite3_bind_int(st, 2, reads_through);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow((void **)&images, &cap, n + 1, sizeof(*images)) < 0) {
+		if (catalog_grow((void **)&images, &cap, n + 1, sizeof(*images)) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -104,9 +100,9 @@ static int load_images(struct catalog *cat, struct catalog_lineage *lin,
 	sqlite3_bind_int64(st, 1, lin->volume.id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t n = lin->image_count;
-		if (grow((void **)&lin->images, &cap, n + 1,
+		if (catalog_grow((void **)&lin->images, &cap, n + 1,
 			 sizeof(*lin->images)) < 0 ||
-		    grow((void **)&lin->depths, &depth_cap, n + 1,
+		    catalog_grow((void **)&lin->depths, &depth_cap, n + 1,
 			 sizeof(*lin->depths)) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
@@ -134,7 +130,7 @@ static int load_snapshots(struct catalog *cat, struct catalog_lineage *lin,
 	sqlite3_bind_int64(st, 1, lin->volume.id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t n = lin->snapshot_count;
-		if (grow((void **)&lin->snapshots, &cap, n + 1,
+		if (catalog_grow((void **)&lin->snapshots, &cap, n + 1,
 			 sizeof(*lin->snapshots)) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;

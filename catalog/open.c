@@ -236,6 +236,7 @@ int catalog_open(struct catalog **out, const char *path,
 		return rc_error_set(err, -ENOMEM, "out of memory");
 	snprintf(cat->path, sizeof(cat->path), "%s", path);
 	cat->oplock_fd = -1;
+	cat->gclock_fd = -1;
 
 	if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE,
 			    NULL) != SQLITE_OK) {
@@ -277,6 +278,8 @@ void catalog_close(struct catalog *cat)
 	sqlite3_close(cat->db);
 	if (cat->oplock_fd >= 0)
 		close(cat->oplock_fd);
+	if (cat->gclock_fd >= 0)
+		close(cat->gclock_fd);
 	free(cat);
 }
 
@@ -299,4 +302,9 @@ int catalog_commit(struct catalog *cat, struct rc_error *err)
 void catalog_rollback(struct catalog *cat)
 {
 	sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *catalog_path(const struct catalog *cat)
+{
+	return cat->path;
 }

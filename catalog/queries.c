@@ -42,7 +42,8 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_SNAPSHOT_FIND] =
 		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
 		" FROM snapshot s JOIN image i ON i.id = s.image_id"
-		" WHERE i.volume_id = ?1 AND s.name = ?2 AND s.removed_at IS NULL",
+		" WHERE i.volume_id = ?1 AND s.name = ?2 AND s.removed_at IS NULL"
+		"   AND i.removed_at IS NULL",
 	[Q_SNAPSHOT_SET_PROTECTED] =
 		"UPDATE snapshot SET protected = ?2 WHERE id = ?1",
 	[Q_OP_RUNNING_FOR_VOLUME] =
@@ -115,6 +116,39 @@ static const char *const query_sql[Q_COUNT] = {
 		"UPDATE operation SET state = ?2, error = ?3, finished_at = ?4,"
 		"  volume_id = ?5, wall_finished_ms = ?6"
 		" WHERE id = ?1 AND state = 'running'",
+	/* What the gc planner sees; ?1 = 0 for every volume. */
+	[Q_GC_VOLUMES] =
+		"SELECT id, operating_image_id, marked_at FROM volume"
+		" WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+	[Q_GC_IMAGES] =
+		"SELECT id, volume_id, parent_snapshot_id, created_at,"
+		"       flattened_at IS NOT NULL, removed_at IS NOT NULL,"
+		"       purged_at IS NOT NULL, trash_until"
+		"  FROM image WHERE ?1 = 0 OR volume_id = ?1 ORDER BY id",
+	[Q_GC_SNAPSHOTS] =
+		"SELECT s.id, s.image_id, s.created_at, s.marked_at, s.pinned,"
+		"       s.removed_at IS NOT NULL"
+		"  FROM snapshot s JOIN image i ON i.id = s.image_id"
+		" WHERE ?1 = 0 OR i.volume_id = ?1 ORDER BY s.id",
+	[Q_SNAPSHOT_MARK] =
+		"UPDATE snapshot SET marked_at = coalesce(marked_at, ?2)"
+		" WHERE id = ?1",
+	[Q_VOLUME_MARK] =
+		"UPDATE volume SET marked_at = coalesce(marked_at, ?2) WHERE id = ?1",
+	[Q_SNAPSHOT_SET_PINNED] =
+		"UPDATE snapshot SET pinned = ?2 WHERE id = ?1",
+	[Q_IMAGE_IDENTIFY] =
+		"UPDATE image SET rbd_id = ?2 WHERE id = ?1",
+	[Q_IMAGE_SET_TRASH_UNTIL] =
+		"UPDATE image SET trash_until = ?2 WHERE id = ?1",
+	[Q_IMAGE_TRASHED] =
+		"UPDATE image SET removed_at = ?2, removed_why = ?3"
+		" WHERE id = ?1 AND removed_at IS NULL",
+	[Q_IMAGE_PURGED] =
+		"UPDATE image SET purged_at = ?2 WHERE id = ?1 AND purged_at IS NULL",
+	[Q_SNAPSHOT_REMOVED] =
+		"UPDATE snapshot SET removed_at = ?2, removed_why = ?3, protected = 0"
+		" WHERE id = ?1 AND removed_at IS NULL",
 };
 
 sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,

@@ -32,6 +32,9 @@ void catalog_read_image(sqlite3_stmt *st, int c, struct catalog_image *out)
 	out->flattened_at = sqlite3_column_int64(st, c + 6);
 	out->created_at = sqlite3_column_int64(st, c + 7);
 	out->removed_at = sqlite3_column_int64(st, c + 8);
+	read_text(st, c + 9, out->rbd_id, sizeof(out->rbd_id));
+	out->trash_until = sqlite3_column_int64(st, c + 10);
+	out->purged_at = sqlite3_column_int64(st, c + 11);
 }
 
 void catalog_read_snapshot(sqlite3_stmt *st, int c, struct catalog_snapshot *out)

@@ -16,6 +16,8 @@
 #define RC_NAME_MAX 256
 /* Longest "pool/ns/name" text plus its NUL. */
 #define RC_SPEC_MAX (3 * RC_NAME_MAX)
+/* librbd's image ids are a few hex digits; this leaves room to spare. */
+#define RC_RBD_ID_MAX 64
 
 struct rc_image_spec {
 	char pool[RC_NAME_MAX];

@@ -23,6 +23,14 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      bool read_only, struct open_image *out,
 		      struct rc_error *err)
 {
+	return rbdops_open_image_ref(conn, spec, NULL, read_only, out, err);
+}
+
+int rbdops_open_image_ref(struct rbd_conn *conn,
+			  const struct rc_image_spec *spec, const char *rbd_id,
+			  bool read_only, struct open_image *out,
+			  struct rc_error *err)
+{
 	char text[RC_SPEC_MAX];
 	int rc;
 
@@ -31,13 +39,22 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &out->io, err);
 	if (rc < 0)
 		return rc;
-	rc = read_only ? rbd_open_read_only(out->io, spec->name, &out->image, NULL)
-		       : rbd_open(out->io, spec->name, &out->image, NULL);
+	if (rbd_id)
+		rc = read_only ? rbd_open_by_id_read_only(out->io, rbd_id,
+							  &out->image, NULL)
+			       : rbd_open_by_id(out->io, rbd_id, &out->image,
+						NULL);
+	else
+		rc = read_only ? rbd_open_read_only(out->io, spec->name,
+						    &out->image, NULL)
+			       : rbd_open(out->io, spec->name, &out->image, NULL);
 	if (rc < 0) {
 		out->image = NULL;
 		rc_image_spec_format(spec, text, sizeof(text));
 		if (rc == -ENOENT)
-			return rc_error_set(err, rc, "image %s does not exist", text);
+			return rc_error_set(err, rc, "image %s%s%s does not exist",
+					    text, rbd_id ? " id " : "",
+					    rbd_id ? rbd_id : "");
 		return rbdops_fail(err, rc, "opening image %s", text);
 	}
 	return 0;

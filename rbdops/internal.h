@@ -34,6 +34,13 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      struct rc_error *err);
 void rbdops_close_image(struct open_image *img);
 
+/* rbdops_open_image, or by librbd's id in spec's pool when rbd_id is not
+ * NULL (an image in the trash has no name to be opened by). */
+int rbdops_open_image_ref(struct rbd_conn *conn,
+			  const struct rc_image_spec *spec, const char *rbd_id,
+			  bool read_only, struct open_image *out,
+			  struct rc_error *err);
+
 /* Records a librados/librbd failure: "doing: strerror" with the code. */
 int rbdops_fail(struct rc_error *err, int code, const char *fmt, ...)
 	RC_PRINTF(3, 4);
@@ -60,13 +67,18 @@ int rbdops_snapshot_is_protected(struct rbd_conn *conn,
 				 const struct rc_image_spec *spec,
 				 const char *snap, bool *is_protected,
 				 struct rc_error *err);
-/* -EBUSY when clones of the snapshot remain. */
+/*
+ * Unprotect and remove a snapshot of the image at spec, or (rbd_id not
+ * NULL) of the image with that id in spec's pool, which may be in the
+ * trash. Unprotect is -EBUSY when clones of the snapshot remain.
+ */
 int rbdops_snapshot_unprotect(struct rbd_conn *conn,
-			      const struct rc_image_spec *spec, const char *snap,
+			      const struct rc_image_spec *spec,
+			      const char *rbd_id, const char *snap,
 			      struct rc_error *err);
 int rbdops_snapshot_remove(struct rbd_conn *conn,
-			   const struct rc_image_spec *spec, const char *snap,
-			   struct rc_error *err);
+			   const struct rc_image_spec *spec, const char *rbd_id,
+			   const char *snap, struct rc_error *err);
 int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			struct rc_error *err);
 /* Clones parent@snap into child, with RBDOPS_IMAGE_FEATURES. */
@@ -92,6 +104,30 @@ bool rbdops_parent_is(const struct rbdops_parent *parent,
 int rbdops_is_child_of(struct rbd_conn *conn, const struct rc_image_spec *parent,
 		       const char *snap, const struct rc_image_spec *child,
 		       bool *listed, struct rc_error *err);
+
+/* ---- the trash steps of gc (trash.c) ---- */
+
+/* librbd's id of the image at spec; -ENOENT when there is none. */
+int rbdops_image_id(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		    char id[RC_RBD_ID_MAX], struct rc_error *err);
+/*
+ * Moves the image with id rbd_id, named by spec, to the trash for
+ * delay_seconds. Done already when that id is in the trash; -EBUSY, with
+ * nothing changed, when a client has the image open; -ENOENT when it is
+ * neither in the pool nor in the trash.
+ */
+int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       const char *rbd_id, int64_t delay_seconds,
+		       struct rc_error *err);
+/*
+ * Removes the image with id rbd_id from spec's pool's trash for good,
+ * setting *bytes to what it used when that was cheap to know
+ * (*bytes_known). Done already when it is gone; -EEXIST when someone
+ * restored it from the trash; -ENOTEMPTY when snapshots remain.
+ */
+int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       const char *rbd_id, uint64_t *bytes, bool *bytes_known,
+		       struct rc_error *err);
 
 /* ---- shared by the operations and their recovery ---- */
 
@@ -135,6 +171,9 @@ int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		       struct catalog_operation *op,
 		       const struct rbdops_events *ev,
 		       struct rbdops_recovery *report, struct rc_error *err);
+int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
+		      struct catalog_operation *op,
+		      struct rbdops_recovery *report, struct rc_error *err);
 int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 			   struct catalog_operation *op,
 			   const struct rbdops_events *ev,

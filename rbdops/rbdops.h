@@ -228,4 +228,57 @@ int rbdops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
 			  const struct rbdops_events *ev,
 			  struct rbdops_recovery *report, struct rc_error *err);
 
+/* ---- rowcat gc --------------------------------------------------------- */
+
+struct rbdops_gc_options {
+	struct catalog_gc_options plan; /* what the plan was made with */
+	int jobs;                       /* steps carried out at once (>= 1) */
+};
+
+enum rbdops_gc_outcome {
+	RBDOPS_GC_DONE,
+	RBDOPS_GC_BUSY,    /* in use (a client, a running operation): kept,
+			      tried again by the next run */
+	RBDOPS_GC_SKIPPED, /* no longer garbage, or a step it waits for did
+			      not succeed */
+	RBDOPS_GC_FAILED,
+};
+
+/* What became of one step. */
+struct rbdops_gc_step_report {
+	size_t index;                      /* in the plan */
+	const struct catalog_gc_step *step;
+	enum rbdops_gc_outcome outcome;
+	const char *message;               /* why, unless done */
+	uint64_t bytes;                    /* a purge: what the image used */
+	bool bytes_known;
+};
+
+struct rbdops_gc_events {
+	/* Called for each step as it finishes, one call at a time. */
+	void (*step_done)(void *ctx, const struct rbdops_gc_step_report *r);
+	void *ctx;
+};
+
+struct rbdops_gc_report {
+	size_t planned;                /* steps taken from the plan */
+	size_t done, busy, skipped, failed;
+	size_t skipped_blocked;        /* of skipped: waited for a failure */
+	size_t trashed, snapshots_removed, purged;
+	uint64_t bytes_freed;          /* by purges that could be measured */
+	size_t purges_unmeasured;      /* no cheap `rbd du` (no valid map) */
+};
+
+/*
+ * Carries out the first max_steps (0: all) steps of plan, made with
+ * opts->plan, jobs at a time. Busy and skipped steps are not failures.
+ * Returns 0 when no step failed; otherwise the first failure, with a
+ * count of them.
+ */
+int rbdops_gc_run(struct rbd_conn *conn, struct catalog *cat,
+		  const struct catalog_gc_plan *plan, size_t max_steps,
+		  const struct rbdops_gc_options *opts,
+		  const struct rbdops_gc_events *ev,
+		  struct rbdops_gc_report *report, struct rc_error *err);
+
 #endif

@@ -78,6 +78,8 @@ static int recover_one(struct rbd_conn *conn, struct catalog *cat,
 		rc = rbdops_row_recover(conn, cat, op, ev, report, err);
 	else if (strcmp(op->kind, "flatten") == 0)
 		rc = rbdops_flatten_recover(conn, cat, op, ev, report, err);
+	else if (catalog_op_is_gc(op->kind))
+		rc = rbdops_gc_recover(conn, cat, op, report, err);
 	else
 		rc = rc_error_set(err, -ENOTSUP,
 			"this rowcat cannot recover a '%s'", op->kind);

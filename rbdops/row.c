@@ -375,10 +375,11 @@ static int undo(struct rbd_conn *conn, struct catalog *cat,
 		goto out;
 	if (snapshot_exists) {
 		RBDOPS_STEP("row.undo-unprotect.before", "row.undo-unprotect.after",
-		     rbdops_snapshot_unprotect(conn, operating,
+		     rbdops_snapshot_unprotect(conn, operating, NULL,
 					       op->target_snapshot, err));
 		RBDOPS_STEP("row.undo-snapshot.before", "row.undo-snapshot.after",
-		     rbdops_snapshot_remove(conn, operating, op->target_snapshot,
+		     rbdops_snapshot_remove(conn, operating, NULL,
+					    op->target_snapshot,
 					    err));
 	}
 	RBDOPS_STEP("row.undo-commit.before", "row.undo-commit.after",

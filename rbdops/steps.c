@@ -150,6 +150,7 @@ int rbdops_snapshot_is_protected(struct rbd_conn *conn,
 struct removal {
 	struct rbd_conn *conn;
 	const struct rc_image_spec *spec;
+	const char *rbd_id; /* NULL: open the image by spec's name */
 	const char *snap;
 	int (*snap_call)(rbd_image_t image, const char *snap);
 };
@@ -160,7 +161,8 @@ static int snap_call_once(void *arg)
 	struct removal *r = arg;
 	struct open_image img;
 	struct rc_error ignored;
-	int rc = rbdops_open_image(r->conn, r->spec, false, &img, &ignored);
+	int rc = rbdops_open_image_ref(r->conn, r->spec, r->rbd_id, false, &img,
+				       &ignored);
 
 	if (rc == 0)
 		rc = r->snap_call(img.image, r->snap);
@@ -169,10 +171,11 @@ static int snap_call_once(void *arg)
 }
 
 int rbdops_snapshot_unprotect(struct rbd_conn *conn,
-			      const struct rc_image_spec *spec, const char *snap,
+			      const struct rc_image_spec *spec,
+			      const char *rbd_id, const char *snap,
 			      struct rc_error *err)
 {
-	struct removal r = { conn, spec, snap, rbd_snap_unprotect };
+	struct removal r = { conn, spec, rbd_id, snap, rbd_snap_unprotect };
 	char text[RC_SPEC_MAX];
 	/* EBUSY here means clones still exist: no amount of waiting helps */
 	int rc = snap_call_once(&r);
@@ -190,10 +193,10 @@ int rbdops_snapshot_unprotect(struct rbd_conn *conn,
 }
 
 int rbdops_snapshot_remove(struct rbd_conn *conn,
-			   const struct rc_image_spec *spec, const char *snap,
-			   struct rc_error *err)
+			   const struct rc_image_spec *spec, const char *rbd_id,
+			   const char *snap, struct rc_error *err)
 {
-	struct removal r = { conn, spec, snap, rbd_snap_remove };
+	struct removal r = { conn, spec, rbd_id, snap, rbd_snap_remove };
 	char text[RC_SPEC_MAX];
 	int rc = retry_busy(snap_call_once, &r);
 
@@ -223,7 +226,7 @@ static int image_remove_once(void *arg)
 int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			struct rc_error *err)
 {
-	struct removal r = { conn, spec, NULL, NULL };
+	struct removal r = { conn, spec, NULL, NULL, NULL };
 	char text[RC_SPEC_MAX];
 	int rc = retry_busy(image_remove_once, &r);
 

@@ -1,0 +1,336 @@
+/*
+ * gc's side of the catalog: marks and pins, the state the planner reads,
+ * and the journalling of each step, which re-plans inside its transaction
+ * so that nothing made needed since the plan was drawn is ever taken.
+ */
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "internal.h"
+
+/* Runs one UPDATE of a row by id (?1) with an integer ?2 and text ?3. */
+static int update_row(struct catalog *cat, enum catalog_query q, int64_t id,
+		      int64_t value, const char *text, const char *doing,
+		      struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, q, err);
+	int rc = 0;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, value);
+	if (text)
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, doing);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Commits when rc is 0, else rolls back; returns the outcome. */
+static int settle(struct catalog *cat, int rc, struct rc_error *err)
+{
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	return rc;
+}
+
+int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
+			  const char *name, int64_t now, struct rc_error *err)
+{
+	struct catalog_snapshot snap;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_snapshot_find(cat, volume_id, name, &snap, err);
+	if (rc == 0 && snap.pinned)
+		rc = rc_error_set(err, -EPERM, "snapshot '%s' is pinned; "
+				  "'rowcat unpin' it first", name);
+	if (rc == 0)
+		rc = update_row(cat, Q_SNAPSHOT_MARK, snap.id, now, NULL,
+				"marking a snapshot", err);
+	return settle(cat, rc, err);
+}
+
+int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
+			struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc == 0)
+		rc = update_row(cat, Q_VOLUME_MARK, volume_id, now, NULL,
+				"marking a volume", err);
+	return settle(cat, rc, err);
+}
+
+int catalog_snapshot_set_pinned(struct catalog *cat, int64_t volume_id,
+				const char *name, bool pinned,
+				struct rc_error *err)
+{
+	struct catalog_operation running = { .volume_id = volume_id };
+	struct catalog_snapshot snap;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_snapshot_find(cat, volume_id, name, &snap, err);
+	if (rc == 0 && pinned)
+		rc = catalog_volume_check_free(cat, &running, err);
+	if (rc == 0)
+		rc = update_row(cat, Q_SNAPSHOT_SET_PINNED, snap.id, pinned, NULL,
+				"pinning a snapshot", err);
+	return settle(cat, rc, err);
+}
+
+/* ---- the planner's view ------------------------------------------------ */
+
+void catalog_gc_state_free(struct catalog_gc_state *state)
+{
+	free(state->volumes);
+	free(state->images);
+	free(state->snapshots);
+	memset(state, 0, sizeof(*state));
+}
+
+/* Reads every row of query q (bound to volume_id) with read_row into a
+ * growing array of `size`-byte elements. */
+static int load_rows(struct catalog *cat, enum catalog_query q,
+		     int64_t volume_id, void **array, size_t *count, size_t size,
+		     void (*read_row)(sqlite3_stmt *st, void *row),
+		     struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, q, err);
+	size_t cap = 0;
+	int rc = 0, step;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume_id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (catalog_grow(array, &cap, *count + 1, size) < 0) {
+			rc = rc_error_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		read_row(st, (char *)*array + *count * size);
+		(*count)++;
+	}
+	if (step != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "reading the catalog for gc");
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+static void read_gc_volume(sqlite3_stmt *st, void *row)
+{
+	struct catalog_gc_volume *v = row;
+
+	v->id = sqlite3_column_int64(st, 0);
+	v->operating_image_id = sqlite3_column_int64(st, 1);
+	v->marked_at = sqlite3_column_int64(st, 2);
+}
+
+static void read_gc_image(sqlite3_stmt *st, void *row)
+{
+	struct catalog_gc_image *i = row;
+
+	i->id = sqlite3_column_int64(st, 0);
+	i->volume_id = sqlite3_column_int64(st, 1);
+	i->parent_snapshot_id = sqlite3_column_int64(st, 2);
+	i->created_at = sqlite3_column_int64(st, 3);
+	i->flattened = sqlite3_column_int(st, 4) != 0;
+	i->trashed = sqlite3_column_int(st, 5) != 0;
+	i->purged = sqlite3_column_int(st, 6) != 0;
+	i->trash_until = sqlite3_column_int64(st, 7);
+}
+
+static void read_gc_snapshot(sqlite3_stmt *st, void *row)
+{
+	struct catalog_gc_snapshot *s = row;
+
+	s->id = sqlite3_column_int64(st, 0);
+	s->image_id = sqlite3_column_int64(st, 1);
+	s->created_at = sqlite3_column_int64(st, 2);
+	s->marked_at = sqlite3_column_int64(st, 3);
+	s->pinned = sqlite3_column_int(st, 4) != 0;
+	s->removed = sqlite3_column_int(st, 5) != 0;
+}
+
+int catalog_gc_state_load(struct catalog *cat, int64_t volume_id,
+			  struct catalog_gc_state *out, struct rc_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* one read transaction, so that the three lists agree */
+	if (sqlite3_exec(cat->db, "SAVEPOINT gc_state", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return catalog_sql_error(cat, err, "reading the catalog for gc");
+	rc = load_rows(cat, Q_GC_VOLUMES, volume_id, (void **)&out->volumes,
+		       &out->volume_count, sizeof(*out->volumes),
+		       read_gc_volume, err);
+	if (rc == 0)
+		rc = load_rows(cat, Q_GC_IMAGES, volume_id, (void **)&out->images,
+			       &out->image_count, sizeof(*out->images),
+			       read_gc_image, err);
+	if (rc == 0)
+		rc = load_rows(cat, Q_GC_SNAPSHOTS, volume_id,
+			       (void **)&out->snapshots, &out->snapshot_count,
+			       sizeof(*out->snapshots), read_gc_snapshot, err);
+	sqlite3_exec(cat->db, "RELEASE gc_state", NULL, NULL, NULL);
+	if (rc < 0)
+		catalog_gc_state_free(out);
+	return rc;
+}
+
+/* ---- journalling the steps --------------------------------------------- */
+
+struct still_planned {
+	const struct catalog_gc_step *step;
+	const struct catalog_gc_options *opts;
+};
+
+static bool same_step(const struct catalog_gc_step *a,
+		      const struct catalog_gc_step *b)
+{
+	return a->action == b->action && a->image_id == b->image_id &&
+	       a->snapshot_id == b->snapshot_id;
+}
+
+/* The rule catalog_gc_step_begin adds: a fresh plan of the volume, made
+ * inside the journalling transaction, still holds the step. */
+static int check_still_planned(struct catalog *cat, void *ctx,
+			       struct rc_error *err)
+{
+	const struct still_planned *want = ctx;
+	struct catalog_gc_state state;
+	struct catalog_gc_plan plan = {0};
+	bool found = false;
+	int rc;
+
+	rc = catalog_gc_state_load(cat, want->step->volume_id, &state, err);
+	if (rc == 0)
+		rc = catalog_gc_plan(&state, want->opts, &plan, err);
+	for (size_t i = 0; rc == 0 && i < plan.count && !found; i++)
+		found = same_step(&plan.steps[i], want->step);
+	if (rc == 0 && !found)
+		rc = rc_error_set(err, -ESTALE,
+			"no longer garbage: the catalog changed since the plan "
+			"(a restore or pin made it needed, or it is done)");
+	/* when the trash delay ends is fixed now, before the move */
+	if (rc == 0 && want->step->action == CATALOG_GC_TRASH)
+		rc = update_row(cat, Q_IMAGE_SET_TRASH_UNTIL, want->step->image_id,
+				want->opts->now + want->opts->trash_delay, NULL,
+				"recording a trash delay", err);
+	catalog_gc_plan_free(&plan);
+	catalog_gc_state_free(&state);
+	return rc;
+}
+
+int catalog_gc_step_begin(struct catalog *cat, const struct catalog_gc_step *step,
+			  const struct catalog_gc_options *opts,
+			  struct catalog_operation *op, struct rc_error *err)
+{
+	struct still_planned want = { step, opts };
+
+	memset(op, 0, sizeof(*op));
+	snprintf(op->kind, sizeof(op->kind), "%s",
+		 catalog_gc_action_kind(step->action));
+	snprintf(op->origin, sizeof(op->origin), "%s",
+		 catalog_gc_reason_text(step->reason));
+	op->volume_id = step->volume_id;
+	op->image_id = step->image_id;
+	op->snapshot_id = step->snapshot_id;
+	op->started_at = opts->now;
+	return catalog_op_begin_checked(cat, op, check_still_planned, &want, err);
+}
+
+int catalog_gc_image_identify(struct catalog *cat, int64_t image_id,
+			      const char *rbd_id, struct rc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	st = catalog_stmt(cat, Q_IMAGE_IDENTIFY, err);
+	if (!st)
+		return settle(cat, err->code, err);
+	sqlite3_bind_int64(st, 1, image_id);
+	sqlite3_bind_text(st, 2, rbd_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "recording an image's id");
+	sqlite3_reset(st);
+	return settle(cat, rc, err);
+}
+
+int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
+			   int64_t now, struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(op->kind, "gc-trash") == 0)
+		rc = update_row(cat, Q_IMAGE_TRASHED, op->image_id, now,
+				op->origin, "recording a trash move", err);
+	else if (strcmp(op->kind, "gc-snapshot") == 0)
+		rc = update_row(cat, Q_SNAPSHOT_REMOVED, op->snapshot_id, now,
+				op->origin, "recording a snapshot removal", err);
+	else if (strcmp(op->kind, "gc-purge") == 0)
+		rc = update_row(cat, Q_IMAGE_PURGED, op->image_id, now, NULL,
+				"recording a purge", err);
+	else
+		rc = rc_error_set(err, -EINVAL, "'%s' is not a gc operation",
+				  op->kind);
+	if (rc < 0) {
+		catalog_rollback(cat);
+		return rc;
+	}
+	return catalog_op_finish(cat, op, "done", NULL, now, err);
+}
+
+int catalog_gc_lock(struct catalog *cat, struct rc_error *err)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[sizeof(cat->path) + 8], pid[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%.*s-gc.lock", (int)sizeof(cat->path) - 1,
+		 cat->path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rc_error_set(err, -errno, "opening %s: %s", path,
+				    strerror(errno));
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		int saved = errno;
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		close(fd);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (saved == EAGAIN || saved == EACCES)
+			return rc_error_set(err, -EBUSY,
+				"another rowcat gc is running (pid %s); this run "
+				"is refused", pid[0] ? pid : "unknown");
+		return rc_error_set(err, -saved, "locking %s: %s", path,
+				    strerror(saved));
+	}
+	/* the holder's pid, for the message of the run it refuses */
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
+		/* the pid is only for the message; the lock holds anyway */
+	}
+	cat->gclock_fd = fd;
+	return 0;
+}

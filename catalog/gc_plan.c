@@ -1,0 +1,506 @@
+/*
+ * The gc planner: catalog state in, an ordered list of steps out. Pure:
+ * no SQL, no cluster, no clock but opts->now, so that it can be tested on
+ * thousands of random trees and re-run inside the transaction that
+ * journals each step.
+ *
+ * Two passes. The first finds what is needed, walking up from what needs
+ * no reason (operating images, pinned or unmarked snapshots) through every
+ * parent link an image still reads through. The second goes leaf first
+ * (clones have higher ids than their parents, so descending id order
+ * visits every clone before the image it was cloned from) and decides,
+ * with what the clones below will do in this same plan, which steps Ceph
+ * will accept now.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h" /* catalog_grow; no SQL here */
+
+#define NONE SIZE_MAX
+
+/* Indexes built over the state: who is whose, by array position. */
+struct graph {
+	const struct catalog_gc_state *st;
+	size_t *image_volume;   /* per image: its volume, or NONE */
+	size_t *image_parent;   /* per image: its parent snapshot if it reads
+				   through it (not flattened), or NONE */
+	size_t *snap_image;     /* per snapshot: its image, or NONE */
+	/* the snapshots of each image, and the clones reading each snapshot,
+	 * as counting-sorted runs: items[first[k] .. first[k + 1]) */
+	size_t *snaps_first, *snaps;
+	size_t *clones_first, *clones;
+};
+
+/* Per-item verdicts. */
+struct marks {
+	bool *image_needed, *snap_needed;
+	bool *will_trash, *will_remove, *will_purge;
+	size_t *trash_step, *remove_step, *purge_step;
+};
+
+static size_t find_by_id(const void *array, size_t count, size_t size,
+			 int64_t id)
+{
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int64_t at = *(const int64_t *)((const char *)array + mid * size);
+		if (at < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < count &&
+	    *(const int64_t *)((const char *)array + lo * size) == id)
+		return lo;
+	return NONE;
+}
+
+static bool sorted_by_id(const void *array, size_t count, size_t size)
+{
+	for (size_t i = 1; i < count; i++) {
+		int64_t a = *(const int64_t *)((const char *)array + (i - 1) * size);
+		int64_t b = *(const int64_t *)((const char *)array + i * size);
+		if (a >= b)
+			return false;
+	}
+	return true;
+}
+
+/* Groups `count` items under `owners` keys: first[k]..first[k+1] indexes
+ * into items for key k. key[i] NONE leaves item i out. */
+static int group(const size_t *key, size_t count, size_t owners,
+		 size_t **first_out, size_t **items_out)
+{
+	size_t *first = calloc(owners + 1, sizeof(*first));
+	size_t *items = malloc((count + 1) * sizeof(*items));
+	size_t *fill = calloc(owners + 1, sizeof(*fill));
+
+	if (!first || !items || !fill) {
+		free(first);
+		free(items);
+		free(fill);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (key[i] != NONE)
+			first[key[i] + 1]++;
+	for (size_t k = 0; k < owners; k++)
+		first[k + 1] += first[k];
+	for (size_t i = 0; i < count; i++)
+		if (key[i] != NONE)
+			items[first[key[i]] + fill[key[i]]++] = i;
+	free(fill);
+	*first_out = first;
+	*items_out = items;
+	return 0;
+}
+
+static void graph_free(struct graph *g)
+{
+	free(g->image_volume);
+	free(g->image_parent);
+	free(g->snap_image);
+	free(g->snaps_first);
+	free(g->snaps);
+	free(g->clones_first);
+	free(g->clones);
+}
+
+static int graph_build(struct graph *g, const struct catalog_gc_state *st,
+		       struct rc_error *err)
+{
+	size_t ni = st->image_count, ns = st->snapshot_count;
+
+	memset(g, 0, sizeof(*g));
+	g->st = st;
+	if (!sorted_by_id(st->volumes, st->volume_count, sizeof(*st->volumes)) ||
+	    !sorted_by_id(st->images, ni, sizeof(*st->images)) ||
+	    !sorted_by_id(st->snapshots, ns, sizeof(*st->snapshots)))
+		return rc_error_set(err, -EINVAL, "gc state is not sorted by id");
+	g->image_volume = malloc((ni + 1) * sizeof(size_t));
+	g->image_parent = malloc((ni + 1) * sizeof(size_t));
+	g->snap_image = malloc((ns + 1) * sizeof(size_t));
+	if (!g->image_volume || !g->image_parent || !g->snap_image)
+		return rc_error_set(err, -ENOMEM, "out of memory planning gc");
+	for (size_t s = 0; s < ns; s++)
+		g->snap_image[s] = find_by_id(st->images, ni, sizeof(*st->images),
+					      st->snapshots[s].image_id);
+	for (size_t i = 0; i < ni; i++) {
+		const struct catalog_gc_image *img = &st->images[i];
+		size_t parent = NONE;
+
+		g->image_volume[i] = find_by_id(st->volumes, st->volume_count,
+						sizeof(*st->volumes),
+						img->volume_id);
+		if (img->parent_snapshot_id && !img->flattened)
+			parent = find_by_id(st->snapshots, ns,
+					    sizeof(*st->snapshots),
+					    img->parent_snapshot_id);
+		if (parent != NONE && g->snap_image[parent] != NONE &&
+		    st->images[g->snap_image[parent]].id >= img->id)
+			return rc_error_set(err, -EINVAL,
+				"image %lld is older than its parent",
+				(long long)img->id);
+		g->image_parent[i] = parent;
+	}
+	if (group(g->snap_image, ns, ni, &g->snaps_first, &g->snaps) < 0 ||
+	    group(g->image_parent, ni, ns, &g->clones_first, &g->clones) < 0)
+		return rc_error_set(err, -ENOMEM, "out of memory planning gc");
+	return 0;
+}
+
+static bool volume_marked(const struct graph *g, size_t image)
+{
+	size_t v = image == NONE ? NONE : g->image_volume[image];
+	return v != NONE && g->st->volumes[v].marked_at != 0;
+}
+
+/* Pass one: what is needed. */
+static void find_needed(const struct graph *g, struct marks *m, size_t *stack)
+{
+	const struct catalog_gc_state *st = g->st;
+	size_t top = 0;
+
+	/* The stack holds images whose parent link is still to be followed. */
+	for (size_t v = 0; v < st->volume_count; v++) {
+		size_t op = find_by_id(st->images, st->image_count,
+				       sizeof(*st->images),
+				       st->volumes[v].operating_image_id);
+		if (!st->volumes[v].marked_at && op != NONE &&
+		    !m->image_needed[op]) {
+			m->image_needed[op] = true;
+			stack[top++] = op;
+		}
+	}
+	for (size_t s = 0; s < st->snapshot_count; s++) {
+		const struct catalog_gc_snapshot *snap = &st->snapshots[s];
+		size_t owner = g->snap_image[s];
+
+		if (snap->removed || owner == NONE)
+			continue;
+		if (snap->pinned ||
+		    (!snap->marked_at && !volume_marked(g, owner))) {
+			m->snap_needed[s] = true;
+			if (!m->image_needed[owner]) {
+				m->image_needed[owner] = true;
+				stack[top++] = owner;
+			}
+		}
+	}
+	while (top > 0) {
+		size_t i = stack[--top], parent = g->image_parent[i], owner;
+
+		if (parent == NONE || m->snap_needed[parent])
+			continue;
+		m->snap_needed[parent] = true;
+		owner = g->snap_image[parent];
+		if (owner != NONE && !m->image_needed[owner]) {
+			m->image_needed[owner] = true;
+			stack[top++] = owner;
+		}
+	}
+}
+
+static bool old_enough(int64_t created_at, const struct catalog_gc_options *o)
+{
+	return created_at <= o->now - o->min_age;
+}
+
+/* Whether image i is out of the trash for good by the end of this plan. */
+static bool gone(const struct catalog_gc_state *st, const struct marks *m,
+		 size_t i)
+{
+	return st->images[i].purged || m->will_purge[i];
+}
+
+/* Whether every clone reading snapshot s has left the lineage: with
+ * `purged`, is gone for good; without, is in the trash at least. */
+static bool clones_out(const struct graph *g, const struct marks *m, size_t s,
+		       bool purged)
+{
+	const struct catalog_gc_state *st = g->st;
+
+	for (size_t k = g->clones_first[s]; k < g->clones_first[s + 1]; k++) {
+		size_t c = g->clones[k];
+		bool out = purged ? gone(st, m, c)
+				  : st->images[c].trashed || m->will_trash[c] ||
+				    st->images[c].purged;
+		if (!out)
+			return false;
+	}
+	return true;
+}
+
+/* Pass two, for one image: which of its steps Ceph accepts now. Garbage
+ * that gets no step at all in this plan is counted in *waiting. */
+static void decide_image(const struct graph *g, struct marks *m, size_t i,
+			 const struct catalog_gc_options *o, size_t *waiting)
+{
+	const struct catalog_gc_state *st = g->st;
+	const struct catalog_gc_image *img = &st->images[i];
+	bool garbage = !m->image_needed[i] && !img->purged;
+	bool in_trash, expired, all_removed = true;
+
+	if (garbage && !img->trashed) {
+		bool clones_trashed = old_enough(img->created_at, o);
+		for (size_t k = g->snaps_first[i];
+		     clones_trashed && k < g->snaps_first[i + 1]; k++)
+			clones_trashed = clones_out(g, m, g->snaps[k], false);
+		m->will_trash[i] = clones_trashed;
+	}
+	in_trash = img->trashed || m->will_trash[i];
+	expired = in_trash && (img->trashed ? img->trash_until
+					    : o->now + o->trash_delay) <= o->now;
+	for (size_t k = g->snaps_first[i]; k < g->snaps_first[i + 1]; k++) {
+		size_t s = g->snaps[k];
+		const struct catalog_gc_snapshot *snap = &st->snapshots[s];
+
+		if (snap->removed || img->purged)
+			continue;
+		if (!m->snap_needed[s] && old_enough(snap->created_at, o) &&
+		    (!in_trash || expired) && clones_out(g, m, s, true))
+			m->will_remove[s] = true;
+		all_removed = all_removed && m->will_remove[s];
+		if (!m->snap_needed[s] && !m->will_remove[s])
+			(*waiting)++;
+	}
+	m->will_purge[i] = garbage && in_trash && expired && all_removed;
+	if (garbage && !m->will_trash[i] && !m->will_purge[i])
+		(*waiting)++;
+}
+
+/* ---- emitting the steps ------------------------------------------------ */
+
+struct emitter {
+	struct catalog_gc_plan *plan;
+	size_t cap, dep_cap, dep_count;
+	int rc;
+};
+
+static size_t emit(struct emitter *e, enum catalog_gc_action action,
+		   enum catalog_gc_reason reason, int64_t volume_id,
+		   int64_t image_id, int64_t snapshot_id)
+{
+	struct catalog_gc_plan *p = e->plan;
+	struct catalog_gc_step *steps;
+
+	if (e->rc < 0)
+		return NONE;
+	if (catalog_grow((void **)&p->steps, &e->cap, p->count + 1,
+			 sizeof(*p->steps)) < 0) {
+		e->rc = -ENOMEM;
+		return NONE;
+	}
+	steps = p->steps;
+	steps[p->count] = (struct catalog_gc_step){
+		action, reason, volume_id, image_id, snapshot_id, e->dep_count, 0,
+	};
+	return p->count++;
+}
+
+/* Makes the newest step wait for step `on` (NONE: nothing to wait for). */
+static void depend(struct emitter *e, size_t on)
+{
+	struct catalog_gc_plan *p = e->plan;
+
+	if (on == NONE || e->rc < 0)
+		return;
+	if (catalog_grow((void **)&p->deps, &e->dep_cap, e->dep_count + 1,
+			 sizeof(*p->deps)) < 0) {
+		e->rc = -ENOMEM;
+		return;
+	}
+	p->deps[e->dep_count++] = on;
+	p->steps[p->count - 1].dep_count++;
+}
+
+static enum catalog_gc_reason snapshot_reason(const struct graph *g, size_t s)
+{
+	return volume_marked(g, g->snap_image[s]) ? CATALOG_GC_VOLUME_REMOVED
+						  : CATALOG_GC_MARKED;
+}
+
+/* The steps of image i, in the order Ceph needs them. */
+static void emit_image(struct emitter *e, const struct graph *g,
+		       struct marks *m, size_t i)
+{
+	const struct catalog_gc_image *img = &g->st->images[i];
+	size_t first = g->snaps_first[i], end = g->snaps_first[i + 1];
+
+	if (m->will_trash[i]) {
+		m->trash_step[i] = emit(e, CATALOG_GC_TRASH,
+			volume_marked(g, i) ? CATALOG_GC_VOLUME_REMOVED
+					    : CATALOG_GC_UNNEEDED,
+			img->volume_id, img->id, 0);
+		for (size_t k = first; k < end; k++)
+			for (size_t c = g->clones_first[g->snaps[k]];
+			     c < g->clones_first[g->snaps[k] + 1]; c++)
+				depend(e, m->trash_step[g->clones[c]]);
+	}
+	for (size_t k = first; k < end; k++) {
+		size_t s = g->snaps[k];
+
+		if (!m->will_remove[s])
+			continue;
+		m->remove_step[s] = emit(e, CATALOG_GC_REMOVE_SNAPSHOT,
+					 snapshot_reason(g, s), img->volume_id,
+					 img->id, g->st->snapshots[s].id);
+		depend(e, m->trash_step[i]);
+		for (size_t c = g->clones_first[s]; c < g->clones_first[s + 1]; c++)
+			depend(e, m->purge_step[g->clones[c]]);
+	}
+	if (m->will_purge[i]) {
+		m->purge_step[i] = emit(e, CATALOG_GC_PURGE,
+					CATALOG_GC_TRASH_EXPIRED,
+					img->volume_id, img->id, 0);
+		depend(e, m->trash_step[i]);
+		for (size_t k = first; k < end; k++)
+			depend(e, m->remove_step[g->snaps[k]]);
+	}
+}
+
+static void marks_free(struct marks *m)
+{
+	free(m->image_needed);
+	free(m->snap_needed);
+	free(m->will_trash);
+	free(m->will_remove);
+	free(m->will_purge);
+	free(m->trash_step);
+	free(m->remove_step);
+	free(m->purge_step);
+}
+
+static int marks_init(struct marks *m, size_t ni, size_t ns)
+{
+	memset(m, 0, sizeof(*m));
+	m->image_needed = calloc(ni + 1, sizeof(bool));
+	m->snap_needed = calloc(ns + 1, sizeof(bool));
+	m->will_trash = calloc(ni + 1, sizeof(bool));
+	m->will_purge = calloc(ni + 1, sizeof(bool));
+	m->will_remove = calloc(ns + 1, sizeof(bool));
+	m->trash_step = malloc((ni + 1) * sizeof(size_t));
+	m->purge_step = malloc((ni + 1) * sizeof(size_t));
+	m->remove_step = malloc((ns + 1) * sizeof(size_t));
+	if (!m->image_needed || !m->snap_needed || !m->will_trash ||
+	    !m->will_purge || !m->will_remove || !m->trash_step ||
+	    !m->purge_step || !m->remove_step)
+		return -ENOMEM;
+	for (size_t i = 0; i < ni; i++)
+		m->trash_step[i] = m->purge_step[i] = NONE;
+	for (size_t s = 0; s < ns; s++)
+		m->remove_step[s] = NONE;
+	return 0;
+}
+
+int catalog_gc_plan(const struct catalog_gc_state *state,
+		    const struct catalog_gc_options *opts,
+		    struct catalog_gc_plan *out, struct rc_error *err)
+{
+	struct emitter e = { out, 0, 0, 0, 0 };
+	size_t ni = state->image_count, *stack = NULL;
+	struct graph g;
+	struct marks m;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = graph_build(&g, state, err);
+	if (rc < 0)
+		goto out;
+	stack = malloc((ni + 1) * sizeof(*stack));
+	if (marks_init(&m, ni, state->snapshot_count) < 0 || !stack) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory planning gc");
+		goto out_marks;
+	}
+	find_needed(&g, &m, stack);
+	for (size_t i = ni; i-- > 0;) {
+		decide_image(&g, &m, i, opts, &out->waiting);
+		emit_image(&e, &g, &m, i);
+		if (state->images[i].trashed && !state->images[i].purged &&
+		    !m.will_purge[i] && state->images[i].trash_until > opts->now &&
+		    (!out->next_purge_at ||
+		     state->images[i].trash_until < out->next_purge_at))
+			out->next_purge_at = state->images[i].trash_until;
+	}
+	if (e.rc < 0)
+		rc = rc_error_set(err, e.rc, "out of memory planning gc");
+out_marks:
+	marks_free(&m);
+out:
+	free(stack);
+	graph_free(&g);
+	if (rc < 0)
+		catalog_gc_plan_free(out);
+	return rc;
+}
+
+void catalog_gc_plan_free(struct catalog_gc_plan *plan)
+{
+	free(plan->steps);
+	free(plan->deps);
+	memset(plan, 0, sizeof(*plan));
+}
+
+void catalog_gc_state_apply(struct catalog_gc_state *state,
+			    const struct catalog_gc_step *step,
+			    const struct catalog_gc_options *opts)
+{
+	size_t i = find_by_id(state->images, state->image_count,
+			      sizeof(*state->images), step->image_id);
+	size_t s = find_by_id(state->snapshots, state->snapshot_count,
+			      sizeof(*state->snapshots), step->snapshot_id);
+
+	switch (step->action) {
+	case CATALOG_GC_TRASH:
+		if (i != NONE) {
+			state->images[i].trashed = true;
+			state->images[i].trash_until = opts->now + opts->trash_delay;
+		}
+		break;
+	case CATALOG_GC_REMOVE_SNAPSHOT:
+		if (s != NONE)
+			state->snapshots[s].removed = true;
+		break;
+	case CATALOG_GC_PURGE:
+		if (i != NONE)
+			state->images[i].purged = true;
+		break;
+	}
+}
+
+const char *catalog_gc_action_kind(enum catalog_gc_action action)
+{
+	switch (action) {
+	case CATALOG_GC_TRASH:
+		return "gc-trash";
+	case CATALOG_GC_REMOVE_SNAPSHOT:
+		return "gc-snapshot";
+	case CATALOG_GC_PURGE:
+		return "gc-purge";
+	}
+	return "gc";
+}
+
+const char *catalog_gc_reason_text(enum catalog_gc_reason reason)
+{
+	switch (reason) {
+	case CATALOG_GC_VOLUME_REMOVED:
+		return "volume removed";
+	case CATALOG_GC_MARKED:
+		return "marked for collection";
+	case CATALOG_GC_UNNEEDED:
+		return "nothing needs it";
+	case CATALOG_GC_TRASH_EXPIRED:
+		return "trash delay over";
+	}
+	return "?";
+}
+
+bool catalog_op_is_gc(const char *kind)
+{
+	return strncmp(kind, "gc-", 3) == 0;
+}

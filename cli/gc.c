@@ -1,0 +1,452 @@
+/*
+ * rowcat gc: plan from the catalog, show the plan (--dry-run) or carry it
+ * out, and say what was done; --metrics leaves figures for Prometheus.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "json.h"
+#include "policy.h"
+#include "units.h"
+
+#define DEFAULT_MIN_AGE "1h"
+#define DEFAULT_TRASH_DELAY "24h"
+#define DEFAULT_JOBS 4
+
+/* A step as people read it. */
+struct step_text {
+	char volume[RC_NAME_MAX];
+	char image[RC_SPEC_MAX];
+	struct rc_image_spec spec;
+	char snapshot[RC_NAME_MAX];   /* "" unless a snapshot removal */
+};
+
+struct gc_cli {
+	struct cli_ctx *ctx;
+	const struct catalog_gc_plan *plan;
+	struct step_text *texts;
+	size_t finished, total;
+	bool progress;                /* draw a progress line (a terminal) */
+	struct json_writer json;
+};
+
+static const char *action_word(enum catalog_gc_action action)
+{
+	switch (action) {
+	case CATALOG_GC_TRASH:
+		return "trash";
+	case CATALOG_GC_REMOVE_SNAPSHOT:
+		return "remove";
+	case CATALOG_GC_PURGE:
+		return "purge";
+	}
+	return "?";
+}
+
+static const char *outcome_word(enum rbdops_gc_outcome outcome)
+{
+	switch (outcome) {
+	case RBDOPS_GC_DONE:
+		return "done";
+	case RBDOPS_GC_BUSY:
+		return "busy";
+	case RBDOPS_GC_SKIPPED:
+		return "skipped";
+	case RBDOPS_GC_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+static int describe(struct catalog *cat, const struct catalog_gc_step *step,
+		    struct step_text *t, struct rc_error *err)
+{
+	struct catalog_volume volume;
+	struct catalog_image image;
+	struct catalog_snapshot snap;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = catalog_volume_get(cat, step->volume_id, &volume, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, step->image_id, &image, err);
+	if (rc == 0 && step->snapshot_id)
+		rc = catalog_snapshot_get(cat, step->snapshot_id, &snap, err);
+	if (rc < 0)
+		return rc;
+	snprintf(t->volume, sizeof(t->volume), "%s", volume.name);
+	t->spec = image.spec;
+	rc_image_spec_format(&image.spec, t->image, sizeof(t->image));
+	if (step->snapshot_id)
+		snprintf(t->snapshot, sizeof(t->snapshot), "%s", snap.name);
+	return 0;
+}
+
+/* The step's subject: pool/image or pool/image@snapshot. */
+static void subject(const struct step_text *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", t->image, t->snapshot[0] ? "@" : "",
+		 t->snapshot);
+}
+
+static void json_step(struct json_writer *w, const struct catalog_gc_plan *plan,
+		      size_t i, const struct step_text *t)
+{
+	const struct catalog_gc_step *step = &plan->steps[i];
+
+	json_object_begin(w);
+	json_kv_int(w, "step", (int64_t)i + 1);
+	json_kv_string(w, "action", action_word(step->action));
+	json_kv_string(w, "volume", t->volume);
+	json_kv_string(w, "pool", t->spec.pool);
+	json_kv_string(w, "pool_namespace", t->spec.ns);
+	json_kv_string(w, "image", t->spec.name);
+	json_key(w, "snapshot");
+	if (t->snapshot[0])
+		json_string(w, t->snapshot);
+	else
+		json_null(w);
+	json_kv_string(w, "why", catalog_gc_reason_text(step->reason));
+	json_key(w, "after");
+	json_array_begin(w);
+	for (size_t d = 0; d < step->dep_count; d++)
+		json_int(w, (int64_t)plan->deps[step->first_dep + d] + 1);
+	json_array_end(w);
+}
+
+static void print_plan(struct gc_cli *g, size_t count)
+{
+	const struct catalog_gc_plan *plan = g->plan;
+	char what[RC_SPEC_MAX + RC_NAME_MAX], when[RC_ISO_TIME_MAX];
+
+	if (g->ctx->format == FORMAT_JSON) {
+		json_array_begin(&g->json);
+		for (size_t i = 0; i < count; i++) {
+			json_step(&g->json, plan, i, &g->texts[i]);
+			json_object_end(&g->json);
+		}
+		json_array_end(&g->json);
+		putchar('\n');
+		return;
+	}
+	printf("gc plan: %zu step%s\n", count, count == 1 ? "" : "s");
+	for (size_t i = 0; i < count; i++) {
+		subject(&g->texts[i], what, sizeof(what));
+		printf("%4zu  %-6s  %s  (%s: %s)\n", i + 1,
+		       action_word(plan->steps[i].action), what,
+		       g->texts[i].volume,
+		       catalog_gc_reason_text(plan->steps[i].reason));
+	}
+	if (count < plan->count)
+		printf("(%zu more steps beyond --max-steps)\n", plan->count - count);
+	if (plan->waiting)
+		printf("waiting: %zu garbage item%s not collectable yet (younger "
+		       "than --min-age, in the trash, or behind those)\n",
+		       plan->waiting, plan->waiting == 1 ? "" : "s");
+	if (plan->next_purge_at) {
+		rc_time_format_iso(plan->next_purge_at, when);
+		printf("next trash delay ends at %s\n", when);
+	}
+}
+
+/* ---- while it runs ------------------------------------------------------ */
+
+static void clear_progress(struct gc_cli *g)
+{
+	if (g->progress && g->ctx->progress_shown) {
+		fputs("\r\033[K", stderr);
+		g->ctx->progress_shown = false;
+	}
+}
+
+static void step_done(void *arg, const struct rbdops_gc_step_report *r)
+{
+	struct gc_cli *g = arg;
+	const struct step_text *t = &g->texts[r->index];
+	char what[RC_SPEC_MAX + RC_NAME_MAX], size[RC_SIZE_TEXT_MAX];
+	static const char *const done_words[] = {
+		[CATALOG_GC_TRASH] = "moved to the trash",
+		[CATALOG_GC_REMOVE_SNAPSHOT] = "removed",
+		[CATALOG_GC_PURGE] = "purged from the trash",
+	};
+
+	g->finished++;
+	subject(t, what, sizeof(what));
+	clear_progress(g);
+	if (g->ctx->format == FORMAT_JSON) {
+		json_step(&g->json, g->plan, r->index, t);
+		json_kv_string(&g->json, "outcome", outcome_word(r->outcome));
+		if (r->message)
+			json_kv_string(&g->json, "message", r->message);
+		if (r->step->action == CATALOG_GC_PURGE &&
+		    r->outcome == RBDOPS_GC_DONE && r->bytes_known)
+			json_kv_int(&g->json, "bytes", (int64_t)r->bytes);
+		json_object_end(&g->json);
+	} else if (r->outcome == RBDOPS_GC_DONE) {
+		rc_size_format(r->bytes, size);
+		printf("%s %s%s%s%s\n", what, done_words[r->step->action],
+		       r->step->action == CATALOG_GC_PURGE && r->bytes_known ? " (" : "",
+		       r->step->action == CATALOG_GC_PURGE && r->bytes_known ? size : "",
+		       r->step->action == CATALOG_GC_PURGE && r->bytes_known ? ")" : "");
+		fflush(stdout);
+	} else if (!g->ctx->quiet || r->outcome == RBDOPS_GC_FAILED) {
+		fprintf(stderr, "rowcat: gc: %s %s: %s\n", outcome_word(r->outcome),
+			what, r->message ? r->message : "");
+	}
+	if (g->progress) {
+		fprintf(stderr, "\rCollecting garbage: %zu/%zu steps...",
+			g->finished, g->total);
+		g->ctx->progress_shown = true;
+	}
+}
+
+static void print_summary(struct gc_cli *g, const struct rbdops_gc_report *rep)
+{
+	char freed[RC_SIZE_TEXT_MAX], bytes_note[96] = "";
+
+	clear_progress(g);
+	if (g->ctx->quiet || g->ctx->format == FORMAT_JSON)
+		return;
+	rc_size_format(rep->bytes_freed, freed);
+	if (rep->purged && rep->purges_unmeasured)
+		snprintf(bytes_note, sizeof(bytes_note), "; %zu purged image%s "
+			 "had no valid object map to measure cheaply",
+			 rep->purges_unmeasured,
+			 rep->purges_unmeasured == 1 ? "" : "s");
+	fprintf(stderr, "rowcat: gc: %zu image%s moved to the trash, %zu "
+		"snapshot%s removed, %zu image%s purged (%s freed by purged "
+		"images; removed snapshots are not measured%s); %zu busy, %zu "
+		"skipped, %zu failed; %zu waiting\n",
+		rep->trashed, rep->trashed == 1 ? "" : "s",
+		rep->snapshots_removed, rep->snapshots_removed == 1 ? "" : "s",
+		rep->purged, rep->purged == 1 ? "" : "s", freed, bytes_note,
+		rep->busy, rep->skipped, rep->failed, g->plan->waiting);
+}
+
+/*
+ * Writes Prometheus text-format figures to path atomically (a temporary
+ * file beside it, renamed over it), as node_exporter's textfile collector
+ * expects.
+ */
+static int write_metrics(const char *path, const struct rbdops_gc_report *rep,
+			 const struct catalog_gc_plan *plan, int64_t started_ms,
+			 bool ok, struct rc_error *err)
+{
+	char tmp[4096];
+	int64_t ended_ms = rc_wall_ms();
+	FILE *out;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	out = fopen(tmp, "w");
+	if (!out)
+		return rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
+				    strerror(errno));
+	fprintf(out,
+		"# HELP rowcat_gc_last_run_timestamp_seconds When the last rowcat gc run ended.\n"
+		"# TYPE rowcat_gc_last_run_timestamp_seconds gauge\n"
+		"rowcat_gc_last_run_timestamp_seconds %.3f\n"
+		"# HELP rowcat_gc_last_run_success Whether the last run had no failed step.\n"
+		"# TYPE rowcat_gc_last_run_success gauge\n"
+		"rowcat_gc_last_run_success %d\n"
+		"# HELP rowcat_gc_duration_seconds How long the last run took.\n"
+		"# TYPE rowcat_gc_duration_seconds gauge\n"
+		"rowcat_gc_duration_seconds %.3f\n"
+		"# HELP rowcat_gc_steps Steps of the last run, by outcome.\n"
+		"# TYPE rowcat_gc_steps gauge\n"
+		"rowcat_gc_steps{outcome=\"done\"} %zu\n"
+		"rowcat_gc_steps{outcome=\"busy\"} %zu\n"
+		"rowcat_gc_steps{outcome=\"skipped\"} %zu\n"
+		"rowcat_gc_steps{outcome=\"failed\"} %zu\n"
+		"# HELP rowcat_gc_waiting Garbage not collectable yet after the last run.\n"
+		"# TYPE rowcat_gc_waiting gauge\n"
+		"rowcat_gc_waiting %zu\n"
+		"# HELP rowcat_gc_freed_bytes Bytes the last run's purges freed, where measured.\n"
+		"# TYPE rowcat_gc_freed_bytes gauge\n"
+		"rowcat_gc_freed_bytes %llu\n",
+		(double)ended_ms / 1000.0, ok ? 1 : 0,
+		(double)(ended_ms - started_ms) / 1000.0, rep->done, rep->busy,
+		rep->skipped, rep->failed, plan->waiting,
+		(unsigned long long)rep->bytes_freed);
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
+				  strerror(errno));
+	if (fclose(out) != 0 && rc == 0)
+		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
+				  strerror(errno));
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = rc_error_set(err, -errno, "renaming %s to %s: %s", tmp, path,
+				  strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+struct gc_args {
+	bool dry_run;
+	const char *min_age, *trash_delay, *metrics;
+	int jobs, max_steps;
+};
+
+static int parse_gc_options(struct cli_ctx *ctx, const struct gc_args *a,
+			    struct rbdops_gc_options *opts)
+{
+	int rc;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->jobs = a->jobs;
+	opts->plan.now = rc_clock_now();
+	rc = policy_duration_parse(a->min_age, &opts->plan.min_age, &ctx->err);
+	if (rc < 0)
+		return rc_error_prefix(&ctx->err, "--min-age: ");
+	rc = policy_duration_parse(a->trash_delay, &opts->plan.trash_delay,
+				   &ctx->err);
+	if (rc < 0)
+		return rc_error_prefix(&ctx->err, "--trash-delay: ");
+	if (a->jobs > 64)
+		return rc_error_usage(&ctx->err, "--jobs: at most 64, not %d",
+				      a->jobs);
+	return 0;
+}
+
+/* Recovery first, so that no half-done operation stands in the way. */
+static int recover_first(struct cli_ctx *ctx)
+{
+	struct rbdops_recovery recovered;
+	struct rbdops_events ev;
+	int rc;
+
+	cli_events(ctx, &ev);
+	rc = rbdops_recover(ctx->conn, ctx->catalog, &ev, &recovered, &ctx->err);
+	if (rc < 0)
+		return rc_error_prefix(&ctx->err, "recovering before gc: ");
+	if (!ctx->quiet && recovered.finished + recovered.undone + recovered.failed)
+		fprintf(stderr, "rowcat: gc: recovered %d unfinished "
+			"operation%s first\n",
+			recovered.finished + recovered.undone + recovered.failed,
+			recovered.finished + recovered.undone + recovered.failed == 1
+				? "" : "s");
+	return 0;
+}
+
+int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct gc_args a = { false, DEFAULT_MIN_AGE, DEFAULT_TRASH_DELAY, NULL,
+			     DEFAULT_JOBS, 0 };
+	struct cli_option options[] = {
+		{ 'n', "dry-run", CLI_OPT_FLAG, &a.dry_run, NULL,
+		  "print the plan (what, why, in order); change nothing" },
+		{ 0, "min-age", CLI_OPT_STRING, &a.min_age, "DURATION",
+		  "collect nothing younger than this (default " DEFAULT_MIN_AGE ")" },
+		{ 0, "trash-delay", CLI_OPT_STRING, &a.trash_delay, "DURATION",
+		  "keep images in the RBD trash this long before purging them\n"
+		  "(default " DEFAULT_TRASH_DELAY ")" },
+		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
+		  "steps on different images carried out at once (default 4)" },
+		{ 0, "max-steps", CLI_OPT_INT, &a.max_steps, "N",
+		  "carry out at most N steps of the plan in this run" },
+		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
+		  "write Prometheus text-format figures of the run to FILE\n"
+		  "(atomically, for node_exporter's textfile collector)" },
+		CLI_OPT_FORMAT(ctx),
+		CLI_OPT_END,
+	};
+	struct cli_spec spec = {
+		"gc [--dry-run] [--min-age DURATION] [--trash-delay DURATION] "
+		"[--jobs N] [--max-steps N] [--metrics FILE] [--format plain|json]",
+		"Collects what nobody needs, leaf first: moves unneeded images to\n"
+		"the RBD trash (restorable with 'rbd trash restore' until their\n"
+		"delay ends), unprotects and removes unneeded snapshots, and purges\n"
+		"images whose delay has ended. A snapshot is needed while it is\n"
+		"pinned, not marked by 'rowcat rm', or read through by a needed\n"
+		"image; an image while it is an operating image, carries a needed\n"
+		"snapshot, or is read through by a needed image. Images open by a\n"
+		"client are kept (busy) and tried again by the next run. One gc\n"
+		"runs at a time.",
+		options, 0, 0,
+	};
+	struct gc_cli g = { .ctx = ctx };
+	struct catalog_gc_state state = {0};
+	struct catalog_gc_plan plan = {0};
+	struct rbdops_gc_options opts;
+	struct rbdops_gc_report report = {0};
+	struct rbdops_gc_events ev = { step_done, &g };
+	int64_t started_ms = rc_wall_ms();
+	bool locked = false;
+	size_t count;
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = parse_gc_options(ctx, &a, &opts);
+	if (rc == 0)
+		rc = cli_open_catalog(ctx, false);
+	if (rc == 0 && !a.dry_run) {
+		rc = catalog_gc_lock(ctx->catalog, &ctx->err);
+		locked = rc == 0;
+	}
+	if (rc == 0 && !a.dry_run)
+		rc = cli_connect(ctx);
+	if (rc == 0 && !a.dry_run)
+		rc = recover_first(ctx);
+	if (rc == 0)
+		rc = catalog_gc_state_load(ctx->catalog, 0, &state, &ctx->err);
+	if (rc == 0)
+		rc = catalog_gc_plan(&state, &opts.plan, &plan, &ctx->err);
+	if (rc < 0)
+		goto out;
+	g.plan = &plan;
+	count = a.max_steps && (size_t)a.max_steps < plan.count
+		? (size_t)a.max_steps : plan.count;
+	g.total = count;
+	g.texts = calloc(count + 1, sizeof(*g.texts));
+	if (!g.texts) {
+		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count && rc == 0; i++)
+		rc = describe(ctx->catalog, &plan.steps[i], &g.texts[i], &ctx->err);
+	if (rc < 0)
+		goto out;
+	json_init(&g.json, stdout);
+	if (a.dry_run) {
+		print_plan(&g, count);
+		goto out;
+	}
+	g.progress = !ctx->quiet && isatty(STDERR_FILENO);
+	if (ctx->format == FORMAT_JSON)
+		json_array_begin(&g.json);
+	rc = rbdops_gc_run(ctx->conn, ctx->catalog, &plan, count, &opts, &ev,
+			   &report, &ctx->err);
+	if (ctx->format == FORMAT_JSON) {
+		json_array_end(&g.json);
+		putchar('\n');
+	}
+	print_summary(&g, &report);
+out:
+	/* every run that held the lock reports, failed ones too */
+	if (a.metrics && locked) {
+		struct rc_error metrics_err = {0};
+		if (write_metrics(a.metrics, &report, &plan, started_ms, rc == 0,
+				  &metrics_err) < 0) {
+			if (rc == 0) {
+				ctx->err = metrics_err;
+				rc = metrics_err.code;
+			} else {
+				fprintf(stderr, "rowcat: %s\n", metrics_err.message);
+			}
+		}
+	}
+	free(g.texts);
+	catalog_gc_plan_free(&plan);
+	catalog_gc_state_free(&state);
+	return rc;
+}

@@ -1,0 +1,400 @@
+/*
+ * rowcat gc: carries out a plan from the catalog's planner, leaf first.
+ *
+ * Every step is an operation of its own, journalled only after a fresh
+ * plan made inside the journalling transaction still holds it:
+ *
+ *  kind          steps (op.step after each)                   a crash here
+ *  ───────────   ──────────────────────────────────────────   ────────────
+ *  gc-trash      journalled → (the image's id recorded) →      roll forward
+ *                moved to the trash → ONE TRANSACTION: image
+ *                removed_at, operation done
+ *  gc-snapshot   journalled → unprotected → removed →          roll forward
+ *                ONE TRANSACTION: snapshot removed_at, done
+ *  gc-purge      journalled → removed from the trash →         roll forward
+ *                ONE TRANSACTION: image purged_at, done
+ *
+ * Each step looks before it acts (steps.c, trash.c), so doing it again
+ * after a crash finishes it. Recovery always rolls forward: while a gc
+ * operation runs, no snap, restore or flatten of its volume may start and
+ * no pin is taken, so what it was journalled to remove is still garbage.
+ * A step that finds its image in use (a watcher, a lock) changes nothing
+ * and ends rolled-back: the image is kept, and the next run tries again.
+ *
+ * Steps on different images run side by side (jobs threads, each with its
+ * own catalog connection); a step starts once the steps it waits for are
+ * done, and is skipped when one of them did not succeed.
+ *
+ * Failpoints: gc.{journal,identify,trash,unprotect,snap-remove,purge,
+ * commit}.{before,after}.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "failpoint.h"
+#include "internal.h"
+
+/* ---- one step ----------------------------------------------------------- */
+
+static int identify(struct rbd_conn *conn, struct catalog *cat,
+		    struct catalog_image *image, struct rc_error *err)
+{
+	int rc = rbdops_image_id(conn, &image->spec, image->rbd_id, err);
+
+	if (rc == 0)
+		rc = catalog_gc_image_identify(cat, image->id, image->rbd_id, err);
+	return rc;
+}
+
+/* Carries op forward from wherever it stopped; the steps are drawn above. */
+static int forward(struct rbd_conn *conn, struct catalog *cat,
+		   struct catalog_operation *op, uint64_t *bytes,
+		   bool *bytes_known, struct rc_error *err)
+{
+	struct catalog_image image;
+	struct catalog_snapshot snap;
+	const char *ref;
+	int rc;
+
+	*bytes = 0;
+	*bytes_known = true;
+	rc = catalog_image_get(cat, op->image_id, &image, err);
+	if (rc < 0)
+		goto out;
+	ref = image.removed_at ? image.rbd_id : NULL;
+	if (strcmp(op->kind, "gc-trash") == 0) {
+		int64_t left = image.trash_until - rc_clock_now();
+
+		if (!image.rbd_id[0])
+			RBDOPS_STEP("gc.identify.before", "gc.identify.after",
+			     identify(conn, cat, &image, err));
+		RBDOPS_STEP("gc.trash.before", "gc.trash.after",
+		     rbdops_image_trash(conn, &image.spec, image.rbd_id,
+					left > 0 ? left : 0, err));
+	} else if (strcmp(op->kind, "gc-snapshot") == 0) {
+		rc = catalog_snapshot_get(cat, op->snapshot_id, &snap, err);
+		if (rc < 0)
+			goto out;
+		RBDOPS_STEP("gc.unprotect.before", "gc.unprotect.after",
+		     rbdops_snapshot_unprotect(conn, &image.spec, ref, snap.name,
+					       err));
+		RBDOPS_STEP("gc.snap-remove.before", "gc.snap-remove.after",
+		     rbdops_snapshot_remove(conn, &image.spec, ref, snap.name,
+					    err));
+	} else if (strcmp(op->kind, "gc-purge") == 0) {
+		if (!image.rbd_id[0]) {
+			rc = rc_error_set(err, -EINVAL, "image %lld went to the "
+					  "trash without a recorded id",
+					  (long long)image.id);
+			goto out;
+		}
+		RBDOPS_STEP("gc.purge.before", "gc.purge.after",
+		     rbdops_trash_purge(conn, &image.spec, image.rbd_id, bytes,
+					bytes_known, err));
+	} else {
+		rc = rc_error_set(err, -ENOTSUP, "'%s' is not a gc operation",
+				  op->kind);
+		goto out;
+	}
+	RBDOPS_STEP("gc.commit.before", "gc.commit.after",
+	     catalog_gc_step_finish(cat, op, rc_clock_now(), err));
+out:
+	return rc;
+}
+
+/*
+ * Ends op after forward() failed with err: rolled-back when the image was
+ * in use (nothing changed), failed for good otherwise; an unreachable
+ * cluster leaves it running, for recovery.
+ */
+static enum rbdops_gc_outcome end_failed(struct catalog *cat,
+					 struct catalog_operation *op,
+					 struct rc_error *err)
+{
+	struct rc_error ignored;
+	bool busy = err->code == -EBUSY;
+
+	if (rc_error_is_unreachable(err)) {
+		rc_error_prefix(err, "operation %lld stays in the journal; "
+				"'rowcat recover' finishes it: ",
+				(long long)op->id);
+		return RBDOPS_GC_FAILED;
+	}
+	rbdops_end_operation(cat, op, busy ? "rolled-back" : "failed",
+			     err->message, &ignored);
+	return busy ? RBDOPS_GC_BUSY : RBDOPS_GC_FAILED;
+}
+
+int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
+		      struct catalog_operation *op,
+		      struct rbdops_recovery *report, struct rc_error *err)
+{
+	uint64_t bytes;
+	bool known;
+	int rc = forward(conn, cat, op, &bytes, &known, err);
+
+	if (rc == 0) {
+		report->finished++;
+		return 0;
+	}
+	switch (end_failed(cat, op, err)) {
+	case RBDOPS_GC_BUSY:
+		report->undone++;
+		return 0;
+	case RBDOPS_GC_FAILED:
+		if (rc_error_is_unreachable(err))
+			return rc;
+		report->failed++;
+		return 0;
+	default:
+		return rc;
+	}
+}
+
+/* Journals and carries out one step of the plan. */
+static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
+					struct catalog *cat,
+					const struct catalog_gc_step *step,
+					const struct catalog_gc_options *opts,
+					struct rbdops_gc_step_report *r,
+					struct rc_error *err)
+{
+	struct catalog_operation op;
+	enum rbdops_gc_outcome outcome = RBDOPS_GC_DONE;
+	int rc;
+
+	RC_FAILPOINT("gc.journal.before");
+	rc = rc_failpoint_error("gc.journal.before")
+		? rc_error_set(err, -EIO, "failure injected at gc.journal.before")
+		: catalog_gc_step_begin(cat, step, opts, &op, err);
+	if (rc == -ESTALE)
+		return RBDOPS_GC_SKIPPED;
+	if (rc == -EBUSY || rc == -EAGAIN) {
+		rc_error_prefix(err, "volume busy: ");
+		return RBDOPS_GC_BUSY;
+	}
+	if (rc < 0)
+		return RBDOPS_GC_FAILED;
+	RC_FAILPOINT("gc.journal.after");
+	if (forward(conn, cat, &op, &r->bytes, &r->bytes_known, err) < 0)
+		outcome = end_failed(cat, &op, err);
+	catalog_op_release(cat, op.id);
+	return outcome;
+}
+
+/* ---- the run: workers taking ready steps -------------------------------- */
+
+enum status { PENDING, RUNNING, FINISHED };
+
+struct gc_run {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct rbd_conn *conn;
+	const char *catalog_path;
+	const struct catalog_gc_plan *plan;
+	size_t count;                     /* steps to take: the plan, capped */
+	const struct rbdops_gc_options *opts;
+	const struct rbdops_gc_events *ev;
+	enum status *status;
+	enum rbdops_gc_outcome *outcome;
+	struct rbdops_gc_report *report;
+	int first_rc;                     /* of the first failure */
+	struct rc_error first_err;
+};
+
+#define NO_STEP SIZE_MAX
+
+/* Counts and reports a finished step; call with run->lock held. */
+static void finish_step(struct gc_run *run, struct rbdops_gc_step_report *r,
+			int rc, const struct rc_error *err)
+{
+	struct rbdops_gc_report *rep = run->report;
+	const struct catalog_gc_step *step = r->step;
+
+	run->status[r->index] = FINISHED;
+	run->outcome[r->index] = r->outcome;
+	switch (r->outcome) {
+	case RBDOPS_GC_DONE:
+		rep->done++;
+		if (step->action == CATALOG_GC_TRASH)
+			rep->trashed++;
+		else if (step->action == CATALOG_GC_REMOVE_SNAPSHOT)
+			rep->snapshots_removed++;
+		else
+			rep->purged++;
+		if (step->action == CATALOG_GC_PURGE && r->bytes_known)
+			rep->bytes_freed += r->bytes;
+		else if (step->action == CATALOG_GC_PURGE)
+			rep->purges_unmeasured++;
+		break;
+	case RBDOPS_GC_BUSY:
+		rep->busy++;
+		break;
+	case RBDOPS_GC_SKIPPED:
+		rep->skipped++;
+		break;
+	case RBDOPS_GC_FAILED:
+		rep->failed++;
+		if (!run->first_rc) {
+			run->first_rc = rc < 0 ? rc : -EIO;
+			run->first_err = *err;
+		}
+		break;
+	}
+	if (run->ev && run->ev->step_done)
+		run->ev->step_done(run->ev->ctx, r);
+}
+
+/* The next step whose waits are over and whose image is not being worked
+ * on, or NO_STEP; skips, on the way, steps whose waits failed. Call with
+ * run->lock held. */
+static size_t take_ready(struct gc_run *run, bool *pending_left)
+{
+	const struct catalog_gc_plan *plan = run->plan;
+
+	*pending_left = false;
+	for (size_t i = 0; i < run->count; i++) {
+		const struct catalog_gc_step *step = &plan->steps[i];
+		bool ready = true, blocked = false, image_busy = false;
+		size_t blocker = 0;
+
+		if (run->status[i] != PENDING)
+			continue;
+		for (size_t d = 0; d < step->dep_count; d++) {
+			size_t on = plan->deps[step->first_dep + d];
+			if (run->status[on] != FINISHED)
+				ready = false;
+			else if (run->outcome[on] != RBDOPS_GC_DONE) {
+				blocked = true;
+				blocker = on;
+			}
+		}
+		if (blocked) {
+			struct rbdops_gc_step_report r = {
+				.index = i, .step = step,
+				.outcome = RBDOPS_GC_SKIPPED,
+			};
+			char why[96];
+			snprintf(why, sizeof(why), "waits for step %zu, which "
+				 "did not succeed", blocker + 1);
+			r.message = why;
+			run->report->skipped_blocked++;
+			finish_step(run, &r, 0, NULL);
+			continue;
+		}
+		*pending_left = true;
+		for (size_t j = 0; j < run->count && ready; j++)
+			if (run->status[j] == RUNNING &&
+			    plan->steps[j].image_id == step->image_id)
+				image_busy = true;
+		if (ready && !image_busy) {
+			run->status[i] = RUNNING;
+			return i;
+		}
+	}
+	return NO_STEP;
+}
+
+static void *worker(void *arg)
+{
+	struct gc_run *run = arg;
+	struct catalog *cat = NULL;
+	struct rc_error err = {0};
+	int open_rc = catalog_open(&cat, run->catalog_path,
+				   CATALOG_OPEN_EXISTING, &err);
+
+	pthread_mutex_lock(&run->lock);
+	for (;;) {
+		bool pending_left, running = false;
+		size_t i = take_ready(run, &pending_left);
+		struct rbdops_gc_step_report r = {0};
+		int rc = 0;
+
+		if (i == NO_STEP) {
+			for (size_t j = 0; j < run->count; j++)
+				running = running || run->status[j] == RUNNING;
+			if (!pending_left && !running)
+				break;
+			pthread_cond_wait(&run->changed, &run->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&run->lock);
+		r.index = i;
+		r.step = &run->plan->steps[i];
+		rc_error_clear(&err);
+		if (open_rc < 0) {
+			rc = open_rc;
+			r.outcome = RBDOPS_GC_FAILED;
+		} else {
+			r.outcome = carry_out(run->conn, cat, r.step,
+					      &run->opts->plan, &r, &err);
+			rc = err.code;
+		}
+		if (r.outcome != RBDOPS_GC_DONE)
+			r.message = err.message;
+		pthread_mutex_lock(&run->lock);
+		finish_step(run, &r, rc, &err);
+		pthread_cond_broadcast(&run->changed);
+	}
+	pthread_cond_broadcast(&run->changed);
+	pthread_mutex_unlock(&run->lock);
+	catalog_close(cat);
+	return NULL;
+}
+
+int rbdops_gc_run(struct rbd_conn *conn, struct catalog *cat,
+		  const struct catalog_gc_plan *plan, size_t max_steps,
+		  const struct rbdops_gc_options *opts,
+		  const struct rbdops_gc_events *ev,
+		  struct rbdops_gc_report *report, struct rc_error *err)
+{
+	struct gc_run run = {
+		.conn = conn, .catalog_path = catalog_path(cat), .plan = plan,
+		.count = max_steps && max_steps < plan->count ? max_steps
+							       : plan->count,
+		.opts = opts, .ev = ev, .report = report,
+	};
+	int jobs = opts->jobs > 0 ? opts->jobs : 1, started = 0, rc = 0;
+	pthread_t *threads = NULL;
+
+	memset(report, 0, sizeof(*report));
+	report->planned = run.count;
+	if (run.count == 0)
+		return 0;
+	if ((size_t)jobs > run.count)
+		jobs = (int)run.count;
+	run.status = calloc(run.count, sizeof(*run.status));
+	run.outcome = calloc(run.count, sizeof(*run.outcome));
+	threads = calloc((size_t)jobs, sizeof(*threads));
+	if (!run.status || !run.outcome || !threads) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.changed, NULL);
+	for (; started < jobs; started++)
+		if (pthread_create(&threads[started], NULL, worker, &run) != 0)
+			break;
+	if (started == 0)
+		rc = rc_error_set(err, -EAGAIN, "cannot start a gc thread");
+	for (int t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_cond_destroy(&run.changed);
+	pthread_mutex_destroy(&run.lock);
+	if (rc == 0 && run.first_rc < 0) {
+		*err = run.first_err;
+		rc = run.first_rc;
+		if (!rc_error_is_unreachable(err))
+			rc_error_prefix(err, "%zu of %zu gc steps failed; the "
+					"first: ", report->failed, run.count);
+	}
+out:
+	free(threads);
+	free(run.status);
+	free(run.outcome);
+	return rc;
+}

@@ -1,0 +1,194 @@
+/*
+ * The RBD trash steps of gc, idempotent like those in steps.c. An image is
+ * known by the id librbd gave it, recorded in the catalog before it is
+ * moved: in the trash it has no name, and a new image may take its old
+ * name meanwhile, which must never be mistaken for ours.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int rbdops_image_id(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		    char id[RC_RBD_ID_MAX], struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc;
+
+	id[0] = '\0';
+	rc = rbdops_open_image(conn, spec, true, &img, err);
+	if (rc == 0 && (rc = rbd_get_id(img.image, id, RC_RBD_ID_MAX)) < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "reading the id of %s", text);
+	}
+	rbdops_close_image(&img);
+	return rc;
+}
+
+/* -EBUSY, naming the first, when a client has the image open. (Opening it
+ * read-only, as here, adds no watch of our own.) */
+static int check_no_watchers(struct open_image *img, const char *text,
+			     struct rc_error *err)
+{
+	rbd_image_watcher_t watchers[8];
+	size_t count = 8;
+	int rc = rbd_watchers_list(img->image, watchers, &count);
+
+	if (rc == -ERANGE)
+		return rc_error_set(err, -EBUSY, "image %s is open by %zu "
+				    "clients; kept", text, count);
+	if (rc < 0)
+		return rbdops_fail(err, rc, "listing the watchers of %s", text);
+	if (count > 0)
+		rc = rc_error_set(err, -EBUSY, "image %s is open by a client "
+				  "(watcher %s%s); kept", text, watchers[0].addr,
+				  count > 1 ? " and others" : "");
+	rbd_watchers_list_cleanup(watchers, count);
+	return rc;
+}
+
+/* Whether the image with this id is in spec's pool's trash. */
+static int in_trash(rados_ioctx_t io, const char *rbd_id, bool *found,
+		    struct rc_error *err)
+{
+	rbd_trash_image_info_t info;
+	int rc = rbd_trash_get(io, rbd_id, &info);
+
+	*found = rc == 0;
+	if (rc == 0)
+		rbd_trash_get_cleanup(&info);
+	if (rc == -ENOENT)
+		return 0;
+	return rc < 0 ? rbdops_fail(err, rc, "looking for image id %s in the "
+				    "trash", rbd_id) : 0;
+}
+
+int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       const char *rbd_id, int64_t delay_seconds,
+		       struct rc_error *err)
+{
+	char text[RC_SPEC_MAX], id[RC_RBD_ID_MAX] = "";
+	struct open_image img = {0};
+	bool found = false;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, true, &img, err);
+	if (rc == 0 && (rc = rbd_get_id(img.image, id, sizeof(id))) < 0)
+		rc = rbdops_fail(err, rc, "reading the id of %s", text);
+	if (rc == -ENOENT || (rc == 0 && strcmp(id, rbd_id) != 0)) {
+		/* ours is not under that name (any more): moved already? */
+		rc = in_trash(img.io, rbd_id, &found, err);
+		if (rc == 0 && !found)
+			rc = rc_error_set(err, -ENOENT, "image %s (id %s) is "
+					  "neither in the pool nor in its trash",
+					  text, rbd_id);
+		goto out;
+	}
+	if (rc == 0)
+		rc = check_no_watchers(&img, text, err);
+	if (rc < 0)
+		goto out;
+	rbd_close(img.image);
+	img.image = NULL;
+	rc = rbd_trash_move(img.io, spec->name, (uint64_t)delay_seconds);
+	if (rc == -EBUSY)
+		rc = rc_error_set(err, rc, "image %s is in use (a client holds "
+				  "its lock); kept", text);
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "moving %s to the trash", text);
+out:
+	rbdops_close_image(&img);
+	return rc;
+}
+
+struct extent_sum {
+	uint64_t bytes;
+};
+
+static int add_extent(uint64_t offset, size_t len, int exists, void *arg)
+{
+	struct extent_sum *sum = arg;
+
+	(void)offset;
+	if (exists)
+		sum->bytes += len;
+	return 0;
+}
+
+/* What `rbd du` says an image without snapshots uses, when its object map
+ * makes that cheap: the extents it holds itself, its parent's not
+ * counted. */
+static void measure(rbd_image_t image, uint64_t *bytes, bool *known)
+{
+	struct extent_sum sum = {0};
+	uint64_t flags = 0, size = 0;
+
+	*bytes = 0;
+	*known = false;
+	/* without a valid fast-diff map, diff_iterate reads every object */
+	if (rbd_get_flags(image, &flags) < 0 ||
+	    (flags & RBD_FLAG_FAST_DIFF_INVALID) || rbd_get_size(image, &size) < 0)
+		return;
+	if (rbd_diff_iterate2(image, NULL, 0, size, 0, 1, add_extent, &sum) < 0)
+		return;
+	*bytes = sum.bytes;
+	*known = true;
+}
+
+int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       const char *rbd_id, uint64_t *bytes, bool *bytes_known,
+		       struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img = {0};
+	bool found = false;
+	int rc;
+
+	*bytes = 0;
+	*bytes_known = false;
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
+	if (rc == 0)
+		rc = in_trash(img.io, rbd_id, &found, err);
+	if (rc < 0)
+		goto out;
+	if (!found) {
+		/* purged already, unless someone restored it from the trash */
+		rc = rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL);
+		if (rc == 0)
+			rc = rc_error_set(err, -EEXIST, "image %s (id %s) was "
+					  "restored from the trash; kept", text,
+					  rbd_id);
+		else if (rc == -ENOENT)
+			rc = 0;
+		else
+			rc = rbdops_fail(err, rc, "opening image id %s", rbd_id);
+		goto out;
+	}
+	if (rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL) == 0) {
+		measure(img.image, bytes, bytes_known);
+		rbd_close(img.image);
+		img.image = NULL;
+	}
+	/* force: the catalog's delay decides, on rowcat's clock */
+	rc = rbd_trash_remove(img.io, rbd_id, true);
+	if (rc == -ENOTEMPTY)
+		rc = rc_error_set(err, rc, "image %s (id %s) in the trash still "
+				  "has snapshots the catalog does not know; kept",
+				  text, rbd_id);
+	else if (rc == -EBUSY)
+		rc = rc_error_set(err, rc, "image %s (id %s) in the trash is in "
+				  "use or still has clones; kept", text, rbd_id);
+	else if (rc == -ENOENT)
+		rc = 0; /* purged meanwhile */
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "purging %s (id %s) from the trash",
+				 text, rbd_id);
+out:
+	rbdops_close_image(&img);
+	return rc;
+}
