@@ -29,6 +29,12 @@ static void describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 	else if (strcmp(op->kind, "snap") == 0)
 		snprintf(buf, len, "%s as %s", op->target_snapshot,
 			 target[0] ? target : "-");
+	else if (catalog_op_is_gc(op->kind) && op->snapshot_id &&
+		 catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
+				      &ignored) == 0)
+		snprintf(buf, len, "%s@%s (%s)", target, chosen.name, op->origin);
+	else if (catalog_op_is_gc(op->kind))
+		snprintf(buf, len, "%s (%s)", target, op->origin);
 	else
 		snprintf(buf, len, "%s", target);
 }
@@ -93,7 +99,7 @@ static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops
 {
 	char when[RC_ISO_TIME_MAX], took[32], what[2 * RC_SPEC_MAX];
 
-	printf("%-20s  %-8s  %-11s  %8s  %s\n", "WHEN", "WHAT", "RESULT", "TOOK",
+	printf("%-20s  %-11s  %-11s  %8s  %s\n", "WHEN", "WHAT", "RESULT", "TOOK",
 	       "DETAIL");
 	for (size_t i = 0; i < count; i++) {
 		const struct catalog_operation *op = &ops[i];
@@ -106,7 +112,7 @@ static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops
 		else
 			snprintf(took, sizeof(took), "-");
 		describe(ctx, op, what, sizeof(what));
-		printf("%-20s  %-8s  %-11s  %8s  %s%s%s\n", when, op->kind,
+		printf("%-20s  %-11s  %-11s  %8s  %s%s%s\n", when, op->kind,
 		       op->state, took, what, op->error[0] ? ": " : "", op->error);
 	}
 }

@@ -1,4 +1,5 @@
 /* The ROW commands: snap, restore, flatten. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,10 @@ static int prepare(struct cli_ctx *ctx, const char *volume)
 	struct catalog_volume found;
 	int rc = cli_find_volume(ctx, volume, &found);
 
+	if (rc == 0 && found.marked_at)
+		rc = rc_error_set(&ctx->err, -EPERM, "volume '%s' was removed "
+				  "('rowcat rm'); it is marked for collection",
+				  volume);
 	if (rc == 0)
 		rc = cli_connect(ctx);
 	return rc;

@@ -23,6 +23,7 @@ struct tree {
 	size_t *first_child;    /* per snapshot: the oldest clone of it */
 	size_t *next_sibling;   /* per image: the next clone of its parent */
 	struct id_index *snapshot_by_id; /* sorted by id, for lookup */
+	bool *image_shown, *snapshot_shown; /* drawn, for --all or not */
 };
 
 struct id_index {
@@ -74,9 +75,40 @@ static void tree_free(struct tree *t)
 	free(t->first_child);
 	free(t->next_sibling);
 	free(t->snapshot_by_id);
+	free(t->image_shown);
+	free(t->snapshot_shown);
 }
 
-static int tree_build(struct tree *t, const struct catalog_lineage *lin)
+/*
+ * What gc collected is drawn only with --all, or where something still
+ * live hangs below it (a flattened clone of an image now in the trash).
+ * Clones have higher ids than their parents: walking images from the
+ * last, every clone is decided before the image it came from.
+ */
+static void decide_shown(struct tree *t, bool all)
+{
+	const struct catalog_lineage *lin = t->lin;
+
+	for (size_t i = lin->image_count; i-- > 0;) {
+		const struct catalog_image *img = &lin->images[i];
+		bool shown = all || !img->removed_at || i == 0;
+
+		for (size_t s = t->first_snapshot[i]; s != NONE;
+		     s = t->next_snapshot[s]) {
+			bool snap_shown = all || (!lin->snapshots[s].removed_at &&
+						  !img->removed_at);
+			for (size_t c = t->first_child[s]; c != NONE;
+			     c = t->next_sibling[c])
+				snap_shown = snap_shown || t->image_shown[c];
+			t->snapshot_shown[s] = snap_shown;
+			shown = shown || snap_shown;
+		}
+		t->image_shown[i] = shown;
+	}
+}
+
+static int tree_build(struct tree *t, const struct catalog_lineage *lin,
+		      bool all)
 {
 	size_t ni = lin->image_count, ns = lin->snapshot_count;
 
@@ -87,8 +119,11 @@ static int tree_build(struct tree *t, const struct catalog_lineage *lin)
 	t->next_snapshot = malloc((ns + 1) * sizeof(size_t));
 	t->first_child = malloc((ns + 1) * sizeof(size_t));
 	t->snapshot_by_id = malloc((ns + 1) * sizeof(*t->snapshot_by_id));
+	t->image_shown = calloc(ni + 1, sizeof(bool));
+	t->snapshot_shown = calloc(ns + 1, sizeof(bool));
 	if (!t->first_snapshot || !t->next_sibling || !t->next_snapshot ||
-	    !t->first_child || !t->snapshot_by_id)
+	    !t->first_child || !t->snapshot_by_id || !t->image_shown ||
+	    !t->snapshot_shown)
 		return -ENOMEM;
 	for (size_t i = 0; i < ni; i++)
 		t->first_snapshot[i] = t->next_sibling[i] = NONE;
@@ -114,8 +149,28 @@ static int tree_build(struct tree *t, const struct catalog_lineage *lin)
 		t->next_sibling[i] = t->first_child[parent];
 		t->first_child[parent] = i;
 	}
+	decide_shown(t, all);
 	return 0;
 }
+
+/* The next shown entry of a list, from `at` on (NONE at the end). */
+static size_t shown_from(const bool *shown, const size_t *next, size_t at)
+{
+	while (at != NONE && !shown[at])
+		at = next[at];
+	return at;
+}
+
+#define EACH_SNAPSHOT(t, i, s)                                              \
+	for (size_t s = shown_from((t)->snapshot_shown, (t)->next_snapshot,  \
+				   (t)->first_snapshot[i]);                  \
+	     s != NONE; s = shown_from((t)->snapshot_shown, (t)->next_snapshot, \
+				       (t)->next_snapshot[s]))
+#define EACH_CLONE(t, s, c)                                                 \
+	for (size_t c = shown_from((t)->image_shown, (t)->next_sibling,      \
+				   (t)->first_child[s]);                     \
+	     c != NONE; c = shown_from((t)->image_shown, (t)->next_sibling,   \
+				       (t)->next_sibling[c]))
 
 /* ---- JSON ------------------------------------------------------------- */
 
@@ -132,9 +187,12 @@ static void json_snapshot(struct json_writer *w, const struct tree *t, size_t s)
 	json_kv_bool(w, "protected", snap->is_protected);
 	json_kv_string(w, "created", when);
 	json_kv_string(w, "origin", snap->origin);
+	json_kv_bool(w, "marked", snap->marked_at || t->lin->volume.marked_at);
+	json_kv_bool(w, "pinned", snap->pinned);
+	json_kv_bool(w, "removed", snap->removed_at != 0);
 	json_key(w, "children");
 	json_array_begin(w);
-	for (size_t c = t->first_child[s]; c != NONE; c = t->next_sibling[c])
+	EACH_CLONE(t, s, c)
 		json_image(w, t, c);
 	json_array_end(w);
 	json_object_end(w);
@@ -150,9 +208,11 @@ static void json_image(struct json_writer *w, const struct tree *t, size_t i)
 	json_kv_string(w, "image", spec);
 	json_kv_int(w, "depth", t->lin->depths[i]);
 	json_kv_bool(w, "operating", img->id == t->lin->volume.operating_image_id);
+	json_kv_bool(w, "in_trash", img->removed_at && !img->purged_at);
+	json_kv_bool(w, "purged", img->purged_at != 0);
 	json_key(w, "snapshots");
 	json_array_begin(w);
-	for (size_t s = t->first_snapshot[i]; s != NONE; s = t->next_snapshot[s])
+	EACH_SNAPSHOT(t, i, s)
 		json_snapshot(w, t, s);
 	json_array_end(w);
 	json_object_end(w);
@@ -176,6 +236,7 @@ static void print_json(const struct tree *t)
 	json_kv_string(&w, "pool", lin->images[0].spec.pool);
 	json_kv_string(&w, "namespace", lin->images[0].spec.ns);
 	json_kv_int(&w, "size", (int64_t)lin->volume.size);
+	json_kv_bool(&w, "marked", lin->volume.marked_at != 0);
 	json_kv_string(&w, "operating", spec);
 	json_key(&w, "root");
 	json_image(&w, t, 0);
@@ -225,16 +286,22 @@ static int plain_snapshot(const struct tree *t, size_t s, struct prefix *p,
 	int rc = 0;
 
 	rc_time_format_iso(snap->created_at, when);
-	printf("%s%s@%s  %s  %s  %s\n", p->text, last ? "└── " : "├── ",
-	       snap->name, snap->is_protected ? "protected" : "unprotected",
-	       when, snap->origin);
+	printf("%s%s@%s%s%s%s  %s  %s  %s\n", p->text, last ? "└── " : "├── ",
+	       snap->name, snap->pinned ? " pinned" : "",
+	       snap->marked_at || t->lin->volume.marked_at ? " marked" : "",
+	       snap->removed_at ? " removed" : "",
+	       snap->is_protected ? "protected" : "unprotected", when,
+	       snap->origin);
 	if (prefix_push(p, last ? "    " : "│   ") < 0)
 		return -ENOMEM;
-	for (size_t c = t->first_child[s]; c != NONE && rc == 0;
-	     c = t->next_sibling[c]) {
+	EACH_CLONE(t, s, c) {
 		size_t before = p->len;
-		printf("%s%s", p->text, t->next_sibling[c] == NONE ? "└── " : "├── ");
-		rc = prefix_push(p, t->next_sibling[c] == NONE ? "    " : "│   ");
+		bool last_clone = shown_from(t->image_shown, t->next_sibling,
+					     t->next_sibling[c]) == NONE;
+		if (rc < 0)
+			break;
+		printf("%s%s", p->text, last_clone ? "└── " : "├── ");
+		rc = prefix_push(p, last_clone ? "    " : "│   ");
 		if (rc == 0)
 			rc = plain_image(t, c, p);
 		prefix_pop(p, before);
@@ -250,13 +317,23 @@ static int plain_image(const struct tree *t, size_t i, struct prefix *p)
 	char spec[RC_SPEC_MAX];
 	int rc = 0;
 
+	char until[RC_ISO_TIME_MAX];
+
 	rc_image_spec_format(&img->spec, spec, sizeof(spec));
-	printf("%s  depth %d%s%s\n", spec, t->lin->depths[i],
+	rc_time_format_iso(img->trash_until, until);
+	printf("%s  depth %d%s%s%s%s%s\n", spec, t->lin->depths[i],
 	       img->flattened_at ? "  flattened" : "",
+	       img->removed_at && !img->purged_at ? "  in trash until " : "",
+	       img->removed_at && !img->purged_at ? until : "",
+	       img->purged_at ? "  purged" : "",
 	       img->id == t->lin->volume.operating_image_id ? "  ← operating" : "");
-	for (size_t s = t->first_snapshot[i]; s != NONE && rc == 0;
-	     s = t->next_snapshot[s])
-		rc = plain_snapshot(t, s, p, t->next_snapshot[s] == NONE);
+	EACH_SNAPSHOT(t, i, s) {
+		if (rc < 0)
+			break;
+		rc = plain_snapshot(t, s, p,
+				    shown_from(t->snapshot_shown, t->next_snapshot,
+					       t->next_snapshot[s]) == NONE);
+	}
 	return rc;
 }
 
@@ -267,7 +344,8 @@ static int print_plain(const struct tree *t)
 	int rc;
 
 	rc_size_format(t->lin->volume.size, size);
-	printf("volume %s (%s)\n", t->lin->volume.name, size);
+	printf("volume %s (%s)%s\n", t->lin->volume.name, size,
+	       t->lin->volume.marked_at ? "  marked for collection" : "");
 	rc = prefix_push(&p, "");
 	if (rc == 0)
 		rc = plain_image(t, 0, &p);
@@ -277,12 +355,19 @@ static int print_plain(const struct tree *t)
 
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	bool all = false;
+	struct cli_option options[] = {
+		{ 'a', "all", CLI_OPT_FLAG, &all, NULL,
+		  "draw also what gc has collected (in the trash, purged, removed)" },
+		CLI_OPT_FORMAT(ctx), CLI_OPT_END,
+	};
 	struct cli_spec spec = {
-		"tree VOL [--format plain|json]",
+		"tree VOL [--all] [--format plain|json]",
 		"Draws the lineage of VOL from the catalog: each image, under it its\n"
 		"snapshots (protection, creation time, origin), under each snapshot\n"
-		"the images cloned from it. The operating image is marked.",
+		"the images cloned from it. The operating image is marked, and so\n"
+		"are snapshots that are pinned or marked for collection. What gc\n"
+		"has collected is left out unless --all.",
 		options, 1, 1,
 	};
 	struct catalog_lineage *lin = NULL;
@@ -299,7 +384,7 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 	rc = catalog_lineage_load(&lin, ctx->catalog, &volume, &ctx->err);
 	if (rc < 0)
 		goto out;
-	rc = tree_build(&t, lin);
+	rc = tree_build(&t, lin, all);
 	if (rc == 0) {
 		if (ctx->format == FORMAT_JSON)
 			print_json(&t);

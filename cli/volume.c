@@ -80,6 +80,8 @@ static int collect_row(void *ctx, const struct catalog_volume_summary *row)
 {
 	struct ls_rows *all = ctx;
 
+	if (row->operating.removed_at) /* collected by gc: history only */
+		return 0;
 	if (all->count == all->capacity) {
 		size_t cap = all->capacity ? all->capacity * 2 : 64;
 		void *bigger = realloc(all->rows, cap * sizeof(*all->rows));
@@ -110,6 +112,7 @@ static void print_ls_json(const struct ls_rows *all)
 		json_kv_string(&w, "operating", spec);
 		json_kv_int(&w, "depth", r->depth);
 		json_kv_int(&w, "snapshots", r->snapshot_count);
+		json_kv_bool(&w, "marked", r->volume.marked_at != 0);
 		json_object_end(&w);
 	}
 	json_array_end(&w);
@@ -136,9 +139,10 @@ static void print_ls_plain(const struct ls_rows *all)
 		const struct catalog_volume_summary *r = &all->rows[i];
 		rc_image_spec_format(&r->operating.spec, spec, sizeof(spec));
 		rc_size_format(r->volume.size, size);
-		printf("%-*s  %-*s  %*s  %-*s  %5d  %9d\n", name_w, r->volume.name,
-		       pool_w, r->operating.spec.pool, size_w, size, op_w, spec,
-		       r->depth, r->snapshot_count);
+		printf("%-*s  %-*s  %*s  %-*s  %5d  %9d%s\n", name_w,
+		       r->volume.name, pool_w, r->operating.spec.pool, size_w,
+		       size, op_w, spec, r->depth, r->snapshot_count,
+		       r->volume.marked_at ? "  marked for collection" : "");
 	}
 }
 
@@ -148,7 +152,9 @@ int cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_spec spec = {
 		"ls [--format plain|json]",
 		"Lists every volume: its pool, size, operating image, the clone\n"
-		"depth of that image, and how many snapshots its tree holds.",
+		"depth of that image, and how many snapshots its tree holds. A\n"
+		"volume removed with 'rowcat rm' is listed as marked until gc has\n"
+		"moved its operating image to the trash.",
 		options, 0, 0,
 	};
 	struct ls_rows all = {0};

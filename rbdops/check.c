@@ -7,7 +7,8 @@
  * those images that the catalog does not know is reported. Then every
  * image in the volumes' pools named as one of their clones (VOL.rcN) that
  * the catalog does not know is an orphan, unless a running operation is
- * making it; every running operation is reported too.
+ * making it; every running operation is reported too. An image gc moved
+ * to the trash must be there until gc purges it, and gone after.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -35,6 +36,7 @@ static const char *const kind_names[] = {
 	[RBDOPS_DIFF_UNKNOWN_SNAPSHOT] = "unknown-snapshot",
 	[RBDOPS_DIFF_ORPHAN_IMAGE] = "orphan-image",
 	[RBDOPS_DIFF_UNFINISHED] = "unfinished-operation",
+	[RBDOPS_DIFF_TRASH] = "trash",
 };
 
 static int report(struct checker *c, enum rbdops_difference_kind kind,
@@ -149,6 +151,17 @@ static bool is_running_target_image(const struct checker *c,
 	return false;
 }
 
+/* Whether a running gc operation works on image_id: it is reported as
+ * unfinished, and the image may be anywhere between its steps. */
+static bool is_being_collected(const struct checker *c, int64_t image_id)
+{
+	for (size_t i = 0; i < c->running_count; i++)
+		if (catalog_op_is_gc(c->running[i].kind) &&
+		    c->running[i].image_id == image_id)
+			return true;
+	return false;
+}
+
 /* The user snapshots of an open image; free with rbd_snap_list_end and
  * free(). */
 static int list_snapshots(rbd_image_t image, rbd_snap_info_t **out, int *count)
@@ -242,6 +255,39 @@ out:
 	return rc;
 }
 
+/* An image gc took out of the lineage: in the trash, or purged. A gc step
+ * still running on it may be between the two. */
+static int check_collected(struct checker *c, const struct catalog_lineage *lin,
+			   const struct catalog_image *image, const char *spec,
+			   struct rc_error *err)
+{
+	enum rbdops_whereabouts where;
+	int rc;
+
+	if (!image->rbd_id[0])
+		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+			      "image %s was collected without a recorded id",
+			      spec);
+	rc = rbdops_trash_whereabouts(c->conn, &image->spec, image->rbd_id,
+				      &where, err);
+	if (rc < 0)
+		return rc;
+	if (where == RBDOPS_IN_POOL)
+		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+			      "image %s (id %s) was moved to the trash by gc but "
+			      "is back in the pool (restored from the trash?)",
+			      spec, image->rbd_id);
+	if (!image->purged_at && where == RBDOPS_GONE)
+		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+			      "image %s (id %s) should be in the trash until gc "
+			      "purges it, but is gone", spec, image->rbd_id);
+	if (image->purged_at && where == RBDOPS_IN_TRASH)
+		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+			      "image %s (id %s) was purged by gc but is still in "
+			      "the trash", spec, image->rbd_id);
+	return 0;
+}
+
 static int check_images(struct checker *c, const struct catalog_lineage *lin,
 			struct rc_error *err)
 {
@@ -252,9 +298,13 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
 		const struct catalog_image *image = &lin->images[i];
 
-		if (image->removed_at)
-			continue;
 		rc_image_spec_format(&image->spec, spec, sizeof(spec));
+		if (is_being_collected(c, image->id))
+			continue;
+		if (image->removed_at) {
+			rc = check_collected(c, lin, image, spec, err);
+			continue;
+		}
 		rc = rbdops_image_exists(c->conn, &image->spec, &exists, err);
 		if (rc < 0)
 			break;

@@ -129,6 +129,13 @@ int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       const char *rbd_id, uint64_t *bytes, bool *bytes_known,
 		       struct rc_error *err);
 
+/* Where the image with id rbd_id in spec's pool is. */
+enum rbdops_whereabouts { RBDOPS_IN_POOL, RBDOPS_IN_TRASH, RBDOPS_GONE };
+int rbdops_trash_whereabouts(struct rbd_conn *conn,
+			     const struct rc_image_spec *spec,
+			     const char *rbd_id, enum rbdops_whereabouts *out,
+			     struct rc_error *err);
+
 /* ---- shared by the operations and their recovery ---- */
 
 /*

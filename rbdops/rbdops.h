@@ -173,6 +173,8 @@ enum rbdops_difference_kind {
 	RBDOPS_DIFF_UNKNOWN_SNAPSHOT,  /* on a catalog image, not in the catalog */
 	RBDOPS_DIFF_ORPHAN_IMAGE,      /* named as rowcat's, not in the catalog */
 	RBDOPS_DIFF_UNFINISHED,        /* an operation still in the journal */
+	RBDOPS_DIFF_TRASH,             /* not where gc left it: in the trash
+					  until purged, then gone */
 };
 
 /* One difference between the catalog and the cluster. */

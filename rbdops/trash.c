@@ -192,3 +192,31 @@ out:
 	rbdops_close_image(&img);
 	return rc;
 }
+
+int rbdops_trash_whereabouts(struct rbd_conn *conn,
+			     const struct rc_image_spec *spec,
+			     const char *rbd_id, enum rbdops_whereabouts *out,
+			     struct rc_error *err)
+{
+	struct open_image img = {0};
+	bool found = false;
+	int rc;
+
+	*out = RBDOPS_GONE;
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
+	if (rc == 0)
+		rc = in_trash(img.io, rbd_id, &found, err);
+	if (rc == 0 && found) {
+		*out = RBDOPS_IN_TRASH;
+	} else if (rc == 0) {
+		rc = rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL);
+		if (rc == 0)
+			*out = RBDOPS_IN_POOL;
+		else if (rc == -ENOENT)
+			rc = 0;
+		else
+			rc = rbdops_fail(err, rc, "opening image id %s", rbd_id);
+	}
+	rbdops_close_image(&img);
+	return rc;
+}
