@@ -291,7 +291,7 @@ static int write_metrics(const char *path, const struct rbdops_gc_report *rep,
 
 struct gc_args {
 	bool dry_run;
-	const char *min_age, *trash_delay, *metrics;
+	const char *min_age, *trash_delay, *metrics, *now;
 	int jobs, max_steps;
 };
 
@@ -302,6 +302,13 @@ static int parse_gc_options(struct cli_ctx *ctx, const struct gc_args *a,
 
 	memset(opts, 0, sizeof(*opts));
 	opts->jobs = a->jobs;
+	if (a->now) {
+		int64_t now;
+		rc = rc_time_parse_iso(a->now, &now, &ctx->err);
+		if (rc < 0)
+			return rc_error_prefix(&ctx->err, "--now: ");
+		rc_clock_set(now);
+	}
 	opts->plan.now = rc_clock_now();
 	rc = policy_duration_parse(a->min_age, &opts->plan.min_age, &ctx->err);
 	if (rc < 0)
@@ -339,7 +346,7 @@ static int recover_first(struct cli_ctx *ctx)
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct gc_args a = { false, DEFAULT_MIN_AGE, DEFAULT_TRASH_DELAY, NULL,
-			     DEFAULT_JOBS, 0 };
+			     NULL, DEFAULT_JOBS, 0 };
 	struct cli_option options[] = {
 		{ 'n', "dry-run", CLI_OPT_FLAG, &a.dry_run, NULL,
 		  "print the plan (what, why, in order); change nothing" },
@@ -355,12 +362,16 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE\n"
 		  "(atomically, for node_exporter's textfile collector)" },
+		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
+		  "plan and record as if it were TIME (2026-11-25T03:00:00Z);\n"
+		  "for tests and rehearsals" },
 		CLI_OPT_FORMAT(ctx),
 		CLI_OPT_END,
 	};
 	struct cli_spec spec = {
 		"gc [--dry-run] [--min-age DURATION] [--trash-delay DURATION] "
-		"[--jobs N] [--max-steps N] [--metrics FILE] [--format plain|json]",
+		"[--jobs N] [--max-steps N] [--metrics FILE] [--now TIME] "
+		"[--format plain|json]",
 		"Collects what nobody needs, leaf first: moves unneeded images to\n"
 		"the RBD trash (restorable with 'rbd trash restore' until their\n"
 		"delay ends), unprotects and removes unneeded snapshots, and purges\n"

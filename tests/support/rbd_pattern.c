@@ -7,6 +7,10 @@
  *   rbd_pattern write POOL[/NS]/IMAGE SEED   fill the whole image (client.admin
  *                                            through $CEPH_CONF)
  *   rbd_pattern print SIZE SEED              the same bytes on stdout
+ *   rbd_pattern hold POOL[/NS]/IMAGE         keep the image open, as a
+ *                                            hypervisor does (a watcher),
+ *                                            printing "open" once it is,
+ *                                            until stdin reaches its end
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,46 +51,83 @@ static int print_pattern(uint64_t size, uint64_t seed)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static int write_pattern(const char *spec_text, uint64_t seed)
+/* A client of the image, through $CEPH_CONF as client.admin. */
+struct client {
+	rados_t cluster;
+	rados_ioctx_t io;
+	rbd_image_t image;
+};
+
+static int client_open(struct client *c, const char *spec_text)
 {
 	struct rc_image_spec spec;
 	struct rc_error err = {0};
-	rados_t cluster = NULL;
-	rados_ioctx_t io = NULL;
-	rbd_image_t image = NULL;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = rc_image_spec_parse(&spec, spec_text, "image name", &err);
+	if (rc == 0 && (rc = rados_create(&c->cluster, NULL)) == 0 &&
+	    (rc = rados_conf_read_file(c->cluster, NULL)) == 0 &&
+	    (rc = rados_connect(c->cluster)) == 0 &&
+	    (rc = rados_ioctx_create(c->cluster, spec.pool, &c->io)) == 0) {
+		rados_ioctx_set_namespace(c->io, spec.ns);
+		rc = rbd_open(c->io, spec.name, &c->image, NULL);
+	}
+	if (rc < 0)
+		fprintf(stderr, "rbd_pattern: opening %s: %s %s\n", spec_text,
+			strerror(-rc), err.message);
+	return rc;
+}
+
+static void client_close(struct client *c)
+{
+	if (c->image)
+		rbd_close(c->image);
+	if (c->io)
+		rados_ioctx_destroy(c->io);
+	if (c->cluster)
+		rados_shutdown(c->cluster);
+}
+
+static int write_pattern(const char *spec_text, uint64_t seed)
+{
+	struct client c;
 	unsigned char *buf = malloc(CHUNK);
 	uint64_t size = 0;
 	int rc;
 
-	rc = buf ? rc_image_spec_parse(&spec, spec_text, "image name", &err) : -ENOMEM;
-	if (rc == 0 && (rc = rados_create(&cluster, NULL)) == 0 &&
-	    (rc = rados_conf_read_file(cluster, NULL)) == 0 &&
-	    (rc = rados_connect(cluster)) == 0 &&
-	    (rc = rados_ioctx_create(cluster, spec.pool, &io)) == 0) {
-		rados_ioctx_set_namespace(io, spec.ns);
-		rc = rbd_open(io, spec.name, &image, NULL);
-	}
+	rc = buf ? client_open(&c, spec_text) : -ENOMEM;
 	if (rc == 0)
-		rc = rbd_get_size(image, &size);
+		rc = rbd_get_size(c.image, &size);
 	for (uint64_t off = 0; rc == 0 && off < size; off += CHUNK) {
 		size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
 		ssize_t done;
 		fill(buf, n, off, seed);
-		done = rbd_write(image, off, n, (const char *)buf);
+		done = rbd_write(c.image, off, n, (const char *)buf);
 		rc = done == (ssize_t)n ? 0 : (done < 0 ? (int)done : -EIO);
 	}
 	if (rc == 0)
-		rc = rbd_flush(image);
-	if (image)
-		rbd_close(image);
-	if (io)
-		rados_ioctx_destroy(io);
-	if (cluster)
-		rados_shutdown(cluster);
+		rc = rbd_flush(c.image);
+	client_close(&c);
 	free(buf);
 	if (rc < 0)
-		fprintf(stderr, "rbd_pattern: writing %s: %s %s\n", spec_text,
-			strerror(-rc), err.message);
+		fprintf(stderr, "rbd_pattern: writing %s: %s\n", spec_text,
+			strerror(-rc));
+	return rc < 0 ? 1 : 0;
+}
+
+static int hold(const char *spec_text)
+{
+	struct client c;
+	int rc = client_open(&c, spec_text);
+
+	if (rc == 0) {
+		printf("open\n");
+		fflush(stdout);
+		while (getchar() != EOF) {
+		}
+	}
+	client_close(&c);
 	return rc < 0 ? 1 : 0;
 }
 
@@ -97,6 +138,9 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "print") == 0)
 		return print_pattern(strtoull(argv[2], NULL, 0),
 				     strtoull(argv[3], NULL, 0));
-	fprintf(stderr, "usage: rbd_pattern write SPEC SEED | print SIZE SEED\n");
+	if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		return hold(argv[2]);
+	fprintf(stderr, "usage: rbd_pattern write SPEC SEED | print SIZE SEED | "
+		"hold SPEC\n");
 	return 2;
 }

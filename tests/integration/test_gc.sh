@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# rm, pin and gc on a real cluster, checked with rbd: a dry run changes
+# nothing, gc removes exactly what the dry run listed and nothing that is
+# needed, the data of what remains reads back unchanged, images open by a
+# client are kept, and one gc runs at a time.
+. "$(dirname "$0")/lib.sh"
+
+SIZE=8388608 # 8 MiB
+
+# snapshot_image VOL SNAP: the image that carries SNAP, from rowcat tree.
+snapshot_image() {
+	rowcat tree "$1" --all --format json | jq -r --arg s "$2" \
+		'.. | objects | select(has("snapshots")) |
+		 select(any(.snapshots[]; .name == $s)) | .image'
+}
+
+safety_snapshot() { # VOL: the newest pre-restore snapshot's name
+	rowcat tree "$1" --format json | jq -r '[.. | objects |
+		select(.origin? == "pre-restore") | .name] | last'
+}
+
+# build_lineage VOL: root -s1-> A -s2-> B -s3-> C, each generation with
+# its own data, then restore to s1 (safety snapshot P on C). Leaves
+# SUM_S1, SUM_S2, SUM_S3 (the data of each snapshot) and SUM_OP.
+build_lineage() {
+	local v=$1
+	rowcat create "rbd/$v" --size 8M || fail "create $v"
+	"$RBD_PATTERN" write "rbd/$v" 1 || fail "write 1"
+	rowcat snap "$v" s1 -q || fail "snap s1"
+	"$RBD_PATTERN" write "$(rowcat which "$v")" 2 || fail "write 2"
+	rowcat snap "$v" s2 -q || fail "snap s2"
+	"$RBD_PATTERN" write "$(rowcat which "$v")" 3 || fail "write 3"
+	rowcat snap "$v" s3 -q || fail "snap s3"
+	rowcat restore "$v" s1 -q || fail "restore s1"
+	SUM_S1=$(pattern_checksum $SIZE 1)
+	SUM_S2=$(pattern_checksum $SIZE 2)
+	SUM_S3=$(pattern_checksum $SIZE 3)
+	SUM_OP=$(checksum "$(rowcat which "$v")")
+	expect_eq "$SUM_S1" "$SUM_OP" "the restored image reads s1's data"
+}
+
+# snapshot_state: every snapshot of every image in pool rbd, as rbd sees it.
+snapshot_state() {
+	local image
+	for image in $(rbd ls rbd | sort); do
+		echo "== $image"
+		rbd snap ls --all --format json "rbd/$image"
+	done
+	echo "== trash"
+	rbd trash ls --format json rbd
+}
+
+# plan_subjects JSON-PLAN: "action pool/image[@snap]" per step.
+plan_subjects() {
+	jq -r '.[] | .action + " " + .pool + "/" + .image +
+		(if .snapshot then "@" + .snapshot else "" end)'
+}
+
+test_gc_removes_exactly_its_dry_run_and_nothing_needed() {
+	rowcat init -q || fail init
+	local v gone plan before after done_steps; v=$(volname)
+	build_lineage "$v"
+	gone=$(volname x)
+	rowcat create "rbd/$gone" --size 4M && rowcat snap "$gone" g1 -q || fail "second volume"
+	local a b c p
+	a=$(snapshot_image "$v" s2) b=$(snapshot_image "$v" s3)
+	c=$(snapshot_image "$v" "$(safety_snapshot "$v")") p=$(safety_snapshot "$v")
+	# s2, s3 and the safety snapshot marked: A, B and C hang on nothing
+	# needed, while s1 stays (the operating image reads through it)
+	rowcat rm "$v@s2" -q && rowcat rm "$v@s3" -q && rowcat rm "$v@$p" -q &&
+		rowcat rm "$gone" -q || fail "rm"
+	expect_refused 1 "no snapshot" rowcat rm "$v@nosuch"
+
+	before=$(cluster_state; snapshot_state) || fail "cluster state"
+	local catalog_before; catalog_before=$(catalog_state)
+	run rowcat gc --dry-run --min-age 0s --trash-delay 0s --format json
+	expect_eq 0 "$status" "dry run ($err)"
+	plan=$out
+	after=$(cluster_state; snapshot_state)
+	expect_eq "$before" "$after" "the cluster after a dry run"
+	expect_eq "$catalog_before" "$(catalog_state)" "the catalog after a dry run"
+	# A, B, C and the other volume's two images go to the trash and are
+	# purged; s2, s3, P and g1 are removed
+	expect_eq 4 "$(jq '[.[] | select(.action == "remove")] | length' <<<"$plan")" \
+		"snapshot removals planned"
+	expect_eq 5 "$(jq '[.[] | select(.action == "trash")] | length' <<<"$plan")" \
+		"trash moves planned"
+	expect_eq 5 "$(jq '[.[] | select(.action == "purge")] | length' <<<"$plan")" \
+		"purges planned"
+	# every step comes after the steps it waits for
+	expect_eq true "$(jq 'all(.[]; .step as $n | all(.after[]; . < $n))' <<<"$plan")" \
+		"leaf-first order"
+
+	run rowcat gc --min-age 0s --trash-delay 0s --format json --jobs 3
+	expect_eq 0 "$status" "gc ($err)"
+	done_steps=$(jq '[.[] | select(.outcome == "done")]' <<<"$out")
+	expect_eq "$(plan_subjects <<<"$plan" | sort)" \
+		"$(plan_subjects <<<"$done_steps" | sort)" "gc did exactly the dry run's plan"
+
+	# on the cluster: the collected images are gone, trash included
+	local image
+	for image in "$a" "$b" "$c" "rbd/$gone"; do
+		rbd info "$image" >/dev/null 2>&1 && fail "$image still exists"
+	done
+	expect_eq 0 "$(rbd trash ls --format json rbd |
+		jq --arg v "$v" '[.[] | select(.name | startswith($v))] | length')" \
+		"this test's images in the trash after a purge"
+	# what is needed is there, with its data
+	expect_eq "$SUM_S1" "$(checksum "rbd/$v@s1")" "s1's data"
+	expect_eq "$SUM_OP" "$(checksum "$(rowcat which "$v")")" "the operating image's data"
+	expect_eq "rbd/$v@s1" "$(rbd_parent "$(rowcat which "$v")")" "the operating image's parent"
+	expect_check_clean
+	# nothing is left to collect, and what was collected is history only
+	run rowcat gc --dry-run --min-age 0s --trash-delay 0s
+	expect_eq "gc plan: 0 steps" "$out" "the plan after gc"
+	expect_eq "" "$(rowcat ls --format json | jq -r --arg g "$gone" '.[] | select(.volume == $g) | .volume')" \
+		"a collected volume leaves ls"
+	rowcat tree "$v" | grep -q "@s2" && fail "tree draws a removed snapshot"
+	rowcat tree "$v" --all | grep -q "@s2 marked removed" || fail "tree --all draws it"
+	expect_eq gc-purge "$(rowcat log "$v" --format json | jq -r '.[0].operation')" "log"
+}
+
+# Needed things stay whatever is marked: what the operating image reads
+# through, and pinned snapshots with everything they read through.
+test_gc_keeps_what_the_operating_image_reads_and_pinned_snapshots() {
+	rowcat init -q || fail init
+	local v plan; v=$(volname)
+	build_lineage "$v"
+	rowcat restore "$v" s3 -q || fail "restore s3"
+	rowcat rm "$v@s1" -q && rowcat rm "$v@s2" -q || fail rm
+	rowcat pin "$v@$(safety_snapshot "$v")" -q || fail pin
+	# the operating image reads through s3, s2 and s1; the pinned safety
+	# snapshot keeps its image: nothing at all is garbage
+	run rowcat gc --dry-run --min-age 0s --trash-delay 0s --format json
+	expect_eq "[]" "$out" "plan with everything needed"
+	expect_refused 1 "pinned" rowcat rm "$v@$(safety_snapshot "$v")"
+	rowcat tree "$v" | grep -q "@s1 marked" || fail "tree shows the mark"
+	rowcat tree "$v" | grep -q "pinned" || fail "tree shows the pin"
+	expect_eq true "$(rowcat tree "$v" --format json |
+		jq '[.. | objects | select(.name? == "s1")][0].marked')" "json marked"
+	# after a flatten the operating image reads nothing: the chain under
+	# it can go, except what the pin keeps
+	rowcat flatten "$v" -q || fail flatten
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail gc
+	expect_eq "$SUM_S3" "$(checksum "$(rowcat which "$v")")" "data after flatten and gc"
+	local pinned; pinned=$(safety_snapshot "$v")
+	expect_eq "$SUM_S1" "$(checksum "$(snapshot_image "$v" "$pinned")@$pinned")" \
+		"the pinned snapshot's data"
+	expect_check_clean
+}
+
+# With a trash delay, images wait in the RBD trash (restorable) and their
+# snapshots with them; a later run, once the delay is over, purges them.
+test_trash_delay_keeps_images_restorable_until_it_ends() {
+	rowcat init -q || fail init
+	local v c p id; v=$(volname)
+	build_lineage "$v"
+	p=$(safety_snapshot "$v") c=$(snapshot_image "$v" "$p")
+	rowcat rm "$v@$p" -q || fail rm
+	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc"
+	id=$(rbd trash ls --format json rbd | jq -r --arg n "${c#rbd/}" '.[] | select(.name == $n) | .id')
+	[ -n "$id" ] || fail "$c is not in the trash"
+	expect_eq 1 "$(rbd snap ls --pool rbd --image-id "$id" --format json | jq length)" \
+		"its snapshot waits with it in the trash"
+	expect_check_clean
+	run rowcat gc --dry-run --min-age 0s --trash-delay 1h
+	expect_contains "$out" "next trash delay ends at" "dry run names the purge time"
+	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc within the delay"
+	expect_eq "$id" "$(rbd trash ls --format json rbd | jq -r '.[].id' | grep -x "$id")" \
+		"still in the trash within the delay"
+	rowcat gc --min-age 0s --now "$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)" -q \
+		>/dev/null || fail "gc after the delay"
+	expect_eq "" "$(rbd trash ls --format json rbd | jq -r '.[].id' | grep -x "$id")" \
+		"purged once the delay is over"
+	expect_check_clean
+}
+
+# An image a client has open (a hypervisor's watch) is kept; the rest of
+# the plan goes on, and the next run takes it.
+test_an_image_open_by_a_client_is_kept_busy() {
+	rowcat init -q || fail init
+	local v other c p holder; v=$(volname) other=$(volname o)
+	build_lineage "$v"
+	rowcat create "rbd/$other" --size 4M || fail "other volume"
+	p=$(safety_snapshot "$v") c=$(snapshot_image "$v" "$p")
+	rowcat rm "$v@$p" -q && rowcat rm "$other" -q || fail rm
+	mkfifo "$SCRATCH/hold"
+	"$RBD_PATTERN" hold "$c" <"$SCRATCH/hold" >"$SCRATCH/held" &
+	holder=$!
+	exec 3>"$SCRATCH/hold"
+	for _ in $(seq 100); do [ -s "$SCRATCH/held" ] && break; sleep 0.1; done
+	expect_eq open "$(cat "$SCRATCH/held")" "the client holds $c"
+	run rowcat gc --min-age 0s --trash-delay 0s
+	expect_eq 0 "$status" "gc with a busy image ($err)"
+	expect_contains "$err" "busy $c: image $c is open by a client" "busy message"
+	expect_contains "$err" "1 busy" "summary"
+	rbd info "$c" >/dev/null || fail "$c was removed while open"
+	rbd info "rbd/$other" >/dev/null 2>&1 && fail "the rest of the plan did not run"
+	expect_eq rolled-back "$(sqlite3 "$CATALOG" "SELECT o.state FROM operation o
+		JOIN image i ON i.id = o.image_id
+		WHERE o.kind = 'gc-trash' AND i.name = '${c#rbd/}'")" "the busy step changed nothing"
+	expect_check_clean
+	exec 3>&-
+	wait "$holder"
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc after the client left"
+	rbd info "$c" >/dev/null 2>&1 && fail "$c kept after the client left"
+	expect_check_clean
+}
+
+test_one_gc_at_a_time_and_metrics() {
+	rowcat init -q || fail init
+	local v pid; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s1 -q || fail setup
+	rowcat rm "$v" -q || fail "rm"
+	ROWCAT_FAILPOINT=gc.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		gc --min-age 0s --trash-delay 0s -q >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
+		sleep 0.1
+	done
+	expect_refused 1 "another rowcat gc is running (pid $pid)" \
+		rowcat gc --min-age 0s --metrics "$SCRATCH/refused.prom"
+	[ -e "$SCRATCH/refused.prom" ] && fail "a refused run wrote metrics"
+	# no pin is taken while a gc step works on the volume
+	expect_refused 1 "is busy" rowcat pin "$v@s1"
+	# it stops at every step it journals: let it go on each time
+	local st
+	while st=$(ps -o stat= -p "$pid") && [ "${st:0:1}" != Z ]; do
+		kill -CONT "$pid" 2>/dev/null
+		sleep 0.1
+	done
+	wait "$pid" || fail "the first gc"
+	run rowcat gc --min-age 0s --trash-delay 0s --metrics "$SCRATCH/gc.prom"
+	expect_eq 0 "$status" "gc with metrics ($err)"
+	grep -qx 'rowcat_gc_last_run_success 1' "$SCRATCH/gc.prom" || fail "metrics: success"
+	grep -q '^rowcat_gc_last_run_timestamp_seconds [0-9]' "$SCRATCH/gc.prom" || fail "metrics: time"
+	grep -q '^rowcat_gc_duration_seconds [0-9]' "$SCRATCH/gc.prom" || fail "metrics: duration"
+	grep -qx 'rowcat_gc_steps{outcome="failed"} 0' "$SCRATCH/gc.prom" || fail "metrics: failed"
+	grep -q '^# TYPE rowcat_gc_steps gauge' "$SCRATCH/gc.prom" || fail "metrics: type line"
+	expect_eq "" "$(ls "$SCRATCH" | grep '\.tmp\.')" "no temporary metrics file left"
+	expect_check_clean
+}
+
+test_bad_input_changes_nothing() {
+	rowcat init -q || fail init
+	local v before; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s1 -q || fail setup
+	before=$(catalog_state; cluster_state)
+	expect_refused 2 "--min-age" rowcat gc --min-age 10
+	expect_refused 2 "--trash-delay" rowcat gc --trash-delay soon
+	expect_refused 2 "--jobs" rowcat gc --jobs 0
+	expect_refused 2 "names no snapshot" rowcat pin "$v"
+	expect_refused 2 "snapshot name" rowcat rm "$v@"
+	expect_refused 1 "no volume named" rowcat rm nosuch
+	expect_refused 1 "no snapshot" rowcat pin "$v@nosuch"
+	expect_eq "$before" "$(catalog_state; cluster_state)" "state after bad input"
+}
+
+run_tests
