@@ -11,6 +11,8 @@ packages=(
 	ceph-mon ceph-osd ceph-common
 	# test and benchmark helpers
 	sqlite3 jq python3 time util-linux uuid-runtime clang procps
+	# systemd-analyze, to verify the gc units cmake --install ships
+	systemd
 )
 
 missing=()
