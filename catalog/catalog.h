@@ -427,10 +427,11 @@ struct catalog_gc_plan {
 	struct catalog_gc_step *steps; /* leaf first: deps come before */
 	size_t count;
 	size_t *deps;
-	/* Garbage that is not ready yet: too young, waiting in the trash, or
-	 * waiting for its clones to leave the trash. */
+	/* Garbage the plan leaves behind, once carried out: too young, in
+	 * the trash, or waiting for its clones to leave the trash. */
 	size_t waiting;
-	int64_t next_purge_at;      /* the earliest trash_until ahead; 0 none */
+	int64_t next_purge_at;      /* then the earliest trash delay end
+				       ahead; 0 none */
 };
 
 /*
@@ -439,7 +440,9 @@ struct catalog_gc_plan {
  * image reads through it; an image is needed when it is the operating
  * image of a volume not marked, when it carries a needed snapshot, or when
  * a needed image reads through one of its snapshots. Everything else
- * older than min_age is garbage, and is collected leaf first, as Ceph
+ * older than min_age is garbage (an image waits for its young snapshots
+ * too, since they would go to the trash with it), and is collected leaf
+ * first, as Ceph
  * allows: an image goes to the trash once its clones have; a snapshot is
  * removed once its clones are purged (and, on an image in the trash, once
  * that image's delay is over, so that restoring from the trash gets the

@@ -102,20 +102,22 @@ void catalog_gc_state_free(struct catalog_gc_state *state)
 	memset(state, 0, sizeof(*state));
 }
 
-/* Reads every row of query q (bound to volume_id) with read_row into a
- * growing array of `size`-byte elements. */
+/* Reads every row of query q (of every volume), or of its _ONE form for
+ * volume_id, with read_row into a growing array of `size`-byte elements. */
 static int load_rows(struct catalog *cat, enum catalog_query q,
 		     int64_t volume_id, void **array, size_t *count, size_t size,
 		     void (*read_row)(sqlite3_stmt *st, void *row),
 		     struct rc_error *err)
 {
-	sqlite3_stmt *st = catalog_stmt(cat, q, err);
+	/* each query's one-volume form follows it in the enum */
+	sqlite3_stmt *st = catalog_stmt(cat, volume_id ? q + 1 : q, err);
 	size_t cap = 0;
 	int rc = 0, step;
 
 	if (!st)
 		return err->code;
-	sqlite3_bind_int64(st, 1, volume_id);
+	if (volume_id)
+		sqlite3_bind_int64(st, 1, volume_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (catalog_grow(array, &cap, *count + 1, size) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");

@@ -235,10 +235,9 @@ static bool clones_out(const struct graph *g, const struct marks *m, size_t s,
 	return true;
 }
 
-/* Pass two, for one image: which of its steps Ceph accepts now. Garbage
- * that gets no step at all in this plan is counted in *waiting. */
+/* Pass two, for one image: which of its steps Ceph accepts now. */
 static void decide_image(const struct graph *g, struct marks *m, size_t i,
-			 const struct catalog_gc_options *o, size_t *waiting)
+			 const struct catalog_gc_options *o)
 {
 	const struct catalog_gc_state *st = g->st;
 	const struct catalog_gc_image *img = &st->images[i];
@@ -246,11 +245,16 @@ static void decide_image(const struct graph *g, struct marks *m, size_t i,
 	bool in_trash, expired, all_removed = true;
 
 	if (garbage && !img->trashed) {
-		bool clones_trashed = old_enough(img->created_at, o);
+		/* young snapshots travel with their image: wait for them too */
+		bool ready = old_enough(img->created_at, o);
 		for (size_t k = g->snaps_first[i];
-		     clones_trashed && k < g->snaps_first[i + 1]; k++)
-			clones_trashed = clones_out(g, m, g->snaps[k], false);
-		m->will_trash[i] = clones_trashed;
+		     ready && k < g->snaps_first[i + 1]; k++) {
+			size_t s = g->snaps[k];
+			ready = clones_out(g, m, s, false) &&
+				(st->snapshots[s].removed ||
+				 old_enough(st->snapshots[s].created_at, o));
+		}
+		m->will_trash[i] = ready;
 	}
 	in_trash = img->trashed || m->will_trash[i];
 	expired = in_trash && (img->trashed ? img->trash_until
@@ -265,12 +269,35 @@ static void decide_image(const struct graph *g, struct marks *m, size_t i,
 		    (!in_trash || expired) && clones_out(g, m, s, true))
 			m->will_remove[s] = true;
 		all_removed = all_removed && m->will_remove[s];
-		if (!m->snap_needed[s] && !m->will_remove[s])
-			(*waiting)++;
 	}
 	m->will_purge[i] = garbage && in_trash && expired && all_removed;
-	if (garbage && !m->will_trash[i] && !m->will_purge[i])
-		(*waiting)++;
+}
+
+/* What this plan leaves waiting: garbage it does not finish with, and
+ * when the first trash delay will be over once it has run. */
+static void count_waiting(const struct graph *g, const struct marks *m,
+			  size_t i, const struct catalog_gc_options *o,
+			  struct catalog_gc_plan *out)
+{
+	const struct catalog_gc_state *st = g->st;
+	const struct catalog_gc_image *img = &st->images[i];
+	int64_t until = 0;
+
+	for (size_t k = g->snaps_first[i]; k < g->snaps_first[i + 1]; k++) {
+		size_t s = g->snaps[k];
+		if (!st->snapshots[s].removed && !img->purged &&
+		    !m->snap_needed[s] && !m->will_remove[s])
+			out->waiting++;
+	}
+	if (m->image_needed[i] || img->purged || m->will_purge[i])
+		return;
+	out->waiting++;
+	if (img->trashed)
+		until = img->trash_until;
+	else if (m->will_trash[i])
+		until = o->now + o->trash_delay;
+	if (until > o->now && (!out->next_purge_at || until < out->next_purge_at))
+		out->next_purge_at = until;
 }
 
 /* ---- emitting the steps ------------------------------------------------ */
@@ -418,13 +445,9 @@ int catalog_gc_plan(const struct catalog_gc_state *state,
 	}
 	find_needed(&g, &m, stack);
 	for (size_t i = ni; i-- > 0;) {
-		decide_image(&g, &m, i, opts, &out->waiting);
+		decide_image(&g, &m, i, opts);
 		emit_image(&e, &g, &m, i);
-		if (state->images[i].trashed && !state->images[i].purged &&
-		    !m.will_purge[i] && state->images[i].trash_until > opts->now &&
-		    (!out->next_purge_at ||
-		     state->images[i].trash_until < out->next_purge_at))
-			out->next_purge_at = state->images[i].trash_until;
+		count_waiting(&g, &m, i, opts, out);
 	}
 	if (e.rc < 0)
 		rc = rc_error_set(err, e.rc, "out of memory planning gc");

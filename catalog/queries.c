@@ -21,6 +21,17 @@
 	"   WHERE ?2 = 0 OR up.flattened_at IS NULL" \
 	") "
 
+#define GC_VOLUMES_SQL \
+	"SELECT id, operating_image_id, marked_at FROM volume"
+#define GC_IMAGES_SQL \
+	"SELECT id, volume_id, parent_snapshot_id, created_at," \
+	"       flattened_at IS NOT NULL, removed_at IS NOT NULL," \
+	"       purged_at IS NOT NULL, trash_until FROM image"
+#define GC_SNAPSHOTS_SQL \
+	"SELECT s.id, s.image_id, s.created_at, s.marked_at, s.pinned," \
+	"       s.removed_at IS NOT NULL" \
+	"  FROM snapshot s JOIN image i ON i.id = s.image_id"
+
 static const char *const query_sql[Q_COUNT] = {
 	[Q_VOLUME_FIND] =
 		"SELECT " CATALOG_VOLUME_COLUMNS("v") " FROM volume v"
@@ -116,20 +127,16 @@ static const char *const query_sql[Q_COUNT] = {
 		"UPDATE operation SET state = ?2, error = ?3, finished_at = ?4,"
 		"  volume_id = ?5, wall_finished_ms = ?6"
 		" WHERE id = ?1 AND state = 'running'",
-	/* What the gc planner sees; ?1 = 0 for every volume. */
-	[Q_GC_VOLUMES] =
-		"SELECT id, operating_image_id, marked_at FROM volume"
-		" WHERE ?1 = 0 OR id = ?1 ORDER BY id",
-	[Q_GC_IMAGES] =
-		"SELECT id, volume_id, parent_snapshot_id, created_at,"
-		"       flattened_at IS NOT NULL, removed_at IS NOT NULL,"
-		"       purged_at IS NOT NULL, trash_until"
-		"  FROM image WHERE ?1 = 0 OR volume_id = ?1 ORDER BY id",
-	[Q_GC_SNAPSHOTS] =
-		"SELECT s.id, s.image_id, s.created_at, s.marked_at, s.pinned,"
-		"       s.removed_at IS NOT NULL"
-		"  FROM snapshot s JOIN image i ON i.id = s.image_id"
-		" WHERE ?1 = 0 OR i.volume_id = ?1 ORDER BY s.id",
+	/* What the gc planner sees, of every volume or (_ONE) of ?1 only:
+	 * two statements, because "?1 = 0 OR volume_id = ?1" defeats the
+	 * index and each gc step re-plans its volume inside its transaction. */
+	[Q_GC_VOLUMES] = GC_VOLUMES_SQL " ORDER BY id",
+	[Q_GC_VOLUMES_ONE] = GC_VOLUMES_SQL " WHERE id = ?1 ORDER BY id",
+	[Q_GC_IMAGES] = GC_IMAGES_SQL " ORDER BY id",
+	[Q_GC_IMAGES_ONE] = GC_IMAGES_SQL " WHERE volume_id = ?1 ORDER BY id",
+	[Q_GC_SNAPSHOTS] = GC_SNAPSHOTS_SQL " ORDER BY s.id",
+	[Q_GC_SNAPSHOTS_ONE] =
+		GC_SNAPSHOTS_SQL " WHERE i.volume_id = ?1 ORDER BY s.id",
 	[Q_SNAPSHOT_MARK] =
 		"UPDATE snapshot SET marked_at = coalesce(marked_at, ?2)"
 		" WHERE id = ?1",
