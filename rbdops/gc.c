@@ -4,18 +4,20 @@
  * Every step is an operation of its own, journalled only after a fresh
  * plan made inside the journalling transaction still holds it:
  *
- *  kind          steps (op.step after each)                   a crash here
+ *  kind          steps                                         a crash here
  *  ───────────   ──────────────────────────────────────────   ────────────
- *  gc-trash      journalled → (the image's id recorded) →      roll forward
- *                moved to the trash → ONE TRANSACTION: image
- *                removed_at, operation done
+ *  gc-trash      journalled → the image's id recorded on its   roll forward
+ *                row → moved to the trash → ONE TRANSACTION:
+ *                image removed_at, operation done
  *  gc-snapshot   journalled → unprotected → removed →          roll forward
  *                ONE TRANSACTION: snapshot removed_at, done
  *  gc-purge      journalled → removed from the trash →         roll forward
  *                ONE TRANSACTION: image purged_at, done
  *
  * Each step looks before it acts (steps.c, trash.c), so doing it again
- * after a crash finishes it. Recovery always rolls forward: while a gc
+ * after a crash finishes it; that is why, unlike snap's, these steps are
+ * not written to op.step (it stays 'journalled'): recovery always starts
+ * over from the first, which finds its work done. Recovery always rolls forward: while a gc
  * operation runs, no snap, restore or flatten of its volume may start and
  * no pin is taken, so what it was journalled to remove is still garbage.
  * A step that finds its image in use (a watcher, a lock) changes nothing
@@ -53,13 +55,14 @@ static int identify(struct rbd_conn *conn, struct catalog *cat,
 /* Carries op forward from wherever it stopped; the steps are drawn above. */
 static int forward(struct rbd_conn *conn, struct catalog *cat,
 		   struct catalog_operation *op, uint64_t *bytes,
-		   bool *bytes_known, struct rc_error *err)
+		   bool *bytes_known, bool *cluster_done, struct rc_error *err)
 {
 	struct catalog_image image;
 	struct catalog_snapshot snap;
 	const char *ref;
 	int rc;
 
+	*cluster_done = false;
 	*bytes = 0;
 	*bytes_known = true;
 	rc = catalog_image_get(cat, op->image_id, &image, err);
@@ -100,6 +103,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 				  op->kind);
 		goto out;
 	}
+	*cluster_done = true;
 	RBDOPS_STEP("gc.commit.before", "gc.commit.after",
 	     catalog_gc_step_finish(cat, op, rc_clock_now(), err));
 out:
@@ -108,17 +112,18 @@ out:
 
 /*
  * Ends op after forward() failed with err: rolled-back when the image was
- * in use (nothing changed), failed for good otherwise; an unreachable
- * cluster leaves it running, for recovery.
+ * in use (nothing changed), failed for good otherwise. It stays running,
+ * for recovery to finish, when the cluster did not answer or when the
+ * cluster's side was done and only recording it failed.
  */
 static enum rbdops_gc_outcome end_failed(struct catalog *cat,
 					 struct catalog_operation *op,
-					 struct rc_error *err)
+					 bool cluster_done, struct rc_error *err)
 {
 	struct rc_error ignored;
 	bool busy = err->code == -EBUSY;
 
-	if (rc_error_is_unreachable(err)) {
+	if (cluster_done || rc_error_is_unreachable(err)) {
 		rc_error_prefix(err, "operation %lld stays in the journal; "
 				"'rowcat recover' finishes it: ",
 				(long long)op->id);
@@ -134,19 +139,19 @@ int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
 		      struct rbdops_recovery *report, struct rc_error *err)
 {
 	uint64_t bytes;
-	bool known;
-	int rc = forward(conn, cat, op, &bytes, &known, err);
+	bool known, cluster_done;
+	int rc = forward(conn, cat, op, &bytes, &known, &cluster_done, err);
 
 	if (rc == 0) {
 		report->finished++;
 		return 0;
 	}
-	switch (end_failed(cat, op, err)) {
+	switch (end_failed(cat, op, cluster_done, err)) {
 	case RBDOPS_GC_BUSY:
 		report->undone++;
 		return 0;
 	case RBDOPS_GC_FAILED:
-		if (rc_error_is_unreachable(err))
+		if (cluster_done || rc_error_is_unreachable(err))
 			return rc;
 		report->failed++;
 		return 0;
@@ -165,6 +170,7 @@ static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
 {
 	struct catalog_operation op;
 	enum rbdops_gc_outcome outcome = RBDOPS_GC_DONE;
+	bool cluster_done;
 	int rc;
 
 	RC_FAILPOINT("gc.journal.before");
@@ -180,8 +186,9 @@ static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
 	if (rc < 0)
 		return RBDOPS_GC_FAILED;
 	RC_FAILPOINT("gc.journal.after");
-	if (forward(conn, cat, &op, &r->bytes, &r->bytes_known, err) < 0)
-		outcome = end_failed(cat, &op, err);
+	if (forward(conn, cat, &op, &r->bytes, &r->bytes_known, &cluster_done,
+		    err) < 0)
+		outcome = end_failed(cat, &op, cluster_done, err);
 	catalog_op_release(cat, op.id);
 	return outcome;
 }

@@ -81,11 +81,26 @@ int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		rc = rbdops_fail(err, rc, "reading the id of %s", text);
 	if (rc == -ENOENT || (rc == 0 && strcmp(id, rbd_id) != 0)) {
 		/* ours is not under that name (any more): moved already? */
+		bool name_free = rc == -ENOENT;
+
 		rc = in_trash(img.io, rbd_id, &found, err);
 		if (rc == 0 && !found)
 			rc = rc_error_set(err, -ENOENT, "image %s (id %s) is "
 					  "neither in the pool nor in its trash",
 					  text, rbd_id);
+		/* A move killed inside librbd leaves the entry half made
+		 * (MOVING), which no purge can remove; moving by the name
+		 * again finishes it, and answers ENOENT when there was
+		 * nothing to finish. Not when the name is someone else's. */
+		if (rc == 0 && name_free) {
+			rc = rbd_trash_move(img.io, spec->name,
+					    (uint64_t)delay_seconds);
+			if (rc == -ENOENT)
+				rc = 0;
+			else if (rc < 0)
+				rc = rbdops_fail(err, rc, "finishing the move of "
+						 "%s to the trash", text);
+		}
 		goto out;
 	}
 	if (rc == 0)

@@ -133,3 +133,17 @@ rbd_parent() {
 		.parent.pool_namespace + "/" else "" end) + .parent.image + "@" +
 		.parent.snapshot else "none" end'
 }
+
+# safety_snapshots VOL: the names of VOL's pre-restore snapshots, oldest
+# first.
+safety_snapshots() {
+	rowcat tree "$1" --format json |
+		jq -r '.. | objects | select(.origin? == "pre-restore") | .name'
+}
+
+# image_of VOL SNAP: the image carrying VOL's snapshot SNAP (also one gc
+# has collected).
+image_of() {
+	rowcat tree "$1" --all --format json | jq -r --arg s "$2" '.. | objects |
+		select(has("snapshots")) | select(any(.snapshots[]; .name == $s)) | .image'
+}

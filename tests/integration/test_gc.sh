@@ -7,16 +7,8 @@
 
 SIZE=8388608 # 8 MiB
 
-# snapshot_image VOL SNAP: the image that carries SNAP, from rowcat tree.
-snapshot_image() {
-	rowcat tree "$1" --all --format json | jq -r --arg s "$2" \
-		'.. | objects | select(has("snapshots")) |
-		 select(any(.snapshots[]; .name == $s)) | .image'
-}
-
 safety_snapshot() { # VOL: the newest pre-restore snapshot's name
-	rowcat tree "$1" --format json | jq -r '[.. | objects |
-		select(.origin? == "pre-restore") | .name] | last'
+	safety_snapshots "$1" | tail -1
 }
 
 # build_lineage VOL: root -s1-> A -s2-> B -s3-> C, each generation with
@@ -63,8 +55,8 @@ test_gc_removes_exactly_its_dry_run_and_nothing_needed() {
 	gone=$(volname x)
 	rowcat create "rbd/$gone" --size 4M && rowcat snap "$gone" g1 -q || fail "second volume"
 	local a b c p
-	a=$(snapshot_image "$v" s2) b=$(snapshot_image "$v" s3)
-	c=$(snapshot_image "$v" "$(safety_snapshot "$v")") p=$(safety_snapshot "$v")
+	a=$(image_of "$v" s2) b=$(image_of "$v" s3)
+	c=$(image_of "$v" "$(safety_snapshot "$v")") p=$(safety_snapshot "$v")
 	# s2, s3 and the safety snapshot marked: A, B and C hang on nothing
 	# needed, while s1 stays (the operating image reads through it)
 	rowcat rm "$v@s2" -q && rowcat rm "$v@s3" -q && rowcat rm "$v@$p" -q &&
@@ -144,7 +136,7 @@ test_gc_keeps_what_the_operating_image_reads_and_pinned_snapshots() {
 	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail gc
 	expect_eq "$SUM_S3" "$(checksum "$(rowcat which "$v")")" "data after flatten and gc"
 	local pinned; pinned=$(safety_snapshot "$v")
-	expect_eq "$SUM_S1" "$(checksum "$(snapshot_image "$v" "$pinned")@$pinned")" \
+	expect_eq "$SUM_S1" "$(checksum "$(image_of "$v" "$pinned")@$pinned")" \
 		"the pinned snapshot's data"
 	expect_check_clean
 }
@@ -155,7 +147,7 @@ test_trash_delay_keeps_images_restorable_until_it_ends() {
 	rowcat init -q || fail init
 	local v c p id; v=$(volname)
 	build_lineage "$v"
-	p=$(safety_snapshot "$v") c=$(snapshot_image "$v" "$p")
+	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
 	rowcat rm "$v@$p" -q || fail rm
 	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc"
 	id=$(rbd trash ls --format json rbd | jq -r --arg n "${c#rbd/}" '.[] | select(.name == $n) | .id')
@@ -182,7 +174,7 @@ test_an_image_open_by_a_client_is_kept_busy() {
 	local v other c p holder; v=$(volname) other=$(volname o)
 	build_lineage "$v"
 	rowcat create "rbd/$other" --size 4M || fail "other volume"
-	p=$(safety_snapshot "$v") c=$(snapshot_image "$v" "$p")
+	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
 	rowcat rm "$v@$p" -q && rowcat rm "$other" -q || fail rm
 	mkfifo "$SCRATCH/hold"
 	"$RBD_PATTERN" hold "$c" <"$SCRATCH/hold" >"$SCRATCH/held" &

@@ -9,62 +9,7 @@
 # test asserts that every failpoint compiled in was exercised, so a new one
 # is tested without anyone adding it here.
 . "$(dirname "$0")/lib.sh"
-
-# What the tests of this file exercised, shared by their subshells:
-# COVERAGE, every failpoint a command or a recovery was killed at;
-# RECOVERY_SEEN, those a recovery was killed at.
-STATE=$(mktemp -d "${TMPDIR:-/tmp}/rowcat-crash.XXXXXX") || {
-	echo "cannot make a state directory" >&2
-	exit 1
-}
-trap 'rm -rf "$STATE"' EXIT
-COVERAGE=$STATE/coverage RECOVERY_SEEN=$STATE/recovery-seen
-: >"$COVERAGE" && : >"$RECOVERY_SEEN" || exit 1
-export COVERAGE RECOVERY_SEEN
-ALL_FAILPOINTS=$("$ROWCAT" debug failpoints)
-
-# trace_of CMD...: runs CMD cleanly and prints the failpoints it passed.
-trace_of() {
-	local trace=$SCRATCH/trace
-	: >"$trace"
-	ROWCAT_FAILPOINT_TRACE=$trace "$@" >/dev/null 2>&1 || fail "traced run of $*"
-	awk '!seen[$0]++' "$trace"
-}
-
-# with_failpoint FP CMD...: CMD (a function too) with ROWCAT_FAILPOINT=FP.
-with_failpoint() {
-	(export ROWCAT_FAILPOINT=$1; shift; "$@")
-}
-
-# crash_at FP CMD...: CMD must die at failpoint FP.
-crash_at() {
-	local fp=$1; shift
-	run with_failpoint "$fp" "$@"
-	expect_eq 137 "$status" "'$*' killed at $fp (stderr: $err)"
-	echo "$fp" >>"$COVERAGE"
-}
-
-# recover_through_crashes: recovery killed at each failpoint it reaches
-# that no recovery in this file has been killed at yet, one more each
-# time, until a recovery completes.
-recover_through_crashes() {
-	local trace=$SCRATCH/rtrace list fp n=0
-	while :; do
-		list=$(for fp in $ALL_FAILPOINTS; do
-			grep -qx "$fp" "$RECOVERY_SEEN" || echo "$fp"
-		done | paste -sd,)
-		: >"$trace"
-		run env ROWCAT_FAILPOINT="$list" ROWCAT_FAILPOINT_TRACE="$trace" \
-			"$ROWCAT" --id rowcat --catalog "$CATALOG" recover -q
-		[ "$status" = 0 ] && break
-		expect_eq 137 "$status" "recover under failpoints (stderr: $err)"
-		fp=$(tail -1 "$trace")
-		echo "$fp" >>"$RECOVERY_SEEN"
-		echo "$fp" >>"$COVERAGE"
-		n=$((n + 1))
-		[ "$n" -lt 100 ] || fail "recovery never completes"
-	done
-}
+. "$(dirname "$0")/crash_lib.sh"
 
 # expect_settled VOL WHAT: nothing unfinished, nothing different, nothing
 # orphaned, and the volume takes a snapshot.
@@ -265,12 +210,8 @@ test_a_failure_after_the_clone_is_undone_even_through_crashes() {
 }
 
 test_zz_every_failpoint_compiled_in_was_exercised() {
-	local fp missing=""
-	for fp in $ALL_FAILPOINTS; do
-		case "$fp" in create.*) continue ;; esac # test_crash.sh covers create
-		grep -qx "$fp" "$COVERAGE" || missing+=" $fp"
-	done
-	[ -z "$missing" ] || fail "failpoints never exercised:$missing"
+	# test_crash.sh covers create, test_gc_crash.sh gc
+	expect_failpoints_exercised '*' 'create.*' 'gc.*'
 }
 
 run_tests
