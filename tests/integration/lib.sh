@@ -147,3 +147,14 @@ image_of() {
 	rowcat tree "$1" --all --format json | jq -r --arg s "$2" '.. | objects |
 		select(has("snapshots")) | select(any(.snapshots[]; .name == $s)) | .image'
 }
+
+# generations VOL SEED...: for each SEED, writes rbd_pattern's pattern
+# SEED into VOL's operating image and snaps it as sSEED ("s1", "s2", ...).
+generations() {
+	local v=$1 seed
+	shift
+	for seed in "$@"; do
+		"$RBD_PATTERN" write "$(rowcat which "$v")" "$seed" || fail "write $seed"
+		rowcat snap "$v" "s$seed" -q || fail "snap s$seed"
+	done
+}

@@ -17,12 +17,7 @@ safety_snapshot() { # VOL: the newest pre-restore snapshot's name
 build_lineage() {
 	local v=$1
 	rowcat create "rbd/$v" --size 8M || fail "create $v"
-	"$RBD_PATTERN" write "rbd/$v" 1 || fail "write 1"
-	rowcat snap "$v" s1 -q || fail "snap s1"
-	"$RBD_PATTERN" write "$(rowcat which "$v")" 2 || fail "write 2"
-	rowcat snap "$v" s2 -q || fail "snap s2"
-	"$RBD_PATTERN" write "$(rowcat which "$v")" 3 || fail "write 3"
-	rowcat snap "$v" s3 -q || fail "snap s3"
+	generations "$v" 1 2 3
 	rowcat restore "$v" s1 -q || fail "restore s1"
 	SUM_S1=$(pattern_checksum $SIZE 1)
 	SUM_S2=$(pattern_checksum $SIZE 2)

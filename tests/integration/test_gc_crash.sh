@@ -33,12 +33,7 @@ GC=(gc --min-age 0s --trash-delay 0s)
 build_lineage() {
 	local v=$1 p
 	rowcat create "rbd/$v" --size $SIZE -q || fail "create $v"
-	"$RBD_PATTERN" write "rbd/$v" 1 || fail "write 1"
-	rowcat snap "$v" s1 -q || fail "snap s1"
-	"$RBD_PATTERN" write "$(rowcat which "$v")" 2 || fail "write 2"
-	rowcat snap "$v" s2 -q || fail "snap s2"
-	"$RBD_PATTERN" write "$(rowcat which "$v")" 3 || fail "write 3"
-	rowcat snap "$v" s3 -q || fail "snap s3"
+	generations "$v" 1 2 3
 	"$RBD_PATTERN" write "$(rowcat which "$v")" 4 || fail "write 4"
 	rowcat restore "$v" s2 -q || fail "restore to s2"
 	"$RBD_PATTERN" write "$(rowcat which "$v")" 5 || fail "write 5"
