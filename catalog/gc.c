@@ -34,16 +34,6 @@ static int update_row(struct catalog *cat, enum catalog_query q, int64_t id,
 	return rc;
 }
 
-/* Commits when rc is 0, else rolls back; returns the outcome. */
-static int settle(struct catalog *cat, int rc, struct rc_error *err)
-{
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
-	if (rc < 0)
-		catalog_rollback(cat);
-	return rc;
-}
-
 int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
 			  const char *name, int64_t now, struct rc_error *err)
 {
@@ -59,7 +49,7 @@ int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
 	if (rc == 0)
 		rc = update_row(cat, Q_SNAPSHOT_MARK, snap.id, now, NULL,
 				"marking a snapshot", err);
-	return settle(cat, rc, err);
+	return catalog_settle(cat, rc, err);
 }
 
 int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
@@ -70,7 +60,7 @@ int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
 	if (rc == 0)
 		rc = update_row(cat, Q_VOLUME_MARK, volume_id, now, NULL,
 				"marking a volume", err);
-	return settle(cat, rc, err);
+	return catalog_settle(cat, rc, err);
 }
 
 int catalog_snapshot_set_pinned(struct catalog *cat, int64_t volume_id,
@@ -89,7 +79,7 @@ int catalog_snapshot_set_pinned(struct catalog *cat, int64_t volume_id,
 	if (rc == 0)
 		rc = update_row(cat, Q_SNAPSHOT_SET_PINNED, snap.id, pinned, NULL,
 				"pinning a snapshot", err);
-	return settle(cat, rc, err);
+	return catalog_settle(cat, rc, err);
 }
 
 /* ---- the planner's view ------------------------------------------------ */
@@ -267,13 +257,13 @@ int catalog_gc_image_identify(struct catalog *cat, int64_t image_id,
 		return rc;
 	st = catalog_stmt(cat, Q_IMAGE_IDENTIFY, err);
 	if (!st)
-		return settle(cat, err->code, err);
+		return catalog_settle(cat, err->code, err);
 	sqlite3_bind_int64(st, 1, image_id);
 	sqlite3_bind_text(st, 2, rbd_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording an image's id");
 	sqlite3_reset(st);
-	return settle(cat, rc, err);
+	return catalog_settle(cat, rc, err);
 }
 
 int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
@@ -295,10 +285,8 @@ int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
 	else
 		rc = rc_error_set(err, -EINVAL, "'%s' is not a gc operation",
 				  op->kind);
-	if (rc < 0) {
-		catalog_rollback(cat);
-		return rc;
-	}
+	if (rc < 0)
+		return catalog_settle(cat, rc, err);
 	return catalog_op_finish(cat, op, "done", NULL, now, err);
 }
 

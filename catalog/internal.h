@@ -68,6 +68,10 @@ sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,
 int catalog_sql_error(struct catalog *cat, struct rc_error *err,
 		      const char *doing);
 
+/* Ends the open transaction: commits when rc is 0, else (or when the
+ * commit fails) rolls back. Returns the outcome. */
+int catalog_settle(struct catalog *cat, int rc, struct rc_error *err);
+
 /*
  * Grows a heap array to hold at least `need` elements of `size` bytes,
  * doubling its capacity; returns 0 or -ENOMEM.

@@ -248,13 +248,10 @@ int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording a step");
 	sqlite3_reset(st);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
+out:
+	rc = catalog_settle(cat, rc, err);
 	if (rc == 0)
 		snprintf(op->step, sizeof(op->step), "%s", step);
-out:
-	if (rc < 0)
-		catalog_rollback(cat);
 	return rc;
 }
 
@@ -291,13 +288,8 @@ int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
 		      const char *state, const char *error, int64_t now,
 		      struct rc_error *err)
 {
-	int rc = catalog_op_end(cat, op, state, error, now, err);
-
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
-	if (rc < 0)
-		catalog_rollback(cat);
-	return rc;
+	return catalog_settle(cat, catalog_op_end(cat, op, state, error, now,
+						  err), err);
 }
 
 int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
@@ -320,12 +312,8 @@ int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording an operation's target");
 	sqlite3_reset(st);
-	if (rc == 0)
-		rc = catalog_commit(cat, err);
 out:
-	if (rc < 0)
-		catalog_rollback(cat);
-	return rc;
+	return catalog_settle(cat, rc, err);
 }
 
 /* Reads every row of a prepared operation query into a heap array. */

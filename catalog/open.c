@@ -299,6 +299,15 @@ int catalog_commit(struct catalog *cat, struct rc_error *err)
 	return exec(cat, "COMMIT", err, "committing");
 }
 
+int catalog_settle(struct catalog *cat, int rc, struct rc_error *err)
+{
+	if (rc == 0)
+		rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	return rc;
+}
+
 void catalog_rollback(struct catalog *cat)
 {
 	sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);

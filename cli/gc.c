@@ -21,7 +21,6 @@
 /* A step as people read it. */
 struct step_text {
 	char volume[RC_NAME_MAX];
-	char image[RC_SPEC_MAX];
 	struct rc_image_spec spec;
 	char snapshot[RC_NAME_MAX];   /* "" unless a snapshot removal */
 };
@@ -81,7 +80,6 @@ static int describe(struct catalog *cat, const struct catalog_gc_step *step,
 		return rc;
 	snprintf(t->volume, sizeof(t->volume), "%s", volume.name);
 	t->spec = image.spec;
-	rc_image_spec_format(&image.spec, t->image, sizeof(t->image));
 	if (step->snapshot_id)
 		snprintf(t->snapshot, sizeof(t->snapshot), "%s", snap.name);
 	return 0;
@@ -90,7 +88,10 @@ static int describe(struct catalog *cat, const struct catalog_gc_step *step,
 /* The step's subject: pool/image or pool/image@snapshot. */
 static void subject(const struct step_text *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s", t->image, t->snapshot[0] ? "@" : "",
+	char image[RC_SPEC_MAX];
+
+	rc_image_spec_format(&t->spec, image, sizeof(image));
+	snprintf(buf, len, "%s%s%s", image, t->snapshot[0] ? "@" : "",
 		 t->snapshot);
 }
 

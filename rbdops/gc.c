@@ -208,6 +208,9 @@ struct gc_run {
 	const struct rbdops_gc_events *ev;
 	enum status *status;
 	enum rbdops_gc_outcome *outcome;
+	int jobs;                         /* workers */
+	size_t first_pending;             /* every step before it has started */
+	int64_t *running_images;          /* per worker: its step's image, or 0 */
 	struct rbdops_gc_report *report;
 	int first_rc;                     /* of the first failure */
 	struct rc_error first_err;
@@ -264,7 +267,10 @@ static size_t take_ready(struct gc_run *run, bool *pending_left)
 	const struct catalog_gc_plan *plan = run->plan;
 
 	*pending_left = false;
-	for (size_t i = 0; i < run->count; i++) {
+	while (run->first_pending < run->count &&
+	       run->status[run->first_pending] != PENDING)
+		run->first_pending++;
+	for (size_t i = run->first_pending; i < run->count; i++) {
 		const struct catalog_gc_step *step = &plan->steps[i];
 		bool ready = true, blocked = false, image_busy = false;
 		size_t blocker = 0;
@@ -289,15 +295,13 @@ static size_t take_ready(struct gc_run *run, bool *pending_left)
 			snprintf(why, sizeof(why), "waits for step %zu, which "
 				 "did not succeed", blocker + 1);
 			r.message = why;
-			run->report->skipped_blocked++;
 			finish_step(run, &r, 0, NULL);
 			continue;
 		}
 		*pending_left = true;
-		for (size_t j = 0; j < run->count && ready; j++)
-			if (run->status[j] == RUNNING &&
-			    plan->steps[j].image_id == step->image_id)
-				image_busy = true;
+		for (int w = 0; ready && w < run->jobs; w++)
+			image_busy = image_busy ||
+				     run->running_images[w] == step->image_id;
 		if (ready && !image_busy) {
 			run->status[i] = RUNNING;
 			return i;
@@ -306,45 +310,51 @@ static size_t take_ready(struct gc_run *run, bool *pending_left)
 	return NO_STEP;
 }
 
+/* One worker per job, each with its own catalog connection: a
+ * connection is one thread's at a time. */
+struct worker {
+	struct gc_run *run;
+	int slot;                         /* its entry in running_images */
+};
+
 static void *worker(void *arg)
 {
-	struct gc_run *run = arg;
+	struct worker *self = arg;
+	struct gc_run *run = self->run;
 	struct catalog *cat = NULL;
-	struct rc_error err = {0};
+	struct rc_error open_err = {0}, err;
 	int open_rc = catalog_open(&cat, run->catalog_path,
-				   CATALOG_OPEN_EXISTING, &err);
+				   CATALOG_OPEN_EXISTING, &open_err);
 
 	pthread_mutex_lock(&run->lock);
 	for (;;) {
 		bool pending_left, running = false;
 		size_t i = take_ready(run, &pending_left);
 		struct rbdops_gc_step_report r = {0};
-		int rc = 0;
 
 		if (i == NO_STEP) {
-			for (size_t j = 0; j < run->count; j++)
-				running = running || run->status[j] == RUNNING;
+			for (int w = 0; w < run->jobs; w++)
+				running = running || run->running_images[w];
 			if (!pending_left && !running)
 				break;
 			pthread_cond_wait(&run->changed, &run->lock);
 			continue;
 		}
+		run->running_images[self->slot] = run->plan->steps[i].image_id;
 		pthread_mutex_unlock(&run->lock);
 		r.index = i;
 		r.step = &run->plan->steps[i];
-		rc_error_clear(&err);
-		if (open_rc < 0) {
-			rc = open_rc;
+		err = open_err;
+		if (open_rc < 0)
 			r.outcome = RBDOPS_GC_FAILED;
-		} else {
+		else
 			r.outcome = carry_out(run->conn, cat, r.step,
 					      &run->opts->plan, &r, &err);
-			rc = err.code;
-		}
 		if (r.outcome != RBDOPS_GC_DONE)
 			r.message = err.message;
 		pthread_mutex_lock(&run->lock);
-		finish_step(run, &r, rc, &err);
+		run->running_images[self->slot] = 0;
+		finish_step(run, &r, err.code, &err);
 		pthread_cond_broadcast(&run->changed);
 	}
 	pthread_cond_broadcast(&run->changed);
@@ -365,27 +375,34 @@ int rbdops_gc_run(struct rbd_conn *conn, struct catalog *cat,
 							       : plan->count,
 		.opts = opts, .ev = ev, .report = report,
 	};
-	int jobs = opts->jobs > 0 ? opts->jobs : 1, started = 0, rc = 0;
+	struct worker *workers = NULL;
 	pthread_t *threads = NULL;
+	int started = 0, rc = 0;
 
 	memset(report, 0, sizeof(*report));
-	report->planned = run.count;
 	if (run.count == 0)
 		return 0;
-	if ((size_t)jobs > run.count)
-		jobs = (int)run.count;
+	run.jobs = opts->jobs > 0 ? opts->jobs : 1;
+	if ((size_t)run.jobs > run.count)
+		run.jobs = (int)run.count;
 	run.status = calloc(run.count, sizeof(*run.status));
 	run.outcome = calloc(run.count, sizeof(*run.outcome));
-	threads = calloc((size_t)jobs, sizeof(*threads));
-	if (!run.status || !run.outcome || !threads) {
+	run.running_images = calloc((size_t)run.jobs, sizeof(*run.running_images));
+	threads = calloc((size_t)run.jobs, sizeof(*threads));
+	workers = calloc((size_t)run.jobs, sizeof(*workers));
+	if (!run.status || !run.outcome || !run.running_images || !threads ||
+	    !workers) {
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.changed, NULL);
-	for (; started < jobs; started++)
-		if (pthread_create(&threads[started], NULL, worker, &run) != 0)
+	for (; started < run.jobs; started++) {
+		workers[started] = (struct worker){ &run, started };
+		if (pthread_create(&threads[started], NULL, worker,
+				   &workers[started]) != 0)
 			break;
+	}
 	if (started == 0)
 		rc = rc_error_set(err, -EAGAIN, "cannot start a gc thread");
 	for (int t = 0; t < started; t++)
@@ -400,7 +417,9 @@ int rbdops_gc_run(struct rbd_conn *conn, struct catalog *cat,
 					"first: ", report->failed, run.count);
 	}
 out:
+	free(workers);
 	free(threads);
+	free(run.running_images);
 	free(run.status);
 	free(run.outcome);
 	return rc;

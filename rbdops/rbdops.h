@@ -263,9 +263,7 @@ struct rbdops_gc_events {
 };
 
 struct rbdops_gc_report {
-	size_t planned;                /* steps taken from the plan */
 	size_t done, busy, skipped, failed;
-	size_t skipped_blocked;        /* of skipped: waited for a failure */
 	size_t trashed, snapshots_removed, purged;
 	uint64_t bytes_freed;          /* by purges that could be measured */
 	size_t purges_unmeasured;      /* no cheap `rbd du` (no valid map) */
