@@ -487,11 +487,34 @@ int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
 /* Whether an operation kind is one of gc's. */
 bool catalog_op_is_gc(const char *kind);
 
+/* ---- jobs that run one at a time ---------------------------------------- */
+
+enum catalog_job {
+	CATALOG_JOB_GC,             /* rowcat gc (and policy run --gc) */
+	CATALOG_JOB_POLICY,         /* rowcat policy run */
+	CATALOG_JOB_KINDS,
+};
+
 /*
- * Takes the lock that lets one gc run at a time (PATH-gc.lock beside the
- * catalog, released when the process ends). -EBUSY, naming the pid of the
- * holder, when another gc runs.
+ * Takes the lock that lets one run of job at a time (PATH-gc.lock or
+ * PATH-policy.lock beside the catalog, held until catalog_close or the
+ * end of the process, however it ends). -EBUSY, naming the pid of the
+ * holder, when another run holds it.
  */
-int catalog_gc_lock(struct catalog *cat, struct rc_error *err);
+int catalog_job_lock(struct catalog *cat, enum catalog_job job,
+		     struct rc_error *err);
+
+/* ---- policies ------------------------------------------------------------ */
+
+/*
+ * Retention's marks: marks for collection at `now`, in one transaction,
+ * each of the n snapshots (by id) that is in volume_id's tree, has origin
+ * `origin` and is neither pinned, marked nor removed already; others are
+ * left alone, so a pin taken meanwhile always wins. *marked counts those
+ * marked.
+ */
+int catalog_snapshots_expire(struct catalog *cat, int64_t volume_id,
+			     const char *origin, const int64_t *ids, size_t n,
+			     int64_t now, size_t *marked, struct rc_error *err);
 
 #endif

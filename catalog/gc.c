@@ -289,38 +289,3 @@ int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
 		return catalog_settle(cat, rc, err);
 	return catalog_op_finish(cat, op, "done", NULL, now, err);
 }
-
-int catalog_gc_lock(struct catalog *cat, struct rc_error *err)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	char path[sizeof(cat->path) + 8], pid[32];
-	int fd;
-
-	snprintf(path, sizeof(path), "%.*s-gc.lock", (int)sizeof(cat->path) - 1,
-		 cat->path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return rc_error_set(err, -errno, "opening %s: %s", path,
-				    strerror(errno));
-	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
-		int saved = errno;
-		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
-
-		close(fd);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		if (saved == EAGAIN || saved == EACCES)
-			return rc_error_set(err, -EBUSY,
-				"another rowcat gc is running (pid %s); this run "
-				"is refused", pid[0] ? pid : "unknown");
-		return rc_error_set(err, -saved, "locking %s: %s", path,
-				    strerror(saved));
-	}
-	/* the holder's pid, for the message of the run it refuses */
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0) {
-		/* the pid is only for the message; the lock holds anyway */
-	}
-	cat->gclock_fd = fd;
-	return 0;
-}

@@ -40,6 +40,7 @@ enum catalog_query {
 	Q_GC_SNAPSHOTS_ONE,
 	Q_SNAPSHOT_MARK,
 	Q_VOLUME_MARK,
+	Q_SNAPSHOT_EXPIRE,
 	Q_SNAPSHOT_SET_PINNED,
 	Q_IMAGE_IDENTIFY,
 	Q_IMAGE_SET_TRASH_UNTIL,
@@ -54,7 +55,7 @@ struct catalog {
 	sqlite3_stmt *stmts[Q_COUNT];
 	char path[4096];
 	int oplock_fd; /* PATH-oplock, opened on first claim; -1 until then */
-	int gclock_fd; /* PATH-gc.lock, held by a gc run; -1 otherwise */
+	int job_lock_fds[CATALOG_JOB_KINDS]; /* PATH-JOB.lock held; -1 not */
 };
 
 /*

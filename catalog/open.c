@@ -236,7 +236,8 @@ int catalog_open(struct catalog **out, const char *path,
 		return rc_error_set(err, -ENOMEM, "out of memory");
 	snprintf(cat->path, sizeof(cat->path), "%s", path);
 	cat->oplock_fd = -1;
-	cat->gclock_fd = -1;
+	for (int j = 0; j < CATALOG_JOB_KINDS; j++)
+		cat->job_lock_fds[j] = -1;
 
 	if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE,
 			    NULL) != SQLITE_OK) {
@@ -278,8 +279,10 @@ void catalog_close(struct catalog *cat)
 	sqlite3_close(cat->db);
 	if (cat->oplock_fd >= 0)
 		close(cat->oplock_fd);
-	if (cat->gclock_fd >= 0)
-		close(cat->gclock_fd);
+	for (int j = 0; j < CATALOG_JOB_KINDS; j++) {
+		if (cat->job_lock_fds[j] >= 0)
+			close(cat->job_lock_fds[j]);
+	}
 	free(cat);
 }
 

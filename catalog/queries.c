@@ -142,6 +142,11 @@ static const char *const query_sql[Q_COUNT] = {
 		" WHERE id = ?1",
 	[Q_VOLUME_MARK] =
 		"UPDATE volume SET marked_at = coalesce(marked_at, ?2) WHERE id = ?1",
+	[Q_SNAPSHOT_EXPIRE] =
+		"UPDATE snapshot SET marked_at = ?2"
+		" WHERE id = ?1 AND origin = ?3 AND marked_at IS NULL"
+		" AND pinned = 0 AND removed_at IS NULL"
+		" AND image_id IN (SELECT id FROM image WHERE volume_id = ?4)",
 	[Q_SNAPSHOT_SET_PINNED] =
 		"UPDATE snapshot SET pinned = ?2 WHERE id = ?1",
 	[Q_IMAGE_IDENTIFY] =

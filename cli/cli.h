@@ -105,6 +105,7 @@ int cmd_rm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unpin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_debug(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- what commands share ------------------------------------------------- */
@@ -124,6 +125,14 @@ void cli_events(struct cli_ctx *ctx, struct rbdops_events *ev);
 
 /* Ends a progress line that cli_events started: "done." or "failed.". */
 void cli_progress_end(struct cli_ctx *ctx, bool ok);
+
+/* Writes a Prometheus text-format file atomically (for --metrics). */
+int cli_metrics_write(const char *path, const char *text, struct rc_error *err);
+
+/* One gauge line of such a file, with its HELP and TYPE unless help is
+ * NULL (a further label set of a name already introduced). */
+void cli_metric(FILE *out, const char *name, const char *help,
+		const char *labels, double value);
 
 /* Finds a volume by its bare name, checking the name first. */
 int cli_find_volume(struct cli_ctx *ctx, const char *name,

@@ -229,62 +229,44 @@ static void print_summary(struct gc_cli *g, const struct rbdops_gc_report *rep)
 		rep->busy, rep->skipped, rep->failed, g->plan->waiting);
 }
 
-/*
- * Writes Prometheus text-format figures to path atomically (a temporary
- * file beside it, renamed over it), as node_exporter's textfile collector
- * expects.
- */
+/* The figures of a run, for --metrics. */
 static int write_metrics(const char *path, const struct rbdops_gc_report *rep,
 			 const struct catalog_gc_plan *plan, int64_t started_ms,
 			 bool ok, struct rc_error *err)
 {
-	char tmp[4096];
 	int64_t ended_ms = rc_wall_ms();
-	FILE *out;
-	int rc = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	out = fopen(tmp, "w");
 	if (!out)
-		return rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
-				    strerror(errno));
-	fprintf(out,
-		"# HELP rowcat_gc_last_run_timestamp_seconds When the last rowcat gc run ended.\n"
-		"# TYPE rowcat_gc_last_run_timestamp_seconds gauge\n"
-		"rowcat_gc_last_run_timestamp_seconds %.3f\n"
-		"# HELP rowcat_gc_last_run_success Whether the last run had no failed step.\n"
-		"# TYPE rowcat_gc_last_run_success gauge\n"
-		"rowcat_gc_last_run_success %d\n"
-		"# HELP rowcat_gc_duration_seconds How long the last run took.\n"
-		"# TYPE rowcat_gc_duration_seconds gauge\n"
-		"rowcat_gc_duration_seconds %.3f\n"
-		"# HELP rowcat_gc_steps Steps of the last run, by outcome.\n"
-		"# TYPE rowcat_gc_steps gauge\n"
-		"rowcat_gc_steps{outcome=\"done\"} %zu\n"
-		"rowcat_gc_steps{outcome=\"busy\"} %zu\n"
-		"rowcat_gc_steps{outcome=\"skipped\"} %zu\n"
-		"rowcat_gc_steps{outcome=\"failed\"} %zu\n"
-		"# HELP rowcat_gc_waiting Garbage not collectable yet after the last run.\n"
-		"# TYPE rowcat_gc_waiting gauge\n"
-		"rowcat_gc_waiting %zu\n"
-		"# HELP rowcat_gc_freed_bytes Bytes the last run's purges freed, where measured.\n"
-		"# TYPE rowcat_gc_freed_bytes gauge\n"
-		"rowcat_gc_freed_bytes %llu\n",
-		(double)ended_ms / 1000.0, ok ? 1 : 0,
-		(double)(ended_ms - started_ms) / 1000.0, rep->done, rep->busy,
-		rep->skipped, rep->failed, plan->waiting,
-		(unsigned long long)rep->bytes_freed);
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
-				  strerror(errno));
-	if (fclose(out) != 0 && rc == 0)
-		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
-				  strerror(errno));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = rc_error_set(err, -errno, "renaming %s to %s: %s", tmp, path,
-				  strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	cli_metric(out, "rowcat_gc_last_run_timestamp_seconds",
+		   "When the last rowcat gc run ended.", NULL,
+		   (double)ended_ms / 1000.0);
+	cli_metric(out, "rowcat_gc_last_run_success",
+		   "Whether the last run had no failed step.", NULL, ok);
+	cli_metric(out, "rowcat_gc_duration_seconds", "How long the last run "
+		   "took.", NULL, (double)(ended_ms - started_ms) / 1000.0);
+	cli_metric(out, "rowcat_gc_steps", "Steps of the last run, by outcome.",
+		   "{outcome=\"done\"}", (double)rep->done);
+	cli_metric(out, "rowcat_gc_steps", NULL, "{outcome=\"busy\"}",
+		   (double)rep->busy);
+	cli_metric(out, "rowcat_gc_steps", NULL, "{outcome=\"skipped\"}",
+		   (double)rep->skipped);
+	cli_metric(out, "rowcat_gc_steps", NULL, "{outcome=\"failed\"}",
+		   (double)rep->failed);
+	cli_metric(out, "rowcat_gc_waiting", "Garbage not collectable yet after "
+		   "the last run.", NULL, (double)plan->waiting);
+	cli_metric(out, "rowcat_gc_freed_bytes", "Bytes the last run's purges "
+		   "freed, where measured.", NULL, (double)rep->bytes_freed);
+	if (fclose(out) != 0) {
+		free(text);
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	}
+	rc = cli_metrics_write(path, text, err);
+	free(text);
 	return rc;
 }
 
@@ -402,7 +384,7 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc == 0)
 		rc = cli_open_catalog(ctx, false);
 	if (rc == 0 && !a.dry_run) {
-		rc = catalog_gc_lock(ctx->catalog, &ctx->err);
+		rc = catalog_job_lock(ctx->catalog, CATALOG_JOB_GC, &ctx->err);
 		locked = rc == 0;
 	}
 	if (rc == 0 && !a.dry_run)

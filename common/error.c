@@ -6,6 +6,9 @@
 #include <string.h>
 
 static int record(struct rc_error *err, int code, const char *fmt, va_list ap)
+	RC_PRINTF(3, 0);
+
+static int record(struct rc_error *err, int code, const char *fmt, va_list ap)
 {
 	if (code > 0)
 		code = -code;

@@ -3,7 +3,8 @@
 # builds twice — the shipping build and an AddressSanitizer +
 # UndefinedBehaviorSanitizer build — and runs every test of each with ctest:
 # unit tests, then integration tests against a throwaway Ceph cluster that
-# ctest starts and stops itself.
+# ctest starts and stops itself; then builds the policy parser's libFuzzer
+# target with clang and replays its corpus.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,5 +21,23 @@ run_build() { # DIR CMAKE-ARGS...
 	ctest --test-dir "$dir" --output-on-failure --timeout 1200
 }
 
+# The policy parser under libFuzzer (clang): replay the seed corpus, then
+# a short fuzzing run from a fixed seed on a scratch copy of it.
+fuzz_build() {
+	local scratch
+	echo "== build-fuzz: configure and build (clang, libFuzzer)" >&2
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROWCAT_FUZZ=ON \
+		-DROWCAT_TESTS=OFF -DROWCAT_BENCH=OFF >/dev/null
+	cmake --build build-fuzz -j"$(nproc)" --target fuzz_policy >/dev/null
+	echo "== build-fuzz: replay the corpus, then fuzz from seed 1" >&2
+	build-fuzz/tests/fuzz/fuzz_policy -runs=0 tests/fuzz/corpus
+	scratch=$(mktemp -d)
+	cp tests/fuzz/corpus/* "$scratch"/
+	build-fuzz/tests/fuzz/fuzz_policy -seed=1 -runs=200000 -max_len=4096 \
+		-rss_limit_mb=2048 "$scratch"
+	rm -rf "$scratch"
+}
+
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DROWCAT_SANITIZE=ON
+fuzz_build

@@ -1,0 +1,418 @@
+/*
+ * rowcat policy: the command, `policy check`, and what check and run
+ * share: loading the file, and which volume each policy manages.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "json.h"
+#include "policy_cli.h"
+
+int policy_cli_load(struct cli_ctx *ctx, const char *path,
+		    struct policy_file **out)
+{
+	struct policy_diagnostics diags = {0};
+	int rc = policy_load(out, path, &diags, &ctx->err);
+
+	policy_diagnostics_print(stderr, path, &diags);
+	if (rc == -EINVAL && diags.errors)
+		rc = rc_error_set(&ctx->err, -EINVAL, "%s: %zu error%s; nothing "
+				  "was done", path, diags.errors,
+				  diags.errors == 1 ? "" : "s");
+	policy_diagnostics_free(&diags);
+	if (rc == 0)
+		rc = policy_zone_use((*out)->timezone, &ctx->err);
+	if (rc < 0) {
+		policy_file_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void policy_cli_apply_cluster(struct cli_ctx *ctx, const struct policy_file *f)
+{
+	/* the command line wins over the file, as argv wins over CEPH_ARGS */
+	if (!ctx->ceph.conf)
+		ctx->ceph.conf = f->cluster_conf;
+	if (!ctx->ceph.id && !ctx->ceph.name)
+		ctx->ceph.id = f->cluster_id;
+	if (!ctx->ceph.timeout_seconds)
+		ctx->ceph.timeout_seconds = f->cluster_timeout;
+}
+
+struct collect {
+	const struct policy_file *file;
+	struct policy_cli_volumes *out;
+	bool *pattern_used;        /* per pattern, in file order */
+};
+
+static int collect_volume(void *arg, const struct catalog_volume_summary *row)
+{
+	struct collect *c = arg;
+	struct policy_cli_volumes *out = c->out;
+	const struct rc_image_spec *at = &row->operating.spec;
+	const struct policy *p;
+	size_t k = 0;
+
+	if (row->volume.marked_at)
+		return 0; /* removed with rowcat rm: no policy applies any more */
+	for (size_t i = 0; i < c->file->policy_count; i++) {
+		const struct policy *q = &c->file->policies[i];
+
+		for (size_t j = 0; j < q->pattern_count; j++, k++)
+			c->pattern_used[k] = c->pattern_used[k] ||
+				policy_pattern_matches(q->patterns[j].glob,
+						       at->pool, at->ns,
+						       row->volume.name);
+	}
+	p = policy_match(c->file, at->pool, at->ns, row->volume.name);
+	if (!p) {
+		out->unmanaged++;
+		return 0;
+	}
+	if (out->count == out->capacity) {
+		size_t capacity = out->capacity ? 2 * out->capacity : 16;
+		void *grown = realloc(out->items, capacity * sizeof(*out->items));
+
+		if (!grown)
+			return -ENOMEM;
+		out->items = grown;
+		out->capacity = capacity;
+	}
+	out->items[out->count].summary = *row;
+	out->items[out->count++].policy = p;
+	return 0;
+}
+
+int policy_cli_volumes(struct cli_ctx *ctx, const char *path,
+		       const struct policy_file *f, struct policy_cli_volumes *out)
+{
+	struct collect c = { f, out, NULL };
+	struct policy_diagnostics warnings = {0};
+	size_t patterns = 0, k = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < f->policy_count; i++)
+		patterns += f->policies[i].pattern_count;
+	c.pattern_used = calloc(patterns + 1, sizeof(*c.pattern_used));
+	if (!c.pattern_used)
+		return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+	rc = catalog_volume_list(ctx->catalog, collect_volume, &c, &ctx->err);
+	if (rc == -ENOMEM)
+		rc = rc_error_set(&ctx->err, rc, "out of memory");
+	for (size_t i = 0; rc == 0 && i < f->policy_count; i++) {
+		const struct policy *p = &f->policies[i];
+
+		for (size_t j = 0; j < p->pattern_count; j++, k++) {
+			if (!c.pattern_used[k])
+				policy_diagnostics_add(&warnings,
+					p->patterns[j].mark, true, "'%s' matches "
+					"no volume in the catalog",
+					p->patterns[j].glob);
+		}
+	}
+	if (!ctx->quiet)
+		policy_diagnostics_print(stderr, path, &warnings);
+	policy_diagnostics_free(&warnings);
+	free(c.pattern_used);
+	return rc;
+}
+
+void policy_cli_volumes_free(struct policy_cli_volumes *v)
+{
+	free(v->items);
+	memset(v, 0, sizeof(*v));
+}
+
+int policy_cli_last_snapshot(const struct catalog_lineage *lineage,
+			     const struct policy *p, int64_t *last)
+{
+	char origin[POLICY_ORIGIN_MAX];
+
+	policy_origin(p, origin);
+	*last = 0;
+	for (size_t i = 0; i < lineage->snapshot_count; i++) {
+		const struct catalog_snapshot *s = &lineage->snapshots[i];
+
+		if (strcmp(s->origin, origin) == 0 && s->created_at > *last)
+			*last = s->created_at;
+	}
+	return 0;
+}
+
+void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len)
+{
+	char every[POLICY_DURATION_TEXT_MAX];
+
+	if (p->every) {
+		policy_duration_format(p->every, every);
+		snprintf(buf, len, "every %s", every);
+	} else {
+		snprintf(buf, len, "cron %s", p->cron_text);
+	}
+}
+
+void policy_cli_keep_text(const struct policy_keep *keep, char *buf,
+			  size_t len)
+{
+	size_t used = 0;
+
+	if (!keep->given) {
+		snprintf(buf, len, "all");
+		return;
+	}
+	buf[0] = '\0';
+	if (keep->latest)
+		used += (size_t)snprintf(buf + used, len - used, "latest %d",
+					 keep->latest);
+	for (int k = 0; k < POLICY_BUCKET_KINDS && used < len; k++) {
+		if (keep->buckets[k])
+			used += (size_t)snprintf(buf + used, len - used, "%s%s %d",
+				used ? ", " : "",
+				policy_bucket_name((enum policy_bucket)k),
+				keep->buckets[k]);
+	}
+}
+
+/* ---- policy check ------------------------------------------------------- */
+
+/* One managed volume as check shows it. */
+struct check_row {
+	const struct policy_cli_volume *v;
+	int64_t last, due;
+};
+
+static void print_check_json(const struct policy_file *f, const char *path,
+			     const struct check_row *rows, size_t n,
+			     size_t unmanaged, int64_t now)
+{
+	char text[POLICY_TIME_TEXT_MAX];
+	struct json_writer w;
+
+	json_init(&w, stdout);
+	json_object_begin(&w);
+	json_kv_string(&w, "file", path);
+	json_kv_string(&w, "timezone", f->timezone);
+	json_key(&w, "policies");
+	json_array_begin(&w);
+	for (size_t i = 0; i < f->policy_count; i++) {
+		const struct policy *p = &f->policies[i];
+
+		json_object_begin(&w);
+		json_kv_string(&w, "name", p->name);
+		json_key(&w, "volumes");
+		json_array_begin(&w);
+		for (size_t j = 0; j < p->pattern_count; j++)
+			json_string(&w, p->patterns[j].glob);
+		json_array_end(&w);
+		if (p->every)
+			json_kv_int(&w, "every_seconds", p->every);
+		else
+			json_kv_string(&w, "cron", p->cron_text);
+		json_key(&w, "keep");
+		if (p->keep.given) {
+			json_object_begin(&w);
+			if (p->keep.latest)
+				json_kv_int(&w, "latest", p->keep.latest);
+			for (int k = 0; k < POLICY_BUCKET_KINDS; k++) {
+				if (p->keep.buckets[k])
+					json_kv_int(&w, policy_bucket_name(
+						(enum policy_bucket)k),
+						p->keep.buckets[k]);
+			}
+			json_object_end(&w);
+		} else {
+			json_null(&w);
+		}
+		json_kv_int(&w, "max_depth", p->max_depth);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_key(&w, "volumes");
+	json_array_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		const struct catalog_volume_summary *s = &rows[i].v->summary;
+
+		json_object_begin(&w);
+		json_kv_string(&w, "volume", s->volume.name);
+		json_kv_string(&w, "pool", s->operating.spec.pool);
+		json_kv_string(&w, "pool_namespace", s->operating.spec.ns);
+		json_kv_string(&w, "image", s->operating.spec.name);
+		json_kv_string(&w, "policy", rows[i].v->policy->name);
+		json_key(&w, "last_snapshot");
+		if (rows[i].last) {
+			policy_time_format(rows[i].last, text);
+			json_string(&w, text);
+		} else {
+			json_null(&w);
+		}
+		policy_time_format(rows[i].due > now ? rows[i].due : now, text);
+		json_kv_string(&w, "next_due", text);
+		json_kv_bool(&w, "due_now", rows[i].due <= now);
+		json_kv_int(&w, "depth", s->depth);
+		json_kv_int(&w, "max_depth", rows[i].v->policy->max_depth);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_kv_int(&w, "unmanaged_volumes", (int64_t)unmanaged);
+	json_object_end(&w);
+	putchar('\n');
+}
+
+static void print_check_plain(const struct policy_file *f, const char *path,
+			      const struct check_row *rows, size_t n,
+			      size_t unmanaged, int64_t now)
+{
+	char schedule[160], keep[160], last[POLICY_TIME_TEXT_MAX],
+	     due[POLICY_TIME_TEXT_MAX], depth[32];
+
+	printf("%s: valid: %zu polic%s, timezone %s\n", path, f->policy_count,
+	       f->policy_count == 1 ? "y" : "ies", f->timezone);
+	for (size_t i = 0; i < f->policy_count; i++) {
+		const struct policy *p = &f->policies[i];
+
+		policy_cli_schedule_text(p, schedule, sizeof(schedule));
+		policy_cli_keep_text(&p->keep, keep, sizeof(keep));
+		printf("  policy %s: %s; keep %s; max_depth %d\n", p->name,
+		       schedule, keep, p->max_depth);
+	}
+	if (n)
+		printf("%-20s %-8s %-25s %-25s %s\n", "VOLUME", "POLICY",
+		       "LAST SNAPSHOT", "NEXT DUE", "DEPTH");
+	for (size_t i = 0; i < n; i++) {
+		const struct catalog_volume_summary *s = &rows[i].v->summary;
+
+		if (rows[i].last)
+			policy_time_format(rows[i].last, last);
+		else
+			snprintf(last, sizeof(last), "-");
+		if (rows[i].due <= now)
+			snprintf(due, sizeof(due), "now");
+		else
+			policy_time_format(rows[i].due, due);
+		snprintf(depth, sizeof(depth), "%d/%d", s->depth,
+			 rows[i].v->policy->max_depth);
+		printf("%-20s %-8s %-25s %-25s %s\n", s->volume.name,
+		       rows[i].v->policy->name, last, due, depth);
+	}
+	printf("%zu volume%s managed, %zu matching no policy\n", n,
+	       n == 1 ? "" : "s", unmanaged);
+}
+
+static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *now_text = NULL;
+	struct cli_option options[] = {
+		{ 0, "now", CLI_OPT_STRING, &now_text, "TIME",
+		  "say what is due as if it were TIME (2026-11-25T03:00:00Z)" },
+		CLI_OPT_FORMAT(ctx),
+		CLI_OPT_END,
+	};
+	struct cli_spec spec = {
+		"policy check FILE [--now TIME] [--format plain|json]",
+		"Validates the policy file FILE and prints every problem in it as\n"
+		"FILE:LINE:COLUMN: message. When it is valid, prints for each volume\n"
+		"in the catalog which policy manages it, its last snapshot by that\n"
+		"policy and when the next is due (in the file's timezone), and its\n"
+		"clone depth against max_depth. Patterns that match no volume are\n"
+		"warnings. Changes nothing; needs no cluster.",
+		options, 1, 1,
+	};
+	struct policy_file *f = NULL;
+	struct policy_cli_volumes vols = {0};
+	struct check_row *rows = NULL;
+	int64_t now;
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = policy_cli_set_now(ctx, now_text);
+	if (rc == 0)
+		rc = policy_cli_load(ctx, argv[1], &f);
+	if (rc == 0) {
+		rc = cli_open_catalog(ctx, false);
+		if (rc == -ENOENT) {
+			/* the file can be checked before rowcat manages
+			 * anything; there are just no volumes to show */
+			fprintf(stderr, "rowcat: %s; no volumes to show\n",
+				ctx->err.message);
+			rc_error_clear(&ctx->err);
+			rc = 0;
+		} else if (rc == 0) {
+			rc = policy_cli_volumes(ctx, argv[1], f, &vols);
+		}
+	}
+	if (rc < 0)
+		goto out;
+	now = rc_clock_now();
+	rows = calloc(vols.count + 1, sizeof(*rows));
+	if (!rows) {
+		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; rc == 0 && i < vols.count; i++) {
+		struct catalog_lineage *lineage = NULL;
+
+		rows[i].v = &vols.items[i];
+		rc = catalog_lineage_load(&lineage, ctx->catalog,
+					  &vols.items[i].summary.volume,
+					  &ctx->err);
+		if (rc == 0)
+			rc = policy_cli_last_snapshot(lineage, vols.items[i].policy,
+						      &rows[i].last);
+		if (rc == 0)
+			rc = policy_next_due(vols.items[i].policy, rows[i].last,
+					     &rows[i].due, &ctx->err);
+		catalog_lineage_free(lineage);
+	}
+	if (rc < 0)
+		goto out;
+	if (ctx->format == FORMAT_JSON)
+		print_check_json(f, argv[1], rows, vols.count, vols.unmanaged, now);
+	else
+		print_check_plain(f, argv[1], rows, vols.count, vols.unmanaged, now);
+out:
+	free(rows);
+	policy_cli_volumes_free(&vols);
+	policy_file_free(f);
+	return rc;
+}
+
+int policy_cli_set_now(struct cli_ctx *ctx, const char *text)
+{
+	int64_t now;
+	int rc;
+
+	if (!text)
+		return 0;
+	rc = rc_time_parse_iso(text, &now, &ctx->err);
+	if (rc < 0)
+		return rc_error_prefix(&ctx->err, "--now: ");
+	rc_clock_set(now);
+	return 0;
+}
+
+int cmd_policy(struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return policy_check(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return policy_run(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+			  strcmp(argv[1], "-h") == 0)) {
+		printf("usage: rowcat policy check FILE [--now TIME] "
+		       "[--format plain|json]\n"
+		       "       rowcat policy run FILE [--now TIME] [--gc] "
+		       "[--jobs N] [--metrics FILE]\n\n"
+		       "'rowcat policy check --help' and 'rowcat policy run "
+		       "--help' say more.\n");
+		return 0;
+	}
+	return rc_error_usage(&ctx->err, "usage: rowcat policy check|run FILE; "
+			      "'rowcat policy --help' says more");
+}

@@ -1,0 +1,57 @@
+/* Private to cli/policy*.c: what policy check and policy run share. */
+#ifndef ROWCAT_POLICY_CLI_H
+#define ROWCAT_POLICY_CLI_H
+
+#include "cli.h"
+#include "policy.h"
+
+/* A volume in the catalog and the policy that manages it. */
+struct policy_cli_volume {
+	struct catalog_volume_summary summary;
+	const struct policy *policy;
+};
+
+struct policy_cli_volumes {
+	struct policy_cli_volume *items;   /* by volume name */
+	size_t count, capacity;
+	size_t unmanaged;                  /* live volumes no policy matches */
+};
+
+/*
+ * Loads and validates the policy file, printing every problem as
+ * FILE:LINE:COLUMN: message on stderr, and makes its timezone the
+ * process's. -EINVAL, with a one-line summary in ctx->err, when invalid.
+ */
+int policy_cli_load(struct cli_ctx *ctx, const char *path,
+		    struct policy_file **out);
+
+/* The file's cluster: settings, where the command line set none. */
+void policy_cli_apply_cluster(struct cli_ctx *ctx, const struct policy_file *f);
+
+/* --now TIME: replaces rowcat's clock (NULL: leaves it). */
+int policy_cli_set_now(struct cli_ctx *ctx, const char *text);
+
+/*
+ * The live volumes of the catalog that a policy of f manages, each with
+ * the first policy that matches it; warns on stderr of patterns that
+ * match no volume. Free with policy_cli_volumes_free.
+ */
+int policy_cli_volumes(struct cli_ctx *ctx, const char *path,
+		       const struct policy_file *f,
+		       struct policy_cli_volumes *out);
+void policy_cli_volumes_free(struct policy_cli_volumes *v);
+
+/* When p last took a snapshot of the volume whose lineage this is
+ * (0: never), whatever became of the snapshot since. */
+int policy_cli_last_snapshot(const struct catalog_lineage *lineage,
+			     const struct policy *p, int64_t *last);
+
+/* "every 1h" / "cron 0 * * * *"; "latest 3, daily 7" / "all". */
+void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len);
+void policy_cli_keep_text(const struct policy_keep *keep, char *buf,
+			  size_t len);
+
+/* rowcat policy run (policy_run.c). */
+int policy_run(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

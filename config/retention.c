@@ -1,0 +1,180 @@
+/*
+ * Retention: which of a policy's snapshots its keep: holds on to. The
+ * snapshots are walked newest first once, and each bucket kind takes the
+ * first snapshot it meets of each bucket it has not met before, until it
+ * has its count of buckets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "policy.h"
+
+static const char *const bucket_names[POLICY_BUCKET_KINDS] = {
+	[POLICY_HOURLY] = "hourly",
+	[POLICY_DAILY] = "daily",
+	[POLICY_WEEKLY] = "weekly",
+	[POLICY_MONTHLY] = "monthly",
+	[POLICY_YEARLY] = "yearly",
+};
+
+const char *policy_bucket_name(enum policy_bucket kind)
+{
+	if ((unsigned int)kind >= POLICY_BUCKET_KINDS)
+		return "unknown";
+	return bucket_names[kind];
+}
+
+/*
+ * Decimal digits, so that a key printed while debugging reads as its
+ * bucket: 2026102502 is 02:00-02:59 on 2026-10-25. The offset takes no
+ * part: the two 02:00s of a fall-back night are one hour of the wall clock,
+ * and one bucket. Weeks are numbered in their ISO year, so that the days
+ * of 2026-W53 that fall in January 2027 stay in it.
+ */
+static int64_t key_of(enum policy_bucket kind, const struct policy_civil *c)
+{
+	int64_t day = (int64_t)c->year * 10000 + c->month * 100 + c->day;
+
+	switch (kind) {
+	case POLICY_HOURLY:
+		return day * 100 + c->hour;
+	case POLICY_DAILY:
+		return day;
+	case POLICY_WEEKLY:
+		return (int64_t)c->iso_year * 100 + c->iso_week;
+	case POLICY_MONTHLY:
+		return (int64_t)c->year * 100 + c->month;
+	case POLICY_YEARLY:
+		return c->year;
+	default:
+		return 0;
+	}
+}
+
+int64_t policy_bucket_key(enum policy_bucket kind, int64_t t)
+{
+	struct policy_civil c;
+
+	policy_civil_of(t, &c);
+	return key_of(kind, &c);
+}
+
+/* A snapshot in the newest-first order retention walks. */
+struct ranked {
+	int64_t created_at, id;
+	size_t index;               /* in the caller's array */
+	struct policy_civil civil;
+	bool opens;                 /* first met of its bucket (one kind's) */
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->created_at != y->created_at)
+		return x->created_at > y->created_at ? -1 : 1;
+	if (x->id != y->id)
+		return x->id > y->id ? -1 : 1;
+	/* Only a caller's duplicate comes here; keep the result stable. */
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* A bucket key and the rank (position in the walk) of one snapshot. */
+struct keyed {
+	int64_t key;
+	size_t rank;
+};
+
+static int by_key_then_rank(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/*
+ * Marks the snapshots that open a bucket of kind in the walk: the first
+ * met of their bucket. Sorting by key, rather than comparing with the
+ * previous snapshot's key, is what keeps a bucket met again later in the
+ * walk from counting twice: wall-clock hours repeat apart where a zone
+ * falls back by more than an hour, or mid-hour.
+ */
+static void find_openers(enum policy_bucket kind, struct ranked *order,
+			 size_t n, struct keyed *scratch)
+{
+	for (size_t r = 0; r < n; r++) {
+		scratch[r].key = key_of(kind, &order[r].civil);
+		scratch[r].rank = r;
+		order[r].opens = false;
+	}
+	qsort(scratch, n, sizeof(*scratch), by_key_then_rank);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || scratch[i].key != scratch[i - 1].key)
+			order[scratch[i].rank].opens = true;
+}
+
+int policy_retain(const struct policy_keep *keep,
+		  const struct policy_snapshot *snaps, size_t n, bool *keep_out,
+		  struct rc_error *err)
+{
+	struct ranked *order = NULL;
+	struct keyed *scratch = NULL;
+	bool any_buckets = false;
+	size_t latest;
+	int rc = 0;
+
+	/* Keeping all is also what a caller that ignores an error gets. */
+	for (size_t i = 0; i < n; i++)
+		keep_out[i] = true;
+	if (!keep->given || n == 0)
+		return 0;
+	for (int k = 0; k < POLICY_BUCKET_KINDS; k++)
+		any_buckets |= keep->buckets[k] > 0;
+
+	order = calloc(n, sizeof(*order));
+	if (any_buckets)
+		scratch = calloc(n, sizeof(*scratch));
+	if (!order || (any_buckets && !scratch)) {
+		rc = rc_error_set(err, -ENOMEM,
+				  "retention over %zu snapshots: out of memory",
+				  n);
+		goto out;
+	}
+	/* The caller's array stays as it is: the walk is an index. */
+	for (size_t i = 0; i < n; i++) {
+		order[i].created_at = snaps[i].created_at;
+		order[i].id = snaps[i].id;
+		order[i].index = i;
+		keep_out[i] = false;
+	}
+	qsort(order, n, sizeof(*order), newest_first);
+
+	latest = keep->latest > 0 ? (size_t)keep->latest : 0;
+	for (size_t r = 0; r < n && r < latest; r++)
+		keep_out[order[r].index] = true;
+	if (!any_buckets)
+		goto out;
+
+	/* One localtime per snapshot, however many kinds are kept. */
+	for (size_t r = 0; r < n; r++)
+		policy_civil_of(order[r].created_at, &order[r].civil);
+	for (int k = 0; k < POLICY_BUCKET_KINDS; k++) {
+		int left = keep->buckets[k];
+
+		if (left <= 0)
+			continue;
+		find_openers((enum policy_bucket)k, order, n, scratch);
+		for (size_t r = 0; r < n && left > 0; r++) {
+			if (!order[r].opens)
+				continue;
+			keep_out[order[r].index] = true;
+			left--;
+		}
+	}
+out:
+	free(scratch);
+	free(order);
+	return rc;
+}
