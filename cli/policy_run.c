@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "failpoint.h"
 #include "json.h"
 #include "policy_cli.h"
 
@@ -103,9 +104,12 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 		if (!keep[i])
 			drop[n_drop++] = snaps[i].id;
 	}
-	if (n_drop)
+	if (n_drop) {
+		RC_FAILPOINT("policy.expire.before");
 		rc = catalog_snapshots_expire(cat, volume->id, origin, drop, n_drop,
 					      rc_clock_now(), expired, err);
+		RC_FAILPOINT("policy.expire.after");
+	}
 out:
 	free(drop);
 	free(keep);
@@ -123,6 +127,7 @@ static int apply(struct run *run, struct catalog *cat,
 	const char *name = v->summary.volume.name;
 	struct catalog_lineage *lineage = NULL;
 	struct catalog_volume volume;
+	struct rbdops_recovery recovered;
 	struct rbdops_result done;
 	struct rbdops_events ev;
 	char origin[POLICY_ORIGIN_MAX];
@@ -135,6 +140,13 @@ static int apply(struct run *run, struct catalog *cat,
 	rc = catalog_volume_find(cat, name, &volume, err);
 	if (rc == 0 && volume.marked_at)
 		goto out; /* removed since the run began */
+	/* settle what a crash left first: a snapshot it finished counts as
+	 * the policy's last one, so none is taken twice */
+	if (rc == 0)
+		rc = rbdops_recover_volume(run->ctx->conn, cat, &volume, &ev,
+					   &recovered, err);
+	if (rc == 0)
+		rc = catalog_volume_find(cat, name, &volume, err);
 	if (rc == 0)
 		rc = catalog_lineage_load(&lineage, cat, &volume, err);
 	if (rc == 0)
