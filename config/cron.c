@@ -234,25 +234,66 @@ static bool day_matches(const struct policy_cron *cron, const struct date *dt)
 	return dom && dow;
 }
 
+/* Where a year's matching days lie: a year is one of 14 kinds (leap or
+ * not, by the weekday of 1 January), and its days match alike. */
+struct year_kind {
+	int first, last;        /* day of the year (0-based); -1: none */
+	int gap;                /* longest wait between two of its matches */
+	int length;
+};
+
+static void year_kind_of(const struct policy_cron *cron, int64_t year,
+			 int jan1_weekday, struct year_kind *k)
+{
+	struct date dt = { year, 1, 1, jan1_weekday };
+
+	k->first = k->last = -1;
+	k->gap = 0;
+	k->length = days_in_month(year, 2) == 29 ? 366 : 365;
+	for (int doy = 0; doy < k->length; doy++, next_day(&dt)) {
+		if (!day_matches(cron, &dt))
+			continue;
+		if (k->first < 0)
+			k->first = doy;
+		else if (doy - k->last > k->gap)
+			k->gap = doy - k->last;
+		k->last = doy;
+	}
+}
+
 /*
  * The longest run of days without a matching one, over the 400 years
  * after which the calendar repeats. Worth the pass only where a weekday
  * narrows days of the month: 1 January on a Sunday ("0 0 1 1 *\/7") comes
- * 11 years apart.
+ * 11 years apart. Each of the 14 kinds of year is read once, then the 400
+ * years are strung together from them: a policy file full of such
+ * expressions must not cost seconds to check.
  */
 static int64_t longest_wait(const struct policy_cron *cron)
 {
-	struct date dt = { 2000, 1, 1, 6 }; /* a Saturday */
-	int64_t first = -1, last = -1, gap = 0;
+	struct year_kind kinds[2][7];
+	int64_t base = 0, first = -1, last = -1, gap = 0;
+	int jan1 = 6; /* 1 January 2000 was a Saturday */
 
-	for (int64_t i = 0; i < DAYS_400Y; i++, next_day(&dt)) {
-		if (!day_matches(cron, &dt))
-			continue;
-		if (first < 0)
-			first = i;
-		else if (i - last > gap)
-			gap = i - last;
-		last = i;
+	for (int w = 0; w < 7; w++) {
+		year_kind_of(cron, 2001, w, &kinds[0][w]); /* not leap */
+		year_kind_of(cron, 2000, w, &kinds[1][w]); /* leap */
+	}
+	for (int64_t y = 2000; y < 2400; y++) {
+		bool leap = days_in_month(y, 2) == 29;
+		const struct year_kind *k = &kinds[leap][jan1];
+
+		if (k->first >= 0) {
+			if (first < 0)
+				first = base + k->first;
+			else if (base + k->first - last > gap)
+				gap = base + k->first - last;
+			if (k->gap > gap)
+				gap = k->gap;
+			last = base + k->last;
+		}
+		base += k->length;
+		jan1 = (jan1 + k->length) % 7;
 	}
 	if (first < 0)
 		return INT64_MAX;

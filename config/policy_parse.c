@@ -118,41 +118,53 @@ static void unknown_key(struct walk *w, const struct ynode *key,
 			 key->text, where, list);
 }
 
+/* Whether a scalar key is exactly word (a NUL inside it never is). */
+static bool key_is(const struct ynode *key, const char *word)
+{
+	return key->kind == YNODE_SCALAR && key->text_len == strlen(word) &&
+	       strcmp(key->text, word) == 0;
+}
+
+#define KEYS_MAX 8 /* the most keys any mapping of the file takes */
+
 /*
- * Checks a mapping's keys against valid (NULL-terminated): each key a
- * plain word, known, and there once. Returns false when map is no mapping.
+ * Checks a mapping's keys against valid (NULL-terminated, at most
+ * KEYS_MAX): each key a single value, known, and there once. Linear in
+ * the keys, so a hostile file of a million keys costs no more than
+ * reading it. Returns false when map is no mapping.
  */
 static bool check_keys(struct walk *w, const struct ynode *map,
 		       const char *where, const char *const *valid)
 {
+	const struct ynode *first[KEYS_MAX] = {0};
+
 	if (!is_kind(w, map, YNODE_MAPPING, where))
 		return false;
 	for (size_t i = 0; i + 1 < map->count; i += 2) {
 		const struct ynode *key = map->items[i];
-		bool known = false;
+		size_t v = 0;
 
 		if (key->kind != YNODE_SCALAR) {
 			error_at(w, key, "a key in %s must be a single word, not "
 				 "%s", where, kind_word(key->kind));
 			continue;
 		}
-		for (size_t v = 0; valid[v] && !known; v++)
-			known = strcmp(key->text, valid[v]) == 0;
-		if (!known) {
+		if (strlen(key->text) != key->text_len) {
+			error_at(w, key, "a key in %s contains a NUL character",
+				 where);
+			continue;
+		}
+		while (valid[v] && !key_is(key, valid[v]))
+			v++;
+		if (!valid[v]) {
 			unknown_key(w, key, where, valid);
 			continue;
 		}
-		for (size_t j = 0; j < i; j += 2) {
-			const struct ynode *earlier = map->items[j];
-
-			if (earlier->kind == YNODE_SCALAR &&
-			    strcmp(earlier->text, key->text) == 0) {
-				error_at(w, key, "duplicate key '%s' in %s (first "
-					 "at line %d)", key->text, where,
-					 earlier->mark.line);
-				break;
-			}
-		}
+		if (first[v])
+			error_at(w, key, "duplicate key '%s' in %s (first at line "
+				 "%d)", key->text, where, first[v]->mark.line);
+		else
+			first[v] = key;
 	}
 	return true;
 }
@@ -161,9 +173,7 @@ static bool check_keys(struct walk *w, const struct ynode *map,
 static const struct ynode *lookup(const struct ynode *map, const char *key)
 {
 	for (size_t i = 0; i + 1 < map->count; i += 2) {
-		const struct ynode *k = map->items[i];
-
-		if (k->kind == YNODE_SCALAR && strcmp(k->text, key) == 0)
+		if (key_is(map->items[i], key))
 			return map->items[i + 1];
 	}
 	return NULL;
@@ -215,8 +225,8 @@ static bool get_count(struct walk *w, const struct ynode *node,
 		return false;
 	}
 	if (value < min) {
-		error_at(w, node, "%s is %ld; it may not be below %d", what,
-			 value, min);
+		error_at(w, node, "%s is %.32s; it may not be below %d", what,
+			 node->text, min);
 		return false;
 	}
 	if (errno == ERANGE || value > max) {
@@ -430,6 +440,43 @@ static void read_policy(struct walk *w, const struct ynode *map,
 		get_count(w, v, "max_depth", 1, MAX_DEPTH_LIMIT, &p->max_depth);
 }
 
+/* Orders policies by name, then by place in the file. */
+static int by_name(const void *a, const void *b)
+{
+	const struct policy *x = *(const struct policy *const *)a;
+	const struct policy *y = *(const struct policy *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Reports every policy whose name an earlier one has: sorted, so that a
+ * file of a hundred thousand policies is checked in n log n. */
+static void check_names_unique(struct walk *w, const struct ynode *seq,
+			       struct policy_file *f)
+{
+	const struct policy **order = calloc(f->policy_count, sizeof(*order));
+
+	if (!order) {
+		w->nomem = 1;
+		return;
+	}
+	for (size_t i = 0; i < f->policy_count; i++)
+		order[i] = &f->policies[i];
+	qsort(order, f->policy_count, sizeof(*order), by_name);
+	for (size_t i = 1, first = 0; i < f->policy_count; i++) {
+		if (!order[i]->name[0] ||
+		    strcmp(order[i]->name, order[first]->name) != 0) {
+			first = i;
+			continue;
+		}
+		error_at(w, seq->items[order[i] - f->policies], "a second policy "
+			 "named '%s' (the first is at line %d)", order[i]->name,
+			 order[first]->mark.line);
+	}
+	free(order);
+}
+
 static void read_policies(struct walk *w, const struct ynode *seq,
 			  struct policy_file *f, int default_max_depth)
 {
@@ -445,19 +492,9 @@ static void read_policies(struct walk *w, const struct ynode *seq,
 		return;
 	}
 	f->policy_count = seq->count;
-	for (size_t i = 0; i < seq->count; i++) {
-		struct policy *p = &f->policies[i];
-
-		read_policy(w, seq->items[i], p, default_max_depth);
-		for (size_t j = 0; j < i && p->name[0]; j++) {
-			if (strcmp(f->policies[j].name, p->name) == 0) {
-				error_at(w, seq->items[i], "a second policy named "
-					 "'%s' (the first is at line %d)",
-					 p->name, f->policies[j].mark.line);
-				break;
-			}
-		}
-	}
+	for (size_t i = 0; i < seq->count; i++)
+		read_policy(w, seq->items[i], &f->policies[i], default_max_depth);
+	check_names_unique(w, seq, f);
 }
 
 static void read_gc(struct walk *w, const struct ynode *map,
@@ -489,7 +526,7 @@ static void read_file(struct walk *w, const struct ynode *root,
 	v = lookup(root, "version");
 	if (!v)
 		error_at(w, root, "version is missing; write version: 1 first");
-	else if (get_count(w, v, "version", 0, INT_MAX, &f->version) &&
+	else if (get_count(w, v, "version", INT_MIN, INT_MAX, &f->version) &&
 		 f->version != 1)
 		error_at(w, v, "version %d is not one this rowcat reads (it "
 			 "reads version 1)", f->version);
@@ -522,9 +559,9 @@ int policy_parse(struct policy_file **out, const char *text, size_t len,
 
 	*out = NULL;
 	if (len > POLICY_FILE_MAX) {
-		rc = policy_diagnostics_add(diags, start, false, "the file is %zu "
-					    "bytes; a policy file may be at most "
-					    "%d", len, POLICY_FILE_MAX);
+		rc = policy_diagnostics_add(diags, start, false, "the file is over "
+					    "%d bytes, the most a policy file "
+					    "may hold", POLICY_FILE_MAX);
 		rc = rc < 0 ? rc : -EINVAL;
 		goto out;
 	}

@@ -13,7 +13,7 @@
 #include "yaml_tree.h"
 
 struct anchor {
-	char *name;
+	char *name;             /* NULL: a free slot */
 	struct ynode *node;
 };
 
@@ -22,10 +22,11 @@ struct loader {
 	struct policy_diagnostics *diags;
 	struct ynode *stack[POLICY_NESTING_MAX];
 	int depth;
+	/* anchors by name, open addressing: a file of a hundred thousand
+	 * anchors and aliases costs no more than reading it */
 	struct anchor *anchors;
-	size_t anchor_count, anchor_capacity;
-	struct policy_mark last_alias;
-	bool failed;            /* a problem was recorded: stop reading */
+	size_t anchor_count, anchor_slots;
+	size_t aliased;         /* nodes aliases have expanded to so far */
 };
 
 static struct policy_mark mark_of(yaml_mark_t m)
@@ -37,7 +38,6 @@ static struct policy_mark mark_of(yaml_mark_t m)
 
 static int problem(struct loader *ld, struct policy_mark at, const char *what)
 {
-	ld->failed = true;
 	if (policy_diagnostics_add(ld->diags, at, false, "%s", what) < 0)
 		return -ENOMEM;
 	return -EINVAL;
@@ -82,6 +82,44 @@ static struct ynode *new_node(struct loader *ld, enum ynode_kind kind,
 	return node;
 }
 
+static size_t name_hash(const char *name)
+{
+	size_t h = 14695981039346656037u;
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 1099511628211u;
+	return h;
+}
+
+/* The slot of name: where it is, or the free slot where it would go. */
+static struct anchor *anchor_slot(struct anchor *slots, size_t n,
+				  const char *name)
+{
+	size_t i = name_hash(name) & (n - 1);
+
+	while (slots[i].name && strcmp(slots[i].name, name) != 0)
+		i = (i + 1) & (n - 1);
+	return &slots[i];
+}
+
+static int grow_anchors(struct loader *ld)
+{
+	size_t n = ld->anchor_slots ? 2 * ld->anchor_slots : 64;
+	struct anchor *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < ld->anchor_slots; i++) {
+		if (ld->anchors[i].name)
+			*anchor_slot(slots, n, ld->anchors[i].name) = ld->anchors[i];
+	}
+	free(ld->anchors);
+	ld->anchors = slots;
+	ld->anchor_slots = n;
+	return 0;
+}
+
+/* A later anchor of the same name replaces the earlier, as YAML says. */
 static int remember_anchor(struct loader *ld, const yaml_char_t *name,
 			   struct ynode *node)
 {
@@ -89,32 +127,26 @@ static int remember_anchor(struct loader *ld, const yaml_char_t *name,
 
 	if (!name)
 		return 0;
-	if (ld->anchor_count == ld->anchor_capacity) {
-		size_t capacity = ld->anchor_capacity ? 2 * ld->anchor_capacity : 4;
-		void *grown = realloc(ld->anchors, capacity * sizeof(*a));
-
-		if (!grown)
-			return -ENOMEM;
-		ld->anchors = grown;
-		ld->anchor_capacity = capacity;
-	}
-	a = &ld->anchors[ld->anchor_count];
-	a->name = strdup((const char *)name);
-	if (!a->name)
+	if (2 * (ld->anchor_count + 1) > ld->anchor_slots &&
+	    grow_anchors(ld) < 0)
 		return -ENOMEM;
+	a = anchor_slot(ld->anchors, ld->anchor_slots, (const char *)name);
+	if (!a->name) {
+		a->name = strdup((const char *)name);
+		if (!a->name)
+			return -ENOMEM;
+		ld->anchor_count++;
+	}
 	a->node = node;
-	ld->anchor_count++;
 	return 0;
 }
 
-/* The node an anchor names; a later anchor of the same name wins. */
 static struct ynode *find_anchor(struct loader *ld, const yaml_char_t *name)
 {
-	for (size_t i = ld->anchor_count; i-- > 0;) {
-		if (strcmp(ld->anchors[i].name, (const char *)name) == 0)
-			return ld->anchors[i].node;
-	}
-	return NULL;
+	if (!ld->anchor_slots)
+		return NULL;
+	return anchor_slot(ld->anchors, ld->anchor_slots,
+			   (const char *)name)->node;
 }
 
 /* Hangs node under the open collection, or makes it the root. */
@@ -152,9 +184,14 @@ static int on_alias(struct loader *ld, const yaml_event_t *ev)
 			 POLICY_NESTING_MAX);
 		return problem(ld, at, what);
 	}
-	ld->last_alias = at;
-	if (ld->depth > 0)
-		ld->stack[ld->depth - 1]->holds_alias = true;
+	/* refused at the alias that crosses the line, before any more of
+	 * a bomb is read */
+	ld->aliased = saturating_add(ld->aliased, target->expanded);
+	if (ld->aliased > POLICY_ALIAS_NODES_MAX) {
+		snprintf(what, sizeof(what), "aliases expand to more than %d "
+			 "nodes (an alias bomb?)", POLICY_ALIAS_NODES_MAX);
+		return problem(ld, at, what);
+	}
 	return attach(ld, target);
 }
 
@@ -203,7 +240,6 @@ static int on_collection_start(struct loader *ld, const yaml_event_t *ev,
 static int on_collection_end(struct loader *ld)
 {
 	struct ynode *node = ld->stack[--ld->depth];
-	char what[160];
 
 	node->open = false;
 	node->height = 1;
@@ -211,28 +247,36 @@ static int on_collection_end(struct loader *ld)
 		const struct ynode *item = node->items[i];
 
 		node->expanded = saturating_add(node->expanded, item->expanded);
-		node->holds_alias = node->holds_alias || item->holds_alias;
 		if (item->height + 1 > node->height)
 			node->height = item->height + 1;
-	}
-	if (node->holds_alias && node->expanded > POLICY_ALIAS_NODES_MAX) {
-		snprintf(what, sizeof(what), "aliases expand to more than %d "
-			 "nodes (an alias bomb?)", POLICY_ALIAS_NODES_MAX);
-		return problem(ld, ld->last_alias, what);
 	}
 	return 0;
 }
 
-/* libyaml's own error, with the place it names. */
-static int syntax_error(struct loader *ld, const yaml_parser_t *parser)
+/* libyaml's own error, with the place it names. Its reader (bad UTF-8,
+ * control characters) names a byte offset, not a line and column. */
+static int syntax_error(struct loader *ld, const yaml_parser_t *parser,
+			const char *text, size_t len)
 {
+	struct policy_mark at = mark_of(parser->problem_mark);
 	char what[256];
+
+	if (parser->error == YAML_READER_ERROR) {
+		size_t end = parser->problem_offset < len ? parser->problem_offset
+							  : len;
+
+		at.line = at.column = 1;
+		for (size_t i = 0; i < end; i++) {
+			at.column = text[i] == '\n' ? 1 : at.column + 1;
+			at.line += text[i] == '\n';
+		}
+	}
 
 	snprintf(what, sizeof(what), "YAML syntax: %s%s%s",
 		 parser->problem ? parser->problem : "malformed",
 		 parser->context ? " " : "",
 		 parser->context ? parser->context : "");
-	return problem(ld, mark_of(parser->problem_mark), what);
+	return problem(ld, at, what);
 }
 
 static int on_event(struct loader *ld, const yaml_event_t *ev, int *documents)
@@ -276,7 +320,7 @@ int ytree_load(struct ytree *tree, const char *text, size_t len,
 	while (rc == 0 && !ended) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			rc = parser.error == YAML_MEMORY_ERROR
-				? -ENOMEM : syntax_error(&ld, &parser);
+				? -ENOMEM : syntax_error(&ld, &parser, text, len);
 			break;
 		}
 		ended = ev.type == YAML_STREAM_END_EVENT;
@@ -284,7 +328,7 @@ int ytree_load(struct ytree *tree, const char *text, size_t len,
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
-	for (size_t i = 0; i < ld.anchor_count; i++)
+	for (size_t i = 0; i < ld.anchor_slots; i++)
 		free(ld.anchors[i].name);
 	free(ld.anchors);
 	return rc;

@@ -4,8 +4,9 @@
  * the policy can point at its place in the file.
  *
  * The loader is where hostile input is stopped: nesting past
- * POLICY_NESTING_MAX, aliases that would expand past POLICY_ALIAS_NODES_MAX
- * nodes or refer to the node they are in, and more than one document.
+ * POLICY_NESTING_MAX, aliases that together would expand to more than
+ * POLICY_ALIAS_NODES_MAX nodes or that refer to the node they are in, and
+ * more than one document.
  * Aliases are kept as shared nodes, never copied, so an alias bomb costs
  * only its text; the expansion count is what refuses it.
  */
@@ -28,7 +29,6 @@ struct ynode {
 	struct ynode **items;   /* sequence: items; mapping: key, value, ... */
 	size_t count, capacity;
 	size_t expanded;        /* nodes it stands for, aliases expanded */
-	bool holds_alias;       /* an alias is somewhere inside it */
 	int height;             /* levels of collections, itself included */
 	bool open;              /* still being read (an alias to it is a loop) */
 };

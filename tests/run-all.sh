@@ -34,6 +34,7 @@ fuzz_build() {
 	scratch=$(mktemp -d)
 	cp tests/fuzz/corpus/* "$scratch"/
 	build-fuzz/tests/fuzz/fuzz_policy -seed=1 -runs=200000 -max_len=4096 \
+		-dict=tests/fuzz/policy.dict \
 		-rss_limit_mb=2048 "$scratch"
 	rm -rf "$scratch"
 }
