@@ -134,6 +134,30 @@ int cli_metrics_write(const char *path, const char *text, struct rc_error *err);
 void cli_metric(FILE *out, const char *name, const char *help,
 		const char *labels, double value);
 
+/* The metrics of one run of a job, built in memory, then written. */
+struct cli_metrics {
+	FILE *out;          /* cli_metric() the job's own figures into it */
+	char *text;
+	size_t len;
+};
+
+/* Starts the figures every job has: rowcat_JOB_last_run_timestamp_seconds,
+ * rowcat_JOB_last_run_success (ok, explained by success_help) and
+ * rowcat_JOB_duration_seconds (since started_ms, by rc_wall_ms). */
+int cli_metrics_begin(struct cli_metrics *m, const char *job,
+		      const char *success_help, int64_t started_ms, bool ok,
+		      struct rc_error *err);
+
+/* Writes the figures to path (cli_metrics_write) and frees them. */
+int cli_metrics_end(struct cli_metrics *m, const char *path,
+		    struct rc_error *err);
+
+/* The command's result once its metrics were written (metrics_rc): a
+ * failed write fails a run that succeeded, and is only printed after a
+ * run that failed, whose own error stays the one reported. */
+int cli_metrics_outcome(struct cli_ctx *ctx, int rc, int metrics_rc,
+			const struct rc_error *metrics_err);
+
 /* Finds a volume by its bare name, checking the name first. */
 int cli_find_volume(struct cli_ctx *ctx, const char *name,
 		    struct catalog_volume *out);

@@ -234,40 +234,25 @@ static int write_metrics(const char *path, const struct rbdops_gc_report *rep,
 			 const struct catalog_gc_plan *plan, int64_t started_ms,
 			 bool ok, struct rc_error *err)
 {
-	int64_t ended_ms = rc_wall_ms();
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	int rc;
+	struct cli_metrics m;
+	int rc = cli_metrics_begin(&m, "gc", "Whether the last run had no "
+				   "failed step.", started_ms, ok, err);
 
-	if (!out)
-		return rc_error_set(err, -ENOMEM, "out of memory");
-	cli_metric(out, "rowcat_gc_last_run_timestamp_seconds",
-		   "When the last rowcat gc run ended.", NULL,
-		   (double)ended_ms / 1000.0);
-	cli_metric(out, "rowcat_gc_last_run_success",
-		   "Whether the last run had no failed step.", NULL, ok);
-	cli_metric(out, "rowcat_gc_duration_seconds", "How long the last run "
-		   "took.", NULL, (double)(ended_ms - started_ms) / 1000.0);
-	cli_metric(out, "rowcat_gc_steps", "Steps of the last run, by outcome.",
+	if (rc < 0)
+		return rc;
+	cli_metric(m.out, "rowcat_gc_steps", "Steps of the last run, by outcome.",
 		   "{outcome=\"done\"}", (double)rep->done);
-	cli_metric(out, "rowcat_gc_steps", NULL, "{outcome=\"busy\"}",
+	cli_metric(m.out, "rowcat_gc_steps", NULL, "{outcome=\"busy\"}",
 		   (double)rep->busy);
-	cli_metric(out, "rowcat_gc_steps", NULL, "{outcome=\"skipped\"}",
+	cli_metric(m.out, "rowcat_gc_steps", NULL, "{outcome=\"skipped\"}",
 		   (double)rep->skipped);
-	cli_metric(out, "rowcat_gc_steps", NULL, "{outcome=\"failed\"}",
+	cli_metric(m.out, "rowcat_gc_steps", NULL, "{outcome=\"failed\"}",
 		   (double)rep->failed);
-	cli_metric(out, "rowcat_gc_waiting", "Garbage not collectable yet after "
-		   "the last run.", NULL, (double)plan->waiting);
-	cli_metric(out, "rowcat_gc_freed_bytes", "Bytes the last run's purges "
+	cli_metric(m.out, "rowcat_gc_waiting", "Garbage not collectable yet "
+		   "after the last run.", NULL, (double)plan->waiting);
+	cli_metric(m.out, "rowcat_gc_freed_bytes", "Bytes the last run's purges "
 		   "freed, where measured.", NULL, (double)rep->bytes_freed);
-	if (fclose(out) != 0) {
-		free(text);
-		return rc_error_set(err, -ENOMEM, "out of memory");
-	}
-	rc = cli_metrics_write(path, text, err);
-	free(text);
-	return rc;
+	return cli_metrics_end(&m, path, err);
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -429,15 +414,10 @@ out:
 	/* every run that held the lock reports, failed ones too */
 	if (a.metrics && locked) {
 		struct rc_error metrics_err = {0};
-		if (write_metrics(a.metrics, &report, &plan, started_ms, rc == 0,
-				  &metrics_err) < 0) {
-			if (rc == 0) {
-				ctx->err = metrics_err;
-				rc = metrics_err.code;
-			} else {
-				fprintf(stderr, "rowcat: %s\n", metrics_err.message);
-			}
-		}
+
+		rc = cli_metrics_outcome(ctx, rc, write_metrics(a.metrics,
+					 &report, &plan, started_ms, rc == 0,
+					 &metrics_err), &metrics_err);
 	}
 	free(g.texts);
 	catalog_gc_plan_free(&plan);

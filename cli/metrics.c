@@ -2,10 +2,12 @@
  * reads them. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 
 /*
  * Written to a temporary file beside path, synced and renamed over it, so
@@ -49,4 +51,53 @@ void cli_metric(FILE *out, const char *name, const char *help,
 			(long long)value);
 	else
 		fprintf(out, "%s%s %.3f\n", name, labels ? labels : "", value);
+}
+
+int cli_metrics_begin(struct cli_metrics *m, const char *job,
+		      const char *success_help, int64_t started_ms, bool ok,
+		      struct rc_error *err)
+{
+	int64_t ended_ms = rc_wall_ms();
+	char name[96], help[96];
+
+	memset(m, 0, sizeof(*m));
+	m->out = open_memstream(&m->text, &m->len);
+	if (!m->out)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	snprintf(name, sizeof(name), "rowcat_%s_last_run_timestamp_seconds", job);
+	snprintf(help, sizeof(help), "When the last rowcat %s run ended.", job);
+	cli_metric(m->out, name, help, NULL, (double)ended_ms / 1000.0);
+	snprintf(name, sizeof(name), "rowcat_%s_last_run_success", job);
+	cli_metric(m->out, name, success_help, NULL, ok);
+	snprintf(name, sizeof(name), "rowcat_%s_duration_seconds", job);
+	cli_metric(m->out, name, "How long the last run took.", NULL,
+		   (double)(ended_ms - started_ms) / 1000.0);
+	return 0;
+}
+
+int cli_metrics_end(struct cli_metrics *m, const char *path,
+		    struct rc_error *err)
+{
+	int rc = fclose(m->out) == 0 ? 0 : rc_error_set(err, -ENOMEM,
+							"out of memory");
+
+	if (rc == 0)
+		rc = cli_metrics_write(path, m->text, err);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+	return rc;
+}
+
+int cli_metrics_outcome(struct cli_ctx *ctx, int rc, int metrics_rc,
+			const struct rc_error *metrics_err)
+{
+	if (metrics_rc == 0)
+		return rc;
+	if (rc < 0) {
+		/* the run's own failure is the one to report */
+		fprintf(stderr, "rowcat: %s\n", metrics_err->message);
+		return rc;
+	}
+	ctx->err = *metrics_err;
+	return metrics_rc;
 }

@@ -367,48 +367,33 @@ static int collect(struct cli_ctx *ctx, const struct policy_file *f, int jobs)
 static int write_metrics(const char *path, const struct run *run,
 			 int64_t started_ms, bool ok, struct rc_error *err)
 {
-	int64_t ended_ms = rc_wall_ms();
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
 	size_t managed = run->vols ? run->vols->count : 0;
-	int rc;
+	struct cli_metrics m;
+	int rc = cli_metrics_begin(&m, "policy", "Whether every volume of the "
+				   "last run succeeded (and its gc, with --gc).",
+				   started_ms, ok, err);
 
-	if (!out)
-		return rc_error_set(err, -ENOMEM, "out of memory");
-	cli_metric(out, "rowcat_policy_last_run_timestamp_seconds",
-		   "When the last rowcat policy run ended.", NULL,
-		   (double)ended_ms / 1000.0);
-	cli_metric(out, "rowcat_policy_last_run_success", "Whether every "
-		   "volume of the last run succeeded (and its gc, with --gc).",
-		   NULL, ok);
-	cli_metric(out, "rowcat_policy_duration_seconds", "How long the last "
-		   "run took.", NULL, (double)(ended_ms - started_ms) / 1000.0);
-	cli_metric(out, "rowcat_policy_volumes", "Managed volumes of the last "
+	if (rc < 0)
+		return rc;
+	cli_metric(m.out, "rowcat_policy_volumes", "Managed volumes of the last "
 		   "run, by outcome.", "{outcome=\"ok\"}",
 		   (double)(managed - run->busy - run->failed));
-	cli_metric(out, "rowcat_policy_volumes", NULL, "{outcome=\"busy\"}",
+	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"busy\"}",
 		   (double)run->busy);
-	cli_metric(out, "rowcat_policy_volumes", NULL, "{outcome=\"failed\"}",
+	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"failed\"}",
 		   (double)run->failed);
-	cli_metric(out, "rowcat_policy_snapshots_taken", "Snapshots the last "
+	cli_metric(m.out, "rowcat_policy_snapshots_taken", "Snapshots the last "
 		   "run took.", NULL, (double)run->taken);
-	cli_metric(out, "rowcat_policy_snapshots_expired", "Snapshots the last "
-		   "run marked for collection by retention.", NULL,
+	cli_metric(m.out, "rowcat_policy_snapshots_expired", "Snapshots the "
+		   "last run marked for collection by retention.", NULL,
 		   (double)run->expired);
-	cli_metric(out, "rowcat_policy_images_flattened", "Operating images "
+	cli_metric(m.out, "rowcat_policy_images_flattened", "Operating images "
 		   "the last run flattened for max_depth.", NULL,
 		   (double)run->flattened);
-	cli_metric(out, "rowcat_policy_overdue_volumes", "Volumes whose due "
+	cli_metric(m.out, "rowcat_policy_overdue_volumes", "Volumes whose due "
 		   "snapshot the last run did not take.", NULL,
 		   (double)run->overdue);
-	if (fclose(out) != 0) {
-		free(text);
-		return rc_error_set(err, -ENOMEM, "out of memory");
-	}
-	rc = cli_metrics_write(path, text, err);
-	free(text);
-	return rc;
+	return cli_metrics_end(&m, path, err);
 }
 
 struct run_args {
@@ -530,15 +515,9 @@ out:
 	if (a.metrics && locked) {
 		struct rc_error metrics_err = {0};
 
-		if (write_metrics(a.metrics, &run, started_ms, rc == 0,
-				  &metrics_err) < 0) {
-			if (rc == 0) {
-				ctx->err = metrics_err;
-				rc = metrics_err.code;
-			} else {
-				fprintf(stderr, "rowcat: %s\n", metrics_err.message);
-			}
-		}
+		rc = cli_metrics_outcome(ctx, rc, write_metrics(a.metrics, &run,
+					 started_ms, rc == 0, &metrics_err),
+					 &metrics_err);
 	}
 	free(run.results);
 	policy_cli_volumes_free(&vols);
