@@ -210,8 +210,8 @@ test_a_failure_after_the_clone_is_undone_even_through_crashes() {
 }
 
 test_zz_every_failpoint_compiled_in_was_exercised() {
-	# test_crash.sh covers create, test_gc_crash.sh gc
-	expect_failpoints_exercised '*' 'create.*' 'gc.*'
+	# test_crash.sh covers create, test_gc_crash.sh gc, test_policy_crash.sh policy
+	expect_failpoints_exercised '*' 'create.*' 'gc.*' 'policy.*'
 }
 
 run_tests
