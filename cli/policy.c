@@ -184,6 +184,7 @@ void policy_cli_keep_text(const struct policy_keep *keep, char *buf,
 struct check_row {
 	const struct policy_cli_volume *v;
 	int64_t last, due;
+	bool due_now;               /* as policy run decides, slack included */
 };
 
 static void print_check_json(const struct policy_file *f, const char *path,
@@ -250,9 +251,9 @@ static void print_check_json(const struct policy_file *f, const char *path,
 		} else {
 			json_null(&w);
 		}
-		policy_time_format(rows[i].due > now ? rows[i].due : now, text);
+		policy_time_format(rows[i].due_now ? now : rows[i].due, text);
 		json_kv_string(&w, "next_due", text);
-		json_kv_bool(&w, "due_now", rows[i].due <= now);
+		json_kv_bool(&w, "due_now", rows[i].due_now);
 		json_kv_int(&w, "depth", s->depth);
 		json_kv_int(&w, "max_depth", rows[i].v->policy->max_depth);
 		json_object_end(&w);
@@ -265,7 +266,7 @@ static void print_check_json(const struct policy_file *f, const char *path,
 
 static void print_check_plain(const struct policy_file *f, const char *path,
 			      const struct check_row *rows, size_t n,
-			      size_t unmanaged, int64_t now)
+			      size_t unmanaged)
 {
 	char schedule[160], keep[160], last[POLICY_TIME_TEXT_MAX],
 	     due[POLICY_TIME_TEXT_MAX], depth[32];
@@ -290,7 +291,7 @@ static void print_check_plain(const struct policy_file *f, const char *path,
 			policy_time_format(rows[i].last, last);
 		else
 			snprintf(last, sizeof(last), "-");
-		if (rows[i].due <= now)
+		if (rows[i].due_now)
 			snprintf(due, sizeof(due), "now");
 		else
 			policy_time_format(rows[i].due, due);
@@ -368,6 +369,9 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 		if (rc == 0)
 			rc = policy_next_due(vols.items[i].policy, rows[i].last,
 					     &rows[i].due, &ctx->err);
+		if (rc == 0)
+			rc = policy_is_due(vols.items[i].policy, rows[i].last, now,
+					   &rows[i].due_now, &ctx->err);
 		catalog_lineage_free(lineage);
 	}
 	if (rc < 0)
@@ -375,7 +379,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->format == FORMAT_JSON)
 		print_check_json(f, argv[1], rows, vols.count, vols.unmanaged, now);
 	else
-		print_check_plain(f, argv[1], rows, vols.count, vols.unmanaged, now);
+		print_check_plain(f, argv[1], rows, vols.count, vols.unmanaged);
 out:
 	free(rows);
 	policy_cli_volumes_free(&vols);

@@ -140,6 +140,16 @@ static int apply(struct run *run, struct catalog *cat,
 	rc = catalog_volume_find(cat, name, &volume, err);
 	if (rc == 0 && volume.marked_at)
 		goto out; /* removed since the run began */
+	/* what is due before recovery too, so that a volume left busy is
+	 * still reported overdue */
+	if (rc == 0)
+		rc = catalog_lineage_load(&lineage, cat, &volume, err);
+	if (rc == 0)
+		rc = policy_cli_last_snapshot(lineage, p, &last);
+	if (rc == 0)
+		rc = policy_is_due(p, last, run->now, &r->due, err);
+	catalog_lineage_free(lineage);
+	lineage = NULL;
 	/* settle what a crash left first: a snapshot it finished counts as
 	 * the policy's last one, so none is taken twice */
 	if (rc == 0)
