@@ -128,20 +128,20 @@ void policy_cli_volumes_free(struct policy_cli_volumes *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int policy_cli_last_snapshot(const struct catalog_lineage *lineage,
-			     const struct policy *p, int64_t *last)
+int64_t policy_cli_last_snapshot(const struct catalog_lineage *lineage,
+				 const struct policy *p)
 {
 	char origin[POLICY_ORIGIN_MAX];
+	int64_t last = 0;
 
 	policy_origin(p, origin);
-	*last = 0;
 	for (size_t i = 0; i < lineage->snapshot_count; i++) {
 		const struct catalog_snapshot *s = &lineage->snapshots[i];
 
-		if (strcmp(s->origin, origin) == 0 && s->created_at > *last)
-			*last = s->created_at;
+		if (strcmp(s->origin, origin) == 0 && s->created_at > last)
+			last = s->created_at;
 	}
-	return 0;
+	return last;
 }
 
 void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len)
@@ -364,8 +364,8 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 					  &vols.items[i].summary.volume,
 					  &ctx->err);
 		if (rc == 0)
-			rc = policy_cli_last_snapshot(lineage, vols.items[i].policy,
-						      &rows[i].last);
+			rows[i].last = policy_cli_last_snapshot(lineage,
+							vols.items[i].policy);
 		if (rc == 0)
 			rc = policy_next_due(vols.items[i].policy, rows[i].last,
 					     &rows[i].due, &ctx->err);

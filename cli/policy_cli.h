@@ -43,8 +43,8 @@ void policy_cli_volumes_free(struct policy_cli_volumes *v);
 
 /* When p last took a snapshot of the volume whose lineage this is
  * (0: never), whatever became of the snapshot since. */
-int policy_cli_last_snapshot(const struct catalog_lineage *lineage,
-			     const struct policy *p, int64_t *last);
+int64_t policy_cli_last_snapshot(const struct catalog_lineage *lineage,
+				 const struct policy *p);
 
 /* "every 1h" / "cron 0 * * * *"; "latest 3, daily 7" / "all". */
 void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len);

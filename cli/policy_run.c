@@ -118,6 +118,21 @@ out:
 	return rc;
 }
 
+/* Whether p's snapshot of volume is due at now, by the catalog. */
+static int read_due(struct catalog *cat, const struct catalog_volume *volume,
+		    const struct policy *p, int64_t now, bool *due,
+		    struct rc_error *err)
+{
+	struct catalog_lineage *lineage = NULL;
+	int rc = catalog_lineage_load(&lineage, cat, volume, err);
+
+	if (rc == 0)
+		rc = policy_is_due(p, policy_cli_last_snapshot(lineage, p), now,
+				   due, err);
+	catalog_lineage_free(lineage);
+	return rc;
+}
+
 /* The policy's work on one volume; the result says what was done. */
 static int apply(struct run *run, struct catalog *cat,
 		 const struct policy_cli_volume *v, struct volume_result *r,
@@ -125,13 +140,11 @@ static int apply(struct run *run, struct catalog *cat,
 {
 	const struct policy *p = v->policy;
 	const char *name = v->summary.volume.name;
-	struct catalog_lineage *lineage = NULL;
+	struct rbdops_recovery recovered = {0};
 	struct catalog_volume volume;
-	struct rbdops_recovery recovered;
 	struct rbdops_result done;
 	struct rbdops_events ev;
 	char origin[POLICY_ORIGIN_MAX];
-	int64_t last = 0;
 	int depth = 0, hook_rc = 0, rc;
 
 	cli_events(run->ctx, &ev);
@@ -139,35 +152,26 @@ static int apply(struct run *run, struct catalog *cat,
 	policy_origin(p, origin);
 	rc = catalog_volume_find(cat, name, &volume, err);
 	if (rc == 0 && volume.marked_at)
-		goto out; /* removed since the run began */
-	/* what is due before recovery too, so that a volume left busy is
-	 * still reported overdue */
+		return 0; /* removed since the run began */
+	/* what is due is read before recovery too, so that a volume left
+	 * busy is still reported overdue */
 	if (rc == 0)
-		rc = catalog_lineage_load(&lineage, cat, &volume, err);
-	if (rc == 0)
-		rc = policy_cli_last_snapshot(lineage, p, &last);
-	if (rc == 0)
-		rc = policy_is_due(p, last, run->now, &r->due, err);
-	catalog_lineage_free(lineage);
-	lineage = NULL;
+		rc = read_due(cat, &volume, p, run->now, &r->due, err);
 	/* settle what a crash left first: a snapshot it finished counts as
 	 * the policy's last one, so none is taken twice */
 	if (rc == 0)
 		rc = rbdops_recover_volume(run->ctx->conn, cat, &volume, &ev,
 					   &recovered, err);
-	if (rc == 0)
+	if (rc == 0 && recovered.finished + recovered.undone + recovered.failed) {
 		rc = catalog_volume_find(cat, name, &volume, err);
-	if (rc == 0)
-		rc = catalog_lineage_load(&lineage, cat, &volume, err);
-	if (rc == 0)
-		rc = policy_cli_last_snapshot(lineage, p, &last);
-	if (rc == 0)
-		rc = policy_is_due(p, last, run->now, &r->due, err);
+		if (rc == 0)
+			rc = read_due(cat, &volume, p, run->now, &r->due, err);
+	}
 	if (rc == 0)
 		rc = catalog_image_depth(cat, volume.operating_image_id, &depth,
 					 err);
 	if (rc < 0)
-		goto out;
+		return rc;
 	/* flatten first when the snapshot's clone would be one level too
 	 * deep, so the operating image never exceeds max_depth */
 	if ((r->due && depth > 0 && depth + 1 > p->max_depth) ||
@@ -175,7 +179,7 @@ static int apply(struct run *run, struct catalog *cat,
 		rc = rbdops_volume_flatten(run->ctx->conn, cat, name, &ev, &done,
 					   err);
 		if (rc < 0)
-			goto out;
+			return rc;
 		if (!done.nothing_to_do)
 			rc_image_spec_format(&done.new_image, r->flattened,
 					     sizeof(r->flattened));
@@ -185,17 +189,13 @@ static int apply(struct run *run, struct catalog *cat,
 		rc = rbdops_volume_snap(run->ctx->conn, cat, name, NULL, origin,
 					&ev, &done, err);
 		if (rc < 0 && !done.new_image.name[0])
-			goto out;
+			return rc;
 		/* taken; only the switch hook failed: retention still runs */
 		hook_rc = rc;
 		snprintf(r->snapshot, sizeof(r->snapshot), "%s", done.snapshot);
 	}
 	rc = expire(cat, &volume, p, &r->expired, err);
-	if (rc == 0 && hook_rc < 0)
-		rc = hook_rc;
-out:
-	catalog_lineage_free(lineage);
-	return rc;
+	return rc < 0 ? rc : hook_rc;
 }
 
 /* ---- reporting ----------------------------------------------------------- */

@@ -32,7 +32,7 @@ int policy_next_due(const struct policy *p, int64_t last, int64_t *due,
 		*due = last + p->every;
 		return 0;
 	}
-	/* No minute never fires: only a policy that was never parsed. */
+	/* a cron with no minute never fires: a policy that was never parsed */
 	if (!p->cron.minutes)
 		return rc_error_set(err, -EINVAL, "policy '%s' has neither "
 				    "every nor cron", p->name);

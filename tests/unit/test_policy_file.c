@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "testdir.h"
 
 /* The example file of the issue (and README.md), comments and all. */
 static const char issue_example[] =
@@ -202,13 +203,17 @@ static char *repeat(char c, size_t count)
 	return s;
 }
 
-/* A temporary file holding len bytes of content; its path into path. */
-static void write_temp(char path[64], const char *content, size_t len)
+/* A file policy.yaml in dir (made on first use) holding len bytes of
+ * content; its path into path. */
+static void write_temp(struct testdir *dir, char path[256], const char *content,
+		       size_t len)
 {
 	int fd;
 
-	snprintf(path, 64, "/tmp/rowcat-test-policy-XXXXXX");
-	fd = mkstemp(path);
+	if (!dir->path[0])
+		testdir_make(dir);
+	testdir_file(dir, "policy.yaml", path, 256);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, len), (ssize_t)len);
 	assert_int_equal(close(fd), 0);
@@ -381,9 +386,6 @@ static void test_an_installed_iana_timezone_is_kept(void **state)
 	char *text;
 
 	(void)state;
-	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0 &&
-	    !getenv("TZDIR"))
-		skip();
 	text = one_policy("    every: 1h\n"
 			  "timezone: Europe/Berlin\n");
 	f = parse_ok(text);
@@ -1318,10 +1320,11 @@ static void test_loading_a_file_reads_it_as_parsing_its_text(void **state)
 	struct policy_diagnostics diags = {0};
 	struct rc_error err = {0};
 	struct policy_file *f = NULL;
-	char path[64];
+	struct testdir dir = {0};
+	char path[256];
 
 	(void)state;
-	write_temp(path, issue_example, strlen(issue_example));
+	write_temp(&dir, path, issue_example, strlen(issue_example));
 	assert_int_equal(policy_load(&f, path, &diags, &err), 0);
 	assert_int_equal(err.code, 0);
 	assert_int_equal(diags.count, 0);
@@ -1331,6 +1334,7 @@ static void test_loading_a_file_reads_it_as_parsing_its_text(void **state)
 	assert_string_equal(f->cluster_id, "rowcat");
 	policy_file_free(f);
 	unlink(path);
+	testdir_remove(&dir);
 }
 
 static void test_loading_an_invalid_file_gives_diagnostics_not_an_error(
@@ -1340,16 +1344,18 @@ static void test_loading_an_invalid_file_gives_diagnostics_not_an_error(
 	struct policy_diagnostics diags = {0};
 	struct rc_error err = {0};
 	struct policy_file *f = (struct policy_file *)1;
-	char path[64];
+	struct testdir dir = {0};
+	char path[256];
 
 	(void)state;
-	write_temp(path, text, sizeof(text) - 1);
+	write_temp(&dir, path, text, sizeof(text) - 1);
 	assert_int_equal(policy_load(&f, path, &diags, &err), -EINVAL);
 	assert_null(f);
 	assert_int_equal(err.code, 0);
 	assert_error_at(&diags, 2, 1, "did you mean 'timezone'?");
 	policy_diagnostics_free(&diags);
 	unlink(path);
+	testdir_remove(&dir);
 }
 
 static void test_loading_a_file_of_exactly_the_size_limit_reads_it(
@@ -1359,16 +1365,18 @@ static void test_loading_a_file_of_exactly_the_size_limit_reads_it(
 	struct policy_diagnostics diags = {0};
 	struct rc_error err = {0};
 	struct policy_file *f = NULL;
-	char path[64];
+	struct testdir dir = {0};
+	char path[256];
 
 	(void)state;
-	write_temp(path, text, POLICY_FILE_MAX);
+	write_temp(&dir, path, text, POLICY_FILE_MAX);
 	assert_int_equal(policy_load(&f, path, &diags, &err), 0);
 	assert_int_equal(diags.count, 0);
 	assert_int_equal(f->policy_count, 1);
 	policy_file_free(f);
 	unlink(path);
 	free(text);
+	testdir_remove(&dir);
 }
 
 /* 64 MiB of a sparse file: refused from its size, without reading it. */
@@ -1379,11 +1387,12 @@ static void test_loading_a_file_over_the_size_limit_refuses_it_unread(
 	struct rc_error err = {0};
 	struct policy_file *f = (struct policy_file *)1;
 	char *text = repeat('[', POLICY_FILE_MAX + 1);
-	char path[64];
+	struct testdir dir = {0};
+	char path[256];
 	int fd;
 
 	(void)state;
-	write_temp(path, "", 0);
+	write_temp(&dir, path, "", 0);
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 64 * 1024 * 1024), 0);
@@ -1397,13 +1406,14 @@ static void test_loading_a_file_over_the_size_limit_refuses_it_unread(
 	unlink(path);
 
 	/* one byte over: the same, and brackets that would nest go unseen */
-	write_temp(path, text, POLICY_FILE_MAX + 1);
+	write_temp(&dir, path, text, POLICY_FILE_MAX + 1);
 	assert_int_equal(policy_load(&f, path, &diags, &err), -EINVAL);
 	assert_int_equal(diags.errors, 1);
 	assert_error_at(&diags, 1, 1, "the file is 1048577 bytes");
 	policy_diagnostics_free(&diags);
 	unlink(path);
 	free(text);
+	testdir_remove(&dir);
 }
 
 static void test_loading_a_missing_file_is_an_error_of_enoent(void **state)
@@ -1427,16 +1437,16 @@ static void test_loading_a_directory_is_an_error_of_eisdir(void **state)
 	struct policy_diagnostics diags = {0};
 	struct rc_error err = {0};
 	struct policy_file *f = (struct policy_file *)1;
-	char dir[] = "/tmp/rowcat-test-policy-dir-XXXXXX";
+	struct testdir dir;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(policy_load(&f, dir, &diags, &err), -EISDIR);
+	testdir_make(&dir);
+	assert_int_equal(policy_load(&f, dir.path, &diags, &err), -EISDIR);
 	assert_null(f);
 	assert_int_equal(err.code, -EISDIR);
 	assert_non_null(strstr(err.message, "is a directory"));
 	assert_int_equal(diags.count, 0);
-	rmdir(dir);
+	testdir_remove(&dir);
 }
 
 /* ---- policy_match ------------------------------------------------------- */
