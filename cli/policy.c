@@ -409,13 +409,14 @@ int cmd_policy(struct cli_ctx *ctx, int argc, char **argv)
 		return policy_run(ctx, argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 			  strcmp(argv[1], "-h") == 0)) {
-		printf("usage: rowcat policy check FILE [--now TIME] "
-		       "[--format plain|json]\n"
-		       "       rowcat policy run FILE [--now TIME] [--gc] "
-		       "[--jobs N] [--metrics FILE]\n\n"
-		       "'rowcat policy check --help' and 'rowcat policy run "
-		       "--help' say more.\n");
-		return 0;
+		/* both helps, from the declarations that parse them */
+		char check[] = "check", run[] = "run", help[] = "--help";
+		char *check_argv[] = { check, help, NULL };
+		char *run_argv[] = { run, help, NULL };
+		int rc = policy_check(ctx, 2, check_argv);
+
+		putchar('\n');
+		return rc < 0 ? rc : policy_run(ctx, 2, run_argv);
 	}
 	return rc_error_usage(&ctx->err, "usage: rowcat policy check|run FILE; "
 			      "'rowcat policy --help' says more");
