@@ -1,30 +1,43 @@
 #!/usr/bin/env bash
 # rowcat benchmarks: one entry command.
 #
-#   bench/run.sh            full run; prints a Markdown report to stdout
+#   bench/run.sh            the full run (about an hour on 2 cores): starts
+#                           its own throwaway cluster (one bluestore OSD on
+#                           a sparse file, Ceph's default proposal
+#                           interval), prints a Markdown report to stdout
 #   bench/run.sh --quick    small sizes, few repetitions: checks that the
 #                           harness and every command it times work (CI);
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-7)
 #
-# Times are medians of repeated runs of the real rowcat binary; peak memory
-# is GNU time's maximum resident set size.
+# With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
+# and leave its settings alone; otherwise the run starts its own and
+# stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh).
 set -euo pipefail
+shopt -s inherit_errexit
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 build=""
+rows=1,2,3,4,5,6,7
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--build) build=$2; shift ;;
+	--rows) rows=$2; shift ;;
 	*) echo "bench: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-say() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+for row in catalog lineage snap volumes datapath depth gc; do
+	# shellcheck disable=SC1090
+	. "$top/bench/row_$row.sh"
+done
 
 if [ -z "$build" ]; then
 	build=$top/build-bench
@@ -34,93 +47,58 @@ if [ -z "$build" ]; then
 fi
 rowcat=$build/cli/rowcat
 bench_catalog=$build/bench/bench_catalog
+bench_rbd=$build/bench/bench_rbd
+features=layering,exclusive-lock,object-map,fast-diff,deep-flatten
 work=$(mktemp -d "${TMPDIR:-/tmp}/rowcat-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+run_id=${work##*.}
+own_cluster=0
 
-# median_ms REPS CMD... : runs CMD REPS times (output discarded), prints the
-# median wall time in milliseconds.
-median_ms() {
-	local reps=$1; shift
-	local times=() start end
-	for _ in $(seq "$reps"); do
-		start=$(date +%s%N)
-		"$@" >/dev/null
-		end=$(date +%s%N)
-		times+=($(( (end - start) / 1000 )))
-	done
-	printf '%s\n' "${times[@]}" | sort -n |
-		awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
+finish() {
+	local status=$?
+	if [ "$own_cluster" = 1 ]; then
+		bash "$top/tests/cluster/ceph-cluster.sh" stop "$work/cluster" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+	exit $status
 }
+trap finish EXIT
 
-# peak_mib CMD... : the peak resident memory of one run of CMD, in MiB.
-peak_mib() {
-	/usr/bin/time -f '%M' -o "$work/time.out" "$@" >/dev/null
-	awk '{ printf "%.1f\n", $1 / 1024 }' "$work/time.out"
-}
+wants() { [[ ",$rows," == *",$1,"* ]]; }
 
-row_catalog() {
-	local volumes=10000 generations=100 reps=11
-	[ "$quick" = 1 ] && volumes=200 generations=100 reps=3
-	local db=$work/catalog.db mid
-	mid=$(printf 'vol%06d' $((volumes / 2)))
-
-	say "catalog: generating $volumes volumes x $generations generations"
-	local gen_s
-	gen_s=$("$bench_catalog" gen "$db" "$volumes" "$generations" | awk '/gen_seconds/ { print $2 }')
-
-	# The harness checks what it times: a wrong answer fails the run.
-	local images
-	# (jq refuses JSON nested over 256 levels; a tree nests 4 per generation)
-	images=$("$rowcat" --catalog "$db" tree "$mid" --format json | python3 -c '
-import json, sys
-sys.setrecursionlimit(100000)
-def count(node):
-    return 1 + sum(count(c) for s in node["snapshots"] for c in s["children"])
-print(count(json.load(sys.stdin)["root"]))')
-	[ "$images" = "$generations" ] || { say "tree printed $images images, expected $generations"; exit 1; }
-	local listed
-	listed=$("$rowcat" --catalog "$db" ls | wc -l)
-	[ "$listed" = $((volumes + 1)) ] || { say "ls printed $listed lines"; exit 1; }
-
-	local start_ms tree_ms tree_plain_ms ls_ms ls_json_ms tree_mib ls_mib q
-	start_ms=$(median_ms "$reps" "$rowcat" --version)
-	tree_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" tree "$mid" --format json)
-	tree_plain_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" tree "$mid")
-	ls_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" ls)
-	ls_json_ms=$(median_ms "$reps" "$rowcat" --catalog "$db" ls --format json)
-	tree_mib=$(peak_mib "$rowcat" --catalog "$db" tree "$mid" --format json)
-	ls_mib=$(peak_mib "$rowcat" --catalog "$db" ls)
-	q=$("$bench_catalog" queries "$db" "$volumes" 101)
-
-	cat <<EOT
-### 1. Catalog at scale (no cluster)
-
-$volumes volumes x $generations generations = $((volumes * generations)) images
-and $((volumes * (generations - 1))) snapshots; catalog file
-$(du -m "$db" | cut -f1) MiB, generated in ${gen_s} s. Medians of $reps runs
-of the rowcat binary (process start, catalog open and output included).
-
-| what | median | peak RSS |
-|---|---|---|
-| \`rowcat --version\` (process start alone: librados and librbd load) | ${start_ms} ms | |
-| \`rowcat tree $mid --format json\` | ${tree_ms} ms | ${tree_mib} MiB |
-| \`rowcat tree $mid\` (plain) | ${tree_plain_ms} ms | |
-| \`rowcat ls\` (all $volumes volumes, with depth) | ${ls_ms} ms | ${ls_mib} MiB |
-| \`rowcat ls --format json\` | ${ls_json_ms} ms | |
-| depth query of an operating image (in process) | $(awk '/depth_query/ { print $2 }' <<<"$q") µs | |
-| lineage load of one volume (in process) | $(awk '/lineage_load/ { print $2 }' <<<"$q") µs | |
-
-EOT
-}
+if [ "$rows" != 1 ]; then
+	if [ -n "${ROWCAT_TEST_CLUSTER:-}" ]; then
+		# shellcheck disable=SC1091
+		. "$ROWCAT_TEST_CLUSTER/env"
+		cluster_text="borrowed: $ROWCAT_TEST_CLUSTER (ctest's fixture)"
+	else
+		say "starting a throwaway cluster (bluestore on a sparse file)"
+		ROWCAT_TEST_OBJECTSTORE=bluestore ROWCAT_TEST_PAXOS_DEFAULT=1 \
+			bash "$top/tests/cluster/ceph-cluster.sh" start "$work/cluster" >/dev/null
+		own_cluster=1
+		# shellcheck disable=SC1091
+		. "$work/cluster/env"
+		cluster_text="one monitor, one OSD (bluestore on a 30 GiB sparse file under $TMPDIR or /tmp), size 1, 8 PGs per pool; tests/cluster/ceph-cluster.sh with ROWCAT_TEST_OBJECTSTORE=bluestore ROWCAT_TEST_PAXOS_DEFAULT=1"
+	fi
+	rc init || bench_fail "rowcat init"
+fi
 
 cat <<EOT
 # rowcat benchmark results
 
 - date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
 - machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB, $(uname -srm)
-- rowcat: $("$rowcat" --version)
+- rowcat: $("$rowcat" --version) (Release build)
+- Ceph: $(ceph --version 2>/dev/null | awk '{ print $3, $5 }'), fio $(fio --version | sed 's/^fio-//')
+- cluster: ${cluster_text:-none (row 1 only)}
 - mode: $([ "$quick" = 1 ] && echo quick || echo full)
-- command: \`bench/run.sh$([ "$quick" = 1 ] && echo " --quick")\`
+- command: \`bench/run.sh$([ "$quick" = 1 ] && echo " --quick")$([ "$rows" = 1,2,3,4,5,6,7 ] || echo " --rows $rows")\`
 
 EOT
-row_catalog
+wants 1 && row_catalog
+wants 2 && row_lineage
+wants 3 && row_snap
+wants 4 && row_volumes
+wants 5 && row_datapath
+wants 6 && row_depth
+wants 7 && row_gc
+say "done"
