@@ -39,9 +39,8 @@ row_snap() {
 	librbd_start
 	local t_rowcat t_librbd t_rbd
 	for mode in quiet busy; do
-		# quiet: 1.5 s without a proposal, so the monitor proposes the
-		# snapshot at once; busy: back to back, each snapshot waits for
-		# the next proposal round, as in a loop over many volumes
+		# quiet: a pause longer than the proposal interval before each
+		# snapshot; busy: back to back, as in a loop over many volumes
 		pause=$quiet_pause
 		[ "$mode" = busy ] && pause=0
 		: >"$work/snap.$mode"
@@ -73,10 +72,9 @@ close, clone with rowcat's features) in one already connected process
 (\`snap create\`, \`snap protect\`, \`clone\`). The order of the three rotates
 from round to round. paxos_propose_interval $paxos_now. Medians of $reps rounds.
 
-- **quiet**: each snapshot after ${quiet_pause} s without one, so the monitor
-  proposes it at once (one snapshot now and then, as an operator takes it);
-- **back to back**: no pause, so each snapshot waits for the monitor's
-  next proposal round (a loop over many volumes).
+- **spaced**: each snapshot ${quiet_pause} s after the one before, longer than
+  the monitor's proposal interval (one snapshot now and then);
+- **back to back**: no pause (a loop over many volumes).
 
 | what | \`rowcat snap\` | bare librbd | 3 x \`rbd\` | rowcat / librbd | rowcat / rbd |
 |---|---|---|---|---|---|
@@ -85,7 +83,7 @@ EOT
 		m_rowcat=$(column 1 <"$work/snap.$mode" | median)
 		m_librbd=$(column 2 <"$work/snap.$mode" | median)
 		m_rbd=$(column 3 <"$work/snap.$mode" | median)
-		echo "| $([ $mode = quiet ] && echo quiet || echo "back to back") | $m_rowcat ms | $m_librbd ms | $m_rbd ms | $(ratio "$m_rowcat" "$m_librbd") | $(ratio "$m_rowcat" "$m_rbd") |"
+		echo "| $([ $mode = quiet ] && echo spaced || echo "back to back") | $m_rowcat ms | $m_librbd ms | $m_rbd ms | $(ratio "$m_rowcat" "$m_librbd") | $(ratio "$m_rowcat" "$m_rbd") |"
 	done
 	echo
 }
