@@ -77,7 +77,7 @@ if [ "$rows" != 1 ]; then
 		own_cluster=1
 		# shellcheck disable=SC1091
 		. "$work/cluster/env"
-		cluster_text="one monitor, one OSD (bluestore on a 30 GiB sparse file under $TMPDIR or /tmp), size 1, 8 PGs per pool; tests/cluster/ceph-cluster.sh with ROWCAT_TEST_OBJECTSTORE=bluestore ROWCAT_TEST_PAXOS_DEFAULT=1"
+		cluster_text="one monitor, one OSD (bluestore on a 30 GiB sparse file in the run's work directory), size 1, 8 PGs per pool; tests/cluster/ceph-cluster.sh with ROWCAT_TEST_OBJECTSTORE=bluestore ROWCAT_TEST_PAXOS_DEFAULT=1"
 	fi
 	rc init || bench_fail "rowcat init"
 fi
