@@ -134,6 +134,7 @@ static int run_command(rados_t cluster, char *line)
 	if (!((strcmp(argv[0], "seq") == 0 && argc == 5) ||
 	      (strcmp(argv[0], "open") == 0 && argc == 4))) {
 		printf("error unknown command or wrong arguments: %s\n", argv[0]);
+		fflush(stdout);
 		return -1;
 	}
 	what = "pool";
@@ -170,10 +171,20 @@ int main(void)
 	int rc;
 
 	rc = rados_create(&cluster, NULL);
-	if (rc == 0)
-		rc = rados_conf_read_file(cluster, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "bench_rbd: rados_create: %s\n", strerror(-rc));
+		return 1;
+	}
+	rc = rados_conf_read_file(cluster, NULL);
 	if (rc == 0)
 		rc = rados_conf_parse_env(cluster, NULL);
+	/* a stalled cluster fails the benchmark instead of hanging it */
+	if (rc == 0)
+		rc = rados_conf_set(cluster, "client_mount_timeout", "60");
+	if (rc == 0)
+		rc = rados_conf_set(cluster, "rados_osd_op_timeout", "300");
+	if (rc == 0)
+		rc = rados_conf_set(cluster, "rados_mon_op_timeout", "300");
 	if (rc == 0)
 		rc = rados_connect(cluster);
 	if (rc < 0) {

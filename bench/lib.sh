@@ -7,10 +7,11 @@
 say() { echo "bench: $*" >&2; }
 bench_fail() { say "FAILED: $*"; exit 1; }
 
-# median: the median of the numbers on stdin, one per line.
+# median: the median of the numbers on stdin, one per line; anything but
+# numbers (an empty field of a failed measurement) stops the run.
 median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) exit 1
+	sort -g | awk '$1 !~ /^[0-9]+(\.[0-9]+)?$/ { bad = 1 } { v[NR] = $1 } END {
+		if (NR == 0 || bad) exit 1
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.1f\n", m }'
 }
@@ -18,17 +19,15 @@ median() {
 # ratio A B: A / B to two places.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'; }
 
-# ms_now: a monotonic-enough clock in milliseconds, with fractions.
-ms_now() { date +%s.%N | awk '{ printf "%.3f\n", $1 * 1000 }'; }
-
 # time_ms CMD... : runs CMD once (output discarded) and prints its wall
-# time in milliseconds; stops the run if CMD fails.
+# time in milliseconds; stops the run if CMD fails. The clock is bash's
+# own, so no process of the harness's is started inside the interval.
 time_ms() {
 	local start end
-	start=$(date +%s%N)
+	start=$EPOCHREALTIME
 	"$@" >/dev/null 2>"$work/cmd.err" || bench_fail "$* exited $?: $(cat "$work/cmd.err")"
-	end=$(date +%s%N)
-	echo $(( (end - start) / 1000 )) | awk '{ printf "%.1f\n", $1 / 1000 }'
+	end=$EPOCHREALTIME
+	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }'
 }
 
 # median_ms REPS CMD... : the median of REPS runs of time_ms CMD.
@@ -81,13 +80,15 @@ fio_json() {
 		bench_fail "fio on $image ($*): $(tail -3 "$work/fio.err")"
 }
 
-# fio_figures FILE read|write : "IOPS MEAN_US P99_US" of one fio run
-# (completion latency); stops the run when fio moved no I/O.
+# fio_figures FILE read|write [IOS] : "IOPS MEAN_US P99_US" of one fio run
+# (completion latency); stops the run when fio moved no I/O, or not
+# exactly IOS of them when IOS is given.
 fio_figures() {
-	python3 - "$1" "$2" <<'EOF' || bench_fail "fio run $1 moved no I/O"
+	python3 - "$1" "$2" "${3:-0}" <<'EOF' || bench_fail "fio run $1 did not do the I/O it was asked"
 import json, sys
 job = json.load(open(sys.argv[1]))["jobs"][0][sys.argv[2]]
-if job["total_ios"] == 0 or job["iops"] <= 0:
+want = int(sys.argv[3])
+if job["total_ios"] == 0 or job["iops"] <= 0 or (want and job["total_ios"] != want):
     sys.exit(1)
 clat = job["clat_ns"]
 print("%.0f %.0f %.0f" % (job["iops"], clat["mean"] / 1e3,
@@ -99,22 +100,22 @@ EOF
 # then librbd_ask COMMAND... prints the figure of its answer.
 librbd_start() {
 	coproc LIBRBD { "$bench_rbd"; }
-	local ready
-	read -r ready <&"${LIBRBD[0]}"
+	local ready=""
+	read -t 120 -r ready <&"${LIBRBD[0]}" || true
 	[ "$ready" = ready ] || bench_fail "bench_rbd did not connect"
 }
 librbd_ask() {
-	local answer
+	local answer=""
 	echo "$*" >&"${LIBRBD[1]}"
-	read -r answer <&"${LIBRBD[0]}"
+	read -t 600 -r answer <&"${LIBRBD[0]}" || bench_fail "bench_rbd $*: no answer"
 	case "$answer" in
 	"ok "*) echo "${answer#ok }" ;;
 	*) bench_fail "bench_rbd $*: $answer" ;;
 	esac
 }
 librbd_stop() {
-	local fd=${LIBRBD[1]} pid=$LIBRBD_PID
-	exec {fd}>&-
+	local in=${LIBRBD[1]} out=${LIBRBD[0]} pid=$LIBRBD_PID
+	exec {in}>&- {out}<&-
 	wait "$pid" || bench_fail "bench_rbd exited $?"
 }
 

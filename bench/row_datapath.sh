@@ -3,22 +3,30 @@
 # datapath_phases IMAGE KIND REP : the three phases on rbd/IMAGE; appends
 # "KIND PHASE IOPS MEAN_US P99_US" lines to $work/datapath.
 datapath_phases() {
-	local image=$1 kind=$2 rep=$3 out=$work/fio-$kind-$rep
+	local image=$1 kind=$2 rep=$3 out=$work/fio-$kind-$rep figures
 	# the first write to every 4 MiB object: one 4 KiB write at the start
-	# of each object (skip 4092 KiB after each)
-	fio_json "$out.first" "$image" --rw=write:4092k --size="$dp_size"
-	echo "$kind first $(fio_figures "$out.first" write)" >>"$work/datapath"
+	# of each object (skip 4092 KiB after each; without number_ios fio
+	# would wrap around until it had written the whole size)
+	fio_json "$out.first" "$image" --rw=write:4092k --size="$dp_size" \
+		--number_ios="$dp_objects"
+	figures=$(fio_figures "$out.first" write "$dp_objects")
+	echo "$kind first $figures" >>"$work/datapath"
 	fio_json "$out.randwrite" "$image" --rw=randwrite --size="$dp_size" \
 		--time_based --runtime="$dp_runtime" --ramp_time="$dp_ramp"
-	echo "$kind randwrite $(fio_figures "$out.randwrite" write)" >>"$work/datapath"
+	figures=$(fio_figures "$out.randwrite" write)
+	echo "$kind randwrite $figures" >>"$work/datapath"
 	fio_json "$out.randread" "$image" --rw=randread --size="$dp_size" \
 		--time_based --runtime="$dp_runtime" --ramp_time="$dp_ramp"
-	echo "$kind randread $(fio_figures "$out.randread" read)" >>"$work/datapath"
+	figures=$(fio_figures "$out.randread" read)
+	echo "$kind randread $figures" >>"$work/datapath"
 }
 
 row_datapath() {
 	local reps=5 dp_size=1G dp_runtime=15 dp_ramp=2 rep kind image
 	[ "$quick" = 1 ] && reps=2 dp_size=64M dp_runtime=1 dp_ramp=0
+	local dp_objects fio_version paxos_now
+	dp_objects=$(( $(numfmt --from=iec "$dp_size") / 4194304 ))
+	fio_version=$(fio --version)
 	paxos 1
 	say "row 5: three $dp_size images, prefilled"
 	rbd create "rbd/dp-plain$run_id" --size "$dp_size" --image-feature "$features" &&
@@ -50,13 +58,17 @@ row_datapath() {
 			row) datapath_phases "$image" row "$rep" ;;
 			esac
 		done
+	done
+	# after the rounds: a removal's trimming would run under the next round
+	for rep in $(seq "$reps"); do
 		rbd snap rm "rbd/dp-native$run_id@r$rep" --no-progress || bench_fail "rbd snap rm"
 	done
+	paxos_now=$(paxos_setting)
 
 	cat <<EOT
 ## 5. The data path: plain image, native RBD snapshot, ROW operating clone
 
-fio $(fio --version | sed 's/^fio-//')'s rbd engine, 4 KiB blocks, iodepth 16, on three $dp_size images
+fio ${fio_version#fio-}'s rbd engine, 4 KiB blocks, iodepth 16, on three $dp_size images
 prefilled with 4 MiB writes (object size 4 MiB, rowcat's features):
 
 - **plain**: an image with no snapshot;
@@ -67,11 +79,16 @@ prefilled with 4 MiB writes (object size 4 MiB, rowcat's features):
   write to each object copies the object up from the parent.
 
 Three phases in order on each image: the first write to every 4 MiB
-object (one 4 KiB write at the start of each, $(( $(numfmt --from=iec "$dp_size") / 4194304 )) writes), then steady
+object (one 4 KiB write at the start of each, $dp_objects writes), then steady
 random writes (${dp_runtime} s after ${dp_ramp} s ramp), then random reads (the same).
 Each round starts from a fresh snapshot or clone; the order of the three
-images rotates. Latency is fio's completion latency. paxos_propose_interval
-$(paxos_setting) (no phase creates a snapshot). Medians of $reps rounds.
+images rotates; the round's native snapshots are removed after the last
+round. Latency is fio's completion latency. paxos_propose_interval
+$paxos_now (no phase creates a snapshot). Medians of $reps rounds.
+
+The first phase copies every object of the ROW clone up from its parent,
+so the later phases run on a clone that no longer reads through; reads
+through parents are row 6.
 
 | phase | image | IOPS | mean latency | p99 latency | IOPS / plain |
 |---|---|---|---|---|---|

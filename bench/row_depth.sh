@@ -17,25 +17,36 @@ row_depth() {
 		at_depth[$d]=${image#rbd/}
 	done
 	paxos 1
+	local found walk
 	for d in $depths; do
-		local found=0 walk=${at_depth[$d]}
-		while walk=$(rbd info --format json "rbd/$walk" | jq -r '.parent.image // empty') &&
-			[ -n "$walk" ]; do found=$((found + 1)); done
+		found=-1 walk=${at_depth[$d]}
+		while [ -n "$walk" ]; do
+			walk=$(rbd info --format json "rbd/$walk" | jq -r '.parent.image // empty')
+			found=$((found + 1))
+		done
 		[ "$found" = "$d" ] || bench_fail "${at_depth[$d]} has $found parents, expected $d"
 	done
 
 	librbd_start
 	: >"$work/depth"
+	local count figures open_ms order
+	count=$(wc -w <<<"$depths")
 	for rep in $(seq "$reps"); do
 		say "row 6: round $rep of $reps"
-		for d in $depths; do
+		# the order rotates: no depth always reads the coldest cache
+		order=$(printf '%s\n' $depths $depths | tail -n +$((rep % count + 1)) | head -"$count")
+		for d in $order; do
 			out=$work/fio-depth-$d-$rep
 			fio_json "$out" "${at_depth[$d]}" --rw=randread --size="$size" \
 				--time_based --runtime="$runtime" --ramp_time="$ramp"
-			echo "$d $(fio_figures "$out" read) $(librbd_ask open rbd "${at_depth[$d]}" "$opens")" >>"$work/depth"
+			figures=$(fio_figures "$out" read)
+			open_ms=$(librbd_ask open rbd "${at_depth[$d]}" "$opens")
+			echo "$d $figures $open_ms" >>"$work/depth"
 		done
 	done
 	librbd_stop
+	local paxos_now
+	paxos_now=$(paxos_setting)
 
 	cat <<EOT
 ## 6. Clone depth
@@ -46,7 +57,8 @@ parents to the data in the first image. Random 4 KiB reads, iodepth 16
 (fio's rbd engine, ${runtime} s after ${ramp} s ramp), and the time of
 \`rbd_open\` of the image (median of $opens opens in the connected harness
 \`bench/bench_rbd\`: a clone opens its whole parent chain). Built at
-paxos_propose_interval 0.01 s, read at $(paxos_setting). Medians of $reps rounds.
+paxos_propose_interval 0.01 s, read at $paxos_now; the order of the depths
+rotates from round to round. Medians of $reps rounds.
 
 | depth | IOPS | mean latency | p99 latency | IOPS / depth 0 | image open |
 |---|---|---|---|---|---|

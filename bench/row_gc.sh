@@ -37,8 +37,10 @@ row_gc() {
 			echo "$jobs $t" >>"$work/gc"
 			# the harness checks what it timed: nothing left, not even in
 			# the trash
-			[ -z "$(rbd ls "$spec")" ] && [ -z "$(rbd trash ls "$spec")" ] ||
-				bench_fail "gc left images in $spec: $(rbd ls "$spec") $(rbd trash ls "$spec")"
+			local left trashed
+			left=$(rbd ls "$spec")
+			trashed=$(rbd trash ls "$spec")
+			[ -z "$left$trashed" ] || bench_fail "gc left images in $spec: $left $trashed"
 		done
 	done
 

@@ -6,13 +6,12 @@
 # image: NAME PARENT.
 lineage_by_rbd() {
 	local spec=$1 root=$2 image
-	{
-		echo "$root"
-		rbd children --all --descendants --format json "$spec/$root" |
-			jq -r '.[].image'
-	} | while read -r image; do
+	local children
+	children=$(rbd children --all --descendants --format json "$spec/$root" |
+		jq -r '.[].image') || return 1
+	for image in "$root" $children; do
 		rbd info --format json "$spec/$image" |
-			jq -r --arg i "$image" '"\($i) \(.parent.image // "-")"'
+			jq -r --arg i "$image" '"\($i) \(.parent.image // "-")"' || return 1
 	done
 }
 
@@ -52,7 +51,9 @@ One volume, $generations \`rowcat snap\`s: $((generations + 1)) images in one ch
 Its lineage drawn by \`rowcat tree $vol\` (the catalog) against the same
 lineage learned with Ceph's tools as a script would: \`rbd children --all
 --descendants\` of the first image, then \`rbd info\` of each image (both
-find the same $images_rbd images; the harness checks). Medians of $reps runs.
+find the same $images_rbd images; the harness checks). The script's time
+includes the jq that reads each answer, as a script's would. Medians of
+$reps runs.
 Built at paxos_propose_interval 0.01 s; nothing timed here creates a
 snapshot.
 

@@ -82,23 +82,32 @@ if [ "$rows" != 1 ]; then
 	rc init || bench_fail "rowcat init"
 fi
 
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+ceph_version=$(ceph --version | awk '{ print $3, $5 }')
+fio_version=$(fio --version)
+rowcat_version=$("$rowcat" --version)
+command=bench/run.sh mode=full
+[ "$quick" = 1 ] && mode=quick
+[ "$quick" = 1 ] && command+=" --quick"
+[ "$rows" = 1,2,3,4,5,6,7 ] || command+=" --rows $rows"
 cat <<EOT
 # rowcat benchmark results
 
 - date: $(date -u +%Y-%m-%dT%H:%M:%SZ)
 - machine: $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB, $(uname -srm)
-- rowcat: $("$rowcat" --version) (Release build)
-- Ceph: $(ceph --version 2>/dev/null | awk '{ print $3, $5 }'), fio $(fio --version | sed 's/^fio-//')
+- rowcat: $rowcat_version (${build_type:-default} build)
+- Ceph: $ceph_version, ${fio_version/-/ }
 - cluster: ${cluster_text:-none (row 1 only)}
-- mode: $([ "$quick" = 1 ] && echo quick || echo full)
-- command: \`bench/run.sh$([ "$quick" = 1 ] && echo " --quick")$([ "$rows" = 1,2,3,4,5,6,7 ] || echo " --rows $rows")\`
+- mode: $mode
+- command: \`$command\`
 
 EOT
-wants 1 && row_catalog
-wants 2 && row_lineage
-wants 3 && row_snap
-wants 4 && row_volumes
-wants 5 && row_datapath
-wants 6 && row_depth
-wants 7 && row_gc
+# (a row runs outside any && list, so that set -e holds inside it)
+if wants 1; then row_catalog; fi
+if wants 2; then row_lineage; fi
+if wants 3; then row_snap; fi
+if wants 4; then row_volumes; fi
+if wants 5; then row_datapath; fi
+if wants 6; then row_depth; fi
+if wants 7; then row_gc; fi
 say "done"
