@@ -73,7 +73,9 @@ prefilled with 4 MiB writes (object size 4 MiB, rowcat's features):
 
 - **plain**: an image with no snapshot;
 - **native**: an image with a native RBD snapshot taken just before
-  (the OSD copies each object on its first write: copy-on-write);
+  (the OSD copies each object on its first write: copy-on-write); one
+  image, a new snapshot each round, so round k runs with k snapshots
+  (see the table by round below);
 - **ROW**: the operating clone of a volume right after \`rowcat snap\`
   (later rounds: \`rowcat restore\` to the same snapshot), whose first
   write to each object copies the object up from the parent.
@@ -102,6 +104,17 @@ EOT
 			p99=$(awk -v k=$kind -v p=$phase '$1 == k && $2 == p { print $5 }' "$work/datapath" | median)
 			echo "| $phase | $kind | $iops | $mean µs | $p99 µs | $(ratio "$iops" "$plain_iops") |"
 		done
+	done
+	cat <<EOT
+
+The native image by round (round k with k snapshots; IOPS):
+
+| round | snapshots | first write | random writes | random reads |
+|---|---|---|---|---|
+EOT
+	for rep in $(seq "$reps"); do
+		awk -v r="$rep" '$1 == "native" { n[$2]++; if (n[$2] == r) v[$2] = $3 }
+			END { printf "| %d | %d | %s | %s | %s |\n", r, r, v["first"], v["randwrite"], v["randread"] }' "$work/datapath"
 	done
 	echo
 }
