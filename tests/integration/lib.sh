@@ -66,11 +66,20 @@ expect_refused() {
 # command that must change nothing. rbd's stderr must not share stdout's
 # pipe: when it does, `rbd ls -l` output stops at the pipe's 64 KiB
 # (seen in CI once earlier tests had left ~1,000 images in the pool).
+# Once in CI an `rbd ls -l` hung in a futex wait with the cluster healthy
+# (a second one answered at once): each try has a time limit.
 cluster_state() {
-	local spec
+	local spec listing try
 	for spec in rbd rbd/ns1 other; do
 		echo "== $spec"
-		rbd ls -l --format json "$spec" 2>/dev/null || echo "rbd ls -l $spec: exit $?"
+		listing="rbd ls -l $spec failed 3 times"
+		for try in 1 2 3; do
+			if listing=$(timeout 60 rbd ls -l --format json "$spec" 2>/dev/null); then
+				break
+			fi
+			echo "cluster_state: rbd ls -l $spec: try $try failed" >&2
+		done
+		echo "$listing"
 	done
 }
 
