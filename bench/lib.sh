@@ -61,7 +61,9 @@ paxos_setting() {
 }
 
 # namespace NAME : a fresh RBD namespace rbd/NAME-RUN for one row's images,
-# so a borrowed cluster's other images never meet the bench's.
+# so a borrowed cluster's other images never meet the bench's. (Rows 5 and
+# 6 cannot use one: fio's rbd engine has no namespace option; their image
+# names carry the run's id instead.)
 namespace() {
 	local ns="$1$run_id"
 	rbd namespace create "rbd/$ns" || bench_fail "rbd namespace create rbd/$ns"
