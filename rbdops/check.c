@@ -162,29 +162,6 @@ static bool is_being_collected(const struct checker *c, int64_t image_id)
 	return false;
 }
 
-/* The user snapshots of an open image; free with rbd_snap_list_end and
- * free(). */
-static int list_snapshots(rbd_image_t image, rbd_snap_info_t **out, int *count)
-{
-	rbd_snap_info_t *snaps = NULL;
-	int max = 16, rc;
-
-	for (;;) {
-		snaps = calloc((size_t)max + 1, sizeof(*snaps));
-		if (!snaps)
-			return -ENOMEM;
-		rc = rbd_snap_list(image, snaps, &max);
-		if (rc >= 0)
-			break;
-		free(snaps);
-		if (rc != -ERANGE)
-			return rc;
-	}
-	*out = snaps;
-	*count = rc;
-	return 0;
-}
-
 static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 			   const struct catalog_image *image, const char *spec,
 			   struct rc_error *err)
@@ -197,7 +174,7 @@ static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 	rc = rbdops_open_image(c->conn, &image->spec, true, &img, err);
 	if (rc < 0)
 		goto out;
-	rc = list_snapshots(img.image, &snaps, &count);
+	rc = rbdops_snap_list(img.image, &snaps, &count);
 	if (rc < 0) {
 		rc = rbdops_fail(err, rc, "listing the snapshots of %s", spec);
 		goto out;

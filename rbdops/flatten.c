@@ -3,16 +3,26 @@
  *
  *  step (op.step)   on Ceph after it                      a crash here
  *  ──────────────   ──────────────────────────────────    ────────────
- *  journalled       the image, perhaps partly flattened    roll forward
- *     │  flatten, again until the image has no parent
+ *  journalled       the image, perhaps partly flattened,   roll forward
+ *     │             its object map perhaps off
+ *     │  object map off (noted in the image's metadata), flatten,
+ *     │  again until the image has no parent, object map on again
+ *     │  and rebuilt (rbdops/object_map.c)
  *  flattened        the image without a parent             roll forward
  *     │  ONE TRANSACTION: flattened_at on the image row (its parent
  *     │  link stays, as history), the operation done
  *  done
  *
- * Flattening only ever copies data the image already reads, so a partly
- * flattened image is a valid image and recovery always rolls forward; it
- * ends the operation 'failed' only when the image is gone.
+ * A partly flattened image reads what it read before: librbd copies an
+ * object's data from the parent before the image owns it, and the image
+ * reads through to the parent wherever it owns nothing. But it is not a
+ * safe image to flatten again with its object map on: with Debian 12's
+ * librbd, an object whose copy-up was cut short is marked in the map and
+ * missing on the cluster, and the next flatten would skip it and then
+ * detach the parent, leaving zeros (object_map.c says how and why). So
+ * every flatten here runs with the object map off, and recovery always
+ * rolls forward through the same step; it ends the operation 'failed'
+ * only when the image is gone.
  *
  * Failpoints: flatten.{journal,flatten,step,commit}.{before,after}.
  */

@@ -1,6 +1,7 @@
 /* Pools, namespaces and images: looking and creating. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -188,5 +189,47 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	out->created_at = (int64_t)created.tv_sec;
 out:
 	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snap_list(rbd_image_t image, rbd_snap_info_t **out, int *count)
+{
+	rbd_snap_info_t *snaps = NULL;
+	int max = 16, rc;
+
+	for (;;) {
+		snaps = calloc((size_t)max + 1, sizeof(*snaps));
+		if (!snaps)
+			return -ENOMEM;
+		rc = rbd_snap_list(image, snaps, &max);
+		if (rc >= 0)
+			break;
+		free(snaps);
+		if (rc != -ERANGE)
+			return rc;
+	}
+	*out = snaps;
+	*count = rc;
+	return 0;
+}
+
+int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *snap, struct open_image *out,
+			 struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	int rc;
+
+	out->image = NULL;
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &out->io, err);
+	if (rc < 0)
+		return rc;
+	rc = rbd_open(out->io, spec->name, &out->image, snap);
+	if (rc < 0) {
+		out->image = NULL;
+		rc_image_spec_format(spec, text, sizeof(text));
+		rbdops_fail(err, rc, "opening %s@%s", text, snap);
+		rbdops_close_image(out);
+	}
 	return rc;
 }

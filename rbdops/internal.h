@@ -33,6 +33,12 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      bool read_only, struct open_image *out,
 		      struct rc_error *err);
 void rbdops_close_image(struct open_image *img);
+/* Opens the image at spec, writable, at its snapshot snap. */
+int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *snap, struct open_image *out,
+			 struct rc_error *err);
+/* The snapshots of an open image; free with rbd_snap_list_end and free(). */
+int rbdops_snap_list(rbd_image_t image, rbd_snap_info_t **out, int *count);
 
 /* rbdops_open_image, or by librbd's id in spec's pool when rbd_id is not
  * NULL (an image in the trash has no name to be opened by). */
@@ -85,9 +91,28 @@ int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_clone(struct rbd_conn *conn, const struct rc_image_spec *parent,
 		 const char *snap, const struct rc_image_spec *child,
 		 struct rc_error *err);
-/* Flattens spec until it has no parent, reporting progress to ev. */
+/*
+ * Flattens spec until it has no parent, reporting progress to ev, with
+ * its object map off meanwhile and on again, rebuilt, after (object_map.c
+ * says why).
+ */
 int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		   const struct rbdops_events *ev, struct rc_error *err);
+
+/* ---- the object map around a flatten (object_map.c) ---- */
+
+/* Image metadata that holds the map features a flatten turned off. */
+#define RBDOPS_MAP_FEATURES_KEY "rowcat.flatten.map-features"
+/* Turns off object-map and fast-diff on an open image, first noting in
+ * RBDOPS_MAP_FEATURES_KEY which were on (unless a noted flatten left them
+ * off already). */
+int rbdops_object_map_off(rbd_image_t image, const char *text,
+			  struct rc_error *err);
+/* Turns on what RBDOPS_MAP_FEATURES_KEY notes, rebuilds the maps of the
+ * image and its snapshots, then drops the key; nothing without a key. */
+int rbdops_object_map_restore(struct rbd_conn *conn,
+			      const struct rc_image_spec *spec,
+			      struct rc_error *err);
 
 /* The parent an image reads through on the cluster. */
 struct rbdops_parent {

@@ -9,7 +9,8 @@
  *                     a snapshot left UNPROTECTING by a killed unprotect
  *                     is settled by unprotecting again
  *   remove            what is already gone (ENOENT) is success
- *   flatten           repeated until the image really has no parent
+ *   flatten           repeated until the image really has no parent, with
+ *                     the object map off meanwhile (object_map.c)
  *
  * A client killed while it had an image open keeps a watch on it until
  * the OSD times the watch out (about 30 s); removing that image answers
@@ -377,14 +378,21 @@ int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	 * the image says it has no parent. */
 	for (;;) {
 		rc = rbdops_image_parent(conn, spec, &parent, err);
-		if (rc < 0 || !parent.has_parent)
+		if (rc < 0)
 			return rc;
+		if (!parent.has_parent)
+			return rbdops_object_map_restore(conn, spec, err);
 		if (++attempts > 5)
 			return rc_error_set(err, -EIO, "image %s still has a parent "
 					    "after %d flattens", text, attempts - 1);
 		rc = rbdops_open_image(conn, spec, false, &img, err);
 		if (rc < 0)
 			return rc;
+		rc = rbdops_object_map_off(img.image, text, err);
+		if (rc < 0) {
+			rbdops_close_image(&img);
+			return rc;
+		}
 		if (ev && ev->progress)
 			rc = rbd_flatten_with_progress(img.image, ev->progress,
 						       ev->ctx);
