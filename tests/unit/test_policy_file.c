@@ -1531,16 +1531,28 @@ static void test_a_volume_no_pattern_matches_has_no_policy(void **state)
 
 /* ---- printing diagnostics ---------------------------------------------- */
 
-static char *printed(const char *file, const struct policy_diagnostics *diags)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+/*
+ * What policy_diagnostics_print writes for file, in out->text (the caller
+ * frees it). The buffer and its length live in the caller's struct, not in
+ * here: open_memstream keeps their addresses, so a pointer into the text
+ * must never be derived from locals that end with this function.
+ */
+struct printout {
+	char *text;
+	size_t len;
+};
 
-	assert_non_null(out);
-	policy_diagnostics_print(out, file, diags);
-	assert_int_equal(fclose(out), 0);
-	return text;
+static void print_to(struct printout *out, const char *file,
+		     const struct policy_diagnostics *diags)
+{
+	FILE *stream;
+
+	out->text = NULL;
+	out->len = 0;
+	stream = open_memstream(&out->text, &out->len);
+	assert_non_null(stream);
+	policy_diagnostics_print(stream, file, diags);
+	assert_int_equal(fclose(stream), 0);
 }
 
 static void test_diagnostics_print_as_file_line_column_sorted_by_position(
@@ -1549,7 +1561,7 @@ static void test_diagnostics_print_as_file_line_column_sorted_by_position(
 	struct policy_mark at_8_16 = { 8, 16 }, at_2_1 = { 2, 1 };
 	struct policy_mark at_7_12 = { 7, 12 }, at_7_3 = { 7, 3 };
 	struct policy_diagnostics diags = {0};
-	char *text;
+	struct printout printout;
 
 	(void)state;
 	assert_int_equal(policy_diagnostics_add(&diags, at_8_16, false,
@@ -1568,15 +1580,15 @@ static void test_diagnostics_print_as_file_line_column_sorted_by_position(
 	assert_int_equal(diags.errors, 4);
 	/* kept in the order found; printed in the order of the file */
 	assert_string_equal(diags.items[0].message, "max_depth is -1");
-	text = printed("policy.yaml", &diags);
-	assert_string_equal(text,
+	print_to(&printout, "policy.yaml", &diags);
+	assert_string_equal(printout.text,
 		"policy.yaml:2:1: unknown key 'timezon'\n"
 		"policy.yaml:7:3: second\n"
 		"policy.yaml:7:3: third, found after second\n"
 		"policy.yaml:7:12: warning: 'rbd/vm-*' matches no volume in the "
 		"catalog\n"
 		"policy.yaml:8:16: max_depth is -1\n");
-	free(text);
+	free(printout.text);
 	policy_diagnostics_free(&diags);
 	assert_int_equal(diags.count, 0);
 	assert_int_equal(diags.errors, 0);
@@ -1587,7 +1599,7 @@ static void test_the_diagnostics_of_a_refused_file_print_in_file_order(
 	void **state)
 {
 	struct policy_diagnostics diags = {0};
-	char *text;
+	struct printout printout;
 
 	(void)state;
 	parse_refused("version: 1\n"
@@ -1596,15 +1608,15 @@ static void test_the_diagnostics_of_a_refused_file_print_in_file_order(
 		      "    evry: 1h\n"
 		      "    volumes: [vm-*]\n", &diags);
 	/* found: the key, then the volumes, then the missing schedule */
-	text = printed("p.yaml", &diags);
-	assert_string_equal(text,
+	print_to(&printout, "p.yaml", &diags);
+	assert_string_equal(printout.text,
 		"p.yaml:3:5: policy 'gold' needs every (like 1h) or cron "
 		"(like \"0 */4 * * *\")\n"
 		"p.yaml:4:5: unknown key 'evry' in a policy (did you mean "
 		"'every'?)\n"
 		"p.yaml:5:15: 'vm-*' is not a POOL[/NAMESPACE]/VOLUME pattern "
 		"(like rbd/vm-* or ssd/tenant1/*)\n");
-	free(text);
+	free(printout.text);
 	policy_diagnostics_free(&diags);
 }
 
@@ -1629,7 +1641,8 @@ static void test_warnings_alone_do_not_refuse_a_file(void **state)
 static void test_past_100_diagnostics_are_counted_not_kept(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	char *text, *last;
+	struct printout printout;
+	char *last;
 
 	(void)state;
 	for (int i = 0; i < 150; i++) {
@@ -1640,25 +1653,28 @@ static void test_past_100_diagnostics_are_counted_not_kept(void **state)
 	}
 	assert_int_equal(diags.count, 100);
 	assert_int_equal(diags.errors, 150);
-	text = printed("f.yaml", &diags);
-	assert_true(strncmp(text, "f.yaml:51:1: problem 99\n", 24) == 0);
-	last = strrchr(text, '\n');
+	print_to(&printout, "f.yaml", &diags);
+	assert_true(strncmp(printout.text, "f.yaml:51:1: problem 99\n",
+			    24) == 0);
+	last = strrchr(printout.text, '\n');
+	assert_non_null(last);
 	*last = '\0';
-	last = strrchr(text, '\n');
+	last = strrchr(printout.text, '\n');
+	assert_non_null(last);
 	assert_string_equal(last + 1, "f.yaml: 50 more errors not shown");
-	free(text);
+	free(printout.text);
 	policy_diagnostics_free(&diags);
 }
 
 static void test_no_diagnostics_print_nothing(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	char *text;
+	struct printout printout;
 
 	(void)state;
-	text = printed("f.yaml", &diags);
-	assert_string_equal(text, "");
-	free(text);
+	print_to(&printout, "f.yaml", &diags);
+	assert_string_equal(printout.text, "");
+	free(printout.text);
 }
 
 int main(void)
