@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -48,15 +47,6 @@ static const char issue_example[] =
 	"gc: {min_age: 1h, trash_delay: 24h}     # optional: policy run --gc collects after expiring\n";
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static double seconds_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
 
 static void show_diagnostics(const struct policy_diagnostics *diags)
 {
@@ -963,8 +953,10 @@ static void test_a_scalar_anchor_reused_parses(void **state)
 	policy_file_free(f);
 }
 
-/* Billion laughs: nine levels of nine aliases to the level below. */
-static void test_an_alias_bomb_is_refused_quickly(void **state)
+/* Billion laughs: nine levels of nine aliases to the level below. (How
+ * long it takes is bench/'s to measure: row 1.) */
+static void test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit(
+	void **state)
 {
 	static const char bomb[] =
 		"version: 1\n"
@@ -978,10 +970,8 @@ static void test_an_alias_bomb_is_refused_quickly(void **state)
 		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
 		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
 		"policies: [*i]\n";
-	struct timespec start;
 
 	(void)state;
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	/*
 	 * The aliases of b stand for 9 * 10 nodes, those of c for 9 * 91,
 	 * those of d for 9 * 820: 8289 together. The first alias in e adds
@@ -989,7 +979,6 @@ static void test_an_alias_bomb_is_refused_quickly(void **state)
 	 */
 	expect_only_error(bomb, 6, 8, "aliases expand to more than 10000 "
 			  "nodes (an alias bomb?)");
-	assert_true(seconds_since(&start) < 1.0);
 }
 
 /*
@@ -1213,20 +1202,18 @@ static void test_a_text_one_byte_over_the_size_limit_is_refused_at_1_1(
 }
 
 /*
- * A file up to the size limit is checked in time proportional to its
- * size: a megabyte takes a third of a second under ASan. Three shapes of
- * 1 MiB that a check of each item against all earlier ones would take
- * minutes over: each key against the earlier keys of its mapping, each
- * policy name against the earlier names, each alias against the anchors;
- * and one where each item alone costs too much.
+ * Files of the size limit, in shapes that a check of each item against all
+ * earlier ones would take minutes over: each key against the earlier keys
+ * of its mapping, each policy name against the earlier names, each alias
+ * against the anchors; and one where each item alone costs too much. Here,
+ * what each is refused for; how long each takes is measured in bench/
+ * (row 1, `rowcat policy check` of the same shapes), not asserted in a
+ * test, whose clock is the machine's load.
  */
-#define QUICKLY 3.0 /* seconds */
-
-static void test_a_megabyte_of_unknown_then_duplicate_keys_is_checked_quickly(
+static void test_a_megabyte_of_unknown_then_duplicate_keys_is_refused(
 	void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 	size_t n = 0;
 
@@ -1236,18 +1223,15 @@ static void test_a_megabyte_of_unknown_then_duplicate_keys_is_checked_quickly(
 		end += sprintf(end, "a%zu: 1\n", n++);
 	while (end - text < POLICY_FILE_MAX - 16)
 		end += sprintf(end, "version: 1\n");
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_error_at(&diags, 1, 1, "unknown key 'a0' in the file");
 	policy_diagnostics_free(&diags);
 	free(text);
 }
 
-static void test_a_megabyte_of_policies_is_checked_quickly(void **state)
+static void test_a_megabyte_of_policies_without_volumes_is_refused(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 	size_t n = 0;
 
@@ -1256,19 +1240,16 @@ static void test_a_megabyte_of_policies_is_checked_quickly(void **state)
 	end += sprintf(end, "version: 1\npolicies:\n");
 	while (end - text < POLICY_FILE_MAX - 32)
 		end += sprintf(end, "- {name: p%zu}\n", n++);
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_error_at(&diags, 3, 3, "policy 'p0' needs volumes");
 	policy_diagnostics_free(&diags);
 	free(text);
 }
 
-static void test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly(
+static void test_a_megabyte_of_anchors_and_aliases_is_refused_at_the_limit(
 	void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 	size_t n = 0;
 
@@ -1278,9 +1259,7 @@ static void test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly(
 		end += sprintf(end, "- &a%zu 0\n", n++);
 	while (end - text < POLICY_FILE_MAX - 16)
 		end += sprintf(end, "- *a0\n");
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_int_equal(diags.errors, 1);
 	assert_true(mentions(&diags, "aliases expand to more than 10000 nodes"));
 	policy_diagnostics_free(&diags);
@@ -1289,13 +1268,12 @@ static void test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly(
 
 /*
  * A cron expression whose day of the month is narrowed by a weekday is
- * checked to come at least once in 10 years; a megabyte of them, still
- * quickly. (One name for all keeps the check of names out of the count.)
+ * checked to come at least once in 10 years, each of a megabyte of them.
+ * (One name for all keeps the check of names out of the count.)
  */
-static void test_a_megabyte_of_cron_policies_is_checked_quickly(void **state)
+static void test_a_megabyte_of_cron_policies_is_refused_for_a_name(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 
 	(void)state;
@@ -1304,9 +1282,7 @@ static void test_a_megabyte_of_cron_policies_is_checked_quickly(void **state)
 	while (end - text < POLICY_FILE_MAX - 64)
 		end += sprintf(end, "- {name: p, volumes: [rbd/*], "
 			       "cron: \"0 0 1 1 */2\"}\n");
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_error_at(&diags, 4, 3, "a second policy named 'p'");
 	assert_false(mentions(&diags, "cron"));
 	policy_diagnostics_free(&diags);
@@ -1715,7 +1691,7 @@ int main(void)
 		cmocka_unit_test(test_a_raw_nul_byte_is_refused_at_its_place),
 		cmocka_unit_test(test_an_anchor_reused_for_a_keep_set_parses),
 		cmocka_unit_test(test_a_scalar_anchor_reused_parses),
-		cmocka_unit_test(test_an_alias_bomb_is_refused_quickly),
+		cmocka_unit_test(test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit),
 		cmocka_unit_test(test_aliases_may_expand_to_exactly_the_node_limit),
 		cmocka_unit_test(test_an_alias_to_the_node_it_is_in_is_refused),
 		cmocka_unit_test(test_an_alias_to_no_anchor_is_refused),
@@ -1724,10 +1700,10 @@ int main(void)
 		cmocka_unit_test(test_an_alias_that_would_nest_past_64_levels_is_refused),
 		cmocka_unit_test(test_a_text_of_exactly_the_size_limit_is_read),
 		cmocka_unit_test(test_a_text_one_byte_over_the_size_limit_is_refused_at_1_1),
-		cmocka_unit_test(test_a_megabyte_of_unknown_then_duplicate_keys_is_checked_quickly),
-		cmocka_unit_test(test_a_megabyte_of_policies_is_checked_quickly),
-		cmocka_unit_test(test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly),
-		cmocka_unit_test(test_a_megabyte_of_cron_policies_is_checked_quickly),
+		cmocka_unit_test(test_a_megabyte_of_unknown_then_duplicate_keys_is_refused),
+		cmocka_unit_test(test_a_megabyte_of_policies_without_volumes_is_refused),
+		cmocka_unit_test(test_a_megabyte_of_anchors_and_aliases_is_refused_at_the_limit),
+		cmocka_unit_test(test_a_megabyte_of_cron_policies_is_refused_for_a_name),
 		cmocka_unit_test(test_loading_a_file_reads_it_as_parsing_its_text),
 		cmocka_unit_test(test_loading_an_invalid_file_gives_diagnostics_not_an_error),
 		cmocka_unit_test(test_loading_a_file_of_exactly_the_size_limit_reads_it),
