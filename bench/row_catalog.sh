@@ -1,5 +1,45 @@
 # Row 1: the catalog at scale, no cluster (sourced by bench/run.sh).
 
+# hostile_policies DIR: writes the policy files of 1 MiB (the size limit)
+# that tests/unit/test_policy_file.c checks the verdicts on, in the same
+# shapes, and the alias bomb; prints "FILE WHAT" for each, WHAT being part
+# of what policy check must say of it.
+hostile_policies() {
+	python3 - "$1" <<'EOT'
+import sys
+top, limit = sys.argv[1], 1024 * 1024
+def write(name, head, item, upto, tail=""):
+    text, n = [head], 0
+    size = len(head)
+    while size < upto:
+        text.append(item(n)); size += len(text[-1]); n += 1
+    while tail and size < limit - 16:
+        text.append(tail); size += len(tail)
+    open(f"{top}/{name}.yaml", "w").write("".join(text))
+write("keys", "", lambda n: f"a{n}: 1\n", limit // 3, "version: 1\n")
+print(f"{top}/keys.yaml {top}/keys.yaml:1:1: unknown key 'a0' in the file")
+write("policies", "version: 1\npolicies:\n", lambda n: f"- {{name: p{n}}}\n", limit - 32)
+print(f"{top}/policies.yaml {top}/policies.yaml:3:3: policy 'p0' needs volumes")
+write("aliases", "", lambda n: f"- &a{n} 0\n", limit // 2, "- *a0\n")
+print(f"{top}/aliases.yaml aliases expand to more than 10000 nodes")
+write("cron", "version: 1\npolicies:\n",
+      lambda n: '- {name: p, volumes: [rbd/*], cron: "0 0 1 1 */2"}\n', limit - 64)
+print(f"{top}/cron.yaml {top}/cron.yaml:4:3: a second policy named 'p'")
+level = ['a: &a [' + ",".join(['"lol"'] * 9) + ']']
+for a, b in zip("bcdefghi", "abcdefgh"):
+    level.append(f"{a}: &{a} [" + ",".join([f"*{b}"] * 9) + "]")
+open(f"{top}/bomb.yaml", "w").write("version: 1\n" + "\n".join(level) + "\npolicies: [*i]\n")
+print(f"{top}/bomb.yaml {top}/bomb.yaml:6:8: aliases expand to more than 10000 nodes")
+EOT
+}
+
+# policy_refused FILE: rowcat policy check FILE, which must refuse it.
+policy_refused() {
+	local status=0
+	"$rowcat" policy check "$1" || status=$?
+	[ "$status" = 1 ]
+}
+
 row_catalog() {
 	local volumes=10000 generations=100 removed=100 reps=11
 	[ "$quick" = 1 ] && volumes=200 removed=2 reps=3
@@ -47,6 +87,16 @@ print(count(json.load(sys.stdin)["root"]))')
 	ls_mib=$(peak_mib "${scale[@]}" ls)
 	gc_ms=$(median_ms "$reps" "${scale[@]}" gc --dry-run --min-age 0s)
 	gc_mib=$(peak_mib "${scale[@]}" gc --dry-run --min-age 0s)
+	local file what policy_rows="" shape
+	mkdir -p "$work/hostile"
+	while read -r file what; do
+		shape=$(basename "$file" .yaml)
+		"$rowcat" policy check "$file" >/dev/null 2>"$work/hostile.err" &&
+			bench_fail "policy check accepted $file"
+		grep -qF -- "$what" "$work/hostile.err" ||
+			bench_fail "policy check of $file: no '$what' in: $(head -3 "$work/hostile.err")"
+		policy_rows+="| \`rowcat policy check\` refusing $shape.yaml ($(du -k "$file" | cut -f1) KiB) | $(median_ms "$reps" policy_refused "$file") ms | – |"$'\n'
+	done < <(hostile_policies "$work/hostile")
 
 	cat <<EOT
 ## 1. Catalog at scale (no cluster)
@@ -66,9 +116,15 @@ included); peak memory is GNU time's maximum resident set size of one run.
 | \`rowcat gc --dry-run --min-age 0s\` (the plan: $steps steps) | ${gc_ms} ms | ${gc_mib} MiB |
 | depth query of an operating image (in process; median over 101 volumes) | ${depth_us} µs | see note |
 | lineage load of one volume (in process; median over 101 volumes) | ${lineage_us} µs | see note |
+${policy_rows%$'\n'}
 
 The in-process figures come from \`bench/bench_catalog queries\`, one
 process for all 202 queries: its peak RSS, ${queries_mib} MiB, bounds theirs.
+The policy files are hostile ones at the 1 MiB limit, in the shapes
+tests/unit/test_policy_file.c checks the verdicts on (100,000 unknown keys, then
+duplicates; policies without volumes; anchors and aliases; cron policies
+under one name; the alias bomb): a check of each item against all earlier
+ones would take minutes on them.
 
 EOT
 }

@@ -40,6 +40,17 @@ struct marks {
 	size_t *trash_step, *remove_step, *purge_step;
 };
 
+/* The id of element i of an array of structs (size bytes each) that start
+ * with their int64_t id. memcpy, not a cast of the char pointer: that cast
+ * asks for more alignment than char has (clang's -Wcast-align). */
+static int64_t id_at(const void *array, size_t size, size_t i)
+{
+	int64_t id;
+
+	memcpy(&id, (const char *)array + i * size, sizeof(id));
+	return id;
+}
+
 static size_t find_by_id(const void *array, size_t count, size_t size,
 			 int64_t id)
 {
@@ -47,14 +58,12 @@ static size_t find_by_id(const void *array, size_t count, size_t size,
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int64_t at = *(const int64_t *)((const char *)array + mid * size);
-		if (at < id)
+		if (id_at(array, size, mid) < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < count &&
-	    *(const int64_t *)((const char *)array + lo * size) == id)
+	if (lo < count && id_at(array, size, lo) == id)
 		return lo;
 	return NONE;
 }
@@ -62,9 +71,7 @@ static size_t find_by_id(const void *array, size_t count, size_t size,
 static bool sorted_by_id(const void *array, size_t count, size_t size)
 {
 	for (size_t i = 1; i < count; i++) {
-		int64_t a = *(const int64_t *)((const char *)array + (i - 1) * size);
-		int64_t b = *(const int64_t *)((const char *)array + i * size);
-		if (a >= b)
+		if (id_at(array, size, i - 1) >= id_at(array, size, i))
 			return false;
 	}
 	return true;

@@ -21,7 +21,18 @@
 #define RBDOPS_IMAGE_FEATURES_TEXT \
 	"layering, exclusive-lock, object-map, fast-diff, deep-flatten"
 
-#define RBDOPS_DEFAULT_TIMEOUT 30
+/*
+ * Seconds that connecting, and then each monitor or OSD request, may take
+ * before rowcat gives up (exit 75). It is a bound on one request, never on
+ * a whole command, so it must cover what a healthy but busy cluster does:
+ * Ceph itself reports an OSD request as merely slow at 30 s
+ * (osd_op_complaint_time), and a request waits out the detection of a dead
+ * OSD (osd_heartbeat_grace, 20 s) and the peering after it, or a monitor
+ * election. 30 s, the old default, ended a `check` on a loaded test
+ * machine; Ceph's own clients wait 300 s to connect and forever on a
+ * request. --timeout (or the policy file's cluster timeout) sets all three.
+ */
+#define RBDOPS_DEFAULT_TIMEOUT 120
 
 struct rbd_conn;
 

@@ -4,7 +4,8 @@
 # UndefinedBehaviorSanitizer build — and runs every test of each with ctest:
 # unit tests, then integration tests against a throwaway Ceph cluster that
 # ctest starts and stops itself; then builds the policy parser's libFuzzer
-# target with clang and replays its corpus.
+# target with clang and replays its corpus. Every build here treats
+# warnings as errors (ROWCAT_WERROR, which is off for everyone else).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +28,7 @@ fuzz_build() {
 	local scratch
 	echo "== build-fuzz: configure and build (clang, libFuzzer)" >&2
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROWCAT_FUZZ=ON \
-		-DROWCAT_TESTS=OFF -DROWCAT_BENCH=OFF >/dev/null
+		-DROWCAT_WERROR=ON -DROWCAT_TESTS=OFF -DROWCAT_BENCH=OFF >/dev/null
 	cmake --build build-fuzz -j"$(nproc)" --target fuzz_policy >/dev/null
 	echo "== build-fuzz: replay the corpus, then fuzz from seed 1" >&2
 	build-fuzz/tests/fuzz/fuzz_policy -runs=0 tests/fuzz/corpus
@@ -39,6 +40,6 @@ fuzz_build() {
 	rm -rf "$scratch"
 }
 
-run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DROWCAT_SANITIZE=ON
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROWCAT_WERROR=ON
+run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DROWCAT_SANITIZE=ON -DROWCAT_WERROR=ON
 fuzz_build

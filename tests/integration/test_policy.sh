@@ -10,10 +10,21 @@
 . "$(dirname "$0")/lib.sh"
 
 ZONE=Europe/Berlin
-# The simulation starts on Saturday 2026-11-28 at 21:00 in Berlin (20:00Z)
+# The simulation starts on Saturday 2020-11-28 at 21:00 in Berlin (20:00Z)
 # and runs every hour for 72 hours: three local midnights, the ISO week
-# turning on Monday 2026-11-30 and the month on Tuesday 2026-12-01.
-T0=$(date -u -d 2026-11-28T20:00:00Z +%s)
+# turning on Monday 2020-11-30 and the month on Tuesday 2020-12-01.
+#
+# Its clock (--now) is fixed, so that the test means the same whatever the
+# day it runs, and all of it lies in the real clock's past: rowcat lets
+# --now decide what a policy takes and expires, but never lets a
+# destructive step (gc's min_age and trash delay) come sooner than the
+# real clock allows (design.md, "Time"). The volumes are made before the
+# simulation, with rowcat create and the real clock, and then dated an
+# hour before T0 (create_volumes): a volume made "after" the runs that
+# snapshot it would be too young for gc's min_age at every simulated hour,
+# and its first image would stay whatever the rule says (the CI failure
+# of issue 12, once the real clock had passed the old start plus 18 h).
+T0=$(date -u -d 2020-11-28T20:00:00Z +%s)
 HOURS=72
 
 iso() { # T: --now's form of Unix time T
@@ -30,6 +41,21 @@ snap_name() { # T: the name of a policy snapshot taken at T (its UTC time)
 
 local_time() { # T: T as policy check prints it, on the file's wall clock
 	TZ=$ZONE date -d "@$1" +%Y-%m-%dT%H:%M:%S%:z
+}
+
+# create_volumes SPEC...: rowcat create each volume (8 MiB), then dates
+# the volume and its first image in the catalog an hour before T0, when the
+# simulated operator made them (rowcat create has no --now, rightly).
+create_volumes() {
+	local spec vol
+	for spec in "$@"; do
+		rowcat create "$spec" --size 8M -q || fail "create $spec"
+		vol=${spec##*/}
+		sqlite3 "$CATALOG" "UPDATE image SET created_at = $((T0 - 3600))
+			WHERE volume_id = (SELECT id FROM volume WHERE name = '$vol');
+			UPDATE volume SET created_at = $((T0 - 3600)) WHERE name = '$vol';
+			SELECT changes();" | grep -qx 1 || fail "dating $spec before T0"
+	done
 }
 
 # one_policy FILE PATTERN EVERY KEEP [MAX_DEPTH]: a policy file with one
@@ -299,7 +325,7 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	ns=$(own_namespace) || exit 1
 	ns=${ns#rbd/}
 	for p in $POLICIES; do
-		rowcat create "rbd/$ns/$p" --size 8M -q || fail "create $p"
+		create_volumes "rbd/$ns/$p"
 		live[$p]="" last[$p]=0 history[$p]="" deepest[$p]=0
 	done
 	sim_policy "$file" "$ns"
@@ -355,14 +381,14 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	# from the first run; silver at the first run, then at 00, 06, 12 and
 	# 18 in Berlin (23, 05, 11, 17 UTC)
 	expect_eq 72 "$(wc -w <<<"${history[gold]}")" "gold's snapshots"
-	expect_eq "20261128T200000Z 20261129T020000Z 20261129T080000Z 20261129T140000Z
-20261129T200000Z 20261130T020000Z 20261130T080000Z 20261130T140000Z
-20261130T200000Z 20261201T020000Z 20261201T080000Z 20261201T140000Z" \
+	expect_eq "20201128T200000Z 20201129T020000Z 20201129T080000Z 20201129T140000Z
+20201129T200000Z 20201130T020000Z 20201130T080000Z 20201130T140000Z
+20201130T200000Z 20201201T020000Z 20201201T080000Z 20201201T140000Z" \
 		"$(xargs -n4 <<<"${history[bronze]}")" "bronze's snapshots"
-	expect_eq "20261128T200000Z 20261128T230000Z 20261129T050000Z 20261129T110000Z
-20261129T170000Z 20261129T230000Z 20261130T050000Z 20261130T110000Z
-20261130T170000Z 20261130T230000Z 20261201T050000Z 20261201T110000Z
-20261201T170000Z" "$(xargs -n4 <<<"${history[silver]}")" "silver's snapshots"
+	expect_eq "20201128T200000Z 20201128T230000Z 20201129T050000Z 20201129T110000Z
+20201129T170000Z 20201129T230000Z 20201130T050000Z 20201130T110000Z
+20201130T170000Z 20201130T230000Z 20201201T050000Z 20201201T110000Z
+20201201T170000Z" "$(xargs -n4 <<<"${history[silver]}")" "silver's snapshots"
 	expect_check_clean
 
 	# policy check, half an hour after the last run: each volume with its
@@ -371,7 +397,7 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	declare -A next_due=(
 		[gold]=$((last[gold] + 3600))
 		[bronze]=$((last[bronze] + 6 * 3600))
-		[silver]=$(date -u -d 2026-12-01T23:00:00Z +%s) # 00:00 in Berlin
+		[silver]=$(date -u -d 2020-12-01T23:00:00Z +%s) # 00:00 in Berlin
 	)
 	run rowcat policy check "$file" --now "$(iso "$end")"
 	expect_eq 0 "$status" "policy check ($err)"
@@ -410,7 +436,7 @@ test_a_bad_policy_file_changes_nothing() {
 	rowcat init -q || fail init
 	local v sp before bad=$SCRATCH/bad.yaml good=$SCRATCH/good.yaml positions
 	v=$(volname) sp=$(own_namespace)
-	rowcat create "$sp/$v" --size 8M -q || fail create
+	create_volumes "$sp/$v"
 	one_policy "$good" "$sp/$v" 1h "{latest: 1}"
 	rowcat policy run "$good" --now "$(hour_iso 0)" -q >/dev/null || fail "a first run"
 	cat >"$bad" <<EOF
@@ -459,7 +485,7 @@ test_manual_safety_and_pinned_snapshots_are_never_expired() {
 	rowcat init -q || fail init
 	local v sp file=$SCRATCH/policy.yaml first second safety h name image kept
 	v=$(volname) sp=$(own_namespace)
-	rowcat create "$sp/$v" --size 8M -q || fail create
+	create_volumes "$sp/$v"
 	# keep only the newest, and flatten often
 	one_policy "$file" "$sp/$v" 1h "{latest: 1}" 2
 	first=$(snap_name "$T0") second=$(snap_name $((T0 + 3600)))
@@ -497,7 +523,7 @@ test_a_failing_volume_does_not_stop_the_others() {
 	rowcat init -q || fail init
 	local base a b c v sp file=$SCRATCH/policy.yaml name2 prom=$SCRATCH/policy.prom
 	base=$(volname) a=$(volname a) b=$(volname b) c=$(volname c) sp=$(own_namespace)
-	for v in "$a" "$b" "$c"; do rowcat create "$sp/$v" --size 8M -q || fail "create $v"; done
+	create_volumes "$sp/$a" "$sp/$b" "$sp/$c"
 	one_policy "$file" "$sp/${base}[abc]" 1h "{latest: 2}"
 	rowcat policy run "$file" --now "$(hour_iso 0)" -q >/dev/null || fail "hour 0"
 	# b's operating image disappears behind rowcat's back
@@ -534,7 +560,7 @@ test_one_policy_run_at_a_time() {
 	rowcat init -q || fail init
 	local v sp file=$SCRATCH/policy.yaml pid hook
 	v=$(volname) sp=$(own_namespace)
-	rowcat create "$sp/$v" --size 8M -q || fail create
+	create_volumes "$sp/$v"
 	one_policy "$file" "$sp/$v" 1h "{latest: 1}"
 	# the switch hook holds the first run (and its lock) until "go"
 	hook="touch '$SCRATCH/in-hook'; while [ ! -e '$SCRATCH/go' ]; do sleep 0.05; done"
@@ -562,8 +588,7 @@ test_metrics_file() {
 	rowcat init -q || fail init
 	local base sp file=$SCRATCH/policy.yaml prom=$SCRATCH/policy.prom name
 	base=$(volname) sp=$(own_namespace)
-	rowcat create "$sp/${base}a" --size 8M -q || fail "create a"
-	rowcat create "$sp/${base}b" --size 8M -q || fail "create b"
+	create_volumes "$sp/${base}a" "$sp/${base}b"
 	one_policy "$file" "$sp/$base?" 1h "{latest: 1}"
 	run rowcat policy run "$file" --now "$(hour_iso 0)" --metrics "$prom" -q
 	expect_eq 0 "$status" "policy run with metrics ($err)"
@@ -635,7 +660,7 @@ EOF
 		export CATALOG=$SCRATCH/jobs$j.db
 		rowcat init -q || fail "init $j"
 		for i in 1 2 3 4; do
-			rowcat create "$sp/${base}j$j-$i" --size 8M -q || fail "create $j-$i"
+			create_volumes "$sp/${base}j$j-$i"
 		done
 		outputs=""
 		for h in 0 1 2 3 4; do

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -48,15 +47,6 @@ static const char issue_example[] =
 	"gc: {min_age: 1h, trash_delay: 24h}     # optional: policy run --gc collects after expiring\n";
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static double seconds_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
 
 static void show_diagnostics(const struct policy_diagnostics *diags)
 {
@@ -963,8 +953,10 @@ static void test_a_scalar_anchor_reused_parses(void **state)
 	policy_file_free(f);
 }
 
-/* Billion laughs: nine levels of nine aliases to the level below. */
-static void test_an_alias_bomb_is_refused_quickly(void **state)
+/* Billion laughs: nine levels of nine aliases to the level below. (How
+ * long it takes is bench/'s to measure: row 1.) */
+static void test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit(
+	void **state)
 {
 	static const char bomb[] =
 		"version: 1\n"
@@ -978,10 +970,8 @@ static void test_an_alias_bomb_is_refused_quickly(void **state)
 		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
 		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
 		"policies: [*i]\n";
-	struct timespec start;
 
 	(void)state;
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	/*
 	 * The aliases of b stand for 9 * 10 nodes, those of c for 9 * 91,
 	 * those of d for 9 * 820: 8289 together. The first alias in e adds
@@ -989,7 +979,6 @@ static void test_an_alias_bomb_is_refused_quickly(void **state)
 	 */
 	expect_only_error(bomb, 6, 8, "aliases expand to more than 10000 "
 			  "nodes (an alias bomb?)");
-	assert_true(seconds_since(&start) < 1.0);
 }
 
 /*
@@ -1213,20 +1202,18 @@ static void test_a_text_one_byte_over_the_size_limit_is_refused_at_1_1(
 }
 
 /*
- * A file up to the size limit is checked in time proportional to its
- * size: a megabyte takes a third of a second under ASan. Three shapes of
- * 1 MiB that a check of each item against all earlier ones would take
- * minutes over: each key against the earlier keys of its mapping, each
- * policy name against the earlier names, each alias against the anchors;
- * and one where each item alone costs too much.
+ * Files of the size limit, in shapes that a check of each item against all
+ * earlier ones would take minutes over: each key against the earlier keys
+ * of its mapping, each policy name against the earlier names, each alias
+ * against the anchors; and one where each item alone costs too much. Here,
+ * what each is refused for; how long each takes is measured in bench/
+ * (row 1, `rowcat policy check` of the same shapes), not asserted in a
+ * test, whose clock is the machine's load.
  */
-#define QUICKLY 3.0 /* seconds */
-
-static void test_a_megabyte_of_unknown_then_duplicate_keys_is_checked_quickly(
+static void test_a_megabyte_of_unknown_then_duplicate_keys_is_refused(
 	void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 	size_t n = 0;
 
@@ -1236,18 +1223,15 @@ static void test_a_megabyte_of_unknown_then_duplicate_keys_is_checked_quickly(
 		end += sprintf(end, "a%zu: 1\n", n++);
 	while (end - text < POLICY_FILE_MAX - 16)
 		end += sprintf(end, "version: 1\n");
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_error_at(&diags, 1, 1, "unknown key 'a0' in the file");
 	policy_diagnostics_free(&diags);
 	free(text);
 }
 
-static void test_a_megabyte_of_policies_is_checked_quickly(void **state)
+static void test_a_megabyte_of_policies_without_volumes_is_refused(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 	size_t n = 0;
 
@@ -1256,19 +1240,16 @@ static void test_a_megabyte_of_policies_is_checked_quickly(void **state)
 	end += sprintf(end, "version: 1\npolicies:\n");
 	while (end - text < POLICY_FILE_MAX - 32)
 		end += sprintf(end, "- {name: p%zu}\n", n++);
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_error_at(&diags, 3, 3, "policy 'p0' needs volumes");
 	policy_diagnostics_free(&diags);
 	free(text);
 }
 
-static void test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly(
+static void test_a_megabyte_of_anchors_and_aliases_is_refused_at_the_limit(
 	void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 	size_t n = 0;
 
@@ -1278,9 +1259,7 @@ static void test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly(
 		end += sprintf(end, "- &a%zu 0\n", n++);
 	while (end - text < POLICY_FILE_MAX - 16)
 		end += sprintf(end, "- *a0\n");
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_int_equal(diags.errors, 1);
 	assert_true(mentions(&diags, "aliases expand to more than 10000 nodes"));
 	policy_diagnostics_free(&diags);
@@ -1289,13 +1268,12 @@ static void test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly(
 
 /*
  * A cron expression whose day of the month is narrowed by a weekday is
- * checked to come at least once in 10 years; a megabyte of them, still
- * quickly. (One name for all keeps the check of names out of the count.)
+ * checked to come at least once in 10 years, each of a megabyte of them.
+ * (One name for all keeps the check of names out of the count.)
  */
-static void test_a_megabyte_of_cron_policies_is_checked_quickly(void **state)
+static void test_a_megabyte_of_cron_policies_is_refused_for_a_name(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	struct timespec start;
 	char *text = malloc(POLICY_FILE_MAX + 64), *end = text;
 
 	(void)state;
@@ -1304,9 +1282,7 @@ static void test_a_megabyte_of_cron_policies_is_checked_quickly(void **state)
 	while (end - text < POLICY_FILE_MAX - 64)
 		end += sprintf(end, "- {name: p, volumes: [rbd/*], "
 			       "cron: \"0 0 1 1 */2\"}\n");
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_refused(text, &diags);
-	assert_true(seconds_since(&start) < QUICKLY);
 	assert_error_at(&diags, 4, 3, "a second policy named 'p'");
 	assert_false(mentions(&diags, "cron"));
 	policy_diagnostics_free(&diags);
@@ -1531,16 +1507,28 @@ static void test_a_volume_no_pattern_matches_has_no_policy(void **state)
 
 /* ---- printing diagnostics ---------------------------------------------- */
 
-static char *printed(const char *file, const struct policy_diagnostics *diags)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+/*
+ * What policy_diagnostics_print writes for file, in out->text (the caller
+ * frees it). The buffer and its length live in the caller's struct, not in
+ * here: open_memstream keeps their addresses, so a pointer into the text
+ * must never be derived from locals that end with this function.
+ */
+struct printout {
+	char *text;
+	size_t len;
+};
 
-	assert_non_null(out);
-	policy_diagnostics_print(out, file, diags);
-	assert_int_equal(fclose(out), 0);
-	return text;
+static void print_to(struct printout *out, const char *file,
+		     const struct policy_diagnostics *diags)
+{
+	FILE *stream;
+
+	out->text = NULL;
+	out->len = 0;
+	stream = open_memstream(&out->text, &out->len);
+	assert_non_null(stream);
+	policy_diagnostics_print(stream, file, diags);
+	assert_int_equal(fclose(stream), 0);
 }
 
 static void test_diagnostics_print_as_file_line_column_sorted_by_position(
@@ -1549,7 +1537,7 @@ static void test_diagnostics_print_as_file_line_column_sorted_by_position(
 	struct policy_mark at_8_16 = { 8, 16 }, at_2_1 = { 2, 1 };
 	struct policy_mark at_7_12 = { 7, 12 }, at_7_3 = { 7, 3 };
 	struct policy_diagnostics diags = {0};
-	char *text;
+	struct printout printout;
 
 	(void)state;
 	assert_int_equal(policy_diagnostics_add(&diags, at_8_16, false,
@@ -1568,15 +1556,15 @@ static void test_diagnostics_print_as_file_line_column_sorted_by_position(
 	assert_int_equal(diags.errors, 4);
 	/* kept in the order found; printed in the order of the file */
 	assert_string_equal(diags.items[0].message, "max_depth is -1");
-	text = printed("policy.yaml", &diags);
-	assert_string_equal(text,
+	print_to(&printout, "policy.yaml", &diags);
+	assert_string_equal(printout.text,
 		"policy.yaml:2:1: unknown key 'timezon'\n"
 		"policy.yaml:7:3: second\n"
 		"policy.yaml:7:3: third, found after second\n"
 		"policy.yaml:7:12: warning: 'rbd/vm-*' matches no volume in the "
 		"catalog\n"
 		"policy.yaml:8:16: max_depth is -1\n");
-	free(text);
+	free(printout.text);
 	policy_diagnostics_free(&diags);
 	assert_int_equal(diags.count, 0);
 	assert_int_equal(diags.errors, 0);
@@ -1587,7 +1575,7 @@ static void test_the_diagnostics_of_a_refused_file_print_in_file_order(
 	void **state)
 {
 	struct policy_diagnostics diags = {0};
-	char *text;
+	struct printout printout;
 
 	(void)state;
 	parse_refused("version: 1\n"
@@ -1596,15 +1584,15 @@ static void test_the_diagnostics_of_a_refused_file_print_in_file_order(
 		      "    evry: 1h\n"
 		      "    volumes: [vm-*]\n", &diags);
 	/* found: the key, then the volumes, then the missing schedule */
-	text = printed("p.yaml", &diags);
-	assert_string_equal(text,
+	print_to(&printout, "p.yaml", &diags);
+	assert_string_equal(printout.text,
 		"p.yaml:3:5: policy 'gold' needs every (like 1h) or cron "
 		"(like \"0 */4 * * *\")\n"
 		"p.yaml:4:5: unknown key 'evry' in a policy (did you mean "
 		"'every'?)\n"
 		"p.yaml:5:15: 'vm-*' is not a POOL[/NAMESPACE]/VOLUME pattern "
 		"(like rbd/vm-* or ssd/tenant1/*)\n");
-	free(text);
+	free(printout.text);
 	policy_diagnostics_free(&diags);
 }
 
@@ -1629,7 +1617,8 @@ static void test_warnings_alone_do_not_refuse_a_file(void **state)
 static void test_past_100_diagnostics_are_counted_not_kept(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	char *text, *last;
+	struct printout printout;
+	char *last;
 
 	(void)state;
 	for (int i = 0; i < 150; i++) {
@@ -1640,25 +1629,28 @@ static void test_past_100_diagnostics_are_counted_not_kept(void **state)
 	}
 	assert_int_equal(diags.count, 100);
 	assert_int_equal(diags.errors, 150);
-	text = printed("f.yaml", &diags);
-	assert_true(strncmp(text, "f.yaml:51:1: problem 99\n", 24) == 0);
-	last = strrchr(text, '\n');
+	print_to(&printout, "f.yaml", &diags);
+	assert_true(strncmp(printout.text, "f.yaml:51:1: problem 99\n",
+			    24) == 0);
+	last = strrchr(printout.text, '\n');
+	assert_non_null(last);
 	*last = '\0';
-	last = strrchr(text, '\n');
+	last = strrchr(printout.text, '\n');
+	assert_non_null(last);
 	assert_string_equal(last + 1, "f.yaml: 50 more errors not shown");
-	free(text);
+	free(printout.text);
 	policy_diagnostics_free(&diags);
 }
 
 static void test_no_diagnostics_print_nothing(void **state)
 {
 	struct policy_diagnostics diags = {0};
-	char *text;
+	struct printout printout;
 
 	(void)state;
-	text = printed("f.yaml", &diags);
-	assert_string_equal(text, "");
-	free(text);
+	print_to(&printout, "f.yaml", &diags);
+	assert_string_equal(printout.text, "");
+	free(printout.text);
 }
 
 int main(void)
@@ -1699,7 +1691,7 @@ int main(void)
 		cmocka_unit_test(test_a_raw_nul_byte_is_refused_at_its_place),
 		cmocka_unit_test(test_an_anchor_reused_for_a_keep_set_parses),
 		cmocka_unit_test(test_a_scalar_anchor_reused_parses),
-		cmocka_unit_test(test_an_alias_bomb_is_refused_quickly),
+		cmocka_unit_test(test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit),
 		cmocka_unit_test(test_aliases_may_expand_to_exactly_the_node_limit),
 		cmocka_unit_test(test_an_alias_to_the_node_it_is_in_is_refused),
 		cmocka_unit_test(test_an_alias_to_no_anchor_is_refused),
@@ -1708,10 +1700,10 @@ int main(void)
 		cmocka_unit_test(test_an_alias_that_would_nest_past_64_levels_is_refused),
 		cmocka_unit_test(test_a_text_of_exactly_the_size_limit_is_read),
 		cmocka_unit_test(test_a_text_one_byte_over_the_size_limit_is_refused_at_1_1),
-		cmocka_unit_test(test_a_megabyte_of_unknown_then_duplicate_keys_is_checked_quickly),
-		cmocka_unit_test(test_a_megabyte_of_policies_is_checked_quickly),
-		cmocka_unit_test(test_a_megabyte_of_anchors_and_aliases_is_loaded_quickly),
-		cmocka_unit_test(test_a_megabyte_of_cron_policies_is_checked_quickly),
+		cmocka_unit_test(test_a_megabyte_of_unknown_then_duplicate_keys_is_refused),
+		cmocka_unit_test(test_a_megabyte_of_policies_without_volumes_is_refused),
+		cmocka_unit_test(test_a_megabyte_of_anchors_and_aliases_is_refused_at_the_limit),
+		cmocka_unit_test(test_a_megabyte_of_cron_policies_is_refused_for_a_name),
 		cmocka_unit_test(test_loading_a_file_reads_it_as_parsing_its_text),
 		cmocka_unit_test(test_loading_an_invalid_file_gives_diagnostics_not_an_error),
 		cmocka_unit_test(test_loading_a_file_of_exactly_the_size_limit_reads_it),
