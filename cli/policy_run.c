@@ -329,7 +329,7 @@ static int run_volumes(struct run *run, int jobs, struct rc_error *err)
 /* ---- --gc ---------------------------------------------------------------- */
 
 /* Adds the plan of one volume to *plan, after settling what a crash left
- * of it. */
+ * of it; -EBUSY while a live rowcat works on the volume. */
 static int plan_volume(struct cli_ctx *ctx, const struct catalog_volume *volume,
 		       const struct rbdops_gc_options *opts,
 		       const struct rbdops_events *ev,
@@ -389,6 +389,11 @@ static int collect(struct cli_ctx *ctx, const struct policy_file *f,
 					&ctx->err);
 		if (rc == 0 && !volume.marked_at)
 			rc = plan_volume(ctx, &volume, &opts, &ev, &plan);
+		/* another rowcat is working on it: the next run collects */
+		if (rc == -EBUSY) {
+			rc_error_clear(&ctx->err);
+			rc = 0;
+		}
 	}
 	if (rc == 0)
 		rc = rbdops_gc_run(ctx->conn, ctx->catalog, &plan, 0, &opts, NULL,

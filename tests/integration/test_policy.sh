@@ -601,9 +601,11 @@ jobs_state() {
 	for i in 1 2 3 4; do
 		v=$3$i
 		echo "== $i"
+		# created is the real time, which differs from run to run;
+		# policy_time is the --now each snapshot was taken at
 		CATALOG=$1 rowcat tree "$v" --all --format json |
 			jq -cS 'del(.volume, .operating) |
-				walk(if type == "object" then del(.image) else . end)'
+				walk(if type == "object" then del(.image, .created) else . end)'
 		cluster_snapshots "$2" "$v" | sed 's/.*@//' | sort
 		rbd ls "$2" | grep -cE "^$v(\.rc[0-9]+)?$"
 	done
