@@ -119,3 +119,16 @@ CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
 ALTER TABLE image ADD COLUMN rbd_id TEXT;
 ALTER TABLE image ADD COLUMN trash_until INTEGER;
 ALTER TABLE image ADD COLUMN purged_at INTEGER;
+
+-- migration 3
+--
+-- Two clocks. Every *_at column above records the real time of what
+-- happened: gc judges --min-age and --trash-delay by them on the real clock,
+-- so a rehearsal must never write another time there. `policy run --now`
+-- sets a policy clock that decides what a policy takes and expires; where a
+-- row was made under it, policy_at keeps that time beside the real one
+-- (NULL: the policy clock was the real clock). A snapshot's policy_at is
+-- the time its schedule and retention count it as taken.
+
+ALTER TABLE snapshot ADD COLUMN policy_at INTEGER;
+ALTER TABLE operation ADD COLUMN policy_at INTEGER;

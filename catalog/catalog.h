@@ -86,11 +86,21 @@ struct catalog_snapshot {
 	char name[RC_NAME_MAX];
 	bool is_protected;
 	char origin[RC_NAME_MAX];   /* "manual", "pre-restore", "policy:NAME" */
-	int64_t created_at;
+	int64_t created_at;         /* real time */
 	bool pinned;
 	int64_t marked_at;
 	int64_t removed_at;
+	int64_t policy_at;          /* the policy clock's time when a policy
+				       run with --now took it; 0: none */
 };
+
+/* When schedules and retention count snapshot s as taken: the policy
+ * clock's time it was taken at, which is its real time unless a policy run
+ * set that clock (--now). Never a time for gc to judge age by. */
+static inline int64_t catalog_snapshot_policy_time(const struct catalog_snapshot *s)
+{
+	return s->policy_at ? s->policy_at : s->created_at;
+}
 
 /* Finds a volume by name; -ENOENT with a message when there is none. */
 int catalog_volume_find(struct catalog *cat, const char *name,
@@ -134,7 +144,13 @@ int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
 int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,
 				   bool is_protected, struct rc_error *err);
 
-/* Inserts a snapshot of image_id; *snapshot_id receives its id. */
+/* Records the policy clock's time a snapshot was taken at (0: none; see
+ * struct catalog_snapshot), inside the caller's transaction. */
+int catalog_snapshot_set_policy_at(struct catalog *cat, int64_t snapshot_id,
+				   int64_t policy_at, struct rc_error *err);
+
+/* Inserts a snapshot of image_id, made at `now` by the real clock;
+ * *snapshot_id receives its id. */
 int catalog_snapshot_insert(struct catalog *cat, int64_t image_id,
 			    const char *name, const char *origin,
 			    bool is_protected, int64_t now,
@@ -232,10 +248,14 @@ struct catalog_operation {
 	char target_snapshot[RC_NAME_MAX];
 	char origin[RC_NAME_MAX];   /* of the snapshot it takes */
 	uint64_t size;
-	int64_t started_at;         /* rowcat's clock (rc_clock_now) */
-	int64_t finished_at;
+	int64_t started_at;         /* the real clock (rc_clock_now) */
+	int64_t finished_at;        /* the real clock */
 	int64_t wall_started_ms;    /* the real wall clock, for durations */
 	int64_t wall_finished_ms;
+	/* the policy clock when the operation was journalled under one set
+	 * by --now (rc_clock_policy_given; catalog_op_begin fills it); 0:
+	 * none */
+	int64_t policy_at;
 	char error[RC_ERROR_MESSAGE_MAX];
 	/* Not stored: catalog_op_begin refuses unless image_id is the
 	 * volume's operating image at the moment it journals. */
@@ -245,7 +265,8 @@ struct catalog_operation {
 /*
  * Writes op as a new 'running' operation started at op->started_at,
  * claims it (catalog_op_claim) and commits it, in a transaction of its
- * own, before any cluster call. Sets op->id and op->wall_started_ms.
+ * own, before any cluster call. Sets op->id and op->wall_started_ms, and
+ * op->policy_at, when 0, from the policy clock when --now set it.
  *
  * When op->volume_id is set, the same transaction enforces one running
  * operation per volume: -EBUSY when a live rowcat is carrying one out,
@@ -388,6 +409,9 @@ int catalog_gc_state_load(struct catalog *cat, int64_t volume_id,
 void catalog_gc_state_free(struct catalog_gc_state *state);
 
 struct catalog_gc_options {
+	/* the time the plan is judged at: the real clock for a plan that is
+	 * carried out (rbdops_gc_run judges each step at the real clock
+	 * again); another time only shows what a plan would be then */
 	int64_t now;
 	int64_t min_age;            /* seconds: younger rows are never garbage */
 	int64_t trash_delay;        /* seconds an image stays in the trash */
@@ -453,6 +477,16 @@ int catalog_gc_plan(const struct catalog_gc_state *state,
 		    const struct catalog_gc_options *opts,
 		    struct catalog_gc_plan *out, struct rc_error *err);
 void catalog_gc_plan_free(struct catalog_gc_plan *plan);
+
+/*
+ * Adds the steps of `from` after those of `into`, with their waits, and
+ * its waiting garbage; `from` is left as it was. For plans of different
+ * volumes (catalog_gc_state_load of one volume each), which never wait for
+ * each other. -ENOMEM leaves `into` as it was.
+ */
+int catalog_gc_plan_append(struct catalog_gc_plan *into,
+			   const struct catalog_gc_plan *from,
+			   struct rc_error *err);
 
 /* Changes state as carrying out step at opts->now leaves the catalog. */
 void catalog_gc_state_apply(struct catalog_gc_state *state,

@@ -468,6 +468,38 @@ out:
 	return rc;
 }
 
+int catalog_gc_plan_append(struct catalog_gc_plan *into,
+			   const struct catalog_gc_plan *from,
+			   struct rc_error *err)
+{
+	size_t deps_into = 0, deps_from = 0, step_cap, dep_cap;
+
+	for (size_t i = 0; i < into->count; i++)
+		deps_into += into->steps[i].dep_count;
+	for (size_t i = 0; i < from->count; i++)
+		deps_from += from->steps[i].dep_count;
+	/* the arrays' capacities are not kept: grow from their sizes */
+	step_cap = into->count;
+	dep_cap = deps_into;
+	if (catalog_grow((void **)&into->steps, &step_cap,
+			 into->count + from->count + 1, sizeof(*into->steps)) < 0 ||
+	    catalog_grow((void **)&into->deps, &dep_cap,
+			 deps_into + deps_from + 1, sizeof(*into->deps)) < 0)
+		return rc_error_set(err, -ENOMEM, "out of memory planning gc");
+	for (size_t d = 0; d < deps_from; d++)
+		into->deps[deps_into + d] = from->deps[d] + into->count;
+	for (size_t i = 0; i < from->count; i++) {
+		into->steps[into->count + i] = from->steps[i];
+		into->steps[into->count + i].first_dep += deps_into;
+	}
+	into->count += from->count;
+	into->waiting += from->waiting;
+	if (from->next_purge_at && (!into->next_purge_at ||
+				    from->next_purge_at < into->next_purge_at))
+		into->next_purge_at = from->next_purge_at;
+	return 0;
+}
+
 void catalog_gc_plan_free(struct catalog_gc_plan *plan)
 {
 	free(plan->steps);

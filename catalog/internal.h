@@ -15,6 +15,7 @@ enum catalog_query {
 	Q_SNAPSHOT_GET,
 	Q_SNAPSHOT_FIND,
 	Q_SNAPSHOT_SET_PROTECTED,
+	Q_SNAPSHOT_SET_POLICY_AT,
 	Q_OP_RUNNING_FOR_VOLUME,
 	Q_OP_SET_TARGET,
 	Q_OP_LIST_VOLUME,
@@ -95,8 +96,9 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 #define CATALOG_IMAGE_NCOLS 12
 #define CATALOG_SNAPSHOT_COLUMNS(t) \
 	t ".id, " t ".image_id, " t ".name, " t ".protected, " t ".origin, " \
-	t ".created_at, " t ".pinned, " t ".marked_at, " t ".removed_at"
-#define CATALOG_SNAPSHOT_NCOLS 9
+	t ".created_at, " t ".pinned, " t ".marked_at, " t ".removed_at, " \
+	t ".policy_at"
+#define CATALOG_SNAPSHOT_NCOLS 10
 #define CATALOG_VOLUME_COLUMNS(t) \
 	t ".id, " t ".name, " t ".size, " t ".operating_image_id, " \
 	t ".created_at, " t ".marked_at"
@@ -124,7 +126,8 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 #define CATALOG_OP_COLUMNS \
 	"id, volume_id, kind, state, step, image_id, snapshot_id," \
 	" target_pool, target_namespace, target_image, target_snapshot, size," \
-	" started_at, finished_at, error, wall_started_ms, wall_finished_ms, origin"
+	" started_at, finished_at, error, wall_started_ms, wall_finished_ms, origin," \
+	" policy_at"
 void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out);
 
 #endif

@@ -57,6 +57,7 @@ void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
 	op->wall_started_ms = sqlite3_column_int64(st, 15);
 	op->wall_finished_ms = sqlite3_column_int64(st, 16);
 	copy_text(st, 17, op->origin, sizeof(op->origin));
+	op->policy_at = sqlite3_column_int64(st, 18);
 }
 
 /* One byte per operation id in PATH-oplock, locked with an open file
@@ -186,6 +187,8 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 		return rc;
 	op->id = 0;
 	op->wall_started_ms = rc_wall_ms();
+	if (!op->policy_at)
+		op->policy_at = rc_clock_policy_given();
 	if (op->volume_id && (rc = catalog_volume_check_free(cat, op, err)) < 0)
 		goto out;
 	if (check && (rc = check(cat, check_ctx, err)) < 0)
@@ -208,6 +211,7 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	sqlite3_bind_int64(st, 10, op->started_at);
 	sqlite3_bind_int64(st, 11, op->wall_started_ms);
 	bind_text(st, 12, op->origin);
+	bind_id(st, 13, op->policy_at);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "journalling an operation");
 		goto out;

@@ -57,6 +57,8 @@ static const char *const query_sql[Q_COUNT] = {
 		"   AND i.removed_at IS NULL",
 	[Q_SNAPSHOT_SET_PROTECTED] =
 		"UPDATE snapshot SET protected = ?2 WHERE id = ?1",
+	[Q_SNAPSHOT_SET_POLICY_AT] =
+		"UPDATE snapshot SET policy_at = ?2 WHERE id = ?1",
 	[Q_OP_RUNNING_FOR_VOLUME] =
 		"SELECT id, kind FROM operation"
 		" WHERE volume_id = ?1 AND state = 'running'",
@@ -115,9 +117,10 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_OP_INSERT] =
 		"INSERT INTO operation (volume_id, kind, step, image_id,"
 		"  snapshot_id, target_pool, target_namespace, target_image,"
-		"  target_snapshot, size, started_at, wall_started_ms, origin)"
+		"  target_snapshot, size, started_at, wall_started_ms, origin,"
+		"  policy_at)"
 		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		"         ?11, ?12)",
+		"         ?11, ?12, ?13)",
 	[Q_OP_SET_STEP] =
 		"UPDATE operation SET step = ?2 WHERE id = ?1 AND state = 'running'",
 	[Q_OP_LIST_RUNNING] =

@@ -48,6 +48,7 @@ void catalog_read_snapshot(sqlite3_stmt *st, int c, struct catalog_snapshot *out
 	out->pinned = sqlite3_column_int(st, c + 6) != 0;
 	out->marked_at = sqlite3_column_int64(st, c + 7);
 	out->removed_at = sqlite3_column_int64(st, c + 8);
+	out->policy_at = sqlite3_column_int64(st, c + 9);
 }
 
 /*
@@ -313,4 +314,19 @@ int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,
 	sqlite3_bind_int64(st, 1, snapshot_id);
 	sqlite3_bind_int(st, 2, is_protected);
 	return run_write(cat, st, NULL, err, "recording a snapshot's protection");
+}
+
+int catalog_snapshot_set_policy_at(struct catalog *cat, int64_t snapshot_id,
+				   int64_t policy_at, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_SNAPSHOT_SET_POLICY_AT, err);
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, snapshot_id);
+	if (policy_at)
+		sqlite3_bind_int64(st, 2, policy_at);
+	else
+		sqlite3_bind_null(st, 2);
+	return run_write(cat, st, NULL, err, "recording a snapshot's policy time");
 }

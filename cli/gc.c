@@ -270,14 +270,18 @@ static int parse_gc_options(struct cli_ctx *ctx, const struct gc_args *a,
 
 	memset(opts, 0, sizeof(*opts));
 	opts->jobs = a->jobs;
+	/* the real clock decides every step gc takes; another time may only
+	 * show what a plan would be then */
+	opts->plan.now = rc_clock_now();
+	if (a->now && !a->dry_run)
+		return rc_error_usage(&ctx->err, "--now only with --dry-run: gc "
+				      "judges --min-age and the trash delay by "
+				      "the real clock");
 	if (a->now) {
-		int64_t now;
-		rc = rc_time_parse_iso(a->now, &now, &ctx->err);
+		rc = rc_time_parse_iso(a->now, &opts->plan.now, &ctx->err);
 		if (rc < 0)
 			return rc_error_prefix(&ctx->err, "--now: ");
-		rc_clock_set(now);
 	}
-	opts->plan.now = rc_clock_now();
 	rc = policy_duration_parse(a->min_age, &opts->plan.min_age, &ctx->err);
 	if (rc < 0)
 		return rc_error_prefix(&ctx->err, "--min-age: ");
@@ -331,15 +335,16 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 		  "write Prometheus text-format figures of the run to FILE\n"
 		  "(atomically, for node_exporter's textfile collector)" },
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
-		  "plan and record as if it were TIME (2026-11-25T03:00:00Z);\n"
-		  "for tests and rehearsals" },
+		  "with --dry-run: the plan as it would be at TIME\n"
+		  "(2026-11-25T03:00:00Z); a run that collects always judges\n"
+		  "--min-age and the trash delay by the real clock" },
 		CLI_OPT_FORMAT(ctx),
 		CLI_OPT_END,
 	};
 	struct cli_spec spec = {
 		"gc [--dry-run] [--min-age DURATION] [--trash-delay DURATION] "
-		"[--jobs N] [--max-steps N] [--metrics FILE] [--now TIME] "
-		"[--format plain|json]",
+		"[--jobs N] [--max-steps N] [--metrics FILE] "
+		"[--dry-run --now TIME] [--format plain|json]",
 		"Collects what nobody needs, leaf first: moves unneeded images to\n"
 		"the RBD trash (restorable with 'rbd trash restore' until their\n"
 		"delay ends), unprotects and removes unneeded snapshots, and purges\n"

@@ -39,6 +39,22 @@ static void describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 		snprintf(buf, len, "%s", target);
 }
 
+/* When op started and finished by the real clock (0: unfinished). The
+ * wall clock's milliseconds where recorded: rows of catalogs from before
+ * the two clocks may hold a --now time in started_at. */
+static int64_t real_started(const struct catalog_operation *op)
+{
+	return op->wall_started_ms ? op->wall_started_ms / 1000 : op->started_at;
+}
+
+static int64_t real_finished(const struct catalog_operation *op)
+{
+	if (!op->finished_at)
+		return 0;
+	return op->wall_finished_ms ? op->wall_finished_ms / 1000
+				    : op->finished_at;
+}
+
 static int64_t duration_ms(const struct catalog_operation *op)
 {
 	if (!op->wall_finished_ms || !op->wall_started_ms)
@@ -61,11 +77,18 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		json_object_begin(&w);
 		json_kv_int(&w, "id", op->id);
 		json_kv_string(&w, "operation", op->kind);
-		rc_time_format_iso(op->started_at, when);
+		rc_time_format_iso(real_started(op), when);
 		json_kv_string(&w, "started", when);
 		json_key(&w, "finished");
-		if (op->finished_at) {
-			rc_time_format_iso(op->finished_at, when);
+		if (real_finished(op)) {
+			rc_time_format_iso(real_finished(op), when);
+			json_string(&w, when);
+		} else {
+			json_null(&w);
+		}
+		json_key(&w, "policy_time");
+		if (op->policy_at) {
+			rc_time_format_iso(op->policy_at, when);
 			json_string(&w, when);
 		} else {
 			json_null(&w);
@@ -97,23 +120,29 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops,
 			size_t count)
 {
-	char when[RC_ISO_TIME_MAX], took[32], what[2 * RC_SPEC_MAX];
+	char when[RC_ISO_TIME_MAX], policy[RC_ISO_TIME_MAX], took[32];
+	char what[2 * RC_SPEC_MAX];
 
-	printf("%-20s  %-11s  %-11s  %8s  %s\n", "WHEN", "WHAT", "RESULT", "TOOK",
-	       "DETAIL");
+	printf("%-20s  %-20s  %-11s  %-11s  %8s  %s\n", "WHEN", "POLICY TIME",
+	       "WHAT", "RESULT", "TOOK", "DETAIL");
 	for (size_t i = 0; i < count; i++) {
 		const struct catalog_operation *op = &ops[i];
 		int64_t ms = duration_ms(op);
 
-		rc_time_format_iso(op->started_at, when);
+		rc_time_format_iso(real_started(op), when);
+		if (op->policy_at)
+			rc_time_format_iso(op->policy_at, policy);
+		else
+			snprintf(policy, sizeof(policy), "-");
 		if (ms >= 0)
 			snprintf(took, sizeof(took), "%lld.%02llds",
 				 (long long)(ms / 1000), (long long)(ms % 1000 / 10));
 		else
 			snprintf(took, sizeof(took), "-");
 		describe(ctx, op, what, sizeof(what));
-		printf("%-20s  %-11s  %-11s  %8s  %s%s%s\n", when, op->kind,
-		       op->state, took, what, op->error[0] ? ": " : "", op->error);
+		printf("%-20s  %-20s  %-11s  %-11s  %8s  %s%s%s\n", when, policy,
+		       op->kind, op->state, took, what, op->error[0] ? ": " : "",
+		       op->error);
 	}
 }
 
@@ -123,9 +152,10 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_spec spec = {
 		"log VOL [--format plain|json]",
 		"Lists the operations of VOL from the catalog's journal, newest\n"
-		"first: when each started, what it was, its result (done, failed,\n"
-		"rolled-back, or running while unfinished), how long it took, and\n"
-		"what it made or why it failed.",
+		"first: when each started by the real clock, the policy time it\n"
+		"ran as (policy run --now; '-' when none), what it was, its\n"
+		"result (done, failed, rolled-back, or running while unfinished),\n"
+		"how long it took, and what it made or why it failed.",
 		options, 1, 1,
 	};
 	struct catalog_operation *ops = NULL;

@@ -138,8 +138,9 @@ int64_t policy_cli_last_snapshot(const struct catalog_lineage *lineage,
 	for (size_t i = 0; i < lineage->snapshot_count; i++) {
 		const struct catalog_snapshot *s = &lineage->snapshots[i];
 
-		if (strcmp(s->origin, origin) == 0 && s->created_at > last)
-			last = s->created_at;
+		if (strcmp(s->origin, origin) == 0 &&
+		    catalog_snapshot_policy_time(s) > last)
+			last = catalog_snapshot_policy_time(s);
 	}
 	return last;
 }
@@ -350,7 +351,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (rc < 0)
 		goto out;
-	now = rc_clock_now();
+	now = rc_clock_policy_now();
 	rows = calloc(vols.count + 1, sizeof(*rows));
 	if (!rows) {
 		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
@@ -397,7 +398,7 @@ int policy_cli_set_now(struct cli_ctx *ctx, const char *text)
 	rc = rc_time_parse_iso(text, &now, &ctx->err);
 	if (rc < 0)
 		return rc_error_prefix(&ctx->err, "--now: ");
-	rc_clock_set(now);
+	rc_clock_policy_set(now);
 	return 0;
 }
 

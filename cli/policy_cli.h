@@ -28,7 +28,8 @@ int policy_cli_load(struct cli_ctx *ctx, const char *path,
 /* The file's cluster: settings, where the command line set none. */
 void policy_cli_apply_cluster(struct cli_ctx *ctx, const struct policy_file *f);
 
-/* --now TIME: replaces rowcat's clock (NULL: leaves it). */
+/* --now TIME: sets the policy clock (NULL: leaves it real). What is
+ * recorded, and what gc judges, stays on the real clock. */
 int policy_cli_set_now(struct cli_ctx *ctx, const char *text);
 
 /*
@@ -41,8 +42,8 @@ int policy_cli_volumes(struct cli_ctx *ctx, const char *path,
 		       struct policy_cli_volumes *out);
 void policy_cli_volumes_free(struct policy_cli_volumes *v);
 
-/* When p last took a snapshot of the volume whose lineage this is
- * (0: never), whatever became of the snapshot since. */
+/* When p last took a snapshot of the volume whose lineage this is, by the
+ * policy clock (0: never), whatever became of the snapshot since. */
 int64_t policy_cli_last_snapshot(const struct catalog_lineage *lineage,
 				 const struct policy *p);
 

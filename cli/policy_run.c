@@ -41,7 +41,8 @@ struct run {
 	struct cli_ctx *ctx;
 	const struct policy_cli_volumes *vols;
 	struct volume_result *results;
-	int64_t now;                    /* when the run started */
+	int64_t now;                    /* when the run started, by the
+					   policy clock */
 	pthread_mutex_t lock;
 	size_t next;                    /* the next volume to take */
 	size_t taken, expired, flattened, busy, failed, overdue;
@@ -95,7 +96,8 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 
 		if (strcmp(s->origin, origin) == 0 && !s->marked_at &&
 		    !s->removed_at)
-			snaps[n++] = (struct policy_snapshot){ s->id, s->created_at };
+			snaps[n++] = (struct policy_snapshot){
+				s->id, catalog_snapshot_policy_time(s) };
 	}
 	rc = policy_retain(&p->keep, snaps, n, keep, err);
 	if (rc < 0)
@@ -326,18 +328,47 @@ static int run_volumes(struct run *run, int jobs, struct rc_error *err)
 
 /* ---- --gc ---------------------------------------------------------------- */
 
-/* Collects with the file's gc settings. A gc already running elsewhere is
- * not this run's failure: that gc collects. */
-static int collect(struct cli_ctx *ctx, const struct policy_file *f, int jobs)
+/* Adds the plan of one volume to *plan, after settling what a crash left
+ * of it; -EBUSY while a live rowcat works on the volume. */
+static int plan_volume(struct cli_ctx *ctx, const struct catalog_volume *volume,
+		       const struct rbdops_gc_options *opts,
+		       const struct rbdops_events *ev,
+		       struct catalog_gc_plan *plan)
+{
+	struct catalog_gc_state state = {0};
+	struct catalog_gc_plan one = {0};
+	struct rbdops_recovery recovered = {0};
+	int rc = rbdops_recover_volume(ctx->conn, ctx->catalog, volume, ev,
+				       &recovered, &ctx->err);
+
+	if (rc == 0)
+		rc = catalog_gc_state_load(ctx->catalog, volume->id, &state,
+					   &ctx->err);
+	if (rc == 0)
+		rc = catalog_gc_plan(&state, &opts->plan, &one, &ctx->err);
+	if (rc == 0)
+		rc = catalog_gc_plan_append(plan, &one, &ctx->err);
+	catalog_gc_plan_free(&one);
+	catalog_gc_state_free(&state);
+	return rc;
+}
+
+/*
+ * Collects the garbage of the run's own volumes, with the file's gc
+ * settings, judged by the real clock whatever --now says: a rehearsal
+ * decides what a policy would expire, never that anything is removed
+ * sooner. The rest of the catalog is rowcat gc's. A gc already running
+ * elsewhere is not this run's failure: that gc collects.
+ */
+static int collect(struct cli_ctx *ctx, const struct policy_file *f,
+		   const struct policy_cli_volumes *vols, int jobs)
 {
 	struct rbdops_gc_options opts = {
 		.plan = { rc_clock_now(), f->gc_min_age, f->gc_trash_delay },
 		.jobs = jobs < 4 ? jobs : 4,
 	};
-	struct catalog_gc_state state = {0};
 	struct catalog_gc_plan plan = {0};
 	struct rbdops_gc_report rep = {0};
-	struct rbdops_recovery recovered;
 	struct rbdops_events ev;
 	int rc = catalog_job_lock(ctx->catalog, CATALOG_JOB_GC, &ctx->err);
 
@@ -349,13 +380,21 @@ static int collect(struct cli_ctx *ctx, const struct policy_file *f, int jobs)
 	}
 	cli_events(ctx, &ev);
 	ev.progress = NULL;
-	if (rc == 0)
-		rc = rbdops_recover(ctx->conn, ctx->catalog, &ev, &recovered,
-				    &ctx->err);
-	if (rc == 0)
-		rc = catalog_gc_state_load(ctx->catalog, 0, &state, &ctx->err);
-	if (rc == 0)
-		rc = catalog_gc_plan(&state, &opts.plan, &plan, &ctx->err);
+	for (size_t i = 0; rc == 0 && i < vols->count; i++) {
+		struct catalog_volume volume;
+
+		/* as it is now: the run may have changed it */
+		rc = catalog_volume_get(ctx->catalog,
+					vols->items[i].summary.volume.id, &volume,
+					&ctx->err);
+		if (rc == 0 && !volume.marked_at)
+			rc = plan_volume(ctx, &volume, &opts, &ev, &plan);
+		/* another rowcat is working on it: the next run collects */
+		if (rc == -EBUSY) {
+			rc_error_clear(&ctx->err);
+			rc = 0;
+		}
+	}
 	if (rc == 0)
 		rc = rbdops_gc_run(ctx->conn, ctx->catalog, &plan, 0, &opts, NULL,
 				   &rep, &ctx->err);
@@ -368,7 +407,6 @@ static int collect(struct cli_ctx *ctx, const struct policy_file *f, int jobs)
 			rep.purged, rep.purged == 1 ? "" : "s", rep.busy,
 			rep.skipped, rep.failed, plan.waiting);
 	catalog_gc_plan_free(&plan);
-	catalog_gc_state_free(&state);
 	return rc < 0 ? rc_error_prefix(&ctx->err, "gc: ") : 0;
 }
 
@@ -440,10 +478,13 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	struct run_args a = { NULL, NULL, false, DEFAULT_JOBS };
 	struct cli_option options[] = {
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
-		  "run as if it were TIME (2026-11-25T03:00:00Z): snapshot times,\n"
-		  "retention and gc all use it; for tests and rehearsals" },
+		  "decide as if it were TIME (2026-11-25T03:00:00Z): what is due\n"
+		  "and what retention expires; for rehearsals and simulations.\n"
+		  "What happens is recorded at the real time (log shows both),\n"
+		  "and gc judges min_age and trash_delay by the real clock" },
 		{ 0, "gc", CLI_OPT_FLAG, &a.gc, NULL,
-		  "collect afterwards, with the file's gc: settings" },
+		  "then collect the garbage of the volumes this run manages,\n"
+		  "with the file's gc: settings; 'rowcat gc' collects the rest" },
 		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
 		  "volumes worked on at once (default 8)" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
@@ -487,7 +528,7 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		rc = catalog_job_lock(ctx->catalog, CATALOG_JOB_POLICY, &ctx->err);
 		locked = rc == 0;
 	}
-	run.now = rc_clock_now();
+	run.now = rc_clock_policy_now();
 	if (rc == 0)
 		rc = policy_cli_volumes(ctx, argv[1], f, &vols);
 	run.vols = &vols;
@@ -513,7 +554,7 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 				  "failed", run.failed, vols.count);
 	if (a.gc) {
 		struct rc_error volumes_err = ctx->err;
-		int gc_rc = collect(ctx, f, a.jobs);
+		int gc_rc = collect(ctx, f, &vols, a.jobs);
 
 		if (rc < 0)
 			ctx->err = volumes_err;

@@ -186,6 +186,13 @@ static void json_snapshot(struct json_writer *w, const struct tree *t, size_t s)
 	json_kv_string(w, "name", snap->name);
 	json_kv_bool(w, "protected", snap->is_protected);
 	json_kv_string(w, "created", when);
+	json_key(w, "policy_time");
+	if (snap->policy_at) {
+		rc_time_format_iso(snap->policy_at, when);
+		json_string(w, when);
+	} else {
+		json_null(w);
+	}
 	json_kv_string(w, "origin", snap->origin);
 	json_kv_bool(w, "marked", snap->marked_at || t->lin->volume.marked_at);
 	json_kv_bool(w, "pinned", snap->pinned);

@@ -6,11 +6,21 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t fixed_now;
+static int64_t policy_now;
 
 int64_t rc_clock_now(void)
 {
-	return fixed_now ? fixed_now : (int64_t)time(NULL);
+	return (int64_t)time(NULL);
+}
+
+int64_t rc_clock_policy_now(void)
+{
+	return policy_now ? policy_now : rc_clock_now();
+}
+
+int64_t rc_clock_policy_given(void)
+{
+	return policy_now;
 }
 
 int64_t rc_wall_ms(void)
@@ -21,9 +31,9 @@ int64_t rc_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void rc_clock_set(int64_t unix_seconds)
+void rc_clock_policy_set(int64_t unix_seconds)
 {
-	fixed_now = unix_seconds;
+	policy_now = unix_seconds;
 }
 
 void rc_time_format_iso(int64_t t, char buf[RC_ISO_TIME_MAX])

@@ -1,8 +1,11 @@
 /*
  * Time as rowcat records it: whole seconds since the Unix epoch, UTC.
  *
- * The clock can be replaced (policy runs simulate months with --now), so
- * every time that rowcat writes into the catalog comes from rc_clock_now.
+ * Two clocks. The real clock says when something happened and decides
+ * every destructive step (what --min-age and --trash-delay guard); nothing
+ * replaces it. The policy clock decides what a policy would snapshot and
+ * expire; `policy run --now` sets it to rehearse or simulate, and it is
+ * recorded beside the real time, never instead of it.
  */
 #ifndef ROWCAT_CLOCK_H
 #define ROWCAT_CLOCK_H
@@ -15,14 +18,22 @@
 /* Length of "2026-11-24T10:00:00Z" plus its NUL. */
 #define RC_ISO_TIME_MAX 21
 
-/* The current time, or the time set by rc_clock_set (while it is nonzero). */
+/* The real time: what the catalog records, and what gc is judged by. */
 int64_t rc_clock_now(void);
 
-/* Replaces the clock with a fixed time; 0 restores the system clock. */
-void rc_clock_set(int64_t unix_seconds);
+/* The time a policy decides by: the one set by rc_clock_policy_set, else
+ * the real time. */
+int64_t rc_clock_policy_now(void);
 
-/* Milliseconds since the epoch by the real wall clock, which rc_clock_set
- * never replaces: for measuring how long something took. */
+/* The time set by rc_clock_policy_set, or 0 when the policy clock is the
+ * real one. */
+int64_t rc_clock_policy_given(void);
+
+/* Sets the policy clock to a fixed time (--now); 0 makes it real again. */
+void rc_clock_policy_set(int64_t unix_seconds);
+
+/* Milliseconds since the epoch by the real wall clock: for measuring how
+ * long something took. */
 int64_t rc_wall_ms(void);
 
 /* Writes t as ISO-8601 UTC ("2026-11-24T10:00:00Z") into buf. */

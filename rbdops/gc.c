@@ -2,7 +2,8 @@
  * rowcat gc: carries out a plan from the catalog's planner, leaf first.
  *
  * Every step is an operation of its own, journalled only after a fresh
- * plan made inside the journalling transaction still holds it:
+ * plan made inside the journalling transaction, at the real clock, still
+ * holds it:
  *
  *  kind          steps                                         a crash here
  *  ───────────   ──────────────────────────────────────────   ────────────
@@ -160,7 +161,13 @@ int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
 	}
 }
 
-/* Journals and carries out one step of the plan. */
+/*
+ * Journals and carries out one step of the plan. The fresh plan that must
+ * still hold the step is judged at the real clock, whatever time the plan
+ * was drawn at: no clock given on a command line ever makes a step go
+ * sooner than --min-age and the trash delay allow, and the trash delay
+ * recorded runs from the real time of the move.
+ */
 static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
 					struct catalog *cat,
 					const struct catalog_gc_step *step,
@@ -168,15 +175,17 @@ static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
 					struct rbdops_gc_step_report *r,
 					struct rc_error *err)
 {
+	struct catalog_gc_options now = *opts;
 	struct catalog_operation op;
 	enum rbdops_gc_outcome outcome = RBDOPS_GC_DONE;
 	bool cluster_done;
 	int rc;
 
+	now.now = rc_clock_now();
 	RC_FAILPOINT("gc.journal.before");
 	rc = rc_failpoint_error("gc.journal.before")
 		? rc_error_set(err, -EIO, "failure injected at gc.journal.before")
-		: catalog_gc_step_begin(cat, step, opts, &op, err);
+		: catalog_gc_step_begin(cat, step, &now, &op, err);
 	if (rc == -ESTALE)
 		return RBDOPS_GC_SKIPPED;
 	if (rc == -EBUSY || rc == -EAGAIN) {

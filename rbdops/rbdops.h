@@ -282,7 +282,10 @@ struct rbdops_gc_report {
 
 /*
  * Carries out the first max_steps (0: all) steps of plan, made with
- * opts->plan, jobs at a time. Busy and skipped steps are not failures.
+ * opts->plan, jobs at a time. Each step is journalled only if a fresh plan
+ * of its volume, made with opts->plan at the real clock (whatever
+ * opts->plan.now says), still holds it; one that does not is skipped.
+ * Busy and skipped steps are not failures.
  * Returns 0 when no step failed; otherwise the first failure, with a
  * count of them.
  */

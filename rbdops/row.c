@@ -229,6 +229,9 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 	rc = catalog_snapshot_insert(cat, plan->operating.id, op->target_snapshot,
 				     op->origin, true, op->started_at,
 				     &snapshot_id, err);
+	if (rc == 0 && op->policy_at)
+		rc = catalog_snapshot_set_policy_at(cat, snapshot_id,
+						    op->policy_at, err);
 	if (rc == 0 && plan->is_restore)
 		rc = catalog_snapshot_set_protected(cat, plan->chosen.id, true, err);
 	if (rc == 0)
@@ -468,11 +471,13 @@ int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 
 /* ---- the commands ------------------------------------------------------- */
 
-/* The default snapshot name: the UTC time, then -2, -3... when taken. */
+/* The default snapshot name: the UTC time, then -2, -3... when taken. The
+ * policy clock's time, so that a rehearsal names each snapshot after the
+ * slot it stands for (the row records the real time). */
 static void default_name(char *buf, size_t len, const char *prefix, int k)
 {
 	char stamp[RC_ISO_TIME_MAX];
-	int64_t now = rc_clock_now();
+	int64_t now = rc_clock_policy_now();
 	time_t t = (time_t)now;
 	struct tm tm;
 

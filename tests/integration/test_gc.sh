@@ -136,52 +136,78 @@ test_gc_keeps_what_the_operating_image_reads_and_pinned_snapshots() {
 	expect_check_clean
 }
 
-# trashed_id VOL DELAY: removes VOL's safety snapshot, runs gc with
-# --trash-delay DELAY and prints the RBD trash id of the image that
-# carried it (failing when it is not in the trash).
-trashed_id() {
-	local v=$1 c p id
-	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
-	rowcat rm "$v@$p" -q || fail rm
-	rowcat gc --min-age 0s --trash-delay "$2" -q >/dev/null || fail "gc"
-	id=$(rbd trash ls --format json rbd | jq -r --arg n "${c#rbd/}" '.[] | select(.name == $n) | .id')
-	[ -n "$id" ] || fail "$c is not in the trash"
-	echo "$id"
+# trash_ids SPEC: the ids of the images in SPEC's RBD trash, one a line.
+trash_ids() {
+	rbd trash ls --format json "$1" | jq -r '.[].id'
 }
 
-# in_trash ID: ID if the RBD trash holds it, else nothing.
-in_trash() {
-	rbd trash ls --format json rbd | jq -r '.[].id' | grep -x "$1"
+# trash_id SPEC IMAGE: the id of IMAGE in SPEC's RBD trash, or "".
+trash_id() {
+	rbd trash ls --format json "$1" | jq -r --arg n "$2" '.[] | select(.name == $n) | .id'
 }
 
 # With a trash delay, images wait in the RBD trash (restorable) and their
-# snapshots with them; a later run, once the delay is over, purges them.
-# The delay runs on the real clock (--now never shortens it): one volume
-# waits for an hour, another for 2 s, which the test lets pass.
+# snapshots with them, whatever time a command line gives: a dry run may
+# show the plan as it would be later, but gc judges the delay by the real
+# clock and refuses --now when it would collect.
 test_trash_delay_keeps_images_restorable_until_it_ends() {
 	rowcat init -q || fail init
-	local v w id short until; v=$(volname) w=$(volname w)
+	local v c p id; v=$(volname)
 	build_lineage "$v"
-	build_lineage "$w"
-	id=$(trashed_id "$v" 1h) || exit 1
+	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
+	rowcat rm "$v@$p" -q || fail rm
+	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc"
+	id=$(rbd trash ls --format json rbd | jq -r --arg n "${c#rbd/}" '.[] | select(.name == $n) | .id')
+	[ -n "$id" ] || fail "$c is not in the trash"
 	expect_eq 1 "$(rbd snap ls --pool rbd --image-id "$id" --format json | jq length)" \
 		"its snapshot waits with it in the trash"
 	expect_check_clean
 	run rowcat gc --dry-run --min-age 0s --trash-delay 1h
 	expect_contains "$out" "next trash delay ends at" "dry run names the purge time"
 	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc within the delay"
-	expect_eq "$id" "$(in_trash "$id")" "still in the trash within the delay"
+	expect_eq "$id" "$(trash_ids rbd | grep -x "$id")" "still in the trash within the delay"
+	local ahead before
+	ahead=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
+	before=$(catalog_state; cluster_state)
+	run rowcat gc --dry-run --min-age 0s --now "$ahead" --format json
+	expect_eq 0 "$status" "gc --dry-run --now $ahead ($err)"
+	expect_eq "[\"remove\",\"purge\"]" "$(jq -c --arg i "${c#rbd/}" \
+		'map(select(.image == $i) | .action)' <<<"$out")" \
+		"the plan two hours on, previewed"
+	expect_refused 2 "--now only with --dry-run" rowcat gc --min-age 0s --now "$ahead"
+	expect_refused 2 "--now only with --dry-run" rowcat gc --min-age 0s --trash-delay 0s \
+		--now "$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ)"
+	expect_eq "$before" "$(catalog_state; cluster_state)" "the catalog and the cluster after --now"
+	expect_eq "$id" "$(trash_ids rbd | grep -x "$id")" "still in the trash after gc --now"
+	expect_check_clean
+}
 
-	short=$(trashed_id "$w" 2s) || exit 1
-	until=$(sqlite3 "$CATALOG" "SELECT i.trash_until FROM image i
-		JOIN volume vo ON vo.id = i.volume_id
-		WHERE vo.name = '$w' AND i.trash_until IS NOT NULL")
-	[ -n "$until" ] || fail "no trash delay in the catalog for $w"
-	# librbd's deferment ends with the catalog's, to the second
-	while [ "$(date +%s)" -le $((until + 1)) ]; do sleep 0.5; done
-	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc after the short delay"
-	expect_eq "" "$(in_trash "$short")" "purged once its delay is over"
-	expect_eq "$id" "$(in_trash "$id")" "the other still in the trash within its delay"
+# The delay is the real clock's: the first run after it is over by the
+# real clock purges the image. (A 2 s delay, waited out by watching the
+# clock, however long the machine takes.)
+test_an_image_is_purged_once_its_delay_is_over_by_the_real_clock() {
+	rowcat init -q || fail init
+	local v c p id until started first last; v=$(volname)
+	build_lineage "$v"
+	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
+	rowcat rm "$v@$p" -q || fail rm
+	first=$(date +%s)
+	rowcat gc --min-age 0s --trash-delay 2s -q >/dev/null || fail "gc"
+	last=$(date +%s)
+	id=$(trash_id rbd "${c#rbd/}")
+	[ -n "$id" ] || fail "$c is not in the trash"
+	read -r started until < <(sqlite3 -separator ' ' "$CATALOG" "SELECT o.started_at,
+		i.trash_until FROM image i JOIN operation o ON o.image_id = i.id
+		WHERE o.kind = 'gc-trash' AND i.pool = 'rbd' AND i.name = '${c#rbd/}'")
+	[ "$started" -ge "$first" ] && [ "$started" -le "$last" ] ||
+		fail "the move of $c recorded at $started, not between $first and $last"
+	expect_eq $((started + 2)) "$until" "the end of the delay, 2 s from the move"
+	while [ "$(date +%s)" -le "$until" ]; do sleep 0.2; done
+	run rowcat gc --dry-run --min-age 0s --format json
+	expect_eq "[\"remove\",\"purge\"]" "$(jq -c --arg i "${c#rbd/}" \
+		'map(select(.image == $i) | .action)' <<<"$out")" "the plan once the delay is over"
+	rowcat gc --min-age 0s -q >/dev/null || fail "gc after the delay"
+	expect_eq "" "$(trash_ids rbd | grep -x "$id")" "purged once the delay is over"
 	expect_check_clean
 }
 

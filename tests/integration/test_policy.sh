@@ -626,9 +626,11 @@ jobs_state() {
 	for i in 1 2 3 4; do
 		v=$3$i
 		echo "== $i"
+		# created is the real time, which differs from run to run;
+		# policy_time is the --now each snapshot was taken at
 		CATALOG=$1 rowcat tree "$v" --all --format json |
 			jq -cS 'del(.volume, .operating) |
-				walk(if type == "object" then del(.image) else . end)'
+				walk(if type == "object" then del(.image, .created) else . end)'
 		cluster_snapshots "$2" "$v" | sed 's/.*@//' | sort
 		rbd ls "$2" | grep -cE "^$v(\.rc[0-9]+)?$"
 	done
@@ -680,6 +682,101 @@ EOF
 	# not trivially equal: snapshots were taken, expired, flattened
 	expect_contains "${runs[1]}" '"flattened":true' "a flatten in the runs"
 	[ "$(jq -s 'map(.[].expired) | add' <<<"${runs[1]}")" -gt 0 ] || fail "nothing expired"
+}
+
+# ---- --now never makes anything go sooner --------------------------------
+
+# in_trash SPEC NAME-REGEX: the ids of SPEC's RBD trash entries whose image
+# name matches, sorted, on one line.
+in_trash() {
+	rbd trash ls --format json "$1" |
+		jq -r --arg n "$2" '[.[] | select(.name | test($n)) | .id] | sort | join(" ")'
+}
+
+# iso_seconds ISO: Unix time of an ISO-8601 time rowcat printed.
+iso_seconds() {
+	date -u -d "$1" +%s
+}
+
+# Issue 12: a volume removed and collected waits out its 24 h in the RBD
+# trash; a rehearsal three days ahead (policy run --gc --now) for a policy
+# that names another volume decides what that policy takes and expires,
+# and nothing more. x stays in the trash (not the run's volume, and its
+# delay is the real clock's); so does the run's own volume's leftover in
+# the trash; garbage of a volume no policy of the file names is left to
+# rowcat gc; what the run did is recorded at the real time, and log shows
+# the policy time beside it.
+test_a_rehearsal_three_days_ahead_removes_nothing_sooner() {
+	rowcat init -q || fail init
+	local x v w sp vol file=$SCRATCH/sim.yaml ahead first last when
+	local trashed_x trashed_v safety_v safety_w old_w log name created
+	x=$(volname x) v=$(volname) w=$(volname w) sp=$(own_namespace)
+	for vol in "$x" "$v" "$w"; do
+		rowcat create "$sp/$vol" --size 8M -q || fail "create $vol"
+	done
+	rowcat snap "$x" s1 -q || fail "snap $x"
+	# a restore leaves a safety snapshot on the image it moved away from
+	for vol in "$v" "$w"; do
+		rowcat snap "$vol" s1 -q && rowcat restore "$vol" s1 -q || fail "restore $vol"
+	done
+	safety_v=$(safety_snapshots "$v") safety_w=$(safety_snapshots "$w")
+	old_w=$(image_of "$w" "$safety_w")
+	rowcat rm "$x" -q && rowcat rm "$v@$safety_v" -q || fail rm
+	rowcat gc --min-age 0s -q >/dev/null || fail "gc with the default 24 h delay"
+	trashed_x=$(in_trash "$sp" "^$x(\\.rc[0-9]+)?\$")
+	trashed_v=$(in_trash "$sp" "^$v(\\.rc[0-9]+)?\$")
+	expect_eq 2 "$(wc -w <<<"$trashed_x")" "x's images in the trash (rbd trash ls)"
+	expect_eq 1 "$(wc -w <<<"$trashed_v")" "v's leftover in the trash (rbd trash ls)"
+	# marked only now: gc could take it at once, by the real clock
+	rowcat rm "$w@$safety_w" -q || fail "rm $w@$safety_w"
+	printf '%s\n' "version: 1" "timezone: UTC" "gc: {min_age: 0s, trash_delay: 0s}" \
+		"policies:" "  - name: p" "    volumes: [\"$sp/$v\"]" "    every: 1h" \
+		"    keep: {latest: 1}" >"$file"
+	ahead=$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ)
+	first=$(date +%s)
+	run rowcat policy run "$file" --gc --now "$ahead"
+	last=$(date +%s)
+	expect_eq 0 "$status" "policy run --gc --now $ahead ($err)"
+	name=$(date -u -d "$ahead" +%Y%m%dT%H%M%SZ)
+	expect_contains "$out" "snapshot $name taken" "the rehearsal's snapshot, named for its policy time"
+	expect_eq "$trashed_x" "$(in_trash "$sp" "^$x(\\.rc[0-9]+)?\$")" \
+		"x in the trash after the rehearsal (rbd trash ls)"
+	expect_eq "$trashed_v" "$(in_trash "$sp" "^$v(\\.rc[0-9]+)?\$")" \
+		"v's leftover in the trash after the rehearsal (rbd trash ls)"
+	rbd snap ls --format json "$old_w" | jq -e --arg s "$safety_w" 'any(.[]; .name == $s)' \
+		>/dev/null || fail "the rehearsal collected $w@$safety_w, of a volume it does not manage"
+
+	# recorded at the real time; the policy time beside it
+	log=$(rowcat log "$v" --format json) || fail "log $v"
+	expect_eq "snap $ahead" "$(jq -r '.[0] | "\(.operation) \(.policy_time)"' <<<"$log")" \
+		"log: the rehearsal's snapshot and its policy time"
+	expect_eq 1 "$(jq '[.[] | select(.policy_time != null)] | length' <<<"$log")" \
+		"log: operations with a policy time"
+	for when in $(jq -r '.[] | .started, (.finished // empty)' <<<"$log"); do
+		[ "$(iso_seconds "$when")" -le "$last" ] || fail "log shows $when, after the run ended"
+	done
+	when=$(jq -r '.[0].started' <<<"$log")
+	[ "$(iso_seconds "$when")" -ge "$first" ] ||
+		fail "log: the rehearsal's snapshot started $when, before the run"
+	run rowcat log "$v"
+	expect_contains "$(sed -n 1p <<<"$out")" "POLICY TIME" "log's header"
+	expect_contains "$(sed -n 2p <<<"$out")" "$ahead" "log's line for the rehearsal"
+	created=$(rowcat tree "$v" --format json | jq -r --arg n "$name" \
+		'.. | objects | select(has("origin") and .name == $n) | .created')
+	[ -n "$created" ] && [ "$(iso_seconds "$created")" -ge "$first" ] &&
+		[ "$(iso_seconds "$created")" -le "$last" ] ||
+		fail "tree: the rehearsal's snapshot created at '$created', not at the real time"
+
+	# a later real run judges by the real clock too: w's garbage goes, the
+	# trash waits out its delay
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc"
+	expect_eq "" "$(rbd ls "$sp" | grep -x "${old_w##*/}")" \
+		"rowcat gc collects $old_w, which carried $w@$safety_w (rbd ls)"
+	expect_eq "" "$(in_trash "$sp" "^$w(\\.rc[0-9]+)?\$")" "w's images purged (rbd trash ls)"
+	expect_eq "$trashed_x" "$(in_trash "$sp" "^$x(\\.rc[0-9]+)?\$")" "x in the trash after gc"
+	expect_eq "$trashed_v" "$(in_trash "$sp" "^$v(\\.rc[0-9]+)?\$")" \
+		"v's leftover in the trash after gc"
+	expect_check_clean
 }
 
 run_tests

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "clock.h"
 #include "testdir.h"
 
 struct fixture {
@@ -652,6 +653,77 @@ static void test_operations_of_a_volume_come_newest_first_with_targets(void **st
 	assert_int_equal(catalog_volume_get(f->cat, 999, &vol, &f->err), -ENOENT);
 }
 
+/* ---- the two clocks ---------------------------------------------------- */
+
+/*
+ * policy run --now sets the policy clock: operations journalled under it
+ * keep its time beside the real one, and a snapshot keeps the time its
+ * schedule and retention count it at; without --now there is none.
+ */
+static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation rehearsed = { .kind = "flatten" };
+	struct catalog_operation real = { .kind = "flatten" };
+	struct catalog_operation *ops = NULL;
+	struct catalog_snapshot snap;
+	int64_t ahead = rc_clock_now() + 3 * 86400;
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	rehearsed.volume_id = real.volume_id = b.volume;
+	rehearsed.started_at = real.started_at = rc_clock_now();
+	rc_clock_policy_set(ahead);
+	assert_int_equal(catalog_op_begin(f->cat, &rehearsed, &f->err), 0);
+	rc_clock_policy_set(0);
+	assert_int_equal(rehearsed.policy_at, ahead);
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_end(f->cat, &rehearsed, "done", NULL,
+					rc_clock_now(), &f->err), 0);
+	assert_int_equal(catalog_snapshot_set_policy_at(f->cat, b.s2, ahead,
+							&f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_begin(f->cat, &real, &f->err), 0);
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ops[0].policy_at, 0);
+	assert_int_equal(ops[1].policy_at, ahead);
+	assert_true(ops[1].started_at < ahead && ops[1].finished_at < ahead);
+	free(ops);
+
+	assert_int_equal(catalog_snapshot_get(f->cat, b.s2, &snap, &f->err), 0);
+	assert_int_equal(snap.created_at, 3000);
+	assert_int_equal(catalog_snapshot_policy_time(&snap), ahead);
+	assert_int_equal(catalog_snapshot_get(f->cat, b.s1, &snap, &f->err), 0);
+	assert_int_equal(snap.policy_at, 0);
+	assert_int_equal(catalog_snapshot_policy_time(&snap), 2000);
+}
+
+/* A catalog from before the two clocks (schema 2) gains the policy_at
+ * columns, empty: its rows count at the times they hold. */
+static void test_a_schema_2_catalog_gains_the_policy_clock_columns(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_snapshot snap;
+	struct built b;
+
+	build_restored_volume(f, &b);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	run_sql(f->path, "ALTER TABLE snapshot DROP COLUMN policy_at;"
+		"ALTER TABLE operation DROP COLUMN policy_at;"
+		"PRAGMA user_version = 2;");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(f->cat),
+			 catalog_schema_version_supported());
+	assert_int_equal(catalog_snapshot_get(f->cat, b.s2, &snap, &f->err), 0);
+	assert_int_equal(snap.policy_at, 0);
+	assert_int_equal(catalog_snapshot_policy_time(&snap), 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +754,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_an_operation_on_an_image_no_longer_operating_is_stale, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_are_found_by_name_anywhere_in_their_volume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

@@ -174,13 +174,26 @@ static void test_iso_times_round_trip(void **state)
 	assert_int_equal(rc_time_parse_iso("2024-01-01 00:00:00", &t, &err), -EINVAL);
 }
 
-static void test_the_clock_can_be_fixed_and_released(void **state)
+/* --now moves the policy clock only: the real one, which records and
+ * judges destructive steps, never follows it, forward or back. */
+static void test_the_policy_clock_can_be_fixed_but_never_the_real_one(void **state)
 {
+	int64_t real = rc_clock_now(), ahead = real + 3 * 86400;
+
 	(void)state;
-	rc_clock_set(1700000000);
-	assert_int_equal(rc_clock_now(), 1700000000);
-	rc_clock_set(0);
-	assert_true(rc_clock_now() > 1700000000);
+	assert_int_equal(rc_clock_policy_given(), 0);
+	assert_true(rc_clock_policy_now() >= real);
+	rc_clock_policy_set(ahead);
+	assert_int_equal(rc_clock_policy_now(), ahead);
+	assert_int_equal(rc_clock_policy_given(), ahead);
+	assert_true(rc_clock_now() >= real && rc_clock_now() < ahead);
+	rc_clock_policy_set(1700000000);
+	assert_int_equal(rc_clock_policy_now(), 1700000000);
+	assert_true(rc_clock_now() >= real);
+	rc_clock_policy_set(0);
+	assert_int_equal(rc_clock_policy_given(), 0);
+	assert_true(rc_clock_policy_now() >= real &&
+		    rc_clock_policy_now() < ahead);
 }
 
 int main(void)
@@ -194,7 +207,7 @@ int main(void)
 		cmocka_unit_test(test_bad_sizes_are_refused),
 		cmocka_unit_test(test_sizes_are_written_in_the_largest_exact_unit),
 		cmocka_unit_test(test_iso_times_round_trip),
-		cmocka_unit_test(test_the_clock_can_be_fixed_and_released),
+		cmocka_unit_test(test_the_policy_clock_can_be_fixed_but_never_the_real_one),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

@@ -1481,6 +1481,91 @@ static void test_gc_steps_are_journalled_only_while_still_planned(void **state)
 	catalog_close(other);
 }
 
+/* The rows of one volume of `all`, as catalog_gc_state_load of that
+ * volume reads them; free with catalog_gc_state_free. */
+static void state_of_volume(const struct catalog_gc_state *all, int64_t volume,
+			    struct catalog_gc_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->volumes = xcalloc(all->volume_count, sizeof(*out->volumes));
+	out->images = xcalloc(all->image_count, sizeof(*out->images));
+	out->snapshots = xcalloc(all->snapshot_count, sizeof(*out->snapshots));
+	for (size_t i = 0; i < all->volume_count; i++)
+		if (all->volumes[i].id == volume)
+			out->volumes[out->volume_count++] = all->volumes[i];
+	for (size_t i = 0; i < all->image_count; i++)
+		if (all->images[i].volume_id == volume)
+			out->images[out->image_count++] = all->images[i];
+	for (size_t s = 0; s < all->snapshot_count; s++)
+		for (size_t i = 0; i < out->image_count; i++)
+			if (all->snapshots[s].image_id == out->images[i].id)
+				out->snapshots[out->snapshot_count++] =
+					all->snapshots[s];
+}
+
+/*
+ * policy run --gc plans only its own volumes, one at a time, and carries
+ * the plans out as one: appended, they hold what a plan of all holds for
+ * those volumes, each step waiting for the same steps as there, and
+ * nothing of the volumes left out.
+ */
+static void test_plans_of_volumes_appended_wait_as_a_plan_of_all(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_gc_options o = { NOW, 0, DAY };
+	struct catalog_gc_state all, st;
+	struct catalog_gc_plan whole, p, joined = {0};
+	int64_t v[3], root[3], clone, s1[3];
+	const char *names[3] = { "p", "q", "r" };
+	char clone_name[8];
+
+	for (int k = 0; k < 3; k++) {
+		v[k] = new_volume(f, names[k], 1000, &root[k]);
+		snprintf(clone_name, sizeof(clone_name), "%s.1", names[k]);
+		clone = row_snap(f, v[k], root[k], "s1", clone_name, 2000, &s1[k]);
+		assert_int_equal(catalog_image_set_flattened(f->cat, clone, 3000,
+							     &f->err), 0);
+		assert_int_equal(catalog_snapshot_mark(f->cat, v[k], "s1", 3000,
+						       &f->err), 0);
+	}
+	/* the first run trashes every root; the second, a day on, removes
+	 * each s1 and then purges its image */
+	assert_int_equal(catalog_gc_state_load(f->cat, 0, &all, &f->err), 0);
+	assert_int_equal(catalog_gc_plan(&all, &o, &whole, &f->err), 0);
+	assert_int_equal(whole.count, 3);
+	apply_all(&all, &whole, &o);
+	catalog_gc_plan_free(&whole);
+	o.now = NOW + DAY;
+	assert_int_equal(catalog_gc_plan(&all, &o, &whole, &f->err), 0);
+	assert_int_equal(whole.count, 6);
+
+	for (int k = 0; k < 2; k++) {
+		state_of_volume(&all, v[k], &st);
+		assert_int_equal(catalog_gc_plan(&st, &o, &p, &f->err), 0);
+		assert_int_equal(p.count, 2);
+		assert_int_equal(catalog_gc_plan_append(&joined, &p, &f->err), 0);
+		plan_done(&st, &p);
+	}
+	assert_int_equal(joined.count, 4);
+	for (int k = 0; k < 2; k++) {
+		long removal = step_of(&joined, CATALOG_GC_REMOVE_SNAPSHOT,
+				       root[k], s1[k]);
+		long purge = step_of(&joined, CATALOG_GC_PURGE, root[k], 0);
+		long was = step_of(&whole, CATALOG_GC_PURGE, root[k], 0);
+
+		assert_true(removal >= 0 && purge > removal);
+		assert_int_equal(joined.steps[purge].dep_count, 1);
+		assert_int_equal(joined.deps[joined.steps[purge].first_dep],
+				 removal);
+		assert_int_equal(whole.steps[was].dep_count, 1);
+		assert_int_equal(joined.steps[purge].volume_id, v[k]);
+	}
+	assert_int_equal(step_of(&joined, CATALOG_GC_PURGE, root[2], 0), -1);
+	verify_plan(&all, &o, &whole, VERIFY_STEPWISE, &f->rng);
+	plan_done(&all, &whole);
+	catalog_gc_plan_free(&joined);
+}
+
 /* Leaf first needs a clone's id above its parent image's; a flattened
  * clone reads nothing, so its id may be anything. */
 static void test_a_state_out_of_order_is_refused(void **state)
@@ -2322,6 +2407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rows_younger_than_min_age_are_left_with_what_they_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marks_and_pins_follow_their_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_steps_are_journalled_only_while_still_planned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plans_of_volumes_appended_wait_as_a_plan_of_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_state_out_of_order_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plans_of_random_lineages_are_safe_ordered_and_complete, setup_sim, teardown_sim),
 	};
