@@ -65,15 +65,16 @@ void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
 static int open_oplock_file(struct catalog *cat, struct rc_error *err)
 {
 	char path[sizeof(cat->path) + 8];
+	int fd;
 
 	if (cat->oplock_fd >= 0)
 		return 0;
 	snprintf(path, sizeof(path), "%.*s-oplock", (int)sizeof(cat->path) - 1,
 		 cat->path);
-	cat->oplock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (cat->oplock_fd < 0)
-		return rc_error_set(err, -errno, "opening %s: %s", path,
-				    strerror(errno));
+	fd = catalog_open_side_file(path, err);
+	if (fd < 0)
+		return fd;
+	cat->oplock_fd = fd;
 	return 0;
 }
 

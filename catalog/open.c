@@ -339,6 +339,42 @@ static int prepare_file(const char *path, enum catalog_open_mode mode,
 	return 0;
 }
 
+int catalog_open_side_file(const char *path, struct rc_error *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	/* O_NONBLOCK: a FIFO planted there must not hang the open */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0600);
+	if (fd < 0 && errno == ELOOP)
+		return rc_error_set(err, -ELOOP, "%s is a symbolic link; rowcat "
+				    "does not follow one there (remove it)", path);
+	if (fd < 0)
+		return rc_error_set(err, -errno, "opening %s: %s", path,
+				    strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = rc_error_set(err, -errno, "opening %s: %s", path,
+				  strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = rc_error_set(err, -EINVAL, "%s is not a regular file; rowcat "
+				  "does not use it (remove it)", path);
+		goto fail;
+	}
+	if (st.st_nlink != 1) {
+		rc = rc_error_set(err, -EINVAL, "%s has %ju hard links; rowcat "
+				  "does not write to it (remove it)", path,
+				  (uintmax_t)st.st_nlink);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}
+
 int catalog_open(struct catalog **out, const char *path,
 		 enum catalog_open_mode mode, struct rc_error *err)
 {
