@@ -298,7 +298,8 @@ int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
  * Claims operation op_id for this process: an exclusive lock that the
  * kernel releases when the process ends, however it ends. catalog_op_begin
  * claims the new operation before committing it, so an operation that is
- * 'running' and unclaimed belongs to a rowcat that died. -EBUSY when a live
+ * 'running' and unclaimed belongs to a rowcat that was killed, or that
+ * could not record the operation's end (a full disk). -EBUSY when a live
  * process holds it. (The lock is a byte of the file PATH-oplock beside the
  * catalog.)
  */
@@ -324,7 +325,7 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 /*
  * catalog_op_end, then commits the open transaction: the operation's last
  * catalog change and its end land together. On any failure the whole
- * transaction is rolled back.
+ * transaction is rolled back and op's state is left 'running'.
  */
 int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
 		      const char *state, const char *error, int64_t now,
