@@ -11,7 +11,8 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_spec spec = {
 		"recover",
 		"Finishes or undoes every operation that a rowcat left unfinished\n"
-		"when it died, so that the catalog and the cluster agree again.\n"
+		"(killed, or unable to write the catalog), so that the catalog and\n"
+		"the cluster agree again.\n"
 		"Operations that a running rowcat is carrying out are left to it.\n"
 		"With nothing to recover, the cluster is not contacted. A damaged\n"
 		"catalog (SQLite's quick check) is refused.",
