@@ -6,8 +6,8 @@
  * someone else's database.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,8 +158,12 @@ static int open_failure_errno(struct catalog *cat)
 	char dir[sizeof(cat->path)];
 	struct statvfs fs;
 	char *slash;
+	int code = sqlite3_extended_errcode(cat->db) & 0xff;
 	int sys = system_errno(cat);
 
+	if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN &&
+	    code != SQLITE_READONLY && code != SQLITE_PERM && code != SQLITE_FULL)
+		return 0; /* SQLite's own reason (not a database, damaged) */
 	if (sys == ENOSPC || sys == EDQUOT || sys == EROFS || sys == ELOOP ||
 	    sys == EACCES || sys == EPERM)
 		return sys;
@@ -342,7 +346,7 @@ static int prepare_file(const char *path, enum catalog_open_mode mode,
 int catalog_open_side_file(const char *path, struct rc_error *err)
 {
 	struct stat st;
-	int fd, rc;
+	int fd, rc = 0;
 
 	/* O_NONBLOCK: a FIFO planted there must not hang the open */
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
@@ -353,26 +357,21 @@ int catalog_open_side_file(const char *path, struct rc_error *err)
 	if (fd < 0)
 		return rc_error_set(err, -errno, "opening %s: %s", path,
 				    strerror(errno));
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		rc = rc_error_set(err, -errno, "opening %s: %s", path,
 				  strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		rc = rc_error_set(err, -EINVAL, "%s is not a regular file; rowcat "
 				  "does not use it (remove it)", path);
-		goto fail;
-	}
-	if (st.st_nlink != 1) {
+	else if (st.st_nlink != 1)
 		rc = rc_error_set(err, -EINVAL, "%s has %ju hard links; rowcat "
 				  "does not write to it (remove it)", path,
 				  (uintmax_t)st.st_nlink);
-		goto fail;
+	if (rc < 0) {
+		close(fd);
+		return rc;
 	}
 	return fd;
-fail:
-	close(fd);
-	return rc;
 }
 
 int catalog_open(struct catalog **out, const char *path,
