@@ -66,6 +66,16 @@ struct catalog {
 sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,
 			   struct rc_error *err);
 
+/*
+ * Opens, creating it 0600 when missing, a file that rowcat keeps beside
+ * the catalog (PATH-oplock, PATH-gc.lock, PATH-policy.lock), read-write.
+ * Refuses a symbolic link there, and anything but a regular file with a
+ * single link: in a directory others may write to, either could aim
+ * rowcat's writes at a file of someone else's choosing. Returns the
+ * descriptor, the caller's to close, or a negative errno with err set.
+ */
+int catalog_open_side_file(const char *path, struct rc_error *err);
+
 /* Records the connection's last SQLite error in err, with context. */
 int catalog_sql_error(struct catalog *cat, struct rc_error *err,
 		      const char *doing);

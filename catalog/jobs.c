@@ -36,10 +36,9 @@ int catalog_job_lock(struct catalog *cat, enum catalog_job job,
 		return 0;
 	snprintf(path, sizeof(path), "%.*s-%s.lock", (int)sizeof(cat->path) - 1,
 		 cat->path, job_names[job]);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = catalog_open_side_file(path, err);
 	if (fd < 0)
-		return rc_error_set(err, -errno, "opening %s: %s", path,
-				    strerror(errno));
+		return fd;
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		int saved = errno;
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);

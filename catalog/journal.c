@@ -66,15 +66,16 @@ void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
 static int open_oplock_file(struct catalog *cat, struct rc_error *err)
 {
 	char path[sizeof(cat->path) + 8];
+	int fd;
 
 	if (cat->oplock_fd >= 0)
 		return 0;
 	snprintf(path, sizeof(path), "%.*s-oplock", (int)sizeof(cat->path) - 1,
 		 cat->path);
-	cat->oplock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (cat->oplock_fd < 0)
-		return rc_error_set(err, -errno, "opening %s: %s", path,
-				    strerror(errno));
+	fd = catalog_open_side_file(path, err);
+	if (fd < 0)
+		return fd;
+	cat->oplock_fd = fd;
 	return 0;
 }
 
@@ -146,14 +147,18 @@ int catalog_volume_check_free(struct catalog *cat,
 		/* gc's steps on a volume run side by side */
 		if (catalog_op_is_gc(op->kind) && catalog_op_is_gc(kind))
 			continue;
-		if (catalog_op_claimed_elsewhere(cat, other))
+		/* a claim that cannot be tested says why, rather than
+		 * passing for a rowcat that died */
+		rc = open_oplock_file(cat, err);
+		if (rc == 0 && catalog_op_claimed_elsewhere(cat, other))
 			rc = rc_error_set(err, -EBUSY,
 				"operation %lld (%s) is in progress in another "
 				"rowcat", (long long)other, kind);
-		else
+		else if (rc == 0)
 			rc = rc_error_set(err, -EAGAIN,
-				"operation %lld (%s) was left unfinished by a "
-				"rowcat that died; 'rowcat recover' settles it",
+				"operation %lld (%s) was left unfinished (its "
+				"rowcat was killed, or could not write the "
+				"catalog); 'rowcat recover' settles it",
 				(long long)other, kind);
 		break;
 	}
@@ -292,8 +297,20 @@ int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
 		      const char *state, const char *error, int64_t now,
 		      struct rc_error *err)
 {
-	return catalog_settle(cat, catalog_op_end(cat, op, state, error, now,
-						  err), err);
+	char state_before[sizeof(op->state)];
+	int64_t finished_before = op->finished_at;
+	int rc;
+
+	memcpy(state_before, op->state, sizeof(state_before));
+	rc = catalog_settle(cat, catalog_op_end(cat, op, state, error, now, err),
+			    err);
+	/* a commit that failed (a full disk) leaves the operation running:
+	 * so must the caller's copy, or its words would say it ended */
+	if (rc < 0) {
+		memcpy(op->state, state_before, sizeof(op->state));
+		op->finished_at = finished_before;
+	}
+	return rc;
 }
 
 int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,

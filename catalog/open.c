@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -23,12 +25,43 @@ extern const char catalog_schema_sql[];
 #define BUSY_TIMEOUT_MS 10000
 #define MIGRATION_MARK "-- migration "
 
+/*
+ * The errno behind SQLite's last failure when the system refused something
+ * (a full disk, a read-only mount, a symbolic link where SQLite will not
+ * follow one), else 0: SQLite's own words ("disk I/O error", "unable to open
+ * database file") do not say which.
+ */
+static int system_errno(struct catalog *cat)
+{
+	int code = sqlite3_extended_errcode(cat->db) & 0xff;
+	int e = sqlite3_system_errno(cat->db);
+
+	if (code == SQLITE_FULL)
+		return ENOSPC;
+	if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN &&
+	    code != SQLITE_READONLY && code != SQLITE_PERM)
+		return 0;
+	return e > 0 ? e : 0;
+}
+
 int catalog_sql_error(struct catalog *cat, struct rc_error *err,
 		      const char *doing)
 {
 	int code = sqlite3_extended_errcode(cat->db);
+	int sys = system_errno(cat);
 	int e = -EIO;
 
+	if (sys == ENOSPC || sys == EDQUOT || sys == EROFS)
+		return rc_error_set(err, -sys, "%s: the catalog %s could not be "
+				    "written: %s", doing, cat->path, strerror(sys));
+	if (sys)
+		return rc_error_set(err, -sys, "%s: catalog %s: %s (%s)", doing,
+				    cat->path, sqlite3_errmsg(cat->db),
+				    strerror(sys));
+	if ((code & 0xff) == SQLITE_CORRUPT)
+		return rc_error_set(err, -EIO, "%s: catalog %s is damaged (%s); "
+				    "see 'A damaged catalog' in the README",
+				    doing, cat->path, sqlite3_errmsg(cat->db));
 	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
 		e = -EBUSY;
 	else if (code == SQLITE_CONSTRAINT_UNIQUE ||
@@ -115,17 +148,68 @@ int catalog_schema_version(struct catalog *cat)
 }
 
 /*
- * Refuses files that are not ours: not SQLite at all, someone else's
- * database, or a catalog from a newer rowcat.
+ * Why SQLite could not open or read the catalog, as an errno, or 0 when the
+ * system did not refuse anything. In WAL mode SQLite creates the -wal and
+ * -shm files even to read, and on a read-only mount its last system call
+ * was a lookup that found no -wal (ENOENT): ask the file system itself.
  */
-static int check_identity(struct catalog *cat, struct rc_error *err)
+static int open_failure_errno(struct catalog *cat)
 {
-	int app_id, version, tables;
+	char dir[sizeof(cat->path)];
+	struct statvfs fs;
+	char *slash;
+	int code = sqlite3_extended_errcode(cat->db) & 0xff;
+	int sys = system_errno(cat);
 
-	if (query_int(cat, "SELECT count(*) FROM sqlite_master", &tables, err) < 0)
-		return rc_error_set(err, -EINVAL,
-				    "%s is not a rowcat catalog (%s)", cat->path,
-				    sqlite3_errmsg(cat->db));
+	if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN &&
+	    code != SQLITE_READONLY && code != SQLITE_PERM && code != SQLITE_FULL)
+		return 0; /* SQLite's own reason (not a database, damaged) */
+	if (sys == ENOSPC || sys == EDQUOT || sys == EROFS || sys == ELOOP ||
+	    sys == EACCES || sys == EPERM)
+		return sys;
+	if (statvfs(cat->path, &fs) == 0 && (fs.f_flag & ST_RDONLY))
+		return EROFS;
+	snprintf(dir, sizeof(dir), "%s", cat->path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK) < 0)
+		return errno;
+	return sys;
+}
+
+/*
+ * Refuses files that are not ours: not SQLite at all, someone else's
+ * database, a catalog from a newer rowcat, and (unless mode is CREATE, as
+ * for 'rowcat init') a file that was never made a catalog, such as one of 0
+ * bytes: starting an empty catalog there would hide every volume the
+ * cluster holds. A file that cannot be read says why instead.
+ */
+static int check_identity(struct catalog *cat, enum catalog_open_mode mode,
+			  struct rc_error *err)
+{
+	int app_id, version, tables, sys;
+
+	if (query_int(cat, "SELECT count(*) FROM sqlite_master", &tables, err) < 0) {
+		sys = open_failure_errno(cat);
+		if (sys == ELOOP)
+			return rc_error_set(err, -ELOOP, "cannot open catalog %s: "
+				"its -wal or -shm file is a symbolic link, which "
+				"rowcat does not follow", cat->path);
+		if (sys)
+			return rc_error_set(err, -sys, "cannot open catalog %s: %s "
+				"(SQLite writes beside the catalog even to read it)",
+				cat->path, strerror(sys));
+		if ((sqlite3_extended_errcode(cat->db) & 0xff) == SQLITE_NOTADB)
+			return rc_error_set(err, -EINVAL,
+					    "%s is not a rowcat catalog (%s)",
+					    cat->path, sqlite3_errmsg(cat->db));
+		return catalog_sql_error(cat, err, "opening");
+	}
 	if (query_int(cat, "PRAGMA application_id", &app_id, err) < 0 ||
 	    query_int(cat, "PRAGMA user_version", &version, err) < 0)
 		return err->code;
@@ -138,7 +222,45 @@ static int check_identity(struct catalog *cat, struct rc_error *err)
 			"catalog %s has schema version %d, newer than this rowcat "
 			"understands (%d); use a newer rowcat", cat->path,
 			version, catalog_schema_version_supported());
+	if (version == 0 && mode != CATALOG_OPEN_CREATE)
+		return rc_error_set(err, -ENOENT,
+			"%s is empty, not a rowcat catalog (was it truncated?); "
+			"restore the catalog, or make a new one with 'rowcat init'",
+			cat->path);
 	return 0;
+}
+
+int catalog_verify(struct catalog *cat, bool full, struct rc_error *err)
+{
+	const char *sql = full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)";
+	sqlite3_stmt *st = NULL;
+	char problem[256];
+	int rc = 0, step;
+
+	if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = catalog_sql_error(cat, err, "checking the catalog");
+		goto out;
+	}
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW) {
+		rc = catalog_sql_error(cat, err, "checking the catalog");
+		goto out;
+	}
+	snprintf(problem, sizeof(problem), "%s",
+		 sqlite3_column_text(st, 0)
+			 ? (const char *)sqlite3_column_text(st, 0) : "?");
+	if (strcmp(problem, "ok") == 0)
+		goto out;
+	/* SQLite's report spans lines; the CLI prints one */
+	for (char *p = problem; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	rc = rc_error_set(err, -EIO, "catalog %s is damaged (SQLite's %s: %s); "
+			  "see 'A damaged catalog' in the README", cat->path,
+			  full ? "integrity_check" : "quick_check", problem);
+out:
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* Applies migration `version` in its own transaction, unless another
@@ -221,6 +343,37 @@ static int prepare_file(const char *path, enum catalog_open_mode mode,
 	return 0;
 }
 
+int catalog_open_side_file(const char *path, struct rc_error *err)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	/* O_NONBLOCK: a FIFO planted there must not hang the open */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0600);
+	if (fd < 0 && errno == ELOOP)
+		return rc_error_set(err, -ELOOP, "%s is a symbolic link; rowcat "
+				    "does not follow one there (remove it)", path);
+	if (fd < 0)
+		return rc_error_set(err, -errno, "opening %s: %s", path,
+				    strerror(errno));
+	if (fstat(fd, &st) < 0)
+		rc = rc_error_set(err, -errno, "opening %s: %s", path,
+				  strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = rc_error_set(err, -EINVAL, "%s is not a regular file; rowcat "
+				  "does not use it (remove it)", path);
+	else if (st.st_nlink != 1)
+		rc = rc_error_set(err, -EINVAL, "%s has %ju hard links; rowcat "
+				  "does not write to it (remove it)", path,
+				  (uintmax_t)st.st_nlink);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int catalog_open(struct catalog **out, const char *path,
 		 enum catalog_open_mode mode, struct rc_error *err)
 {
@@ -246,9 +399,17 @@ int catalog_open(struct catalog **out, const char *path,
 	}
 	sqlite3_extended_result_codes(cat->db, 1);
 	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
-	rc = check_identity(cat, err);
+	rc = check_identity(cat, mode, err);
 	if (rc < 0)
 		goto out;
+	/* init vouches for the catalog, and a migration must not build on
+	 * damaged pages */
+	if (mode == CATALOG_OPEN_CREATE ||
+	    catalog_schema_version(cat) < catalog_schema_version_supported()) {
+		rc = catalog_verify(cat, false, err);
+		if (rc < 0)
+			goto out;
+	}
 	/*
 	 * WAL lets readers (tree, ls) run beside a writer; FULL sync because a
 	 * journal entry that vanishes after a power cut could leave the

@@ -35,7 +35,9 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		"protection; snapshots and clone-named images (VOL.rcN) on the\n"
 		"cluster that the catalog does not know (orphans); unfinished\n"
 		"operations. Prints each difference on a line (JSON: a list) and\n"
-		"exits 0 when there is none, 1 otherwise. Changes nothing.",
+		"exits 0 when there is none, 1 otherwise. Changes nothing.\n"
+		"First runs SQLite's integrity check of the catalog (quick check with\n"
+		"VOL) and refuses a damaged catalog.",
 		options, 0, 1,
 	};
 	struct json_writer w;
@@ -53,6 +55,10 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 			return rc;
 	}
 	rc = cli_open_catalog(ctx, false);
+	/* a damaged catalog would hide differences, or invent them; the
+	 * whole check, unlike one volume's, can afford the thorough one */
+	if (rc == 0)
+		rc = catalog_verify(ctx->catalog, volume == NULL, &ctx->err);
 	if (rc == 0)
 		rc = cli_connect(ctx);
 	if (rc < 0)

@@ -19,7 +19,7 @@ const struct cli_command cli_commands[] = {
 	{ "policy", cmd_policy, "check or run a YAML policy: scheduled snapshots, retention" },
 	{ "log",    cmd_log,    "list a volume's operations, newest first" },
 	{ "check",  cmd_check,  "compare the catalog with the cluster; change nothing" },
-	{ "recover", cmd_recover, "finish or undo what a dead rowcat left unfinished" },
+	{ "recover", cmd_recover, "finish or undo what an interrupted rowcat left unfinished" },
 	{ "debug",  cmd_debug,  "developer aids: 'debug failpoints' lists the failpoints" },
 	{ NULL, NULL, NULL },
 };

@@ -1,9 +1,11 @@
 /* Prometheus text-format files, as node_exporter's textfile collector
  * reads them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -11,24 +13,44 @@
 
 /*
  * Written to a temporary file beside path, synced and renamed over it, so
- * that the collector never reads half a file.
+ * that the collector never reads half a file. The temporary file is made
+ * anew (O_EXCL, so neither a symbolic link nor a file someone else planted
+ * at its name is ever written through), and is 0644 whatever the umask:
+ * the collector runs as another user.
  */
 int cli_metrics_write(const char *path, const char *text, struct rc_error *err)
 {
 	char tmp[4096];
-	FILE *out;
-	int rc = 0;
+	size_t len = strlen(text), done = 0;
+	int fd, rc = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	out = fopen(tmp, "w");
-	if (!out)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return rc_error_set(err, -EEXIST, "writing metrics: %s already "
+				    "exists (a link or a file rowcat did not "
+				    "make); it is left alone", tmp);
+	if (fd < 0)
 		return rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
 				    strerror(errno));
-	if (fputs(text, out) == EOF || fflush(out) != 0 ||
-	    fsync(fileno(out)) != 0)
+	if (fchmod(fd, 0644) != 0)
 		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
 				  strerror(errno));
-	if (fclose(out) != 0 && rc == 0)
+	while (rc == 0 && done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = rc_error_set(err, -errno, "writing metrics to %s: %s",
+					  tmp, strerror(errno));
+		else
+			done += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
+				  strerror(errno));
+	if (close(fd) != 0 && rc == 0)
 		rc = rc_error_set(err, -errno, "writing metrics to %s: %s", tmp,
 				  strerror(errno));
 	if (rc == 0 && rename(tmp, path) != 0)

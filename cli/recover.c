@@ -11,9 +11,11 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_spec spec = {
 		"recover",
 		"Finishes or undoes every operation that a rowcat left unfinished\n"
-		"when it died, so that the catalog and the cluster agree again.\n"
+		"(killed, or unable to write the catalog), so that the catalog and\n"
+		"the cluster agree again.\n"
 		"Operations that a running rowcat is carrying out are left to it.\n"
-		"With nothing to recover, the cluster is not contacted.",
+		"With nothing to recover, the cluster is not contacted. A damaged\n"
+		"catalog (SQLite's quick check) is refused.",
 		NULL, 0, 0,
 	};
 	struct catalog_operation *pending = NULL;
@@ -26,6 +28,9 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0 || ctx->help_shown)
 		return rc;
 	rc = cli_open_catalog(ctx, false);
+	/* damaged pages could hide an operation from the list below */
+	if (rc == 0)
+		rc = catalog_verify(ctx->catalog, false, &ctx->err);
 	if (rc < 0)
 		return rc;
 	rc = catalog_op_list_running(ctx->catalog, &pending, &count, &ctx->err);

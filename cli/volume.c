@@ -13,7 +13,8 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_spec spec = {
 		"init",
 		"Creates the catalog, or migrates an existing one to this rowcat's\n"
-		"schema. Running it again is harmless.",
+		"schema. Running it again is harmless. An existing catalog is first\n"
+		"checked (SQLite's quick check); a damaged one is refused.",
 		NULL, 0, 0,
 	};
 	int rc = cli_parse(ctx, &spec, argc, argv);

@@ -28,7 +28,8 @@ static void trace(const char *name)
 	if (!path || !path[0])
 		return;
 	n = snprintf(line, sizeof(line), "%s\n", name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
 	if (fd < 0)
 		return;
 	if (n > 0 && write(fd, line, (size_t)n) < 0) {

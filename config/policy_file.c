@@ -21,17 +21,28 @@ int policy_load(struct policy_file **out, const char *path,
 	int fd, rc = 0;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return rc_error_set(err, -errno, "cannot read policy file %s: %s",
 				    path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		rc = rc_error_set(err, -errno, "cannot read policy file %s: %s",
+				  path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		rc = rc_error_set(err, -EISDIR, "policy file %s is a directory",
 				  path);
 		goto out;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > POLICY_FILE_MAX) {
+	/* a FIFO or a device could block every run, or never end */
+	if (!S_ISREG(st.st_mode)) {
+		rc = rc_error_set(err, -EINVAL, "policy file %s is not a regular "
+				  "file", path);
+		goto out;
+	}
+	if (st.st_size > POLICY_FILE_MAX) {
 		rc = policy_diagnostics_add(diags, start, false, "the file is %lld "
 					    "bytes; a policy file may be at "
 					    "most %d", (long long)st.st_size,
@@ -39,7 +50,8 @@ int policy_load(struct policy_file **out, const char *path,
 		rc = rc < 0 ? rc : -EINVAL;
 		goto out;
 	}
-	/* one byte more than allowed, so that a pipe too long is seen */
+	/* one byte more than allowed, so that a file that grew since the
+	 * fstat is seen */
 	text = malloc(POLICY_FILE_MAX + 1);
 	if (!text) {
 		rc = rc_error_set(err, -ENOMEM, "out of memory");

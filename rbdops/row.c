@@ -416,7 +416,9 @@ static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 	if (undo(conn, cat, op, plan, "failed", err->message, &undo_err) == 0) {
 		*undone = true;
 		rc_error_prefix(err, "nothing was changed: ");
-	} else {
+	} else if (strcmp(undo_err.message, err->message) != 0) {
+		/* (a refusal that undo met again, such as a catalog that
+		 * cannot be written, is said once) */
 		rc_error_prefix(err, "%s; undoing it failed too (%s); 'rowcat "
 				"recover' retries: ", op->kind, undo_err.message);
 	}
@@ -451,9 +453,17 @@ int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		return rc;
 	if (!taken) {
-		/* the point in time was never taken: as if it never ran */
+		/* No point in time to keep: as if it never ran. Either it
+		 * was never taken, or an undo removed it and then could not
+		 * record its end (a full disk); the step tells which, when
+		 * it was written. */
 		rc = undo(conn, cat, op, &plan, "rolled-back",
-			  "interrupted before the snapshot was taken", err);
+			  step_rank(op->step) >= step_rank("snapshot-created")
+			  ? "its snapshot, recorded as taken, is gone from the "
+			    "cluster (removed by an undo that could not record "
+			    "its end, or by hand)"
+			  : "interrupted before its snapshot was recorded; "
+			    "none is on the cluster", err);
 		if (rc == 0)
 			report->undone++;
 		return rc;

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -175,9 +177,163 @@ static void test_open_refuses_a_newer_schema_and_changes_nothing(void **state)
 	assert_same_file(f->path, &before);
 }
 
-/* ---- rows ------------------------------------------------------------- */
-
 static const struct rc_image_spec root_spec = { "rbd", "", "vol1" };
+
+static void test_open_refuses_an_empty_file_that_only_init_may_make_a_catalog(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	write_file(f->path, "");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), -ENOENT);
+	assert_null(f->cat);
+	assert_non_null(strstr(f->err.message, "is empty"));
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* init is asked to make a catalog: it does */
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(f->cat),
+			 catalog_schema_version_supported());
+}
+
+/* Overwrites the first page of table `table` with bytes no b-tree page
+ * starts with, as a failing disk might. */
+static void damage_table(const char *path, const char *table)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int page_size, root, fd;
+	char *junk;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rootpage, "
+		"(SELECT page_size FROM pragma_page_size) FROM sqlite_master "
+		"WHERE name = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	root = sqlite3_column_int(st, 0);
+	page_size = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	junk = malloc((size_t)page_size);
+	assert_non_null(junk);
+	memset(junk, 0xff, (size_t)page_size);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, (size_t)page_size,
+				(off_t)(root - 1) * page_size), page_size);
+	close(fd);
+	free(junk);
+}
+
+static void test_a_damaged_catalog_is_refused_by_init_and_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct stat before;
+	int64_t id;
+
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), 0);
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_insert(f->cat, "vol1", 1, &root_spec, 1,
+					       &id, &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	assert_int_equal(catalog_verify(f->cat, true, &f->err), 0);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	/* the operation journal: damage there hides what recovery needs */
+	damage_table(f->path, "operation");
+	assert_int_equal(stat(f->path, &before), 0);
+
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_CREATE,
+				      &f->err), -EIO);
+	assert_null(f->cat);
+	assert_non_null(strstr(f->err.message, "is damaged (SQLite's quick_check"));
+	assert_null(strchr(f->err.message, '\n'));
+	assert_same_file(f->path, &before);
+
+	/* other commands open it (reading what is whole) and verify asks */
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_verify(f->cat, false, &f->err), -EIO);
+	assert_non_null(strstr(f->err.message, "is damaged (SQLite's quick_check"));
+	assert_int_equal(catalog_verify(f->cat, true, &f->err), -EIO);
+	assert_non_null(strstr(f->err.message,
+			       "is damaged (SQLite's integrity_check"));
+	assert_same_file(f->path, &before);
+}
+
+/* ---- the files beside the catalog -------------------------------------- */
+
+static void assert_file_holds(const char *path, const char *content)
+{
+	char buf[128] = "";
+	FILE *in = fopen(path, "r");
+
+	assert_non_null(in);
+	if (!fgets(buf, sizeof(buf), in))
+		buf[0] = '\0';
+	fclose(in);
+	assert_string_equal(buf, content);
+}
+
+static void test_lock_files_refuse_a_planted_symlink_fifo_or_hard_link(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = "create", .started_at = 1,
+					.target = { "rbd", "", "v" } };
+	char victim[600], gc_lock[600], policy_lock[600], oplock[600];
+	struct stat st;
+
+	snprintf(victim, sizeof(victim), "%s/victim", f->dir.path);
+	snprintf(gc_lock, sizeof(gc_lock), "%s-gc.lock", f->path);
+	snprintf(policy_lock, sizeof(policy_lock), "%s-policy.lock", f->path);
+	snprintf(oplock, sizeof(oplock), "%s-oplock", f->path);
+	write_file(victim, "precious\n");
+
+	assert_int_equal(symlink(victim, gc_lock), 0);
+	assert_int_equal(catalog_job_lock(f->cat, CATALOG_JOB_GC, &f->err), -ELOOP);
+	assert_non_null(strstr(f->err.message, "is a symbolic link"));
+	/* a dangling one is not created through either */
+	assert_int_equal(unlink(gc_lock), 0);
+	assert_int_equal(symlink("/nonexistent-rowcat-victim", gc_lock), 0);
+	assert_int_equal(catalog_job_lock(f->cat, CATALOG_JOB_GC, &f->err), -ELOOP);
+	assert_int_equal(lstat("/nonexistent-rowcat-victim", &st), -1);
+
+	assert_int_equal(link(victim, policy_lock), 0);
+	assert_int_equal(catalog_job_lock(f->cat, CATALOG_JOB_POLICY, &f->err),
+			 -EINVAL);
+	assert_non_null(strstr(f->err.message, "hard links"));
+
+	assert_int_equal(mkfifo(oplock, 0600), 0);
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.message, "not a regular file"));
+	assert_int_equal(unlink(oplock), 0);
+	assert_int_equal(symlink(victim, oplock), 0);
+	op.id = 0;
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), -ELOOP);
+
+	assert_file_holds(victim, "precious\n");
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, 9);
+
+	/* once they are out of the way, rowcat makes its own */
+	unlink(gc_lock);
+	unlink(policy_lock);
+	unlink(oplock);
+	assert_int_equal(catalog_job_lock(f->cat, CATALOG_JOB_GC, &f->err), 0);
+	assert_int_equal(lstat(gc_lock, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* ---- rows ------------------------------------------------------------- */
 
 static int64_t make_volume(struct fixture *f, const char *name,
 			   const struct rc_image_spec *image)
@@ -734,6 +890,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_someone_elses_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_a_newer_schema_and_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_an_empty_file_that_only_init_may_make_a_catalog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_damaged_catalog_is_refused_by_init_and_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_files_refuse_a_planted_symlink_fifo_or_hard_link, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_volume_is_found_by_name_with_its_root_image, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_volume_is_enoent, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_second_volume_of_the_same_name_is_eexist, setup_open, teardown),

@@ -1408,6 +1408,27 @@ static void test_loading_a_missing_file_is_an_error_of_enoent(void **state)
 	assert_int_equal(diags.errors, 0);
 }
 
+/* A FIFO would block the open, and the run, until someone writes to it. */
+static void test_loading_a_fifo_refuses_it_without_waiting(void **state)
+{
+	struct policy_diagnostics diags = {0};
+	struct rc_error err = {0};
+	struct policy_file *f = (struct policy_file *)1;
+	struct testdir dir;
+	char path[512];
+
+	(void)state;
+	testdir_make(&dir);
+	testdir_file(&dir, "policy.yaml", path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(policy_load(&f, path, &diags, &err), -EINVAL);
+	assert_null(f);
+	assert_non_null(strstr(err.message, "is not a regular file"));
+	assert_int_equal(diags.count, 0);
+	unlink(path);
+	testdir_remove(&dir);
+}
+
 static void test_loading_a_directory_is_an_error_of_eisdir(void **state)
 {
 	struct policy_diagnostics diags = {0};
@@ -1710,6 +1731,7 @@ int main(void)
 		cmocka_unit_test(test_loading_a_file_over_the_size_limit_refuses_it_unread),
 		cmocka_unit_test(test_loading_a_missing_file_is_an_error_of_enoent),
 		cmocka_unit_test(test_loading_a_directory_is_an_error_of_eisdir),
+		cmocka_unit_test(test_loading_a_fifo_refuses_it_without_waiting),
 		cmocka_unit_test(test_the_first_policy_whose_pattern_matches_wins),
 		cmocka_unit_test(test_a_star_never_crosses_a_slash),
 		cmocka_unit_test(test_patterns_match_the_pool_namespace_and_volume),
