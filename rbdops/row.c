@@ -150,7 +150,7 @@ static int choose_target(struct rbd_conn *conn, struct catalog *cat,
 	bool exists = true;
 	int rc = 0;
 
-	for (int k = 1; exists && k <= 100; k++) {
+	for (int k = 1; exists && k <= RC_CLONE_NAME_TRIES; k++) {
 		int n = k == 1
 			? snprintf(target.name, sizeof(target.name), "%s.rc%lld",
 				   plan->volume.name, (long long)op->id)

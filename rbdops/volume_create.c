@@ -33,6 +33,9 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 	bool exists = false;
 	int rc;
 
+	rc = rc_volume_name_check(spec->name, err);
+	if (rc < 0)
+		return rc;
 	rc = catalog_volume_find(cat, spec->name, &existing, err);
 	if (rc == 0)
 		return rc_error_set(err, -EEXIST, "volume '%s' already exists",
