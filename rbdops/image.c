@@ -6,13 +6,21 @@
 
 #include "internal.h"
 
+int rbdops_no_pool(struct rc_error *err, const char *pool)
+{
+	return rc_error_set(err, RBDOPS_NO_POOL, "pool '%s' does not exist",
+			    pool);
+}
+
 int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 		 rados_ioctx_t *out, struct rc_error *err)
 {
 	int rc = rados_ioctx_create(conn->cluster, pool, out);
 
-	if (rc == -ENOENT)
-		return rc_error_set(err, rc, "pool '%s' does not exist", pool);
+	if (rc == -ENOENT) {
+		*out = NULL;
+		return rbdops_no_pool(err, pool);
+	}
 	if (rc < 0)
 		return rbdops_fail(err, rc, "opening pool '%s'", pool);
 	rados_ioctx_set_namespace(*out, ns);

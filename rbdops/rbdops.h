@@ -51,11 +51,14 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 void rbdops_disconnect(struct rbd_conn *conn);
 
 /* Checks that pool exists and, when ns is not "", that the RBD namespace
- * does too. -ENOENT with a message naming what is missing. */
+ * does too. -ENODEV for a missing pool, -ENOENT for a missing namespace,
+ * with a message naming it. */
 int rbdops_pool_check(struct rbd_conn *conn, const char *pool, const char *ns,
 		      struct rc_error *err);
 
-/* Sets *exists to whether an image named by spec exists on the cluster. */
+/* Sets *exists to whether an image named by spec exists on the cluster.
+ * A pool that does not exist is an error (-ENODEV), not a missing image:
+ * a renamed pool still holds its images. */
 int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			bool *exists, struct rc_error *err);
 
@@ -76,8 +79,8 @@ int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spe
 
 /*
  * What recovery needs to know of an image it may have made: whether it
- * exists, its RBDOPS_OWNER_KEY metadata ("" when unset) and when it was
- * created.
+ * exists (its pool missing is -ENODEV, as for rbdops_image_exists), its
+ * RBDOPS_OWNER_KEY metadata ("" when unset) and when it was created.
  */
 struct rbdops_image_facts {
 	bool exists;
