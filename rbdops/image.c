@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -166,7 +165,6 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
-	struct timespec created;
 	size_t len = sizeof(out->owner);
 	int rc;
 
@@ -188,12 +186,6 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		rc = rbdops_fail(err, rc, "reading metadata of %s", text);
 		goto out;
 	}
-	rc = rbd_get_create_timestamp(img.image, &created);
-	if (rc < 0) {
-		rc = rbdops_fail(err, rc, "reading the creation time of %s", text);
-		goto out;
-	}
-	out->created_at = (int64_t)created.tv_sec;
 out:
 	rbdops_close_image(&img);
 	return rc;

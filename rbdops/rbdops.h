@@ -79,13 +79,13 @@ int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spe
 
 /*
  * What recovery needs to know of an image it may have made: whether it
- * exists (its pool missing is -ENODEV, as for rbdops_image_exists), its
- * RBDOPS_OWNER_KEY metadata ("" when unset) and when it was created.
+ * exists (its pool missing is -ENODEV, as for rbdops_image_exists) and its
+ * RBDOPS_OWNER_KEY metadata ("" when unset). Not its creation time:
+ * ownership is never decided by comparing the cluster's clock with ours.
  */
 struct rbdops_image_facts {
 	bool exists;
 	char owner[128];
-	int64_t created_at;
 };
 int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       struct rbdops_image_facts *out, struct rc_error *err);
