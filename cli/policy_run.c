@@ -179,7 +179,8 @@ static int apply(struct run *run, struct catalog *cat,
 		rc = rbdops_volume_flatten(run->ctx->conn, cat, name, &ev, &done,
 					   err);
 		if (rc < 0)
-			return rc;
+			return rbdops_explain_full_volume(run->ctx->conn, cat, name,
+							  err);
 		if (!done.nothing_to_do)
 			rc_image_spec_format(&done.new_image, r->flattened,
 					     sizeof(r->flattened));

@@ -90,6 +90,23 @@ struct rbdops_image_facts {
 int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       struct rbdops_image_facts *out, struct rc_error *err);
 
+/*
+ * Says so when a failure is a full pool or cluster. Ceph holds the writes
+ * to a full pool until space is freed, so librbd reports a timeout: when
+ * err is -ETIMEDOUT (or -ENOSPC, -EDQUOT), this asks the monitors for the
+ * OSD map and, if pool is full, puts "pool 'P' is full: its quota is
+ * reached" (-EDQUOT) or "the cluster is full" (-ENOSPC) before the
+ * message. Neither is rc_error_is_unreachable: waiting alone does not
+ * cure them (exit 1, not 75). Anything else, or a monitor that does not
+ * answer either, leaves err as it was. Returns err->code.
+ */
+int rbdops_explain_full(struct rbd_conn *conn, const char *pool,
+			struct rc_error *err);
+
+/* rbdops_explain_full for the pool of volume's operating image. */
+int rbdops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
+			       const char *volume, struct rc_error *err);
+
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
 /*

@@ -616,8 +616,10 @@ int rbdops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 		       const char *origin, const struct rbdops_events *ev,
 		       struct rbdops_result *result, struct rc_error *err)
 {
-	return row_run(conn, cat, false, volume, snapshot,
-		       origin ? origin : "manual", ev, result, err);
+	int rc = row_run(conn, cat, false, volume, snapshot,
+			 origin ? origin : "manual", ev, result, err);
+
+	return rc < 0 ? rbdops_explain_full_volume(conn, cat, volume, err) : rc;
 }
 
 int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
@@ -625,6 +627,8 @@ int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
 			  const struct rbdops_events *ev,
 			  struct rbdops_result *result, struct rc_error *err)
 {
-	return row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
-		       result, err);
+	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
+			 result, err);
+
+	return rc < 0 ? rbdops_explain_full_volume(conn, cat, volume, err) : rc;
 }

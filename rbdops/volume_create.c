@@ -119,7 +119,7 @@ int rbdops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
 	return rc;
 }
 
-int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
+static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 const struct rc_image_spec *spec, uint64_t size,
 			 struct rc_error *err)
 {
@@ -166,4 +166,13 @@ int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 out:
 	catalog_op_release(cat, op.id);
 	return rc;
+}
+
+int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
+			 const struct rc_image_spec *spec, uint64_t size,
+			 struct rc_error *err)
+{
+	int rc = volume_create(conn, cat, spec, size, err);
+
+	return rc < 0 ? rbdops_explain_full(conn, spec->pool, err) : rc;
 }
