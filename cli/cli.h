@@ -32,6 +32,7 @@ struct cli_ctx {
 	enum cli_format format;
 	bool quiet;
 	const char *on_switch;           /* --on-switch, else $ROWCAT_ON_SWITCH */
+	int hook_timeout_seconds;        /* --hook-timeout; 0: see cli_hook_timeout */
 	bool progress_shown;             /* a progress line is on the terminal */
 	bool help_shown;                 /* --help was answered; exit 0 */
 	struct rc_error err;
@@ -122,6 +123,16 @@ int cli_connect(struct cli_ctx *ctx);
  * terminal. ev->ctx is ctx.
  */
 void cli_events(struct cli_ctx *ctx, struct rbdops_events *ev);
+
+/* The switch hook's time limit when none is given. */
+#define CLI_HOOK_TIMEOUT_DEFAULT 60
+
+/*
+ * The switch hook's time limit in seconds: --hook-timeout, else
+ * $ROWCAT_HOOK_TIMEOUT, else CLI_HOOK_TIMEOUT_DEFAULT. A usage error when
+ * $ROWCAT_HOOK_TIMEOUT is not a positive whole number.
+ */
+int cli_hook_timeout(struct cli_ctx *ctx, int *seconds);
 
 /* Ends a progress line that cli_events started: "done." or "failed.". */
 void cli_progress_end(struct cli_ctx *ctx, bool ok);

@@ -82,8 +82,15 @@ int cli_open_catalog(struct cli_ctx *ctx, bool create)
 
 int cli_connect(struct cli_ctx *ctx)
 {
+	int hook_limit, rc;
+
 	if (ctx->conn)
 		return 0;
+	/* every command that may run the switch hook connects before it
+	 * changes anything: a bad limit is refused here, not after a switch */
+	rc = cli_hook_timeout(ctx, &hook_limit);
+	if (rc < 0)
+		return rc;
 	return rbdops_connect(&ctx->conn, &ctx->ceph, &ctx->err);
 }
 

@@ -2,6 +2,8 @@
 
 #include <inttypes.h>
 
+#include "names.h"
+
 void json_init(struct json_writer *w, FILE *out)
 {
 	w->out = out;
@@ -43,22 +45,32 @@ void json_array_end(struct json_writer *w)
 	emit(w, ']');
 }
 
+/* Writes s as a JSON string. Names are checked to be UTF-8 when they are
+ * given, but a catalog made before that check, or a cluster, may still
+ * hold other bytes: each byte that begins no UTF-8 sequence is written as
+ * U+FFFD, so the output is always valid JSON. */
 static void write_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+		size_t n = rc_utf8_sequence_length(s);
+
+		switch (c) {
 		case '"':  fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
 		case '\t': fputs("\\t", out); break;
 		case '\r': fputs("\\r", out); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
+			if (c < 0x20 || c == 0x7f)
+				fprintf(out, "\\u%04x", c);
+			else if (n == 0)
+				fputs("\\ufffd", out);
 			else
-				fputc(*p, out);
+				fwrite(s, 1, n, out);
 		}
+		s += n ? n : 1;
 	}
 	fputc('"', out);
 }

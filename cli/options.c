@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-#define GLOBAL_OPTION_COUNT 12
+#define GLOBAL_OPTION_COUNT 13
 
 static void global_options(struct cli_ctx *ctx,
 			   struct cli_option out[GLOBAL_OPTION_COUNT])
@@ -43,6 +43,9 @@ static void global_options(struct cli_ctx *ctx,
 		{ 0, "on-switch", CLI_OPT_STRING, &ctx->on_switch, "CMD",
 		  "run CMD (sh -c) whenever a volume's operating image changes "
 		  "(default $ROWCAT_ON_SWITCH)" },
+		{ 0, "hook-timeout", CLI_OPT_INT, &ctx->hook_timeout_seconds,
+		  "SECONDS", "stop the switch hook (SIGTERM, SIGKILL 5 s later) "
+		  "after this long (default $ROWCAT_HOOK_TIMEOUT, else 60)" },
 		CLI_OPT_END,
 	};
 	memcpy(out, table, sizeof(table));

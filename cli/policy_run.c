@@ -181,7 +181,8 @@ static int apply(struct run *run, struct catalog *cat,
 		rc = rbdops_volume_flatten(run->ctx->conn, cat, name, &ev, &done,
 					   err);
 		if (rc < 0)
-			return rc;
+			return rbdops_explain_full_volume(run->ctx->conn, cat, name,
+							  err);
 		if (!done.nothing_to_do)
 			rc_image_spec_format(&done.new_image, r->flattened,
 					     sizeof(r->flattened));
@@ -450,6 +451,21 @@ struct run_args {
 	int jobs;
 };
 
+/* " (a, b)": the volumes whose outcome is `outcome`, when there are any. */
+static void print_names(const struct run *run, enum volume_outcome outcome)
+{
+	size_t named = 0;
+
+	for (size_t i = 0; i < run->vols->count; i++) {
+		if (run->results[i].outcome != outcome)
+			continue;
+		fprintf(stderr, "%s%s", named++ ? ", " : " (",
+			run->vols->items[i].summary.volume.name);
+	}
+	if (named)
+		fputc(')', stderr);
+}
+
 static void print_summary(const struct run *run, const struct run_args *a)
 {
 	const struct policy_cli_volumes *vols = run->vols;
@@ -458,18 +474,13 @@ static void print_summary(const struct run *run, const struct run_args *a)
 	if (ctx->quiet || ctx->format == FORMAT_JSON)
 		return;
 	fprintf(stderr, "rowcat: policy: %zu volume%s managed: %zu snapshot%s "
-		"taken, %zu expired, %zu flattened; %zu busy, %zu failed",
+		"taken, %zu expired, %zu flattened; %zu busy",
 		vols->count, vols->count == 1 ? "" : "s", run->taken,
 		run->taken == 1 ? "" : "s", run->expired, run->flattened,
-		run->busy, run->failed);
-	for (size_t i = 0, named = 0; i < vols->count; i++) {
-		if (run->results[i].outcome == VOLUME_OK)
-			continue;
-		fprintf(stderr, "%s%s", named++ ? ", " : " (",
-			vols->items[i].summary.volume.name);
-		if (named == run->busy + run->failed)
-			fputc(')', stderr);
-	}
+		run->busy);
+	print_names(run, VOLUME_BUSY);
+	fprintf(stderr, ", %zu failed", run->failed);
+	print_names(run, VOLUME_FAILED);
 	fprintf(stderr, "%s\n", a->gc ? "; collecting next" : "");
 }
 

@@ -140,6 +140,9 @@ int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 	cli_events(ctx, &ev);
 	rc = rbdops_volume_flatten(ctx->conn, ctx->catalog, argv[1], &ev, &result,
 				   &ctx->err);
+	if (rc < 0)
+		rc = rbdops_explain_full_volume(ctx->conn, ctx->catalog, argv[1],
+						&ctx->err);
 	cli_progress_end(ctx, rc == 0);
 	if (rc < 0 || ctx->quiet)
 		return rc;

@@ -53,6 +53,8 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0 || ctx->help_shown)
 		return rc;
 	rc = rc_image_spec_parse(&image, argv[1], "volume name", &ctx->err);
+	if (rc == 0)
+		rc = rc_volume_name_check(image.name, &ctx->err);
 	if (rc < 0)
 		return rc;
 	if (!size_text)

@@ -3,6 +3,55 @@
 #include <stdio.h>
 #include <string.h>
 
+size_t rc_utf8_sequence_length(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t more;
+
+	if (p[0] < 0x80)
+		return p[0] ? 1 : 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		more = 1;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		more = 2;
+		if (p[0] == 0xe0)
+			lo = 0xa0; /* overlong below U+0800 */
+		else if (p[0] == 0xed)
+			hi = 0x9f; /* U+D800..U+DFFF, the surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		more = 3;
+		if (p[0] == 0xf0)
+			lo = 0x90; /* overlong below U+10000 */
+		else if (p[0] == 0xf4)
+			hi = 0x8f; /* past U+10FFFF */
+	} else {
+		return 0; /* a continuation byte, 0xc0, 0xc1 or 0xf5.. */
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t k = 2; k <= more; k++)
+		if (p[k] < 0x80 || p[k] > 0xbf)
+			return 0;
+	return 1 + more;
+}
+
+/* Returns the offset of the first byte of name that does not begin a
+ * well-formed UTF-8 sequence, or -1. */
+static long find_invalid_utf8(const char *name)
+{
+	long i = 0;
+
+	while (name[i] != '\0') {
+		size_t n = rc_utf8_sequence_length(name + i);
+
+		if (n == 0)
+			return i;
+		i += (long)n;
+	}
+	return -1;
+}
+
 /* Returns the offset of the first control character in name, or -1. */
 static long find_control(const char *name)
 {
@@ -21,7 +70,7 @@ static long find_control(const char *name)
 int rc_name_check(const char *what, const char *name, struct rc_error *err)
 {
 	size_t len = strlen(name);
-	long control;
+	long bad;
 
 	if (len == 0)
 		return rc_error_usage(err, "%s is empty", what);
@@ -34,11 +83,31 @@ int rc_name_check(const char *what, const char *name, struct rc_error *err)
 		return rc_error_usage(err, "%s '%s' contains '/'", what, name);
 	if (strchr(name, '@'))
 		return rc_error_usage(err, "%s '%s' contains '@'", what, name);
-	control = find_control(name);
-	if (control >= 0)
+	bad = find_invalid_utf8(name);
+	if (bad >= 0)
+		return rc_error_usage(err,
+			"%s is not valid UTF-8 (byte 0x%02x at offset %ld)",
+			what, (unsigned char)name[bad], bad);
+	bad = find_control(name);
+	if (bad >= 0)
 		return rc_error_usage(err,
 			"%s contains a control character (byte 0x%02x at offset %ld)",
-			what, (unsigned char)name[control], control);
+			what, (unsigned char)name[bad], bad);
+	return 0;
+}
+
+int rc_volume_name_check(const char *name, struct rc_error *err)
+{
+	size_t len = strlen(name);
+	int rc = rc_name_check("volume name", name, err);
+
+	if (rc < 0)
+		return rc;
+	if (len > RC_VOLUME_NAME_MAX)
+		return rc_error_usage(err, "volume name is %zu bytes long; the "
+				      "limit is %d, so that its clones' names "
+				      "(VOL.rcN-K) fit in %d", len,
+				      RC_VOLUME_NAME_MAX, RC_NAME_MAX - 1);
 	return 0;
 }
 

@@ -247,6 +247,15 @@ static int check_collected(struct checker *c, const struct catalog_lineage *lin,
 			      spec);
 	rc = rbdops_trash_whereabouts(c->conn, &image->spec, image->rbd_id,
 				      &where, err);
+	if (rc == RBDOPS_NO_POOL)
+		rc_error_clear(err);
+	if (rc == RBDOPS_NO_POOL && !image->purged_at)
+		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+			      "image %s (id %s) should be in the trash until gc "
+			      "purges it, but its pool '%s' does not exist",
+			      spec, image->rbd_id, image->spec.pool);
+	if (rc == RBDOPS_NO_POOL)
+		return 0; /* purged, and its pool gone after it */
 	if (rc < 0)
 		return rc;
 	if (where == RBDOPS_IN_POOL)
@@ -283,6 +292,13 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 			continue;
 		}
 		rc = rbdops_image_exists(c->conn, &image->spec, &exists, err);
+		if (rc == RBDOPS_NO_POOL) {
+			rc_error_clear(err);
+			rc = report(c, RBDOPS_DIFF_MISSING_IMAGE, lin->volume.name,
+				    spec, "image %s is in the catalog but its pool "
+				    "'%s' does not exist", spec, image->spec.pool);
+			continue;
+		}
 		if (rc < 0)
 			break;
 		if (!exists) {
@@ -353,6 +369,10 @@ static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
 	int rc;
 
 	rc = list_images(c->conn, root->pool, root->ns, &images, &count, err);
+	if (rc == RBDOPS_NO_POOL) {
+		rc_error_clear(err);
+		return 0; /* no pool, no orphans: its images are reported */
+	}
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		struct rc_image_spec candidate = *root;
 

@@ -196,8 +196,15 @@ static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
 		return RBDOPS_GC_FAILED;
 	RC_FAILPOINT("gc.journal.after");
 	if (forward(conn, cat, &op, &r->bytes, &r->bytes_known, &cluster_done,
-		    err) < 0)
+		    err) < 0) {
+		struct catalog_image image;
+		struct rc_error ignored;
+
 		outcome = end_failed(cat, &op, cluster_done, err);
+		/* after the journal's decision, which a timeout drives */
+		if (catalog_image_get(cat, op.image_id, &image, &ignored) == 0)
+			rbdops_explain_full(conn, image.spec.pool, err);
+	}
 	catalog_op_release(cat, op.id);
 	return outcome;
 }

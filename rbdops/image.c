@@ -3,17 +3,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
+
+int rbdops_no_pool(struct rc_error *err, const char *pool)
+{
+	return rc_error_set(err, RBDOPS_NO_POOL, "pool '%s' does not exist",
+			    pool);
+}
 
 int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 		 rados_ioctx_t *out, struct rc_error *err)
 {
 	int rc = rados_ioctx_create(conn->cluster, pool, out);
 
-	if (rc == -ENOENT)
-		return rc_error_set(err, rc, "pool '%s' does not exist", pool);
+	if (rc == -ENOENT) {
+		*out = NULL;
+		return rbdops_no_pool(err, pool);
+	}
 	if (rc < 0)
 		return rbdops_fail(err, rc, "opening pool '%s'", pool);
 	rados_ioctx_set_namespace(*out, ns);
@@ -159,7 +166,6 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
-	struct timespec created;
 	size_t len = sizeof(out->owner);
 	int rc;
 
@@ -181,12 +187,6 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		rc = rbdops_fail(err, rc, "reading metadata of %s", text);
 		goto out;
 	}
-	rc = rbd_get_create_timestamp(img.image, &created);
-	if (rc < 0) {
-		rc = rbdops_fail(err, rc, "reading the creation time of %s", text);
-		goto out;
-	}
-	out->created_at = (int64_t)created.tv_sec;
 out:
 	rbdops_close_image(&img);
 	return rc;

@@ -2,6 +2,7 @@
 #ifndef ROWCAT_RBDOPS_INTERNAL_H
 #define ROWCAT_RBDOPS_INTERNAL_H
 
+#include <errno.h>
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 #include <stddef.h>
@@ -14,7 +15,19 @@ struct rbd_conn {
 	rados_t cluster;
 };
 
-/* Opens an I/O context on spec's pool and namespace. */
+/*
+ * What rbdops_ioctx, and so every step, answers when the pool does not
+ * exist: not -ENOENT, which the steps read as "the image (or snapshot) is
+ * not there" and so as done. A pool that was renamed still holds its
+ * images, and one that was deleted is not for gc to settle silently.
+ */
+#define RBDOPS_NO_POOL (-ENODEV)
+
+/* Records RBDOPS_NO_POOL with the message that names the pool. */
+int rbdops_no_pool(struct rc_error *err, const char *pool);
+
+/* Opens an I/O context on spec's pool and namespace; RBDOPS_NO_POOL when
+ * the pool does not exist. */
 int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 		 rados_ioctx_t *out, struct rc_error *err);
 
@@ -26,8 +39,9 @@ struct open_image {
 
 /*
  * Opens the image at spec (read-only or not). -ENOENT, with a message,
- * when it does not exist. Close with rbdops_close_image, also after a
- * failure.
+ * when it does not exist; RBDOPS_NO_POOL when its pool does not. Close
+ * with rbdops_close_image, also after a failure (out->io is NULL when
+ * the pool could not be opened).
  */
 int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      bool read_only, struct open_image *out,

@@ -62,11 +62,14 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 void rbdops_disconnect(struct rbd_conn *conn);
 
 /* Checks that pool exists and, when ns is not "", that the RBD namespace
- * does too. -ENOENT with a message naming what is missing. */
+ * does too. -ENODEV for a missing pool, -ENOENT for a missing namespace,
+ * with a message naming it. */
 int rbdops_pool_check(struct rbd_conn *conn, const char *pool, const char *ns,
 		      struct rc_error *err);
 
-/* Sets *exists to whether an image named by spec exists on the cluster. */
+/* Sets *exists to whether an image named by spec exists on the cluster.
+ * A pool that does not exist is an error (-ENODEV), not a missing image:
+ * a renamed pool still holds its images. */
 int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			bool *exists, struct rc_error *err);
 
@@ -87,16 +90,33 @@ int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spe
 
 /*
  * What recovery needs to know of an image it may have made: whether it
- * exists, its RBDOPS_OWNER_KEY metadata ("" when unset) and when it was
- * created.
+ * exists (its pool missing is -ENODEV, as for rbdops_image_exists) and its
+ * RBDOPS_OWNER_KEY metadata ("" when unset). Not its creation time:
+ * ownership is never decided by comparing the cluster's clock with ours.
  */
 struct rbdops_image_facts {
 	bool exists;
 	char owner[128];
-	int64_t created_at;
 };
 int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       struct rbdops_image_facts *out, struct rc_error *err);
+
+/*
+ * Says so when a failure is a full pool or cluster. Ceph holds the writes
+ * to a full pool until space is freed, so librbd reports a timeout: when
+ * err is -ETIMEDOUT (or -ENOSPC, -EDQUOT), this asks the monitors for the
+ * OSD map and, if pool is full, puts "pool 'P' is full: its quota is
+ * reached" (-EDQUOT) or "the cluster is full" (-ENOSPC) before the
+ * message. Neither is rc_error_is_unreachable: waiting alone does not
+ * cure them (exit 1, not 75). Anything else, or a monitor that does not
+ * answer either, leaves err as it was. Returns err->code.
+ */
+int rbdops_explain_full(struct rbd_conn *conn, const char *pool,
+			struct rc_error *err);
+
+/* rbdops_explain_full for the pool of volume's operating image. */
+int rbdops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
+			       const char *volume, struct rc_error *err);
 
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 

@@ -36,10 +36,12 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	}
 	rbdops_owner_tag(op, tag, sizeof(tag));
 	rc_image_spec_format(&op->target, text, sizeof(text));
-	/* Untagged and newer than the operation: made by it, killed before
-	 * the tag could be set. Anything else is someone else's image. */
+	/* Untagged once the journal says the create was under way: made by
+	 * it, killed before the tag could be set. Anything else is someone
+	 * else's image. (Never the image's creation time against the
+	 * operation's start: two clocks, the cluster's and this host's.) */
 	if (strcmp(facts.owner, tag) != 0 &&
-	    !(facts.owner[0] == '\0' && facts.created_at >= op->started_at)) {
+	    !(facts.owner[0] == '\0' && strcmp(op->step, "journalled") != 0)) {
 		snprintf(why, sizeof(why),
 			 "image %s exists but was not made by this operation; "
 			 "left alone", text);

@@ -150,7 +150,7 @@ static int choose_target(struct rbd_conn *conn, struct catalog *cat,
 	bool exists = true;
 	int rc = 0;
 
-	for (int k = 1; exists && k <= 100; k++) {
+	for (int k = 1; exists && k <= RC_CLONE_NAME_TRIES; k++) {
 		int n = k == 1
 			? snprintf(target.name, sizeof(target.name), "%s.rc%lld",
 				   plan->volume.name, (long long)op->id)
@@ -631,8 +631,10 @@ int rbdops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 		       const char *origin, const struct rbdops_events *ev,
 		       struct rbdops_result *result, struct rc_error *err)
 {
-	return row_run(conn, cat, false, volume, snapshot,
-		       origin ? origin : "manual", ev, result, err);
+	int rc = row_run(conn, cat, false, volume, snapshot,
+			 origin ? origin : "manual", ev, result, err);
+
+	return rc < 0 ? rbdops_explain_full_volume(conn, cat, volume, err) : rc;
 }
 
 int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
@@ -640,6 +642,8 @@ int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
 			  const struct rbdops_events *ev,
 			  struct rbdops_result *result, struct rc_error *err)
 {
-	return row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
-		       result, err);
+	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
+			 result, err);
+
+	return rc < 0 ? rbdops_explain_full_volume(conn, cat, volume, err) : rc;
 }

@@ -181,6 +181,8 @@ int rbdops_snapshot_unprotect(struct rbd_conn *conn,
 	/* EBUSY here means clones still exist: no amount of waiting helps */
 	int rc = snap_call_once(&r);
 
+	if (rc == RBDOPS_NO_POOL)
+		return rbdops_no_pool(err, spec->pool);
 	if (rc == -EINVAL || rc == -ENOENT) /* unprotected, or gone */
 		return 0;
 	rc_image_spec_format(spec, text, sizeof(text));
@@ -201,6 +203,8 @@ int rbdops_snapshot_remove(struct rbd_conn *conn,
 	char text[RC_SPEC_MAX];
 	int rc = retry_busy(snap_call_once, &r);
 
+	if (rc == RBDOPS_NO_POOL)
+		return rbdops_no_pool(err, spec->pool);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
@@ -231,6 +235,8 @@ int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	char text[RC_SPEC_MAX];
 	int rc = retry_busy(image_remove_once, &r);
 
+	if (rc == RBDOPS_NO_POOL)
+		return rbdops_no_pool(err, spec->pool);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {

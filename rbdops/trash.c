@@ -76,7 +76,17 @@ int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	int rc;
 
 	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_open_image(conn, spec, true, &img, err);
+	/* the pool first, and apart: the trash is looked up in it when the
+	 * image does not open by its name, and a pool that is gone must not
+	 * read as an image that is gone */
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
+	if (rc < 0)
+		goto out;
+	rc = rbd_open_read_only(img.io, spec->name, &img.image, NULL);
+	if (rc < 0)
+		img.image = NULL;
+	if (rc < 0 && rc != -ENOENT)
+		rc = rbdops_fail(err, rc, "opening image %s", text);
 	if (rc == 0 && (rc = rbd_get_id(img.image, id, sizeof(id))) < 0)
 		rc = rbdops_fail(err, rc, "reading the id of %s", text);
 	if (rc == -ENOENT || (rc == 0 && strcmp(id, rbd_id) != 0)) {

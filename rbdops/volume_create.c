@@ -1,20 +1,29 @@
 /*
  * rowcat create: the first operation of a volume's life.
  *
- *   journalled ─▶ image created ─▶ image tagged ─▶ step recorded ─▶ done
- *   (op row,       (rbd_create4)    (metadata        ("image-created")  (volume +
- *    committed)                      rowcat.operation                    image rows,
- *                                    = owner tag)                        op done: one
- *                                                                        transaction)
+ *   journalled ─▶ "creating" ─▶ image created ─▶ image tagged ─▶ "image-created" ─▶ done
+ *   (op row,      (step         (rbd_create4)    (metadata        (step recorded)    (volume +
+ *    committed;    recorded)                      rowcat.operation                    image rows,
+ *    the name                                     = owner tag)                        op done: one
+ *    was free)                                                                        transaction)
  *
- * Recovery (recover.c) looks at the cluster, not at the step:
+ * Recovery (recover.c) looks at the cluster, and at the step only to know
+ * whether rbd_create4 may have run:
  *   - the image does not exist        → roll back: the operation is undone
  *   - it exists and carries our tag,
- *     or carries none and was created
- *     after the operation started     → roll forward: tag it, record the volume
- *   - it exists and is someone else's → end the operation as failed, touch nothing
+ *     or carries none and the step is
+ *     "creating" or later             → roll forward: tag it, record the volume
+ *   - it exists and is someone else's
+ *     (another tag, or none while the
+ *     step is still "journalled")     → end the operation as failed, touch nothing
+ * No clock decides: the name was free when the operation was journalled,
+ * and before "creating" is recorded rowcat has made nothing, so an
+ * untagged image found then is someone else's; from "creating" on, an
+ * untagged image is the one rbd_create4 made before the tag could be set
+ * (killed between the two; an image someone else made in that window is
+ * the one case this cannot tell apart, as for the clone in row.c).
  *
- * Failpoints: create.{journal,image,tag,step,commit}.{before,after}.
+ * Failpoints: create.{journal,creating-step,image,tag,step,commit}.{before,after}.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +42,9 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 	bool exists = false;
 	int rc;
 
+	rc = rc_volume_name_check(spec->name, err);
+	if (rc < 0)
+		return rc;
 	rc = catalog_volume_find(cat, spec->name, &existing, err);
 	if (rc == 0)
 		return rc_error_set(err, -EEXIST, "volume '%s' already exists",
@@ -107,7 +119,7 @@ int rbdops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
 	return rc;
 }
 
-int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
+static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 const struct rc_image_spec *spec, uint64_t size,
 			 struct rc_error *err)
 {
@@ -129,6 +141,12 @@ int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	RC_FAILPOINT("create.journal.after");
 
+	RC_FAILPOINT("create.creating-step.before");
+	rc = catalog_op_set_step(cat, &op, "creating", err);
+	if (rc < 0)
+		goto out; /* running, with nothing made: recovery rolls back */
+	RC_FAILPOINT("create.creating-step.after");
+
 	RC_FAILPOINT("create.image.before");
 	rc = rbdops_image_create(conn, spec, size, err);
 	if (rc < 0) {
@@ -148,4 +166,13 @@ int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 out:
 	catalog_op_release(cat, op.id);
 	return rc;
+}
+
+int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
+			 const struct rc_image_spec *spec, uint64_t size,
+			 struct rc_error *err)
+{
+	int rc = volume_create(conn, cat, spec, size, err);
+
+	return rc < 0 ? rbdops_explain_full(conn, spec->pool, err) : rc;
 }

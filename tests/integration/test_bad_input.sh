@@ -25,6 +25,17 @@ test_bad_volume_names_are_usage_errors() {
 	refused_without_change 2 "control character" rowcat create "rbd/a$(printf '\001')" --size 1M
 	refused_without_change 2 "starts with '-'" rowcat create rbd/-a --size 1M
 	refused_without_change 2 "256 bytes long" rowcat create "rbd/$long" --size 1M
+	# a volume name leaves room for its clones' names, VOL.rcN-K
+	refused_without_change 2 "volume name is 230 bytes long; the limit is 229" \
+		rowcat create "rbd/$(printf 'x%.0s' $(seq 230))" --size 1M
+	refused_without_change 2 "volume name is 255 bytes long; the limit is 229" \
+		rowcat create "rbd/${long:1}" --size 1M
+	refused_without_change 2 "volume name is not valid UTF-8 (byte 0xe9 at offset 3)" \
+		rowcat create "rbd/caf$(printf '\351')" --size 1M
+	refused_without_change 2 "volume name is not valid UTF-8 (byte 0xc0 at offset 0)" \
+		rowcat create "rbd/$(printf '\300\257')x" --size 1M
+	refused_without_change 2 "namespace name is not valid UTF-8" \
+		rowcat create "rbd/$(printf '\377')/a" --size 1M
 	refused_without_change 2 "pool name is empty" rowcat create /a --size 1M
 	refused_without_change 2 "is not POOL/NAME" rowcat create justaname --size 1M
 	# bare names in later commands follow the same rule
@@ -32,6 +43,51 @@ test_bad_volume_names_are_usage_errors() {
 	refused_without_change 2 "contains '@'" rowcat tree a@b
 	refused_without_change 2 "starts with '-'" rowcat tree -- -a
 	refused_without_change 2 "is empty" rowcat which ""
+}
+
+# The longest volume name takes snapshots: every clone name fits.
+test_a_volume_name_of_the_limit_takes_snapshots() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	v=$v$(printf 'y%.0s' $(seq $((229 - ${#v}))))
+	expect_eq 229 "${#v}" "name length"
+	rowcat create "rbd/$v" --size 1M || fail "create a 229-byte volume"
+	local first
+	rowcat snap "$v" s1 -q || fail "snap of a 229-byte volume"
+	first=$(rowcat which "$v")
+	expect_eq "rbd/$v@s1" "$(rbd_parent "$first")" "the first clone's parent"
+	rowcat snap "$v" s2 -q || fail "second snap of a 229-byte volume"
+	expect_eq "$first@s2" "$(rbd_parent "$(rowcat which "$v")")" "the second clone's parent"
+	expect_check_clean "$v"
+}
+
+# Snapshot names are checked the same way wherever one is given.
+test_snapshot_names_that_are_not_utf8_are_refused() {
+	rowcat init -q || fail init
+	local v bad; v=$(volname) bad="snap$(printf '\377')"
+	rowcat create "rbd/$v" --size 1M && rowcat snap "$v" s1 -q || fail setup
+	refused_without_change 2 "snapshot name is not valid UTF-8 (byte 0xff at offset 4)" \
+		rowcat snap "$v" "$bad"
+	refused_without_change 2 "snapshot name is not valid UTF-8" rowcat restore "$v" "$bad"
+	refused_without_change 2 "snapshot name is not valid UTF-8" rowcat rm "$v@$bad"
+	refused_without_change 2 "snapshot name is not valid UTF-8" rowcat pin "$v@$bad"
+	refused_without_change 2 "volume name is not valid UTF-8" rowcat snap "$v$(printf '\351')"
+	refused_without_change 2 "volume name is not valid UTF-8" rowcat tree "$v$(printf '\351')"
+}
+
+# A catalog written before names were checked may hold other bytes: JSON
+# output stays valid, with U+FFFD in their place.
+test_json_stays_valid_with_a_name_from_before_the_check() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rowcat create "rbd/$v" --size 1M || fail create
+	sqlite3 "$CATALOG" "UPDATE volume SET name = name || CAST(X'e9' AS TEXT)"
+	run rowcat ls --format json
+	expect_eq 0 "$status" "ls --format json"
+	# jq itself reads bad bytes as U+FFFD: a strict reader tells
+	printf '%s' "$out" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' ||
+		fail "ls --format json is not UTF-8 JSON: $out"
+	expect_contains "$out" "\"volume\":\"$v\\ufffd\"" "the name, with U+FFFD for the bad byte"
 }
 
 test_unknown_pool_and_namespace_are_refused() {

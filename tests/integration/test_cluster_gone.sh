@@ -73,4 +73,49 @@ test_osds_paused_mid_flatten_is_exit_75_and_recover_converges() {
 	expect_check_clean "$v"
 }
 
+# pool_full POOL: whether the OSD map flags POOL full.
+pool_full() {
+	ceph osd dump 2>/dev/null | grep -q "^pool [0-9]* '$1' .*flags [^ ]*full"
+}
+
+# full_ratios NEAR BACKFILL FULL: sets the OSD full ratios, in the order
+# Ceph accepts without complaint.
+full_ratios() {
+	ceph osd set-nearfull-ratio "$1" >/dev/null 2>&1 &&
+	ceph osd set-backfillfull-ratio "$2" >/dev/null 2>&1 &&
+	ceph osd set-full-ratio "$3" >/dev/null 2>&1
+}
+
+# A full cluster holds writes until rados_osd_op_timeout: rowcat says the
+# cluster is full (exit 1), not that it did not answer (exit 75), and once
+# there is room again recovery converges. The OSD is made full by setting
+# its full ratio below what it already holds; the test puts Ceph's default
+# ratios back however it ends.
+test_a_full_cluster_is_reported_full_not_unreachable() {
+	rowcat init -q || fail init
+	local v i; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" before -q || fail setup
+	trap 'full_ratios 0.85 0.9 0.95' EXIT
+	full_ratios 0.00001 0.00001 0.00001 || fail "setting the full ratios"
+	for i in $(seq 600); do pool_full rbd && break; sleep 0.1; done
+	pool_full rbd || fail "the OSD never became full"
+	run "$ROWCAT" --id rowcat --catalog "$CATALOG" --timeout 3 create "rbd/${v}n" --size 4M
+	expect_eq 1 "$status" "create on a full cluster ($err)"
+	[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "more than one line: $err"
+	expect_contains "$err" "rowcat: the cluster is full: Ceph holds all writes to pool 'rbd'" "create's message"
+	run "$ROWCAT" --id rowcat --catalog "$CATALOG" --timeout 3 snap "$v" s1
+	expect_eq 1 "$status" "snap on a full cluster ($err)"
+	expect_contains "$err" "rowcat: the cluster is full: " "snap's message"
+	expect_contains "$err" "stays in the journal" "snap's message"
+	full_ratios 0.85 0.9 0.95 || fail "putting the full ratios back"
+	trap - EXIT
+	for i in $(seq 600); do pool_full rbd || break; sleep 0.1; done
+	pool_full rbd && fail "the OSD stayed full"
+	rowcat recover -q || fail "recover once there is room"
+	expect_eq 0 "$(running_ops)" "running operations after recover"
+	expect_check_clean "$v"
+	rbd info "rbd/${v}n" >/dev/null 2>&1 && fail "the create left an image"
+	rowcat snap "$v" s2 -q || fail "snap once there is room"
+}
+
 run_tests

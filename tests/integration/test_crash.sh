@@ -58,4 +58,47 @@ test_recovery_never_takes_over_an_image_it_did_not_make() {
 	rbd rm --no-progress "rbd/$v" >/dev/null 2>&1
 }
 
+# An image that someone else made, untagged, at the name of a create that
+# died before it made anything, is not taken over, however new it is (its
+# creation time after the create's start once made it look like ours).
+test_recovery_never_takes_over_an_untagged_image_it_did_not_make() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	run env ROWCAT_FAILPOINT=create.journal.after "$ROWCAT" --id rowcat \
+		--catalog "$CATALOG" create "rbd/$v" --size 4M
+	expect_eq 137 "$status" "killed once journalled"
+	rbd create "rbd/$v" --size 8M || fail "rbd create"
+	rowcat recover -q || fail recover
+	expect_eq 0 "$(running_ops)" "running operations"
+	in_catalog "$v" && fail "someone else's untagged image became a volume"
+	expect_eq "" "$(rbd image-meta get "rbd/$v" rowcat.operation 2>/dev/null)" "their image untagged"
+	expect_eq 8388608 "$(rbd info --format json "rbd/$v" | jq .size)" "their image untouched"
+	rbd rm --no-progress "rbd/$v" >/dev/null 2>&1
+}
+
+# Whether the image a killed create left untagged is its own does not
+# depend on clocks: with this host's clock an hour ahead of the cluster's
+# when the create started (the journal's start time moved on by an hour),
+# or an hour behind, recovery finishes the create all the same.
+test_recovery_of_a_create_does_not_depend_on_the_clock() {
+	rowcat init -q || fail init
+	local v skew n=0
+	for skew in +3600 -3600; do
+		n=$((n + 1))
+		v=$(volname "k$n")
+		run env ROWCAT_FAILPOINT=create.image.after "$ROWCAT" --id rowcat \
+			--catalog "$CATALOG" create "rbd/$v" --size 4M
+		expect_eq 137 "$status" "killed between the create and the tag"
+		on_cluster "$v" || fail "no image after create.image.after"
+		sqlite3 "$CATALOG" "UPDATE operation SET started_at = started_at $skew
+			WHERE state = 'running'" || fail "sqlite3"
+		rowcat recover -q || fail "recover with the clock $skew s off"
+		expect_eq 0 "$(running_ops)" "running operations ($skew)"
+		in_catalog "$v" || fail "the create's own image left as an orphan (clock $skew s off)"
+		expect_eq "rbd/$v" "$(rowcat which "$v")" "which ($skew)"
+		expect_contains "$(rbd image-meta get "rbd/$v" rowcat.operation)" "op:" "tagged ($skew)"
+		expect_check_clean "$v"
+	done
+}
+
 run_tests

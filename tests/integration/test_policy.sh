@@ -584,6 +584,57 @@ test_one_policy_run_at_a_time() {
 	expect_check_clean
 }
 
+# A switch hook that never returns is stopped at its time limit: the run
+# ends, the snapshot stands, and the policy lock is free for the next run.
+test_a_switch_hook_that_never_returns_does_not_hold_the_policy_lock() {
+	rowcat init -q || fail init
+	local v sp file=$SCRATCH/policy.yaml
+	v=$(volname) sp=$(own_namespace)
+	rowcat create "$sp/$v" --size 8M -q || fail create
+	one_policy "$file" "$sp/$v" 1h "{latest: 2}"
+	# timeout only keeps a broken rowcat from hanging the test: 124 fails
+	run timeout 300 "$ROWCAT" --id rowcat --catalog "$CATALOG" --hook-timeout 1 \
+		--on-switch 'sleep 1000' policy run "$file" --now "$(hour_iso 0)"
+	expect_eq 1 "$status" "the run with a hook that never returns ($err)"
+	expect_contains "$err" "rowcat: policy: $v: failed: volume '$v' switched to" "the volume's line"
+	expect_contains "$err" "did not finish within 1 s (--hook-timeout) and was stopped" "the volume's line"
+	expect_eq "$sp/$v@$(snap_name "$T0")" "$(rbd_parent "$(rowcat which "$v")")" "the switch stands"
+	run rowcat policy run "$file" --now "$(hour_iso 1)"
+	expect_eq 0 "$status" "the next run ($err)"
+	expect_eq "$(snap_name "$T0") $(snap_name $((T0 + 3600)))" \
+		"$(cluster_snapshots "$sp" "$v" | sed 's/.*@//' | sort | paste -sd' ')" "the snapshots of both runs"
+	expect_check_clean
+}
+
+# The summary names the busy volumes after the busy count and the failed
+# ones after the failed count.
+test_the_summary_names_busy_and_failed_volumes_apart() {
+	rowcat init -q || fail init
+	local base a b c sp file=$SCRATCH/policy.yaml pid
+	base=$(volname) a=$(volname a) b=$(volname b) c=$(volname c) sp=$(own_namespace)
+	for v in "$a" "$b" "$c"; do rowcat create "$sp/$v" --size 8M -q || fail "create $v"; done
+	one_policy "$file" "$sp/${base}[abc]" 1h "{latest: 2}"
+	rowcat policy run "$file" --now "$(hour_iso 0)" -q >/dev/null || fail "hour 0"
+	# a is busy: a snap of it is stopped halfway in another rowcat
+	ROWCAT_FAILPOINT=row.target.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		snap "$a" held -q 2>/dev/null &
+	pid=$!
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
+		sleep 0.1
+	done
+	[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] || fail "the snap of $a never stopped"
+	# b fails: its operating image disappears behind rowcat's back
+	rbd rm --no-progress "$(rowcat which "$b")" >/dev/null 2>&1 || fail "rbd rm"
+	run rowcat policy run "$file" --now "$(hour_iso 1)"
+	kill -CONT "$pid"
+	wait "$pid" || fail "the held snap of $a"
+	expect_eq 1 "$status" "the run"
+	expect_contains "$err" "rowcat: policy: $a: busy: " "a's line"
+	expect_contains "$err" "3 volumes managed: 1 snapshot taken, 0 expired, 0 flattened; 1 busy ($a), 1 failed ($b)" \
+		"the summary"
+}
+
 test_metrics_file() {
 	rowcat init -q || fail init
 	local base sp file=$SCRATCH/policy.yaml prom=$SCRATCH/policy.prom name

@@ -162,6 +162,75 @@ test_the_switch_hook_gets_the_images_and_its_failure_keeps_the_switch() {
 	expect_check_clean
 }
 
+# expect_ended PID WHAT: waits until process PID has ended (a zombie has), at
+# most 30 s; fails after that.
+expect_ended() {
+	local state
+	for _ in $(seq 300); do
+		state=$(ps -o stat= -p "$1" | cut -c1)
+		[ -z "$state" ] || [ "$state" = Z ] && return 0
+		sleep 0.1
+	done
+	fail "process $1 ($2) is still running"
+}
+
+test_a_switch_hook_that_never_returns_is_stopped_at_its_time_limit() {
+	local v; v=$(volname); new_volume "$v"
+	local old new hook='echo $$ > hook.pid; sleep 1000 & echo $! > sleep.pid; wait'
+	old=$(rowcat which "$v")
+	# timeout only keeps a broken rowcat from hanging the test: 124 fails
+	run timeout 300 "$ROWCAT" --id rowcat --catalog "$CATALOG" --hook-timeout 1 \
+		--on-switch "$hook" snap "$v" s1
+	expect_eq 1 "$status" "snap with a hook that never returns ($err)"
+	expect_contains "$err" "volume '$v' switched to rbd/$v.rc" "the message"
+	expect_contains "$err" "did not finish within 1 s (--hook-timeout) and was stopped" "the message"
+	new=$(rowcat which "$v")
+	[ "$new" != "$old" ] || fail "the stopped hook undid the switch"
+	expect_eq "rbd/$v@s1" "$(rbd_parent "$new")" "the switch stands on the cluster"
+	# the hook and what it started in the background were both stopped
+	expect_ended "$(cat hook.pid)" "the hook's shell"
+	expect_ended "$(cat sleep.pid)" "the hook's background sleep"
+	expect_eq 0 "$(running_ops)" "operations left running"
+	# $ROWCAT_HOOK_TIMEOUT sets the limit where $ROWCAT_ON_SWITCH sets the hook
+	run timeout 300 env ROWCAT_HOOK_TIMEOUT=1 ROWCAT_ON_SWITCH='sleep 1000' \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" s2
+	expect_eq 1 "$status" "snap with ROWCAT_HOOK_TIMEOUT ($err)"
+	expect_contains "$err" "switch hook 'sleep 1000' did not finish within 1 s" "the message"
+	# a limit that is no number is refused before anything changes
+	new=$(rowcat which "$v")
+	expect_refused 2 "ROWCAT_HOOK_TIMEOUT needs a positive whole number of seconds, not 'soon'" \
+		env ROWCAT_HOOK_TIMEOUT=soon ROWCAT_ON_SWITCH=true \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" s3
+	expect_refused 2 "--hook-timeout needs a positive whole number, not '0'" \
+		rowcat snap "$v" s3 --hook-timeout 0
+	expect_eq "$new" "$(rowcat which "$v")" "no switch after a refusal"
+	rbd snap ls --format json "$new" | jq -e 'length == 0' >/dev/null ||
+		fail "a refused snap made a snapshot"
+	expect_check_clean
+}
+
+# The hook gets PATH, the locale, HOME and the three ROWCAT_ variables; not
+# rowcat's Ceph settings (CEPH_ARGS may carry --key) nor anything else.
+test_the_switch_hook_gets_a_minimal_environment() {
+	local v; v=$(volname); new_volume "$v"
+	local old; old=$(rowcat which "$v")
+	CEPH_ARGS="--keyring $ROWCAT_TEST_CLUSTER/ceph.client.rowcat.keyring" \
+		ROWCAT_TEST_SECRET=hunter2 LC_TIME=C.UTF-8 \
+		rowcat snap "$v" e1 -q --on-switch 'env > hook.env' || fail "snap with hook"
+	grep -qx "ROWCAT_VOLUME=$v" hook.env || fail "no ROWCAT_VOLUME: $(cat hook.env)"
+	grep -qx "ROWCAT_OLD_IMAGE=$old" hook.env || fail "no ROWCAT_OLD_IMAGE: $(cat hook.env)"
+	grep -qx "ROWCAT_NEW_IMAGE=$(rowcat which "$v")" hook.env || fail "no ROWCAT_NEW_IMAGE"
+	grep -qx "PATH=$PATH" hook.env || fail "not rowcat's PATH: $(cat hook.env)"
+	grep -qx "LC_TIME=C.UTF-8" hook.env || fail "no LC_TIME: $(cat hook.env)"
+	grep -q '^CEPH_' hook.env && fail "Ceph settings reached the hook: $(grep '^CEPH_' hook.env)"
+	grep -q 'hunter2' hook.env && fail "an unrelated variable reached the hook"
+	# without a PATH of ours, a standard one
+	env -u PATH "$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" e3 -q \
+		--on-switch 'echo "$PATH" > hook.path' || fail "snap without PATH"
+	expect_eq /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$(cat hook.path)" \
+		"the hook's PATH when rowcat has none"
+}
+
 test_two_snaps_at_once_never_make_two_operating_images() {
 	local v; v=$(volname); new_volume "$v"
 	local i pids=() statuses=""

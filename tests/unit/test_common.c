@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -49,6 +50,77 @@ static void test_names_up_to_255_bytes_of_ordinary_text_pass(void **state)
 	assert_int_equal(rc_name_check("volume name", name, &err), 0);
 	assert_int_equal(rc_name_check("volume name", "vm-01.disk_0", &err), 0);
 	assert_int_equal(rc_name_check("volume name", "caf\xc3\xa9", &err), 0);
+}
+
+static void test_names_that_are_not_utf8_are_refused_with_the_byte(void **state)
+{
+	static const struct {
+		const char *name, *says;
+	} bad[] = {
+		{ "caf\xe9", "not valid UTF-8 (byte 0xe9 at offset 3)" }, /* Latin-1 */
+		{ "\xff", "byte 0xff at offset 0" },
+		{ "a\x80", "byte 0x80 at offset 1" },          /* lone continuation */
+		{ "a\xc3", "byte 0xc3 at offset 1" },          /* cut short */
+		{ "a\xc3(", "byte 0xc3 at offset 1" },
+		{ "\xc0\xaf", "byte 0xc0 at offset 0" },       /* overlong '/' */
+		{ "\xe0\x80\xaf", "byte 0xe0 at offset 0" },   /* overlong '/' */
+		{ "\xf0\x80\x80\xaf", "byte 0xf0 at offset 0" },
+		{ "\xed\xa0\x80", "byte 0xed at offset 0" },   /* U+D800 */
+		{ "\xf4\x90\x80\x80", "byte 0xf4 at offset 0" },/* U+110000 */
+		{ "\xf5\x80\x80\x80", "byte 0xf5 at offset 0" },
+		{ "ok\xe2\x82", "byte 0xe2 at offset 2" },      /* cut short */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_bad_name(bad[i].name, bad[i].says);
+}
+
+static void test_every_kind_of_utf8_sequence_is_measured(void **state)
+{
+	struct rc_error err = {0};
+	(void)state;
+
+	assert_int_equal(rc_utf8_sequence_length("a"), 1);
+	assert_int_equal(rc_utf8_sequence_length(""), 0);
+	assert_int_equal(rc_utf8_sequence_length("\xc3\xa9"), 2);          /* é */
+	assert_int_equal(rc_utf8_sequence_length("\xe2\x82\xac"), 3);      /* € */
+	assert_int_equal(rc_utf8_sequence_length("\xed\x9f\xbf"), 3);      /* U+D7FF */
+	assert_int_equal(rc_utf8_sequence_length("\xf0\x9f\x92\xbe"), 4);  /* 💾 */
+	assert_int_equal(rc_utf8_sequence_length("\xf4\x8f\xbf\xbf"), 4);  /* U+10FFFF */
+	assert_int_equal(rc_utf8_sequence_length("\xe9t\xe9"), 0);
+	assert_int_equal(rc_name_check("snapshot name",
+		"\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x92\xbe", &err), 0);
+}
+
+static void test_volume_names_leave_room_for_their_clone_names(void **state)
+{
+	struct rc_error err = {0};
+	char name[RC_NAME_MAX];
+	char clone[RC_NAME_MAX + 64];
+	(void)state;
+
+	assert_int_equal(RC_VOLUME_NAME_MAX, 229);
+	memset(name, 'x', RC_VOLUME_NAME_MAX);
+	name[RC_VOLUME_NAME_MAX] = '\0';
+	assert_int_equal(rc_volume_name_check(name, &err), 0);
+	/* the longest clone name such a volume can get is still a name */
+	snprintf(clone, sizeof(clone), "%s.rc%lld-%d", name, (long long)INT64_MAX,
+		 RC_CLONE_NAME_TRIES);
+	assert_int_equal(strlen(clone), RC_NAME_MAX - 1);
+	assert_int_equal(rc_name_check("image name", clone, &err), 0);
+
+	name[RC_VOLUME_NAME_MAX] = 'x';
+	name[RC_VOLUME_NAME_MAX + 1] = '\0';
+	assert_int_equal(rc_volume_name_check(name, &err), -EINVAL);
+	assert_true(err.usage);
+	assert_non_null(strstr(err.message, "volume name is 230 bytes long; "
+			       "the limit is 229"));
+	/* the general rules come first */
+	assert_int_equal(rc_volume_name_check("a\xe9", &err), -EINVAL);
+	assert_non_null(strstr(err.message, "not valid UTF-8"));
+	/* looking a volume up is not creating one */
+	assert_int_equal(rc_name_check("volume name", name, &err), 0);
 }
 
 static void test_spec_with_and_without_namespace(void **state)
@@ -201,6 +273,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_that_are_refused_say_why),
 		cmocka_unit_test(test_names_up_to_255_bytes_of_ordinary_text_pass),
+		cmocka_unit_test(test_names_that_are_not_utf8_are_refused_with_the_byte),
+		cmocka_unit_test(test_every_kind_of_utf8_sequence_is_measured),
+		cmocka_unit_test(test_volume_names_leave_room_for_their_clone_names),
 		cmocka_unit_test(test_spec_with_and_without_namespace),
 		cmocka_unit_test(test_bad_specs_name_the_bad_part),
 		cmocka_unit_test(test_sizes_are_read_as_rbd_writes_them),
