@@ -192,7 +192,7 @@ static int open_failure_errno(struct catalog *cat)
 static int check_identity(struct catalog *cat, enum catalog_open_mode mode,
 			  struct rc_error *err)
 {
-	int app_id, version, tables, sys;
+	int app_id = 0, version = 0, tables = 0, sys;
 
 	if (query_int(cat, "SELECT count(*) FROM sqlite_master", &tables, err) < 0) {
 		sys = open_failure_errno(cat);
@@ -271,7 +271,7 @@ static int apply_migration(struct catalog *cat, int version,
 	char *sql = NULL;
 	const char *start;
 	size_t len;
-	int current, rc;
+	int current = 0, rc;
 
 	rc = catalog_begin(cat, err);
 	if (rc < 0)
