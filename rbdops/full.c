@@ -38,10 +38,13 @@ static bool line_flags(const char *line, size_t line_len, const char **list,
 	for (const char *p = line; p + 7 <= end; p++) {
 		if (strncmp(p, " flags ", 7) != 0)
 			continue;
+		const char *q = p + 7;
+
+		/* the reply is not NUL-terminated: stay within the line */
+		while (q < end && *q != ' ' && *q != '\n')
+			q++;
 		*list = p + 7;
-		*len = strcspn(*list, " \n");
-		if (*list + *len > end)
-			*len = (size_t)(end - *list);
+		*len = (size_t)(q - *list);
 		return true;
 	}
 	return false;

@@ -233,3 +233,28 @@ int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec
 	}
 	return rc;
 }
+
+int rbdops_image_name_taken(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, bool *taken,
+			    struct rc_error *err)
+{
+	char oid[RC_NAME_MAX + 16];
+	rados_ioctx_t io = NULL;
+	int rc;
+
+	*taken = false;
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
+	if (rc < 0)
+		return rc;
+	/* librbd's id object, the first thing an image create writes */
+	snprintf(oid, sizeof(oid), "rbd_id.%s", spec->name);
+	rc = rados_stat(io, oid, NULL, NULL);
+	if (rc == 0)
+		*taken = true;
+	else if (rc == -ENOENT)
+		rc = 0;
+	else
+		rbdops_fail(err, rc, "looking for the image %s", spec->name);
+	rados_ioctx_destroy(io);
+	return rc;
+}

@@ -47,6 +47,15 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      bool read_only, struct open_image *out,
 		      struct rc_error *err);
 void rbdops_close_image(struct open_image *img);
+/*
+ * Whether an image holds spec's name even though it cannot be opened: a
+ * create or clone killed inside librbd after it wrote the image's id
+ * object and directory entry but before its header. `rbd ls` lists such an
+ * image, and rbd_remove removes it; creating at its name says EEXIST.
+ */
+int rbdops_image_name_taken(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, bool *taken,
+			    struct rc_error *err);
 /* Opens the image at spec, writable, at its snapshot snap. */
 int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, struct open_image *out,

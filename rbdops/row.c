@@ -29,7 +29,9 @@
  * target is ours when it carries our tag, or its parent is our snapshot,
  * or, once the journal says the clone was started, it has neither tag nor
  * parent (a clone killed between creating the child and attaching it to
- * the parent leaves exactly that). Before that step, a parentless image
+ * the parent leaves exactly that; one killed before librbd wrote the
+ * child's header leaves a name that `rbd ls` lists and nothing opens,
+ * which counts the same). Before that step, a parentless image
  * at the target is someone else's. A clone of ours that is not
  * complete (no parent, or not listed among the parent's clones) is removed
  * and made again: nothing has been written to it, since the volume has
@@ -192,14 +194,23 @@ static int inspect_target(struct rbd_conn *conn,
 	struct rbdops_image_facts facts;
 	struct rbdops_parent parent;
 	char tag[64];
-	bool parent_ours, listed = false;
+	bool parent_ours, listed = false, headerless = false;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = rbdops_image_facts(conn, &op->target, &facts, err);
-	if (rc < 0 || !facts.exists)
+	if (rc == 0 && !facts.exists)
+		rc = rbdops_image_name_taken(conn, &op->target, &headerless, err);
+	if (rc < 0 || (!facts.exists && !headerless))
 		return rc;
 	out->exists = true;
+	if (headerless) {
+		/* a clone killed before librbd wrote its header: no tag, no
+		 * parent, the clone's own once the journal says it began */
+		out->ours = step_rank(op->step) >= step_rank("cloning") &&
+			    !plan->target_foreign;
+		return 0;
+	}
 	rc = rbdops_image_parent(conn, &op->target, &parent, err);
 	if (rc < 0)
 		return rc;
