@@ -73,10 +73,12 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		"discarded the whole object). A clone whose object map claims an\n"
 		"object the cluster lacks: map-without-object (librbd's own flatten\n"
 		"would lose it; rowcat's flatten does not). One line per object.\n"
-		"Cost: one RADOS stat per object of a flattened image's overlap (per\n"
-		"claimed object of a clone) and one object-sized read of the\n"
-		"snapshot per object a flattened image lacks; 10 GiB (2,560 objects)\n"
-		"take about N s on a test cluster.",
+		"Cost, one request after the other: one RADOS stat per object of a\n"
+		"flattened image's overlap (per claimed object of a clone) and one\n"
+		"object-sized read of the snapshot per object a flattened image\n"
+		"lacks, through one buffer of an object's size. On a one-OSD test\n"
+		"cluster: 1 GiB flattened, 256 stats, 0.12 s; 10 GiB sparse\n"
+		"flattened, 2,560 stats and 2,544 reads, 1.0 s.",
 		options, 0, 1,
 	};
 	struct json_writer w;
