@@ -21,15 +21,41 @@ static int print_json(void *arg, const struct rbdops_difference *diff)
 	json_kv_string(w, "volume", diff->volume);
 	json_kv_string(w, "subject", diff->subject);
 	json_kv_string(w, "message", diff->message);
+	if (diff->has_object) {
+		json_kv_int(w, "object", (int64_t)diff->object);
+		json_kv_int(w, "offset", (int64_t)diff->offset);
+		json_kv_int(w, "length", (int64_t)diff->length);
+	}
 	json_object_end(w);
 	return 0;
 }
 
+/* Runs the catalog check, then (data) the data check of volume, printing
+ * through fn; sets the counts of each. */
+static int run_checks(struct cli_ctx *ctx, const char *volume, bool data,
+		      rbdops_difference_fn fn, void *arg, size_t *differences,
+		      size_t *findings)
+{
+	int rc = rbdops_check(ctx->conn, ctx->catalog, volume, fn, arg,
+			      differences, &ctx->err);
+
+	*findings = 0;
+	if (rc == 0 && data)
+		rc = rbdops_check_data(ctx->conn, ctx->catalog, volume, fn, arg,
+				       findings, &ctx->err);
+	return rc;
+}
+
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	bool data = false;
+	struct cli_option options[] = {
+		{ 0, "data", CLI_OPT_FLAG, &data, NULL,
+		  "also compare VOL's data with its parent snapshots" },
+		CLI_OPT_FORMAT(ctx), CLI_OPT_END,
+	};
 	struct cli_spec spec = {
-		"check [VOL] [--format plain|json]",
+		"check [VOL | --data VOL] [--format plain|json]",
 		"Compares the catalog with the cluster, for VOL or every volume:\n"
 		"images and snapshots the catalog says exist, their parent links and\n"
 		"protection; snapshots and clone-named images (VOL.rcN) on the\n"
@@ -37,12 +63,27 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		"operations. Prints each difference on a line (JSON: a list) and\n"
 		"exits 0 when there is none, 1 otherwise. Changes nothing.\n"
 		"First runs SQLite's integrity check of the catalog (quick check with\n"
-		"VOL) and refuses a damaged catalog.",
+		"VOL) and refuses a damaged catalog.\n"
+		"\n"
+		"--data also compares each image of VOL that is or was a clone with\n"
+		"its parent snapshot (while that snapshot exists), object by object\n"
+		"over the overlap. A flattened image that lacks an object where the\n"
+		"snapshot has data reads zeros there: lost-data (a flatten that\n"
+		"trusted a stale object map, Ceph tracker 68998; or a client that\n"
+		"discarded the whole object). A clone whose object map claims an\n"
+		"object the cluster lacks: map-without-object (librbd's own flatten\n"
+		"would lose it; rowcat's flatten does not). One line per object.\n"
+		"Cost, one request after the other: one RADOS stat per object of a\n"
+		"flattened image's overlap (per claimed object of a clone) and one\n"
+		"object-sized read of the snapshot per object a flattened image\n"
+		"lacks, through one buffer of an object's size. On a one-OSD test\n"
+		"cluster: 1 GiB flattened, 256 stats, 0.12 s; 10 GiB sparse\n"
+		"flattened, 2,560 stats and 2,544 reads, 1.0 s.",
 		options, 0, 1,
 	};
 	struct json_writer w;
 	const char *volume = NULL;
-	size_t count = 0;
+	size_t differences = 0, findings = 0;
 	int rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv);
@@ -54,6 +95,9 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		if (rc < 0)
 			return rc;
 	}
+	if (data && !volume)
+		return rc_error_usage(&ctx->err, "check --data needs a volume: "
+				      "rowcat check --data VOL");
 	rc = cli_open_catalog(ctx, false);
 	/* a damaged catalog would hide differences, or invent them; the
 	 * whole check, unlike one volume's, can afford the thorough one */
@@ -66,18 +110,29 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->format == FORMAT_JSON) {
 		json_init(&w, stdout);
 		json_array_begin(&w);
-		rc = rbdops_check(ctx->conn, ctx->catalog, volume, print_json, &w,
-				  &count, &ctx->err);
+		rc = run_checks(ctx, volume, data, print_json, &w, &differences,
+				&findings);
 		json_array_end(&w);
 		putchar('\n');
 	} else {
-		rc = rbdops_check(ctx->conn, ctx->catalog, volume, print_plain, NULL,
-				  &count, &ctx->err);
+		rc = run_checks(ctx, volume, data, print_plain, NULL,
+				&differences, &findings);
 	}
 	if (rc < 0)
 		return rc;
-	if (count == 0)
+	if (differences == 0 && findings == 0)
 		return 0;
+	if (findings == 0)
+		return rc_error_set(&ctx->err, -EEXIST, "%zu difference%s between "
+				    "the catalog and the cluster", differences,
+				    differences == 1 ? "" : "s");
+	if (differences == 0)
+		return rc_error_set(&ctx->err, -EEXIST, "%zu object%s of volume "
+				    "'%s' with lost or endangered data", findings,
+				    findings == 1 ? "" : "s", volume);
 	return rc_error_set(&ctx->err, -EEXIST, "%zu difference%s between the "
-			    "catalog and the cluster", count, count == 1 ? "" : "s");
+			    "catalog and the cluster, %zu object%s of volume '%s' "
+			    "with lost or endangered data", differences,
+			    differences == 1 ? "" : "s", findings,
+			    findings == 1 ? "" : "s", volume);
 }

@@ -37,7 +37,14 @@ static const char *const kind_names[] = {
 	[RBDOPS_DIFF_ORPHAN_IMAGE] = "orphan-image",
 	[RBDOPS_DIFF_UNFINISHED] = "unfinished-operation",
 	[RBDOPS_DIFF_TRASH] = "trash",
+	[RBDOPS_DIFF_LOST_DATA] = "lost-data",
+	[RBDOPS_DIFF_MAP_WITHOUT_OBJECT] = "map-without-object",
 };
+
+const char *rbdops_difference_kind_name(enum rbdops_difference_kind kind)
+{
+	return kind_names[kind];
+}
 
 static int report(struct checker *c, enum rbdops_difference_kind kind,
 		  const char *volume, const char *subject, const char *fmt, ...)
@@ -49,7 +56,7 @@ static int report(struct checker *c, enum rbdops_difference_kind kind,
 	struct rbdops_difference diff = { .kind = kind, .volume = volume };
 	va_list ap;
 
-	diff.kind_name = kind_names[kind];
+	diff.kind_name = rbdops_difference_kind_name(kind);
 	snprintf(diff.subject, sizeof(diff.subject), "%s", subject);
 	va_start(ap, fmt);
 	vsnprintf(diff.message, sizeof(diff.message), fmt, ap);

@@ -184,6 +184,11 @@ int rbdops_trash_whereabouts(struct rbd_conn *conn,
 			     const char *rbd_id, enum rbdops_whereabouts *out,
 			     struct rc_error *err);
 
+/* ---- check (check.c, check_data.c) ---- */
+
+/* "missing-image", "lost-data", ...: the kind's name in check's JSON. */
+const char *rbdops_difference_kind_name(enum rbdops_difference_kind kind);
+
 /* ---- shared by the operations and their recovery ---- */
 
 /*

@@ -206,6 +206,12 @@ enum rbdops_difference_kind {
 	RBDOPS_DIFF_UNFINISHED,        /* an operation still in the journal */
 	RBDOPS_DIFF_TRASH,             /* not where gc left it: in the trash
 					  until purged, then gone */
+	RBDOPS_DIFF_LOST_DATA,         /* check --data: a flattened image lacks
+					  an object its parent snapshot has
+					  data in; it reads zeros there */
+	RBDOPS_DIFF_MAP_WITHOUT_OBJECT,/* check --data: a clone's object map
+					  claims an object the cluster lacks;
+					  librbd's own flatten would lose it */
 };
 
 /* One difference between the catalog and the cluster. */
@@ -215,6 +221,9 @@ struct rbdops_difference {
 	const char *volume;
 	char subject[RC_SPEC_MAX + RC_NAME_MAX]; /* pool/image or pool/image@snap */
 	char message[RC_ERROR_MESSAGE_MAX];      /* the whole line, for people */
+	/* check --data only: the object, and its bytes in the image */
+	bool has_object;
+	uint64_t object, offset, length;
 };
 
 typedef int (*rbdops_difference_fn)(void *ctx,
@@ -232,6 +241,27 @@ typedef int (*rbdops_difference_fn)(void *ctx,
 int rbdops_check(struct rbd_conn *conn, struct catalog *cat,
 		 const char *volume, rbdops_difference_fn fn, void *ctx,
 		 size_t *count, struct rc_error *err);
+
+/*
+ * Compares the data of one volume's images with their parent snapshots,
+ * object by object over the parent overlap, for every image of the
+ * volume that has a parent in the catalog's lineage whose snapshot is
+ * still on the cluster:
+ *  - flattened (no parent on the cluster any more): an object that is not
+ *    on the cluster while the parent snapshot holds data other than zeros
+ *    in its extent is RBDOPS_DIFF_LOST_DATA: the image reads zeros there;
+ *  - still a clone: an object the image's object map claims (librbd's
+ *    fast diff) that is not on the cluster is
+ *    RBDOPS_DIFF_MAP_WITHOUT_OBJECT: it reads through to the parent now,
+ *    and a flatten that trusts the map (librbd 16.2's) would lose it.
+ * Costs one RADOS stat per object of a flattened image's overlap (per
+ * claimed object of a clone), plus one read of the parent snapshot for
+ * each object a flattened image lacks, through one buffer of an object's
+ * size. Calls fn for each finding and sets *count. Changes nothing.
+ */
+int rbdops_check_data(struct rbd_conn *conn, struct catalog *cat,
+		      const char *volume, rbdops_difference_fn fn, void *ctx,
+		      size_t *count, struct rc_error *err);
 
 /* What a recovery did. */
 struct rbdops_recovery {
