@@ -6,8 +6,8 @@
  *  journalled       the image, perhaps partly flattened,   roll forward
  *     │             its object map perhaps off
  *     │  object map off (noted in the image's metadata), flatten,
- *     │  again until the image has no parent, object map on again
- *     │  and rebuilt (rbdops/object_map.c)
+ *     │  again until the image has no parent; then the object map
+ *     │  on again and rebuilt (rbdops/object_map.c)
  *  flattened        the image without a parent             roll forward
  *     │  ONE TRANSACTION: flattened_at on the image row (its parent
  *     │  link stays, as history), the operation done
@@ -24,7 +24,7 @@
  * rolls forward through the same step; it ends the operation 'failed'
  * only when the image is gone.
  *
- * Failpoints: flatten.{journal,flatten,step,commit}.{before,after}.
+ * Failpoints: flatten.{journal,flatten,map,step,commit}.{before,after}.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +57,8 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 
 	RBDOPS_STEP("flatten.flatten.before", "flatten.flatten.after",
 	     rbdops_flatten(conn, image, ev, err));
+	RBDOPS_STEP("flatten.map.before", "flatten.map.after",
+	     rbdops_object_map_restore(conn, image, err));
 	if (strcmp(op->step, "flattened") != 0)
 		RBDOPS_STEP("flatten.step.before", "flatten.step.after",
 		     catalog_op_set_step(cat, op, "flattened", err));

@@ -116,8 +116,8 @@ int rbdops_clone(struct rbd_conn *conn, const struct rc_image_spec *parent,
 		 struct rc_error *err);
 /*
  * Flattens spec until it has no parent, reporting progress to ev, with
- * its object map off meanwhile and on again, rebuilt, after (object_map.c
- * says why).
+ * its object map off (object_map.c says why); rbdops_object_map_restore
+ * turns it on again after.
  */
 int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		   const struct rbdops_events *ev, struct rc_error *err);
