@@ -223,6 +223,11 @@ int catalog_lineage_load(struct catalog_lineage **out, struct catalog *cat,
 			 const struct catalog_volume *volume,
 			 struct rc_error *err);
 void catalog_lineage_free(struct catalog_lineage *lineage);
+/* The lineage's image or snapshot with that id, or NULL. */
+const struct catalog_image *
+catalog_lineage_image(const struct catalog_lineage *lineage, int64_t id);
+const struct catalog_snapshot *
+catalog_lineage_snapshot(const struct catalog_lineage *lineage, int64_t id);
 
 /*
  * The ancestors of image_id, nearest first: the image it was cloned from,

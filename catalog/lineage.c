@@ -218,3 +218,21 @@ out:
 	sqlite3_reset(list);
 	return rc;
 }
+
+const struct catalog_image *
+catalog_lineage_image(const struct catalog_lineage *lineage, int64_t id)
+{
+	for (size_t i = 0; i < lineage->image_count; i++)
+		if (lineage->images[i].id == id)
+			return &lineage->images[i];
+	return NULL;
+}
+
+const struct catalog_snapshot *
+catalog_lineage_snapshot(const struct catalog_lineage *lineage, int64_t id)
+{
+	for (size_t i = 0; i < lineage->snapshot_count; i++)
+		if (lineage->snapshots[i].id == id)
+			return &lineage->snapshots[i];
+	return NULL;
+}

@@ -65,24 +65,6 @@ static int report(struct checker *c, enum rbdops_difference_kind kind,
 	return c->fn ? c->fn(c->ctx, &diff) : 0;
 }
 
-static const struct catalog_image *image_by_id(const struct catalog_lineage *lin,
-					       int64_t id)
-{
-	for (size_t i = 0; i < lin->image_count; i++)
-		if (lin->images[i].id == id)
-			return &lin->images[i];
-	return NULL;
-}
-
-static const struct catalog_snapshot *
-snapshot_by_id(const struct catalog_lineage *lin, int64_t id)
-{
-	for (size_t i = 0; i < lin->snapshot_count; i++)
-		if (lin->snapshots[i].id == id)
-			return &lin->snapshots[i];
-	return NULL;
-}
-
 /* The parent the catalog says image reads through: *has false for none. */
 static void expected_parent(const struct catalog_lineage *lin,
 			    const struct catalog_image *image, bool *has,
@@ -94,9 +76,9 @@ static void expected_parent(const struct catalog_lineage *lin,
 
 	*has = false;
 	if (image->parent_snapshot_id && !image->flattened_at)
-		snap = snapshot_by_id(lin, image->parent_snapshot_id);
+		snap = catalog_lineage_snapshot(lin, image->parent_snapshot_id);
 	if (snap)
-		parent = image_by_id(lin, snap->image_id);
+		parent = catalog_lineage_image(lin, snap->image_id);
 	if (!parent)
 		return;
 	*has = true;

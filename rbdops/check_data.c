@@ -335,24 +335,6 @@ out:
 	return rc;
 }
 
-static const struct catalog_image *image_by_id(const struct catalog_lineage *lin,
-					       int64_t id)
-{
-	for (size_t i = 0; i < lin->image_count; i++)
-		if (lin->images[i].id == id)
-			return &lin->images[i];
-	return NULL;
-}
-
-static const struct catalog_snapshot *
-snapshot_by_id(const struct catalog_lineage *lin, int64_t id)
-{
-	for (size_t i = 0; i < lin->snapshot_count; i++)
-		if (lin->snapshots[i].id == id)
-			return &lin->snapshots[i];
-	return NULL;
-}
-
 int rbdops_check_data(struct rbd_conn *conn, struct catalog *cat,
 		      const char *volume, rbdops_difference_fn fn, void *ctx,
 		      size_t *count, struct rc_error *err)
@@ -376,8 +358,8 @@ int rbdops_check_data(struct rbd_conn *conn, struct catalog *cat,
 
 		if (image->removed_at || !image->parent_snapshot_id)
 			continue;
-		snap = snapshot_by_id(lin, image->parent_snapshot_id);
-		parent = snap ? image_by_id(lin, snap->image_id) : NULL;
+		snap = catalog_lineage_snapshot(lin, image->parent_snapshot_id);
+		parent = snap ? catalog_lineage_image(lin, snap->image_id) : NULL;
 		if (!parent || snap->removed_at || parent->removed_at)
 			continue; /* nothing left to compare with */
 		rc = compare_image(&c, image, parent, snap, err);
