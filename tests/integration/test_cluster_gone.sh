@@ -73,9 +73,13 @@ test_osds_paused_mid_flatten_is_exit_75_and_recover_converges() {
 	expect_check_clean "$v"
 }
 
-# pool_full POOL: whether the OSD map flags POOL full.
+# pool_full POOL: whether the OSD map flags POOL full: the item "full" of
+# its flags, not "nearfull" or "backfillfull", which come first as the
+# ratios drop (a test that took nearfull for full once saw its create
+# succeed).
 pool_full() {
-	ceph osd dump 2>/dev/null | grep -q "^pool [0-9]* '$1' .*flags [^ ]*full"
+	ceph osd dump 2>/dev/null |
+		grep -Eq "^pool [0-9]+ '$1' .*flags ([^ ]*,)?full(,| |$)"
 }
 
 # full_ratios NEAR BACKFILL FULL: sets the OSD full ratios, in the order
