@@ -99,6 +99,9 @@ test_a_full_cluster_is_reported_full_not_unreachable() {
 	rowcat init -q || fail init
 	local v i; v=$(volname)
 	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" before -q || fail setup
+	# 4 MiB of data, so that the OSD holds more than the ratio below of
+	# its 8 GiB even when this test runs first on a fresh cluster
+	"$RBD_PATTERN" write "$(rowcat which "$v")" 1 || fail "writing data"
 	trap 'full_ratios 0.85 0.9 0.95' EXIT
 	full_ratios 0.00001 0.00001 0.00001 || fail "setting the full ratios"
 	for i in $(seq 600); do pool_full rbd && break; sleep 0.1; done
