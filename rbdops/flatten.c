@@ -6,9 +6,11 @@
  *  journalled       the image, perhaps partly flattened,   roll forward
  *     │             its object map perhaps off
  *     │  object map off (noted in the image's metadata), flatten,
- *     │  again until the image has no parent; then the object map
- *     │  on again and rebuilt (rbdops/object_map.c)
- *  flattened        the image without a parent             roll forward
+ *     │  again until the image has no parent
+ *  flattened        the image without a parent, its        roll forward
+ *     │             object map perhaps off                 (never 'failed':
+ *     │  object map on again and rebuilt                    the cluster is
+ *     │  (rbdops/object_map.c)                              flattened)
  *     │  ONE TRANSACTION: flattened_at on the image row (its parent
  *     │  link stays, as history), the operation done
  *  done
@@ -57,11 +59,11 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 
 	RBDOPS_STEP("flatten.flatten.before", "flatten.flatten.after",
 	     rbdops_flatten(conn, image, ev, err));
-	RBDOPS_STEP("flatten.map.before", "flatten.map.after",
-	     rbdops_object_map_restore(conn, image, err));
 	if (strcmp(op->step, "flattened") != 0)
 		RBDOPS_STEP("flatten.step.before", "flatten.step.after",
 		     catalog_op_set_step(cat, op, "flattened", err));
+	RBDOPS_STEP("flatten.map.before", "flatten.map.after",
+	     rbdops_object_map_restore(conn, image, err));
 	RBDOPS_STEP("flatten.commit.before", "flatten.commit.after",
 	     commit(cat, op, err));
 out:
@@ -92,7 +94,10 @@ int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	rc = forward(conn, cat, op, &image.spec, ev, err);
 	if (rc == 0)
 		report->finished++;
+	/* once flattened on the cluster, ending 'failed' would leave the
+	 * catalog saying the image still has its parent: it stays */
 	if (rc < 0 && !rbdops_is_transient(err) &&
+	    strcmp(op->step, "flattened") != 0 &&
 	    rbdops_end_operation(cat, op, "failed", err->message, err) == 0) {
 		report->failed++;
 		rc = 0;
@@ -139,7 +144,8 @@ int rbdops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 	RC_FAILPOINT("flatten.journal.after");
 	rc = forward(conn, cat, &op, &image.spec, ev, err);
 	if (rc < 0 && !rbdops_is_transient(err) &&
-	    strcmp(op.state, "running") == 0) {
+	    strcmp(op.state, "running") == 0 &&
+	    strcmp(op.step, "flattened") != 0) {
 		struct rc_error ignored;
 		/* nothing to undo: the image is whole, flattened or not */
 		rbdops_end_operation(cat, &op, "failed", err->message, &ignored);

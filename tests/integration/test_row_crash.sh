@@ -187,6 +187,24 @@ test_a_clone_killed_before_its_header_is_removed_and_made_again() {
 	expect_settled "$v" "a clone without its header"
 }
 
+# A flatten that cut the parent but could not turn the object map on again
+# is never ended 'failed' (the catalog would then say the image still
+# reads through its parent): it stays in the journal and recover ends it.
+test_a_flatten_failing_after_the_parent_is_cut_stays_for_recovery() {
+	rowcat init -q || fail init
+	local v img; v=$(volname)
+	rowcat create "rbd/$v" --size 4M -q && rowcat snap "$v" s1 -q || fail setup
+	img=$(rowcat which "$v")
+	run with_failpoint flatten.map.before:error rowcat flatten "$v"
+	expect_eq 1 "$status" "flatten with the map step failing ($err)"
+	expect_contains "$err" "stays in the journal" "the flatten's message"
+	expect_eq none "$(rbd_parent "$img")" "the parent cut on the cluster"
+	expect_eq 1 "$(running_ops)" "the flatten still in the journal"
+	rowcat recover -q || fail recover
+	expect_eq '[]' "$(rbd info --format json "$img" | jq -c .flags)" "object map valid again"
+	expect_settled "$v" "a flatten whose map step failed"
+}
+
 test_restore_protects_an_unprotected_snapshot_first() {
 	rowcat init -q || fail init
 	local v safety fp image; v=$(volname)
