@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "catalog.h"
+#include "rowcat/catalog.h"
 #include "lineage_gen.h"
 
 static double now_us(void)

@@ -4,7 +4,8 @@
 
 #include <sqlite3.h>
 
-#include "catalog.h"
+#include "rowcat/catalog.h"
+#include "rowcat/sys/journal.h"
 
 enum catalog_query {
 	Q_VOLUME_FIND,

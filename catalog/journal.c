@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "rowcat/clock.h"
 #include "internal.h"
 
 static void bind_id(sqlite3_stmt *st, int col, int64_t id)

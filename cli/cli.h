@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "catalog.h"
-#include "error.h"
-#include "rbdops.h"
+#include "rowcat/catalog.h"
+#include "rowcat/error.h"
+#include "rowcat/ops.h"
 
 /* Exit statuses. */
 enum {
@@ -122,7 +122,7 @@ int cli_connect(struct cli_ctx *ctx);
  * hook (--on-switch / $ROWCAT_ON_SWITCH) and rbd-style progress lines on a
  * terminal. ev->ctx is ctx.
  */
-void cli_events(struct cli_ctx *ctx, struct rbdops_events *ev);
+void cli_events(struct cli_ctx *ctx, struct ops_events *ev);
 
 /* The switch hook's time limit when none is given. */
 #define CLI_HOOK_TIMEOUT_DEFAULT 60

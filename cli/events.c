@@ -264,7 +264,7 @@ static int show_progress(uint64_t offset, uint64_t total, void *arg)
 	return 0;
 }
 
-void cli_events(struct cli_ctx *ctx, struct rbdops_events *ev)
+void cli_events(struct cli_ctx *ctx, struct ops_events *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->ctx = ctx;

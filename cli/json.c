@@ -2,7 +2,7 @@
 
 #include <inttypes.h>
 
-#include "names.h"
+#include "rowcat/names.h"
 
 void json_init(struct json_writer *w, FILE *out)
 {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "rowcat/clock.h"
 
 /*
  * Written to a temporary file beside path, synced and renamed over it, so

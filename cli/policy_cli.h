@@ -3,7 +3,7 @@
 #define ROWCAT_POLICY_CLI_H
 
 #include "cli.h"
-#include "policy.h"
+#include "rowcat/policy.h"
 
 /* A volume in the catalog and the policy that manages it. */
 struct policy_cli_volume {

@@ -1,4 +1,4 @@
-#include "clock.h"
+#include "rowcat/clock.h"
 
 #include <stdbool.h>
 

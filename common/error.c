@@ -1,4 +1,4 @@
-#include "error.h"
+#include "rowcat/error.h"
 
 #include <errno.h>
 #include <stdarg.h>

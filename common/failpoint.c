@@ -1,4 +1,4 @@
-#include "failpoint.h"
+#include "rowcat/sys/failpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "units.h"
+#include "rowcat/units.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 /* How far policy_cron_next looks: 10 years and a few days, in days. */
 #define HORIZON_DAYS 3660

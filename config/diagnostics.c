@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 /* Enough to show everything wrong with a real file; a hostile one could
  * otherwise fill memory with messages. */

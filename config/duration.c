@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 #define MAX_SECONDS (100LL * 366 * 86400)
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 int policy_load(struct policy_file **out, const char *path,
 		struct policy_diagnostics *diags, struct rc_error *err)

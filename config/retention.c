@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 static const char *const bucket_names[POLICY_BUCKET_KINDS] = {
 	[POLICY_HOURLY] = "hourly",

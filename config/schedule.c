@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 int64_t policy_every_slack(int64_t every)
 {

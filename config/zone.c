@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 static bool zone_name_chars_ok(const char *name)
 {

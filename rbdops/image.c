@@ -213,6 +213,65 @@ int rbdops_snap_list(rbd_image_t image, rbd_snap_info_t **out, int *count)
 	return 0;
 }
 
+int rbdops_snapshot_list(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec,
+			 struct rbdops_snapshot **out, size_t *count,
+			 struct rc_error *err)
+{
+	struct rbdops_snapshot *list = NULL;
+	rbd_snap_info_t *snaps = NULL;
+	struct open_image img;
+	char text[RC_SPEC_MAX];
+	int n = 0, rc;
+
+	*out = NULL;
+	*count = 0;
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, true, &img, err);
+	if (rc < 0)
+		goto out;
+	rc = rbdops_snap_list(img.image, &snaps, &n);
+	if (rc < 0) {
+		rc = rbdops_fail(err, rc, "listing the snapshots of %s", text);
+		goto out;
+	}
+	list = calloc((size_t)n + 1, sizeof(*list));
+	if (!list) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int k = 0; k < n; k++) {
+		int is_protected = 0;
+
+		rc = rbd_snap_is_protected(img.image, snaps[k].name,
+					   &is_protected);
+		if (rc == -ENOENT) {
+			rc = 0; /* removed since it was listed */
+			continue;
+		}
+		if (rc < 0) {
+			rc = rbdops_fail(err, rc, "reading the protection of "
+					 "%s@%s", text, snaps[k].name);
+			goto out;
+		}
+		snprintf(list[*count].name, sizeof(list[*count].name), "%s",
+			 snaps[k].name);
+		list[(*count)++].is_protected = is_protected != 0;
+	}
+	*out = list;
+	list = NULL;
+out:
+	if (list)
+		*count = 0;
+	free(list);
+	if (snaps) {
+		rbd_snap_list_end(snaps);
+		free(snaps);
+	}
+	rbdops_close_image(&img);
+	return rc;
+}
+
 int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, struct open_image *out,
 			 struct rc_error *err)
@@ -257,4 +316,68 @@ int rbdops_image_name_taken(struct rbd_conn *conn,
 		rbdops_fail(err, rc, "looking for the image %s", spec->name);
 	rados_ioctx_destroy(io);
 	return rc;
+}
+
+int rbdops_image_list(struct rbd_conn *conn, const char *pool, const char *ns,
+		      char ***names, size_t *count, struct rc_error *err)
+{
+	rbd_image_spec_t *images = NULL;
+	rados_ioctx_t io = NULL;
+	char **list = NULL;
+	size_t max = 64;
+	int rc;
+
+	*names = NULL;
+	*count = 0;
+	rc = rbdops_ioctx(conn, pool, ns, &io, err);
+	while (rc == 0) {
+		free(images);
+		images = calloc(max, sizeof(*images));
+		if (!images) {
+			rc = rc_error_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		rc = rbd_list2(io, images, &max);
+		if (rc == -ERANGE) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			rc = rbdops_fail(err, rc, "listing the images of %s%s%s",
+					 pool, ns[0] ? "/" : "", ns);
+		break;
+	}
+	if (rc < 0) {
+		max = 0;
+		goto out;
+	}
+	list = calloc(max + 1, sizeof(*list));
+	for (size_t i = 0; list && i < max; i++) {
+		list[i] = strdup(images[i].name);
+		if (!list[i]) {
+			rbdops_names_free(list, i);
+			list = NULL;
+		}
+	}
+	if (!list) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	*names = list;
+	*count = max;
+out:
+	if (images) {
+		rbd_image_spec_list_cleanup(images, max);
+		free(images);
+	}
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
+void rbdops_names_free(char **names, size_t count)
+{
+	for (size_t i = 0; names && i < count; i++)
+		free(names[i]);
+	free(names);
 }

@@ -371,7 +371,8 @@ out:
 }
 
 int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
-		   const struct rbdops_events *ev, struct rc_error *err)
+		   rbdops_progress_fn progress, void *progress_ctx,
+		   struct rc_error *err)
 {
 	char text[RC_SPEC_MAX];
 	struct rbdops_parent parent;
@@ -399,9 +400,9 @@ int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			rbdops_close_image(&img);
 			return rc;
 		}
-		if (ev && ev->progress)
-			rc = rbd_flatten_with_progress(img.image, ev->progress,
-						       ev->ctx);
+		if (progress)
+			rc = rbd_flatten_with_progress(img.image, progress,
+						       progress_ctx);
 		else
 			rc = rbd_flatten(img.image);
 		rbdops_close_image(&img);

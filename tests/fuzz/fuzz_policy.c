@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

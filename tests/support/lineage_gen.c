@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "rowcat/sys/journal.h"
+
 #define GEN_EPOCH 1767225600 /* 2026-01-01T00:00:00Z */
 
 static int gen_volume(struct catalog *cat, int v, int generations,

@@ -10,7 +10,7 @@
 #ifndef ROWCAT_LINEAGE_GEN_H
 #define ROWCAT_LINEAGE_GEN_H
 
-#include "catalog.h"
+#include "rowcat/catalog.h"
 
 int lineage_gen(struct catalog *cat, int volumes, int generations,
 		struct rc_error *err);

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "rowcat/names.h"
 
 #define CHUNK (1u << 20)
 

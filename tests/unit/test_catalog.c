@@ -14,8 +14,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "catalog.h"
-#include "clock.h"
+#include "rowcat/catalog.h"
+#include "rowcat/sys/journal.h"
+#include "rowcat/clock.h"
 #include "testdir.h"
 
 struct fixture {

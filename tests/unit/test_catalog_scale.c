@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "catalog.h"
+#include "rowcat/catalog.h"
 #include "lineage_gen.h"
 #include "testdir.h"
 

@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
-#include "names.h"
-#include "units.h"
+#include "rowcat/clock.h"
+#include "rowcat/names.h"
+#include "rowcat/units.h"
 
 static void assert_bad_name(const char *name, const char *says)
 {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 
 static int64_t parsed(const char *text)
 {

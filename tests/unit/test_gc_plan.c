@@ -26,7 +26,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "catalog.h"
+#include "rowcat/catalog.h"
+#include "rowcat/sys/journal.h"
 #include "testdir.h"
 
 #define NONE SIZE_MAX

@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "rowcat/policy.h"
 #include "testdir.h"
 
 /* The example file of the issue (and README.md), comments and all. */

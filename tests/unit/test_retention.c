@@ -34,8 +34,8 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
-#include "policy.h"
+#include "rowcat/clock.h"
+#include "rowcat/policy.h"
 
 #define HOUR 3600
 #define TWO_YEARS_OF_HOURS (730 * 24)

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
-#include "policy.h"
+#include "rowcat/clock.h"
+#include "rowcat/policy.h"
 
 static void use_zone(const char *zone)
 {

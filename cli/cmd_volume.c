@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "json.h"
-#include "units.h"
+#include "rowcat/units.h"
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -68,7 +68,7 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_connect(ctx);
 	if (rc < 0)
 		return rc;
-	return rbdops_volume_create(ctx->conn, ctx->catalog, &image, size,
+	return ops_volume_create(ctx->conn, ctx->catalog, &image, size,
 				    &ctx->err);
 }
 

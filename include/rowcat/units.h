@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "rowcat/error.h"
 
 /* Longest text rc_size_format writes, with its NUL. */
 #define RC_SIZE_TEXT_MAX 32

@@ -37,8 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "failpoint.h"
+#include "rowcat/clock.h"
+#include "rowcat/sys/failpoint.h"
 #include "internal.h"
 
 /* ---- one step ----------------------------------------------------------- */
@@ -74,19 +74,19 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		int64_t left = image.trash_until - rc_clock_now();
 
 		if (!image.rbd_id[0])
-			RBDOPS_STEP("gc.identify.before", "gc.identify.after",
+			OPS_STEP("gc.identify.before", "gc.identify.after",
 			     identify(conn, cat, &image, err));
-		RBDOPS_STEP("gc.trash.before", "gc.trash.after",
+		OPS_STEP("gc.trash.before", "gc.trash.after",
 		     rbdops_image_trash(conn, &image.spec, image.rbd_id,
 					left > 0 ? left : 0, err));
 	} else if (strcmp(op->kind, "gc-snapshot") == 0) {
 		rc = catalog_snapshot_get(cat, op->snapshot_id, &snap, err);
 		if (rc < 0)
 			goto out;
-		RBDOPS_STEP("gc.unprotect.before", "gc.unprotect.after",
+		OPS_STEP("gc.unprotect.before", "gc.unprotect.after",
 		     rbdops_snapshot_unprotect(conn, &image.spec, ref, snap.name,
 					       err));
-		RBDOPS_STEP("gc.snap-remove.before", "gc.snap-remove.after",
+		OPS_STEP("gc.snap-remove.before", "gc.snap-remove.after",
 		     rbdops_snapshot_remove(conn, &image.spec, ref, snap.name,
 					    err));
 	} else if (strcmp(op->kind, "gc-purge") == 0) {
@@ -96,7 +96,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 					  (long long)image.id);
 			goto out;
 		}
-		RBDOPS_STEP("gc.purge.before", "gc.purge.after",
+		OPS_STEP("gc.purge.before", "gc.purge.after",
 		     rbdops_trash_purge(conn, &image.spec, image.rbd_id, bytes,
 					bytes_known, err));
 	} else {
@@ -105,7 +105,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		goto out;
 	}
 	*cluster_done = true;
-	RBDOPS_STEP("gc.commit.before", "gc.commit.after",
+	OPS_STEP("gc.commit.before", "gc.commit.after",
 	     catalog_gc_step_finish(cat, op, rc_clock_now(), err));
 out:
 	return rc;
@@ -117,7 +117,7 @@ out:
  * for recovery to finish, when the cluster did not answer or when the
  * cluster's side was done and only recording it failed.
  */
-static enum rbdops_gc_outcome end_failed(struct catalog *cat,
+static enum ops_gc_outcome end_failed(struct catalog *cat,
 					 struct catalog_operation *op,
 					 bool cluster_done, struct rc_error *err)
 {
@@ -128,16 +128,16 @@ static enum rbdops_gc_outcome end_failed(struct catalog *cat,
 		rc_error_prefix(err, "operation %lld stays in the journal; "
 				"'rowcat recover' finishes it: ",
 				(long long)op->id);
-		return RBDOPS_GC_FAILED;
+		return OPS_GC_FAILED;
 	}
-	rbdops_end_operation(cat, op, busy ? "rolled-back" : "failed",
+	ops_end_operation(cat, op, busy ? "rolled-back" : "failed",
 			     err->message, &ignored);
-	return busy ? RBDOPS_GC_BUSY : RBDOPS_GC_FAILED;
+	return busy ? OPS_GC_BUSY : OPS_GC_FAILED;
 }
 
-int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
+int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
 		      struct catalog_operation *op,
-		      struct rbdops_recovery *report, struct rc_error *err)
+		      struct ops_recovery *report, struct rc_error *err)
 {
 	uint64_t bytes;
 	bool known, cluster_done;
@@ -148,10 +148,10 @@ int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
 		return 0;
 	}
 	switch (end_failed(cat, op, cluster_done, err)) {
-	case RBDOPS_GC_BUSY:
+	case OPS_GC_BUSY:
 		report->undone++;
 		return 0;
-	case RBDOPS_GC_FAILED:
+	case OPS_GC_FAILED:
 		if (cluster_done || rc_error_is_unreachable(err))
 			return rc;
 		report->failed++;
@@ -168,16 +168,16 @@ int rbdops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
  * sooner than --min-age and the trash delay allow, and the trash delay
  * recorded runs from the real time of the move.
  */
-static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
+static enum ops_gc_outcome carry_out(struct rbd_conn *conn,
 					struct catalog *cat,
 					const struct catalog_gc_step *step,
 					const struct catalog_gc_options *opts,
-					struct rbdops_gc_step_report *r,
+					struct ops_gc_step_report *r,
 					struct rc_error *err)
 {
 	struct catalog_gc_options now = *opts;
 	struct catalog_operation op;
-	enum rbdops_gc_outcome outcome = RBDOPS_GC_DONE;
+	enum ops_gc_outcome outcome = OPS_GC_DONE;
 	bool cluster_done;
 	int rc;
 
@@ -187,13 +187,13 @@ static enum rbdops_gc_outcome carry_out(struct rbd_conn *conn,
 		? rc_error_set(err, -EIO, "failure injected at gc.journal.before")
 		: catalog_gc_step_begin(cat, step, &now, &op, err);
 	if (rc == -ESTALE)
-		return RBDOPS_GC_SKIPPED;
+		return OPS_GC_SKIPPED;
 	if (rc == -EBUSY || rc == -EAGAIN) {
 		rc_error_prefix(err, "volume busy: ");
-		return RBDOPS_GC_BUSY;
+		return OPS_GC_BUSY;
 	}
 	if (rc < 0)
-		return RBDOPS_GC_FAILED;
+		return OPS_GC_FAILED;
 	RC_FAILPOINT("gc.journal.after");
 	if (forward(conn, cat, &op, &r->bytes, &r->bytes_known, &cluster_done,
 		    err) < 0) {
@@ -220,14 +220,14 @@ struct gc_run {
 	const char *catalog_path;
 	const struct catalog_gc_plan *plan;
 	size_t count;                     /* steps to take: the plan, capped */
-	const struct rbdops_gc_options *opts;
-	const struct rbdops_gc_events *ev;
+	const struct ops_gc_options *opts;
+	const struct ops_gc_events *ev;
 	enum status *status;
-	enum rbdops_gc_outcome *outcome;
+	enum ops_gc_outcome *outcome;
 	int jobs;                         /* workers */
 	size_t first_pending;             /* every step before it has started */
 	int64_t *running_images;          /* per worker: its step's image, or 0 */
-	struct rbdops_gc_report *report;
+	struct ops_gc_report *report;
 	int first_rc;                     /* of the first failure */
 	struct rc_error first_err;
 };
@@ -235,16 +235,16 @@ struct gc_run {
 #define NO_STEP SIZE_MAX
 
 /* Counts and reports a finished step; call with run->lock held. */
-static void finish_step(struct gc_run *run, struct rbdops_gc_step_report *r,
+static void finish_step(struct gc_run *run, struct ops_gc_step_report *r,
 			int rc, const struct rc_error *err)
 {
-	struct rbdops_gc_report *rep = run->report;
+	struct ops_gc_report *rep = run->report;
 	const struct catalog_gc_step *step = r->step;
 
 	run->status[r->index] = FINISHED;
 	run->outcome[r->index] = r->outcome;
 	switch (r->outcome) {
-	case RBDOPS_GC_DONE:
+	case OPS_GC_DONE:
 		rep->done++;
 		if (step->action == CATALOG_GC_TRASH)
 			rep->trashed++;
@@ -257,13 +257,13 @@ static void finish_step(struct gc_run *run, struct rbdops_gc_step_report *r,
 		else if (step->action == CATALOG_GC_PURGE)
 			rep->purges_unmeasured++;
 		break;
-	case RBDOPS_GC_BUSY:
+	case OPS_GC_BUSY:
 		rep->busy++;
 		break;
-	case RBDOPS_GC_SKIPPED:
+	case OPS_GC_SKIPPED:
 		rep->skipped++;
 		break;
-	case RBDOPS_GC_FAILED:
+	case OPS_GC_FAILED:
 		rep->failed++;
 		if (!run->first_rc) {
 			run->first_rc = rc < 0 ? rc : -EIO;
@@ -297,15 +297,15 @@ static size_t take_ready(struct gc_run *run, bool *pending_left)
 			size_t on = plan->deps[step->first_dep + d];
 			if (run->status[on] != FINISHED)
 				ready = false;
-			else if (run->outcome[on] != RBDOPS_GC_DONE) {
+			else if (run->outcome[on] != OPS_GC_DONE) {
 				blocked = true;
 				blocker = on;
 			}
 		}
 		if (blocked) {
-			struct rbdops_gc_step_report r = {
+			struct ops_gc_step_report r = {
 				.index = i, .step = step,
-				.outcome = RBDOPS_GC_SKIPPED,
+				.outcome = OPS_GC_SKIPPED,
 			};
 			char why[96];
 			snprintf(why, sizeof(why), "waits for step %zu, which "
@@ -346,7 +346,7 @@ static void *worker(void *arg)
 	for (;;) {
 		bool pending_left, running = false;
 		size_t i = take_ready(run, &pending_left);
-		struct rbdops_gc_step_report r = {0};
+		struct ops_gc_step_report r = {0};
 
 		if (i == NO_STEP) {
 			for (int w = 0; w < run->jobs; w++)
@@ -362,11 +362,11 @@ static void *worker(void *arg)
 		r.step = &run->plan->steps[i];
 		err = open_err;
 		if (open_rc < 0)
-			r.outcome = RBDOPS_GC_FAILED;
+			r.outcome = OPS_GC_FAILED;
 		else
 			r.outcome = carry_out(run->conn, cat, r.step,
 					      &run->opts->plan, &r, &err);
-		if (r.outcome != RBDOPS_GC_DONE)
+		if (r.outcome != OPS_GC_DONE)
 			r.message = err.message;
 		pthread_mutex_lock(&run->lock);
 		run->running_images[self->slot] = 0;
@@ -379,11 +379,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int rbdops_gc_run(struct rbd_conn *conn, struct catalog *cat,
+int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
 		  const struct catalog_gc_plan *plan, size_t max_steps,
-		  const struct rbdops_gc_options *opts,
-		  const struct rbdops_gc_events *ev,
-		  struct rbdops_gc_report *report, struct rc_error *err)
+		  const struct ops_gc_options *opts,
+		  const struct ops_gc_events *ev,
+		  struct ops_gc_report *report, struct rc_error *err)
 {
 	struct gc_run run = {
 		.conn = conn, .catalog_path = catalog_path(cat), .plan = plan,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "rowcat/clock.h"
 #include "internal.h"
 
 /* Runs one UPDATE of a row by id (?1) with an integer ?2 and text ?3. */

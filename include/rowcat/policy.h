@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "error.h"
-#include "names.h"
+#include "rowcat/error.h"
+#include "rowcat/names.h"
 
 /* ---- durations ---------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "rowcat/clock.h"
 
 /* Splits "VOL@SNAP" (snap may be NULL for "VOL" when allowed) and finds
  * the volume. */

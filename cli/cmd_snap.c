@@ -8,7 +8,7 @@
 
 /* Reports what snap or restore did: JSON on stdout, or a line on stderr. */
 static void print_switch(struct cli_ctx *ctx, const char *volume,
-			 const char *what, const struct rbdops_result *r)
+			 const char *what, const struct ops_result *r)
 {
 	char old_text[RC_SPEC_MAX], new_text[RC_SPEC_MAX];
 	struct json_writer w;
@@ -59,8 +59,8 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		"after the switch.",
 		options, 1, 2,
 	};
-	struct rbdops_events ev;
-	struct rbdops_result result;
+	struct ops_events ev;
+	struct ops_result result;
 	const char *name = NULL;
 	int rc;
 
@@ -77,7 +77,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
-	rc = rbdops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
+	rc = ops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
 				&ev, &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "snapshot", &result);
@@ -96,8 +96,8 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 		"Nothing is deleted. The switch hook runs after the switch.",
 		options, 2, 2,
 	};
-	struct rbdops_events ev;
-	struct rbdops_result result;
+	struct ops_events ev;
+	struct ops_result result;
 	int rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv);
@@ -109,7 +109,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
-	rc = rbdops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &ev,
+	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &ev,
 				   &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "safety snapshot", &result);
@@ -126,8 +126,8 @@ int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 		"Progress is shown on a terminal (not with -q).",
 		NULL, 1, 1,
 	};
-	struct rbdops_events ev;
-	struct rbdops_result result;
+	struct ops_events ev;
+	struct ops_result result;
 	char text[RC_SPEC_MAX];
 	int rc;
 
@@ -138,10 +138,10 @@ int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
-	rc = rbdops_volume_flatten(ctx->conn, ctx->catalog, argv[1], &ev, &result,
+	rc = ops_volume_flatten(ctx->conn, ctx->catalog, argv[1], &ev, &result,
 				   &ctx->err);
 	if (rc < 0)
-		rc = rbdops_explain_full_volume(ctx->conn, ctx->catalog, argv[1],
+		rc = ops_explain_full_volume(ctx->conn, ctx->catalog, argv[1],
 						&ctx->err);
 	cli_progress_end(ctx, rc == 0);
 	if (rc < 0 || ctx->quiet)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "failpoint.h"
+#include "rowcat/sys/failpoint.h"
 
 int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -19,8 +19,8 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 		NULL, 0, 0,
 	};
 	struct catalog_operation *pending = NULL;
-	struct rbdops_recovery report;
-	struct rbdops_events ev;
+	struct ops_recovery report;
+	struct ops_events ev;
 	size_t count = 0;
 	int rc;
 
@@ -46,7 +46,7 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
-	rc = rbdops_recover(ctx->conn, ctx->catalog, &ev, &report, &ctx->err);
+	rc = ops_recover(ctx->conn, ctx->catalog, &ev, &report, &ctx->err);
 	cli_progress_end(ctx, rc == 0);
 	if (!ctx->quiet)
 		fprintf(stderr, "rowcat: recovery: %d finished, %d undone, %d "

@@ -32,8 +32,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "failpoint.h"
+#include "rowcat/clock.h"
+#include "rowcat/sys/failpoint.h"
 #include "internal.h"
 
 static int commit(struct catalog *cat, struct catalog_operation *op,
@@ -53,27 +53,28 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 
 static int forward(struct rbd_conn *conn, struct catalog *cat,
 		   struct catalog_operation *op, const struct rc_image_spec *image,
-		   const struct rbdops_events *ev, struct rc_error *err)
+		   const struct ops_events *ev, struct rc_error *err)
 {
 	int rc;
 
-	RBDOPS_STEP("flatten.flatten.before", "flatten.flatten.after",
-	     rbdops_flatten(conn, image, ev, err));
+	OPS_STEP("flatten.flatten.before", "flatten.flatten.after",
+		 rbdops_flatten(conn, image, ev ? ev->progress : NULL,
+				ev ? ev->ctx : NULL, err));
 	if (strcmp(op->step, "flattened") != 0)
-		RBDOPS_STEP("flatten.step.before", "flatten.step.after",
+		OPS_STEP("flatten.step.before", "flatten.step.after",
 		     catalog_op_set_step(cat, op, "flattened", err));
-	RBDOPS_STEP("flatten.map.before", "flatten.map.after",
+	OPS_STEP("flatten.map.before", "flatten.map.after",
 	     rbdops_object_map_restore(conn, image, err));
-	RBDOPS_STEP("flatten.commit.before", "flatten.commit.after",
+	OPS_STEP("flatten.commit.before", "flatten.commit.after",
 	     commit(cat, op, err));
 out:
 	return rc;
 }
 
-int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
+int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 			   struct catalog_operation *op,
-			   const struct rbdops_events *ev,
-			   struct rbdops_recovery *report, struct rc_error *err)
+			   const struct ops_events *ev,
+			   struct ops_recovery *report, struct rc_error *err)
 {
 	struct catalog_image image;
 	bool exists = false;
@@ -85,7 +86,7 @@ int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		return rc;
 	if (!exists) {
-		rc = rbdops_end_operation(cat, op, "failed",
+		rc = ops_end_operation(cat, op, "failed",
 					  "the image is gone from the cluster", err);
 		if (rc == 0)
 			report->failed++;
@@ -96,29 +97,29 @@ int rbdops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 		report->finished++;
 	/* once flattened on the cluster, ending 'failed' would leave the
 	 * catalog saying the image still has its parent: it stays */
-	if (rc < 0 && !rbdops_is_transient(err) &&
+	if (rc < 0 && !ops_is_transient(err) &&
 	    strcmp(op->step, "flattened") != 0 &&
-	    rbdops_end_operation(cat, op, "failed", err->message, err) == 0) {
+	    ops_end_operation(cat, op, "failed", err->message, err) == 0) {
 		report->failed++;
 		rc = 0;
 	}
 	return rc;
 }
 
-int rbdops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
-			  const char *volume_name, const struct rbdops_events *ev,
-			  struct rbdops_result *result, struct rc_error *err)
+int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume_name, const struct ops_events *ev,
+			  struct ops_result *result, struct rc_error *err)
 {
 	struct catalog_operation op = {0};
 	struct catalog_volume volume;
 	struct catalog_image image;
-	struct rbdops_recovery recovered;
+	struct ops_recovery recovered;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
 	rc = catalog_volume_find(cat, volume_name, &volume, err);
 	if (rc == 0)
-		rc = rbdops_recover_volume(conn, cat, &volume, ev, &recovered, err);
+		rc = ops_recover_volume(conn, cat, &volume, ev, &recovered, err);
 	if (rc == 0)
 		rc = catalog_volume_find(cat, volume_name, &volume, err);
 	if (rc == 0)
@@ -143,12 +144,12 @@ int rbdops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	RC_FAILPOINT("flatten.journal.after");
 	rc = forward(conn, cat, &op, &image.spec, ev, err);
-	if (rc < 0 && !rbdops_is_transient(err) &&
+	if (rc < 0 && !ops_is_transient(err) &&
 	    strcmp(op.state, "running") == 0 &&
 	    strcmp(op.step, "flattened") != 0) {
 		struct rc_error ignored;
 		/* nothing to undo: the image is whole, flattened or not */
-		rbdops_end_operation(cat, &op, "failed", err->message, &ignored);
+		ops_end_operation(cat, &op, "failed", err->message, &ignored);
 	} else if (rc < 0) {
 		rc_error_prefix(err, "flatten of '%s' interrupted (operation %lld "
 				"stays in the journal; 'rowcat recover' finishes "

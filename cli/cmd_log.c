@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "rowcat/clock.h"
 #include "json.h"
 
 /* What an operation made, in words: "snapshot s1, clone rbd/vol1.rc3". */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "rowcat/error.h"
 
 /* Length of "2026-11-24T10:00:00Z" plus its NUL. */
 #define RC_ISO_TIME_MAX 21

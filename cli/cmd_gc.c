@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "rowcat/clock.h"
 #include "json.h"
-#include "policy.h"
-#include "units.h"
+#include "rowcat/policy.h"
+#include "rowcat/units.h"
 
 #define DEFAULT_MIN_AGE "1h"
 #define DEFAULT_TRASH_DELAY "24h"
@@ -47,16 +47,16 @@ static const char *action_word(enum catalog_gc_action action)
 	return "?";
 }
 
-static const char *outcome_word(enum rbdops_gc_outcome outcome)
+static const char *outcome_word(enum ops_gc_outcome outcome)
 {
 	switch (outcome) {
-	case RBDOPS_GC_DONE:
+	case OPS_GC_DONE:
 		return "done";
-	case RBDOPS_GC_BUSY:
+	case OPS_GC_BUSY:
 		return "busy";
-	case RBDOPS_GC_SKIPPED:
+	case OPS_GC_SKIPPED:
 		return "skipped";
-	case RBDOPS_GC_FAILED:
+	case OPS_GC_FAILED:
 		return "failed";
 	}
 	return "?";
@@ -165,7 +165,7 @@ static void clear_progress(struct gc_cli *g)
 	}
 }
 
-static void step_done(void *arg, const struct rbdops_gc_step_report *r)
+static void step_done(void *arg, const struct ops_gc_step_report *r)
 {
 	struct gc_cli *g = arg;
 	const struct step_text *t = &g->texts[r->index];
@@ -185,17 +185,17 @@ static void step_done(void *arg, const struct rbdops_gc_step_report *r)
 		if (r->message)
 			json_kv_string(&g->json, "message", r->message);
 		if (r->step->action == CATALOG_GC_PURGE &&
-		    r->outcome == RBDOPS_GC_DONE && r->bytes_known)
+		    r->outcome == OPS_GC_DONE && r->bytes_known)
 			json_kv_int(&g->json, "bytes", (int64_t)r->bytes);
 		json_object_end(&g->json);
-	} else if (r->outcome == RBDOPS_GC_DONE) {
+	} else if (r->outcome == OPS_GC_DONE) {
 		rc_size_format(r->bytes, size);
 		printf("%s %s%s%s%s\n", what, done_words[r->step->action],
 		       r->step->action == CATALOG_GC_PURGE && r->bytes_known ? " (" : "",
 		       r->step->action == CATALOG_GC_PURGE && r->bytes_known ? size : "",
 		       r->step->action == CATALOG_GC_PURGE && r->bytes_known ? ")" : "");
 		fflush(stdout);
-	} else if (!g->ctx->quiet || r->outcome == RBDOPS_GC_FAILED) {
+	} else if (!g->ctx->quiet || r->outcome == OPS_GC_FAILED) {
 		fprintf(stderr, "rowcat: gc: %s %s: %s\n", outcome_word(r->outcome),
 			what, r->message ? r->message : "");
 	}
@@ -206,7 +206,7 @@ static void step_done(void *arg, const struct rbdops_gc_step_report *r)
 	}
 }
 
-static void print_summary(struct gc_cli *g, const struct rbdops_gc_report *rep)
+static void print_summary(struct gc_cli *g, const struct ops_gc_report *rep)
 {
 	char freed[RC_SIZE_TEXT_MAX], bytes_note[96] = "";
 
@@ -230,7 +230,7 @@ static void print_summary(struct gc_cli *g, const struct rbdops_gc_report *rep)
 }
 
 /* The figures of a run, for --metrics. */
-static int write_metrics(const char *path, const struct rbdops_gc_report *rep,
+static int write_metrics(const char *path, const struct ops_gc_report *rep,
 			 const struct catalog_gc_plan *plan, int64_t started_ms,
 			 bool ok, struct rc_error *err)
 {
@@ -264,7 +264,7 @@ struct gc_args {
 };
 
 static int parse_gc_options(struct cli_ctx *ctx, const struct gc_args *a,
-			    struct rbdops_gc_options *opts)
+			    struct ops_gc_options *opts)
 {
 	int rc;
 
@@ -298,12 +298,12 @@ static int parse_gc_options(struct cli_ctx *ctx, const struct gc_args *a,
 /* Recovery first, so that no half-done operation stands in the way. */
 static int recover_first(struct cli_ctx *ctx)
 {
-	struct rbdops_recovery recovered;
-	struct rbdops_events ev;
+	struct ops_recovery recovered;
+	struct ops_events ev;
 	int rc;
 
 	cli_events(ctx, &ev);
-	rc = rbdops_recover(ctx->conn, ctx->catalog, &ev, &recovered, &ctx->err);
+	rc = ops_recover(ctx->conn, ctx->catalog, &ev, &recovered, &ctx->err);
 	if (rc < 0)
 		return rc_error_prefix(&ctx->err, "recovering before gc: ");
 	if (!ctx->quiet && recovered.finished + recovered.undone + recovered.failed)
@@ -359,9 +359,9 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	struct gc_cli g = { .ctx = ctx };
 	struct catalog_gc_state state = {0};
 	struct catalog_gc_plan plan = {0};
-	struct rbdops_gc_options opts;
-	struct rbdops_gc_report report = {0};
-	struct rbdops_gc_events ev = { step_done, &g };
+	struct ops_gc_options opts;
+	struct ops_gc_report report = {0};
+	struct ops_gc_events ev = { step_done, &g };
 	int64_t started_ms = rc_wall_ms();
 	bool locked = false;
 	size_t count;
@@ -408,7 +408,7 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	g.progress = !ctx->quiet && isatty(STDERR_FILENO);
 	if (ctx->format == FORMAT_JSON)
 		json_array_begin(&g.json);
-	rc = rbdops_gc_run(ctx->conn, ctx->catalog, &plan, count, &opts, &ev,
+	rc = ops_gc_run(ctx->conn, ctx->catalog, &plan, count, &opts, &ev,
 			   &report, &ctx->err);
 	if (ctx->format == FORMAT_JSON) {
 		json_array_end(&g.json);

@@ -29,8 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "failpoint.h"
+#include "rowcat/clock.h"
+#include "rowcat/sys/failpoint.h"
 #include "internal.h"
 
 /* Checks everything that can be checked before the journal is written. */
@@ -65,14 +65,14 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 	return 0;
 }
 
-void rbdops_owner_tag(const struct catalog_operation *op, char *buf,
+void ops_owner_tag(const struct catalog_operation *op, char *buf,
 		      size_t len)
 {
 	snprintf(buf, len, "op:%lld:%lld", (long long)op->id,
 		 (long long)op->started_at);
 }
 
-int rbdops_end_operation(struct catalog *cat, struct catalog_operation *op,
+int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
 			 const char *state, const char *why,
 			 struct rc_error *err)
 {
@@ -83,7 +83,7 @@ int rbdops_end_operation(struct catalog *cat, struct catalog_operation *op,
 	return catalog_op_finish(cat, op, state, why, rc_clock_now(), err);
 }
 
-int rbdops_create_finish(struct catalog *cat, struct catalog_operation *op,
+int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
 			 struct rc_error *err)
 {
 	int rc;
@@ -105,13 +105,13 @@ int rbdops_create_finish(struct catalog *cat, struct catalog_operation *op,
 	return 0;
 }
 
-int rbdops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
+int ops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
 		      struct rc_error *err)
 {
 	char tag[64];
 	int rc;
 
-	rbdops_owner_tag(op, tag, sizeof(tag));
+	ops_owner_tag(op, tag, sizeof(tag));
 	RC_FAILPOINT("create.tag.before");
 	rc = rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err);
 	if (rc == 0)
@@ -150,11 +150,11 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	RC_FAILPOINT("create.image.before");
 	rc = rbdops_image_create(conn, spec, size, err);
 	if (rc < 0) {
-		rbdops_end_operation(cat, &op, "failed", err->message, &ignored);
+		ops_end_operation(cat, &op, "failed", err->message, &ignored);
 		goto out;
 	}
 	RC_FAILPOINT("create.image.after");
-	rc = rbdops_create_tag(conn, &op, err);
+	rc = ops_create_tag(conn, &op, err);
 	if (rc < 0)
 		goto out; /* the operation stays running: recovery settles it */
 	RC_FAILPOINT("create.step.before");
@@ -162,13 +162,13 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		goto out;
 	RC_FAILPOINT("create.step.after");
-	rc = rbdops_create_finish(cat, &op, err);
+	rc = ops_create_finish(cat, &op, err);
 out:
 	catalog_op_release(cat, op.id);
 	return rc;
 }
 
-int rbdops_volume_create(struct rbd_conn *conn, struct catalog *cat,
+int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 const struct rc_image_spec *spec, uint64_t size,
 			 struct rc_error *err)
 {

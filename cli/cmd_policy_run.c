@@ -17,8 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "failpoint.h"
+#include "rowcat/clock.h"
+#include "rowcat/sys/failpoint.h"
+#include "rowcat/sys/journal.h" /* until the policy engine leaves the CLI */
 #include "json.h"
 #include "policy_cli.h"
 
@@ -142,10 +143,10 @@ static int apply(struct run *run, struct catalog *cat,
 {
 	const struct policy *p = v->policy;
 	const char *name = v->summary.volume.name;
-	struct rbdops_recovery recovered = {0};
+	struct ops_recovery recovered = {0};
 	struct catalog_volume volume;
-	struct rbdops_result done;
-	struct rbdops_events ev;
+	struct ops_result done;
+	struct ops_events ev;
 	char origin[POLICY_ORIGIN_MAX];
 	int depth = 0, hook_rc = 0, rc;
 
@@ -162,7 +163,7 @@ static int apply(struct run *run, struct catalog *cat,
 	/* settle what a crash left first: a snapshot it finished counts as
 	 * the policy's last one, so none is taken twice */
 	if (rc == 0)
-		rc = rbdops_recover_volume(run->ctx->conn, cat, &volume, &ev,
+		rc = ops_recover_volume(run->ctx->conn, cat, &volume, &ev,
 					   &recovered, err);
 	if (rc == 0 && recovered.finished + recovered.undone + recovered.failed) {
 		rc = catalog_volume_find(cat, name, &volume, err);
@@ -178,10 +179,10 @@ static int apply(struct run *run, struct catalog *cat,
 	 * deep, so the operating image never exceeds max_depth */
 	if ((r->due && depth > 0 && depth + 1 > p->max_depth) ||
 	    depth > p->max_depth) {
-		rc = rbdops_volume_flatten(run->ctx->conn, cat, name, &ev, &done,
+		rc = ops_volume_flatten(run->ctx->conn, cat, name, &ev, &done,
 					   err);
 		if (rc < 0)
-			return rbdops_explain_full_volume(run->ctx->conn, cat, name,
+			return ops_explain_full_volume(run->ctx->conn, cat, name,
 							  err);
 		if (!done.nothing_to_do)
 			rc_image_spec_format(&done.new_image, r->flattened,
@@ -189,7 +190,7 @@ static int apply(struct run *run, struct catalog *cat,
 	}
 	if (r->due) {
 		memset(&done, 0, sizeof(done));
-		rc = rbdops_volume_snap(run->ctx->conn, cat, name, NULL, origin,
+		rc = ops_volume_snap(run->ctx->conn, cat, name, NULL, origin,
 					&ev, &done, err);
 		if (rc < 0 && !done.new_image.name[0])
 			return rc;
@@ -332,14 +333,14 @@ static int run_volumes(struct run *run, int jobs, struct rc_error *err)
 /* Adds the plan of one volume to *plan, after settling what a crash left
  * of it; -EBUSY while a live rowcat works on the volume. */
 static int plan_volume(struct cli_ctx *ctx, const struct catalog_volume *volume,
-		       const struct rbdops_gc_options *opts,
-		       const struct rbdops_events *ev,
+		       const struct ops_gc_options *opts,
+		       const struct ops_events *ev,
 		       struct catalog_gc_plan *plan)
 {
 	struct catalog_gc_state state = {0};
 	struct catalog_gc_plan one = {0};
-	struct rbdops_recovery recovered = {0};
-	int rc = rbdops_recover_volume(ctx->conn, ctx->catalog, volume, ev,
+	struct ops_recovery recovered = {0};
+	int rc = ops_recover_volume(ctx->conn, ctx->catalog, volume, ev,
 				       &recovered, &ctx->err);
 
 	if (rc == 0)
@@ -364,13 +365,13 @@ static int plan_volume(struct cli_ctx *ctx, const struct catalog_volume *volume,
 static int collect(struct cli_ctx *ctx, const struct policy_file *f,
 		   const struct policy_cli_volumes *vols, int jobs)
 {
-	struct rbdops_gc_options opts = {
+	struct ops_gc_options opts = {
 		.plan = { rc_clock_now(), f->gc_min_age, f->gc_trash_delay },
 		.jobs = jobs < 4 ? jobs : 4,
 	};
 	struct catalog_gc_plan plan = {0};
-	struct rbdops_gc_report rep = {0};
-	struct rbdops_events ev;
+	struct ops_gc_report rep = {0};
+	struct ops_events ev;
 	int rc = catalog_job_lock(ctx->catalog, CATALOG_JOB_GC, &ctx->err);
 
 	if (rc == -EBUSY) {
@@ -397,7 +398,7 @@ static int collect(struct cli_ctx *ctx, const struct policy_file *f,
 		}
 	}
 	if (rc == 0)
-		rc = rbdops_gc_run(ctx->conn, ctx->catalog, &plan, 0, &opts, NULL,
+		rc = ops_gc_run(ctx->conn, ctx->catalog, &plan, 0, &opts, NULL,
 				   &rep, &ctx->err);
 	if (!ctx->quiet && ctx->format != FORMAT_JSON)
 		fprintf(stderr, "rowcat: policy: gc: %zu image%s moved to the "

@@ -17,7 +17,7 @@
 /* Settles an interrupted create; see the diagram in volume_create.c. */
 static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 			  struct catalog_operation *op,
-			  struct rbdops_recovery *report, struct rc_error *err)
+			  struct ops_recovery *report, struct rc_error *err)
 {
 	struct rbdops_image_facts facts;
 	struct catalog_volume existing;
@@ -28,13 +28,13 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		return rc;
 	if (!facts.exists) {
-		rc = rbdops_end_operation(cat, op, "rolled-back",
+		rc = ops_end_operation(cat, op, "rolled-back",
 			"interrupted before the image was created", err);
 		if (rc == 0)
 			report->undone++;
 		return rc;
 	}
-	rbdops_owner_tag(op, tag, sizeof(tag));
+	ops_owner_tag(op, tag, sizeof(tag));
 	rc_image_spec_format(&op->target, text, sizeof(text));
 	/* Untagged once the journal says the create was under way: made by
 	 * it, killed before the tag could be set. Anything else is someone
@@ -45,7 +45,7 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 		snprintf(why, sizeof(why),
 			 "image %s exists but was not made by this operation; "
 			 "left alone", text);
-		rc = rbdops_end_operation(cat, op, "failed", why, err);
+		rc = ops_end_operation(cat, op, "failed", why, err);
 		if (rc == 0)
 			report->failed++;
 		return rc;
@@ -53,14 +53,14 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	if (catalog_volume_find(cat, op->target.name, &existing, err) == 0) {
 		snprintf(why, sizeof(why), "volume '%s' was created meanwhile; "
 			 "image %s is left alone", op->target.name, text);
-		rc = rbdops_end_operation(cat, op, "failed", why, err);
+		rc = ops_end_operation(cat, op, "failed", why, err);
 		if (rc == 0)
 			report->failed++;
 		return rc;
 	}
-	if (facts.owner[0] == '\0' && (rc = rbdops_create_tag(conn, op, err)) < 0)
+	if (facts.owner[0] == '\0' && (rc = ops_create_tag(conn, op, err)) < 0)
 		return rc;
-	rc = rbdops_create_finish(cat, op, err);
+	rc = ops_create_finish(cat, op, err);
 	if (rc == 0)
 		report->finished++;
 	return rc;
@@ -69,19 +69,19 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 /* Settles op, which this process has claimed. */
 static int recover_one(struct rbd_conn *conn, struct catalog *cat,
 		       struct catalog_operation *op,
-		       const struct rbdops_events *ev,
-		       struct rbdops_recovery *report, struct rc_error *err)
+		       const struct ops_events *ev,
+		       struct ops_recovery *report, struct rc_error *err)
 {
 	int rc;
 
 	if (strcmp(op->kind, "create") == 0)
 		rc = recover_create(conn, cat, op, report, err);
 	else if (strcmp(op->kind, "snap") == 0 || strcmp(op->kind, "restore") == 0)
-		rc = rbdops_row_recover(conn, cat, op, ev, report, err);
+		rc = ops_row_recover(conn, cat, op, ev, report, err);
 	else if (strcmp(op->kind, "flatten") == 0)
-		rc = rbdops_flatten_recover(conn, cat, op, ev, report, err);
+		rc = ops_flatten_recover(conn, cat, op, ev, report, err);
 	else if (catalog_op_is_gc(op->kind))
-		rc = rbdops_gc_recover(conn, cat, op, report, err);
+		rc = ops_gc_recover(conn, cat, op, report, err);
 	else
 		rc = rc_error_set(err, -ENOTSUP,
 			"this rowcat cannot recover a '%s'", op->kind);
@@ -98,8 +98,8 @@ static int recover_one(struct rbd_conn *conn, struct catalog *cat,
  */
 static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 			 int64_t volume_id, const char *volume_name,
-			 const struct rbdops_events *ev,
-			 struct rbdops_recovery *report, struct rc_error *err)
+			 const struct ops_events *ev,
+			 struct ops_recovery *report, struct rc_error *err)
 {
 	struct catalog_operation *ops = NULL;
 	struct rc_error one;
@@ -136,17 +136,17 @@ static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 	return first_failure;
 }
 
-int rbdops_recover(struct rbd_conn *conn, struct catalog *cat,
-		   const struct rbdops_events *ev,
-		   struct rbdops_recovery *report, struct rc_error *err)
+int ops_recover(struct rbd_conn *conn, struct catalog *cat,
+		   const struct ops_events *ev,
+		   struct ops_recovery *report, struct rc_error *err)
 {
 	return recover_where(conn, cat, 0, NULL, ev, report, err);
 }
 
-int rbdops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
+int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
 			  const struct catalog_volume *volume,
-			  const struct rbdops_events *ev,
-			  struct rbdops_recovery *report, struct rc_error *err)
+			  const struct ops_events *ev,
+			  struct ops_recovery *report, struct rc_error *err)
 {
 	return recover_where(conn, cat, volume->id, volume->name, ev, report,
 			     err);

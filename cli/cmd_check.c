@@ -5,14 +5,14 @@
 #include "cli.h"
 #include "json.h"
 
-static int print_plain(void *arg, const struct rbdops_difference *diff)
+static int print_plain(void *arg, const struct ops_difference *diff)
 {
 	(void)arg;
 	printf("%s\n", diff->message);
 	return 0;
 }
 
-static int print_json(void *arg, const struct rbdops_difference *diff)
+static int print_json(void *arg, const struct ops_difference *diff)
 {
 	struct json_writer *w = arg;
 
@@ -33,15 +33,15 @@ static int print_json(void *arg, const struct rbdops_difference *diff)
 /* Runs the catalog check, then (data) the data check of volume, printing
  * through fn; sets the counts of each. */
 static int run_checks(struct cli_ctx *ctx, const char *volume, bool data,
-		      rbdops_difference_fn fn, void *arg, size_t *differences,
+		      ops_difference_fn fn, void *arg, size_t *differences,
 		      size_t *findings)
 {
-	int rc = rbdops_check(ctx->conn, ctx->catalog, volume, fn, arg,
+	int rc = ops_check(ctx->conn, ctx->catalog, volume, fn, arg,
 			      differences, &ctx->err);
 
 	*findings = 0;
 	if (rc == 0 && data)
-		rc = rbdops_check_data(ctx->conn, ctx->catalog, volume, fn, arg,
+		rc = ops_check_data(ctx->conn, ctx->catalog, volume, fn, arg,
 				       findings, &ctx->err);
 	return rc;
 }

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "rowcat/error.h"
 
 /* A name is shorter than this many bytes (the terminating NUL fits). */
 #define RC_NAME_MAX 256

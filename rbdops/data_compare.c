@@ -1,6 +1,6 @@
 /*
- * rowcat check --data: an image's objects against its parent snapshot's
- * data. It only reads.
+ * An image's objects against its parent snapshot's data, for rowcat check
+ * --data (ops/check_data.c reports what is found). It only reads.
  *
  * Why: librbd 16.2 flattens only the objects its object map says may not
  * exist, and a copy-up marks the map before it writes the data, so a
@@ -36,17 +36,10 @@
 
 #include "internal.h"
 
-struct data_checker {
-	struct rbd_conn *conn;
-	const char *volume;
-	rbdops_difference_fn fn;
-	void *ctx;
-	size_t count;
-};
-
 /* One image under comparison with its parent snapshot. */
 struct compared {
-	struct data_checker *c;
+	rbdops_data_finding_fn fn;
+	void *ctx;
 	char spec[RC_SPEC_MAX];
 	char parent[RC_SPEC_MAX + RC_NAME_MAX]; /* pool/image@snap */
 	rados_ioctx_t data_io;   /* where the image's objects live */
@@ -59,33 +52,29 @@ struct compared {
 };
 
 static int report_object(struct compared *cmp,
-			 enum rbdops_difference_kind kind, uint64_t object,
+			 enum rbdops_data_finding_kind kind, uint64_t object,
 			 const char *fmt, ...) RC_PRINTF(4, 5);
 
 /* fmt is given the image, object number, first and last byte, then the
  * parent snapshot, in that order. */
 static int report_object(struct compared *cmp,
-			 enum rbdops_difference_kind kind, uint64_t object,
+			 enum rbdops_data_finding_kind kind, uint64_t object,
 			 const char *fmt, ...)
 {
-	struct rbdops_difference diff = {
+	struct rbdops_data_finding finding = {
 		.kind = kind,
-		.volume = cmp->c->volume,
-		.has_object = true,
+		.image = cmp->spec,
 		.object = object,
 		.offset = object * cmp->object_size,
 	};
 	va_list ap;
 
-	diff.kind_name = rbdops_difference_kind_name(kind);
-	diff.length = cmp->overlap - diff.offset < cmp->object_size
-		? cmp->overlap - diff.offset : cmp->object_size;
-	snprintf(diff.subject, sizeof(diff.subject), "%s", cmp->spec);
+	finding.length = cmp->overlap - finding.offset < cmp->object_size
+		? cmp->overlap - finding.offset : cmp->object_size;
 	va_start(ap, fmt);
-	vsnprintf(diff.message, sizeof(diff.message), fmt, ap);
+	vsnprintf(finding.message, sizeof(finding.message), fmt, ap);
 	va_end(ap);
-	cmp->c->count++;
-	return cmp->c->fn ? cmp->c->fn(cmp->c->ctx, &diff) : 0;
+	return cmp->fn ? cmp->fn(cmp->ctx, &finding) : 0;
 }
 
 /* Whether the RADOS object holding the image's object number n exists. */
@@ -141,7 +130,7 @@ static int find_lost_data(struct compared *cmp, rbd_image_t parent_snap)
 		}
 		if (all_zeros(buf, (size_t)got))
 			continue;
-		rc = report_object(cmp, RBDOPS_DIFF_LOST_DATA, n,
+		rc = report_object(cmp, RBDOPS_DATA_LOST, n,
 				   "image %s: object %" PRIu64 " (bytes %" PRIu64
 				   "-%" PRIu64 ") is not on the cluster and the image "
 				   "has no parent any more, but parent snapshot %s has "
@@ -176,7 +165,7 @@ static int on_claimed(uint64_t offset, size_t len, int exists, void *arg)
 		if (cmp->rc < 0 || present)
 			continue;
 		cmp->rc = report_object(
-			cmp, RBDOPS_DIFF_MAP_WITHOUT_OBJECT, n,
+			cmp, RBDOPS_DATA_MAP_WITHOUT_OBJECT, n,
 			"image %s: object %" PRIu64 " (bytes %" PRIu64 "-%" PRIu64
 			"): the object map claims it, the cluster has no such "
 			"object; it reads through to parent snapshot %s now, and "
@@ -263,13 +252,12 @@ static int open_parent_snapshot(struct rbd_conn *conn,
 	return 0;
 }
 
-static int compare_image(struct data_checker *c,
-			 const struct catalog_image *image,
-			 const struct catalog_image *parent,
-			 const struct catalog_snapshot *snap,
-			 struct rc_error *err)
+int rbdops_data_compare(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			const struct rc_image_spec *parent, const char *snap,
+			rbdops_data_finding_fn fn, void *ctx,
+			struct rc_error *err)
 {
-	struct compared cmp = { .c = c, .err = err };
+	struct compared cmp = { .fn = fn, .ctx = ctx, .err = err };
 	struct open_image img = {0}, at = {0};
 	rbd_linked_image_spec_t link;
 	rbd_snap_spec_t link_snap;
@@ -278,11 +266,11 @@ static int compare_image(struct data_checker *c,
 	bool found, is_clone, own_io = false;
 	int rc;
 
-	rc_image_spec_format(&image->spec, cmp.spec, sizeof(cmp.spec));
-	rc_image_spec_format(&parent->spec, cmp.parent, sizeof(cmp.parent));
+	rc_image_spec_format(spec, cmp.spec, sizeof(cmp.spec));
+	rc_image_spec_format(parent, cmp.parent, sizeof(cmp.parent));
 	snprintf(cmp.parent + strlen(cmp.parent),
-		 sizeof(cmp.parent) - strlen(cmp.parent), "@%s", snap->name);
-	rc = rbdops_open_image(c->conn, &image->spec, true, &img, err);
+		 sizeof(cmp.parent) - strlen(cmp.parent), "@%s", snap);
+	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == -ENOENT || rc == RBDOPS_NO_POOL) {
 		rc_error_clear(err); /* plain check reports a missing image */
 		rc = 0;
@@ -290,8 +278,7 @@ static int compare_image(struct data_checker *c,
 	}
 	if (rc < 0)
 		goto out;
-	rc = open_parent_snapshot(c->conn, &parent->spec, snap->name, &at,
-				  &found, err);
+	rc = open_parent_snapshot(conn, parent, snap, &at, &found, err);
 	if (rc < 0 || !found)
 		goto out;
 	rc = rbd_stat(img.image, &info, sizeof(info));
@@ -317,7 +304,7 @@ static int compare_image(struct data_checker *c,
 	}
 	cmp.object_size = info.obj_size;
 	snprintf(cmp.prefix, sizeof(cmp.prefix), "%s", info.block_name_prefix);
-	rc = data_ioctx(c->conn, &img, &image->spec, &cmp.data_io, &own_io, err);
+	rc = data_ioctx(conn, &img, spec, &cmp.data_io, &own_io, err);
 	if (rc < 0)
 		goto out;
 	if (is_clone) {
@@ -332,40 +319,5 @@ out:
 		rados_ioctx_destroy(cmp.data_io);
 	rbdops_close_image(&at);
 	rbdops_close_image(&img);
-	return rc;
-}
-
-int rbdops_check_data(struct rbd_conn *conn, struct catalog *cat,
-		      const char *volume, rbdops_difference_fn fn, void *ctx,
-		      size_t *count, struct rc_error *err)
-{
-	struct data_checker c = { .conn = conn, .fn = fn, .ctx = ctx };
-	struct catalog_lineage *lin = NULL;
-	struct catalog_volume one;
-	int rc;
-
-	*count = 0;
-	rc = catalog_volume_find(cat, volume, &one, err);
-	if (rc == 0)
-		rc = catalog_lineage_load(&lin, cat, &one, err);
-	if (rc < 0)
-		goto out;
-	c.volume = lin->volume.name;
-	for (size_t i = 0; rc == 0 && i < lin->image_count; i++) {
-		const struct catalog_image *image = &lin->images[i];
-		const struct catalog_snapshot *snap;
-		const struct catalog_image *parent;
-
-		if (image->removed_at || !image->parent_snapshot_id)
-			continue;
-		snap = catalog_lineage_snapshot(lin, image->parent_snapshot_id);
-		parent = snap ? catalog_lineage_image(lin, snap->image_id) : NULL;
-		if (!parent || snap->removed_at || parent->removed_at)
-			continue; /* nothing left to compare with */
-		rc = compare_image(&c, image, parent, snap, err);
-	}
-	*count = c.count;
-out:
-	catalog_lineage_free(lin);
 	return rc;
 }

@@ -21,7 +21,7 @@
 struct checker {
 	struct rbd_conn *conn;
 	struct catalog *cat;
-	rbdops_difference_fn fn;
+	ops_difference_fn fn;
 	void *ctx;
 	size_t count;
 	struct catalog_operation *running;
@@ -29,34 +29,34 @@ struct checker {
 };
 
 static const char *const kind_names[] = {
-	[RBDOPS_DIFF_MISSING_IMAGE] = "missing-image",
-	[RBDOPS_DIFF_PARENT] = "parent",
-	[RBDOPS_DIFF_MISSING_SNAPSHOT] = "missing-snapshot",
-	[RBDOPS_DIFF_PROTECTION] = "protection",
-	[RBDOPS_DIFF_UNKNOWN_SNAPSHOT] = "unknown-snapshot",
-	[RBDOPS_DIFF_ORPHAN_IMAGE] = "orphan-image",
-	[RBDOPS_DIFF_UNFINISHED] = "unfinished-operation",
-	[RBDOPS_DIFF_TRASH] = "trash",
-	[RBDOPS_DIFF_LOST_DATA] = "lost-data",
-	[RBDOPS_DIFF_MAP_WITHOUT_OBJECT] = "map-without-object",
+	[OPS_DIFF_MISSING_IMAGE] = "missing-image",
+	[OPS_DIFF_PARENT] = "parent",
+	[OPS_DIFF_MISSING_SNAPSHOT] = "missing-snapshot",
+	[OPS_DIFF_PROTECTION] = "protection",
+	[OPS_DIFF_UNKNOWN_SNAPSHOT] = "unknown-snapshot",
+	[OPS_DIFF_ORPHAN_IMAGE] = "orphan-image",
+	[OPS_DIFF_UNFINISHED] = "unfinished-operation",
+	[OPS_DIFF_TRASH] = "trash",
+	[OPS_DIFF_LOST_DATA] = "lost-data",
+	[OPS_DIFF_MAP_WITHOUT_OBJECT] = "map-without-object",
 };
 
-const char *rbdops_difference_kind_name(enum rbdops_difference_kind kind)
+const char *ops_difference_kind_name(enum ops_difference_kind kind)
 {
 	return kind_names[kind];
 }
 
-static int report(struct checker *c, enum rbdops_difference_kind kind,
+static int report(struct checker *c, enum ops_difference_kind kind,
 		  const char *volume, const char *subject, const char *fmt, ...)
 	RC_PRINTF(5, 6);
 
-static int report(struct checker *c, enum rbdops_difference_kind kind,
+static int report(struct checker *c, enum ops_difference_kind kind,
 		  const char *volume, const char *subject, const char *fmt, ...)
 {
-	struct rbdops_difference diff = { .kind = kind, .volume = volume };
+	struct ops_difference diff = { .kind = kind, .volume = volume };
 	va_list ap;
 
-	diff.kind_name = rbdops_difference_kind_name(kind);
+	diff.kind_name = ops_difference_kind_name(kind);
 	snprintf(diff.subject, sizeof(diff.subject), "%s", subject);
 	va_start(ap, fmt);
 	vsnprintf(diff.message, sizeof(diff.message), fmt, ap);
@@ -108,7 +108,7 @@ static int check_parent(struct checker *c, const struct catalog_lineage *lin,
 		return 0;
 	if (has_want && actual.has_parent && strcmp(want, have) == 0)
 		return 0;
-	return report(c, RBDOPS_DIFF_PARENT, lin->volume.name, spec,
+	return report(c, OPS_DIFF_PARENT, lin->volume.name, spec,
 		      "image %s: parent on the cluster is %s, the catalog says %s",
 		      spec, actual.has_parent ? have : "none",
 		      has_want ? want : "none");
@@ -155,49 +155,38 @@ static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 			   const struct catalog_image *image, const char *spec,
 			   struct rc_error *err)
 {
-	rbd_snap_info_t *snaps = NULL;
-	struct open_image img;
+	struct rbdops_snapshot *snaps = NULL;
 	char subject[RC_SPEC_MAX + RC_NAME_MAX];
-	int count = 0, rc;
+	size_t count = 0;
+	int rc;
 
-	rc = rbdops_open_image(c->conn, &image->spec, true, &img, err);
+	rc = rbdops_snapshot_list(c->conn, &image->spec, &snaps, &count, err);
 	if (rc < 0)
 		goto out;
-	rc = rbdops_snap_list(img.image, &snaps, &count);
-	if (rc < 0) {
-		rc = rbdops_fail(err, rc, "listing the snapshots of %s", spec);
-		goto out;
-	}
 	for (size_t s = 0; s < lin->snapshot_count && rc == 0; s++) {
 		const struct catalog_snapshot *snap = &lin->snapshots[s];
-		bool found = false;
-		int is_protected = 0;
+		const struct rbdops_snapshot *found = NULL;
 
 		if (snap->image_id != image->id || snap->removed_at)
 			continue;
 		snprintf(subject, sizeof(subject), "%s@%s", spec, snap->name);
-		for (int k = 0; k < count; k++)
-			found = found || strcmp(snaps[k].name, snap->name) == 0;
+		for (size_t k = 0; k < count && !found; k++)
+			if (strcmp(snaps[k].name, snap->name) == 0)
+				found = &snaps[k];
 		if (!found) {
-			rc = report(c, RBDOPS_DIFF_MISSING_SNAPSHOT, lin->volume.name,
+			rc = report(c, OPS_DIFF_MISSING_SNAPSHOT, lin->volume.name,
 				    subject, "snapshot %s is in the catalog but not "
 				    "on the cluster", subject);
 			continue;
 		}
-		rc = rbd_snap_is_protected(img.image, snap->name, &is_protected);
-		if (rc < 0) {
-			rc = rbdops_fail(err, rc, "reading the protection of %s",
-					 subject);
-			break;
-		}
-		if ((is_protected != 0) != snap->is_protected)
-			rc = report(c, RBDOPS_DIFF_PROTECTION, lin->volume.name,
+		if (found->is_protected != snap->is_protected)
+			rc = report(c, OPS_DIFF_PROTECTION, lin->volume.name,
 				    subject, "snapshot %s is %s on the cluster, %s "
 				    "in the catalog", subject,
-				    is_protected ? "protected" : "unprotected",
+				    found->is_protected ? "protected" : "unprotected",
 				    snap->is_protected ? "protected" : "unprotected");
 	}
-	for (int k = 0; k < count && rc == 0; k++) {
+	for (size_t k = 0; k < count && rc == 0; k++) {
 		bool known = false;
 
 		for (size_t s = 0; s < lin->snapshot_count; s++)
@@ -208,16 +197,12 @@ static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 		if (known || is_running_target_snapshot(c, image, snaps[k].name))
 			continue;
 		snprintf(subject, sizeof(subject), "%s@%s", spec, snaps[k].name);
-		rc = report(c, RBDOPS_DIFF_UNKNOWN_SNAPSHOT, lin->volume.name,
+		rc = report(c, OPS_DIFF_UNKNOWN_SNAPSHOT, lin->volume.name,
 			    subject, "snapshot %s is on the cluster but not in "
 			    "the catalog", subject);
 	}
 out:
-	if (snaps) {
-		rbd_snap_list_end(snaps);
-		free(snaps);
-	}
-	rbdops_close_image(&img);
+	free(snaps);
 	return rc;
 }
 
@@ -231,7 +216,7 @@ static int check_collected(struct checker *c, const struct catalog_lineage *lin,
 	int rc;
 
 	if (!image->rbd_id[0])
-		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+		return report(c, OPS_DIFF_TRASH, lin->volume.name, spec,
 			      "image %s was collected without a recorded id",
 			      spec);
 	rc = rbdops_trash_whereabouts(c->conn, &image->spec, image->rbd_id,
@@ -239,7 +224,7 @@ static int check_collected(struct checker *c, const struct catalog_lineage *lin,
 	if (rc == RBDOPS_NO_POOL)
 		rc_error_clear(err);
 	if (rc == RBDOPS_NO_POOL && !image->purged_at)
-		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+		return report(c, OPS_DIFF_TRASH, lin->volume.name, spec,
 			      "image %s (id %s) should be in the trash until gc "
 			      "purges it, but its pool '%s' does not exist",
 			      spec, image->rbd_id, image->spec.pool);
@@ -248,16 +233,16 @@ static int check_collected(struct checker *c, const struct catalog_lineage *lin,
 	if (rc < 0)
 		return rc;
 	if (where == RBDOPS_IN_POOL)
-		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+		return report(c, OPS_DIFF_TRASH, lin->volume.name, spec,
 			      "image %s (id %s) was moved to the trash by gc but "
 			      "is back in the pool (restored from the trash?)",
 			      spec, image->rbd_id);
 	if (!image->purged_at && where == RBDOPS_GONE)
-		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+		return report(c, OPS_DIFF_TRASH, lin->volume.name, spec,
 			      "image %s (id %s) should be in the trash until gc "
 			      "purges it, but is gone", spec, image->rbd_id);
 	if (image->purged_at && where == RBDOPS_IN_TRASH)
-		return report(c, RBDOPS_DIFF_TRASH, lin->volume.name, spec,
+		return report(c, OPS_DIFF_TRASH, lin->volume.name, spec,
 			      "image %s (id %s) was purged by gc but is still in "
 			      "the trash", spec, image->rbd_id);
 	return 0;
@@ -283,7 +268,7 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 		rc = rbdops_image_exists(c->conn, &image->spec, &exists, err);
 		if (rc == RBDOPS_NO_POOL) {
 			rc_error_clear(err);
-			rc = report(c, RBDOPS_DIFF_MISSING_IMAGE, lin->volume.name,
+			rc = report(c, OPS_DIFF_MISSING_IMAGE, lin->volume.name,
 				    spec, "image %s is in the catalog but its pool "
 				    "'%s' does not exist", spec, image->spec.pool);
 			continue;
@@ -291,7 +276,7 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 		if (rc < 0)
 			break;
 		if (!exists) {
-			rc = report(c, RBDOPS_DIFF_MISSING_IMAGE, lin->volume.name,
+			rc = report(c, OPS_DIFF_MISSING_IMAGE, lin->volume.name,
 				    spec, "image %s is in the catalog but not on "
 				    "the cluster", spec);
 			continue;
@@ -303,61 +288,20 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 	return rc;
 }
 
-/* The images of one pool and namespace; free with
- * rbd_image_spec_list_cleanup and free(). */
-static int list_images(struct rbd_conn *conn, const char *pool, const char *ns,
-		       rbd_image_spec_t **out, size_t *count,
-		       struct rc_error *err)
-{
-	rbd_image_spec_t *images = NULL;
-	rados_ioctx_t io = NULL;
-	size_t max = 64;
-	int rc;
-
-	*out = NULL;
-	*count = 0;
-	rc = rbdops_ioctx(conn, pool, ns, &io, err);
-	while (rc == 0) {
-		free(images);
-		images = calloc(max, sizeof(*images));
-		if (!images) {
-			rc = rc_error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		rc = rbd_list2(io, images, &max);
-		if (rc == -ERANGE) {
-			rc = 0;
-			continue;
-		}
-		if (rc < 0)
-			rc = rbdops_fail(err, rc, "listing the images of %s%s%s",
-					 pool, ns[0] ? "/" : "", ns);
-		break;
-	}
-	if (io)
-		rados_ioctx_destroy(io);
-	if (rc < 0) {
-		free(images);
-		return rc;
-	}
-	*out = images;
-	*count = max;
-	return 0;
-}
-
 /* Orphans in the pool and namespace of lin's root image. */
 static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
 			 struct rc_error *err)
 {
 	const struct rc_image_spec *root = &lin->images[0].spec;
-	rbd_image_spec_t *images = NULL;
+	char **names = NULL;
 	struct catalog_image known;
 	struct rc_error ignored;
 	char spec[RC_SPEC_MAX];
 	size_t count = 0;
 	int rc;
 
-	rc = list_images(c->conn, root->pool, root->ns, &images, &count, err);
+	rc = rbdops_image_list(c->conn, root->pool, root->ns, &names, &count,
+			       err);
 	if (rc == RBDOPS_NO_POOL) {
 		rc_error_clear(err);
 		return 0; /* no pool, no orphans: its images are reported */
@@ -365,23 +309,19 @@ static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		struct rc_image_spec candidate = *root;
 
-		if (!rbdops_is_clone_name(lin->volume.name, images[i].name))
+		if (!ops_is_clone_name(lin->volume.name, names[i]))
 			continue;
-		snprintf(candidate.name, sizeof(candidate.name), "%s",
-			 images[i].name);
+		snprintf(candidate.name, sizeof(candidate.name), "%s", names[i]);
 		if (catalog_image_find(c->cat, &candidate, &known, &ignored) == 0 ||
 		    is_running_target_image(c, &candidate))
 			continue;
 		rc_image_spec_format(&candidate, spec, sizeof(spec));
-		rc = report(c, RBDOPS_DIFF_ORPHAN_IMAGE, lin->volume.name, spec,
+		rc = report(c, OPS_DIFF_ORPHAN_IMAGE, lin->volume.name, spec,
 			    "image %s is named as a clone of volume '%s' but the "
 			    "catalog does not know it (an orphan)", spec,
 			    lin->volume.name);
 	}
-	if (images) {
-		rbd_image_spec_list_cleanup(images, count);
-		free(images);
-	}
+	rbdops_names_free(names, count);
 	return rc;
 }
 
@@ -403,7 +343,7 @@ static int check_volume(struct checker *c, const struct catalog_volume *volume,
 			continue;
 		snprintf(subject, sizeof(subject), "operation %lld",
 			 (long long)op->id);
-		rc = report(c, RBDOPS_DIFF_UNFINISHED, volume->name, subject,
+		rc = report(c, OPS_DIFF_UNFINISHED, volume->name, subject,
 			    "operation %lld (%s of volume '%s') is unfinished "
 			    "since step '%s'; 'rowcat recover' settles it",
 			    (long long)op->id, op->kind, volume->name, op->step);
@@ -434,8 +374,8 @@ static int collect_volume(void *ctx, const struct catalog_volume_summary *row)
 	return 0;
 }
 
-int rbdops_check(struct rbd_conn *conn, struct catalog *cat,
-		 const char *volume, rbdops_difference_fn fn, void *ctx,
+int ops_check(struct rbd_conn *conn, struct catalog *cat,
+		 const char *volume, ops_difference_fn fn, void *ctx,
 		 size_t *count, struct rc_error *err)
 {
 	struct checker c = { .conn = conn, .cat = cat, .fn = fn, .ctx = ctx };

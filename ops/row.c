@@ -53,8 +53,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "failpoint.h"
+#include "rowcat/clock.h"
+#include "rowcat/sys/failpoint.h"
 #include "internal.h"
 
 static const char *const row_steps[] = {
@@ -118,7 +118,7 @@ static int load_plan(struct catalog *cat, const struct catalog_operation *op,
 	return rc;
 }
 
-bool rbdops_is_clone_name(const char *volume, const char *name)
+bool ops_is_clone_name(const char *volume, const char *name)
 {
 	size_t n = strlen(volume);
 	const char *p;
@@ -174,7 +174,7 @@ static int choose_target(struct rbd_conn *conn, struct catalog *cat,
 			"every clone name for operation %lld is taken",
 			(long long)op->id);
 	op->target = target;
-	RBDOPS_STEP("row.target.before", "row.target.after",
+	OPS_STEP("row.target.before", "row.target.after",
 	     catalog_op_set_target(cat, op, err));
 	rc = advance(cat, op, "target-chosen", err);
 out:
@@ -214,7 +214,7 @@ static int inspect_target(struct rbd_conn *conn,
 	rc = rbdops_image_parent(conn, &op->target, &parent, err);
 	if (rc < 0)
 		return rc;
-	rbdops_owner_tag(op, tag, sizeof(tag));
+	ops_owner_tag(op, tag, sizeof(tag));
 	parent_ours = rbdops_parent_is(&parent, plan->clone_from,
 				       plan->clone_from_snapshot);
 	out->ours = strcmp(facts.owner, tag) == 0 || parent_ours ||
@@ -291,13 +291,13 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 
 	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
 		goto out;
-	RBDOPS_STEP("row.snapshot.before", "row.snapshot.after",
+	OPS_STEP("row.snapshot.before", "row.snapshot.after",
 	     rbdops_snapshot_create(conn, operating, op->target_snapshot, err));
-	RBDOPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
+	OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
 	     advance(cat, op, "snapshot-created", err));
-	RBDOPS_STEP("row.protect.before", "row.protect.after",
+	OPS_STEP("row.protect.before", "row.protect.after",
 	     rbdops_snapshot_protect(conn, operating, op->target_snapshot, err));
-	RBDOPS_STEP("row.protect-step.before", "row.protect-step.after",
+	OPS_STEP("row.protect-step.before", "row.protect-step.after",
 	     advance(cat, op, "protected", err));
 	if (plan->is_restore) {
 		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
@@ -306,7 +306,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		if (rc < 0)
 			goto out;
 		if (!is_protected)
-			RBDOPS_STEP("row.source-protect.before", "row.source-protect.after",
+			OPS_STEP("row.source-protect.before", "row.source-protect.after",
 			     rbdops_snapshot_protect(conn, plan->clone_from,
 						     plan->clone_from_snapshot, err));
 	}
@@ -322,19 +322,19 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		goto out;
 	}
 	if (target.exists && !target.complete)
-		RBDOPS_STEP("row.clone-cleanup.before", "row.clone-cleanup.after",
+		OPS_STEP("row.clone-cleanup.before", "row.clone-cleanup.after",
 		     rbdops_image_remove(conn, &op->target, err));
-	RBDOPS_STEP("row.cloning-step.before", "row.cloning-step.after",
+	OPS_STEP("row.cloning-step.before", "row.cloning-step.after",
 	     advance(cat, op, "cloning", err));
 	if (!target.complete)
-		RBDOPS_STEP("row.clone.before", "row.clone.after",
+		OPS_STEP("row.clone.before", "row.clone.after",
 			    clone_target(conn, op, plan, err));
-	rbdops_owner_tag(op, tag, sizeof(tag));
-	RBDOPS_STEP("row.tag.before", "row.tag.after",
+	ops_owner_tag(op, tag, sizeof(tag));
+	OPS_STEP("row.tag.before", "row.tag.after",
 	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
-	RBDOPS_STEP("row.clone-step.before", "row.clone-step.after",
+	OPS_STEP("row.clone-step.before", "row.clone-step.after",
 	     advance(cat, op, "cloned", err));
-	RBDOPS_STEP("row.commit.before", "row.commit.after", commit(cat, op, plan, err));
+	OPS_STEP("row.commit.before", "row.commit.after", commit(cat, op, plan, err));
 out:
 	return rc;
 }
@@ -381,28 +381,28 @@ static int undo(struct rbd_conn *conn, struct catalog *cat,
 	    (rc = inspect_target(conn, op, plan, &target, err)) < 0)
 		goto out;
 	if (target.exists && target.ours)
-		RBDOPS_STEP("row.undo-clone.before", "row.undo-clone.after",
+		OPS_STEP("row.undo-clone.before", "row.undo-clone.after",
 		     rbdops_image_remove(conn, &op->target, err));
 	rc = rbdops_snapshot_exists(conn, operating, op->target_snapshot,
 				    &snapshot_exists, err);
 	if (rc < 0)
 		goto out;
 	if (snapshot_exists) {
-		RBDOPS_STEP("row.undo-unprotect.before", "row.undo-unprotect.after",
+		OPS_STEP("row.undo-unprotect.before", "row.undo-unprotect.after",
 		     rbdops_snapshot_unprotect(conn, operating, NULL,
 					       op->target_snapshot, err));
-		RBDOPS_STEP("row.undo-snapshot.before", "row.undo-snapshot.after",
+		OPS_STEP("row.undo-snapshot.before", "row.undo-snapshot.after",
 		     rbdops_snapshot_remove(conn, operating, NULL,
 					    op->target_snapshot,
 					    err));
 	}
-	RBDOPS_STEP("row.undo-commit.before", "row.undo-commit.after",
+	OPS_STEP("row.undo-commit.before", "row.undo-commit.after",
 	     end_undone(conn, cat, op, plan, state, why, err));
 out:
 	return rc;
 }
 
-bool rbdops_is_transient(const struct rc_error *err)
+bool ops_is_transient(const struct rc_error *err)
 {
 	return rc_error_is_unreachable(err) || err->code == -EBUSY ||
 	       err->code == -EAGAIN || err->code == -EINTR;
@@ -422,7 +422,7 @@ static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 
 	*undone = false;
 	rc = forward(conn, cat, op, plan, err);
-	if (rc == 0 || rbdops_is_transient(err) || strcmp(op->state, "running") != 0)
+	if (rc == 0 || ops_is_transient(err) || strcmp(op->state, "running") != 0)
 		return rc;
 	if (undo(conn, cat, op, plan, "failed", err->message, &undo_err) == 0) {
 		*undone = true;
@@ -436,7 +436,7 @@ static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 	return rc;
 }
 
-int rbdops_notify_switch(const struct rbdops_events *ev, const char *volume,
+int ops_notify_switch(const struct ops_events *ev, const char *volume,
 			 const struct rc_image_spec *old_image,
 			 const struct rc_image_spec *new_image,
 			 struct rc_error *err)
@@ -446,10 +446,10 @@ int rbdops_notify_switch(const struct rbdops_events *ev, const char *volume,
 	return ev->switched(ev->ctx, volume, old_image, new_image, err);
 }
 
-int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
+int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		       struct catalog_operation *op,
-		       const struct rbdops_events *ev,
-		       struct rbdops_recovery *report, struct rc_error *err)
+		       const struct ops_events *ev,
+		       struct ops_recovery *report, struct rc_error *err)
 {
 	struct row_plan plan;
 	bool taken = false, undone = false;
@@ -486,7 +486,7 @@ int rbdops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		return undone ? 0 : rc;
 	}
 	report->finished++;
-	return rbdops_notify_switch(ev, plan.volume.name, &plan.operating.spec,
+	return ops_notify_switch(ev, plan.volume.name, &plan.operating.spec,
 				    &op->target, err);
 }
 
@@ -568,13 +568,13 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
 /* The shared path of snap and restore: check, journal, carry out. */
 static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		   const char *volume_name, const char *name, const char *origin,
-		   const struct rbdops_events *ev, struct rbdops_result *result,
+		   const struct ops_events *ev, struct ops_result *result,
 		   struct rc_error *err)
 {
 	struct catalog_operation op;
 	struct catalog_volume volume;
 	struct catalog_snapshot chosen = {0};
-	struct rbdops_recovery recovered;
+	struct ops_recovery recovered;
 	struct row_plan plan;
 	bool undone = false;
 	int rc, attempt = 0;
@@ -582,7 +582,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	memset(result, 0, sizeof(*result));
 	rc = catalog_volume_find(cat, volume_name, &volume, err);
 	if (rc == 0)
-		rc = rbdops_recover_volume(conn, cat, &volume, ev, &recovered, err);
+		rc = ops_recover_volume(conn, cat, &volume, ev, &recovered, err);
 	if (rc < 0)
 		return rc;
 	do { /* again when another rowcat switched the volume meanwhile */
@@ -633,28 +633,28 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		 op.target_snapshot);
 	result->old_image = plan.operating.spec;
 	result->new_image = op.target;
-	return rbdops_notify_switch(ev, volume.name, &plan.operating.spec,
+	return ops_notify_switch(ev, volume.name, &plan.operating.spec,
 				    &op.target, err);
 }
 
-int rbdops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
+int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 		       const char *volume, const char *snapshot,
-		       const char *origin, const struct rbdops_events *ev,
-		       struct rbdops_result *result, struct rc_error *err)
+		       const char *origin, const struct ops_events *ev,
+		       struct ops_result *result, struct rc_error *err)
 {
 	int rc = row_run(conn, cat, false, volume, snapshot,
 			 origin ? origin : "manual", ev, result, err);
 
-	return rc < 0 ? rbdops_explain_full_volume(conn, cat, volume, err) : rc;
+	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
 }
 
-int rbdops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
+int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
 			  const char *volume, const char *snapshot,
-			  const struct rbdops_events *ev,
-			  struct rbdops_result *result, struct rc_error *err)
+			  const struct ops_events *ev,
+			  struct ops_result *result, struct rc_error *err)
 {
 	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
 			 result, err);
 
-	return rc < 0 ? rbdops_explain_full_volume(conn, cat, volume, err) : rc;
+	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
 }

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "rowcat/clock.h"
 #include "json.h"
-#include "units.h"
+#include "rowcat/units.h"
 
 #define NONE SIZE_MAX
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "rowcat/clock.h"
 #include "json.h"
 #include "policy_cli.h"
 

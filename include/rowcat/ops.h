@@ -1,0 +1,257 @@
+/*
+ * ops: rowcat's operations. Each is journalled in the catalog first and
+ * then carried out on Ceph through the thin layer of rbdops.h, one
+ * idempotent step at a time, so that a crash at any step is settled by
+ * recovery (recover.c): create, snap, restore and flatten of a volume, gc's
+ * steps, the policy engine, and check, which compares the two.
+ *
+ * Every rule that protects data (one operation per volume, a volume marked
+ * by `rowcat rm` takes no snap, restore or flatten, a gc step only while
+ * its plan still holds) is enforced inside the transaction that journals
+ * the operation, never before it.
+ */
+#ifndef ROWCAT_OPS_H
+#define ROWCAT_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rowcat/catalog.h"
+#include "rowcat/error.h"
+#include "rowcat/names.h"
+#include "rowcat/rbdops.h"
+
+/* rbdops_explain_full for the pool of volume's operating image. */
+int ops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
+			       const char *volume, struct rc_error *err);
+
+/* ---- operations: journalled in the catalog, carried out on Ceph -------- */
+
+/*
+ * What an operation tells its caller while it runs. Every member may be
+ * NULL, and so may the struct.
+ */
+struct ops_events {
+	/*
+	 * Called after the commit that made new_image the operating image of
+	 * volume in place of old_image (snap, restore, and their recovery).
+	 * A negative return, with err set, is returned by the operation,
+	 * which stays done: the switch is never undone for it.
+	 */
+	int (*switched)(void *ctx, const char *volume,
+			const struct rc_image_spec *old_image,
+			const struct rc_image_spec *new_image,
+			struct rc_error *err);
+	/* librbd's progress callback for long steps (flatten). */
+	rbdops_progress_fn progress;
+	void *ctx;
+};
+
+/* What snap, restore and flatten did, for the caller to report. */
+struct ops_result {
+	char snapshot[RC_NAME_MAX];    /* snap: the new snapshot; restore:
+					  the safety snapshot */
+	struct rc_image_spec old_image; /* the operating image before */
+	struct rc_image_spec new_image; /* and after */
+	bool nothing_to_do;             /* flatten of an image without parent */
+};
+
+/*
+ * Creates volume spec->name: an image at spec of `size` bytes and the
+ * catalog's volume whose operating image it is. Everything that can be
+ * checked is checked before anything changes: the name is free in the
+ * catalog and on the cluster, the pool and namespace exist. Then the
+ * operation is journalled, the image created, and the volume recorded in
+ * one transaction with the end of the operation.
+ */
+int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
+			 const struct rc_image_spec *spec, uint64_t size,
+			 struct rc_error *err);
+
+/*
+ * rowcat snap: snapshots the operating image of `volume` as `snapshot`
+ * (NULL: a UTC timestamp name such as 20261125T103000Z), protects the
+ * snapshot, clones it into a new image and makes the clone the operating
+ * image; the snapshot is recorded with `origin` ("manual", "policy:NAME").
+ * Recovers the volume's unfinished operations first; -EBUSY when another
+ * rowcat is working on the volume. See row.c for the steps.
+ */
+int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
+		       const char *volume, const char *snapshot,
+		       const char *origin, const struct ops_events *ev,
+		       struct ops_result *result, struct rc_error *err);
+
+/*
+ * rowcat restore: takes a protected safety snapshot of the operating image
+ * (origin "pre-restore"), then clones `snapshot` (any snapshot in the
+ * volume's tree) into a new image that becomes the operating image.
+ * Nothing is deleted.
+ */
+int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume, const char *snapshot,
+			  const struct ops_events *ev,
+			  struct ops_result *result, struct rc_error *err);
+
+/*
+ * rowcat flatten: flattens the operating image until it has no parent on
+ * the cluster, and records that in the catalog (the parent link stays, as
+ * history). An operating image without parent is result->nothing_to_do.
+ */
+int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
+			  const char *volume, const struct ops_events *ev,
+			  struct ops_result *result, struct rc_error *err);
+
+/* ---- rowcat check ------------------------------------------------------ */
+
+enum ops_difference_kind {
+	OPS_DIFF_MISSING_IMAGE,     /* in the catalog, not on the cluster */
+	OPS_DIFF_PARENT,            /* parent links disagree */
+	OPS_DIFF_MISSING_SNAPSHOT,
+	OPS_DIFF_PROTECTION,        /* protected on one side only */
+	OPS_DIFF_UNKNOWN_SNAPSHOT,  /* on a catalog image, not in the catalog */
+	OPS_DIFF_ORPHAN_IMAGE,      /* named as rowcat's, not in the catalog */
+	OPS_DIFF_UNFINISHED,        /* an operation still in the journal */
+	OPS_DIFF_TRASH,             /* not where gc left it: in the trash
+					  until purged, then gone */
+	OPS_DIFF_LOST_DATA,         /* check --data: a flattened image lacks
+					  an object its parent snapshot has
+					  data in; it reads zeros there */
+	OPS_DIFF_MAP_WITHOUT_OBJECT,/* check --data: a clone's object map
+					  claims an object the cluster lacks;
+					  librbd's own flatten would lose it */
+};
+
+/* One difference between the catalog and the cluster. */
+struct ops_difference {
+	enum ops_difference_kind kind;
+	const char *kind_name;         /* "missing-image", "orphan-image", ... */
+	const char *volume;
+	char subject[RC_SPEC_MAX + RC_NAME_MAX]; /* pool/image or pool/image@snap */
+	char message[RC_ERROR_MESSAGE_MAX];      /* the whole line, for people */
+	/* check --data only: the object, and its bytes in the image */
+	bool has_object;
+	uint64_t object, offset, length;
+};
+
+typedef int (*ops_difference_fn)(void *ctx,
+				    const struct ops_difference *diff);
+
+/*
+ * Compares the catalog with the cluster, for one volume or (volume NULL)
+ * all of them: every image and snapshot the catalog says exists, with its
+ * parent link and protection; every snapshot on those images that the
+ * catalog does not know; every image in their pools named as a clone of
+ * one of these volumes (VOL.rcN) that the catalog does not know; every
+ * unfinished operation. Calls fn for each difference and sets *count.
+ * Changes nothing.
+ */
+int ops_check(struct rbd_conn *conn, struct catalog *cat,
+		 const char *volume, ops_difference_fn fn, void *ctx,
+		 size_t *count, struct rc_error *err);
+
+/*
+ * Compares the data of one volume's images with their parent snapshots,
+ * object by object over the parent overlap, for every image of the
+ * volume that has a parent in the catalog's lineage whose snapshot is
+ * still on the cluster:
+ *  - flattened (no parent on the cluster any more): an object that is not
+ *    on the cluster while the parent snapshot holds data other than zeros
+ *    in its extent is OPS_DIFF_LOST_DATA: the image reads zeros there;
+ *  - still a clone: an object the image's object map claims (librbd's
+ *    fast diff) that is not on the cluster is
+ *    OPS_DIFF_MAP_WITHOUT_OBJECT: it reads through to the parent now,
+ *    and a flatten that trusts the map (librbd 16.2's) would lose it.
+ * Costs one RADOS stat per object of a flattened image's overlap (per
+ * claimed object of a clone), plus one read of the parent snapshot for
+ * each object a flattened image lacks, through one buffer of an object's
+ * size. Calls fn for each finding and sets *count. Changes nothing.
+ */
+int ops_check_data(struct rbd_conn *conn, struct catalog *cat,
+		      const char *volume, ops_difference_fn fn, void *ctx,
+		      size_t *count, struct rc_error *err);
+
+/* What a recovery did. */
+struct ops_recovery {
+	int finished;    /* rolled forward to done */
+	int undone;      /* rolled back */
+	int failed;      /* could not be completed; ended as failed */
+	int busy;        /* claimed by a live rowcat, left alone */
+};
+
+/*
+ * Finishes or undoes every operation that a rowcat left 'running' when it
+ * died, looking at the cluster first, so that the catalog and the cluster
+ * agree again. Operations that a live rowcat holds are counted as busy and
+ * left alone. Returns 0 when every operation it owned was settled.
+ */
+int ops_recover(struct rbd_conn *conn, struct catalog *cat,
+		   const struct ops_events *ev,
+		   struct ops_recovery *report, struct rc_error *err);
+
+/*
+ * Recovers the unfinished operations of one volume, as every mutating
+ * command does before its own. -EBUSY, with a "volume is busy" message,
+ * when a live rowcat holds one of them.
+ */
+int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
+			  const struct catalog_volume *volume,
+			  const struct ops_events *ev,
+			  struct ops_recovery *report, struct rc_error *err);
+
+/* ---- rowcat gc --------------------------------------------------------- */
+
+struct ops_gc_options {
+	struct catalog_gc_options plan; /* what the plan was made with */
+	int jobs;                       /* steps carried out at once (>= 1) */
+};
+
+enum ops_gc_outcome {
+	OPS_GC_DONE,
+	OPS_GC_BUSY,    /* in use (a client, a running operation): kept,
+			      tried again by the next run */
+	OPS_GC_SKIPPED, /* no longer garbage, or a step it waits for did
+			      not succeed */
+	OPS_GC_FAILED,
+};
+
+/* What became of one step. */
+struct ops_gc_step_report {
+	size_t index;                      /* in the plan */
+	const struct catalog_gc_step *step;
+	enum ops_gc_outcome outcome;
+	const char *message;               /* why, unless done */
+	uint64_t bytes;                    /* a purge: what the image used */
+	bool bytes_known;
+};
+
+struct ops_gc_events {
+	/* Called for each step as it finishes, one call at a time. */
+	void (*step_done)(void *ctx, const struct ops_gc_step_report *r);
+	void *ctx;
+};
+
+struct ops_gc_report {
+	size_t done, busy, skipped, failed;
+	size_t trashed, snapshots_removed, purged;
+	uint64_t bytes_freed;          /* by purges that could be measured */
+	size_t purges_unmeasured;      /* no cheap `rbd du` (no valid map) */
+};
+
+/*
+ * Carries out the first max_steps (0: all) steps of plan, made with
+ * opts->plan, jobs at a time. Each step is journalled only if a fresh plan
+ * of its volume, made with opts->plan at the real clock (whatever
+ * opts->plan.now says), still holds it; one that does not is skipped.
+ * Busy and skipped steps are not failures.
+ * Returns 0 when no step failed; otherwise the first failure, with a
+ * count of them.
+ */
+int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
+		  const struct catalog_gc_plan *plan, size_t max_steps,
+		  const struct ops_gc_options *opts,
+		  const struct ops_gc_events *ev,
+		  struct ops_gc_report *report, struct rc_error *err);
+
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * rbdops: the thin Ceph layer. Every librados and librbd call rowcat makes
+ * is here, with its error mapped to one message: connecting, opening
+ * images, snapshots, clones, flatten, the trash, object maps. Each call is
+ * one idempotent step that looks first, so an operation that repeats it
+ * after a crash finds its own work done. It knows nothing of the catalog
+ * or of operations (include/rowcat/ops.h puts the steps together).
+ *
+ * A struct rbd_conn is one connected client. It is made the way Ceph's own
+ * tools make theirs (ceph.conf found as librados finds it, CEPH_ARGS,
+ * --id/--name/--cluster/--conf) and always with client timeouts, so an
+ * unreachable cluster is an error within the timeout, never a hang.
+ * This module knows nothing of command lines beyond Ceph's own conventions.
+ */
+#ifndef ROWCAT_RBDOPS_H
+#define ROWCAT_RBDOPS_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rowcat/error.h"
+#include "rowcat/names.h"
+
+/* Every image rowcat creates or clones has exactly these features. */
+#define RBDOPS_IMAGE_FEATURES_TEXT \
+	"layering, exclusive-lock, object-map, fast-diff, deep-flatten"
+
+/*
+ * Seconds that connecting, and then each monitor or OSD request, may take
+ * before rowcat gives up (exit 75). It is a bound on one request, never on
+ * a whole command, so it must cover what a healthy but busy cluster does:
+ * Ceph itself reports an OSD request as merely slow at 30 s
+ * (osd_op_complaint_time), and a request waits out the detection of a dead
+ * OSD (osd_heartbeat_grace, 20 s) and the peering after it, or a monitor
+ * election. 30 s, the old default, ended a `check` on a loaded test
+ * machine; Ceph's own clients wait 300 s to connect and forever on a
+ * request. --timeout (or the policy file's cluster timeout) sets all three.
+ */
+#define RBDOPS_DEFAULT_TIMEOUT 120
+
+struct rbd_conn;
+
+/*
+ * How to reach the cluster. NULL members fall back to CEPH_ARGS and then to
+ * Ceph's defaults (cluster "ceph", client.admin, the usual ceph.conf search).
+ */
+struct rbdops_conn_options {
+	const char *conf;     /* -c/--conf: the ceph.conf to read */
+	const char *cluster;  /* --cluster */
+	const char *id;       /* --id/--user: the client is client.ID */
+	const char *name;     /* -n/--name: the full entity name */
+	const char *keyring;  /* -k/--keyring */
+	const char *mon_host; /* -m/--mon-host */
+	int timeout_seconds;  /* 0 means RBDOPS_DEFAULT_TIMEOUT */
+};
+
+/*
+ * Connects to the cluster. On success *out is the caller's, to be released
+ * with rbdops_disconnect. A cluster that does not answer within the timeout
+ * is -ETIMEDOUT (see rc_error_is_unreachable).
+ */
+int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts,
+		   struct rc_error *err);
+
+/* Disconnects; NULL is fine. */
+void rbdops_disconnect(struct rbd_conn *conn);
+
+/* Checks that pool exists and, when ns is not "", that the RBD namespace
+ * does too. -ENODEV for a missing pool, -ENOENT for a missing namespace,
+ * with a message naming it. */
+int rbdops_pool_check(struct rbd_conn *conn, const char *pool, const char *ns,
+		      struct rc_error *err);
+
+/* Sets *exists to whether an image named by spec exists on the cluster.
+ * A pool that does not exist is an error (-ENODEV), not a missing image:
+ * a renamed pool still holds its images. */
+int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			bool *exists, struct rc_error *err);
+
+/*
+ * Creates an image of `size` bytes with RBDOPS_IMAGE_FEATURES_TEXT.
+ * -EEXIST when an image of that name exists already.
+ */
+int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			uint64_t size, struct rc_error *err);
+
+/* The image metadata key that names the operation which made an image. */
+#define RBDOPS_OWNER_KEY "rowcat.operation"
+
+/* Sets image metadata key = value on the image at spec. */
+int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			  const char *key, const char *value,
+			  struct rc_error *err);
+
+/*
+ * What recovery needs to know of an image it may have made: whether it
+ * exists (its pool missing is -ENODEV, as for rbdops_image_exists) and its
+ * RBDOPS_OWNER_KEY metadata ("" when unset). Not its creation time:
+ * ownership is never decided by comparing the cluster's clock with ours.
+ */
+struct rbdops_image_facts {
+	bool exists;
+	char owner[128];
+};
+int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       struct rbdops_image_facts *out, struct rc_error *err);
+
+/*
+ * Says so when a failure is a full pool or cluster. Ceph holds the writes
+ * to a full pool until space is freed, so librbd reports a timeout: when
+ * err is -ETIMEDOUT (or -ENOSPC, -EDQUOT), this asks the monitors for the
+ * OSD map and, if pool is full, puts "pool 'P' is full: its quota is
+ * reached" (-EDQUOT) or "the cluster is full" (-ENOSPC) before the
+ * message. Neither is rc_error_is_unreachable: waiting alone does not
+ * cure them (exit 1, not 75). Anything else, or a monitor that does not
+ * answer either, leaves err as it was. Returns err->code.
+ */
+int rbdops_explain_full(struct rbd_conn *conn, const char *pool,
+			struct rc_error *err);
+
+
+/*
+ * What every step answers when the pool does not exist: not -ENOENT, which
+ * the steps read as "the image (or snapshot) is not there" and so as done.
+ * A pool that was renamed still holds its images, and one that was
+ * deleted is not for gc to settle silently.
+ */
+#define RBDOPS_NO_POOL (-ENODEV)
+
+/*
+ * Whether an image holds spec's name even though it cannot be opened: a
+ * create or clone killed inside librbd after it wrote the image's id
+ * object and directory entry but before its header. `rbd ls` lists such an
+ * image, and rbd_remove removes it; creating at its name says EEXIST.
+ */
+int rbdops_image_name_taken(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, bool *taken,
+			    struct rc_error *err);
+
+/* The names of the images in pool/ns, for the caller to free with
+ * rbdops_names_free. */
+int rbdops_image_list(struct rbd_conn *conn, const char *pool, const char *ns,
+		      char ***names, size_t *count, struct rc_error *err);
+void rbdops_names_free(char **names, size_t count);
+
+/* ---- snapshots, clones, flatten: the idempotent steps (steps.c) ---- */
+
+int rbdops_snapshot_exists(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   bool *exists, struct rc_error *err);
+/* Creates the snapshot unless it exists: one of that name is ours. */
+int rbdops_snapshot_create(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   struct rc_error *err);
+int rbdops_snapshot_protect(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, const char *snap,
+			    struct rc_error *err);
+int rbdops_snapshot_is_protected(struct rbd_conn *conn,
+				 const struct rc_image_spec *spec,
+				 const char *snap, bool *is_protected,
+				 struct rc_error *err);
+/*
+ * Unprotect and remove a snapshot of the image at spec, or (rbd_id not
+ * NULL) of the image with that id in spec's pool, which may be in the
+ * trash. Unprotect is -EBUSY when clones of the snapshot remain.
+ */
+int rbdops_snapshot_unprotect(struct rbd_conn *conn,
+			      const struct rc_image_spec *spec,
+			      const char *rbd_id, const char *snap,
+			      struct rc_error *err);
+int rbdops_snapshot_remove(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *rbd_id,
+			   const char *snap, struct rc_error *err);
+
+/* One snapshot of an image as the cluster has it. */
+struct rbdops_snapshot {
+	char name[RC_NAME_MAX];
+	bool is_protected;
+};
+/* The snapshots of the image at spec; *out (count entries) is the
+ * caller's to free(). -ENOENT when the image does not exist. */
+int rbdops_snapshot_list(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec,
+			 struct rbdops_snapshot **out, size_t *count,
+			 struct rc_error *err);
+
+int rbdops_image_remove(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			struct rc_error *err);
+/* Clones parent@snap into child, with RBDOPS_IMAGE_FEATURES_TEXT. */
+int rbdops_clone(struct rbd_conn *conn, const struct rc_image_spec *parent,
+		 const char *snap, const struct rc_image_spec *child,
+		 struct rc_error *err);
+
+/* librbd's progress callback, as librbd_progress_fn_t. */
+typedef int (*rbdops_progress_fn)(uint64_t offset, uint64_t total, void *ctx);
+
+/*
+ * Flattens spec until it has no parent, reporting progress to progress
+ * (may be NULL), with its object map off (object_map.c says why);
+ * rbdops_object_map_restore turns it on again after.
+ */
+int rbdops_flatten(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		   rbdops_progress_fn progress, void *progress_ctx,
+		   struct rc_error *err);
+
+/* Image metadata that holds the map features a flatten turned off. */
+#define RBDOPS_MAP_FEATURES_KEY "rowcat.flatten.map-features"
+/* Turns on what RBDOPS_MAP_FEATURES_KEY notes, rebuilds the maps of the
+ * image and its snapshots, then drops the key; nothing without a key. */
+int rbdops_object_map_restore(struct rbd_conn *conn,
+			      const struct rc_image_spec *spec,
+			      struct rc_error *err);
+
+/* The parent an image reads through on the cluster. */
+struct rbdops_parent {
+	bool has_parent;
+	struct rc_image_spec image;
+	char snapshot[RC_NAME_MAX];
+};
+/* -ENOENT when the image does not exist. */
+int rbdops_image_parent(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			struct rbdops_parent *out, struct rc_error *err);
+bool rbdops_parent_is(const struct rbdops_parent *parent,
+		      const struct rc_image_spec *image, const char *snap);
+/* Whether child is listed among the clones of parent@snap. */
+int rbdops_is_child_of(struct rbd_conn *conn, const struct rc_image_spec *parent,
+		       const char *snap, const struct rc_image_spec *child,
+		       bool *listed, struct rc_error *err);
+
+/* ---- the trash (trash.c) ---- */
+
+/* librbd's id of the image at spec; -ENOENT when there is none. */
+int rbdops_image_id(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		    char id[RC_RBD_ID_MAX], struct rc_error *err);
+/*
+ * Moves the image with id rbd_id, named by spec, to the trash for
+ * delay_seconds. Done already when that id is in the trash; -EBUSY, with
+ * nothing changed, when a client has the image open; -ENOENT when it is
+ * neither in the pool nor in the trash.
+ */
+int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       const char *rbd_id, int64_t delay_seconds,
+		       struct rc_error *err);
+/*
+ * Removes the image with id rbd_id from spec's pool's trash for good,
+ * setting *bytes to what it used when that was cheap to know
+ * (*bytes_known). Done already when it is gone; -EEXIST when someone
+ * restored it from the trash; -ENOTEMPTY when snapshots remain.
+ */
+int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       const char *rbd_id, uint64_t *bytes, bool *bytes_known,
+		       struct rc_error *err);
+
+/* Where the image with id rbd_id in spec's pool is. */
+enum rbdops_whereabouts { RBDOPS_IN_POOL, RBDOPS_IN_TRASH, RBDOPS_GONE };
+int rbdops_trash_whereabouts(struct rbd_conn *conn,
+			     const struct rc_image_spec *spec,
+			     const char *rbd_id, enum rbdops_whereabouts *out,
+			     struct rc_error *err);
+
+/* ---- an image's objects against its parent snapshot (data_compare.c) ---- */
+
+enum rbdops_data_finding_kind {
+	RBDOPS_DATA_LOST,              /* flattened: an object is absent where
+					  the parent snapshot has data */
+	RBDOPS_DATA_MAP_WITHOUT_OBJECT,/* a clone's object map claims an
+					  object the cluster lacks */
+};
+
+/* One object that is not as it should be. */
+struct rbdops_data_finding {
+	enum rbdops_data_finding_kind kind;
+	const char *image;              /* pool/image */
+	uint64_t object, offset, length;
+	char message[RC_ERROR_MESSAGE_MAX];
+};
+
+typedef int (*rbdops_data_finding_fn)(void *ctx,
+				      const struct rbdops_data_finding *f);
+
+/*
+ * Compares the image at spec, object by object over the parent overlap,
+ * with parent@snap, the snapshot it was cloned from: a flattened image
+ * (no parent on the cluster any more) with an object absent where the
+ * snapshot holds data other than zeros is RBDOPS_DATA_LOST (it reads
+ * zeros there); a clone whose object map claims an object the cluster
+ * lacks is RBDOPS_DATA_MAP_WITHOUT_OBJECT (a flatten that trusts the map,
+ * librbd 16.2's, would lose it). Calls fn for each finding. Nothing to
+ * compare, and no error, when the image, the snapshot or a pool is gone.
+ * Only reads.
+ */
+int rbdops_data_compare(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			const struct rc_image_spec *parent, const char *snap,
+			rbdops_data_finding_fn fn, void *ctx,
+			struct rc_error *err);
+
+#endif

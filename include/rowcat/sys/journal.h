@@ -1,0 +1,174 @@
+/*
+ * The catalog's writers, for the operations layer (ops/) only: the rows an
+ * operation adds, its journal entries and its transactions. Each is one
+ * step of a saga whose order and crash tables live in ops/; called out of
+ * that order they break the rule that catalog and cluster converge. The
+ * command line reads the catalog through rowcat/catalog.h and changes it
+ * through rowcat/ops.h; only tests use this header besides ops/.
+ */
+#ifndef ROWCAT_SYS_JOURNAL_H
+#define ROWCAT_SYS_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rowcat/catalog.h"
+
+/* ---- transactions: an operation's catalog changes commit together ------ */
+
+/* BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout. */
+int catalog_begin(struct catalog *cat, struct rc_error *err);
+int catalog_commit(struct catalog *cat, struct rc_error *err);
+
+/* Rolls back the open transaction, if any. Never fails. */
+void catalog_rollback(struct catalog *cat);
+
+/* ---- the rows an operation writes -------------------------------------- */
+
+/*
+ * Inserts a volume whose operating image is the new root image `image`,
+ * created at `now`. Call inside a transaction. -EEXIST when the volume name
+ * or the image is already in the catalog.
+ */
+int catalog_volume_insert(struct catalog *cat, const char *name, uint64_t size,
+			  const struct rc_image_spec *image, int64_t now,
+			  int64_t *volume_id, struct rc_error *err);
+
+/* Inserts a snapshot of image_id, made at `now` by the real clock;
+ * *snapshot_id receives its id. */
+int catalog_snapshot_insert(struct catalog *cat, int64_t image_id,
+			    const char *name, const char *origin,
+			    bool is_protected, int64_t now,
+			    int64_t *snapshot_id, struct rc_error *err);
+
+/* Inserts an image of volume_id cloned from parent_snapshot_id. */
+int catalog_clone_insert(struct catalog *cat, int64_t volume_id,
+			 const struct rc_image_spec *image,
+			 int64_t parent_snapshot_id, int64_t now,
+			 int64_t *image_id, struct rc_error *err);
+
+/* Records whether snapshot_id is protected on the cluster. */
+int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,
+				   bool is_protected, struct rc_error *err);
+
+/* Records the policy clock's time a snapshot was taken at (0: none; see
+ * struct catalog_snapshot), inside the caller's transaction. */
+int catalog_snapshot_set_policy_at(struct catalog *cat, int64_t snapshot_id,
+				   int64_t policy_at, struct rc_error *err);
+
+/* Records that image_id was flattened at `now`: it reads through no parent
+ * any more, while its parent link stays as history. */
+int catalog_image_set_flattened(struct catalog *cat, int64_t image_id,
+				int64_t now, struct rc_error *err);
+
+/* Makes image_id the operating image of volume_id. */
+int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
+				 int64_t image_id, struct rc_error *err);
+
+/* ---- the journal ------------------------------------------------------- */
+
+/*
+ * Writes op as a new 'running' operation started at op->started_at,
+ * claims it (catalog_op_claim) and commits it, in a transaction of its
+ * own, before any cluster call. Sets op->id and op->wall_started_ms, and
+ * op->policy_at, when 0, from the policy clock when --now set it.
+ *
+ * When op->volume_id is set, the same transaction enforces one running
+ * operation per volume: -EBUSY when a live rowcat is carrying one out,
+ * -EAGAIN when a dead rowcat left one (recovery settles it first), and,
+ * with op->requires_operating, -ESTALE when op->image_id is no longer the
+ * volume's operating image (another rowcat switched it meanwhile).
+ */
+int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
+		     struct rc_error *err);
+
+/*
+ * Records that op completed `step`, in a transaction of its own.
+ */
+int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
+			const char *step, struct rc_error *err);
+
+/* Records op->target (the name an operation will create), in a
+ * transaction of its own, before anything of that name is made. */
+int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
+			  struct rc_error *err);
+
+/*
+ * Claims operation op_id for this process: an exclusive lock that the
+ * kernel releases when the process ends, however it ends. catalog_op_begin
+ * claims the new operation before committing it, so an operation that is
+ * 'running' and unclaimed belongs to a rowcat that was killed, or that
+ * could not record the operation's end (a full disk). -EBUSY when a live
+ * process holds it. (The lock is a byte of the file PATH-oplock beside the
+ * catalog.)
+ */
+int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err);
+
+/* Whether another process holds the claim of op_id (a live rowcat is
+ * carrying it out). Tests without taking the claim. */
+bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id);
+
+/* Releases a claim; harmless when not held. */
+void catalog_op_release(struct catalog *cat, int64_t op_id);
+
+/*
+ * Ends op with state ("done", "failed", "rolled-back") at `now`, with
+ * `error` (may be NULL) as its message, and records its volume. Call inside
+ * the transaction that makes the operation's final catalog change, so that
+ * the change and the end of the operation commit together.
+ */
+int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
+		   const char *state, const char *error, int64_t now,
+		   struct rc_error *err);
+
+/*
+ * catalog_op_end, then commits the open transaction: the operation's last
+ * catalog change and its end land together. On any failure the whole
+ * transaction is rolled back and op's state is left 'running'.
+ */
+int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
+		      const char *state, const char *error, int64_t now,
+		      struct rc_error *err);
+
+/* ---- gc's steps -------------------------------------------------------- */
+
+/*
+ * Journals step as an operation (kind catalog_gc_action_kind) and claims
+ * it, after checking in the same transaction that a plan made from the
+ * catalog as it is now still holds the step: -ESTALE when something made
+ * its target needed again (a restore, a pin), -EBUSY or -EAGAIN when a
+ * snap, restore or flatten of the volume is running. gc operations do not
+ * exclude each other.
+ */
+int catalog_gc_step_begin(struct catalog *cat, const struct catalog_gc_step *step,
+			  const struct catalog_gc_options *opts,
+			  struct catalog_operation *op, struct rc_error *err);
+
+/* Records, before a trash move, the image's librbd id, which names it in
+ * the trash. (catalog_gc_step_begin records when its delay ends.) */
+int catalog_gc_image_identify(struct catalog *cat, int64_t image_id,
+			      const char *rbd_id, struct rc_error *err);
+
+/*
+ * Records what gc operation op did (the image trashed or purged, the
+ * snapshot removed, at `now`, with op->origin as why) and ends op done,
+ * in one transaction.
+ */
+int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
+			   int64_t now, struct rc_error *err);
+
+/* ---- the policy engine's marks ----------------------------------------- */
+
+/*
+ * Retention's marks: marks for collection at `now`, in one transaction,
+ * each of the n snapshots (by id) that is in volume_id's tree, has origin
+ * `origin` and is neither pinned, marked nor removed already; others are
+ * left alone, so a pin taken meanwhile always wins. *marked counts those
+ * marked.
+ */
+int catalog_snapshots_expire(struct catalog *cat, int64_t volume_id,
+			     const char *origin, const int64_t *ids, size_t n,
+			     int64_t now, size_t *marked, struct rc_error *err);
+
+#endif

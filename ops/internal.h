@@ -1,0 +1,76 @@
+/* Private to ops/: what the operations and their recovery share. */
+#ifndef ROWCAT_OPS_INTERNAL_H
+#define ROWCAT_OPS_INTERNAL_H
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "rowcat/ops.h"
+#include "rowcat/sys/failpoint.h"
+#include "rowcat/sys/journal.h"
+
+/* "missing-image", "lost-data", ...: the kind's name in check's JSON. */
+const char *ops_difference_kind_name(enum ops_difference_kind kind);
+
+/*
+ * Runs call (which sets rc) between the failpoints before and after; on
+ * failure jumps to the caller's `out` label without passing `after`.
+ * "before:error" in $ROWCAT_FAILPOINT makes the step fail instead.
+ */
+#define OPS_STEP(before, after, call)                                   \
+	do {                                                               \
+		RC_FAILPOINT(before);                                      \
+		rc = rc_failpoint_error(before)                            \
+			? rc_error_set(err, -EIO, "failure injected at %s", \
+				       before)                             \
+			: (call);                                          \
+		if (rc < 0)                                                \
+			goto out;                                          \
+		RC_FAILPOINT(after);                                       \
+	} while (0)
+
+/* Failures that waiting may cure: the operation stays for recovery. */
+bool ops_is_transient(const struct rc_error *err);
+
+/* The RBDOPS_OWNER_KEY value that marks an image as op's work. */
+void ops_owner_tag(const struct catalog_operation *op, char *buf,
+		      size_t len);
+
+/* Ends op with state and why, in a transaction of its own. */
+int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
+			 const char *state, const char *why,
+			 struct rc_error *err);
+
+/* create's last steps: tag the image; record the volume and end the op. */
+int ops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
+		      struct rc_error *err);
+int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
+			 struct rc_error *err);
+
+/* Settle one interrupted operation of each kind (row.c, flatten.c). */
+int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
+		       struct catalog_operation *op,
+		       const struct ops_events *ev,
+		       struct ops_recovery *report, struct rc_error *err);
+int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
+		      struct catalog_operation *op,
+		      struct ops_recovery *report, struct rc_error *err);
+int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
+			   struct catalog_operation *op,
+			   const struct ops_events *ev,
+			   struct ops_recovery *report, struct rc_error *err);
+
+/* Runs ev->switched, if any, after a commit that switched images. */
+int ops_notify_switch(const struct ops_events *ev, const char *volume,
+			 const struct rc_image_spec *old_image,
+			 const struct rc_image_spec *new_image,
+			 struct rc_error *err);
+
+/*
+ * The clone name rule: VOLUME.rcN (N the operation's id), or
+ * VOLUME.rcN-K when an image that is not ours holds that name.
+ * Whether name is one of volume's clone names.
+ */
+bool ops_is_clone_name(const char *volume, const char *name);
+
+#endif
