@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/sys/grow.h"
 #include "internal.h"
 
 /* Runs one UPDATE of a row by id (?1) with an integer ?2 and text ?3. */
@@ -109,7 +110,7 @@ static int load_rows(struct catalog *cat, enum catalog_query q,
 	if (volume_id)
 		sqlite3_bind_int64(st, 1, volume_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (catalog_grow(array, &cap, *count + 1, size) < 0) {
+		if (rc_grow(array, &cap, *count + 1, size, 16) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
