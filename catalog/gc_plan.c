@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h" /* catalog_grow; no SQL here */
+#include "rowcat/catalog.h" /* no SQL here */
+#include "rowcat/sys/grow.h"
 
 #define NONE SIZE_MAX
 
@@ -324,8 +325,8 @@ static size_t emit(struct emitter *e, enum catalog_gc_action action,
 
 	if (e->rc < 0)
 		return NONE;
-	if (catalog_grow((void **)&p->steps, &e->cap, p->count + 1,
-			 sizeof(*p->steps)) < 0) {
+	if (rc_grow((void **)&p->steps, &e->cap, p->count + 1,
+		    sizeof(*p->steps), 16) < 0) {
 		e->rc = -ENOMEM;
 		return NONE;
 	}
@@ -343,8 +344,8 @@ static void depend(struct emitter *e, size_t on)
 
 	if (on == NONE || e->rc < 0)
 		return;
-	if (catalog_grow((void **)&p->deps, &e->dep_cap, e->dep_count + 1,
-			 sizeof(*p->deps)) < 0) {
+	if (rc_grow((void **)&p->deps, &e->dep_cap, e->dep_count + 1,
+		    sizeof(*p->deps), 16) < 0) {
 		e->rc = -ENOMEM;
 		return;
 	}
@@ -481,10 +482,10 @@ int catalog_gc_plan_append(struct catalog_gc_plan *into,
 	/* the arrays' capacities are not kept: grow from their sizes */
 	step_cap = into->count;
 	dep_cap = deps_into;
-	if (catalog_grow((void **)&into->steps, &step_cap,
-			 into->count + from->count + 1, sizeof(*into->steps)) < 0 ||
-	    catalog_grow((void **)&into->deps, &dep_cap,
-			 deps_into + deps_from + 1, sizeof(*into->deps)) < 0)
+	if (rc_grow((void **)&into->steps, &step_cap,
+		    into->count + from->count + 1, sizeof(*into->steps), 16) < 0 ||
+	    rc_grow((void **)&into->deps, &dep_cap,
+		    deps_into + deps_from + 1, sizeof(*into->deps), 16) < 0)
 		return rc_error_set(err, -ENOMEM, "out of memory planning gc");
 	for (size_t d = 0; d < deps_from; d++)
 		into->deps[deps_into + d] = from->deps[d] + into->count;

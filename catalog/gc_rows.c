@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/sys/grow.h"
 #include "internal.h"
 
 /* Runs one UPDATE of a row by id (?1) with an integer ?2 and text ?3. */
@@ -92,15 +93,16 @@ void catalog_gc_state_free(struct catalog_gc_state *state)
 	memset(state, 0, sizeof(*state));
 }
 
-/* Reads every row of query q (of every volume), or of its _ONE form for
- * volume_id, with read_row into a growing array of `size`-byte elements. */
-static int load_rows(struct catalog *cat, enum catalog_query q,
-		     int64_t volume_id, void **array, size_t *count, size_t size,
+/* Reads every row of query q_all (of every volume), or of q_one (bound to
+ * volume_id) when volume_id is set, with read_row into a growing array of
+ * `size`-byte elements. */
+static int load_rows(struct catalog *cat, enum catalog_query q_all,
+		     enum catalog_query q_one, int64_t volume_id, void **array,
+		     size_t *count, size_t size,
 		     void (*read_row)(sqlite3_stmt *st, void *row),
 		     struct rc_error *err)
 {
-	/* each query's one-volume form follows it in the enum */
-	sqlite3_stmt *st = catalog_stmt(cat, volume_id ? q + 1 : q, err);
+	sqlite3_stmt *st = catalog_stmt(cat, volume_id ? q_one : q_all, err);
 	size_t cap = 0;
 	int rc = 0, step;
 
@@ -109,7 +111,7 @@ static int load_rows(struct catalog *cat, enum catalog_query q,
 	if (volume_id)
 		sqlite3_bind_int64(st, 1, volume_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (catalog_grow(array, &cap, *count + 1, size) < 0) {
+		if (rc_grow(array, &cap, *count + 1, size, 16) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -168,15 +170,17 @@ int catalog_gc_state_load(struct catalog *cat, int64_t volume_id,
 	if (sqlite3_exec(cat->db, "SAVEPOINT gc_state", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return catalog_sql_error(cat, err, "reading the catalog for gc");
-	rc = load_rows(cat, Q_GC_VOLUMES, volume_id, (void **)&out->volumes,
+	rc = load_rows(cat, Q_GC_VOLUMES, Q_GC_VOLUMES_ONE, volume_id,
+		       (void **)&out->volumes,
 		       &out->volume_count, sizeof(*out->volumes),
 		       read_gc_volume, err);
 	if (rc == 0)
-		rc = load_rows(cat, Q_GC_IMAGES, volume_id, (void **)&out->images,
+		rc = load_rows(cat, Q_GC_IMAGES, Q_GC_IMAGES_ONE, volume_id,
+			       (void **)&out->images,
 			       &out->image_count, sizeof(*out->images),
 			       read_gc_image, err);
 	if (rc == 0)
-		rc = load_rows(cat, Q_GC_SNAPSHOTS, volume_id,
+		rc = load_rows(cat, Q_GC_SNAPSHOTS, Q_GC_SNAPSHOTS_ONE, volume_id,
 			       (void **)&out->snapshots, &out->snapshot_count,
 			       sizeof(*out->snapshots), read_gc_snapshot, err);
 	sqlite3_exec(cat->db, "RELEASE gc_state", NULL, NULL, NULL);

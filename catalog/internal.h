@@ -85,12 +85,6 @@ int catalog_sql_error(struct catalog *cat, struct rc_error *err,
  * commit fails) rolls back. Returns the outcome. */
 int catalog_settle(struct catalog *cat, int rc, struct rc_error *err);
 
-/*
- * Grows a heap array to hold at least `need` elements of `size` bytes,
- * doubling its capacity; returns 0 or -ENOMEM.
- */
-int catalog_grow(void **array, size_t *capacity, size_t need, size_t size);
-
 /* Column readers shared by the queries that return whole rows. */
 void catalog_read_image(sqlite3_stmt *st, int first_col,
 			struct catalog_image *out);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/sys/grow.h"
 #include "internal.h"
 
 static void bind_id(sqlite3_stmt *st, int col, int64_t id)
@@ -342,19 +343,14 @@ static int read_ops(struct catalog *cat, sqlite3_stmt *st,
 		    struct catalog_operation **out, size_t *count,
 		    struct rc_error *err)
 {
-	struct catalog_operation *ops = NULL, *bigger;
+	struct catalog_operation *ops = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0, step;
 
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			bigger = realloc(ops, cap * sizeof(*ops));
-			if (!bigger) {
-				rc = rc_error_set(err, -ENOMEM, "out of memory");
-				goto out;
-			}
-			ops = bigger;
+		if (rc_grow((void **)&ops, &cap, n + 1, sizeof(*ops), 8) < 0) {
+			rc = rc_error_set(err, -ENOMEM, "out of memory");
+			goto out;
 		}
 		catalog_read_op(st, &ops[n++]);
 	}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rowcat/sys/grow.h"
 #include "internal.h"
 
 int catalog_image_depth(struct catalog *cat, int64_t image_id, int *depth,
@@ -26,23 +27,6 @@ int catalog_image_depth(struct catalog *cat, int64_t image_id, int *depth,
 	return rc;
 }
 
-int catalog_grow(void **array, size_t *capacity, size_t need, size_t size)
-{
-	size_t cap = *capacity ? *capacity : 16;
-	void *bigger;
-
-	if (need <= *capacity)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	bigger = realloc(*array, cap * size);
-	if (!bigger)
-		return -ENOMEM;
-	*array = bigger;
-	*capacity = cap;
-	return 0;
-}
-
 int catalog_image_ancestors(struct catalog *cat, int64_t image_id,
 			    bool reads_through, struct catalog_image **out,
 			    size_t *count, struct rc_error *err)
@@ -59,7 +43,7 @@ int catalog_image_ancestors(struct catalog *cat, int64_t image_id,
 	sqlite3_bind_int64(st, 1, image_id);
 	sqlite3_bind_int(st, 2, reads_through);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (catalog_grow((void **)&images, &cap, n + 1, sizeof(*images)) < 0) {
+		if (rc_grow((void **)&images, &cap, n + 1, sizeof(*images), 16) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -100,10 +84,10 @@ static int load_images(struct catalog *cat, struct catalog_lineage *lin,
 	sqlite3_bind_int64(st, 1, lin->volume.id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t n = lin->image_count;
-		if (catalog_grow((void **)&lin->images, &cap, n + 1,
-			 sizeof(*lin->images)) < 0 ||
-		    catalog_grow((void **)&lin->depths, &depth_cap, n + 1,
-			 sizeof(*lin->depths)) < 0) {
+		if (rc_grow((void **)&lin->images, &cap, n + 1,
+			    sizeof(*lin->images), 16) < 0 ||
+		    rc_grow((void **)&lin->depths, &depth_cap, n + 1,
+			    sizeof(*lin->depths), 16) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -130,8 +114,8 @@ static int load_snapshots(struct catalog *cat, struct catalog_lineage *lin,
 	sqlite3_bind_int64(st, 1, lin->volume.id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t n = lin->snapshot_count;
-		if (catalog_grow((void **)&lin->snapshots, &cap, n + 1,
-			 sizeof(*lin->snapshots)) < 0) {
+		if (rc_grow((void **)&lin->snapshots, &cap, n + 1,
+			    sizeof(*lin->snapshots), 16) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}

@@ -97,17 +97,18 @@ static int find_migration(int version, const char **start, size_t *len)
 	return -ENOENT;
 }
 
+/* Counted afresh on each call (a few migrations, on open only): a cached
+ * value would be a lazy static that the gc and policy workers, each opening
+ * its own connection, write at once, and a worker could read it half
+ * counted. */
 int catalog_schema_version_supported(void)
 {
-	static int newest = -1;
 	const char *start;
 	size_t len;
+	int newest = 0;
 
-	if (newest < 0) {
-		newest = 0;
-		while (find_migration(newest + 1, &start, &len) == 0)
-			newest++;
-	}
+	while (find_migration(newest + 1, &start, &len) == 0)
+		newest++;
 	return newest;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/sys/grow.h"
 #include "json.h"
 #include "policy_cli.h"
 
@@ -73,15 +74,9 @@ static int collect_volume(void *arg, const struct catalog_volume_summary *row)
 		out->unmanaged++;
 		return 0;
 	}
-	if (out->count == out->capacity) {
-		size_t capacity = out->capacity ? 2 * out->capacity : 16;
-		void *grown = realloc(out->items, capacity * sizeof(*out->items));
-
-		if (!grown)
-			return -ENOMEM;
-		out->items = grown;
-		out->capacity = capacity;
-	}
+	if (rc_grow((void **)&out->items, &out->capacity, out->count + 1,
+		    sizeof(*out->items), 16) < 0)
+		return -ENOMEM;
 	out->items[out->count].summary = *row;
 	out->items[out->count++].policy = p;
 	return 0;

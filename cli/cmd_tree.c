@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "rowcat/clock.h"
+#include "rowcat/sys/grow.h"
 #include "json.h"
 #include "rowcat/units.h"
 
@@ -263,14 +264,8 @@ static int prefix_push(struct prefix *p, const char *piece)
 {
 	size_t n = strlen(piece);
 
-	if (p->len + n + 1 > p->cap) {
-		size_t cap = (p->len + n + 1) * 2;
-		char *bigger = realloc(p->text, cap);
-		if (!bigger)
-			return -ENOMEM;
-		p->text = bigger;
-		p->cap = cap;
-	}
+	if (rc_grow((void **)&p->text, &p->cap, p->len + n + 1, 1, 64) < 0)
+		return -ENOMEM;
 	memcpy(p->text + p->len, piece, n + 1);
 	p->len += n;
 	return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rowcat/sys/grow.h"
 #include "json.h"
 #include "rowcat/units.h"
 
@@ -85,14 +86,9 @@ static int collect_row(void *ctx, const struct catalog_volume_summary *row)
 
 	if (row->operating.removed_at) /* collected by gc: history only */
 		return 0;
-	if (all->count == all->capacity) {
-		size_t cap = all->capacity ? all->capacity * 2 : 64;
-		void *bigger = realloc(all->rows, cap * sizeof(*all->rows));
-		if (!bigger)
-			return -ENOMEM;
-		all->rows = bigger;
-		all->capacity = cap;
-	}
+	if (rc_grow((void **)&all->rows, &all->capacity, all->count + 1,
+		    sizeof(*all->rows), 64) < 0)
+		return -ENOMEM;
 	all->rows[all->count++] = *row;
 	return 0;
 }

@@ -12,19 +12,64 @@
 #include "rowcat/clock.h"
 
 /*
+ * Makes the rename of a file into the directory of path durable: the
+ * directory is what records the new name. A file system that cannot sync
+ * a directory (EINVAL) has nothing more to offer, and is not an error.
+ */
+static int sync_directory_of(const char *path, struct rc_error *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, rc = 0;
+
+	if (!slash) {
+		strcpy(dir, ".");
+	} else if (slash == path) {
+		strcpy(dir, "/");
+	} else {
+		size_t len = (size_t)(slash - path);
+
+		if (len >= sizeof(dir))
+			return rc_error_set(err, -ENAMETOOLONG, "syncing the "
+					    "directory of %s: the path is too "
+					    "long", path);
+		memcpy(dir, path, len);
+		dir[len] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rc_error_set(err, -errno, "writing metrics: syncing the "
+				    "directory %s: %s", dir, strerror(errno));
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = rc_error_set(err, -errno, "writing metrics: syncing the "
+				  "directory %s: %s", dir, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/*
  * Written to a temporary file beside path, synced and renamed over it, so
- * that the collector never reads half a file. The temporary file is made
- * anew (O_EXCL, so neither a symbolic link nor a file someone else planted
- * at its name is ever written through), and is 0644 whatever the umask:
- * the collector runs as another user.
+ * that the collector never reads half a file, and the directory synced
+ * after the rename, so that a crash does not take the new file back. The
+ * temporary file is made anew (O_EXCL, so neither a symbolic link nor a
+ * file someone else planted at its name is ever written through), and is
+ * 0644 whatever the umask: the collector runs as another user. A path too
+ * long to take the temporary name's suffix is refused before anything is
+ * written (cutting the name short would write somewhere else).
  */
 int cli_metrics_write(const char *path, const char *text, struct rc_error *err)
 {
 	char tmp[4096];
 	size_t len = strlen(text), done = 0;
-	int fd, rc = 0;
+	int fd, rc = 0, tmp_len;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	tmp_len = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (tmp_len < 0 || (size_t)tmp_len >= sizeof(tmp))
+		return rc_error_set(err, -ENAMETOOLONG, "writing metrics: the "
+				    "path is too long for the temporary file "
+				    "beside it (PATH.tmp.%ld, %d bytes, at most "
+				    "%zu): %s", (long)getpid(), tmp_len,
+				    sizeof(tmp) - 1, path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST)
 		return rc_error_set(err, -EEXIST, "writing metrics: %s already "
@@ -56,9 +101,11 @@ int cli_metrics_write(const char *path, const char *text, struct rc_error *err)
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = rc_error_set(err, -errno, "renaming %s to %s: %s", tmp, path,
 				  strerror(errno));
-	if (rc < 0)
+	if (rc < 0) {
 		unlink(tmp);
-	return rc;
+		return rc;
+	}
+	return sync_directory_of(path, err);
 }
 
 void cli_metric(FILE *out, const char *name, const char *help,

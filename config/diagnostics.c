@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rowcat/policy.h"
+#include "rowcat/sys/grow.h"
 
 /* Enough to show everything wrong with a real file; a hostile one could
  * otherwise fill memory with messages. */
@@ -22,15 +23,9 @@ int policy_diagnostics_add(struct policy_diagnostics *diags,
 		diags->errors++;
 	if (diags->count >= DIAGNOSTICS_KEPT)
 		return 0;
-	if (diags->count == diags->capacity) {
-		size_t capacity = diags->capacity ? 2 * diags->capacity : 8;
-		void *grown = realloc(diags->items, capacity * sizeof(*d));
-
-		if (!grown)
-			return -ENOMEM;
-		diags->items = grown;
-		diags->capacity = capacity;
-	}
+	if (rc_grow((void **)&diags->items, &diags->capacity, diags->count + 1,
+		    sizeof(*d), 8) < 0)
+		return -ENOMEM;
 	d = &diags->items[diags->count++];
 	d->at = at;
 	d->warning = warning;

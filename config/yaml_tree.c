@@ -10,6 +10,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "rowcat/sys/grow.h"
 #include "yaml_tree.h"
 
 struct anchor {
@@ -51,15 +52,8 @@ static size_t saturating_add(size_t a, size_t b)
 static int append(struct ynode ***items, size_t *count, size_t *capacity,
 		  struct ynode *node)
 {
-	if (*count == *capacity) {
-		size_t grown_capacity = *capacity ? 2 * *capacity : 4;
-		void *grown = realloc(*items, grown_capacity * sizeof(**items));
-
-		if (!grown)
-			return -ENOMEM;
-		*items = grown;
-		*capacity = grown_capacity;
-	}
+	if (rc_grow((void **)items, capacity, *count + 1, sizeof(**items), 4) < 0)
+		return -ENOMEM;
 	(*items)[(*count)++] = node;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rowcat/sys/grow.h"
 #include "internal.h"
 
 struct checker {
@@ -362,14 +363,9 @@ static int collect_volume(void *ctx, const struct catalog_volume_summary *row)
 {
 	struct volume_names *all = ctx;
 
-	if (all->count == all->capacity) {
-		size_t cap = all->capacity ? all->capacity * 2 : 16;
-		void *bigger = realloc(all->volumes, cap * sizeof(*all->volumes));
-		if (!bigger)
-			return -ENOMEM;
-		all->volumes = bigger;
-		all->capacity = cap;
-	}
+	if (rc_grow((void **)&all->volumes, &all->capacity, all->count + 1,
+		    sizeof(*all->volumes), 16) < 0)
+		return -ENOMEM;
 	all->volumes[all->count++] = row->volume;
 	return 0;
 }

@@ -10,7 +10,7 @@ packages=(
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
 	# test and benchmark helpers
-	sqlite3 jq python3 time util-linux uuid-runtime clang procps fio
+	sqlite3 jq python3 time util-linux uuid-runtime clang procps fio strace
 	# libFuzzer for the policy parser's fuzz target; zone files for policies
 	libclang-rt-14-dev tzdata
 	# systemd-analyze, to verify the gc units cmake --install ships

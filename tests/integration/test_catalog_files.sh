@@ -4,8 +4,9 @@
 # damaged one is refused by init, recover, check and ls, a full or read-only
 # file system is named as such (and nothing is said to have died), planted
 # symbolic links are refused and their targets left alone, metrics files
-# are 0644 whatever the umask, and a policy file that is a FIFO is refused
-# at once. The file system tests mount a small tmpfs of their own: they
+# are 0644 whatever the umask, their directory is synced after the rename,
+# a metrics path too long for its temporary name is refused, and a policy
+# file that is a FIFO is refused at once. The file system tests mount a small tmpfs of their own: they
 # need root, as the suite has in CI.
 . "$(dirname "$0")/lib.sh"
 
@@ -239,6 +240,59 @@ test_metrics_files_are_0644_whatever_the_umask() {
 		expect_eq 644 "$(stat -c %a "$SCRATCH/gc-$mask.prom")" "mode under umask $mask"
 	done
 	expect_eq "" "$(find "$SCRATCH" -name '*.tmp.*')" "temporary metrics files left"
+}
+
+# The temporary name is PATH.tmp.PID: a path that is valid (4090 bytes,
+# under PATH_MAX) but leaves no room for that suffix is refused, and
+# nothing is written in its directory (a temporary name cut short would
+# have been written and renamed).
+test_a_metrics_path_too_long_for_its_temporary_name_is_refused() {
+	rowcat init -q || fail init
+	local dir=$SCRATCH/long name prom
+	while [ $((4090 - ${#dir} - 1)) -gt 250 ]; do
+		dir+=/$(printf 'd%.0s' $(seq 200))
+	done
+	mkdir -p "$dir" || fail "mkdir of a long path"
+	name=$(printf 'm%.0s' $(seq $((4090 - ${#dir} - 1))))
+	prom=$dir/$name
+	expect_eq 4090 "${#prom}" "the metrics path's length"
+	expect_refused 1 "path is too long for the temporary file" \
+		rowcat gc --min-age 0s -q --metrics "$prom"
+	expect_eq "" "$(ls -A "$dir")" "files written beside the long path"
+}
+
+# after_rename_dir_synced TRACE DIR FILE: strace's TRACE shows the rename
+# onto FILE, then DIR opened as a directory and that descriptor synced.
+after_rename_dir_synced() {
+	awk -v dir="\"$2\"" -v file="\"$3\"" '
+		/rename/ && index($0, file) { renamed = 1; next }
+		renamed && /openat\(/ && index($0, dir) && /O_DIRECTORY/ { fd = $NF; next }
+		fd != "" && $0 ~ "fsync\\(" fd "\\) += 0" { found = 1; exit }
+		END { exit !found }' "$1"
+}
+
+# Without a sync of the directory, a crash after the rename can bring back
+# the old file, or none: the rename is only on disk once the directory is.
+test_metrics_directory_is_synced_after_the_rename() {
+	command -v strace >/dev/null ||
+		fail "strace is missing (tests/cluster/install-deps.sh installs it)"
+	rowcat init -q || fail init
+	mkdir "$SCRATCH/textfile" || fail mkdir
+	strace -f -qq -e trace=rename,renameat,renameat2,openat,fsync \
+		-o "$SCRATCH/trace" "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		gc --min-age 0s -q --metrics "$SCRATCH/textfile/gc.prom" ||
+		fail "gc --metrics under strace"
+	after_rename_dir_synced "$SCRATCH/trace" "$SCRATCH/textfile" \
+		"$SCRATCH/textfile/gc.prom" ||
+		fail "no sync of the directory after the rename: $(grep -E 'rename|fsync|textfile' "$SCRATCH/trace")"
+	# a bare file name: the directory is the current one
+	(cd "$SCRATCH/textfile" && strace -f -qq -e trace=rename,renameat,renameat2,openat,fsync \
+		-o "$SCRATCH/trace2" "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		gc --min-age 0s -q --metrics gc2.prom) || fail "gc --metrics gc2.prom"
+	after_rename_dir_synced "$SCRATCH/trace2" . gc2.prom ||
+		fail "no sync of . after the rename: $(grep -E 'rename|fsync|"\."' "$SCRATCH/trace2")"
+	grep -q '^rowcat_gc_last_run_success 1$' "$SCRATCH/textfile/gc2.prom" ||
+		fail "the metrics written by name"
 }
 
 test_a_policy_file_that_is_a_fifo_is_refused_at_once() {

@@ -1,16 +1,18 @@
-/* common/: name rules, image specs, sizes and times. */
+/* common/: name rules, image specs, sizes, times and growing arrays. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "rowcat/clock.h"
 #include "rowcat/names.h"
+#include "rowcat/sys/grow.h"
 #include "rowcat/units.h"
 
 static void assert_bad_name(const char *name, const char *says)
@@ -268,6 +270,95 @@ static void test_the_policy_clock_can_be_fixed_but_never_the_real_one(void **sta
 		    rc_clock_policy_now() < ahead);
 }
 
+/* Every list grows by doubling from its first capacity, keeps what it held,
+ * and is left alone when it already has room. */
+static void test_arrays_grow_by_doubling_and_keep_their_elements(void **state)
+{
+	int *numbers = NULL;
+	size_t capacity = 0;
+	(void)state;
+
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 1,
+				 sizeof(*numbers), 4), 0);
+	assert_non_null(numbers);
+	assert_int_equal(capacity, 4);
+	for (int i = 0; i < 4; i++)
+		numbers[i] = i;
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 4,
+				 sizeof(*numbers), 4), 0);
+	assert_int_equal(capacity, 4);
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 5,
+				 sizeof(*numbers), 4), 0);
+	assert_int_equal(capacity, 8);
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 33,
+				 sizeof(*numbers), 4), 0);
+	assert_int_equal(capacity, 64);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(numbers[i], i);
+	free(numbers);
+}
+
+/* A first capacity of 0 starts at exactly what is needed. */
+static void test_arrays_without_a_first_capacity_start_at_the_need(void **state)
+{
+	char *text = NULL;
+	size_t capacity = 0;
+	(void)state;
+
+	assert_int_equal(rc_grow((void **)&text, &capacity, 10, 1, 0), 0);
+	assert_int_equal(capacity, 10);
+	assert_int_equal(rc_grow((void **)&text, &capacity, 11, 1, 0), 0);
+	assert_int_equal(capacity, 20);
+	free(text);
+}
+
+/* A need whose byte count does not fit in a size_t is refused before any
+ * allocation, and the caller's array stays as it was. */
+static void test_arrays_that_would_overflow_are_refused_untouched(void **state)
+{
+	int64_t *numbers = NULL;
+	size_t capacity = 0, cap;
+	(void)state;
+
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 2,
+				 sizeof(*numbers), 2), 0);
+	numbers[0] = 42;
+	assert_int_equal(rc_grow((void **)&numbers, &capacity,
+				 SIZE_MAX / sizeof(*numbers) + 1,
+				 sizeof(*numbers), 2), -EOVERFLOW);
+	assert_int_equal(capacity, 2);
+	assert_int_equal(numbers[0], 42);
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 2,
+				 SIZE_MAX / 2 + 1, 2), -EOVERFLOW);
+	assert_int_equal(rc_grow((void **)&numbers, &capacity, 3, 0, 2),
+			 -EOVERFLOW);
+	assert_int_equal(capacity, 2);
+	free(numbers);
+
+	assert_int_equal(rc_grow_capacity(0, SIZE_MAX, 2, 16, &cap), -EOVERFLOW);
+	assert_int_equal(rc_grow_capacity(0, SIZE_MAX / 2 + 1, 2, 16, &cap),
+			 -EOVERFLOW);
+}
+
+/* Where doubling would pass the largest array a size_t can measure, the
+ * capacity stops at that largest array instead of wrapping round. */
+static void test_doubling_stops_at_the_largest_array_instead_of_wrapping(void **state)
+{
+	size_t most = SIZE_MAX / 8, cap = 0;
+	(void)state;
+
+	assert_int_equal(rc_grow_capacity(most / 2 + 1, most / 2 + 2, 8, 16,
+					  &cap), 0);
+	assert_int_equal(cap, most);
+	assert_int_equal(rc_grow_capacity(most - 1, most, 8, 16, &cap), 0);
+	assert_int_equal(cap, most);
+	assert_int_equal(rc_grow_capacity(SIZE_MAX / 2 + 1, SIZE_MAX, 1, 16,
+					  &cap), 0);
+	assert_int_equal(cap, SIZE_MAX);
+	assert_int_equal(rc_grow_capacity(0, 3, 8, most + 1, &cap), 0);
+	assert_int_equal(cap, most);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +374,10 @@ int main(void)
 		cmocka_unit_test(test_sizes_are_written_in_the_largest_exact_unit),
 		cmocka_unit_test(test_iso_times_round_trip),
 		cmocka_unit_test(test_the_policy_clock_can_be_fixed_but_never_the_real_one),
+		cmocka_unit_test(test_arrays_grow_by_doubling_and_keep_their_elements),
+		cmocka_unit_test(test_arrays_without_a_first_capacity_start_at_the_need),
+		cmocka_unit_test(test_arrays_that_would_overflow_are_refused_untouched),
+		cmocka_unit_test(test_doubling_stops_at_the_largest_array_instead_of_wrapping),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
