@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "yaml_tree.h"
 
 #define DEFAULT_GC_MIN_AGE (3600)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "rowcat/policy.h"
 
 static bool zone_name_chars_ok(const char *name)

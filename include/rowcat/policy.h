@@ -46,18 +46,11 @@ void policy_duration_format(int64_t seconds,
 #define POLICY_ZONE_MAX 128
 
 /*
- * Checks that name is "UTC" or an IANA zone installed under
- * /usr/share/zoneinfo ($TZDIR when set): a relative path of letters,
- * digits and "_+-/", no "..", naming a TZif file. The C library quietly
- * treats an unknown name as UTC, so this check is what keeps a typo from
- * shifting every bucket. Usage error naming the zone otherwise.
- */
-int policy_zone_check(const char *name, struct rc_error *err);
-
-/*
- * policy_zone_check, then makes name the zone of policy_civil_of,
- * policy_time_format, cron slots and retention buckets, by setting TZ for
- * the whole process. Not thread-safe: call before starting threads.
+ * Makes name, "UTC" or an IANA zone installed under /usr/share/zoneinfo
+ * ($TZDIR when set), the zone of policy_civil_of, policy_time_format, cron
+ * slots and retention buckets, by setting TZ for the whole process; a
+ * usage error naming the zone when it is not one. Not thread-safe: call
+ * before starting threads.
  */
 int policy_zone_use(const char *name, struct rc_error *err);
 
