@@ -132,3 +132,72 @@ ALTER TABLE image ADD COLUMN purged_at INTEGER;
 
 ALTER TABLE snapshot ADD COLUMN policy_at INTEGER;
 ALTER TABLE operation ADD COLUMN policy_at INTEGER;
+
+-- migration 4
+--
+-- Typed operations. The kinds and states of an operation are listed in
+-- CHECK constraints, the same words as catalog/operation.c's name tables,
+-- so that nothing else gets into the journal. gc's steps say why they
+-- collect in a column of their own, reason (the words of
+-- catalog_gc_reason_text); before, they kept it in origin, which is the
+-- origin of the snapshot a snap or restore takes: gc rows move it across.
+--
+--   kind          origin                        reason
+--   snap          'manual', 'policy:NAME'       -
+--   restore       'pre-restore'                 -
+--   gc-*          -                             'volume removed', ...
+--
+-- SQLite cannot add a CHECK to a table, so the table is rebuilt as its
+-- documentation says ("Making Other Kinds Of Table Schema Changes"): a
+-- new table, every row copied, the old one dropped, the new one renamed,
+-- its indexes made again. No table refers to operation, and it has no
+-- trigger or view. A row of a kind or state not listed makes the copy,
+-- and so the whole step, fail: the catalog stays as it was.
+
+CREATE TABLE operation_new (
+  id           INTEGER PRIMARY KEY,
+  volume_id    INTEGER REFERENCES volume (id),
+  kind         TEXT    NOT NULL
+               CHECK (kind IN ('create', 'snap', 'restore', 'flatten',
+                               'gc-trash', 'gc-snapshot', 'gc-purge')),
+  state        TEXT    NOT NULL DEFAULT 'running'
+               CHECK (state IN ('running', 'done', 'failed', 'rolled-back')),
+  step         TEXT    NOT NULL DEFAULT 'journalled',
+  image_id     INTEGER REFERENCES image (id),
+  snapshot_id  INTEGER REFERENCES snapshot (id),
+  target_pool  TEXT,
+  target_namespace TEXT,
+  target_image TEXT,
+  target_snapshot TEXT,
+  -- snap and restore: the origin the new snapshot will be recorded with
+  origin       TEXT,
+  size         INTEGER,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  wall_started_ms  INTEGER,
+  wall_finished_ms INTEGER,
+  error        TEXT,
+  policy_at    INTEGER,
+  -- gc's kinds: why the step collects (also the row's removed_why)
+  reason       TEXT
+);
+
+INSERT INTO operation_new
+  (id, volume_id, kind, state, step, image_id, snapshot_id, target_pool,
+   target_namespace, target_image, target_snapshot, origin, size,
+   started_at, finished_at, wall_started_ms, wall_finished_ms, error,
+   policy_at, reason)
+SELECT id, volume_id, kind, state, step, image_id, snapshot_id, target_pool,
+       target_namespace, target_image, target_snapshot,
+       CASE WHEN kind IN ('gc-trash', 'gc-snapshot', 'gc-purge')
+            THEN NULL ELSE origin END,
+       size, started_at, finished_at, wall_started_ms, wall_finished_ms,
+       error, policy_at,
+       CASE WHEN kind IN ('gc-trash', 'gc-snapshot', 'gc-purge')
+            THEN origin END
+  FROM operation;
+
+DROP TABLE operation;
+ALTER TABLE operation_new RENAME TO operation;
+CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
+CREATE INDEX operation_running ON operation (state) WHERE state = 'running';

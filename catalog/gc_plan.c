@@ -535,17 +535,17 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 	}
 }
 
-const char *catalog_gc_action_kind(enum catalog_gc_action action)
+enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action)
 {
 	switch (action) {
 	case CATALOG_GC_TRASH:
-		return "gc-trash";
+		return CATALOG_OP_GC_TRASH;
 	case CATALOG_GC_REMOVE_SNAPSHOT:
-		return "gc-snapshot";
+		return CATALOG_OP_GC_SNAPSHOT;
 	case CATALOG_GC_PURGE:
-		return "gc-purge";
+		return CATALOG_OP_GC_PURGE;
 	}
-	return "gc";
+	return CATALOG_OP_NO_KIND;
 }
 
 const char *catalog_gc_reason_text(enum catalog_gc_reason reason)
@@ -561,9 +561,4 @@ const char *catalog_gc_reason_text(enum catalog_gc_reason reason)
 		return "trash delay over";
 	}
 	return "?";
-}
-
-bool catalog_op_is_gc(const char *kind)
-{
-	return strncmp(kind, "gc-", 3) == 0;
 }

@@ -240,9 +240,8 @@ int catalog_gc_step_begin(struct catalog *cat, const struct catalog_gc_step *ste
 	struct still_planned want = { step, opts };
 
 	memset(op, 0, sizeof(*op));
-	snprintf(op->kind, sizeof(op->kind), "%s",
-		 catalog_gc_action_kind(step->action));
-	snprintf(op->origin, sizeof(op->origin), "%s",
+	op->kind = catalog_gc_action_kind(step->action);
+	snprintf(op->reason, sizeof(op->reason), "%s",
 		 catalog_gc_reason_text(step->reason));
 	op->volume_id = step->volume_id;
 	op->image_id = step->image_id;
@@ -277,19 +276,25 @@ int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
 
 	if (rc < 0)
 		return rc;
-	if (strcmp(op->kind, "gc-trash") == 0)
+	switch (op->kind) {
+	case CATALOG_OP_GC_TRASH:
 		rc = update_row(cat, Q_IMAGE_TRASHED, op->image_id, now,
-				op->origin, "recording a trash move", err);
-	else if (strcmp(op->kind, "gc-snapshot") == 0)
+				op->reason, "recording a trash move", err);
+		break;
+	case CATALOG_OP_GC_SNAPSHOT:
 		rc = update_row(cat, Q_SNAPSHOT_REMOVED, op->snapshot_id, now,
-				op->origin, "recording a snapshot removal", err);
-	else if (strcmp(op->kind, "gc-purge") == 0)
+				op->reason, "recording a snapshot removal", err);
+		break;
+	case CATALOG_OP_GC_PURGE:
 		rc = update_row(cat, Q_IMAGE_PURGED, op->image_id, now, NULL,
 				"recording a purge", err);
-	else
+		break;
+	default:
 		rc = rc_error_set(err, -EINVAL, "'%s' is not a gc operation",
-				  op->kind);
+				  catalog_op_kind_name(op->kind));
+		break;
+	}
 	if (rc < 0)
 		return catalog_settle(cat, rc, err);
-	return catalog_op_finish(cat, op, "done", NULL, now, err);
+	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, now, err);
 }

@@ -4,6 +4,7 @@
  * operation from one that a live rowcat is still carrying out.
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,14 +38,33 @@ static void copy_text(sqlite3_stmt *st, int col, char *buf, size_t len)
 	snprintf(buf, len, "%s", text ? (const char *)text : "");
 }
 
-void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
+/* The text in column col; "" for NULL. Valid until the next step. */
+static const char *column_text(sqlite3_stmt *st, int col)
 {
+	const unsigned char *text = sqlite3_column_text(st, col);
+	return text ? (const char *)text : "";
+}
+
+int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op,
+		    struct rc_error *err)
+{
+	int rc;
+
 	memset(op, 0, sizeof(*op));
 	op->id = sqlite3_column_int64(st, 0);
 	op->volume_id = sqlite3_column_int64(st, 1);
-	copy_text(st, 2, op->kind, sizeof(op->kind));
-	copy_text(st, 3, op->state, sizeof(op->state));
-	copy_text(st, 4, op->step, sizeof(op->step));
+	rc = catalog_op_kind_parse(column_text(st, 2), &op->kind, err);
+	if (rc == 0)
+		rc = catalog_op_state_parse(column_text(st, 3), &op->state, err);
+	if (rc == 0)
+		rc = catalog_op_step_parse(column_text(st, 4), &op->step, err);
+	if (rc == 0 && !catalog_op_step_of_kind(op->kind, op->step))
+		rc = rc_error_set(err, -EINVAL, "the catalog holds a %s "
+				  "operation at step '%s', which is not one "
+				  "of its steps", catalog_op_kind_name(op->kind),
+				  catalog_op_step_name(op->step));
+	if (rc < 0)
+		return rc_error_prefix(err, "operation %lld: ", (long long)op->id);
 	op->image_id = sqlite3_column_int64(st, 5);
 	op->snapshot_id = sqlite3_column_int64(st, 6);
 	copy_text(st, 7, op->target.pool, sizeof(op->target.pool));
@@ -59,6 +79,8 @@ void catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op)
 	op->wall_finished_ms = sqlite3_column_int64(st, 16);
 	copy_text(st, 17, op->origin, sizeof(op->origin));
 	op->policy_at = sqlite3_column_int64(st, 18);
+	copy_text(st, 19, op->reason, sizeof(op->reason));
+	return 0;
 }
 
 /* One byte per operation id in PATH-oplock, locked with an open file
@@ -142,11 +164,15 @@ int catalog_volume_check_free(struct catalog *cat,
 	sqlite3_bind_int64(st, 1, op->volume_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t other = sqlite3_column_int64(st, 0);
+		enum catalog_op_kind other_kind;
 		char kind[32];
 
 		copy_text(st, 1, kind, sizeof(kind));
+		rc = catalog_op_kind_parse(kind, &other_kind, err);
+		if (rc < 0)
+			break;
 		/* gc's steps on a volume run side by side */
-		if (catalog_op_is_gc(op->kind) && catalog_op_is_gc(kind))
+		if (catalog_op_is_gc(op->kind) && catalog_op_is_gc(other_kind))
 			continue;
 		/* a claim that cannot be tested says why, rather than
 		 * passing for a rowcat that died */
@@ -185,9 +211,13 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 			     catalog_op_check_fn check, void *check_ctx,
 			     struct rc_error *err)
 {
+	const char *kind = catalog_op_kind_name(op->kind);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (!kind)
+		return rc_error_set(err, -EINVAL, "an operation of no known kind "
+				    "(%d) cannot be journalled", (int)op->kind);
 	rc = catalog_begin(cat, err);
 	if (rc < 0)
 		return rc;
@@ -205,7 +235,7 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 		goto out;
 	}
 	bind_id(st, 1, op->volume_id);
-	sqlite3_bind_text(st, 2, op->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	bind_id(st, 3, op->image_id);
 	bind_id(st, 4, op->snapshot_id);
 	bind_text(st, 5, op->target.pool);
@@ -218,13 +248,16 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	sqlite3_bind_int64(st, 11, op->wall_started_ms);
 	bind_text(st, 12, op->origin);
 	bind_id(st, 13, op->policy_at);
+	bind_text(st, 14, op->reason);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "journalling an operation");
 		goto out;
 	}
 	op->id = sqlite3_last_insert_rowid(cat->db);
-	snprintf(op->state, sizeof(op->state), "running");
-	snprintf(op->step, sizeof(op->step), "journalled");
+	op->state = CATALOG_OP_RUNNING;
+	op->step = CATALOG_STEP_JOURNALLED;
+	op->finished_at = 0;
+	assert(catalog_assert_op_state(op));
 	/* claimed before it is visible, so no recovery ever sees it free */
 	rc = catalog_op_claim(cat, op->id, err);
 	if (rc == 0)
@@ -241,11 +274,18 @@ out:
 }
 
 int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
-			const char *step, struct rc_error *err)
+			enum catalog_op_step step, struct rc_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = catalog_begin(cat, err);
+	int rc;
 
+	if (!catalog_op_step_of_kind(op->kind, step))
+		return rc_error_set(err, -EINVAL, "'%s' is not a step of %s",
+				    catalog_op_step_name(step) ?
+				    catalog_op_step_name(step) : "?",
+				    catalog_op_kind_name(op->kind) ?
+				    catalog_op_kind_name(op->kind) : "?");
+	rc = catalog_begin(cat, err);
 	if (rc < 0)
 		return rc;
 	st = catalog_stmt(cat, Q_OP_SET_STEP, err);
@@ -254,28 +294,35 @@ int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, op->id);
-	sqlite3_bind_text(st, 2, step, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, catalog_op_step_name(step), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording a step");
 	sqlite3_reset(st);
 out:
 	rc = catalog_settle(cat, rc, err);
-	if (rc == 0)
-		snprintf(op->step, sizeof(op->step), "%s", step);
+	if (rc == 0) {
+		op->step = step;
+		assert(catalog_assert_op_state(op));
+	}
 	return rc;
 }
 
 int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
-		   const char *state, const char *error, int64_t now,
+		   enum catalog_op_state state, const char *error, int64_t now,
 		   struct rc_error *err)
 {
-	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_END, err);
+	sqlite3_stmt *st;
 	int rc = 0;
 
+	if (state == CATALOG_OP_RUNNING || !catalog_op_state_name(state))
+		return rc_error_set(err, -EINVAL, "an operation cannot end "
+				    "in state %d", (int)state);
+	st = catalog_stmt(cat, Q_OP_END, err);
 	if (!st)
 		return err->code;
 	sqlite3_bind_int64(st, 1, op->id);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, catalog_op_state_name(state), -1,
+			  SQLITE_STATIC);
 	bind_text(st, 3, error);
 	sqlite3_bind_int64(st, 4, now);
 	bind_id(st, 5, op->volume_id);
@@ -288,28 +335,32 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
 			"finished or recovered it)", (long long)op->id);
 	sqlite3_reset(st);
 	if (rc == 0) {
-		snprintf(op->state, sizeof(op->state), "%s", state);
+		op->state = state;
 		op->finished_at = now;
+		snprintf(op->error, sizeof(op->error), "%s", error ? error : "");
+		assert(catalog_assert_op_state(op));
 	}
 	return rc;
 }
 
 int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
-		      const char *state, const char *error, int64_t now,
+		      enum catalog_op_state state, const char *error, int64_t now,
 		      struct rc_error *err)
 {
-	char state_before[sizeof(op->state)];
+	enum catalog_op_state state_before = op->state;
 	int64_t finished_before = op->finished_at;
+	char error_before[sizeof(op->error)];
 	int rc;
 
-	memcpy(state_before, op->state, sizeof(state_before));
+	memcpy(error_before, op->error, sizeof(error_before));
 	rc = catalog_settle(cat, catalog_op_end(cat, op, state, error, now, err),
 			    err);
 	/* a commit that failed (a full disk) leaves the operation running:
 	 * so must the caller's copy, or its words would say it ended */
 	if (rc < 0) {
-		memcpy(op->state, state_before, sizeof(op->state));
+		op->state = state_before;
 		op->finished_at = finished_before;
+		memcpy(op->error, error_before, sizeof(op->error));
 	}
 	return rc;
 }
@@ -352,7 +403,10 @@ static int read_ops(struct catalog *cat, sqlite3_stmt *st,
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		catalog_read_op(st, &ops[n++]);
+		rc = catalog_read_op(st, &ops[n], err);
+		if (rc < 0)
+			goto out;
+		n++;
 	}
 	if (step != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "reading the journal");

@@ -21,20 +21,20 @@ static void describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 	else if (op->image_id && catalog_image_get(ctx->catalog, op->image_id,
 						   &image, &ignored) == 0)
 		rc_image_spec_format(&image.spec, target, sizeof(target)); /* flatten */
-	if (strcmp(op->kind, "restore") == 0 &&
+	if (op->kind == CATALOG_OP_RESTORE &&
 	    catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
 				 &ignored) == 0)
 		snprintf(buf, len, "to %s (safety snapshot %s) as %s", chosen.name,
 			 op->target_snapshot, target[0] ? target : "-");
-	else if (strcmp(op->kind, "snap") == 0)
+	else if (op->kind == CATALOG_OP_SNAP)
 		snprintf(buf, len, "%s as %s", op->target_snapshot,
 			 target[0] ? target : "-");
 	else if (catalog_op_is_gc(op->kind) && op->snapshot_id &&
 		 catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
 				      &ignored) == 0)
-		snprintf(buf, len, "%s@%s (%s)", target, chosen.name, op->origin);
+		snprintf(buf, len, "%s@%s (%s)", target, chosen.name, op->reason);
 	else if (catalog_op_is_gc(op->kind))
-		snprintf(buf, len, "%s (%s)", target, op->origin);
+		snprintf(buf, len, "%s (%s)", target, op->reason);
 	else
 		snprintf(buf, len, "%s", target);
 }
@@ -76,7 +76,7 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		describe(ctx, op, what, sizeof(what));
 		json_object_begin(&w);
 		json_kv_int(&w, "id", op->id);
-		json_kv_string(&w, "operation", op->kind);
+		json_kv_string(&w, "operation", catalog_op_kind_name(op->kind));
 		rc_time_format_iso(real_started(op), when);
 		json_kv_string(&w, "started", when);
 		json_key(&w, "finished");
@@ -93,8 +93,8 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		} else {
 			json_null(&w);
 		}
-		json_kv_string(&w, "result", op->state);
-		json_kv_string(&w, "step", op->step);
+		json_kv_string(&w, "result", catalog_op_state_name(op->state));
+		json_kv_string(&w, "step", catalog_op_step_name(op->step));
 		json_key(&w, "duration_ms");
 		if (duration_ms(op) >= 0)
 			json_int(&w, duration_ms(op));
@@ -141,7 +141,9 @@ static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops
 			snprintf(took, sizeof(took), "-");
 		describe(ctx, op, what, sizeof(what));
 		printf("%-20s  %-20s  %-11s  %-11s  %8s  %s%s%s\n", when, policy,
-		       op->kind, op->state, took, what, op->error[0] ? ": " : "",
+		       catalog_op_kind_name(op->kind),
+		       catalog_op_state_name(op->state), took, what,
+		       op->error[0] ? ": " : "",
 		       op->error);
 	}
 }

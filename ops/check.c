@@ -347,7 +347,8 @@ static int check_volume(struct checker *c, const struct catalog_volume *volume,
 		rc = report(c, OPS_DIFF_UNFINISHED, volume->name, subject,
 			    "operation %lld (%s of volume '%s') is unfinished "
 			    "since step '%s'; 'rowcat recover' settles it",
-			    (long long)op->id, op->kind, volume->name, op->step);
+			    (long long)op->id, catalog_op_kind_name(op->kind),
+			    volume->name, catalog_op_step_name(op->step));
 	}
 	catalog_lineage_free(lin);
 	return rc;

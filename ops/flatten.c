@@ -48,7 +48,8 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 		catalog_rollback(cat);
 		return rc;
 	}
-	return catalog_op_finish(cat, op, "done", NULL, rc_clock_now(), err);
+	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
+				 err);
 }
 
 static int forward(struct rbd_conn *conn, struct catalog *cat,
@@ -60,9 +61,9 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	OPS_STEP("flatten.flatten.before", "flatten.flatten.after",
 		 rbdops_flatten(conn, image, ev ? ev->progress : NULL,
 				ev ? ev->ctx : NULL, err));
-	if (strcmp(op->step, "flattened") != 0)
+	if (op->step != CATALOG_STEP_FLATTENED)
 		OPS_STEP("flatten.step.before", "flatten.step.after",
-		     catalog_op_set_step(cat, op, "flattened", err));
+		     catalog_op_set_step(cat, op, CATALOG_STEP_FLATTENED, err));
 	OPS_STEP("flatten.map.before", "flatten.map.after",
 	     rbdops_object_map_restore(conn, image, err));
 	OPS_STEP("flatten.commit.before", "flatten.commit.after",
@@ -86,7 +87,7 @@ int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		return rc;
 	if (!exists) {
-		rc = ops_end_operation(cat, op, "failed",
+		rc = ops_end_operation(cat, op, CATALOG_OP_FAILED,
 					  "the image is gone from the cluster", err);
 		if (rc == 0)
 			report->failed++;
@@ -98,8 +99,9 @@ int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	/* once flattened on the cluster, ending 'failed' would leave the
 	 * catalog saying the image still has its parent: it stays */
 	if (rc < 0 && !ops_is_transient(err) &&
-	    strcmp(op->step, "flattened") != 0 &&
-	    ops_end_operation(cat, op, "failed", err->message, err) == 0) {
+	    op->step != CATALOG_STEP_FLATTENED &&
+	    ops_end_operation(cat, op, CATALOG_OP_FAILED, err->message,
+			      err) == 0) {
 		report->failed++;
 		rc = 0;
 	}
@@ -131,7 +133,7 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 		result->nothing_to_do = true;
 		return 0;
 	}
-	snprintf(op.kind, sizeof(op.kind), "flatten");
+	op.kind = CATALOG_OP_FLATTEN;
 	op.volume_id = volume.id;
 	op.image_id = image.id;
 	op.requires_operating = true;
@@ -145,11 +147,12 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 	RC_FAILPOINT("flatten.journal.after");
 	rc = forward(conn, cat, &op, &image.spec, ev, err);
 	if (rc < 0 && !ops_is_transient(err) &&
-	    strcmp(op.state, "running") == 0 &&
-	    strcmp(op.step, "flattened") != 0) {
+	    op.state == CATALOG_OP_RUNNING &&
+	    op.step != CATALOG_STEP_FLATTENED) {
 		struct rc_error ignored;
 		/* nothing to undo: the image is whole, flattened or not */
-		ops_end_operation(cat, &op, "failed", err->message, &ignored);
+		ops_end_operation(cat, &op, CATALOG_OP_FAILED, err->message,
+				  &ignored);
 	} else if (rc < 0) {
 		rc_error_prefix(err, "flatten of '%s' interrupted (operation %lld "
 				"stays in the journal; 'rowcat recover' finishes "

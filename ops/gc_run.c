@@ -70,7 +70,8 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		goto out;
 	ref = image.removed_at ? image.rbd_id : NULL;
-	if (strcmp(op->kind, "gc-trash") == 0) {
+	switch (op->kind) {
+	case CATALOG_OP_GC_TRASH: {
 		int64_t left = image.trash_until - rc_clock_now();
 
 		if (!image.rbd_id[0])
@@ -79,7 +80,9 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		OPS_STEP("gc.trash.before", "gc.trash.after",
 		     rbdops_image_trash(conn, &image.spec, image.rbd_id,
 					left > 0 ? left : 0, err));
-	} else if (strcmp(op->kind, "gc-snapshot") == 0) {
+		break;
+	}
+	case CATALOG_OP_GC_SNAPSHOT:
 		rc = catalog_snapshot_get(cat, op->snapshot_id, &snap, err);
 		if (rc < 0)
 			goto out;
@@ -89,7 +92,8 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		OPS_STEP("gc.snap-remove.before", "gc.snap-remove.after",
 		     rbdops_snapshot_remove(conn, &image.spec, ref, snap.name,
 					    err));
-	} else if (strcmp(op->kind, "gc-purge") == 0) {
+		break;
+	case CATALOG_OP_GC_PURGE:
 		if (!image.rbd_id[0]) {
 			rc = rc_error_set(err, -EINVAL, "image %lld went to the "
 					  "trash without a recorded id",
@@ -99,9 +103,10 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		OPS_STEP("gc.purge.before", "gc.purge.after",
 		     rbdops_trash_purge(conn, &image.spec, image.rbd_id, bytes,
 					bytes_known, err));
-	} else {
+		break;
+	default:
 		rc = rc_error_set(err, -ENOTSUP, "'%s' is not a gc operation",
-				  op->kind);
+				  catalog_op_kind_name(op->kind));
 		goto out;
 	}
 	*cluster_done = true;
@@ -130,7 +135,8 @@ static enum ops_gc_outcome end_failed(struct catalog *cat,
 				(long long)op->id);
 		return OPS_GC_FAILED;
 	}
-	ops_end_operation(cat, op, busy ? "rolled-back" : "failed",
+	ops_end_operation(cat, op,
+			     busy ? CATALOG_OP_ROLLED_BACK : CATALOG_OP_FAILED,
 			     err->message, &ignored);
 	return busy ? OPS_GC_BUSY : OPS_GC_FAILED;
 }

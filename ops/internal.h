@@ -38,7 +38,7 @@ void ops_owner_tag(const struct catalog_operation *op, char *buf,
 
 /* Ends op with state and why, in a transaction of its own. */
 int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
-			 const char *state, const char *why,
+			 enum catalog_op_state state, const char *why,
 			 struct rc_error *err);
 
 /* create's last steps: tag the image; record the volume and end the op. */

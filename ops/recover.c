@@ -7,6 +7,7 @@
  * what it finds on the cluster whether to roll forward or back; the
  * decision for each kind is drawn at the top of the file of that operation.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		return rc;
 	if (!facts.exists) {
-		rc = ops_end_operation(cat, op, "rolled-back",
+		rc = ops_end_operation(cat, op, CATALOG_OP_ROLLED_BACK,
 			"interrupted before the image was created", err);
 		if (rc == 0)
 			report->undone++;
@@ -41,11 +42,11 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	 * else's image. (Never the image's creation time against the
 	 * operation's start: two clocks, the cluster's and this host's.) */
 	if (strcmp(facts.owner, tag) != 0 &&
-	    !(facts.owner[0] == '\0' && strcmp(op->step, "journalled") != 0)) {
+	    !(facts.owner[0] == '\0' && op->step != CATALOG_STEP_JOURNALLED)) {
 		snprintf(why, sizeof(why),
 			 "image %s exists but was not made by this operation; "
 			 "left alone", text);
-		rc = ops_end_operation(cat, op, "failed", why, err);
+		rc = ops_end_operation(cat, op, CATALOG_OP_FAILED, why, err);
 		if (rc == 0)
 			report->failed++;
 		return rc;
@@ -53,7 +54,7 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 	if (catalog_volume_find(cat, op->target.name, &existing, err) == 0) {
 		snprintf(why, sizeof(why), "volume '%s' was created meanwhile; "
 			 "image %s is left alone", op->target.name, text);
-		rc = ops_end_operation(cat, op, "failed", why, err);
+		rc = ops_end_operation(cat, op, CATALOG_OP_FAILED, why, err);
 		if (rc == 0)
 			report->failed++;
 		return rc;
@@ -72,22 +73,34 @@ static int recover_one(struct rbd_conn *conn, struct catalog *cat,
 		       const struct ops_events *ev,
 		       struct ops_recovery *report, struct rc_error *err)
 {
+	const char *kind = catalog_op_kind_name(op->kind);
 	int rc;
 
-	if (strcmp(op->kind, "create") == 0)
+	assert(catalog_assert_op_state(op));
+	switch (op->kind) {
+	case CATALOG_OP_CREATE:
 		rc = recover_create(conn, cat, op, report, err);
-	else if (strcmp(op->kind, "snap") == 0 || strcmp(op->kind, "restore") == 0)
+		break;
+	case CATALOG_OP_SNAP:
+	case CATALOG_OP_RESTORE:
 		rc = ops_row_recover(conn, cat, op, ev, report, err);
-	else if (strcmp(op->kind, "flatten") == 0)
+		break;
+	case CATALOG_OP_FLATTEN:
 		rc = ops_flatten_recover(conn, cat, op, ev, report, err);
-	else if (catalog_op_is_gc(op->kind))
+		break;
+	case CATALOG_OP_GC_TRASH:
+	case CATALOG_OP_GC_SNAPSHOT:
+	case CATALOG_OP_GC_PURGE:
 		rc = ops_gc_recover(conn, cat, op, report, err);
-	else
+		break;
+	default:
 		rc = rc_error_set(err, -ENOTSUP,
-			"this rowcat cannot recover a '%s'", op->kind);
+			"this rowcat cannot recover a '%s'", kind ? kind : "?");
+		break;
+	}
 	if (rc < 0)
 		rc_error_prefix(err, "recovering operation %lld (%s): ",
-				(long long)op->id, op->kind);
+				(long long)op->id, kind ? kind : "?");
 	return rc;
 }
 
@@ -122,7 +135,8 @@ static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 				first_failure = rc_error_set(err, -EBUSY,
 					"volume '%s' is busy: operation %lld (%s) "
 					"is in progress in another rowcat",
-					volume_name, (long long)op->id, op->kind);
+					volume_name, (long long)op->id,
+					catalog_op_kind_name(op->kind));
 			continue;
 		}
 		rc = recover_one(conn, cat, op, ev, report, &one);

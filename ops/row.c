@@ -57,24 +57,12 @@
 #include "rowcat/sys/failpoint.h"
 #include "internal.h"
 
-static const char *const row_steps[] = {
-	"journalled", "target-chosen", "snapshot-created", "protected",
-	"cloning", "cloned",
-};
-
-static int step_rank(const char *step)
-{
-	for (size_t i = 0; i < sizeof(row_steps) / sizeof(row_steps[0]); i++)
-		if (strcmp(row_steps[i], step) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Records step unless the operation is already past it. */
+/* Records step unless the operation is already past it (the steps of
+ * enum catalog_op_step are in the order drawn above). */
 static int advance(struct catalog *cat, struct catalog_operation *op,
-		   const char *step, struct rc_error *err)
+		   enum catalog_op_step step, struct rc_error *err)
 {
-	if (step_rank(op->step) >= step_rank(step))
+	if (op->step >= step)
 		return 0;
 	return catalog_op_set_step(cat, op, step, err);
 }
@@ -99,7 +87,7 @@ static int load_plan(struct catalog *cat, const struct catalog_operation *op,
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
-	plan->is_restore = strcmp(op->kind, "restore") == 0;
+	plan->is_restore = op->kind == CATALOG_OP_RESTORE;
 	rc = catalog_volume_get(cat, op->volume_id, &plan->volume, err);
 	if (rc == 0)
 		rc = catalog_image_get(cat, op->image_id, &plan->operating, err);
@@ -176,7 +164,7 @@ static int choose_target(struct rbd_conn *conn, struct catalog *cat,
 	op->target = target;
 	OPS_STEP("row.target.before", "row.target.after",
 	     catalog_op_set_target(cat, op, err));
-	rc = advance(cat, op, "target-chosen", err);
+	rc = advance(cat, op, CATALOG_STEP_TARGET_CHOSEN, err);
 out:
 	return rc;
 }
@@ -207,7 +195,7 @@ static int inspect_target(struct rbd_conn *conn,
 	if (headerless) {
 		/* a clone killed before librbd wrote its header: no tag, no
 		 * parent, the clone's own once the journal says it began */
-		out->ours = step_rank(op->step) >= step_rank("cloning") &&
+		out->ours = op->step >= CATALOG_STEP_CLONING &&
 			    !plan->target_foreign;
 		return 0;
 	}
@@ -219,7 +207,7 @@ static int inspect_target(struct rbd_conn *conn,
 				       plan->clone_from_snapshot);
 	out->ours = strcmp(facts.owner, tag) == 0 || parent_ours ||
 		    (facts.owner[0] == '\0' && !parent.has_parent &&
-		     step_rank(op->step) >= step_rank("cloning") &&
+		     op->step >= CATALOG_STEP_CLONING &&
 		     !plan->target_foreign);
 	if (!out->ours || !parent_ours)
 		return 0;
@@ -257,7 +245,8 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 		catalog_rollback(cat);
 		return rc;
 	}
-	return catalog_op_finish(cat, op, "done", NULL, rc_clock_now(), err);
+	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
+				 err);
 }
 
 /* Clones into the target; an image that took the name meanwhile is
@@ -294,11 +283,11 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	OPS_STEP("row.snapshot.before", "row.snapshot.after",
 	     rbdops_snapshot_create(conn, operating, op->target_snapshot, err));
 	OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
-	     advance(cat, op, "snapshot-created", err));
+	     advance(cat, op, CATALOG_STEP_SNAPSHOT_CREATED, err));
 	OPS_STEP("row.protect.before", "row.protect.after",
 	     rbdops_snapshot_protect(conn, operating, op->target_snapshot, err));
 	OPS_STEP("row.protect-step.before", "row.protect-step.after",
-	     advance(cat, op, "protected", err));
+	     advance(cat, op, CATALOG_STEP_PROTECTED, err));
 	if (plan->is_restore) {
 		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
 						  plan->clone_from_snapshot,
@@ -325,7 +314,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		OPS_STEP("row.clone-cleanup.before", "row.clone-cleanup.after",
 		     rbdops_image_remove(conn, &op->target, err));
 	OPS_STEP("row.cloning-step.before", "row.cloning-step.after",
-	     advance(cat, op, "cloning", err));
+	     advance(cat, op, CATALOG_STEP_CLONING, err));
 	if (!target.complete)
 		OPS_STEP("row.clone.before", "row.clone.after",
 			    clone_target(conn, op, plan, err));
@@ -333,7 +322,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	OPS_STEP("row.tag.before", "row.tag.after",
 	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
 	OPS_STEP("row.clone-step.before", "row.clone-step.after",
-	     advance(cat, op, "cloned", err));
+	     advance(cat, op, CATALOG_STEP_CLONED, err));
 	OPS_STEP("row.commit.before", "row.commit.after", commit(cat, op, plan, err));
 out:
 	return rc;
@@ -342,7 +331,8 @@ out:
 /* Ends op with state and why, recording what undo leaves behind. */
 static int end_undone(struct rbd_conn *conn, struct catalog *cat,
 		      struct catalog_operation *op, const struct row_plan *plan,
-		      const char *state, const char *why, struct rc_error *err)
+		      enum catalog_op_state state, const char *why,
+		      struct rc_error *err)
 {
 	bool source_protected = false;
 	int rc = 0;
@@ -370,7 +360,8 @@ static int end_undone(struct rbd_conn *conn, struct catalog *cat,
 /* Takes away whatever op made, then ends it with state and why. */
 static int undo(struct rbd_conn *conn, struct catalog *cat,
 		struct catalog_operation *op, const struct row_plan *plan,
-		const char *state, const char *why, struct rc_error *err)
+		enum catalog_op_state state, const char *why,
+		struct rc_error *err)
 {
 	const struct rc_image_spec *operating = &plan->operating.spec;
 	struct target_state target = {0};
@@ -422,16 +413,18 @@ static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 
 	*undone = false;
 	rc = forward(conn, cat, op, plan, err);
-	if (rc == 0 || ops_is_transient(err) || strcmp(op->state, "running") != 0)
+	if (rc == 0 || ops_is_transient(err) || op->state != CATALOG_OP_RUNNING)
 		return rc;
-	if (undo(conn, cat, op, plan, "failed", err->message, &undo_err) == 0) {
+	if (undo(conn, cat, op, plan, CATALOG_OP_FAILED, err->message,
+		 &undo_err) == 0) {
 		*undone = true;
 		rc_error_prefix(err, "nothing was changed: ");
 	} else if (strcmp(undo_err.message, err->message) != 0) {
 		/* (a refusal that undo met again, such as a catalog that
 		 * cannot be written, is said once) */
 		rc_error_prefix(err, "%s; undoing it failed too (%s); 'rowcat "
-				"recover' retries: ", op->kind, undo_err.message);
+				"recover' retries: ", catalog_op_kind_name(op->kind),
+				undo_err.message);
 	}
 	return rc;
 }
@@ -468,8 +461,8 @@ int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		 * was never taken, or an undo removed it and then could not
 		 * record its end (a full disk); the step tells which, when
 		 * it was written. */
-		rc = undo(conn, cat, op, &plan, "rolled-back",
-			  step_rank(op->step) >= step_rank("snapshot-created")
+		rc = undo(conn, cat, op, &plan, CATALOG_OP_ROLLED_BACK,
+			  op->step >= CATALOG_STEP_SNAPSHOT_CREATED
 			  ? "its snapshot, recorded as taken, is gone from the "
 			    "cluster (removed by an undo that could not record "
 			    "its end, or by hand)"
@@ -602,7 +595,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 						op.target_snapshot, err);
 		if (rc < 0)
 			return rc;
-		snprintf(op.kind, sizeof(op.kind), is_restore ? "restore" : "snap");
+		op.kind = is_restore ? CATALOG_OP_RESTORE : CATALOG_OP_SNAP;
 		snprintf(op.origin, sizeof(op.origin), "%s",
 			 is_restore ? "pre-restore" : origin);
 		op.volume_id = volume.id;
@@ -622,10 +615,11 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	rc = load_plan(cat, &op, &plan, err);
 	if (rc == 0)
 		rc = forward_or_undo(conn, cat, &op, &plan, &undone, err);
-	if (rc < 0 && !undone && strcmp(op.state, "running") == 0)
+	if (rc < 0 && !undone && op.state == CATALOG_OP_RUNNING)
 		rc_error_prefix(err, "%s of '%s' interrupted (operation %lld stays "
 				"in the journal; 'rowcat recover' finishes it): ",
-				op.kind, volume_name, (long long)op.id);
+				catalog_op_kind_name(op.kind), volume_name,
+				(long long)op.id);
 	catalog_op_release(cat, op.id);
 	if (rc < 0)
 		return rc;

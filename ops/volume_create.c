@@ -73,7 +73,7 @@ void ops_owner_tag(const struct catalog_operation *op, char *buf,
 }
 
 int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
-			 const char *state, const char *why,
+			 enum catalog_op_state state, const char *why,
 			 struct rc_error *err)
 {
 	int rc = catalog_begin(cat, err);
@@ -98,7 +98,8 @@ int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
 		catalog_rollback(cat);
 		return rc;
 	}
-	rc = catalog_op_finish(cat, op, "done", NULL, rc_clock_now(), err);
+	rc = catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
+			       err);
 	if (rc < 0)
 		return rc;
 	RC_FAILPOINT("create.commit.after");
@@ -131,7 +132,7 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		return rc;
 
-	snprintf(op.kind, sizeof(op.kind), "create");
+	op.kind = CATALOG_OP_CREATE;
 	op.target = *spec;
 	op.size = size;
 	op.started_at = rc_clock_now();
@@ -142,7 +143,7 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	RC_FAILPOINT("create.journal.after");
 
 	RC_FAILPOINT("create.creating-step.before");
-	rc = catalog_op_set_step(cat, &op, "creating", err);
+	rc = catalog_op_set_step(cat, &op, CATALOG_STEP_CREATING, err);
 	if (rc < 0)
 		goto out; /* running, with nothing made: recovery rolls back */
 	RC_FAILPOINT("create.creating-step.after");
@@ -150,7 +151,8 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	RC_FAILPOINT("create.image.before");
 	rc = rbdops_image_create(conn, spec, size, err);
 	if (rc < 0) {
-		ops_end_operation(cat, &op, "failed", err->message, &ignored);
+		ops_end_operation(cat, &op, CATALOG_OP_FAILED, err->message,
+				  &ignored);
 		goto out;
 	}
 	RC_FAILPOINT("create.image.after");
@@ -158,7 +160,7 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0)
 		goto out; /* the operation stays running: recovery settles it */
 	RC_FAILPOINT("create.step.before");
-	rc = catalog_op_set_step(cat, &op, "image-created", err);
+	rc = catalog_op_set_step(cat, &op, CATALOG_STEP_IMAGE_CREATED, err);
 	if (rc < 0)
 		goto out;
 	RC_FAILPOINT("create.step.after");

@@ -203,6 +203,77 @@ int catalog_image_depth(struct catalog *cat, int64_t image_id, int *depth,
 /* ---- the operations journal ------------------------------------------ */
 
 /*
+ * An operation's kind, state and step. The catalog stores each as the word
+ * catalog_op_*_name gives (the words `rowcat log` shows); in memory they
+ * are only these enums. CATALOG_OP_NO_KIND is a kind not yet chosen:
+ * catalog_op_begin refuses it.
+ */
+enum catalog_op_kind {
+	CATALOG_OP_NO_KIND,
+	CATALOG_OP_CREATE,          /* "create" */
+	CATALOG_OP_SNAP,            /* "snap" */
+	CATALOG_OP_RESTORE,         /* "restore" */
+	CATALOG_OP_FLATTEN,         /* "flatten" */
+	CATALOG_OP_GC_TRASH,        /* "gc-trash" */
+	CATALOG_OP_GC_SNAPSHOT,     /* "gc-snapshot" */
+	CATALOG_OP_GC_PURGE,        /* "gc-purge" */
+	CATALOG_OP_KIND_COUNT
+};
+
+enum catalog_op_state {
+	CATALOG_OP_RUNNING,         /* "running" */
+	CATALOG_OP_DONE,            /* "done" */
+	CATALOG_OP_FAILED,          /* "failed" */
+	CATALOG_OP_ROLLED_BACK,     /* "rolled-back" */
+	CATALOG_OP_STATE_COUNT
+};
+
+/*
+ * The steps of every saga, each saga's in the order it takes them, so that
+ * within one kind "past step X" is `op->step >= X`. Every kind starts at
+ * JOURNALLED; gc's kinds never leave it (gc_run.c says why). Which steps
+ * belong to which kind: catalog_op_step_of_kind; the sagas are drawn atop
+ * ops/volume_create.c, ops/row.c and ops/flatten.c.
+ */
+enum catalog_op_step {
+	CATALOG_STEP_JOURNALLED,       /* "journalled": every kind */
+	/* create */
+	CATALOG_STEP_CREATING,         /* "creating" */
+	CATALOG_STEP_IMAGE_CREATED,    /* "image-created" */
+	/* snap and restore */
+	CATALOG_STEP_TARGET_CHOSEN,    /* "target-chosen" */
+	CATALOG_STEP_SNAPSHOT_CREATED, /* "snapshot-created" */
+	CATALOG_STEP_PROTECTED,        /* "protected" */
+	CATALOG_STEP_CLONING,          /* "cloning" */
+	CATALOG_STEP_CLONED,           /* "cloned" */
+	/* flatten */
+	CATALOG_STEP_FLATTENED,        /* "flattened" */
+	CATALOG_STEP_COUNT
+};
+
+/* The catalog's word for a kind, state or step; NULL for a value outside
+ * the enum (and for CATALOG_OP_NO_KIND). */
+const char *catalog_op_kind_name(enum catalog_op_kind kind);
+const char *catalog_op_state_name(enum catalog_op_state state);
+const char *catalog_op_step_name(enum catalog_op_step step);
+
+/*
+ * The enum for a word read from the catalog: -EINVAL, naming the word,
+ * when this rowcat does not know it (a catalog written by a newer rowcat,
+ * or damaged), never a guess.
+ */
+int catalog_op_kind_parse(const char *text, enum catalog_op_kind *out,
+			  struct rc_error *err);
+int catalog_op_state_parse(const char *text, enum catalog_op_state *out,
+			   struct rc_error *err);
+int catalog_op_step_parse(const char *text, enum catalog_op_step *out,
+			  struct rc_error *err);
+
+/* Whether step is one of kind's saga. */
+bool catalog_op_step_of_kind(enum catalog_op_kind kind,
+			     enum catalog_op_step step);
+
+/*
  * One journalled operation. The target_* members name what the operation
  * will create, chosen before the first cluster call, so that each step can
  * look first and recognise its own work after a crash.
@@ -210,14 +281,16 @@ int catalog_image_depth(struct catalog *cat, int64_t image_id, int *depth,
 struct catalog_operation {
 	int64_t id;
 	int64_t volume_id;          /* 0 until the volume exists (create) */
-	char kind[32];              /* "create", "snap", ... */
-	char state[16];             /* "running", "done", "failed", ... */
-	char step[64];              /* the last step that completed */
+	enum catalog_op_kind kind;
+	enum catalog_op_state state;
+	enum catalog_op_step step;  /* the last step that completed */
 	int64_t image_id;
 	int64_t snapshot_id;
 	struct rc_image_spec target;
 	char target_snapshot[RC_NAME_MAX];
 	char origin[RC_NAME_MAX];   /* of the snapshot it takes */
+	char reason[64];            /* gc's kinds: why it collects
+				       (catalog_gc_reason_text) */
 	uint64_t size;
 	int64_t started_at;         /* the real clock (rc_clock_now) */
 	int64_t finished_at;        /* the real clock */
@@ -339,8 +412,8 @@ enum catalog_gc_reason {
 	CATALOG_GC_TRASH_EXPIRED,   /* its trash delay has run out */
 };
 
-/* The operation kind ("gc-trash", ...) and the words for a reason. */
-const char *catalog_gc_action_kind(enum catalog_gc_action action);
+/* The operation kind of an action and the words for a reason. */
+enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action);
 const char *catalog_gc_reason_text(enum catalog_gc_reason reason);
 
 /*
@@ -403,7 +476,7 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 			    const struct catalog_gc_options *opts);
 
 /* Whether an operation kind is one of gc's. */
-bool catalog_op_is_gc(const char *kind);
+bool catalog_op_is_gc(enum catalog_op_kind kind);
 
 /* ---- jobs that run one at a time ---------------------------------------- */
 

@@ -287,7 +287,7 @@ static void test_lock_files_refuse_a_planted_symlink_fifo_or_hard_link(
 	void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation op = { .kind = "create", .started_at = 1,
+	struct catalog_operation op = { .kind = CATALOG_OP_CREATE, .started_at = 1,
 					.target = { "rbd", "", "v" } };
 	char victim[600], gc_lock[600], policy_lock[600], oplock[600];
 	struct stat st;
@@ -624,20 +624,20 @@ static void test_list_stops_when_the_callback_says_so(void **state)
 static void test_an_operation_is_running_until_ended_once(void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation op = { .kind = "create", .size = 1 << 20,
+	struct catalog_operation op = { .kind = CATALOG_OP_CREATE, .size = 1 << 20,
 					.target = { "rbd", "", "vol9" },
 					.started_at = 100 };
 
 	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
 	assert_true(op.id > 0);
-	assert_string_equal(op.state, "running");
+	assert_int_equal(op.state, CATALOG_OP_RUNNING);
 	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
-	assert_int_equal(catalog_op_end(f->cat, &op, "done", NULL, 200, &f->err), 0);
+	assert_int_equal(catalog_op_end(f->cat, &op, CATALOG_OP_DONE, NULL, 200, &f->err), 0);
 	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
-	assert_string_equal(op.state, "done");
+	assert_int_equal(op.state, CATALOG_OP_DONE);
 	/* a second end (say, by a concurrent recovery) is refused */
 	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
-	assert_int_equal(catalog_op_end(f->cat, &op, "failed", "x", 300, &f->err),
+	assert_int_equal(catalog_op_end(f->cat, &op, CATALOG_OP_FAILED, "x", 300, &f->err),
 			 -ESTALE);
 	catalog_rollback(f->cat);
 }
@@ -659,7 +659,7 @@ static void test_rollback_undoes_everything_since_begin(void **state)
 static void test_a_running_operation_is_claimed_until_its_owner_closes(void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation op = { .kind = "create", .started_at = 1,
+	struct catalog_operation op = { .kind = CATALOG_OP_CREATE, .started_at = 1,
 					.target = { "rbd", "", "v" } };
 	struct catalog_operation *running = NULL;
 	struct catalog *other = NULL;
@@ -685,16 +685,17 @@ static void test_a_running_operation_is_claimed_until_its_owner_closes(void **st
 static void test_steps_are_recorded_while_running(void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation op = { .kind = "create", .started_at = 1 };
+	struct catalog_operation op = { .kind = CATALOG_OP_CREATE, .started_at = 1,
+					.target = { "rbd", "", "v" } };
 	struct catalog_operation *running = NULL;
 	size_t n = 0;
 
 	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
-	assert_int_equal(catalog_op_set_step(f->cat, &op, "image-created",
+	assert_int_equal(catalog_op_set_step(f->cat, &op, CATALOG_STEP_IMAGE_CREATED,
 					     &f->err), 0);
 	assert_int_equal(catalog_op_list_running(f->cat, &running, &n, &f->err), 0);
 	assert_int_equal(n, 1);
-	assert_string_equal(running[0].step, "image-created");
+	assert_int_equal(running[0].step, CATALOG_STEP_IMAGE_CREATED);
 	free(running);
 }
 
@@ -703,13 +704,18 @@ static void test_a_volume_with_a_live_operation_is_busy_for_another(void **state
 	struct fixture *f = *state;
 	struct built b;
 	struct catalog *other = NULL;
-	struct catalog_operation first = { .kind = "snap", .started_at = 1 };
-	struct catalog_operation second = { .kind = "snap", .started_at = 2 };
+	struct catalog_operation first = { .kind = CATALOG_OP_SNAP, .started_at = 1,
+					   .target_snapshot = "x",
+					   .origin = "manual" };
+	struct catalog_operation second = { .kind = CATALOG_OP_SNAP, .started_at = 2,
+					    .target_snapshot = "y",
+					    .origin = "manual" };
 	struct catalog_operation *running = NULL;
 	size_t n = 0;
 
 	build_restored_volume(f, &b);
 	first.volume_id = second.volume_id = b.volume;
+	first.image_id = second.image_id = b.image[3];
 	assert_int_equal(catalog_op_begin(f->cat, &first, &f->err), 0);
 	assert_int_equal(catalog_open(&other, f->path, CATALOG_OPEN_EXISTING,
 				      &f->err), 0);
@@ -732,7 +738,9 @@ static void test_an_operation_on_an_image_no_longer_operating_is_stale(void **st
 {
 	struct fixture *f = *state;
 	struct built b;
-	struct catalog_operation op = { .kind = "snap", .started_at = 1,
+	struct catalog_operation op = { .kind = CATALOG_OP_SNAP, .started_at = 1,
+					.target_snapshot = "x",
+					.origin = "manual",
 					.requires_operating = true };
 	struct catalog_operation *running = NULL;
 	size_t n = 0;
@@ -776,10 +784,10 @@ static void test_snapshots_are_found_by_name_anywhere_in_their_volume(void **sta
 static void test_operations_of_a_volume_come_newest_first_with_targets(void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation a = { .kind = "snap", .started_at = 10,
+	struct catalog_operation a = { .kind = CATALOG_OP_SNAP, .started_at = 10,
 				       .target_snapshot = "one",
 				       .origin = "manual" };
-	struct catalog_operation c = { .kind = "flatten", .started_at = 20 };
+	struct catalog_operation c = { .kind = CATALOG_OP_FLATTEN, .started_at = 20 };
 	struct catalog_operation *ops = NULL;
 	struct catalog_volume vol;
 	struct built b;
@@ -787,18 +795,19 @@ static void test_operations_of_a_volume_come_newest_first_with_targets(void **st
 
 	build_restored_volume(f, &b);
 	a.volume_id = c.volume_id = b.volume;
+	a.image_id = c.image_id = b.image[3];
 	assert_int_equal(catalog_op_begin(f->cat, &a, &f->err), 0);
 	a.target = (struct rc_image_spec){ "rbd", "", "vol1.rc1" };
 	assert_int_equal(catalog_op_set_target(f->cat, &a, &f->err), 0);
 	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
-	assert_int_equal(catalog_op_end(f->cat, &a, "done", NULL, 11, &f->err), 0);
+	assert_int_equal(catalog_op_end(f->cat, &a, CATALOG_OP_DONE, NULL, 11, &f->err), 0);
 	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
 	assert_int_equal(catalog_op_begin(f->cat, &c, &f->err), 0);
 	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
 						&f->err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(ops[0].id, c.id);
-	assert_string_equal(ops[0].state, "running");
+	assert_int_equal(ops[0].state, CATALOG_OP_RUNNING);
 	assert_int_equal(ops[1].id, a.id);
 	assert_string_equal(ops[1].target.name, "vol1.rc1");
 	assert_string_equal(ops[1].target_snapshot, "one");
@@ -820,8 +829,8 @@ static void test_operations_of_a_volume_come_newest_first_with_targets(void **st
 static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation rehearsed = { .kind = "flatten" };
-	struct catalog_operation real = { .kind = "flatten" };
+	struct catalog_operation rehearsed = { .kind = CATALOG_OP_FLATTEN };
+	struct catalog_operation real = { .kind = CATALOG_OP_FLATTEN };
 	struct catalog_operation *ops = NULL;
 	struct catalog_snapshot snap;
 	int64_t ahead = rc_clock_now() + 3 * 86400;
@@ -830,13 +839,14 @@ static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
 
 	build_restored_volume(f, &b);
 	rehearsed.volume_id = real.volume_id = b.volume;
+	rehearsed.image_id = real.image_id = b.image[3];
 	rehearsed.started_at = real.started_at = rc_clock_now();
 	rc_clock_policy_set(ahead);
 	assert_int_equal(catalog_op_begin(f->cat, &rehearsed, &f->err), 0);
 	rc_clock_policy_set(0);
 	assert_int_equal(rehearsed.policy_at, ahead);
 	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
-	assert_int_equal(catalog_op_end(f->cat, &rehearsed, "done", NULL,
+	assert_int_equal(catalog_op_end(f->cat, &rehearsed, CATALOG_OP_DONE, NULL,
 					rc_clock_now(), &f->err), 0);
 	assert_int_equal(catalog_snapshot_set_policy_at(f->cat, b.s2, ahead,
 							&f->err), 0);

@@ -87,7 +87,7 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
  * Records that op completed `step`, in a transaction of its own.
  */
 int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
-			const char *step, struct rc_error *err);
+			enum catalog_op_step step, struct rc_error *err);
 
 /* Records op->target (the name an operation will create), in a
  * transaction of its own, before anything of that name is made. */
@@ -113,13 +113,13 @@ bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id);
 void catalog_op_release(struct catalog *cat, int64_t op_id);
 
 /*
- * Ends op with state ("done", "failed", "rolled-back") at `now`, with
- * `error` (may be NULL) as its message, and records its volume. Call inside
+ * Ends op with state (done, failed, rolled-back) at `now`, with `error`
+ * (may be NULL) as its message, and records its volume. Call inside
  * the transaction that makes the operation's final catalog change, so that
  * the change and the end of the operation commit together.
  */
 int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
-		   const char *state, const char *error, int64_t now,
+		   enum catalog_op_state state, const char *error, int64_t now,
 		   struct rc_error *err);
 
 /*
@@ -128,8 +128,20 @@ int catalog_op_end(struct catalog *cat, struct catalog_operation *op,
  * transaction is rolled back and op's state is left 'running'.
  */
 int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
-		      const char *state, const char *error, int64_t now,
+		      enum catalog_op_state state, const char *error, int64_t now,
 		      struct rc_error *err);
+
+#ifndef NDEBUG
+/*
+ * The invariants of an operation in memory, checked with assert() in the
+ * manner of SQLite's assert_pager_state(): returns 1, so that callers
+ * write assert(catalog_assert_op_state(op)) and a build with NDEBUG
+ * compiles the check out. Called where an operation changes: when it is
+ * journalled, at each step, when it ends, and when recovery loads it.
+ * What it checks is listed in catalog/operation.c.
+ */
+int catalog_assert_op_state(const struct catalog_operation *op);
+#endif
 
 /* ---- gc's steps -------------------------------------------------------- */
 
@@ -152,7 +164,7 @@ int catalog_gc_image_identify(struct catalog *cat, int64_t image_id,
 
 /*
  * Records what gc operation op did (the image trashed or purged, the
- * snapshot removed, at `now`, with op->origin as why) and ends op done,
+ * snapshot removed, at `now`, with op->reason as why) and ends op done,
  * in one transaction.
  */
 int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
