@@ -891,6 +891,309 @@ static void test_a_schema_2_catalog_gains_the_policy_clock_columns(void **state)
 	assert_int_equal(catalog_snapshot_policy_time(&snap), 3000);
 }
 
+/* ---- schema 4: typed operations ---------------------------------------- */
+
+/* Runs sql on the file at path outside rowcat; returns SQLite's code. */
+static int try_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The single integer sql returns, run on the file at path. */
+static int64_t count_rows(const char *path, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int64_t n;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* The operation table as schema 3 left it: no CHECK on kind, no reason
+ * column, gc's reason kept in origin. */
+#define SCHEMA_3_OPERATION_TABLE \
+	"DROP TABLE operation;" \
+	"CREATE TABLE operation (" \
+	"  id INTEGER PRIMARY KEY," \
+	"  volume_id INTEGER REFERENCES volume (id)," \
+	"  kind TEXT NOT NULL," \
+	"  state TEXT NOT NULL DEFAULT 'running'" \
+	"   CHECK (state IN ('running', 'done', 'failed', 'rolled-back'))," \
+	"  step TEXT NOT NULL DEFAULT 'journalled'," \
+	"  image_id INTEGER REFERENCES image (id)," \
+	"  snapshot_id INTEGER REFERENCES snapshot (id)," \
+	"  target_pool TEXT, target_namespace TEXT, target_image TEXT," \
+	"  target_snapshot TEXT, origin TEXT, size INTEGER," \
+	"  started_at INTEGER NOT NULL, finished_at INTEGER," \
+	"  wall_started_ms INTEGER, wall_finished_ms INTEGER, error TEXT," \
+	"  policy_at INTEGER);" \
+	"CREATE INDEX operation_by_volume ON operation (volume_id, started_at);" \
+	"CREATE INDEX operation_running ON operation (state)" \
+	"  WHERE state = 'running';"
+
+/* Makes the catalog at f->path a schema 3 one holding an operation of
+ * every kind, plus `extra` (SQL, may be ""), and closes it. */
+static void make_schema_3_catalog(struct fixture *f, struct built *b,
+				  const char *extra)
+{
+	char sql[4096];
+
+	build_restored_volume(f, b);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	snprintf(sql, sizeof(sql), SCHEMA_3_OPERATION_TABLE
+		"INSERT INTO operation (id, volume_id, kind, state, step,"
+		"  image_id, snapshot_id, target_pool, target_namespace,"
+		"  target_image, target_snapshot, origin, size, started_at,"
+		"  finished_at, wall_started_ms, wall_finished_ms, error,"
+		"  policy_at) VALUES"
+		" (1, %1$lld, 'create', 'done', 'image-created', NULL, NULL,"
+		"  'rbd', '', 'vol1', NULL, NULL, 1048576, 1000, 1001, 1000000,"
+		"  1000500, NULL, NULL),"
+		" (2, %1$lld, 'snap', 'done', 'cloned', %2$lld, NULL, 'rbd', '',"
+		"  'vol1.1', 's1', 'policy:daily', NULL, 2000, 2001, 2000000,"
+		"  2000700, NULL, 1999),"
+		" (3, %1$lld, 'restore', 'failed', 'protected', %3$lld, %4$lld,"
+		"  'rbd', '', 'vol1.rc3', 'pre', 'pre-restore', NULL, 4000, 4001,"
+		"  NULL, NULL, 'no space', NULL),"
+		" (4, %1$lld, 'flatten', 'done', 'flattened', %5$lld, NULL, NULL,"
+		"  NULL, NULL, NULL, NULL, NULL, 4500, 4501, NULL, NULL, NULL,"
+		"  NULL),"
+		" (5, %1$lld, 'gc-trash', 'done', 'journalled', %2$lld, NULL,"
+		"  NULL, NULL, NULL, NULL, 'marked for collection', NULL, 5000,"
+		"  5001, NULL, NULL, NULL, NULL),"
+		" (6, %1$lld, 'gc-snapshot', 'rolled-back', 'journalled', %2$lld,"
+		"  %6$lld, NULL, NULL, NULL, NULL, 'volume removed', NULL, 5000,"
+		"  5002, NULL, NULL, 'image in use', NULL),"
+		" (7, %1$lld, 'gc-purge', 'running', 'journalled', %2$lld, NULL,"
+		"  NULL, NULL, NULL, NULL, 'trash delay over', NULL, 6000, NULL,"
+		"  6000000, NULL, NULL, NULL);"
+		"%7$s"
+		"PRAGMA user_version = 3;",
+		(long long)b->volume, (long long)b->image[0],
+		(long long)b->image[2], (long long)b->s1, (long long)b->image[3],
+		(long long)b->s2, extra);
+	run_sql(f->path, sql);
+}
+
+/* Every column of every operation row, in order, as text. */
+static void dump_operations(const char *path, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	size_t used = 0;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT id, volume_id, kind, state, step, image_id, snapshot_id,"
+		" target_pool, target_namespace, target_image, target_snapshot,"
+		" size, started_at, finished_at, wall_started_ms,"
+		" wall_finished_ms, error, policy_at,"
+		" CASE WHEN kind LIKE 'gc-%' THEN NULL ELSE origin END,"
+		" CASE WHEN kind LIKE 'gc-%' THEN origin END"
+		" FROM operation ORDER BY id", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const unsigned char *v = sqlite3_column_text(st, c);
+			used += (size_t)snprintf(out + used, len - used, "%s|",
+						 v ? (const char *)v : "NULL");
+			assert_true(used < len);
+		}
+		used += (size_t)snprintf(out + used, len - used, "\n");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The same rows read the schema 4 way: reason from its own column. */
+static void dump_operations_4(const char *path, char *out, size_t len)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	size_t used = 0;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT id, volume_id, kind, state, step, image_id, snapshot_id,"
+		" target_pool, target_namespace, target_image, target_snapshot,"
+		" size, started_at, finished_at, wall_started_ms,"
+		" wall_finished_ms, error, policy_at, origin, reason"
+		" FROM operation ORDER BY id", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const unsigned char *v = sqlite3_column_text(st, c);
+			used += (size_t)snprintf(out + used, len - used, "%s|",
+						 v ? (const char *)v : "NULL");
+			assert_true(used < len);
+		}
+		used += (size_t)snprintf(out + used, len - used, "\n");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/*
+ * Migration 4 rebuilds the operation table: every row comes across with
+ * every value, gc rows' reason moved from origin to reason, and the
+ * indexes are made again; rowcat reads each row back as typed values.
+ */
+static void test_migrating_to_schema_4_keeps_every_operation(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation *ops = NULL;
+	char before[4096], after[4096];
+	struct built b;
+	size_t n = 0;
+
+	make_schema_3_catalog(f, &b, "");
+	dump_operations(f->path, before, sizeof(before));
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(f->cat), 4);
+	dump_operations_4(f->path, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_non_null(strstr(after, "|gc-snapshot|rolled-back|"));
+	assert_int_equal(count_rows(f->path,
+		"SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+		" tbl_name = 'operation' AND name IN ('operation_running',"
+		" 'operation_by_volume')"), 2);
+	assert_int_equal(count_rows(f->path,
+		"SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_new'"), 0);
+
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(ops[6].kind, CATALOG_OP_CREATE);
+	assert_int_equal(ops[6].step, CATALOG_STEP_IMAGE_CREATED);
+	assert_int_equal(ops[5].kind, CATALOG_OP_SNAP);
+	assert_string_equal(ops[5].origin, "policy:daily");
+	assert_string_equal(ops[5].reason, "");
+	assert_int_equal(ops[4].kind, CATALOG_OP_RESTORE);
+	assert_int_equal(ops[4].state, CATALOG_OP_FAILED);
+	assert_int_equal(ops[4].step, CATALOG_STEP_PROTECTED);
+	assert_int_equal(ops[3].step, CATALOG_STEP_FLATTENED);
+	assert_int_equal(ops[2].kind, CATALOG_OP_GC_TRASH);
+	assert_string_equal(ops[2].reason, "marked for collection");
+	assert_string_equal(ops[2].origin, "");
+	assert_int_equal(ops[1].state, CATALOG_OP_ROLLED_BACK);
+	assert_string_equal(ops[1].reason, "volume removed");
+	assert_int_equal(ops[0].kind, CATALOG_OP_GC_PURGE);
+	assert_int_equal(ops[0].state, CATALOG_OP_RUNNING);
+	free(ops);
+}
+
+/* A schema 3 catalog holding a kind rowcat never wrote is not migrated:
+ * the CHECK refuses the row, and the catalog stays as it was. */
+static void test_a_catalog_with_an_unknown_kind_is_not_migrated(void **state)
+{
+	struct fixture *f = *state;
+	char before[4096], after[4096];
+	struct built b;
+
+	make_schema_3_catalog(f, &b,
+		"INSERT INTO operation (kind, state, step, started_at)"
+		" VALUES ('adopt', 'done', 'journalled', 7000);");
+	dump_operations(f->path, before, sizeof(before));
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.message, "CHECK constraint failed"));
+	assert_int_equal(try_sql(f->path, "SELECT reason FROM operation"),
+			 SQLITE_ERROR);
+	dump_operations(f->path, after, sizeof(after));
+	assert_string_equal(after, before);
+}
+
+/* Nothing but rowcat's kinds and states gets into the journal, whoever
+ * writes it; an unknown step (there is no CHECK for steps) is refused
+ * loudly when read, never ranked as if it were none. */
+static void test_the_journal_refuses_words_rowcat_does_not_know(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation *ops = NULL;
+	size_t n = 0;
+
+	assert_int_equal(try_sql(f->path,
+		"INSERT INTO operation (kind, state, step, started_at)"
+		" VALUES ('snapshot', 'running', 'journalled', 1)"),
+		SQLITE_CONSTRAINT);
+	assert_int_equal(try_sql(f->path,
+		"INSERT INTO operation (kind, state, step, started_at)"
+		" VALUES ('snap', 'finished', 'journalled', 1)"),
+		SQLITE_CONSTRAINT);
+	assert_int_equal(try_sql(f->path,
+		"INSERT INTO operation (kind, step, started_at)"
+		" VALUES ('create', 'journalled', 1)"), SQLITE_OK);
+	assert_int_equal(try_sql(f->path,
+		"UPDATE operation SET kind = 'Create'"), SQLITE_CONSTRAINT);
+	assert_int_equal(try_sql(f->path,
+		"UPDATE operation SET state = 'rolled back'"), SQLITE_CONSTRAINT);
+
+	assert_int_equal(try_sql(f->path,
+		"UPDATE operation SET step = 'cloned'"), SQLITE_OK);
+	assert_int_equal(catalog_op_list_running(f->cat, &ops, &n, &f->err),
+			 -EINVAL);
+	assert_null(ops);
+	assert_non_null(strstr(f->err.message, "'cloned', which is not one of "
+			       "its steps"));
+	assert_int_equal(try_sql(f->path,
+		"UPDATE operation SET step = 'half-created'"), SQLITE_OK);
+	assert_int_equal(catalog_op_list_running(f->cat, &ops, &n, &f->err),
+			 -EINVAL);
+	assert_non_null(strstr(f->err.message, "at step 'half-created', which "
+			       "this rowcat does not know"));
+}
+
+/* Each enum's words are the ones the catalog has always stored. */
+static void test_kinds_states_and_steps_keep_their_words(void **state)
+{
+	enum catalog_op_step step;
+	enum catalog_op_kind kind;
+	struct rc_error err = {0};
+
+	(void)state;
+	assert_string_equal(catalog_op_kind_name(CATALOG_OP_GC_SNAPSHOT),
+			    "gc-snapshot");
+	assert_null(catalog_op_kind_name(CATALOG_OP_NO_KIND));
+	assert_string_equal(catalog_op_state_name(CATALOG_OP_ROLLED_BACK),
+			    "rolled-back");
+	assert_string_equal(catalog_op_step_name(CATALOG_STEP_SNAPSHOT_CREATED),
+			    "snapshot-created");
+	for (int k = CATALOG_OP_CREATE; k < CATALOG_OP_KIND_COUNT; k++) {
+		assert_int_equal(catalog_op_kind_parse(
+			catalog_op_kind_name((enum catalog_op_kind)k), &kind,
+			&err), 0);
+		assert_int_equal(kind, k);
+	}
+	for (int s = 0; s < CATALOG_STEP_COUNT; s++) {
+		assert_int_equal(catalog_op_step_parse(
+			catalog_op_step_name((enum catalog_op_step)s), &step,
+			&err), 0);
+		assert_int_equal(step, s);
+	}
+	assert_int_equal(catalog_op_kind_parse("gc-", &kind, &err), -EINVAL);
+	assert_int_equal(catalog_op_step_parse("", &step, &err), -EINVAL);
+	assert_true(catalog_op_step_of_kind(CATALOG_OP_RESTORE,
+					    CATALOG_STEP_CLONING));
+	assert_false(catalog_op_step_of_kind(CATALOG_OP_FLATTEN,
+					     CATALOG_STEP_CLONED));
+	assert_false(catalog_op_step_of_kind(CATALOG_OP_GC_TRASH,
+					     CATALOG_STEP_CREATING));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -926,6 +1229,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_migrating_to_schema_4_keeps_every_operation, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_catalog_with_an_unknown_kind_is_not_migrated, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_the_journal_refuses_words_rowcat_does_not_know, setup_open, teardown),
+		cmocka_unit_test(test_kinds_states_and_steps_keep_their_words),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
