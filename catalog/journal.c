@@ -148,8 +148,11 @@ void catalog_op_release(struct catalog *cat, int64_t op_id)
 
 /*
  * The rules that catalog_op_begin enforces inside its transaction: one
- * running operation per volume (gc's excepted among themselves), and an
- * operating image that has not moved.
+ * running operation per volume (gc's excepted among themselves), and, for
+ * an operation on the operating image (snap, restore, flatten), a volume
+ * not marked by `rowcat rm` and an operating image that has not moved.
+ * Checked here, in the transaction that journals the operation, so that an
+ * `rm VOL` committed after the caller's own reads still stops it.
  */
 int catalog_volume_check_free(struct catalog *cat,
 			       const struct catalog_operation *op,
@@ -195,7 +198,10 @@ int catalog_volume_check_free(struct catalog *cat,
 	if (rc < 0 || !op->requires_operating)
 		return rc;
 	rc = catalog_volume_get(cat, op->volume_id, &volume, err);
-	if (rc == 0 && volume.operating_image_id != op->image_id)
+	if (rc == 0 && volume.marked_at)
+		rc = rc_error_set(err, -EPERM, "volume '%s' was removed ('rowcat "
+				  "rm'); it is marked for collection", volume.name);
+	else if (rc == 0 && volume.operating_image_id != op->image_id)
 		rc = rc_error_set(err, -ESTALE,
 			"another rowcat changed the operating image meanwhile");
 	return rc;

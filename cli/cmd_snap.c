@@ -30,8 +30,10 @@ static void print_switch(struct cli_ctx *ctx, const char *volume,
 	}
 }
 
-/* Finds the volume in the catalog, then connects: a name that is wrong
- * is refused without a cluster. */
+/* Finds the volume in the catalog, then connects: a name that is wrong,
+ * or a volume removed with rowcat rm, is refused without a cluster. The
+ * rule on removed volumes itself is the journal's (catalog_op_begin);
+ * this only says it early, without connecting. */
 static int prepare(struct cli_ctx *ctx, const char *volume)
 {
 	struct catalog_volume found;

@@ -302,7 +302,8 @@ struct catalog_operation {
 	int64_t policy_at;
 	char error[RC_ERROR_MESSAGE_MAX];
 	/* Not stored: catalog_op_begin refuses unless image_id is the
-	 * volume's operating image at the moment it journals. */
+	 * volume's operating image, and the volume is not marked by
+	 * `rowcat rm`, at the moment it journals. */
 	bool requires_operating;
 };
 

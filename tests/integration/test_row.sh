@@ -277,6 +277,64 @@ test_bad_input_to_snap_and_restore_changes_nothing() {
 	expect_eq "$catalog" "$(catalog_state)" "catalog unchanged"
 }
 
+# removed_while_paused FAILPOINT VOL CMD...: runs rowcat CMD until it stops
+# itself at FAILPOINT (its own reads done, nothing journalled yet), runs
+# `rowcat rm VOL` there, then lets CMD go on. Sets status and err, and
+# MARKED: the catalog as rm left it.
+removed_while_paused() {
+	local fp=$1 v=$2 pid; shift 2
+	ROWCAT_FAILPOINT="$fp:stop" "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		"$@" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
+		sleep 0.1
+	done
+	[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] || fail "$* never reached $fp"
+	rowcat rm "$v" -q || { kill -CONT "$pid"; fail "rm $v"; }
+	MARKED=$(catalog_state)
+	kill -CONT "$pid"
+	wait "$pid"
+	status=$? err=$(cat "$SCRATCH/err")
+}
+
+# The rule that a removed volume takes no snap, restore or flatten is the
+# journal's, not the command line's: an `rm VOL` that lands after the
+# command's own checks and before its journal entry still stops it.
+test_a_volume_removed_just_before_the_journal_entry_takes_no_snap_restore_or_flatten() {
+	rowcat init -q || fail init
+	local cmd v cluster ops
+	for cmd in snap restore flatten; do
+		v=$(volname "$cmd")
+		rowcat create "rbd/$v" --size 8M || fail "create $v"
+		rowcat snap "$v" s1 -q || fail "snap $v s1"
+		local operating; operating=$(rowcat which "$v")
+		cluster=$(cluster_state)
+		ops=$(sqlite3 "$CATALOG" "SELECT count(*) FROM operation")
+		case $cmd in
+		snap) removed_while_paused row.journal.before "$v" snap "$v" s2 ;;
+		restore) removed_while_paused row.journal.before "$v" restore "$v" s1 ;;
+		flatten) removed_while_paused flatten.journal.before "$v" flatten "$v" ;;
+		esac
+		expect_eq 1 "$status" "$cmd of a volume removed meanwhile: status ($err)"
+		expect_eq "rowcat: volume '$v' was removed ('rowcat rm'); it is marked for collection" \
+			"$err" "$cmd of a volume removed meanwhile: message"
+		# nothing new on the cluster: no snapshot, no clone, no flatten
+		expect_eq 1 "$(rbd snap ls --format json "rbd/$v" | jq length)" "snapshots of rbd/$v after $cmd"
+		expect_eq 0 "$(rbd snap ls --format json "$operating" | jq length)" "snapshots of $operating after $cmd"
+		expect_eq "rbd/$v $operating" "$(rbd ls rbd | grep "^$v" | sed 's|^|rbd/|' | sort | xargs)" \
+			"images of $v after $cmd"
+		expect_eq "rbd/$v@s1" "$(rbd_parent "$operating")" "parent of $operating after $cmd"
+		expect_eq "$cluster" "$(cluster_state)" "cluster after $cmd"
+		# the catalog holds the mark and nothing else new
+		expect_eq 1 "$(sqlite3 "$CATALOG" "SELECT count(*) FROM volume
+			WHERE name = '$v' AND marked_at IS NOT NULL")" "$v marked"
+		expect_eq "$ops" "$(sqlite3 "$CATALOG" "SELECT count(*) FROM operation")" \
+			"operations after $cmd"
+		expect_eq "$MARKED" "$(catalog_state)" "catalog after $cmd"
+	done
+}
+
 test_check_reports_each_difference_and_exits_1() {
 	local v; v=$(volname); new_volume "$v"
 	rowcat snap "$v" s1 -q && rowcat snap "$v" s2 -q || fail snaps

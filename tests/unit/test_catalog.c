@@ -756,6 +756,34 @@ static void test_an_operation_on_an_image_no_longer_operating_is_stale(void **st
 	assert_true(op.wall_started_ms > 0);
 }
 
+static void test_no_snap_restore_or_flatten_is_journalled_on_a_marked_volume(void **state)
+{
+	struct fixture *f = *state;
+	struct built b;
+	struct catalog_operation *running = NULL;
+	const enum catalog_op_kind kinds[] = { CATALOG_OP_SNAP,
+		CATALOG_OP_RESTORE, CATALOG_OP_FLATTEN };
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	/* marked after the caller read the volume: the journal refuses */
+	assert_int_equal(catalog_volume_mark(f->cat, b.volume, 5, &f->err), 0);
+	for (size_t i = 0; i < 3; i++) {
+		struct catalog_operation op = { .kind = kinds[i],
+						.started_at = 6,
+						.requires_operating = true };
+
+		op.volume_id = b.volume;
+		op.image_id = b.image[3];
+		assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), -EPERM);
+		assert_non_null(strstr(f->err.message, "was removed ('rowcat rm'); "
+				       "it is marked for collection"));
+	}
+	assert_int_equal(catalog_op_list_running(f->cat, &running, &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	free(running);
+}
+
 static void test_snapshots_are_found_by_name_anywhere_in_their_volume(void **state)
 {
 	struct fixture *f = *state;
@@ -1225,6 +1253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_steps_are_recorded_while_running, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_volume_with_a_live_operation_is_busy_for_another, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_an_operation_on_an_image_no_longer_operating_is_stale, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_no_snap_restore_or_flatten_is_journalled_on_a_marked_volume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_are_found_by_name_anywhere_in_their_volume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),

@@ -77,8 +77,10 @@ int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
  * When op->volume_id is set, the same transaction enforces one running
  * operation per volume: -EBUSY when a live rowcat is carrying one out,
  * -EAGAIN when a dead rowcat left one (recovery settles it first), and,
- * with op->requires_operating, -ESTALE when op->image_id is no longer the
- * volume's operating image (another rowcat switched it meanwhile).
+ * with op->requires_operating (snap, restore, flatten), -EPERM when the
+ * volume is marked by `rowcat rm` and -ESTALE when op->image_id is no
+ * longer the volume's operating image (another rowcat switched it
+ * meanwhile).
  */
 int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		     struct rc_error *err);
