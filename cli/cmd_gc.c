@@ -30,6 +30,7 @@ struct gc_cli {
 	const struct catalog_gc_plan *plan;
 	struct step_text *texts;
 	size_t finished, total;
+	bool dry_run;
 	bool progress;                /* draw a progress line (a terminal) */
 	struct json_writer json;
 };
@@ -206,7 +207,8 @@ static void step_done(void *arg, const struct ops_gc_step_report *r)
 	}
 }
 
-static void print_summary(struct gc_cli *g, const struct ops_gc_report *rep)
+static void print_summary(struct gc_cli *g, const struct ops_gc_report *rep,
+			  size_t waiting)
 {
 	char freed[RC_SIZE_TEXT_MAX], bytes_note[96] = "";
 
@@ -226,14 +228,14 @@ static void print_summary(struct gc_cli *g, const struct ops_gc_report *rep)
 		rep->trashed, rep->trashed == 1 ? "" : "s",
 		rep->snapshots_removed, rep->snapshots_removed == 1 ? "" : "s",
 		rep->purged, rep->purged == 1 ? "" : "s", freed, bytes_note,
-		rep->busy, rep->skipped, rep->failed, g->plan->waiting);
+		rep->busy, rep->skipped, rep->failed, waiting);
 }
 
 /* The figures of a run, for --metrics. */
-static int write_metrics(const char *path, const struct ops_gc_report *rep,
-			 const struct catalog_gc_plan *plan, int64_t started_ms,
-			 bool ok, struct rc_error *err)
+static int write_metrics(const char *path, const struct ops_gc_job_report *job,
+			 int64_t started_ms, bool ok, struct rc_error *err)
 {
+	const struct ops_gc_report *rep = &job->run;
 	struct cli_metrics m;
 	int rc = cli_metrics_begin(&m, "gc", "Whether the last run had no "
 				   "failed step.", started_ms, ok, err);
@@ -249,7 +251,7 @@ static int write_metrics(const char *path, const struct ops_gc_report *rep,
 	cli_metric(m.out, "rowcat_gc_steps", NULL, "{outcome=\"failed\"}",
 		   (double)rep->failed);
 	cli_metric(m.out, "rowcat_gc_waiting", "Garbage not collectable yet "
-		   "after the last run.", NULL, (double)plan->waiting);
+		   "after the last run.", NULL, (double)job->waiting);
 	cli_metric(m.out, "rowcat_gc_freed_bytes", "Bytes the last run's purges "
 		   "freed, where measured.", NULL, (double)rep->bytes_freed);
 	return cli_metrics_end(&m, path, err);
@@ -295,23 +297,53 @@ static int parse_gc_options(struct cli_ctx *ctx, const struct gc_args *a,
 	return 0;
 }
 
-/* Recovery first, so that no half-done operation stands in the way. */
-static int recover_first(struct cli_ctx *ctx)
+/* What recovery settled before the plan, when it settled anything. */
+static void recovered(void *arg, const struct ops_recovery *r)
 {
-	struct ops_recovery recovered;
-	struct ops_events ev;
-	int rc;
+	struct gc_cli *g = arg;
+	int settled = r->finished + r->undone + r->failed;
 
-	cli_events(ctx, &ev);
-	rc = ops_recover(ctx->conn, ctx->catalog, &ev, &recovered, &ctx->err);
-	if (rc < 0)
-		return rc_error_prefix(&ctx->err, "recovering before gc: ");
-	if (!ctx->quiet && recovered.finished + recovered.undone + recovered.failed)
+	if (!g->ctx->quiet && settled)
 		fprintf(stderr, "rowcat: gc: recovered %d unfinished "
-			"operation%s first\n",
-			recovered.finished + recovered.undone + recovered.failed,
-			recovered.finished + recovered.undone + recovered.failed == 1
-				? "" : "s");
+			"operation%s first\n", settled, settled == 1 ? "" : "s");
+}
+
+static int connect_cluster(void *arg, struct rbd_conn **conn,
+			   struct rc_error *err)
+{
+	struct gc_cli *g = arg;
+	int rc = cli_connect(g->ctx);
+
+	(void)err; /* cli_connect explains in ctx->err, which is err */
+	*conn = g->ctx->conn;
+	return rc;
+}
+
+/* The plan as people read it: shown (--dry-run), or the run begins. */
+static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
+		   struct rc_error *err)
+{
+	struct gc_cli *g = arg;
+	struct cli_ctx *ctx = g->ctx;
+	int rc = 0;
+
+	g->plan = plan;
+	g->total = count;
+	g->texts = calloc(count + 1, sizeof(*g->texts));
+	if (!g->texts)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < count && rc == 0; i++)
+		rc = describe(ctx->catalog, &plan->steps[i], &g->texts[i], err);
+	if (rc < 0)
+		return rc;
+	json_init(&g->json, stdout);
+	if (g->dry_run) {
+		print_plan(g, count);
+		return 0;
+	}
+	g->progress = !ctx->quiet && isatty(STDERR_FILENO);
+	if (ctx->format == FORMAT_JSON)
+		json_array_begin(&g->json);
 	return 0;
 }
 
@@ -357,75 +389,46 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 		options, 0, 0,
 	};
 	struct gc_cli g = { .ctx = ctx };
-	struct catalog_gc_state state = {0};
-	struct catalog_gc_plan plan = {0};
-	struct ops_gc_options opts;
-	struct ops_gc_report report = {0};
-	struct ops_gc_events ev = { step_done, &g };
+	struct ops_gc_scope scope = { .every_volume = true };
+	struct ops_gc_job_options opts = {0};
+	struct ops_gc_job_report report = {0};
+	struct ops_gc_job_events ev = {
+		.connect = connect_cluster, .recovered = recovered,
+		.planned = planned, .step_done = step_done, .ctx = &g,
+	};
+	struct ops_events op_events;
 	int64_t started_ms = rc_wall_ms();
-	bool locked = false;
-	size_t count;
 	int rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv);
 	if (rc < 0 || ctx->help_shown)
 		return rc;
-	rc = parse_gc_options(ctx, &a, &opts);
+	rc = parse_gc_options(ctx, &a, &opts.gc);
 	if (rc == 0)
 		rc = cli_open_catalog(ctx, false);
-	if (rc == 0 && !a.dry_run) {
-		rc = catalog_job_lock(ctx->catalog, CATALOG_JOB_GC, &ctx->err);
-		locked = rc == 0;
-	}
-	if (rc == 0 && !a.dry_run)
-		rc = cli_connect(ctx);
-	if (rc == 0 && !a.dry_run)
-		rc = recover_first(ctx);
-	if (rc == 0)
-		rc = catalog_gc_state_load(ctx->catalog, 0, &state, &ctx->err);
-	if (rc == 0)
-		rc = catalog_gc_plan(&state, &opts.plan, &plan, &ctx->err);
 	if (rc < 0)
-		goto out;
-	g.plan = &plan;
-	count = a.max_steps && (size_t)a.max_steps < plan.count
-		? (size_t)a.max_steps : plan.count;
-	g.total = count;
-	g.texts = calloc(count + 1, sizeof(*g.texts));
-	if (!g.texts) {
-		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
-		goto out;
+		return rc;
+	g.dry_run = opts.dry_run = a.dry_run;
+	cli_events(ctx, &op_events);
+	ev.ops = &op_events;
+	opts.max_steps = a.max_steps > 0 ? (size_t)a.max_steps : 0;
+	rc = ops_gc_job(NULL, ctx->catalog, &scope, &opts, &ev, &report,
+			&ctx->err);
+	if (report.ran) {
+		if (ctx->format == FORMAT_JSON) {
+			json_array_end(&g.json);
+			putchar('\n');
+		}
+		print_summary(&g, &report.run, report.waiting);
 	}
-	for (size_t i = 0; i < count && rc == 0; i++)
-		rc = describe(ctx->catalog, &plan.steps[i], &g.texts[i], &ctx->err);
-	if (rc < 0)
-		goto out;
-	json_init(&g.json, stdout);
-	if (a.dry_run) {
-		print_plan(&g, count);
-		goto out;
-	}
-	g.progress = !ctx->quiet && isatty(STDERR_FILENO);
-	if (ctx->format == FORMAT_JSON)
-		json_array_begin(&g.json);
-	rc = ops_gc_run(ctx->conn, ctx->catalog, &plan, count, &opts, &ev,
-			   &report, &ctx->err);
-	if (ctx->format == FORMAT_JSON) {
-		json_array_end(&g.json);
-		putchar('\n');
-	}
-	print_summary(&g, &report);
-out:
 	/* every run that held the lock reports, failed ones too */
-	if (a.metrics && locked) {
+	if (a.metrics && report.locked) {
 		struct rc_error metrics_err = {0};
 
 		rc = cli_metrics_outcome(ctx, rc, write_metrics(a.metrics,
-					 &report, &plan, started_ms, rc == 0,
+					 &report, started_ms, rc == 0,
 					 &metrics_err), &metrics_err);
 	}
 	free(g.texts);
-	catalog_gc_plan_free(&plan);
-	catalog_gc_state_free(&state);
 	return rc;
 }

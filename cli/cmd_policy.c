@@ -123,23 +123,6 @@ void policy_cli_volumes_free(struct policy_cli_volumes *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int64_t policy_cli_last_snapshot(const struct catalog_lineage *lineage,
-				 const struct policy *p)
-{
-	char origin[POLICY_ORIGIN_MAX];
-	int64_t last = 0;
-
-	policy_origin(p, origin);
-	for (size_t i = 0; i < lineage->snapshot_count; i++) {
-		const struct catalog_snapshot *s = &lineage->snapshots[i];
-
-		if (strcmp(s->origin, origin) == 0 &&
-		    catalog_snapshot_policy_time(s) > last)
-			last = catalog_snapshot_policy_time(s);
-	}
-	return last;
-}
-
 void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len)
 {
 	char every[POLICY_DURATION_TEXT_MAX];
@@ -178,7 +161,7 @@ void policy_cli_keep_text(const struct policy_keep *keep, char *buf,
 
 /* One managed volume as check shows it. */
 struct check_row {
-	const struct policy_cli_volume *v;
+	const struct ops_policy_volume *v;
 	int64_t last, due;
 	bool due_now;               /* as policy run decides, slack included */
 };
@@ -360,7 +343,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 					  &vols.items[i].summary.volume,
 					  &ctx->err);
 		if (rc == 0)
-			rows[i].last = policy_cli_last_snapshot(lineage,
+			rows[i].last = ops_policy_last_snapshot(lineage,
 							vols.items[i].policy);
 		if (rc == 0)
 			rc = policy_next_due(vols.items[i].policy, rows[i].last,

@@ -5,14 +5,9 @@
 #include "cli.h"
 #include "rowcat/policy.h"
 
-/* A volume in the catalog and the policy that manages it. */
-struct policy_cli_volume {
-	struct catalog_volume_summary summary;
-	const struct policy *policy;
-};
-
+/* The volumes a policy file manages, each with its policy. */
 struct policy_cli_volumes {
-	struct policy_cli_volume *items;   /* by volume name */
+	struct ops_policy_volume *items;   /* by volume name */
 	size_t count, capacity;
 	size_t unmanaged;                  /* live volumes no policy matches */
 };
@@ -41,11 +36,6 @@ int policy_cli_volumes(struct cli_ctx *ctx, const char *path,
 		       const struct policy_file *f,
 		       struct policy_cli_volumes *out);
 void policy_cli_volumes_free(struct policy_cli_volumes *v);
-
-/* When p last took a snapshot of the volume whose lineage this is, by the
- * policy clock (0: never), whatever became of the snapshot since. */
-int64_t policy_cli_last_snapshot(const struct catalog_lineage *lineage,
-				 const struct policy *p);
 
 /* "every 1h" / "cron 0 * * * *"; "latest 3, daily 7" / "all". */
 void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len);

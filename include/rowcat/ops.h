@@ -20,6 +20,7 @@
 #include "rowcat/catalog.h"
 #include "rowcat/error.h"
 #include "rowcat/names.h"
+#include "rowcat/policy.h"
 #include "rowcat/rbdops.h"
 
 /* rbdops_explain_full for the pool of volume's operating image. */
@@ -253,5 +254,141 @@ int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
 		  const struct ops_gc_events *ev,
 		  struct ops_gc_report *report, struct rc_error *err);
 
+/* ---- a gc job: rowcat gc, policy run --gc --------------------------------- */
+
+/* The volumes a gc job collects: every volume (rowcat gc), or a list. */
+struct ops_gc_scope {
+	bool every_volume;
+	const int64_t *volume_ids;      /* without every_volume: these, by id */
+	size_t volume_count;
+};
+
+struct ops_gc_job_options {
+	struct ops_gc_options gc;       /* the plan's options, jobs at a time */
+	size_t max_steps;               /* carry out at most these; 0: all */
+	bool dry_run;                   /* plan only: no lock, no cluster, no
+					   recovery, nothing changed */
+};
+
+/* What a gc job tells its caller while it runs. Every member may be NULL. */
+struct ops_gc_job_events {
+	/*
+	 * Gives the cluster connection once the job lock is held, when the
+	 * job was called without one (so that a refused run never connects).
+	 * Not called in a dry run.
+	 */
+	int (*connect)(void *ctx, struct rbd_conn **conn, struct rc_error *err);
+	/* What recovery settled before the plan was made. */
+	void (*recovered)(void *ctx, const struct ops_recovery *recovered);
+	/*
+	 * The plan, once made, before any step of it is carried out (in a
+	 * dry run, the job's last call); count is how many of its steps the
+	 * job carries out. The plan lives until the job returns. A negative
+	 * return, with err set, ends the job with it.
+	 */
+	int (*planned)(void *ctx, const struct catalog_gc_plan *plan,
+		       size_t count, struct rc_error *err);
+	/* Each step as it finishes, one call at a time. */
+	void (*step_done)(void *ctx, const struct ops_gc_step_report *r);
+	/* For the operations that recovery settles (the switch hook). */
+	const struct ops_events *ops;
+	void *ctx;
+};
+
+struct ops_gc_job_report {
+	bool locked;                    /* the job held gc's lock: a run that
+					   counts, failed or not */
+	bool ran;                       /* the plan was carried out */
+	size_t waiting;                 /* the plan's garbage not yet
+					   collectable */
+	struct ops_gc_report run;       /* what became of the steps */
+};
+
+/*
+ * The gc pipeline, for every volume or a list of them: takes gc's job
+ * lock (catalog_job_lock; -EBUSY when another gc holds it), gets the
+ * cluster connection (conn, else ev->connect), settles what crashes left
+ * (every volume: ops_recover, whose failure ends the job; a list: each
+ * volume's recovery, a volume busy with a live rowcat left out, as is a
+ * volume marked by `rowcat rm` since the list was made: the next run
+ * collects them), loads the catalog's gc state and plans (catalog_gc_plan
+ * with opts->gc.plan), tells ev->planned, and carries out the first
+ * opts->max_steps steps (ops_gc_run). A dry run only plans: it takes no
+ * lock, needs no cluster (conn may be NULL) and changes nothing.
+ * Returns 0, or the first failure; report says how far it went.
+ */
+int ops_gc_job(struct rbd_conn *conn, struct catalog *cat,
+	       const struct ops_gc_scope *scope,
+	       const struct ops_gc_job_options *opts,
+	       const struct ops_gc_job_events *ev,
+	       struct ops_gc_job_report *report, struct rc_error *err);
+
+/* ---- the policy engine: rowcat policy run -------------------------------- */
+
+#define OPS_POLICY_MAX_JOBS 64
+
+/* A volume in the catalog and the policy that manages it. */
+struct ops_policy_volume {
+	struct catalog_volume_summary summary; /* as listed before the run */
+	const struct policy *policy;
+};
+
+enum ops_policy_outcome {
+	OPS_POLICY_OK,
+	OPS_POLICY_BUSY,     /* another rowcat works on it: the next run */
+	OPS_POLICY_FAILED,
+};
+
+/* What became of one volume. */
+struct ops_policy_result {
+	enum ops_policy_outcome outcome;
+	bool due;                       /* a snapshot was due */
+	char snapshot[RC_NAME_MAX];     /* the one taken; "" none */
+	char flattened[RC_SPEC_MAX];    /* the image flattened; "" none */
+	size_t expired;                 /* snapshots marked by retention */
+	char message[RC_ERROR_MESSAGE_MAX]; /* why, unless ok */
+};
+
+struct ops_policy_events {
+	/*
+	 * Called as each volume is done, one call at a time, under the
+	 * run's lock: the volume's index in the run, the volume and what
+	 * became of it.
+	 */
+	void (*volume_done)(void *ctx, size_t index,
+			    const struct ops_policy_volume *v,
+			    const struct ops_policy_result *r);
+	/* For each volume's operations: the switch hook (progress is never
+	 * used: lines from many threads would interleave). May be NULL. */
+	const struct ops_events *ops;
+	void *ctx;
+};
+
+/*
+ * Applies each volume's policy to it, `jobs` volumes at a time (1 to
+ * OPS_POLICY_MAX_JOBS threads, each with a catalog connection of its own
+ * to cat's file, all sharing conn), deciding by `now` (the policy clock
+ * when the run began): settles what a crash left of the volume
+ * (ops_recover_volume); flattens the operating image when the snapshot's
+ * clone would be deeper than max_depth (or it already is); takes the ROW
+ * snapshot that is due (origin policy:NAME); and marks for collection,
+ * in one transaction, the policy's snapshots that retention no longer
+ * keeps (failpoints policy.expire.before/after around it). A volume
+ * marked by `rowcat rm` since it was listed is left alone. A snapshot
+ * taken whose switch hook failed still lets retention run. results[i]
+ * (n of them, the caller's) says what became of vols[i]; one failing
+ * volume does not stop the others. Holds the policy job lock
+ * (catalog_job_lock; -EBUSY when another run holds it). Returns 0 unless
+ * the run could not start.
+ */
+int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
+		   const struct ops_policy_volume *vols, size_t n, int64_t now,
+		   int jobs, const struct ops_policy_events *ev,
+		   struct ops_policy_result *results, struct rc_error *err);
+
+/* When p last took a snapshot of the volume whose lineage this is, by the
+ * policy clock (0: never), whatever became of the snapshot since. */
+int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
+				 const struct policy *p);
 
 #endif

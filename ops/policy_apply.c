@@ -1,0 +1,298 @@
+/*
+ * The policy engine: for every volume a policy manages, flatten when the
+ * depth limit asks for it, take the ROW snapshot that is due, and mark for
+ * collection what retention no longer keeps.
+ *
+ * Volumes are worked on side by side (jobs threads, each with its own
+ * catalog connection, all sharing one cluster connection): a snapshot
+ * create waits for a monitor proposal round, and creates that run at once
+ * share rounds. Each volume's work is the journalled operations of snap
+ * and flatten, so a crash anywhere leaves what `rowcat recover` (or the
+ * next run) settles; retention's marks are one catalog transaction.
+ *
+ * Failpoints: policy.expire.{before,after}, around retention's marks.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rowcat/clock.h"
+#include "internal.h"
+
+struct run {
+	struct rbd_conn *conn;
+	const char *catalog_path;
+	const struct ops_policy_volume *vols;
+	size_t count;
+	struct ops_policy_result *results;
+	int64_t now;                    /* when the run started, by the
+					   policy clock */
+	const struct ops_policy_events *ev;
+	struct ops_events op_events;    /* each volume's operations' */
+	pthread_mutex_t lock;
+	size_t next;                    /* the next volume to take */
+};
+
+int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
+				 const struct policy *p)
+{
+	char origin[POLICY_ORIGIN_MAX];
+	int64_t last = 0;
+
+	policy_origin(p, origin);
+	for (size_t i = 0; i < lineage->snapshot_count; i++) {
+		const struct catalog_snapshot *s = &lineage->snapshots[i];
+
+		if (strcmp(s->origin, origin) == 0 &&
+		    catalog_snapshot_policy_time(s) > last)
+			last = catalog_snapshot_policy_time(s);
+	}
+	return last;
+}
+
+/* ---- one volume ---------------------------------------------------------- */
+
+/* Marks what retention no longer keeps of p's snapshots of volume. */
+static int expire(struct catalog *cat, const struct catalog_volume *volume,
+		  const struct policy *p, size_t *expired, struct rc_error *err)
+{
+	struct catalog_lineage *lineage = NULL;
+	struct policy_snapshot *snaps = NULL;
+	int64_t *drop = NULL;
+	bool *keep = NULL;
+	char origin[POLICY_ORIGIN_MAX];
+	size_t n = 0, n_drop = 0;
+	int rc;
+
+	*expired = 0;
+	if (!p->keep.given)
+		return 0;
+	policy_origin(p, origin);
+	rc = catalog_lineage_load(&lineage, cat, volume, err);
+	if (rc < 0)
+		goto out;
+	snaps = calloc(lineage->snapshot_count + 1, sizeof(*snaps));
+	keep = calloc(lineage->snapshot_count + 1, sizeof(*keep));
+	drop = calloc(lineage->snapshot_count + 1, sizeof(*drop));
+	if (!snaps || !keep || !drop) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* what retention weighs: p's own snapshots not on their way out;
+	 * pinned ones count like the rest, and are never marked */
+	for (size_t i = 0; i < lineage->snapshot_count; i++) {
+		const struct catalog_snapshot *s = &lineage->snapshots[i];
+
+		if (strcmp(s->origin, origin) == 0 && !s->marked_at &&
+		    !s->removed_at)
+			snaps[n++] = (struct policy_snapshot){
+				s->id, catalog_snapshot_policy_time(s) };
+	}
+	rc = policy_retain(&p->keep, snaps, n, keep, err);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			drop[n_drop++] = snaps[i].id;
+	}
+	if (n_drop) {
+		RC_FAILPOINT("policy.expire.before");
+		rc = catalog_snapshots_expire(cat, volume->id, origin, drop, n_drop,
+					      rc_clock_now(), expired, err);
+		RC_FAILPOINT("policy.expire.after");
+	}
+out:
+	free(drop);
+	free(keep);
+	free(snaps);
+	catalog_lineage_free(lineage);
+	return rc;
+}
+
+/* Whether p's snapshot of volume is due at now, by the catalog. */
+static int read_due(struct catalog *cat, const struct catalog_volume *volume,
+		    const struct policy *p, int64_t now, bool *due,
+		    struct rc_error *err)
+{
+	struct catalog_lineage *lineage = NULL;
+	int rc = catalog_lineage_load(&lineage, cat, volume, err);
+
+	if (rc == 0)
+		rc = policy_is_due(p, ops_policy_last_snapshot(lineage, p), now,
+				   due, err);
+	catalog_lineage_free(lineage);
+	return rc;
+}
+
+/* Whether a snap or flatten that failed with rc was refused because
+ * `rowcat rm` marked the volume after apply read it: then the volume is
+ * left alone, as one marked before the run is. */
+static bool removed_meanwhile(struct catalog *cat, const char *name, int rc)
+{
+	struct catalog_volume volume;
+	struct rc_error ignored = {0};
+
+	return rc == -EPERM &&
+	       catalog_volume_find(cat, name, &volume, &ignored) == 0 &&
+	       volume.marked_at;
+}
+
+/* The policy's work on one volume; the result says what was done. */
+static int apply(struct run *run, struct catalog *cat,
+		 const struct ops_policy_volume *v, struct ops_policy_result *r,
+		 struct rc_error *err)
+{
+	const struct policy *p = v->policy;
+	const char *name = v->summary.volume.name;
+	const struct ops_events *ev = &run->op_events;
+	struct ops_recovery recovered = {0};
+	struct catalog_volume volume;
+	struct ops_result done;
+	char origin[POLICY_ORIGIN_MAX];
+	int depth = 0, hook_rc = 0, rc;
+
+	policy_origin(p, origin);
+	rc = catalog_volume_find(cat, name, &volume, err);
+	if (rc == 0 && volume.marked_at)
+		return 0; /* removed since the run began */
+	/* what is due is read before recovery too, so that a volume left
+	 * busy is still reported overdue */
+	if (rc == 0)
+		rc = read_due(cat, &volume, p, run->now, &r->due, err);
+	/* settle what a crash left first: a snapshot it finished counts as
+	 * the policy's last one, so none is taken twice */
+	if (rc == 0)
+		rc = ops_recover_volume(run->conn, cat, &volume, ev, &recovered,
+					err);
+	if (rc == 0 && recovered.finished + recovered.undone + recovered.failed) {
+		rc = catalog_volume_find(cat, name, &volume, err);
+		if (rc == 0)
+			rc = read_due(cat, &volume, p, run->now, &r->due, err);
+	}
+	if (rc == 0)
+		rc = catalog_image_depth(cat, volume.operating_image_id, &depth,
+					 err);
+	if (rc < 0)
+		return rc;
+	/* flatten first when the snapshot's clone would be one level too
+	 * deep, so the operating image never exceeds max_depth */
+	if ((r->due && depth > 0 && depth + 1 > p->max_depth) ||
+	    depth > p->max_depth) {
+		rc = ops_volume_flatten(run->conn, cat, name, ev, &done, err);
+		if (rc < 0 && removed_meanwhile(cat, name, rc)) {
+			rc_error_clear(err);
+			return 0;
+		}
+		if (rc < 0)
+			return ops_explain_full_volume(run->conn, cat, name, err);
+		if (!done.nothing_to_do)
+			rc_image_spec_format(&done.new_image, r->flattened,
+					     sizeof(r->flattened));
+	}
+	if (r->due) {
+		memset(&done, 0, sizeof(done));
+		rc = ops_volume_snap(run->conn, cat, name, NULL, origin, ev,
+				     &done, err);
+		if (rc < 0 && !done.new_image.name[0] &&
+		    removed_meanwhile(cat, name, rc)) {
+			rc_error_clear(err);
+			return 0;
+		}
+		if (rc < 0 && !done.new_image.name[0])
+			return rc;
+		/* taken; only the switch hook failed: retention still runs */
+		hook_rc = rc;
+		snprintf(r->snapshot, sizeof(r->snapshot), "%s", done.snapshot);
+	}
+	rc = expire(cat, &volume, p, &r->expired, err);
+	return rc < 0 ? rc : hook_rc;
+}
+
+/* ---- the workers --------------------------------------------------------- */
+
+static void *worker(void *arg)
+{
+	struct run *run = arg;
+	struct catalog *cat = NULL;
+	struct rc_error open_err = {0};
+	int open_rc = catalog_open(&cat, run->catalog_path,
+				   CATALOG_OPEN_EXISTING, &open_err);
+
+	for (;;) {
+		const struct ops_policy_volume *v;
+		struct ops_policy_result *r;
+		struct rc_error err = {0};
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&run->lock);
+		i = run->next++;
+		pthread_mutex_unlock(&run->lock);
+		if (i >= run->count)
+			break;
+		v = &run->vols[i];
+		r = &run->results[i];
+		if (open_rc < 0) {
+			rc = open_rc;
+			err = open_err;
+		} else {
+			rc = apply(run, cat, v, r, &err);
+		}
+		if (rc < 0) {
+			r->outcome = rc == -EBUSY ? OPS_POLICY_BUSY
+						  : OPS_POLICY_FAILED;
+			snprintf(r->message, sizeof(r->message), "%s", err.message);
+		}
+		pthread_mutex_lock(&run->lock);
+		if (run->ev && run->ev->volume_done)
+			run->ev->volume_done(run->ev->ctx, i, v, r);
+		pthread_mutex_unlock(&run->lock);
+	}
+	catalog_close(cat);
+	return NULL;
+}
+
+int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
+		   const struct ops_policy_volume *vols, size_t n, int64_t now,
+		   int jobs, const struct ops_policy_events *ev,
+		   struct ops_policy_result *results, struct rc_error *err)
+{
+	pthread_t threads[OPS_POLICY_MAX_JOBS];
+	struct run run = {
+		.conn = conn, .catalog_path = catalog_path(cat), .vols = vols,
+		.count = n, .results = results, .now = now, .ev = ev,
+	};
+	int started = 0;
+	int rc;
+
+	if (jobs < 1 || jobs > OPS_POLICY_MAX_JOBS)
+		return rc_error_set(err, -EINVAL, "policy: between 1 and %d "
+				    "volumes at once, not %d",
+				    OPS_POLICY_MAX_JOBS, jobs);
+	/* a no-op when the caller took it already, as rowcat policy run does
+	 * before it lists the volumes */
+	rc = catalog_job_lock(cat, CATALOG_JOB_POLICY, err);
+	if (rc < 0)
+		return rc;
+	if (n)
+		memset(results, 0, n * sizeof(*results));
+	if (ev && ev->ops)
+		run.op_events = *ev->ops;
+	run.op_events.progress = NULL; /* lines from many threads would
+					  interleave */
+	if ((size_t)jobs > n)
+		jobs = (int)n;
+	pthread_mutex_init(&run.lock, NULL);
+	for (; started < jobs; started++) {
+		if (pthread_create(&threads[started], NULL, worker, &run) != 0)
+			break;
+	}
+	for (int t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&run.lock);
+	if (jobs > 0 && started == 0)
+		return rc_error_set(err, -EAGAIN, "cannot start a policy thread");
+	return 0;
+}
