@@ -258,6 +258,10 @@ test_one_gc_at_a_time_and_metrics() {
 	expect_refused 1 "another rowcat gc is running (pid $pid)" \
 		rowcat gc --min-age 0s --metrics "$SCRATCH/refused.prom"
 	[ -e "$SCRATCH/refused.prom" ] && fail "a refused run wrote metrics"
+	# a dry run takes no lock and needs no cluster
+	run rowcat -m 127.0.0.1:1 --timeout 1 gc --dry-run --min-age 0s
+	expect_eq 0 "$status" "a dry run while a gc runs, without a cluster ($err)"
+	expect_contains "$out" "gc plan: " "the dry run's plan"
 	# no pin is taken while a gc step works on the volume
 	expect_refused 1 "is busy" rowcat pin "$v@s1"
 	# it stops at every step it journals: let it go on each time

@@ -6,7 +6,8 @@
 # with a catalog that matches the cluster. Around that: a bad policy file
 # changes nothing; manual, pre-restore and pinned snapshots are never
 # expired; one failing volume does not stop the others; one run at a time;
-# the metrics file; --jobs 1 and --jobs 8 agree.
+# the metrics file; --jobs 1 and --jobs 8 agree; --gc leaves a gc running
+# elsewhere and volumes busy elsewhere alone.
 . "$(dirname "$0")/lib.sh"
 
 ZONE=Europe/Berlin
@@ -827,6 +828,66 @@ test_a_rehearsal_three_days_ahead_removes_nothing_sooner() {
 	expect_eq "$trashed_x" "$(in_trash "$sp" "^$x(\\.rc[0-9]+)?\$")" "x in the trash after gc"
 	expect_eq "$trashed_v" "$(in_trash "$sp" "^$v(\\.rc[0-9]+)?\$")" \
 		"v's leftover in the trash after gc"
+	expect_check_clean
+}
+
+
+# stopped PID: waits until PID has stopped itself at a :stop failpoint.
+stopped() {
+	for _ in $(seq 300); do
+		[ "$(ps -o stat= -p "$1" | cut -c1)" = T ] && return 0
+		sleep 0.1
+	done
+	fail "rowcat $1 never reached its failpoint"
+}
+
+# --gc collects what it can: a gc already running elsewhere is not the
+# run's failure (that gc collects), and a volume busy with another rowcat
+# is left for the next run while the others are collected.
+test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
+	rowcat init -q || fail init
+	local base a b x sp file=$SCRATCH/policy.yaml pid st
+	base=$(volname) a=$(volname a) b=$(volname b) x=$(volname x) sp=$(own_namespace)
+	create_volumes "$sp/$a" "$sp/$b"
+	# max_depth 1: each run flattens, so what retention expires is garbage
+	one_policy "$file" "$sp/${base}[ab]" 1h "{latest: 1}" 1
+	rowcat policy run "$file" --now "$(hour_iso 0)" -q >/dev/null || fail "hour 0"
+	# another gc holds gc's lock, stopped at its first step (on x)
+	rowcat create "$sp/$x" --size 4M -q && rowcat rm "$x" -q || fail "volume $x"
+	ROWCAT_FAILPOINT=gc.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		gc --min-age 0s --trash-delay 0s -q >/dev/null 2>&1 &
+	pid=$!
+	stopped "$pid"
+	run rowcat policy run "$file" --now "$(hour_iso 1)" --gc
+	expect_eq 0 "$status" "the run while a gc runs elsewhere ($err)"
+	expect_contains "$err" "rowcat: policy: gc skipped: another rowcat gc is running (pid $pid)" \
+		"the skipped gc"
+	expect_contains "$err" "2 volumes managed: 2 snapshots taken, 2 expired, 2 flattened" "the summary"
+	for v in "$a" "$b"; do
+		expect_contains "$(cluster_snapshots "$sp" "$v")" "$v@$(snap_name "$T0")" \
+			"$v's expired snapshot, not collected"
+	done
+	while st=$(ps -o stat= -p "$pid") && [ "${st:0:1}" != Z ]; do
+		kill -CONT "$pid" 2>/dev/null
+		sleep 0.1
+	done
+	wait "$pid" || fail "the other gc"
+	# a is busy: a snap of it is stopped halfway in another rowcat
+	ROWCAT_FAILPOINT=row.target.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		snap "$a" held -q 2>/dev/null &
+	pid=$!
+	stopped "$pid"
+	run rowcat policy run "$file" --now "$(hour_iso 2)" --gc
+	kill -CONT "$pid"
+	wait "$pid" || fail "the held snap of $a"
+	expect_eq 0 "$status" "the run with a busy volume ($err)"
+	expect_contains "$err" "rowcat: policy: $a: busy: " "a's line"
+	expect_contains "$err" "rowcat: policy: gc: " "the gc's line"
+	# b's expired snapshots and the images they left are collected, a's kept
+	expect_eq "$(snap_name $((T0 + 7200)))" "$(cluster_snapshots "$sp" "$b" | sed 's/.*@//')" \
+		"b's snapshots after the gc"
+	expect_contains "$(cluster_snapshots "$sp" "$a")" "$a@$(snap_name "$T0")" "a's garbage kept"
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc after"
 	expect_check_clean
 }
 
