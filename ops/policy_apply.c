@@ -128,7 +128,9 @@ static int read_due(struct catalog *cat, const struct catalog_volume *volume,
 
 /* Whether a snap or flatten that failed with rc was refused because
  * `rowcat rm` marked the volume after apply read it: then the volume is
- * left alone, as one marked before the run is. */
+ * left alone, as one marked before the run is. A volume that cannot be
+ * read again (gone, or any error) is not known to be removed: the
+ * operation's own failure stands. */
 static bool removed_meanwhile(struct catalog *cat, const char *name, int rc)
 {
 	struct catalog_volume volume;
