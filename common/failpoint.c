@@ -79,7 +79,10 @@ void rc_failpoint_reached(const char *name)
 		kill(getpid(), SIGKILL);
 		_exit(137); /* not reached */
 	}
-	kill(getpid(), SIGSTOP);
+	/* to this thread, not the process: a signal sent to the process may
+	 * be taken by another thread, and this one would run on (into the
+	 * next commit, say) until the group stop reached it */
+	raise(SIGSTOP);
 }
 
 int rc_failpoint_error(const char *name)

@@ -5,9 +5,10 @@
  * "rowcat_failpoints" and acts when $ROWCAT_FAILPOINT names it:
  *
  *   ROWCAT_FAILPOINT=NAME        the process kills itself with SIGKILL there
- *   ROWCAT_FAILPOINT=NAME:stop   it stops itself with SIGSTOP there, so a
- *                                test can change the world (pause the OSDs)
- *                                and then let it go on with SIGCONT
+ *   ROWCAT_FAILPOINT=NAME:stop   it stops itself with SIGSTOP there (the
+ *                                thread that reaches it goes no further), so
+ *                                a test can change the world (pause the
+ *                                OSDs) and then let it go on with SIGCONT
  *   ROWCAT_FAILPOINT=NAME:error  where the code asks (rc_failpoint_error),
  *                                the step there fails with EIO: a failure
  *                                that waiting does not cure, to drive the
