@@ -891,4 +891,31 @@ test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
 	expect_check_clean
 }
 
+# A volume removed with rowcat rm while the run is about to snapshot it
+# (after its own reads, before the journal entry) takes no snapshot, and is
+# left alone like one removed before the run: not a failure of the run.
+test_a_volume_removed_during_the_run_takes_no_snapshot_and_is_no_failure() {
+	rowcat init -q || fail init
+	local v sp file=$SCRATCH/policy.yaml pid catalog
+	v=$(volname) sp=$(own_namespace)
+	create_volumes "$sp/$v"
+	one_policy "$file" "$sp/$v" 1h "{latest: 2}"
+	ROWCAT_FAILPOINT=row.journal.before:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		policy run "$file" --now "$(hour_iso 0)" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+	pid=$!
+	stopped "$pid"
+	run rowcat rm "$v" -q
+	[ "$status" = 0 ] || { kill -CONT "$pid"; fail "rm $v: $err"; }
+	catalog=$(catalog_state)
+	kill -CONT "$pid"
+	wait "$pid"
+	status=$? err=$(cat "$SCRATCH/err")
+	expect_eq 0 "$status" "the run ($err)"
+	expect_contains "$err" "1 volume managed: 0 snapshots taken, 0 expired, 0 flattened; 0 busy, 0 failed" \
+		"the summary"
+	expect_eq "" "$(cluster_snapshots "$sp" "$v")" "snapshots of $v"
+	expect_eq "$v" "$(rbd ls "$sp" | xargs)" "images of $v"
+	expect_eq "$catalog" "$(catalog_state)" "the catalog after the run"
+}
+
 run_tests
