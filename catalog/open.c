@@ -54,10 +54,13 @@ int catalog_sql_error(struct catalog *cat, struct rc_error *err,
 	if (sys == ENOSPC || sys == EDQUOT || sys == EROFS)
 		return rc_error_set(err, -sys, "%s: the catalog %s could not be "
 				    "written: %s", doing, cat->path, strerror(sys));
+	/* -ENOENT from the catalog means "no such row" to every caller; a
+	 * file SQLite could not find (its -wal or -journal, the directory)
+	 * is an I/O failure */
 	if (sys)
-		return rc_error_set(err, -sys, "%s: catalog %s: %s (%s)", doing,
-				    cat->path, sqlite3_errmsg(cat->db),
-				    strerror(sys));
+		return rc_error_set(err, sys == ENOENT ? -EIO : -sys,
+				    "%s: catalog %s: %s (%s)", doing, cat->path,
+				    sqlite3_errmsg(cat->db), strerror(sys));
 	if ((code & 0xff) == SQLITE_CORRUPT)
 		return rc_error_set(err, -EIO, "%s: catalog %s is damaged (%s); "
 				    "see 'A damaged catalog' in the README",

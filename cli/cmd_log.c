@@ -1,4 +1,5 @@
 /* rowcat log: a volume's operations from the journal, newest first. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,36 +8,58 @@
 #include "rowcat/clock.h"
 #include "json.h"
 
+#define DESCRIPTION_MAX (2 * RC_SPEC_MAX)
+
+/* Whether the row the lookup asked for exists: rc 0 true, -ENOENT false
+ * (the description goes without it), anything else a failure in err. */
+static int row_found(int rc, bool *found, struct rc_error *err)
+{
+	*found = rc == 0;
+	if (rc != -ENOENT)
+		return rc;
+	rc_error_clear(err);
+	return 0;
+}
+
 /* What an operation made, in words: "snapshot s1, clone rbd/vol1.rc3". */
-static void describe(struct cli_ctx *ctx, const struct catalog_operation *op,
-		     char *buf, size_t len)
+static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
+		    char *buf, size_t len)
 {
 	struct catalog_snapshot chosen;
 	struct catalog_image image;
-	struct rc_error ignored;
 	char target[RC_SPEC_MAX] = "";
+	bool has_image = false, has_snapshot = false;
+	int rc = 0;
 
+	if (!op->target.name[0] && op->image_id) /* flatten */
+		rc = row_found(catalog_image_get(ctx->catalog, op->image_id,
+						 &image, &ctx->err),
+			       &has_image, &ctx->err);
+	if (rc == 0 && op->snapshot_id &&
+	    (op->kind == CATALOG_OP_RESTORE || catalog_op_is_gc(op->kind)))
+		rc = row_found(catalog_snapshot_get(ctx->catalog, op->snapshot_id,
+						    &chosen, &ctx->err),
+			       &has_snapshot, &ctx->err);
+	if (rc < 0)
+		return rc_error_prefix(&ctx->err, "describing operation %lld: ",
+				       (long long)op->id);
 	if (op->target.name[0])
 		rc_image_spec_format(&op->target, target, sizeof(target));
-	else if (op->image_id && catalog_image_get(ctx->catalog, op->image_id,
-						   &image, &ignored) == 0)
-		rc_image_spec_format(&image.spec, target, sizeof(target)); /* flatten */
-	if (op->kind == CATALOG_OP_RESTORE &&
-	    catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
-				 &ignored) == 0)
+	else if (has_image)
+		rc_image_spec_format(&image.spec, target, sizeof(target));
+	if (op->kind == CATALOG_OP_RESTORE && has_snapshot)
 		snprintf(buf, len, "to %s (safety snapshot %s) as %s", chosen.name,
 			 op->target_snapshot, target[0] ? target : "-");
 	else if (op->kind == CATALOG_OP_SNAP)
 		snprintf(buf, len, "%s as %s", op->target_snapshot,
 			 target[0] ? target : "-");
-	else if (catalog_op_is_gc(op->kind) && op->snapshot_id &&
-		 catalog_snapshot_get(ctx->catalog, op->snapshot_id, &chosen,
-				      &ignored) == 0)
+	else if (catalog_op_is_gc(op->kind) && has_snapshot)
 		snprintf(buf, len, "%s@%s (%s)", target, chosen.name, op->reason);
 	else if (catalog_op_is_gc(op->kind))
 		snprintf(buf, len, "%s (%s)", target, op->reason);
 	else
 		snprintf(buf, len, "%s", target);
+	return 0;
 }
 
 /* When op started and finished by the real clock (0: unfinished). The
@@ -62,10 +85,10 @@ static int64_t duration_ms(const struct catalog_operation *op)
 	return op->wall_finished_ms - op->wall_started_ms;
 }
 
-static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
-		       size_t count)
+static void print_json(const struct catalog_operation *ops,
+		       char (*whats)[DESCRIPTION_MAX], size_t count)
 {
-	char when[RC_ISO_TIME_MAX], what[2 * RC_SPEC_MAX], target[RC_SPEC_MAX];
+	char when[RC_ISO_TIME_MAX], target[RC_SPEC_MAX];
 	struct json_writer w;
 
 	json_init(&w, stdout);
@@ -73,7 +96,6 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 	for (size_t i = 0; i < count; i++) {
 		const struct catalog_operation *op = &ops[i];
 
-		describe(ctx, op, what, sizeof(what));
 		json_object_begin(&w);
 		json_kv_int(&w, "id", op->id);
 		json_kv_string(&w, "operation", catalog_op_kind_name(op->kind));
@@ -105,7 +127,7 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		if (op->target.name[0])
 			rc_image_spec_format(&op->target, target, sizeof(target));
 		json_kv_string(&w, "image", target);
-		json_kv_string(&w, "detail", what);
+		json_kv_string(&w, "detail", whats[i]);
 		json_key(&w, "error");
 		if (op->error[0])
 			json_string(&w, op->error);
@@ -117,11 +139,10 @@ static void print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 	putchar('\n');
 }
 
-static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops,
-			size_t count)
+static void print_plain(const struct catalog_operation *ops,
+			char (*whats)[DESCRIPTION_MAX], size_t count)
 {
 	char when[RC_ISO_TIME_MAX], policy[RC_ISO_TIME_MAX], took[32];
-	char what[2 * RC_SPEC_MAX];
 
 	printf("%-20s  %-20s  %-11s  %-11s  %8s  %s\n", "WHEN", "POLICY TIME",
 	       "WHAT", "RESULT", "TOOK", "DETAIL");
@@ -139,10 +160,9 @@ static void print_plain(struct cli_ctx *ctx, const struct catalog_operation *ops
 				 (long long)(ms / 1000), (long long)(ms % 1000 / 10));
 		else
 			snprintf(took, sizeof(took), "-");
-		describe(ctx, op, what, sizeof(what));
 		printf("%-20s  %-20s  %-11s  %-11s  %8s  %s%s%s\n", when, policy,
 		       catalog_op_kind_name(op->kind),
-		       catalog_op_state_name(op->state), took, what,
+		       catalog_op_state_name(op->state), took, whats[i],
 		       op->error[0] ? ": " : "",
 		       op->error);
 	}
@@ -161,6 +181,7 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		options, 1, 1,
 	};
 	struct catalog_operation *ops = NULL;
+	char (*whats)[DESCRIPTION_MAX] = NULL;
 	struct catalog_volume volume;
 	size_t count = 0;
 	int rc;
@@ -174,10 +195,21 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 					    &ctx->err);
 	if (rc < 0)
 		return rc;
+	/* every description before the first line: a catalog that fails
+	 * midway leaves no half-printed log */
+	whats = calloc(count + 1, sizeof(*whats));
+	if (!whats)
+		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < count; i++)
+		rc = describe(ctx, &ops[i], whats[i], sizeof(whats[i]));
+	if (rc < 0)
+		goto out;
 	if (ctx->format == FORMAT_JSON)
-		print_json(ctx, ops, count);
+		print_json(ops, whats, count);
 	else
-		print_plain(ctx, ops, count);
+		print_plain(ops, whats, count);
+out:
+	free(whats);
 	free(ops);
-	return 0;
+	return rc;
 }

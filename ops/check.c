@@ -296,7 +296,6 @@ static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
 	const struct rc_image_spec *root = &lin->images[0].spec;
 	char **names = NULL;
 	struct catalog_image known;
-	struct rc_error ignored;
 	char spec[RC_SPEC_MAX];
 	size_t count = 0;
 	int rc;
@@ -313,8 +312,14 @@ static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
 		if (!ops_is_clone_name(lin->volume.name, names[i]))
 			continue;
 		snprintf(candidate.name, sizeof(candidate.name), "%s", names[i]);
-		if (catalog_image_find(c->cat, &candidate, &known, &ignored) == 0 ||
-		    is_running_target_image(c, &candidate))
+		rc = catalog_image_find(c->cat, &candidate, &known, err);
+		if (rc == 0)
+			continue;
+		if (rc != -ENOENT)
+			break;
+		rc_error_clear(err);
+		rc = 0;
+		if (is_running_target_image(c, &candidate))
 			continue;
 		rc_image_spec_format(&candidate, spec, sizeof(spec));
 		rc = report(c, OPS_DIFF_ORPHAN_IMAGE, lin->volume.name, spec,

@@ -149,10 +149,8 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 	if (rc < 0 && !ops_is_transient(err) &&
 	    op.state == CATALOG_OP_RUNNING &&
 	    op.step != CATALOG_STEP_FLATTENED) {
-		struct rc_error ignored;
 		/* nothing to undo: the image is whole, flattened or not */
-		ops_end_operation(cat, &op, CATALOG_OP_FAILED, err->message,
-				  &ignored);
+		ops_end_failed(cat, &op, CATALOG_OP_FAILED, err);
 	} else if (rc < 0) {
 		rc_error_prefix(err, "flatten of '%s' interrupted (operation %lld "
 				"stays in the journal; 'rowcat recover' finishes "

@@ -11,14 +11,19 @@ int ops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
 {
 	struct catalog_volume found;
 	struct catalog_image operating;
-	struct rc_error ignored;
+	struct rc_error lookup = {0};
 
 	if (err->code != -ETIMEDOUT && err->code != -ENOSPC &&
 	    err->code != -EDQUOT)
 		return err->code;
-	if (catalog_volume_find(cat, volume, &found, &ignored) < 0 ||
+	/*
+	 * Best effort on purpose, whatever the lookup answers (absent, busy,
+	 * damaged): the explanation only adds to err, and the operation's own
+	 * failure is what the operator must read, not the lookup's.
+	 */
+	if (catalog_volume_find(cat, volume, &found, &lookup) < 0 ||
 	    catalog_image_get(cat, found.operating_image_id, &operating,
-			      &ignored) < 0)
+			      &lookup) < 0)
 		return err->code;
 	return rbdops_explain_full(conn, operating.spec.pool, err);
 }

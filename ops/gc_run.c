@@ -126,7 +126,6 @@ static enum ops_gc_outcome end_failed(struct catalog *cat,
 					 struct catalog_operation *op,
 					 bool cluster_done, struct rc_error *err)
 {
-	struct rc_error ignored;
 	bool busy = err->code == -EBUSY;
 
 	if (cluster_done || rc_error_is_unreachable(err)) {
@@ -135,9 +134,8 @@ static enum ops_gc_outcome end_failed(struct catalog *cat,
 				(long long)op->id);
 		return OPS_GC_FAILED;
 	}
-	ops_end_operation(cat, op,
-			     busy ? CATALOG_OP_ROLLED_BACK : CATALOG_OP_FAILED,
-			     err->message, &ignored);
+	ops_end_failed(cat, op, busy ? CATALOG_OP_ROLLED_BACK : CATALOG_OP_FAILED,
+		       err);
 	return busy ? OPS_GC_BUSY : OPS_GC_FAILED;
 }
 
@@ -204,11 +202,13 @@ static enum ops_gc_outcome carry_out(struct rbd_conn *conn,
 	if (forward(conn, cat, &op, &r->bytes, &r->bytes_known, &cluster_done,
 		    err) < 0) {
 		struct catalog_image image;
-		struct rc_error ignored;
+		struct rc_error lookup = {0};
 
 		outcome = end_failed(cat, &op, cluster_done, err);
-		/* after the journal's decision, which a timeout drives */
-		if (catalog_image_get(cat, op.image_id, &image, &ignored) == 0)
+		/* after the journal's decision, which a timeout drives; best
+		 * effort whatever the lookup answers, since it only adds to
+		 * the step's own failure in err */
+		if (catalog_image_get(cat, op.image_id, &image, &lookup) == 0)
 			rbdops_explain_full(conn, image.spec.pool, err);
 	}
 	catalog_op_release(cat, op.id);

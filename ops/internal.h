@@ -41,6 +41,15 @@ int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
 			 enum catalog_op_state state, const char *why,
 			 struct rc_error *err);
 
+/*
+ * Ends op with state after the failure err describes, and keeps err: when
+ * the journal cannot record the end either, err says so as well, and op
+ * stays running for 'rowcat recover' to settle (the failure the operator
+ * must read is still the first one).
+ */
+void ops_end_failed(struct catalog *cat, struct catalog_operation *op,
+		    enum catalog_op_state state, struct rc_error *err);
+
 /* create's last steps: tag the image; record the volume and end the op. */
 int ops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
 		      struct rc_error *err);

@@ -51,7 +51,8 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 			report->failed++;
 		return rc;
 	}
-	if (catalog_volume_find(cat, op->target.name, &existing, err) == 0) {
+	rc = catalog_volume_find(cat, op->target.name, &existing, err);
+	if (rc == 0) {
 		snprintf(why, sizeof(why), "volume '%s' was created meanwhile; "
 			 "image %s is left alone", op->target.name, text);
 		rc = ops_end_operation(cat, op, CATALOG_OP_FAILED, why, err);
@@ -59,6 +60,9 @@ static int recover_create(struct rbd_conn *conn, struct catalog *cat,
 			report->failed++;
 		return rc;
 	}
+	if (rc != -ENOENT)
+		return rc;
+	rc_error_clear(err);
 	if (facts.owner[0] == '\0' && (rc = ops_create_tag(conn, op, err)) < 0)
 		return rc;
 	rc = ops_create_finish(cat, op, err);
@@ -129,7 +133,16 @@ static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 		if (volume_id && op->volume_id != volume_id)
 			continue;
 		rc_error_clear(&one);
-		if (catalog_op_claim(cat, op->id, &one) < 0) {
+		rc = catalog_op_claim(cat, op->id, &one);
+		if (rc < 0 && rc != -EBUSY) {
+			/* the lock file failed us: not busy, a failure */
+			if (!first_failure) {
+				*err = one;
+				first_failure = rc;
+			}
+			continue;
+		}
+		if (rc < 0) {
 			report->busy++;
 			if (volume_name && !first_failure)
 				first_failure = rc_error_set(err, -EBUSY,

@@ -136,7 +136,6 @@ static int choose_target(struct rbd_conn *conn, struct catalog *cat,
 {
 	struct rc_image_spec target = plan->operating.spec;
 	struct catalog_image known;
-	struct rc_error ignored;
 	bool exists = true;
 	int rc = 0;
 
@@ -153,9 +152,14 @@ static int choose_target(struct rbd_conn *conn, struct catalog *cat,
 		rc = rbdops_image_exists(conn, &target, &exists, err);
 		if (rc < 0)
 			return rc;
-		if (!exists && catalog_image_find(cat, &target, &known,
-						  &ignored) == 0)
+		if (exists)
+			continue;
+		rc = catalog_image_find(cat, &target, &known, err);
+		if (rc == 0)
 			exists = true;
+		else if (rc != -ENOENT)
+			return rc;
+		rc_error_clear(err);
 	}
 	if (exists)
 		return rc_error_set(err, -EEXIST,
@@ -511,13 +515,14 @@ static int name_free(struct rbd_conn *conn, struct catalog *cat,
 		     bool *is_free, struct rc_error *err)
 {
 	struct catalog_snapshot existing;
-	struct rc_error ignored;
 	bool on_cluster = false;
 	int rc;
 
 	*is_free = false;
-	if (catalog_snapshot_find(cat, volume->id, name, &existing, &ignored) == 0)
-		return 0;
+	rc = catalog_snapshot_find(cat, volume->id, name, &existing, err);
+	if (rc != -ENOENT)
+		return rc; /* 0: the catalog has it, so it is not free */
+	rc_error_clear(err);
 	rc = rbdops_snapshot_exists(conn, &operating->spec, name, &on_cluster, err);
 	*is_free = rc == 0 && !on_cluster;
 	return rc;

@@ -83,6 +83,20 @@ int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
 	return catalog_op_finish(cat, op, state, why, rc_clock_now(), err);
 }
 
+void ops_end_failed(struct catalog *cat, struct catalog_operation *op,
+		    enum catalog_op_state state, struct rc_error *err)
+{
+	struct rc_error ending = {0};
+	size_t used;
+
+	if (ops_end_operation(cat, op, state, err->message, &ending) == 0)
+		return;
+	used = strlen(err->message);
+	snprintf(err->message + used, sizeof(err->message) - used,
+		 "; operation %lld stays in the journal ('rowcat recover' "
+		 "settles it): %s", (long long)op->id, ending.message);
+}
+
 int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
 			 struct rc_error *err)
 {
@@ -125,7 +139,6 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 			 struct rc_error *err)
 {
 	struct catalog_operation op = {0};
-	struct rc_error ignored;
 	int rc;
 
 	rc = precheck(conn, cat, spec, err);
@@ -151,8 +164,7 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	RC_FAILPOINT("create.image.before");
 	rc = rbdops_image_create(conn, spec, size, err);
 	if (rc < 0) {
-		ops_end_operation(cat, &op, CATALOG_OP_FAILED, err->message,
-				  &ignored);
+		ops_end_failed(cat, &op, CATALOG_OP_FAILED, err);
 		goto out;
 	}
 	RC_FAILPOINT("create.image.after");

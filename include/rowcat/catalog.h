@@ -108,6 +108,13 @@ static inline int64_t catalog_snapshot_policy_time(const struct catalog_snapshot
 	return s->policy_at ? s->policy_at : s->created_at;
 }
 
+/*
+ * The lookups below answer -ENOENT only when the row does not exist, and
+ * nothing else does: a caller for whom absent is a fine answer tests for
+ * -ENOENT (and clears err), and passes any other failure on, with its
+ * message (an I/O error, a busy or damaged catalog).
+ */
+
 /* Finds a volume by name; -ENOENT with a message when there is none. */
 int catalog_volume_find(struct catalog *cat, const char *name,
 			struct catalog_volume *out, struct rc_error *err);
