@@ -1,4 +1,5 @@
 /* Lineage queries: a volume's tree, an image's ancestors and depth, ls. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,13 @@ int catalog_volume_list(struct catalog *cat, catalog_volume_fn fn, void *ctx,
 		}
 		row.snapshot_count = sqlite3_column_int(count, 0);
 		sqlite3_reset(count);
-		rc = fn(ctx, &row);
+		rc = fn(ctx, &row, err);
+		/* fn explains its own failure; one that does not is a bug,
+		 * which a debug build stops at and a release still words */
+		assert(rc >= 0 || err->code != 0);
+		if (rc < 0 && err->code == 0)
+			rc = rc_error_set(err, rc, "listing volumes: %s",
+					  strerror(-rc));
 		if (rc != 0)
 			goto out;
 	}

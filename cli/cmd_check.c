@@ -5,17 +5,21 @@
 #include "cli.h"
 #include "json.h"
 
-static int print_plain(void *arg, const struct ops_difference *diff)
+static int print_plain(void *arg, const struct ops_difference *diff,
+		       struct rc_error *err)
 {
 	(void)arg;
+	(void)err; /* stdout's failures are found by main's fflush */
 	printf("%s\n", diff->message);
 	return 0;
 }
 
-static int print_json(void *arg, const struct ops_difference *diff)
+static int print_json(void *arg, const struct ops_difference *diff,
+		      struct rc_error *err)
 {
 	struct json_writer *w = arg;
 
+	(void)err; /* stdout's failures are found by main's fflush */
 	json_object_begin(w);
 	json_kv_string(w, "kind", diff->kind_name);
 	json_kv_string(w, "volume", diff->volume);

@@ -50,7 +50,8 @@ struct collect {
 	bool *pattern_used;        /* per pattern, in file order */
 };
 
-static int collect_volume(void *arg, const struct catalog_volume_summary *row)
+static int collect_volume(void *arg, const struct catalog_volume_summary *row,
+			  struct rc_error *err)
 {
 	struct collect *c = arg;
 	struct policy_cli_volumes *out = c->out;
@@ -76,7 +77,7 @@ static int collect_volume(void *arg, const struct catalog_volume_summary *row)
 	}
 	if (rc_grow((void **)&out->items, &out->capacity, out->count + 1,
 		    sizeof(*out->items), 16) < 0)
-		return -ENOMEM;
+		return rc_error_set(err, -ENOMEM, "out of memory");
 	out->items[out->count].summary = *row;
 	out->items[out->count++].policy = p;
 	return 0;

@@ -80,7 +80,8 @@ struct ls_rows {
 	size_t count, capacity;
 };
 
-static int collect_row(void *ctx, const struct catalog_volume_summary *row)
+static int collect_row(void *ctx, const struct catalog_volume_summary *row,
+		       struct rc_error *err)
 {
 	struct ls_rows *all = ctx;
 
@@ -88,7 +89,7 @@ static int collect_row(void *ctx, const struct catalog_volume_summary *row)
 		return 0;
 	if (rc_grow((void **)&all->rows, &all->capacity, all->count + 1,
 		    sizeof(*all->rows), 64) < 0)
-		return -ENOMEM;
+		return rc_error_set(err, -ENOMEM, "out of memory");
 	all->rows[all->count++] = *row;
 	return 0;
 }
@@ -166,8 +167,6 @@ int cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	rc = catalog_volume_list(ctx->catalog, collect_row, &all, &ctx->err);
-	if (rc == -ENOMEM && ctx->err.code == 0)
-		rc = rc_error_set(&ctx->err, rc, "out of memory");
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)

@@ -24,6 +24,7 @@ struct checker {
 	struct catalog *cat;
 	ops_difference_fn fn;
 	void *ctx;
+	struct rc_error *err;   /* the check's own: fn explains its failure */
 	size_t count;
 	struct catalog_operation *running;
 	size_t running_count;
@@ -63,7 +64,7 @@ static int report(struct checker *c, enum ops_difference_kind kind,
 	vsnprintf(diff.message, sizeof(diff.message), fmt, ap);
 	va_end(ap);
 	c->count++;
-	return c->fn ? c->fn(c->ctx, &diff) : 0;
+	return c->fn ? c->fn(c->ctx, &diff, c->err) : 0;
 }
 
 /* The parent the catalog says image reads through: *has false for none. */
@@ -365,13 +366,14 @@ struct volume_names {
 	size_t count, capacity;
 };
 
-static int collect_volume(void *ctx, const struct catalog_volume_summary *row)
+static int collect_volume(void *ctx, const struct catalog_volume_summary *row,
+			  struct rc_error *err)
 {
 	struct volume_names *all = ctx;
 
 	if (rc_grow((void **)&all->volumes, &all->capacity, all->count + 1,
 		    sizeof(*all->volumes), 16) < 0)
-		return -ENOMEM;
+		return rc_error_set(err, -ENOMEM, "out of memory");
 	all->volumes[all->count++] = row->volume;
 	return 0;
 }
@@ -380,7 +382,8 @@ int ops_check(struct rbd_conn *conn, struct catalog *cat,
 		 const char *volume, ops_difference_fn fn, void *ctx,
 		 size_t *count, struct rc_error *err)
 {
-	struct checker c = { .conn = conn, .cat = cat, .fn = fn, .ctx = ctx };
+	struct checker c = { .conn = conn, .cat = cat, .fn = fn, .ctx = ctx,
+			     .err = err };
 	struct volume_names all = {0};
 	struct catalog_volume one;
 	int rc;
@@ -394,8 +397,6 @@ int ops_check(struct rbd_conn *conn, struct catalog *cat,
 		all.count = 1;
 	} else {
 		rc = catalog_volume_list(cat, collect_volume, &all, err);
-		if (rc == -ENOMEM && err->code == 0)
-			rc = rc_error_set(err, rc, "out of memory");
 		if (rc < 0)
 			goto out;
 	}

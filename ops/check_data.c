@@ -15,7 +15,8 @@ struct data_checker {
 	size_t count;
 };
 
-static int report_finding(void *arg, const struct rbdops_data_finding *f)
+static int report_finding(void *arg, const struct rbdops_data_finding *f,
+			  struct rc_error *err)
 {
 	struct data_checker *c = arg;
 	struct ops_difference diff = {
@@ -32,7 +33,7 @@ static int report_finding(void *arg, const struct rbdops_data_finding *f)
 	snprintf(diff.subject, sizeof(diff.subject), "%s", f->image);
 	snprintf(diff.message, sizeof(diff.message), "%s", f->message);
 	c->count++;
-	return c->fn ? c->fn(c->ctx, &diff) : 0;
+	return c->fn ? c->fn(c->ctx, &diff, err) : 0;
 }
 
 int ops_check_data(struct rbd_conn *conn, struct catalog *cat,

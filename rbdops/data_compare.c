@@ -74,7 +74,7 @@ static int report_object(struct compared *cmp,
 	va_start(ap, fmt);
 	vsnprintf(finding.message, sizeof(finding.message), fmt, ap);
 	va_end(ap);
-	return cmp->fn ? cmp->fn(cmp->ctx, &finding) : 0;
+	return cmp->fn ? cmp->fn(cmp->ctx, &finding, cmp->err) : 0;
 }
 
 /* Whether the RADOS object holding the image's object number n exists. */

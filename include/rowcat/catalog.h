@@ -154,12 +154,18 @@ struct catalog_volume_summary {
 	int snapshot_count; /* live snapshots anywhere in the volume's tree */
 };
 
+/*
+ * Called for each row of a list. Returns 0 to go on; a positive value to
+ * stop there without a failure; a negative errno-style code for a failure
+ * it has explained in err, as every rowcat function does.
+ */
 typedef int (*catalog_volume_fn)(void *ctx,
-				 const struct catalog_volume_summary *row);
+				 const struct catalog_volume_summary *row,
+				 struct rc_error *err);
 
 /*
  * Calls fn for every volume, ordered by name. A nonzero return from fn stops
- * the walk and is returned.
+ * the walk and is returned (negative: with fn's message in err).
  */
 int catalog_volume_list(struct catalog *cat, catalog_volume_fn fn, void *ctx,
 			struct rc_error *err);

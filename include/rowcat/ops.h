@@ -135,8 +135,11 @@ struct ops_difference {
 	uint64_t object, offset, length;
 };
 
+/* Called for each difference: 0 goes on; a negative errno-style code,
+ * explained in err, stops the check and is returned. */
 typedef int (*ops_difference_fn)(void *ctx,
-				    const struct ops_difference *diff);
+				    const struct ops_difference *diff,
+				    struct rc_error *err);
 
 /*
  * Compares the catalog with the cluster, for one volume or (volume NULL)

@@ -277,8 +277,11 @@ struct rbdops_data_finding {
 	char message[RC_ERROR_MESSAGE_MAX];
 };
 
+/* Called for each finding: 0 goes on; a negative errno-style code,
+ * explained in err, stops the comparison and is returned. */
 typedef int (*rbdops_data_finding_fn)(void *ctx,
-				      const struct rbdops_data_finding *f);
+				      const struct rbdops_data_finding *f,
+				      struct rc_error *err);
 
 /*
  * Compares the image at spec, object by object over the parent overlap,

@@ -574,8 +574,10 @@ struct listed {
 	struct catalog_volume_summary rows[4];
 };
 
-static int remember(void *ctx, const struct catalog_volume_summary *row)
+static int remember(void *ctx, const struct catalog_volume_summary *row,
+		    struct rc_error *err)
 {
+	(void)err;
 	struct listed *l = ctx;
 	l->rows[l->count++] = *row;
 	return 0;
@@ -600,9 +602,11 @@ static void test_list_gives_each_volume_its_depth_and_snapshots(void **state)
 	assert_int_equal(l.rows[1].snapshot_count, 3);
 }
 
-static int stop_at_first(void *ctx, const struct catalog_volume_summary *row)
+static int stop_at_first(void *ctx, const struct catalog_volume_summary *row,
+			 struct rc_error *err)
 {
 	(void)row;
+	(void)err;
 	(*(int *)ctx)++;
 	return 7;
 }
@@ -617,6 +621,28 @@ static void test_list_stops_when_the_callback_says_so(void **state)
 	assert_int_equal(catalog_volume_list(f->cat, stop_at_first, &calls,
 					     &f->err), 7);
 	assert_int_equal(calls, 1);
+}
+
+static int fail_at_b(void *ctx, const struct catalog_volume_summary *row,
+		     struct rc_error *err)
+{
+	(void)ctx;
+	if (strcmp(row->volume.name, "b") == 0)
+		return rc_error_set(err, -ENOSPC, "no room for volume '%s'",
+				    row->volume.name);
+	return 0;
+}
+
+static void test_list_returns_the_callbacks_failure_in_its_words(void **state)
+{
+	struct fixture *f = *state;
+
+	make_volume(f, "a", &(struct rc_image_spec){ "rbd", "", "a" });
+	make_volume(f, "b", &(struct rc_image_spec){ "rbd", "", "b" });
+	assert_int_equal(catalog_volume_list(f->cat, fail_at_b, NULL, &f->err),
+			 -ENOSPC);
+	assert_int_equal(f->err.code, -ENOSPC);
+	assert_string_equal(f->err.message, "no room for volume 'b'");
 }
 
 /* ---- journal ---------------------------------------------------------- */
@@ -1247,6 +1273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lineage_holds_every_image_and_snapshot_of_the_tree, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_list_gives_each_volume_its_depth_and_snapshots, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_list_stops_when_the_callback_says_so, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_list_returns_the_callbacks_failure_in_its_words, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_an_operation_is_running_until_ended_once, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_undoes_everything_since_begin, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_running_operation_is_claimed_until_its_owner_closes, setup_open, teardown),

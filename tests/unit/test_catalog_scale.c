@@ -3,6 +3,7 @@
  * built in setup. Asserts that the lineage queries stay correct there;
  * their speed is measured by bench/bench_catalog, not here.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,11 +77,14 @@ static void test_depth_of_the_deepest_image(void **state)
 	assert_int_equal(depth, GENERATIONS - 1);
 }
 
-static int count_rows(void *ctx, const struct catalog_volume_summary *row)
+static int count_rows(void *ctx, const struct catalog_volume_summary *row,
+		      struct rc_error *err)
 {
 	int *n = ctx;
 	if (row->depth != GENERATIONS - 1 || row->snapshot_count != GENERATIONS - 1)
-		return -1;
+		return rc_error_set(err, -EIO, "volume '%s' has depth %d and "
+				    "%d snapshots", row->volume.name, row->depth,
+				    row->snapshot_count);
 	(*n)++;
 	return 0;
 }
