@@ -68,6 +68,14 @@ static int step_one(struct catalog *cat, sqlite3_stmt *st, struct rc_error *err,
 	}
 }
 
+/* A lookup found its row: what err held from one that found none (the
+ * caller tried another name) is no news any more. */
+static int found(struct rc_error *err)
+{
+	rc_error_clear(err);
+	return 0;
+}
+
 int catalog_volume_find(struct catalog *cat, const char *name,
 			struct catalog_volume *out, struct rc_error *err)
 {
@@ -84,7 +92,7 @@ int catalog_volume_find(struct catalog *cat, const char *name,
 		rc = rc_error_set(err, -ENOENT, "no volume named '%s' in the catalog",
 				  name);
 	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : found(err);
 }
 
 int catalog_image_get(struct catalog *cat, int64_t id,
@@ -103,7 +111,7 @@ int catalog_image_get(struct catalog *cat, int64_t id,
 		rc = rc_error_set(err, -ENOENT, "no image with id %lld in the catalog",
 				  (long long)id);
 	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : found(err);
 }
 
 int catalog_image_find(struct catalog *cat, const struct rc_image_spec *spec,
@@ -126,7 +134,7 @@ int catalog_image_find(struct catalog *cat, const struct rc_image_spec *spec,
 		rc = rc_error_set(err, -ENOENT, "no image %s in the catalog", text);
 	}
 	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : found(err);
 }
 
 /* Runs an INSERT or UPDATE whose parameters are bound; *rowid gets the new
@@ -260,7 +268,7 @@ int catalog_volume_get(struct catalog *cat, int64_t id,
 		rc = rc_error_set(err, -ENOENT, "no volume with id %lld in the catalog",
 				  (long long)id);
 	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : found(err);
 }
 
 int catalog_snapshot_get(struct catalog *cat, int64_t id,
@@ -280,7 +288,7 @@ int catalog_snapshot_get(struct catalog *cat, int64_t id,
 				  "no snapshot with id %lld in the catalog",
 				  (long long)id);
 	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : found(err);
 }
 
 int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
@@ -301,7 +309,7 @@ int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
 		rc = rc_error_set(err, -ENOENT, "the volume has no snapshot '%s'",
 				  name);
 	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : found(err);
 }
 
 int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,

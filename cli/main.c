@@ -1,5 +1,6 @@
 /* rowcat's entry point: global options, then one command from the table. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -73,6 +74,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = cmd->run(&ctx, argc - first, argv + first);
+#ifndef NDEBUG
+	/* error.h's contract, made loud where tests run debug builds: a
+	 * failure a command tolerated on its way to success was cleared */
+	if (rc >= 0 && ctx.err.code != 0) {
+		fprintf(stderr, "rowcat: internal error: '%s' succeeded with a "
+			"stale error (%d: %s)\n", cmd->name, ctx.err.code,
+			ctx.err.message);
+		abort();
+	}
+#endif
 out:
 	if (rc < 0)
 		fprintf(stderr, "rowcat: %s\n", ctx.err.message);

@@ -102,7 +102,8 @@ int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	    op->step != CATALOG_STEP_FLATTENED &&
 	    ops_end_operation(cat, op, CATALOG_OP_FAILED, err->message,
 			      err) == 0) {
-		report->failed++;
+		report->failed++; /* settled: the journal holds why */
+		rc_error_clear(err);
 		rc = 0;
 	}
 	return rc;

@@ -151,14 +151,17 @@ int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
 		report->finished++;
 		return 0;
 	}
+	/* settled either way but the first two: the journal holds why */
 	switch (end_failed(cat, op, cluster_done, err)) {
 	case OPS_GC_BUSY:
 		report->undone++;
+		rc_error_clear(err);
 		return 0;
 	case OPS_GC_FAILED:
 		if (cluster_done || rc_error_is_unreachable(err))
 			return rc;
 		report->failed++;
+		rc_error_clear(err);
 		return 0;
 	default:
 		return rc;

@@ -477,11 +477,14 @@ int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	}
 	rc = forward_or_undo(conn, cat, op, &plan, &undone, err);
-	if (rc < 0) {
-		if (undone)
-			report->failed++;
-		return undone ? 0 : rc;
+	if (rc < 0 && undone) {
+		/* settled: the journal holds why it failed */
+		report->failed++;
+		rc_error_clear(err);
+		return 0;
 	}
+	if (rc < 0)
+		return rc;
 	report->finished++;
 	return ops_notify_switch(ev, plan.volume.name, &plan.operating.spec,
 				    &op->target, err);

@@ -108,7 +108,10 @@ int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 
 	*exists = rc == 0;
 	rbdops_close_image(&img);
-	return rc == -ENOENT ? 0 : rc;
+	if (rc != -ENOENT)
+		return rc;
+	rc_error_clear(err);
+	return 0;
 }
 
 int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
@@ -173,6 +176,7 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	rc_image_spec_format(spec, text, sizeof(text));
 	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == -ENOENT) {
+		rc_error_clear(err);
 		rc = 0;
 		goto out;
 	}

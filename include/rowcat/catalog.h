@@ -112,7 +112,8 @@ static inline int64_t catalog_snapshot_policy_time(const struct catalog_snapshot
  * The lookups below answer -ENOENT only when the row does not exist, and
  * nothing else does: a caller for whom absent is a fine answer tests for
  * -ENOENT (and clears err), and passes any other failure on, with its
- * message (an I/O error, a busy or damaged catalog).
+ * message (an I/O error, a busy or damaged catalog). A lookup that finds
+ * its row clears err, so that one that found none before leaves nothing.
  */
 
 /* Finds a volume by name; -ENOENT with a message when there is none. */

@@ -5,6 +5,11 @@
  * failure leave one human-readable line in a struct rc_error that the caller
  * passes in. The CLI prints that line once, prefixed "rowcat: ", and picks
  * the exit status from it (see rc_error_is_unreachable and the usage flag).
+ *
+ * An error object never holds a stale code after success: a function that
+ * returns 0 after tolerating a failure (an absent row, a pool that is
+ * gone) clears what that failure recorded, with rc_error_clear. A debug
+ * build of the CLI aborts when a command succeeds with a code still set.
  */
 #ifndef ROWCAT_ERROR_H
 #define ROWCAT_ERROR_H

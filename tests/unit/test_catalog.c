@@ -835,6 +835,58 @@ static void test_snapshots_are_found_by_name_anywhere_in_their_volume(void **sta
 	assert_int_equal(catalog_snapshot_get(f->cat, 999, &snap, &f->err), -ENOENT);
 }
 
+/* What a lookup that found nothing recorded: still there after it? */
+static void assert_no_error(const struct rc_error *err)
+{
+	assert_int_equal(err->code, 0);
+	assert_false(err->usage);
+	assert_string_equal(err->message, "");
+}
+
+static void test_a_lookup_that_finds_its_row_leaves_no_stale_error(void **state)
+{
+	struct fixture *f = *state;
+	struct rc_image_spec missing = { "rbd", "", "nope" };
+	struct catalog_snapshot snap;
+	struct catalog_volume vol;
+	struct catalog_image img;
+	struct built b;
+
+	build_restored_volume(f, &b);
+	assert_int_equal(catalog_volume_find(f->cat, "nope", &vol, &f->err),
+			 -ENOENT);
+	assert_int_equal(f->err.code, -ENOENT);
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	assert_no_error(&f->err);
+
+	assert_int_equal(catalog_volume_get(f->cat, b.volume + 100, &vol,
+					    &f->err), -ENOENT);
+	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
+	assert_no_error(&f->err);
+
+	assert_int_equal(catalog_image_find(f->cat, &missing, &img, &f->err),
+			 -ENOENT);
+	assert_int_equal(catalog_image_find(f->cat, &root_spec, &img, &f->err),
+			 0);
+	assert_no_error(&f->err);
+
+	assert_int_equal(catalog_image_get(f->cat, b.image[3] + 100, &img,
+					   &f->err), -ENOENT);
+	assert_int_equal(catalog_image_get(f->cat, b.image[3], &img, &f->err), 0);
+	assert_no_error(&f->err);
+
+	assert_int_equal(catalog_snapshot_find(f->cat, b.volume, "nope", &snap,
+					       &f->err), -ENOENT);
+	assert_int_equal(catalog_snapshot_find(f->cat, b.volume, "s1", &snap,
+					       &f->err), 0);
+	assert_no_error(&f->err);
+
+	assert_int_equal(catalog_snapshot_get(f->cat, b.pre + 100, &snap,
+					      &f->err), -ENOENT);
+	assert_int_equal(catalog_snapshot_get(f->cat, b.pre, &snap, &f->err), 0);
+	assert_no_error(&f->err);
+}
+
 static void test_operations_of_a_volume_come_newest_first_with_targets(void **state)
 {
 	struct fixture *f = *state;
@@ -1282,6 +1334,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_an_operation_on_an_image_no_longer_operating_is_stale, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_no_snap_restore_or_flatten_is_journalled_on_a_marked_volume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_are_found_by_name_anywhere_in_their_volume, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_lookup_that_finds_its_row_leaves_no_stale_error, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
