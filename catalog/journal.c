@@ -127,6 +127,8 @@ bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id)
 			    .l_start = (off_t)op_id, .l_len = 1 };
 	struct rc_error ignored;
 
+	/* a caller that must know why opens the lock file first, as
+	 * catalog_volume_check_free does */
 	if (open_oplock_file(cat, &ignored) < 0 ||
 	    fcntl(cat->oplock_fd, F_OFD_GETLK, &fl) < 0)
 		return false;
@@ -142,6 +144,8 @@ void catalog_op_release(struct catalog *cat, int64_t op_id)
 {
 	struct rc_error ignored;
 
+	/* best effort: a claim that stays is released when the catalog
+	 * closes, and means no more than "busy" until then */
 	if (cat->oplock_fd >= 0)
 		oplock(cat, op_id, F_UNLCK, &ignored);
 }

@@ -161,7 +161,7 @@ static int snap_call_once(void *arg)
 {
 	struct removal *r = arg;
 	struct open_image img;
-	struct rc_error ignored;
+	struct rc_error ignored; /* the code is all: the callers word it */
 	int rc = rbdops_open_image_ref(r->conn, r->spec, r->rbd_id, false, &img,
 				       &ignored);
 
@@ -217,7 +217,7 @@ int rbdops_snapshot_remove(struct rbd_conn *conn,
 static int image_remove_once(void *arg)
 {
 	struct removal *r = arg;
-	struct rc_error ignored;
+	struct rc_error ignored; /* the code is all: the callers word it */
 	rados_ioctx_t io = NULL;
 	int rc = rbdops_ioctx(r->conn, r->spec->pool, r->spec->ns, &io, &ignored);
 
