@@ -85,9 +85,10 @@ static int plan_volumes(struct rbd_conn *conn, struct catalog *cat,
 		struct catalog_volume volume;
 
 		rc = catalog_volume_get(cat, scope->volume_ids[i], &volume, err);
-		if (rc == 0 && !volume.marked_at)
-			rc = plan_volume(conn, cat, &volume, opts, ev, &recovered,
-					 plan, err);
+		if (rc < 0 || volume.marked_at)
+			continue; /* a catalog that fails here is no busy volume */
+		rc = plan_volume(conn, cat, &volume, opts, ev, &recovered, plan,
+				 err);
 		/* another rowcat is working on it: the next run collects */
 		if (rc == -EBUSY) {
 			rc_error_clear(err);

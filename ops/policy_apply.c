@@ -152,6 +152,7 @@ static int apply(struct run *run, struct catalog *cat,
 	struct ops_recovery recovered = {0};
 	struct catalog_volume volume;
 	struct ops_result done;
+	struct rc_error hook_err = {0};
 	char origin[POLICY_ORIGIN_MAX];
 	int depth = 0, hook_rc = 0, rc;
 
@@ -204,11 +205,18 @@ static int apply(struct run *run, struct catalog *cat,
 		}
 		if (rc < 0 && !done.new_image.name[0])
 			return rc;
-		/* taken; only the switch hook failed: retention still runs */
+		/* taken; only the switch hook failed: retention still runs,
+		 * on an err of its own, and the hook's failure is reported */
 		hook_rc = rc;
+		if (rc < 0) {
+			hook_err = *err;
+			rc_error_clear(err);
+		}
 		snprintf(r->snapshot, sizeof(r->snapshot), "%s", done.snapshot);
 	}
 	rc = expire(cat, &volume, p, &r->expired, err);
+	if (rc == 0 && hook_rc < 0)
+		*err = hook_err;
 	return rc < 0 ? rc : hook_rc;
 }
 
