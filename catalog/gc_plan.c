@@ -535,19 +535,6 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 	}
 }
 
-enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action)
-{
-	switch (action) {
-	case CATALOG_GC_TRASH:
-		return CATALOG_OP_GC_TRASH;
-	case CATALOG_GC_REMOVE_SNAPSHOT:
-		return CATALOG_OP_GC_SNAPSHOT;
-	case CATALOG_GC_PURGE:
-		return CATALOG_OP_GC_PURGE;
-	}
-	return CATALOG_OP_NO_KIND;
-}
-
 const char *catalog_gc_reason_text(enum catalog_gc_reason reason)
 {
 	switch (reason) {

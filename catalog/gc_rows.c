@@ -15,6 +15,19 @@
 #include "rowcat/sys/grow.h"
 #include "internal.h"
 
+enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action)
+{
+	switch (action) {
+	case CATALOG_GC_TRASH:
+		return CATALOG_OP_GC_TRASH;
+	case CATALOG_GC_REMOVE_SNAPSHOT:
+		return CATALOG_OP_GC_SNAPSHOT;
+	case CATALOG_GC_PURGE:
+		return CATALOG_OP_GC_PURGE;
+	}
+	return CATALOG_OP_NO_KIND;
+}
+
 /* Runs one UPDATE of a row by id (?1) with an integer ?2 and text ?3. */
 static int update_row(struct catalog *cat, enum catalog_query q, int64_t id,
 		      int64_t value, const char *text, const char *doing,

@@ -109,6 +109,10 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 	t ".created_at, " t ".marked_at"
 #define CATALOG_VOLUME_NCOLS 6
 
+/* Whether another process holds the claim of op_id (a live rowcat is
+ * carrying it out). Tests without taking the claim. */
+bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id);
+
 /*
  * The rules of catalog_op_begin for op, inside the caller's transaction:
  * -EBUSY, -EAGAIN or -ESTALE as described there.
@@ -137,5 +141,8 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
  * this rowcat knows or its step is not of its kind. */
 int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out,
 		    struct rc_error *err);
+
+/* The operation kind of a gc action. */
+enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action);
 
 #endif

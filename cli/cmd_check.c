@@ -41,12 +41,12 @@ static int run_checks(struct cli_ctx *ctx, const char *volume, bool data,
 		      size_t *findings)
 {
 	int rc = ops_check(ctx->conn, ctx->catalog, volume, fn, arg,
-			      differences, &ctx->err);
+			   differences, &ctx->err);
 
 	*findings = 0;
 	if (rc == 0 && data)
 		rc = ops_check_data(ctx->conn, ctx->catalog, volume, fn, arg,
-				       findings, &ctx->err);
+				    findings, &ctx->err);
 	return rc;
 }
 

@@ -98,8 +98,6 @@ int policy_cli_volumes(struct cli_ctx *ctx, const char *path,
 	if (!c.pattern_used)
 		return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 	rc = catalog_volume_list(ctx->catalog, collect_volume, &c, &ctx->err);
-	if (rc == -ENOMEM)
-		rc = rc_error_set(&ctx->err, rc, "out of memory");
 	for (size_t i = 0; rc == 0 && i < f->policy_count; i++) {
 		const struct policy *p = &f->policies[i];
 

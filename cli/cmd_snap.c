@@ -80,7 +80,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	cli_events(ctx, &ev);
 	rc = ops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
-				&ev, &result, &ctx->err);
+			     &ev, &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "snapshot", &result);
 	return rc;
@@ -112,7 +112,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	cli_events(ctx, &ev);
 	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &ev,
-				   &result, &ctx->err);
+				&result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "safety snapshot", &result);
 	return rc;
@@ -141,10 +141,7 @@ int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	cli_events(ctx, &ev);
 	rc = ops_volume_flatten(ctx->conn, ctx->catalog, argv[1], &ev, &result,
-				   &ctx->err);
-	if (rc < 0)
-		rc = ops_explain_full_volume(ctx->conn, ctx->catalog, argv[1],
-						&ctx->err);
+				&ctx->err);
 	cli_progress_end(ctx, rc == 0);
 	if (rc < 0 || ctx->quiet)
 		return rc;

@@ -70,7 +70,7 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	return ops_volume_create(ctx->conn, ctx->catalog, &image, size,
-				    &ctx->err);
+				 &ctx->err);
 }
 
 /* ---- ls ------------------------------------------------------------------ */

@@ -379,8 +379,8 @@ static int collect_volume(void *ctx, const struct catalog_volume_summary *row,
 }
 
 int ops_check(struct rbd_conn *conn, struct catalog *cat,
-		 const char *volume, ops_difference_fn fn, void *ctx,
-		 size_t *count, struct rc_error *err)
+	      const char *volume, ops_difference_fn fn, void *ctx,
+	      size_t *count, struct rc_error *err)
 {
 	struct checker c = { .conn = conn, .cat = cat, .fn = fn, .ctx = ctx,
 			     .err = err };

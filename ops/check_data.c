@@ -37,8 +37,8 @@ static int report_finding(void *arg, const struct rbdops_data_finding *f,
 }
 
 int ops_check_data(struct rbd_conn *conn, struct catalog *cat,
-		      const char *volume, ops_difference_fn fn, void *ctx,
-		      size_t *count, struct rc_error *err)
+		   const char *volume, ops_difference_fn fn, void *ctx,
+		   size_t *count, struct rc_error *err)
 {
 	struct data_checker c = { .fn = fn, .ctx = ctx };
 	struct catalog_lineage *lin = NULL;

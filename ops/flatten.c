@@ -73,9 +73,9 @@ out:
 }
 
 int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
-			   struct catalog_operation *op,
-			   const struct ops_events *ev,
-			   struct ops_recovery *report, struct rc_error *err)
+			struct catalog_operation *op,
+			const struct ops_events *ev,
+			struct ops_recovery *report, struct rc_error *err)
 {
 	struct catalog_image image;
 	bool exists = false;
@@ -88,7 +88,7 @@ int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	if (!exists) {
 		rc = ops_end_operation(cat, op, CATALOG_OP_FAILED,
-					  "the image is gone from the cluster", err);
+				       "the image is gone from the cluster", err);
 		if (rc == 0)
 			report->failed++;
 		return rc;
@@ -109,7 +109,7 @@ int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	return rc;
 }
 
-int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
+static int volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 			  const char *volume_name, const struct ops_events *ev,
 			  struct ops_result *result, struct rc_error *err)
 {
@@ -159,4 +159,13 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 	}
 	catalog_op_release(cat, op.id);
 	return rc;
+}
+
+int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
+		       const char *volume, const struct ops_events *ev,
+		       struct ops_result *result, struct rc_error *err)
+{
+	int rc = volume_flatten(conn, cat, volume, ev, result, err);
+
+	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
 }

@@ -7,7 +7,7 @@
 #include "internal.h"
 
 int ops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
-			       const char *volume, struct rc_error *err)
+			    const char *volume, struct rc_error *err)
 {
 	struct catalog_volume found;
 	struct catalog_image operating;

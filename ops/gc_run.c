@@ -123,8 +123,8 @@ out:
  * cluster's side was done and only recording it failed.
  */
 static enum ops_gc_outcome end_failed(struct catalog *cat,
-					 struct catalog_operation *op,
-					 bool cluster_done, struct rc_error *err)
+				      struct catalog_operation *op,
+				      bool cluster_done, struct rc_error *err)
 {
 	bool busy = err->code == -EBUSY;
 
@@ -140,8 +140,8 @@ static enum ops_gc_outcome end_failed(struct catalog *cat,
 }
 
 int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
-		      struct catalog_operation *op,
-		      struct ops_recovery *report, struct rc_error *err)
+		   struct catalog_operation *op,
+		   struct ops_recovery *report, struct rc_error *err)
 {
 	uint64_t bytes;
 	bool known, cluster_done;
@@ -176,11 +176,11 @@ int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
  * recorded runs from the real time of the move.
  */
 static enum ops_gc_outcome carry_out(struct rbd_conn *conn,
-					struct catalog *cat,
-					const struct catalog_gc_step *step,
-					const struct catalog_gc_options *opts,
-					struct ops_gc_step_report *r,
-					struct rc_error *err)
+				     struct catalog *cat,
+				     const struct catalog_gc_step *step,
+				     const struct catalog_gc_options *opts,
+				     struct ops_gc_step_report *r,
+				     struct rc_error *err)
 {
 	struct catalog_gc_options now = *opts;
 	struct catalog_operation op;
@@ -389,10 +389,10 @@ static void *worker(void *arg)
 }
 
 int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
-		  const struct catalog_gc_plan *plan, size_t max_steps,
-		  const struct ops_gc_options *opts,
-		  const struct ops_gc_events *ev,
-		  struct ops_gc_report *report, struct rc_error *err)
+	       const struct catalog_gc_plan *plan, size_t max_steps,
+	       const struct ops_gc_options *opts,
+	       const struct ops_gc_events *ev,
+	       struct ops_gc_report *report, struct rc_error *err)
 {
 	struct gc_run run = {
 		.conn = conn, .catalog_path = catalog_path(cat), .plan = plan,

@@ -9,6 +9,11 @@
 #include "rowcat/sys/failpoint.h"
 #include "rowcat/sys/journal.h"
 
+/* rbdops_explain_full for the pool of volume's operating image, for the
+ * failures of snap, restore and flatten. */
+int ops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
+			    const char *volume, struct rc_error *err);
+
 /* "missing-image", "lost-data", ...: the kind's name in check's JSON. */
 const char *ops_difference_kind_name(enum ops_difference_kind kind);
 
@@ -17,16 +22,16 @@ const char *ops_difference_kind_name(enum ops_difference_kind kind);
  * failure jumps to the caller's `out` label without passing `after`.
  * "before:error" in $ROWCAT_FAILPOINT makes the step fail instead.
  */
-#define OPS_STEP(before, after, call)                                   \
-	do {                                                               \
-		RC_FAILPOINT(before);                                      \
-		rc = rc_failpoint_error(before)                            \
+#define OPS_STEP(before, after, call)					    \
+	do {								    \
+		RC_FAILPOINT(before);					    \
+		rc = rc_failpoint_error(before)				    \
 			? rc_error_set(err, -EIO, "failure injected at %s", \
-				       before)                             \
-			: (call);                                          \
-		if (rc < 0)                                                \
-			goto out;                                          \
-		RC_FAILPOINT(after);                                       \
+				       before)				    \
+			: (call);					    \
+		if (rc < 0)						    \
+			goto out;					    \
+		RC_FAILPOINT(after);					    \
 	} while (0)
 
 /* Failures that waiting may cure: the operation stays for recovery. */
@@ -34,12 +39,12 @@ bool ops_is_transient(const struct rc_error *err);
 
 /* The RBDOPS_OWNER_KEY value that marks an image as op's work. */
 void ops_owner_tag(const struct catalog_operation *op, char *buf,
-		      size_t len);
+		   size_t len);
 
 /* Ends op with state and why, in a transaction of its own. */
 int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
-			 enum catalog_op_state state, const char *why,
-			 struct rc_error *err);
+		      enum catalog_op_state state, const char *why,
+		      struct rc_error *err);
 
 /*
  * Ends op with state after the failure err describes, and keeps err: when
@@ -52,28 +57,28 @@ void ops_end_failed(struct catalog *cat, struct catalog_operation *op,
 
 /* create's last steps: tag the image; record the volume and end the op. */
 int ops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
-		      struct rc_error *err);
+		   struct rc_error *err);
 int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
-			 struct rc_error *err);
+		      struct rc_error *err);
 
 /* Settle one interrupted operation of each kind (row.c, flatten.c). */
 int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
-		       struct catalog_operation *op,
-		       const struct ops_events *ev,
-		       struct ops_recovery *report, struct rc_error *err);
+		    struct catalog_operation *op,
+		    const struct ops_events *ev,
+		    struct ops_recovery *report, struct rc_error *err);
 int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
-		      struct catalog_operation *op,
-		      struct ops_recovery *report, struct rc_error *err);
+		   struct catalog_operation *op,
+		   struct ops_recovery *report, struct rc_error *err);
 int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
-			   struct catalog_operation *op,
-			   const struct ops_events *ev,
-			   struct ops_recovery *report, struct rc_error *err);
+			struct catalog_operation *op,
+			const struct ops_events *ev,
+			struct ops_recovery *report, struct rc_error *err);
 
 /* Runs ev->switched, if any, after a commit that switched images. */
 int ops_notify_switch(const struct ops_events *ev, const char *volume,
-			 const struct rc_image_spec *old_image,
-			 const struct rc_image_spec *new_image,
-			 struct rc_error *err);
+		      const struct rc_image_spec *old_image,
+		      const struct rc_image_spec *new_image,
+		      struct rc_error *err);
 
 /*
  * The clone name rule: VOLUME.rcN (N the operation's id), or
@@ -81,5 +86,30 @@ int ops_notify_switch(const struct ops_events *ev, const char *volume,
  * Whether name is one of volume's clone names.
  */
 bool ops_is_clone_name(const char *volume, const char *name);
+
+/*
+ * Recovers the unfinished operations of one volume, as every mutating
+ * command does before its own. -EBUSY, with a "volume is busy" message,
+ * when a live rowcat holds one of them.
+ */
+int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
+		       const struct catalog_volume *volume,
+		       const struct ops_events *ev,
+		       struct ops_recovery *report, struct rc_error *err);
+
+/*
+ * Carries out the first max_steps (0: all) steps of plan, made with
+ * opts->plan, jobs at a time. Each step is journalled only if a fresh plan
+ * of its volume, made with opts->plan at the real clock (whatever
+ * opts->plan.now says), still holds it; one that does not is skipped.
+ * Busy and skipped steps are not failures.
+ * Returns 0 when no step failed; otherwise the first failure, with a
+ * count of them.
+ */
+int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
+	       const struct catalog_gc_plan *plan, size_t max_steps,
+	       const struct ops_gc_options *opts,
+	       const struct ops_gc_events *ev,
+	       struct ops_gc_report *report, struct rc_error *err);
 
 #endif

@@ -189,7 +189,7 @@ static int apply(struct run *run, struct catalog *cat,
 			return 0;
 		}
 		if (rc < 0)
-			return ops_explain_full_volume(run->conn, cat, name, err);
+			return rc;
 		if (!done.nothing_to_do)
 			rc_image_spec_format(&done.new_image, r->flattened,
 					     sizeof(r->flattened));

@@ -164,16 +164,16 @@ static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 }
 
 int ops_recover(struct rbd_conn *conn, struct catalog *cat,
-		   const struct ops_events *ev,
-		   struct ops_recovery *report, struct rc_error *err)
+		const struct ops_events *ev,
+		struct ops_recovery *report, struct rc_error *err)
 {
 	return recover_where(conn, cat, 0, NULL, ev, report, err);
 }
 
 int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
-			  const struct catalog_volume *volume,
-			  const struct ops_events *ev,
-			  struct ops_recovery *report, struct rc_error *err)
+		       const struct catalog_volume *volume,
+		       const struct ops_events *ev,
+		       struct ops_recovery *report, struct rc_error *err)
 {
 	return recover_where(conn, cat, volume->id, volume->name, ev, report,
 			     err);

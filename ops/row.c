@@ -321,7 +321,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	     advance(cat, op, CATALOG_STEP_CLONING, err));
 	if (!target.complete)
 		OPS_STEP("row.clone.before", "row.clone.after",
-			    clone_target(conn, op, plan, err));
+			 clone_target(conn, op, plan, err));
 	ops_owner_tag(op, tag, sizeof(tag));
 	OPS_STEP("row.tag.before", "row.tag.after",
 	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
@@ -434,9 +434,9 @@ static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 }
 
 int ops_notify_switch(const struct ops_events *ev, const char *volume,
-			 const struct rc_image_spec *old_image,
-			 const struct rc_image_spec *new_image,
-			 struct rc_error *err)
+		      const struct rc_image_spec *old_image,
+		      const struct rc_image_spec *new_image,
+		      struct rc_error *err)
 {
 	if (!ev || !ev->switched)
 		return 0;
@@ -444,9 +444,9 @@ int ops_notify_switch(const struct ops_events *ev, const char *volume,
 }
 
 int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
-		       struct catalog_operation *op,
-		       const struct ops_events *ev,
-		       struct ops_recovery *report, struct rc_error *err)
+		    struct catalog_operation *op,
+		    const struct ops_events *ev,
+		    struct ops_recovery *report, struct rc_error *err)
 {
 	struct row_plan plan;
 	bool taken = false, undone = false;
@@ -487,7 +487,7 @@ int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	report->finished++;
 	return ops_notify_switch(ev, plan.volume.name, &plan.operating.spec,
-				    &op->target, err);
+				 &op->target, err);
 }
 
 /* ---- the commands ------------------------------------------------------- */
@@ -636,13 +636,13 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	result->old_image = plan.operating.spec;
 	result->new_image = op.target;
 	return ops_notify_switch(ev, volume.name, &plan.operating.spec,
-				    &op.target, err);
+				 &op.target, err);
 }
 
 int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
-		       const char *volume, const char *snapshot,
-		       const char *origin, const struct ops_events *ev,
-		       struct ops_result *result, struct rc_error *err)
+		    const char *volume, const char *snapshot,
+		    const char *origin, const struct ops_events *ev,
+		    struct ops_result *result, struct rc_error *err)
 {
 	int rc = row_run(conn, cat, false, volume, snapshot,
 			 origin ? origin : "manual", ev, result, err);
@@ -651,9 +651,9 @@ int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 }
 
 int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
-			  const char *volume, const char *snapshot,
-			  const struct ops_events *ev,
-			  struct ops_result *result, struct rc_error *err)
+		       const char *volume, const char *snapshot,
+		       const struct ops_events *ev,
+		       struct ops_result *result, struct rc_error *err)
 {
 	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
 			 result, err);

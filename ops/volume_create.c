@@ -66,15 +66,15 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 }
 
 void ops_owner_tag(const struct catalog_operation *op, char *buf,
-		      size_t len)
+		   size_t len)
 {
 	snprintf(buf, len, "op:%lld:%lld", (long long)op->id,
 		 (long long)op->started_at);
 }
 
 int ops_end_operation(struct catalog *cat, struct catalog_operation *op,
-			 enum catalog_op_state state, const char *why,
-			 struct rc_error *err)
+		      enum catalog_op_state state, const char *why,
+		      struct rc_error *err)
 {
 	int rc = catalog_begin(cat, err);
 
@@ -98,7 +98,7 @@ void ops_end_failed(struct catalog *cat, struct catalog_operation *op,
 }
 
 int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
-			 struct rc_error *err)
+		      struct rc_error *err)
 {
 	int rc;
 
@@ -121,7 +121,7 @@ int ops_create_finish(struct catalog *cat, struct catalog_operation *op,
 }
 
 int ops_create_tag(struct rbd_conn *conn, const struct catalog_operation *op,
-		      struct rc_error *err)
+		   struct rc_error *err)
 {
 	char tag[64];
 	int rc;
@@ -183,8 +183,8 @@ out:
 }
 
 int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
-			 const struct rc_image_spec *spec, uint64_t size,
-			 struct rc_error *err)
+		      const struct rc_image_spec *spec, uint64_t size,
+		      struct rc_error *err)
 {
 	int rc = volume_create(conn, cat, spec, size, err);
 

@@ -427,8 +427,7 @@ enum catalog_gc_reason {
 	CATALOG_GC_TRASH_EXPIRED,   /* its trash delay has run out */
 };
 
-/* The operation kind of an action and the words for a reason. */
-enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action);
+/* The words for a reason, as gc prints it. */
 const char *catalog_gc_reason_text(enum catalog_gc_reason reason);
 
 /*

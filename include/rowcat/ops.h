@@ -23,10 +23,6 @@
 #include "rowcat/policy.h"
 #include "rowcat/rbdops.h"
 
-/* rbdops_explain_full for the pool of volume's operating image. */
-int ops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
-			       const char *volume, struct rc_error *err);
-
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
 /*
@@ -67,8 +63,8 @@ struct ops_result {
  * one transaction with the end of the operation.
  */
 int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
-			 const struct rc_image_spec *spec, uint64_t size,
-			 struct rc_error *err);
+		      const struct rc_image_spec *spec, uint64_t size,
+		      struct rc_error *err);
 
 /*
  * rowcat snap: snapshots the operating image of `volume` as `snapshot`
@@ -79,9 +75,9 @@ int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
  * rowcat is working on the volume. See row.c for the steps.
  */
 int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
-		       const char *volume, const char *snapshot,
-		       const char *origin, const struct ops_events *ev,
-		       struct ops_result *result, struct rc_error *err);
+		    const char *volume, const char *snapshot,
+		    const char *origin, const struct ops_events *ev,
+		    struct ops_result *result, struct rc_error *err);
 
 /*
  * rowcat restore: takes a protected safety snapshot of the operating image
@@ -90,9 +86,9 @@ int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
  * Nothing is deleted.
  */
 int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
-			  const char *volume, const char *snapshot,
-			  const struct ops_events *ev,
-			  struct ops_result *result, struct rc_error *err);
+		       const char *volume, const char *snapshot,
+		       const struct ops_events *ev,
+		       struct ops_result *result, struct rc_error *err);
 
 /*
  * rowcat flatten: flattens the operating image until it has no parent on
@@ -100,8 +96,8 @@ int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
  * history). An operating image without parent is result->nothing_to_do.
  */
 int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
-			  const char *volume, const struct ops_events *ev,
-			  struct ops_result *result, struct rc_error *err);
+		       const char *volume, const struct ops_events *ev,
+		       struct ops_result *result, struct rc_error *err);
 
 /* ---- rowcat check ------------------------------------------------------ */
 
@@ -138,8 +134,8 @@ struct ops_difference {
 /* Called for each difference: 0 goes on; a negative errno-style code,
  * explained in err, stops the check and is returned. */
 typedef int (*ops_difference_fn)(void *ctx,
-				    const struct ops_difference *diff,
-				    struct rc_error *err);
+				 const struct ops_difference *diff,
+				 struct rc_error *err);
 
 /*
  * Compares the catalog with the cluster, for one volume or (volume NULL)
@@ -151,8 +147,8 @@ typedef int (*ops_difference_fn)(void *ctx,
  * Changes nothing.
  */
 int ops_check(struct rbd_conn *conn, struct catalog *cat,
-		 const char *volume, ops_difference_fn fn, void *ctx,
-		 size_t *count, struct rc_error *err);
+	      const char *volume, ops_difference_fn fn, void *ctx,
+	      size_t *count, struct rc_error *err);
 
 /*
  * Compares the data of one volume's images with their parent snapshots,
@@ -172,8 +168,8 @@ int ops_check(struct rbd_conn *conn, struct catalog *cat,
  * size. Calls fn for each finding and sets *count. Changes nothing.
  */
 int ops_check_data(struct rbd_conn *conn, struct catalog *cat,
-		      const char *volume, ops_difference_fn fn, void *ctx,
-		      size_t *count, struct rc_error *err);
+		   const char *volume, ops_difference_fn fn, void *ctx,
+		   size_t *count, struct rc_error *err);
 
 /* What a recovery did. */
 struct ops_recovery {
@@ -190,18 +186,8 @@ struct ops_recovery {
  * left alone. Returns 0 when every operation it owned was settled.
  */
 int ops_recover(struct rbd_conn *conn, struct catalog *cat,
-		   const struct ops_events *ev,
-		   struct ops_recovery *report, struct rc_error *err);
-
-/*
- * Recovers the unfinished operations of one volume, as every mutating
- * command does before its own. -EBUSY, with a "volume is busy" message,
- * when a live rowcat holds one of them.
- */
-int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
-			  const struct catalog_volume *volume,
-			  const struct ops_events *ev,
-			  struct ops_recovery *report, struct rc_error *err);
+		const struct ops_events *ev,
+		struct ops_recovery *report, struct rc_error *err);
 
 /* ---- rowcat gc --------------------------------------------------------- */
 
@@ -241,21 +227,6 @@ struct ops_gc_report {
 	uint64_t bytes_freed;          /* by purges that could be measured */
 	size_t purges_unmeasured;      /* no cheap `rbd du` (no valid map) */
 };
-
-/*
- * Carries out the first max_steps (0: all) steps of plan, made with
- * opts->plan, jobs at a time. Each step is journalled only if a fresh plan
- * of its volume, made with opts->plan at the real clock (whatever
- * opts->plan.now says), still holds it; one that does not is skipped.
- * Busy and skipped steps are not failures.
- * Returns 0 when no step failed; otherwise the first failure, with a
- * count of them.
- */
-int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
-		  const struct catalog_gc_plan *plan, size_t max_steps,
-		  const struct ops_gc_options *opts,
-		  const struct ops_gc_events *ev,
-		  struct ops_gc_report *report, struct rc_error *err);
 
 /* ---- a gc job: rowcat gc, policy run --gc --------------------------------- */
 

@@ -107,10 +107,6 @@ int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
  */
 int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err);
 
-/* Whether another process holds the claim of op_id (a live rowcat is
- * carrying it out). Tests without taking the claim. */
-bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id);
-
 /* Releases a claim; harmless when not held. */
 void catalog_op_release(struct catalog *cat, int64_t op_id);
 
