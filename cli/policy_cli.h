@@ -42,7 +42,7 @@ void policy_cli_schedule_text(const struct policy *p, char *buf, size_t len);
 void policy_cli_keep_text(const struct policy_keep *keep, char *buf,
 			  size_t len);
 
-/* rowcat policy run (policy_run.c). */
+/* rowcat policy run (cmd_policy_run.c). */
 int policy_run(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

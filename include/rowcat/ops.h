@@ -2,7 +2,7 @@
  * ops: rowcat's operations. Each is journalled in the catalog first and
  * then carried out on Ceph through the thin layer of rbdops.h, one
  * idempotent step at a time, so that a crash at any step is settled by
- * recovery (recover.c): create, snap, restore and flatten of a volume, gc's
+ * recovery (ops/recover.c): create, snap, restore and flatten of a volume, gc's
  * steps, the policy engine, and check, which compares the two.
  *
  * Every rule that protects data (one operation per volume, a volume marked
