@@ -14,13 +14,31 @@
 
 #include "internal.h"
 
+/* Adds to *plan the plan of one volume's state, or (volume_id 0) of
+ * every volume's. */
+static int add_plan(struct catalog *cat, int64_t volume_id,
+		    const struct catalog_gc_options *opts,
+		    struct catalog_gc_plan *plan, struct rc_error *err)
+{
+	struct catalog_gc_state state = {0};
+	struct catalog_gc_plan one = {0};
+	int rc = catalog_gc_state_load(cat, volume_id, &state, err);
+
+	if (rc == 0)
+		rc = catalog_gc_plan(&state, opts, &one, err);
+	if (rc == 0)
+		rc = catalog_gc_plan_append(plan, &one, err);
+	catalog_gc_plan_free(&one);
+	catalog_gc_state_free(&state);
+	return rc;
+}
+
 /* Every volume: one recovery of the whole journal, one plan. */
 static int plan_every_volume(struct rbd_conn *conn, struct catalog *cat,
 			     const struct ops_gc_job_options *opts,
 			     const struct ops_gc_job_events *ev,
 			     struct catalog_gc_plan *plan, struct rc_error *err)
 {
-	struct catalog_gc_state state = {0};
 	struct ops_recovery recovered = {0};
 	int rc = 0;
 
@@ -31,11 +49,7 @@ static int plan_every_volume(struct rbd_conn *conn, struct catalog *cat,
 		if (ev && ev->recovered)
 			ev->recovered(ev->ctx, &recovered);
 	}
-	rc = catalog_gc_state_load(cat, 0, &state, err);
-	if (rc == 0)
-		rc = catalog_gc_plan(&state, &opts->gc.plan, plan, err);
-	catalog_gc_state_free(&state);
-	return rc;
+	return add_plan(cat, 0, &opts->gc.plan, plan, err);
 }
 
 /* Adds the plan of one volume to *plan, after settling what a crash left
@@ -47,8 +61,6 @@ static int plan_volume(struct rbd_conn *conn, struct catalog *cat,
 		       struct ops_recovery *recovered,
 		       struct catalog_gc_plan *plan, struct rc_error *err)
 {
-	struct catalog_gc_state state = {0};
-	struct catalog_gc_plan one = {0};
 	struct ops_recovery settled = {0};
 	int rc = 0;
 
@@ -60,15 +72,9 @@ static int plan_volume(struct rbd_conn *conn, struct catalog *cat,
 		recovered->failed += settled.failed;
 		recovered->busy += settled.busy;
 	}
-	if (rc == 0)
-		rc = catalog_gc_state_load(cat, volume->id, &state, err);
-	if (rc == 0)
-		rc = catalog_gc_plan(&state, &opts->gc.plan, &one, err);
-	if (rc == 0)
-		rc = catalog_gc_plan_append(plan, &one, err);
-	catalog_gc_plan_free(&one);
-	catalog_gc_state_free(&state);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return add_plan(cat, volume->id, &opts->gc.plan, plan, err);
 }
 
 /* The listed volumes, each as it is now: the caller may have changed it. */
