@@ -169,3 +169,28 @@ generations() {
 		rowcat snap "$v" "s$seed" -q || fail "snap s$seed"
 	done
 }
+
+# wait_stopped PID [WHAT]: waits until process PID has stopped itself at a
+# ':stop' failpoint; fails when it ends first. No time limit of its own: a
+# busy machine only makes the wait longer (ctest's TIMEOUT ends a hang).
+wait_stopped() {
+	local state
+	while state=$(ps -o stat= -p "$1"); do
+		case $state in
+		T*) return 0 ;;
+		Z*) break ;;
+		esac
+		sleep 0.1
+	done
+	fail "${2:-rowcat $1} ended before it reached its failpoint"
+}
+
+# resume_until_ended PID: lets process PID go on each time it stops at a
+# ':stop' failpoint (one that is reached at every step), until it ends.
+resume_until_ended() {
+	local state
+	while state=$(ps -o stat= -p "$1") && [ "${state:0:1}" != Z ]; do
+		kill -CONT "$1" 2>/dev/null
+		sleep 0.1
+	done
+}

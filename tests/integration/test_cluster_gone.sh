@@ -4,15 +4,6 @@
 # journal; once the cluster answers again, `rowcat recover` converges.
 . "$(dirname "$0")/lib.sh"
 
-# stopped PID: waits until PID has stopped itself at a :stop failpoint.
-wait_stopped() {
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$1" | cut -c1)" = T ] && return 0
-		sleep 0.1
-	done
-	fail "rowcat never reached its failpoint"
-}
-
 # paused_at FAILPOINT CMD...: runs rowcat CMD with a 5 s timeout, pauses
 # every OSD once it reaches FAILPOINT, and lets it go on. Sets status,
 # err and elapsed (seconds from the pause to its exit).

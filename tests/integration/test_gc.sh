@@ -251,10 +251,7 @@ test_one_gc_at_a_time_and_metrics() {
 	ROWCAT_FAILPOINT=gc.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		gc --min-age 0s --trash-delay 0s -q >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
-		sleep 0.1
-	done
+	wait_stopped "$pid" "the first gc"
 	expect_refused 1 "another rowcat gc is running (pid $pid)" \
 		rowcat gc --min-age 0s --metrics "$SCRATCH/refused.prom"
 	[ -e "$SCRATCH/refused.prom" ] && fail "a refused run wrote metrics"
@@ -265,11 +262,7 @@ test_one_gc_at_a_time_and_metrics() {
 	# no pin is taken while a gc step works on the volume
 	expect_refused 1 "is busy" rowcat pin "$v@s1"
 	# it stops at every step it journals: let it go on each time
-	local st
-	while st=$(ps -o stat= -p "$pid") && [ "${st:0:1}" != Z ]; do
-		kill -CONT "$pid" 2>/dev/null
-		sleep 0.1
-	done
+	resume_until_ended "$pid"
 	wait "$pid" || fail "the first gc"
 	run rowcat gc --min-age 0s --trash-delay 0s --metrics "$SCRATCH/gc.prom"
 	expect_eq 0 "$status" "gc with metrics ($err)"

@@ -620,11 +620,7 @@ test_the_summary_names_busy_and_failed_volumes_apart() {
 	ROWCAT_FAILPOINT=row.target.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		snap "$a" held -q 2>/dev/null &
 	pid=$!
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
-		sleep 0.1
-	done
-	[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] || fail "the snap of $a never stopped"
+	wait_stopped "$pid" "the snap of $a"
 	# b fails: its operating image disappears behind rowcat's back
 	rbd rm --no-progress "$(rowcat which "$b")" >/dev/null 2>&1 || fail "rbd rm"
 	run rowcat policy run "$file" --now "$(hour_iso 1)"
@@ -832,21 +828,12 @@ test_a_rehearsal_three_days_ahead_removes_nothing_sooner() {
 }
 
 
-# stopped PID: waits until PID has stopped itself at a :stop failpoint.
-stopped() {
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$1" | cut -c1)" = T ] && return 0
-		sleep 0.1
-	done
-	fail "rowcat $1 never reached its failpoint"
-}
-
 # --gc collects what it can: a gc already running elsewhere is not the
 # run's failure (that gc collects), and a volume busy with another rowcat
 # is left for the next run while the others are collected.
 test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
 	rowcat init -q || fail init
-	local base a b x sp file=$SCRATCH/policy.yaml pid st
+	local base a b x sp file=$SCRATCH/policy.yaml pid
 	base=$(volname) a=$(volname a) b=$(volname b) x=$(volname x) sp=$(own_namespace)
 	create_volumes "$sp/$a" "$sp/$b"
 	# max_depth 1: each run flattens, so what retention expires is garbage
@@ -857,7 +844,7 @@ test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
 	ROWCAT_FAILPOINT=gc.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		gc --min-age 0s --trash-delay 0s -q >/dev/null 2>&1 &
 	pid=$!
-	stopped "$pid"
+	wait_stopped "$pid"
 	run rowcat policy run "$file" --now "$(hour_iso 1)" --gc
 	expect_eq 0 "$status" "the run while a gc runs elsewhere ($err)"
 	expect_contains "$err" "rowcat: policy: gc skipped: another rowcat gc is running (pid $pid)" \
@@ -867,16 +854,13 @@ test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
 		expect_contains "$(cluster_snapshots "$sp" "$v")" "$v@$(snap_name "$T0")" \
 			"$v's expired snapshot, not collected"
 	done
-	while st=$(ps -o stat= -p "$pid") && [ "${st:0:1}" != Z ]; do
-		kill -CONT "$pid" 2>/dev/null
-		sleep 0.1
-	done
+	resume_until_ended "$pid"
 	wait "$pid" || fail "the other gc"
 	# a is busy: a snap of it is stopped halfway in another rowcat
 	ROWCAT_FAILPOINT=row.target.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		snap "$a" held -q 2>/dev/null &
 	pid=$!
-	stopped "$pid"
+	wait_stopped "$pid"
 	run rowcat policy run "$file" --now "$(hour_iso 2)" --gc
 	kill -CONT "$pid"
 	wait "$pid" || fail "the held snap of $a"
@@ -903,7 +887,7 @@ test_a_volume_removed_during_the_run_takes_no_snapshot_and_is_no_failure() {
 	ROWCAT_FAILPOINT=row.journal.before:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		policy run "$file" --now "$(hour_iso 0)" >"$SCRATCH/out" 2>"$SCRATCH/err" &
 	pid=$!
-	stopped "$pid"
+	wait_stopped "$pid"
 	run rowcat rm "$v" -q
 	[ "$status" = 0 ] || { kill -CONT "$pid"; fail "rm $v: $err"; }
 	catalog=$(catalog_state)

@@ -286,11 +286,7 @@ removed_while_paused() {
 	ROWCAT_FAILPOINT="$fp:stop" "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		"$@" >"$SCRATCH/out" 2>"$SCRATCH/err" &
 	pid=$!
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
-		sleep 0.1
-	done
-	[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] || fail "$* never reached $fp"
+	wait_stopped "$pid" "rowcat $*"
 	rowcat rm "$v" -q || { kill -CONT "$pid"; fail "rm $v"; }
 	MARKED=$(catalog_state)
 	kill -CONT "$pid"

@@ -90,11 +90,7 @@ snap_meeting_a_foreign_clone() {
 		ROWCAT_FAILPOINT_TRACE="$SCRATCH/trace" \
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" >"$SCRATCH/out" 2>"$SCRATCH/err" &
 	pid=$!
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
-		sleep 0.1
-	done
-	[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] || fail "snap never stopped"
+	wait_stopped "$pid" "the snap"
 	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
 		WHERE state = 'running'")
 	rbd create "$target" --size 1M || fail "foreign image $target"
@@ -145,10 +141,7 @@ test_a_half_made_clone_is_removed_and_made_again() {
 	ROWCAT_FAILPOINT=row.cloning-step.after:stop \
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" half 2>/dev/null &
 	pid=$!
-	for _ in $(seq 300); do
-		[ "$(ps -o stat= -p "$pid" | cut -c1)" = T ] && break
-		sleep 0.1
-	done
+	wait_stopped "$pid" "the snap"
 	kill -KILL "$pid"; wait "$pid" 2>/dev/null
 	echo row.cloning-step.after >>"$COVERAGE"
 	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
