@@ -10,7 +10,12 @@
 #   vm.sh stop DIR                    QMP quit, and wait until QEMU has ended
 #   vm.sh acked DIR                   the highest record N acknowledged so far
 #                                     (-1: none)
+#   vm.sh wait-acked DIR N            wait until record N is acknowledged
 #   vm.sh nonce DIR                   the boot's nonce, as the records hold it
+#   vm.sh storage-node POOL[/NS]/IMAGE NODE
+#                                     the rbd node's options as JSON, as start
+#                                     gives them (blockdev-add arguments for a
+#                                     switch to IMAGE)
 #   vm.sh prepare                     only fetch the kernel into the cache
 #   vm.sh accel                       kvm or tcg: what start would use
 #
@@ -205,7 +210,7 @@ acked() {
 }
 
 cmd_start() {
-	local dir=$1 spec=$2 kdir limit deadline pid
+	local dir=$1 spec=$2 kdir
 	: "${CEPH_CONF:?CEPH_CONF must name the cluster config file}"
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
@@ -225,27 +230,36 @@ cmd_start() {
 		-qmp "unix:$dir/qmp.sock,server=on,wait=off" \
 		-pidfile "$dir/qemu.pid" -D "$dir/qemu.log" -daemonize ||
 		die "qemu-system-x86_64 did not start (see $dir/qemu.log)"
-	pid=$(qemu_pid "$dir") || die "no pid file in $dir"
+	# the guest is up once it has written a few records
+	if ! wait_acked "$dir" 2; then
+		cmd_stop "$dir" >/dev/null 2>&1 || true
+		exit 1
+	fi
+}
+
+# wait_acked DIR N: waits until the guest has acknowledged record N. Fails
+# (with the console's tail) when the guest reports an I/O error, fills its
+# disk first, or QEMU ends; the limit (ROWCAT_VM_LIMIT) only reports a hang.
+wait_acked() {
+	local dir=$1 want=$2 pid limit deadline
+	pid=$(qemu_pid "$dir") || die "no guest in $dir"
 	limit=${ROWCAT_VM_LIMIT:-300}
 	deadline=$(( $(date +%s) + limit ))
-	# the guest is up once it has written a few records
-	until [ "$(acked "$dir")" -ge 2 ]; do
-		if grep -a -q -E '^ioerr ' "$dir/console.log" 2>/dev/null; then
-			say "the guest reported an I/O error:"
-			tail -n 20 "$dir/console.log" >&2
-			cmd_stop "$dir" || true
-			exit 1
+	until [ "$(acked "$dir")" -ge "$want" ]; do
+		if tr -d '\r' < "$dir/console.log" | grep -a -q -E '^(ioerr|end) '; then
+			say "the guest stopped writing before record $want:"
+			tail -n 5 "$dir/console.log" >&2
+			return 1
 		fi
 		if ! alive "$pid"; then
-			say "QEMU ended before the guest wrote; console and log:"
+			say "QEMU ended before the guest acknowledged record $want; console and log:"
 			tail -n 20 "$dir/console.log" "$dir/qemu.log" >&2 || true
-			exit 1
+			return 1
 		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
-			say "no acknowledged record after $limit s; console:"
+			say "record $want not acknowledged after $limit s; console:"
 			tail -n 20 "$dir/console.log" >&2 || true
-			cmd_stop "$dir" || true
-			exit 1
+			return 1
 		fi
 		sleep 0.1
 	done
@@ -278,11 +292,12 @@ start) [ $# = 3 ] || die "usage: vm.sh start DIR POOL[/NS]/IMAGE"; cmd_start "$2
 qmp) [ $# = 3 ] || die "usage: vm.sh qmp DIR 'JSON-COMMAND'"; cmd_qmp "$2" "$3" ;;
 stop) [ $# = 2 ] || die "usage: vm.sh stop DIR"; cmd_stop "$2" ;;
 acked) [ $# = 2 ] || die "usage: vm.sh acked DIR"; acked "$2" ;;
+wait-acked) [ $# = 3 ] || die "usage: vm.sh wait-acked DIR N"; wait_acked "$2" "$3" ;;
 accel) accel ;;
 nonce) [ $# = 2 ] || die "usage: vm.sh nonce DIR"
 	tr -d '\r' < "$2/console.log" | grep -a -m 1 -E '^nonce [0-9a-f]{16}$' | cut -d' ' -f2 ;;
 storage-node) [ $# = 3 ] || die "usage: vm.sh storage-node POOL[/NS]/IMAGE NODE"
 	: "${CEPH_CONF:?CEPH_CONF must name the cluster config file}"; storage_node "$2" "$3" ;;
 prepare) fetch_kernel >/dev/null ;;
-*) die "usage: vm.sh start|qmp|stop|acked|nonce|storage-node|prepare|accel ..." ;;
+*) die "usage: vm.sh start|qmp|stop|acked|wait-acked|nonce|storage-node|prepare|accel ..." ;;
 esac
