@@ -60,8 +60,7 @@ test_guest_records_land_in_the_image_and_every_snapshot_holds_a_prefix() {
 	trap - EXIT
 	expect_eq 0 "$(watchers "$op")" "watchers after the guest ended"
 
-	run grep -a -c '^ioerr ' "$dir/console.log"
-	expect_eq 0 "$out" "I/O errors the guest saw"
+	expect_eq 0 "$(grep -a -c '^ioerr ' "$dir/console.log")" "I/O errors the guest saw"
 	acked=$($VM acked "$dir")
 	nonce=$($VM nonce "$dir")
 	[ -n "$nonce" ] || fail "no nonce on the console"
@@ -71,8 +70,9 @@ test_guest_records_land_in_the_image_and_every_snapshot_holds_a_prefix() {
 	for ((i = 1; i <= SNAPS; i++)); do
 		report=$(check_records "$op@live$i" "${snap_acked[i]}" "$nonce")
 		# snapshots later in time hold longer prefixes, none past the image's
-		[ "$report" -ge "$last" ] && [ "$report" -le "$prefix" ] ||
+		if [ "$report" -lt "$last" ] || [ "$report" -gt "$prefix" ]; then
 			fail "live$i holds $report records: not between $last and $prefix"
+		fi
 		echo "    live$i: ${snap_acked[i]} acked before it, prefix $report" >&2
 		last=$report
 	done

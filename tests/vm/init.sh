@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the test guest's initramfs (built by tests/vm/vm.sh): loads the
 # virtio modules, waits for the disk and runs guest_writer on it, its
 # output on the console. Kernel command line knobs: rowcat.delay_us=N
