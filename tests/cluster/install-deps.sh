@@ -15,6 +15,10 @@ packages=(
 	libclang-rt-14-dev tzdata
 	# systemd-analyze, to verify the gc units cmake --install ships
 	systemd
+	# the live-volume tests' guest (tests/vm/): QEMU with its rbd driver,
+	# busybox for the initramfs; its kernel is fetched by tests/vm/vm.sh
+	# into a cache, never installed
+	qemu-system-x86 qemu-block-extra busybox-static
 )
 
 missing=()
