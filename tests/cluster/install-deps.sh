@@ -6,9 +6,11 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config libsqlite3-dev libyaml-dev
-	libcmocka-dev librbd-dev librados-dev
+	libjson-c-dev libcmocka-dev librbd-dev librados-dev
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
+	# a real QEMU for the QMP client's tests (no guest needed)
+	qemu-system-x86
 	# test and benchmark helpers
 	sqlite3 jq python3 time util-linux uuid-runtime clang procps fio strace
 	# libFuzzer for the policy parser's fuzz target; zone files for policies
