@@ -357,19 +357,49 @@ static int query_nodes(struct qmp *q, json_object **nodes, json_object **graph,
 }
 
 /*
- * The QOM secret object that holds the rbd node's key, as libvirt names it
- * after the node ("libvirt-1-storage-auth-secret0"), or NULL: the key then
- * comes from the keyring of the node's ceph.conf, as it did for the node.
+ * Whether the rbd node `name` (in nodes) connects as the same Ceph user with
+ * the same conf as `like` does: then its key is the one `like` needs.
  */
-static char *key_secret_of(struct qmp *q, const char *node)
+static bool same_user(json_object *nodes, const char *name, json_object *like)
+{
+	json_object *node = node_named(nodes, name);
+	struct rbd_location loc;
+	bool same = false;
+	const char *user, *conf, *like_user, *like_conf;
+
+	if (!node || parse_rbd_filename(string_field(node, "file"), &loc) < 0)
+		return false;
+	user = string_field(loc.options, "user");
+	conf = string_field(loc.options, "conf");
+	like_user = string_field(like, "user");
+	like_conf = string_field(like, "conf");
+	same = strcmp(user ? user : "", like_user ? like_user : "") == 0 &&
+	       strcmp(conf ? conf : "", like_conf ? like_conf : "") == 0;
+	json_object_put(loc.options);
+	return same;
+}
+
+/*
+ * The QOM secret object that holds the rbd node's key into secret ("" when
+ * none is found: the key then comes from the keyring of the node's conf, as
+ * it did for the node). QEMU reports no node's key-secret; libvirt names
+ * the secret after the node it made ("libvirt-1-storage-auth-secret0") and
+ * keeps it for the VM's life, also after rowcat replaced that node by its
+ * own. So: the secret named after this node; else the one secret named
+ * after a node that is gone (the node this one replaced); else one named
+ * after a live rbd node of the same Ceph user and conf. Encryption secrets
+ * never count. Best effort: a QEMU without QOM lists finds none.
+ */
+static void key_secret_of(struct qmp *q, json_object *nodes, const char *node,
+			  json_object *options, char secret[QMP_NODE_MAX])
 {
 	json_object *objects = NULL, *arguments = json_object_new_object();
 	struct rc_error ignored = { 0 };
-	char *secret = NULL;
-	size_t prefix = strlen(node), count = 0;
+	char orphan[QMP_NODE_MAX] = "", shared[QMP_NODE_MAX] = "";
+	size_t orphans = 0;
 
+	secret[0] = '\0';
 	json_object_object_add(arguments, "path", json_object_new_string("/objects"));
-	/* best effort: without QOM, as for a node without secret */
 	if (qmp_execute(q, "qom-list", arguments, &objects, &ignored) < 0 ||
 	    !json_object_is_type(objects, json_type_array))
 		goto out;
@@ -377,22 +407,41 @@ static char *key_secret_of(struct qmp *q, const char *node)
 		json_object *o = json_object_array_get_idx(objects, i);
 		const char *name = string_field(o, "name");
 		const char *type = string_field(o, "type");
+		char owner[QMP_NODE_MAX];
+		const char *dash;
 		if (!name || !type || strcmp(type, "child<secret>") != 0 ||
-		    strncmp(name, node, prefix) != 0 || name[prefix] != '-' ||
-		    strstr(name + prefix, "encrypt"))
+		    strstr(name, "encrypt"))
 			continue;
-		count++;
-		free(secret);
-		secret = strdup(name);
+		/* the node it is named after: the longest live prefix, else
+		 * the part before "-secret" or "-auth-secret" */
+		owner[0] = '\0';
+		for (dash = strchr(name, '-'); dash; dash = strchr(dash + 1, '-')) {
+			char prefix[QMP_NODE_MAX];
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)(dash - name), name);
+			if (node_named(nodes, prefix))
+				copy_name(owner, sizeof(owner), prefix);
+		}
+		if (strcmp(owner, node) == 0) {
+			copy_name(secret, QMP_NODE_MAX, name);
+			goto out;
+		}
+		if (owner[0]) {
+			if (!shared[0] && same_user(nodes, owner, options))
+				copy_name(shared, sizeof(shared), name);
+			continue;
+		}
+		if (strstr(name, "secret")) {
+			orphans++;
+			copy_name(orphan, sizeof(orphan), name);
+		}
 	}
-	if (count != 1) {
-		free(secret);
-		secret = NULL;
-	}
+	if (orphans == 1)
+		copy_name(secret, QMP_NODE_MAX, orphan);
+	else if (orphans == 0)
+		copy_name(secret, QMP_NODE_MAX, shared);
 out:
 	json_object_put(objects);
 	json_object_put(arguments);
-	return secret;
 }
 
 /* read-only, cache and detect-zeroes, as query-named-block-nodes says */
@@ -423,21 +472,24 @@ static char *to_text(json_object *obj)
 }
 
 /* Fills disk's option texts from the two nodes. */
-static int describe_disk(struct qmp *q, json_object *storage, json_object *format,
-			 struct rbd_location *loc, struct qmp_disk *disk,
-			 struct rc_error *err)
+static int describe_disk(struct qmp *q, json_object *nodes, json_object *storage,
+			 json_object *format, struct rbd_location *loc,
+			 struct qmp_disk *disk, struct rc_error *err)
 {
 	json_object *format_opt = json_object_new_object(), *format_file = NULL;
 	const char *format_filename = string_field(format, "file");
-	char *secret = NULL;
 	int rc;
 
 	json_object_object_del(loc->options, "node-name");
-	if (!json_object_object_get_ex(loc->options, "key-secret", NULL)) {
-		secret = key_secret_of(q, disk->storage_node);
-		if (secret)
+	if (!string_field(loc->options, "key-secret")) {
+		key_secret_of(q, nodes, disk->storage_node, loc->options,
+			      disk->key_secret);
+		if (disk->key_secret[0])
 			json_object_object_add(loc->options, "key-secret",
-					       json_object_new_string(secret));
+					       json_object_new_string(disk->key_secret));
+	} else {
+		copy_name(disk->key_secret, sizeof(disk->key_secret),
+			  string_field(loc->options, "key-secret"));
 	}
 	add_common_options(loc->options, storage);
 	/* the format node above decides whether discards pass; its own
@@ -467,7 +519,6 @@ static int describe_disk(struct qmp *q, json_object *storage, json_object *forma
 	}
 	rc = 0;
 out:
-	free(secret);
 	json_object_put(format_file);
 	json_object_put(format_opt);
 	return rc;
@@ -511,6 +562,15 @@ static void check_switchable(json_object *nodes, json_object *graph,
 		snprintf(why, len, "node %s is read through node %s of format %s; "
 			 "only a raw format node can be switched", name, parents[0],
 			 driver ? driver : "unknown");
+		return;
+	}
+	if (parents[0][0] == '#') {
+		/* blockdev-reopen compares the node-name it is given with the
+		 * node's options, which hold none for an automatic name */
+		snprintf(why, len, "its format node %s has an automatic node name, "
+			 "which blockdev-reopen cannot address; give the drive one "
+			 "(-drive ...,node-name=NAME) or use -blockdev as libvirt does",
+			 parents[0]);
 		return;
 	}
 	if (bool_field(node, "ro") || bool_field(parent, "ro")) {
@@ -584,7 +644,7 @@ int qmp_disk_find(struct qmp *q, const struct rc_image_spec *image,
 		  string_field(head, "node-name"));
 	copy_name(out->format_node, sizeof(out->format_node),
 		  string_field(format, "node-name"));
-	rc = describe_disk(q, head, format, &head_loc, out, err);
+	rc = describe_disk(q, nodes, head, format, &head_loc, out, err);
 	if (rc < 0)
 		qmp_disk_release(out);
 out:

@@ -79,7 +79,9 @@ int qmp_execute_text(struct qmp *q, const char *command,
  * The guest disk that reads an RBD image: QEMU's rbd protocol node and the
  * raw format node above it that the device uses, as libvirt sets them up
  * (-blockdev, node names libvirt-N-storage / libvirt-N-format) and as plain
- * `-drive file=rbd:...,format=raw` does (automatic node names, #blockNNN).
+ * `-drive file=rbd:...,format=raw,node-name=NAME` does (the rbd node's
+ * automatic name, #blockNNN, is fine; the format node needs a name of its
+ * own, since QEMU's blockdev-reopen cannot address an automatic one).
  */
 struct qmp_disk {
 	char storage_node[QMP_NODE_MAX];
@@ -92,6 +94,11 @@ struct qmp_disk {
 	char *storage_options;
 	/* JSON text: the format node's options, for blockdev-reopen */
 	char *format_options;
+	/*
+	 * The QOM secret object the storage options take the Ceph key from
+	 * (also in storage_options), "" when none was found
+	 */
+	char key_secret[QMP_NODE_MAX];
 };
 
 /*
@@ -101,8 +108,10 @@ struct qmp_disk {
  *
  * The storage options are what QEMU reports of the rbd node: pool,
  * namespace, conf, user and mon hosts (from the node's filename), its key
- * secret (password-secret, or the one QOM secret object named after the node,
- * as libvirt names them: NODE-auth-secret0), read-only, cache and
+ * secret (password-secret; else the QOM secret object named after the node,
+ * as libvirt names them, NODE-auth-secret0; else the one named after a node
+ * that is gone, as libvirt's secret outlives the node rowcat replaced; else
+ * one named after a live node of the same Ceph user), read-only, cache and
  * detect-zeroes; discard is "unmap", so that the format node above, whose
  * discard setting the reopen keeps, alone decides whether a guest's discards
  * pass. QEMU does not report key=value pairs of a legacy `rbd:` filename
@@ -112,7 +121,8 @@ struct qmp_disk {
  * Returns -ENOENT (the message names the image and the monitor) when no
  * node reads the image, and -ENOTSUP, saying why, when one does but its
  * disk cannot be switched: no raw format node above it (another format, or
- * the device reads the rbd node itself), read-only, a snapshot of the image
+ * the device reads the rbd node itself), a format node with an automatic
+ * name (a -drive without node-name=), read-only, a snapshot of the image
  * rather than the image, or two disks that read the image.
  */
 int qmp_disk_find(struct qmp *q, const struct rc_image_spec *image,
@@ -137,7 +147,10 @@ int qmp_disk_add_storage(struct qmp *q, const struct qmp_disk *disk,
 int qmp_disk_reopen(struct qmp *q, const struct qmp_disk *disk,
 		    const char *node_name, struct rc_error *err);
 
-/* blockdev-del node_name; 0 when no such node exists (any more). */
+/*
+ * blockdev-del node_name; 0 when no such node exists (any more). A -drive's
+ * rbd node goes by itself when the reopen leaves it without a parent.
+ */
 int qmp_node_del(struct qmp *q, const char *node_name, struct rc_error *err);
 
 /* For recovery: whether a node called node_name exists. */
