@@ -137,7 +137,7 @@ static int read_message(struct qmp *q, int64_t deadline, const char *waiting_for
 			char *grown;
 			if (cap > QMP_MESSAGE_MAX)
 				return rc_error_set(err, -EMSGSIZE,
-						    "%s %s sent a message over %u MiB while rowcat waited for %s",
+						    "%s %s sent a message over %u MiB while rowcat waited for its %s",
 						    qmp_target_kind(q), q->target,
 						    QMP_MESSAGE_MAX >> 20, waiting_for);
 			grown = realloc(q->in, cap);
@@ -176,7 +176,7 @@ static int read_message(struct qmp *q, int64_t deadline, const char *waiting_for
 	}
 closed:
 	return rc_error_set(err, -ECONNRESET,
-			    "QEMU closed %s %s while rowcat waited for %s (did QEMU exit?)",
+			    "QEMU closed %s %s while rowcat waited for its %s (did QEMU exit?)",
 			    qmp_target_kind(q), q->target, waiting_for);
 }
 
@@ -188,7 +188,7 @@ static int socket_roundtrip(struct qmp *q, const char *command,
 	char waiting_for[96];
 	int rc;
 
-	snprintf(waiting_for, sizeof(waiting_for), "the answer to %s", command);
+	snprintf(waiting_for, sizeof(waiting_for), "answer to %s", command);
 	rc = send_all(q, request, strlen(request), deadline, command, err);
 	if (rc < 0)
 		return rc;
@@ -497,7 +497,7 @@ static int socket_connect(struct qmp *q, struct rc_error *err)
 				    q->target, strerror(-rc),
 				    rc == -ECONNREFUSED ? " (is QEMU running?)" : "");
 	}
-	rc = read_message(q, deadline, "its greeting", &greeting, err);
+	rc = read_message(q, deadline, "greeting", &greeting, err);
 	if (rc == -ETIMEDOUT)
 		return rc_error_set(err, rc,
 				    "QEMU sent no greeting on QMP socket %s within %d ms: "
