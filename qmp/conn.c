@@ -97,7 +97,8 @@ static int take_message(struct qmp *q, json_object **msg, struct rc_error *err)
 	json_object *obj;
 	enum json_tokener_error jerr;
 
-	while ((newline = memchr(q->in, '\n', q->in_len)) != NULL) {
+	while (q->in_len > 0 &&
+	       (newline = memchr(q->in, '\n', q->in_len)) != NULL) {
 		*newline = '\0';
 		line_len = (size_t)(newline - q->in);
 		obj = json_tokener_parse_verbose(q->in, &jerr);
