@@ -1,10 +1,11 @@
 # Finds rowcat's dependencies and wraps each in an imported target.
-# sqlite3, yaml-0.1 and cmocka ship pkg-config files; Debian 12's librbd-dev
+# sqlite3, yaml-0.1, json-c and cmocka ship pkg-config files; Debian 12's librbd-dev
 # and librados-dev do not, so those are found by header and library.
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+pkg_check_modules(JSONC REQUIRED IMPORTED_TARGET json-c)
 
 find_path(RBD_INCLUDE_DIR rbd/librbd.h REQUIRED)
 find_library(RBD_LIBRARY rbd REQUIRED)

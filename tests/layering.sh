@@ -2,14 +2,14 @@
 # The module graph, drawn from the #include lines of the library and the
 # command line, and checked: every arrow points down
 #
-#   cli -> ops -> catalog | rbdops | config -> common
+#   cli -> ops -> catalog | rbdops | qmp | config -> common
 #
 # and nothing reaches past its neighbours' public headers: only ops/ (and
 # catalog/ itself) includes the catalog's writers (rowcat/sys/journal.h),
 # nothing below the CLI includes a CLI header, the Ceph layer includes no
 # catalog header, and only the module that wraps a library includes its
-# header (sqlite3: catalog/, librbd and librados: rbdops/, libyaml:
-# config/). Prints the graph, one line per module, as the README shows it;
+# header (sqlite3: catalog/, librbd and librados: rbdops/, json-c:
+# qmp/, libyaml: config/). Prints the graph, one line per module, as the README shows it;
 # exits 1, naming each include that breaks a rule, when one does.
 #
 # usage: tests/layering.sh [SOURCE_DIR]
@@ -17,13 +17,14 @@ set -u
 src=${1:-$(dirname "$0")/..}
 cd "$src" || exit 2
 
-modules=(cli ops catalog rbdops config common)
+modules=(cli ops catalog rbdops qmp config common)
 # what each module may include besides its own folder
 declare -A allowed=(
-	[cli]="ops catalog rbdops config common"
-	[ops]="catalog journal rbdops config common"
+	[cli]="ops catalog rbdops qmp config common"
+	[ops]="catalog journal rbdops qmp config common"
 	[catalog]="journal common"
 	[rbdops]="common"
+	[qmp]="common"
 	[config]="common"
 	[common]="common"
 )
@@ -34,17 +35,20 @@ header_module() {
 	rowcat/catalog.h) echo catalog ;;
 	rowcat/rbdops.h) echo rbdops ;;
 	rowcat/ops.h) echo ops ;;
+	rowcat/qmp.h) echo qmp ;;
 	rowcat/policy.h) echo config ;;
 	rowcat/error.h | rowcat/names.h | rowcat/clock.h | rowcat/units.h | \
 		rowcat/sys/*) echo common ;;
 	sqlite3.h) echo lib:sqlite3 ;;
 	rbd/* | rados/*) echo lib:ceph ;;
 	yaml.h) echo lib:yaml ;;
+	json-c/*) echo lib:jsonc ;;
 	*) echo other ;;
 	esac
 }
 # who may include a wrapped library's header
-declare -A wrapper=([lib:sqlite3]=catalog [lib:ceph]=rbdops [lib:yaml]=config)
+declare -A wrapper=([lib:sqlite3]=catalog [lib:ceph]=rbdops [lib:jsonc]=qmp
+	[lib:yaml]=config)
 
 # the folder a public header's code lives in, so that its own includes are
 # held to its module's rules too

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config libsqlite3-dev libyaml-dev
-	libcmocka-dev librbd-dev librados-dev
+	libjson-c-dev libcmocka-dev librbd-dev librados-dev
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
 	# test and benchmark helpers
@@ -15,10 +15,11 @@ packages=(
 	libclang-rt-14-dev tzdata
 	# systemd-analyze, to verify the gc units cmake --install ships
 	systemd
-	# the live-volume tests' guest (tests/vm/): QEMU with its rbd driver,
-	# busybox for the initramfs; its kernel is fetched by tests/vm/vm.sh
-	# into a cache, never installed
-	qemu-system-x86 qemu-block-extra busybox-static
+	# QEMU with its rbd driver: the QMP client's tests (no guest) and the
+	# live-volume tests' guest (tests/vm/), busybox for its initramfs (its
+	# kernel is fetched by tests/vm/vm.sh into a cache, never installed);
+	# socat holds a QMP socket busy in test_qmp.sh
+	qemu-system-x86 qemu-block-extra busybox-static socat
 )
 
 missing=()
