@@ -233,10 +233,10 @@ static void print_summary(const struct run *run, const struct run_args *a)
 		run->taken == 1 ? "" : "s", run->expired, run->flattened,
 		run->busy);
 	print_names(run, OPS_POLICY_BUSY);
-	fprintf(stderr, ", %zu in use", run->in_use);
-	print_names(run, OPS_POLICY_IN_USE);
 	fprintf(stderr, ", %zu failed", run->failed);
 	print_names(run, OPS_POLICY_FAILED);
+	fprintf(stderr, ", %zu in use", run->in_use);
+	print_names(run, OPS_POLICY_IN_USE);
 	fprintf(stderr, "%s\n", a->gc ? "; collecting next" : "");
 }
 

@@ -605,8 +605,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		/* after recovery, which may have switched the volume: the
 		 * image checked is the one the snapshot is taken of */
 		if (rc == 0)
-			rc = ops_row_check_clients(conn, volume_name,
-						   &operating.spec, is_restore,
+			rc = ops_row_check_clients(conn, cat, &volume,
+						   &operating, is_restore,
 						   opts, op.clients_ignored,
 						   sizeof(op.clients_ignored),
 						   err);
