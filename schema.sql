@@ -201,3 +201,13 @@ DROP TABLE operation;
 ALTER TABLE operation_new RENAME TO operation;
 CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
 CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
+
+-- migration 5
+--
+-- Attached volumes. snap and restore refuse while another client has the
+-- operating image open, unless the operator says it only reads
+-- (--ignore-clients); then the operation keeps whom it ignored, as the
+-- refusal would have named them ("client.4449 at 127.0.0.1:0/1256915530,
+-- ..."), and `rowcat log` shows it. NULL: no client was ignored.
+
+ALTER TABLE operation ADD COLUMN clients_ignored TEXT;

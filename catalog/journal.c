@@ -80,6 +80,7 @@ int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op,
 	copy_text(st, 17, op->origin, sizeof(op->origin));
 	op->policy_at = sqlite3_column_int64(st, 18);
 	copy_text(st, 19, op->reason, sizeof(op->reason));
+	copy_text(st, 20, op->clients_ignored, sizeof(op->clients_ignored));
 	return 0;
 }
 
@@ -259,6 +260,7 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	bind_text(st, 12, op->origin);
 	bind_id(st, 13, op->policy_at);
 	bind_text(st, 14, op->reason);
+	bind_text(st, 15, op->clients_ignored);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "journalling an operation");
 		goto out;

@@ -18,6 +18,8 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,
 	EXIT_USAGE = 2,
+	EXIT_IN_USE = 3,       /* a client has the volume open (rc_error_in_use);
+				  nothing was changed */
 	EXIT_UNREACHABLE = 75, /* EX_TEMPFAIL: the cluster did not answer */
 };
 

@@ -8,7 +8,9 @@
 #include "rowcat/clock.h"
 #include "json.h"
 
-#define DESCRIPTION_MAX (2 * RC_SPEC_MAX)
+#define CLIENTS_IGNORED "; clients ignored: "
+#define DESCRIPTION_MAX (2 * RC_SPEC_MAX + sizeof(CLIENTS_IGNORED) + \
+			 sizeof(((struct catalog_operation *)0)->clients_ignored))
 
 /* Whether the row the lookup asked for exists: rc 0 true, -ENOENT false
  * (the description goes without it), anything else a failure in err. */
@@ -59,6 +61,13 @@ static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 		snprintf(buf, len, "%s (%s)", target, op->reason);
 	else
 		snprintf(buf, len, "%s", target);
+	/* an override the operator chose, kept with what it let through */
+	if (op->clients_ignored[0]) {
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, len - used, CLIENTS_IGNORED "%s",
+			 op->clients_ignored);
+	}
 	return 0;
 }
 
@@ -128,6 +137,11 @@ static void print_json(const struct catalog_operation *ops,
 			rc_image_spec_format(&op->target, target, sizeof(target));
 		json_kv_string(&w, "image", target);
 		json_kv_string(&w, "detail", whats[i]);
+		json_key(&w, "clients_ignored");
+		if (op->clients_ignored[0])
+			json_string(&w, op->clients_ignored);
+		else
+			json_null(&w);
 		json_key(&w, "error");
 		if (op->error[0])
 			json_string(&w, op->error);
@@ -177,7 +191,8 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		"first: when each started by the real clock, the policy time it\n"
 		"ran as (policy run --now; '-' when none), what it was, its\n"
 		"result (done, failed, rolled-back, or running while unfinished),\n"
-		"how long it took, and what it made or why it failed.",
+		"how long it took, and what it made or why it failed; a snap or\n"
+		"restore run with --ignore-clients names the clients it ignored.",
 		options, 1, 1,
 	};
 	struct catalog_operation *ops = NULL;

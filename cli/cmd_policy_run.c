@@ -19,7 +19,7 @@ struct run {
 	struct cli_ctx *ctx;
 	const struct policy_cli_volumes *vols;
 	struct ops_policy_result *results;
-	size_t taken, expired, flattened, busy, failed, overdue;
+	size_t taken, expired, flattened, busy, failed, in_use, overdue;
 };
 
 static const char *outcome_word(enum ops_policy_outcome outcome)
@@ -31,6 +31,8 @@ static const char *outcome_word(enum ops_policy_outcome outcome)
 		return "busy";
 	case OPS_POLICY_FAILED:
 		return "failed";
+	case OPS_POLICY_IN_USE:
+		return "in-use";
 	}
 	return "?";
 }
@@ -53,6 +55,7 @@ static void report_volume(void *arg, size_t index,
 	(void)index;
 	run->busy += r->outcome == OPS_POLICY_BUSY;
 	run->failed += r->outcome == OPS_POLICY_FAILED;
+	run->in_use += r->outcome == OPS_POLICY_IN_USE;
 	run->overdue += r->due && !r->snapshot[0];
 	if (r->outcome != OPS_POLICY_OK)
 		fprintf(stderr, "rowcat: policy: %s: %s: %s\n", name,
@@ -174,11 +177,13 @@ static int write_metrics(const char *path, const struct run *run,
 		return rc;
 	cli_metric(m.out, "rowcat_policy_volumes", "Managed volumes of the last "
 		   "run, by outcome.", "{outcome=\"ok\"}",
-		   (double)(managed - run->busy - run->failed));
+		   (double)(managed - run->busy - run->failed - run->in_use));
 	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"busy\"}",
 		   (double)run->busy);
 	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"failed\"}",
 		   (double)run->failed);
+	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"in-use\"}",
+		   (double)run->in_use);
 	cli_metric(m.out, "rowcat_policy_snapshots_taken", "Snapshots the last "
 		   "run took.", NULL, (double)run->taken);
 	cli_metric(m.out, "rowcat_policy_snapshots_expired", "Snapshots the "
@@ -197,6 +202,7 @@ struct run_args {
 	const char *now, *metrics;
 	bool gc;
 	int jobs;
+	struct ops_row_options row;
 };
 
 /* " (a, b)": the volumes whose outcome is `outcome`, when there are any. */
@@ -229,12 +235,14 @@ static void print_summary(const struct run *run, const struct run_args *a)
 	print_names(run, OPS_POLICY_BUSY);
 	fprintf(stderr, ", %zu failed", run->failed);
 	print_names(run, OPS_POLICY_FAILED);
+	fprintf(stderr, ", %zu in use", run->in_use);
+	print_names(run, OPS_POLICY_IN_USE);
 	fprintf(stderr, "%s\n", a->gc ? "; collecting next" : "");
 }
 
 int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct run_args a = { NULL, NULL, false, DEFAULT_JOBS };
+	struct run_args a = { NULL, NULL, false, DEFAULT_JOBS, { false } };
 	struct cli_option options[] = {
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
 		  "decide as if it were TIME (2026-11-25T03:00:00Z): what is due\n"
@@ -248,12 +256,16 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		  "volumes worked on at once (default 8)" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE" },
+		{ 0, "ignore-clients", CLI_OPT_FLAG, &a.row.ignore_clients, NULL,
+		  "snapshot volumes although another client has their\n"
+		  "operating image open (clients that only read); 'rowcat log'\n"
+		  "names the clients ignored" },
 		CLI_OPT_FORMAT(ctx),
 		CLI_OPT_END,
 	};
 	struct cli_spec spec = {
 		"policy run FILE [--now TIME] [--gc] [--jobs N] [--metrics FILE] "
-		"[--format plain|json]",
+		"[--ignore-clients] [--format plain|json]",
 		"Applies the policy file FILE to every volume a policy manages:\n"
 		"flattens the operating image when a snapshot would take it past\n"
 		"max_depth, takes a ROW snapshot when one is due (origin\n"
@@ -261,8 +273,10 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		"retention no longer keeps; pinned, manual and pre-restore\n"
 		"snapshots are never marked. One failing volume does not stop the\n"
 		"others; the exit status is 0 only when all succeeded (a volume\n"
-		"busy with another operation is tried again by the next run). One\n"
-		"policy run at a time.",
+		"busy with another operation is tried again by the next run). A\n"
+		"volume whose operating image another client has open gets no\n"
+		"snapshot and is reported 'in-use': exit 3 when that is the worst\n"
+		"that happened, 1 when a volume failed. One policy run at a time.",
 		options, 1, 1,
 	};
 	struct run run = { .ctx = ctx };
@@ -309,7 +323,7 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	cli_events(ctx, &op_events);
 	ev.ops = &op_events;
 	rc = ops_policy_run(ctx->conn, ctx->catalog, vols.items, vols.count, now,
-			    a.jobs, &ev, run.results, &ctx->err);
+			    a.jobs, &a.row, &ev, run.results, &ctx->err);
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
@@ -318,6 +332,10 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (run.failed)
 		rc = rc_error_set(&ctx->err, -EIO, "policy: %zu of %zu volumes "
 				  "failed", run.failed, vols.count);
+	else if (run.in_use)
+		rc = rc_error_in_use(&ctx->err, "policy: %zu of %zu volumes in "
+				     "use by a client, not snapshotted",
+				     run.in_use, vols.count);
 	if (a.gc) {
 		struct rc_error volumes_err = ctx->err;
 		int gc_rc = collect(ctx, f, &vols, a.jobs);

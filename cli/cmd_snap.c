@@ -48,9 +48,17 @@ static int prepare(struct cli_ctx *ctx, const char *volume)
 	return rc;
 }
 
+/* --ignore-clients, as snap and restore declare it. */
+#define OPT_IGNORE_CLIENTS(opts) \
+	{ 0, "ignore-clients", CLI_OPT_FLAG, &(opts)->ignore_clients, NULL, \
+	  "go on although another client has the operating image open\n" \
+	  "(one that only reads); 'rowcat log' names the clients ignored" }
+
 int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct ops_row_options row = {0};
+	struct cli_option options[] = { OPT_IGNORE_CLIENTS(&row),
+					CLI_OPT_FORMAT(ctx), CLI_OPT_END };
 	struct cli_spec spec = {
 		"snap VOL [NAME]",
 		"Takes a redirect-on-write snapshot of VOL: snapshots its operating\n"
@@ -58,7 +66,9 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		"protects the snapshot, clones it into a new image VOL.rcN and makes\n"
 		"that clone the operating image, which all later writes go to.\n"
 		"Snapshot names are unique within a volume. The switch hook runs\n"
-		"after the switch.",
+		"after the switch. Refused (exit 3, nothing changed) while another\n"
+		"client has the operating image open: its later writes would be\n"
+		"stranded in the old image. Stop it first, or --ignore-clients.",
 		options, 1, 2,
 	};
 	struct ops_events ev;
@@ -80,7 +90,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	cli_events(ctx, &ev);
 	rc = ops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
-			     &ev, &result, &ctx->err);
+			     &row, &ev, &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "snapshot", &result);
 	return rc;
@@ -88,14 +98,18 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct ops_row_options row = {0};
+	struct cli_option options[] = { OPT_IGNORE_CLIENTS(&row),
+					CLI_OPT_FORMAT(ctx), CLI_OPT_END };
 	struct cli_spec spec = {
 		"restore VOL SNAP",
 		"Restores VOL to its snapshot SNAP (any snapshot in its tree): first\n"
 		"a protected safety snapshot of the operating image (origin\n"
 		"pre-restore, named pre-restore-TIME), so the restore itself can be\n"
 		"undone, then a new clone of SNAP becomes the operating image.\n"
-		"Nothing is deleted. The switch hook runs after the switch.",
+		"Nothing is deleted. The switch hook runs after the switch.\n"
+		"Refused (exit 3, nothing changed) while another client has the\n"
+		"operating image open: stop the guest first, or --ignore-clients.",
 		options, 2, 2,
 	};
 	struct ops_events ev;
@@ -111,8 +125,8 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
-	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &ev,
-				&result, &ctx->err);
+	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &row,
+				&ev, &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "safety snapshot", &result);
 	return rc;

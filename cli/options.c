@@ -159,7 +159,14 @@ static void print_options(FILE *out, const struct cli_option *opts)
 		snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s",
 			 opts->long_name, opts->arg_name ? " " : "",
 			 opts->arg_name ? opts->arg_name : "");
-		fprintf(out, "  %-28s %s\n", left, opts->help);
+		fprintf(out, "  %-28s ", left);
+		/* a help of several lines keeps to its column */
+		for (const char *h = opts->help; *h; h++) {
+			fputc(*h, out);
+			if (*h == '\n')
+				fprintf(out, "%31s", "");
+		}
+		fputc('\n', out);
 	}
 }
 

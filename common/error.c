@@ -26,6 +26,7 @@ int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
 	code = record(err, code, fmt, ap);
 	va_end(ap);
 	err->usage = false;
+	err->in_use = false;
 	return code;
 }
 
@@ -37,6 +38,19 @@ int rc_error_usage(struct rc_error *err, const char *fmt, ...)
 	code = record(err, -EINVAL, fmt, ap);
 	va_end(ap);
 	err->usage = true;
+	err->in_use = false;
+	return code;
+}
+
+int rc_error_in_use(struct rc_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int code;
+	va_start(ap, fmt);
+	code = record(err, RC_IN_USE, fmt, ap);
+	va_end(ap);
+	err->usage = false;
+	err->in_use = true;
 	return code;
 }
 
@@ -61,6 +75,7 @@ void rc_error_clear(struct rc_error *err)
 {
 	err->code = 0;
 	err->usage = false;
+	err->in_use = false;
 	err->message[0] = '\0';
 }
 

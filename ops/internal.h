@@ -88,6 +88,22 @@ int ops_notify_switch(const struct ops_events *ev, const char *volume,
 bool ops_is_clone_name(const char *volume, const char *name);
 
 /*
+ * Before snap or restore journal anything: the clients that have
+ * volume's operating image open (ops/clients.c). None: 0. Some, and
+ * opts->ignore_clients: 0, with their names in ignored (ignored_len
+ * bytes; "" when there are none). Otherwise RC_IN_USE (err->in_use), with
+ * one line naming each client and the ways forward. 0, leaving the
+ * refusal to the journal (busy, or switched: look again), while another
+ * rowcat is at work on the volume, whose own open would count.
+ */
+int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
+			  const struct catalog_volume *volume,
+			  const struct catalog_image *operating,
+			  bool is_restore, const struct ops_row_options *opts,
+			  char *ignored, size_t ignored_len,
+			  struct rc_error *err);
+
+/*
  * Recovers the unfinished operations of one volume, as every mutating
  * command does before its own. -EBUSY, with a "volume is busy" message,
  * when a live rowcat holds one of them.

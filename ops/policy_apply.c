@@ -30,6 +30,7 @@ struct run {
 	int64_t now;                    /* when the run started, by the
 					   policy clock */
 	const struct ops_policy_events *ev;
+	const struct ops_row_options *row_opts; /* each snapshot's */
 	struct ops_events op_events;    /* each volume's operations' */
 	pthread_mutex_t lock;
 	size_t next;                    /* the next volume to take */
@@ -196,8 +197,8 @@ static int apply(struct run *run, struct catalog *cat,
 	}
 	if (r->due) {
 		memset(&done, 0, sizeof(done));
-		rc = ops_volume_snap(run->conn, cat, name, NULL, origin, ev,
-				     &done, err);
+		rc = ops_volume_snap(run->conn, cat, name, NULL, origin,
+				     run->row_opts, ev, &done, err);
 		if (rc < 0 && !done.new_image.name[0] &&
 		    removed_meanwhile(cat, name, rc)) {
 			rc_error_clear(err);
@@ -251,8 +252,9 @@ static void *worker(void *arg)
 			rc = apply(run, cat, v, r, &err);
 		}
 		if (rc < 0) {
-			r->outcome = rc == -EBUSY ? OPS_POLICY_BUSY
-						  : OPS_POLICY_FAILED;
+			r->outcome = err.in_use ? OPS_POLICY_IN_USE
+				     : rc == -EBUSY ? OPS_POLICY_BUSY
+				     : OPS_POLICY_FAILED;
 			snprintf(r->message, sizeof(r->message), "%s", err.message);
 		}
 		pthread_mutex_lock(&run->lock);
@@ -266,13 +268,15 @@ static void *worker(void *arg)
 
 int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 		   const struct ops_policy_volume *vols, size_t n, int64_t now,
-		   int jobs, const struct ops_policy_events *ev,
+		   int jobs, const struct ops_row_options *row_opts,
+		   const struct ops_policy_events *ev,
 		   struct ops_policy_result *results, struct rc_error *err)
 {
 	pthread_t threads[OPS_POLICY_MAX_JOBS];
 	struct run run = {
 		.conn = conn, .catalog_path = catalog_path(cat), .vols = vols,
 		.count = n, .results = results, .now = now, .ev = ev,
+		.row_opts = row_opts,
 	};
 	int started = 0;
 	int rc;

@@ -569,6 +569,7 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
 /* The shared path of snap and restore: check, journal, carry out. */
 static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		   const char *volume_name, const char *name, const char *origin,
+		   const struct ops_row_options *opts,
 		   const struct ops_events *ev, struct ops_result *result,
 		   struct rc_error *err)
 {
@@ -601,6 +602,14 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 						is_restore ? NULL : name,
 						is_restore ? "pre-restore-" : "",
 						op.target_snapshot, err);
+		/* after recovery, which may have switched the volume: the
+		 * image checked is the one the snapshot is taken of */
+		if (rc == 0)
+			rc = ops_row_check_clients(conn, cat, &volume,
+						   &operating, is_restore,
+						   opts, op.clients_ignored,
+						   sizeof(op.clients_ignored),
+						   err);
 		if (rc < 0)
 			return rc;
 		op.kind = is_restore ? CATALOG_OP_RESTORE : CATALOG_OP_SNAP;
@@ -641,22 +650,24 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 
 int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 		    const char *volume, const char *snapshot,
-		    const char *origin, const struct ops_events *ev,
+		    const char *origin, const struct ops_row_options *opts,
+		    const struct ops_events *ev,
 		    struct ops_result *result, struct rc_error *err)
 {
 	int rc = row_run(conn, cat, false, volume, snapshot,
-			 origin ? origin : "manual", ev, result, err);
+			 origin ? origin : "manual", opts, ev, result, err);
 
 	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
 }
 
 int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
 		       const char *volume, const char *snapshot,
+		       const struct ops_row_options *opts,
 		       const struct ops_events *ev,
 		       struct ops_result *result, struct rc_error *err)
 {
-	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", ev,
-			 result, err);
+	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", opts,
+			 ev, result, err);
 
 	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
 }

@@ -315,6 +315,9 @@ struct catalog_operation {
 	 * none */
 	int64_t policy_at;
 	char error[RC_ERROR_MESSAGE_MAX];
+	/* snap and restore run with --ignore-clients: the clients that had
+	 * the operating image open, "client.4449 at ADDR, ..."; "" none */
+	char clients_ignored[RC_ERROR_MESSAGE_MAX / 2];
 	/* Not stored: catalog_op_begin refuses unless image_id is the
 	 * volume's operating image, and the volume is not marked by
 	 * `rowcat rm`, at the moment it journals. */

@@ -14,6 +14,7 @@
 #ifndef ROWCAT_ERROR_H
 #define ROWCAT_ERROR_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #define RC_ERROR_MESSAGE_MAX 512
@@ -21,6 +22,8 @@
 struct rc_error {
 	int code;       /* negative errno-style code; 0 while no error is set */
 	bool usage;     /* the caller's own input was wrong (CLI exit 2) */
+	bool in_use;    /* refused because a client has the volume open
+			   (CLI exit 3); see rc_error_in_use */
 	char message[RC_ERROR_MESSAGE_MAX];
 };
 
@@ -37,6 +40,16 @@ int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
 
 /* Like rc_error_set with -EINVAL, and marks the error as bad user input. */
 int rc_error_usage(struct rc_error *err, const char *fmt, ...) RC_PRINTF(2, 3);
+
+/*
+ * Like rc_error_set with RC_IN_USE, and marks the error as a refusal
+ * because a client (a VM, any librbd user) has the volume open. The flag,
+ * not the code, is what the CLI reads, so that no code Ceph returns can
+ * pass for it; the code is not -EBUSY, which means "another rowcat is
+ * working on it" (tried again later) wherever rowcat reads it.
+ */
+#define RC_IN_USE (-ETXTBSY)
+int rc_error_in_use(struct rc_error *err, const char *fmt, ...) RC_PRINTF(2, 3);
 
 /*
  * Puts context in front of the message already recorded ("opening X: " +

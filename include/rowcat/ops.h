@@ -67,26 +67,43 @@ int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 		      struct rc_error *err);
 
 /*
+ * How snap and restore treat the operating image's clients. {0}, or a
+ * NULL pointer, is the default.
+ */
+struct ops_row_options {
+	/* go on although clients have the operating image open (clients the
+	 * operator knows only read); the operation's row keeps their names
+	 * (catalog_operation.clients_ignored) */
+	bool ignore_clients;
+};
+
+/*
  * rowcat snap: snapshots the operating image of `volume` as `snapshot`
  * (NULL: a UTC timestamp name such as 20261125T103000Z), protects the
  * snapshot, clones it into a new image and makes the clone the operating
  * image; the snapshot is recorded with `origin` ("manual", "policy:NAME").
  * Recovers the volume's unfinished operations first; -EBUSY when another
- * rowcat is working on the volume. See row.c for the steps.
+ * rowcat is working on the volume. Refused before anything changes
+ * (RC_IN_USE, with err->in_use and a message naming each client and the
+ * ways forward) when another client has the operating image open, unless
+ * opts->ignore_clients (ops/clients.c). See row.c for the steps.
  */
 int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 		    const char *volume, const char *snapshot,
-		    const char *origin, const struct ops_events *ev,
+		    const char *origin, const struct ops_row_options *opts,
+		    const struct ops_events *ev,
 		    struct ops_result *result, struct rc_error *err);
 
 /*
  * rowcat restore: takes a protected safety snapshot of the operating image
  * (origin "pre-restore"), then clones `snapshot` (any snapshot in the
  * volume's tree) into a new image that becomes the operating image.
- * Nothing is deleted.
+ * Nothing is deleted. Refused like snap while a client has the operating
+ * image open: reverting a disk under a running guest is never wanted.
  */
 int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
 		       const char *volume, const char *snapshot,
+		       const struct ops_row_options *opts,
 		       const struct ops_events *ev,
 		       struct ops_result *result, struct rc_error *err);
 
@@ -311,6 +328,8 @@ enum ops_policy_outcome {
 	OPS_POLICY_OK,
 	OPS_POLICY_BUSY,     /* another rowcat works on it: the next run */
 	OPS_POLICY_FAILED,
+	OPS_POLICY_IN_USE,   /* a client has it open: no snapshot taken
+				(the message names the clients) */
 };
 
 /* What became of one volume. */
@@ -353,11 +372,14 @@ struct ops_policy_events {
  * (n of them, the caller's) says what became of vols[i]; one failing
  * volume does not stop the others. Holds the policy job lock
  * (catalog_job_lock; -EBUSY when another run holds it). Returns 0 unless
- * the run could not start.
+ * the run could not start. Each snapshot is taken with row_opts (may be
+ * NULL): a volume whose operating image a client has open is
+ * OPS_POLICY_IN_USE, unless row_opts->ignore_clients.
  */
 int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 		   const struct ops_policy_volume *vols, size_t n, int64_t now,
-		   int jobs, const struct ops_policy_events *ev,
+		   int jobs, const struct ops_row_options *row_opts,
+		   const struct ops_policy_events *ev,
 		   struct ops_policy_result *results, struct rc_error *err);
 
 /* When p last took a snapshot of the volume whose lineage this is, by the

@@ -145,6 +145,60 @@ int rbdops_image_list(struct rbd_conn *conn, const char *pool, const char *ns,
 		      char ***names, size_t *count, struct rc_error *err);
 void rbdops_names_free(char **names, size_t count);
 
+/* ---- who has an image open (clients.c) ---- */
+
+#define RBDOPS_ENTITY_MAX 64
+#define RBDOPS_ADDR_MAX 128
+
+/* One client of an image, as `rbd status` names it. */
+struct rbdops_client {
+	char entity[RBDOPS_ENTITY_MAX]; /* "client.4449"; "" unknown */
+	char addr[RBDOPS_ADDR_MAX];     /* "127.0.0.1:0/1256915530" */
+	bool watching;    /* watches the image: has it open (a client killed
+			     keeps its watch for about 30 s) */
+	bool lock_owner;  /* owns its exclusive lock. Without a watch it is
+			     dead or cut off from the cluster, and the next
+			     client to take the lock (a snapshot create does)
+			     blocklists it and breaks the lock */
+};
+
+/* A list of clients; {0} is empty. Free with rbdops_clients_free. */
+struct rbdops_clients {
+	struct rbdops_client *items;
+	size_t count, capacity;
+};
+
+/*
+ * The clients of the image at spec: its watchers and the owner of its
+ * exclusive lock, one entry per client (a watcher that owns the lock is
+ * one client with both flags), without this connection's own. *out is
+ * the caller's, to be freed with rbdops_clients_free, also after a
+ * failure. Only reads: the image is opened read-only, which adds no watch.
+ */
+int rbdops_image_clients(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec,
+			 struct rbdops_clients *out, struct rc_error *err);
+void rbdops_clients_free(struct rbdops_clients *list);
+
+/*
+ * Adds a client seen at addr as a watcher or lock owner; one already in
+ * the list at the same address is the same client, which gets the flag
+ * (and entity, when it had none). -ENOMEM.
+ */
+int rbdops_clients_add(struct rbdops_clients *list, const char *entity,
+		       const char *addr, bool watching, bool lock_owner,
+		       struct rc_error *err);
+/* Takes every client named entity out of list. */
+void rbdops_clients_drop_entity(struct rbdops_clients *list,
+				const char *entity);
+/*
+ * Writes "client.4449 at 127.0.0.1:0/1256915530, client.4450 at ..." into
+ * buf (len bytes, ending "..." when cut), only the clients watching the
+ * image when watching_only; returns how many it named.
+ */
+size_t rbdops_clients_format(const struct rbdops_clients *list,
+			     bool watching_only, char *buf, size_t len);
+
 /* ---- snapshots, clones, flatten: the idempotent steps (steps.c) ---- */
 
 int rbdops_snapshot_exists(struct rbd_conn *conn,

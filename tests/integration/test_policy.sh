@@ -655,7 +655,7 @@ test_metrics_file() {
 			"$(grep -n "^${name}[{ ]" "$prom" | head -1 | cut -d: -f1)" ] ||
 			fail "TYPE of $name after its samples"
 	done
-	grep -v '^#' "$prom" | grep -Evx '[a-z_]+(\{[a-z_]+="[a-z]+"\})? [0-9]+(\.[0-9]+)?' &&
+	grep -v '^#' "$prom" | grep -Evx '[a-z_]+(\{[a-z_]+="[a-z-]+"\})? [0-9]+(\.[0-9]+)?' &&
 		fail "a line that is not a sample"
 	expect_eq "" "$(find "$SCRATCH" -name '*.tmp.*')" "no temporary metrics file left"
 	# half an hour on, nothing is due: the file says so

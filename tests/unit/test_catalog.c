@@ -1169,7 +1169,8 @@ static void test_migrating_to_schema_4_keeps_every_operation(void **state)
 	dump_operations(f->path, before, sizeof(before));
 	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
 				      &f->err), 0);
-	assert_int_equal(catalog_schema_version(f->cat), 4);
+	assert_int_equal(catalog_schema_version(f->cat),
+			 catalog_schema_version_supported());
 	dump_operations_4(f->path, after, sizeof(after));
 	assert_string_equal(after, before);
 	assert_non_null(strstr(after, "|gc-snapshot|rolled-back|"));
@@ -1199,6 +1200,68 @@ static void test_migrating_to_schema_4_keeps_every_operation(void **state)
 	assert_string_equal(ops[1].reason, "volume removed");
 	assert_int_equal(ops[0].kind, CATALOG_OP_GC_PURGE);
 	assert_int_equal(ops[0].state, CATALOG_OP_RUNNING);
+	free(ops);
+}
+
+/* ---- schema 5: the clients an operation ignored ------------------------- */
+
+/*
+ * Migration 5 adds operation.clients_ignored: a schema 4 catalog's rows
+ * come across with every value and read as having ignored no client; an
+ * operation journalled after keeps the clients it ignored.
+ */
+static void test_migrating_to_schema_5_keeps_every_operation(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation *ops = NULL;
+	struct catalog_operation snap = { .kind = CATALOG_OP_SNAP,
+					  .started_at = 9000,
+					  .target_snapshot = "s9",
+					  .origin = "manual",
+					  .clients_ignored =
+					  "client.4449 at 127.0.0.1:0/1256915530" };
+	char before[4096], after[4096];
+	struct built b;
+	size_t n = 0;
+
+	/* a schema 4 catalog: schema 3's rows migrated, then the column of
+	 * migration 5 taken away again as if it had never been added */
+	make_schema_3_catalog(f, &b, "");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	run_sql(f->path, "ALTER TABLE operation DROP COLUMN clients_ignored;"
+			 "PRAGMA user_version = 4;");
+	dump_operations_4(f->path, before, sizeof(before));
+
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(f->cat), 5);
+	dump_operations_4(f->path, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM operation"
+				    " WHERE clients_ignored IS NOT NULL"), 0);
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 7);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(ops[i].clients_ignored, "");
+	free(ops);
+	ops = NULL;
+
+	/* (schema 3's gc-purge is still running: it ends first) */
+	assert_int_equal(try_sql(f->path, "UPDATE operation SET state = 'done',"
+				 " finished_at = 6001 WHERE id = 7"), SQLITE_OK);
+	snap.volume_id = b.volume;
+	snap.image_id = b.image[3];
+	assert_int_equal(catalog_op_begin(f->cat, &snap, &f->err), 0);
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 8);
+	assert_int_equal(ops[0].id, snap.id);
+	assert_string_equal(ops[0].clients_ignored,
+			    "client.4449 at 127.0.0.1:0/1256915530");
 	free(ops);
 }
 
@@ -1339,6 +1402,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migrating_to_schema_4_keeps_every_operation, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_migrating_to_schema_5_keeps_every_operation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_catalog_with_an_unknown_kind_is_not_migrated, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_journal_refuses_words_rowcat_does_not_know, setup_open, teardown),
 		cmocka_unit_test(test_kinds_states_and_steps_keep_their_words),

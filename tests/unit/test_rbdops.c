@@ -1,0 +1,167 @@
+/* rbdops/: what the thin Ceph layer decides without a cluster (the list
+ * of an image's clients) and the error that says a client has it open. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rowcat/error.h"
+#include "rowcat/rbdops.h"
+
+#define WRITER_ADDR "127.0.0.1:0/1256915530"
+#define READER_ADDR "127.0.0.1:0/3230503575"
+
+static void test_a_watcher_that_owns_the_lock_is_one_client(void **state)
+{
+	struct rbdops_clients list = {0};
+	struct rc_error err = {0};
+	char text[256];
+	(void)state;
+
+	assert_int_equal(rbdops_clients_add(&list, "client.4449", WRITER_ADDR,
+					    true, false, &err), 0);
+	assert_int_equal(rbdops_clients_add(&list, "client.4449", WRITER_ADDR,
+					    false, true, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_true(list.items[0].watching);
+	assert_true(list.items[0].lock_owner);
+	assert_int_equal(rbdops_clients_format(&list, true, text, sizeof(text)),
+			 1);
+	assert_string_equal(text, "client.4449 at " WRITER_ADDR);
+	rbdops_clients_free(&list);
+}
+
+static void test_clients_are_named_in_the_order_seen(void **state)
+{
+	struct rbdops_clients list = {0};
+	struct rc_error err = {0};
+	char text[256];
+	(void)state;
+
+	assert_int_equal(rbdops_clients_add(&list, "client.4450", READER_ADDR,
+					    true, false, &err), 0);
+	assert_int_equal(rbdops_clients_add(&list, "client.4449", WRITER_ADDR,
+					    true, false, &err), 0);
+	assert_int_equal(rbdops_clients_add(&list, "client.4449", WRITER_ADDR,
+					    false, true, &err), 0);
+	assert_int_equal(rbdops_clients_format(&list, true, text, sizeof(text)),
+			 2);
+	assert_string_equal(text, "client.4450 at " READER_ADDR
+			    ", client.4449 at " WRITER_ADDR);
+	rbdops_clients_free(&list);
+}
+
+/* A lock owner without a watch is dead or cut off: listed, but not among
+ * the clients that have the image open. */
+static void test_a_lock_owner_without_a_watch_is_not_watching(void **state)
+{
+	struct rbdops_clients list = {0};
+	struct rc_error err = {0};
+	char text[256];
+	(void)state;
+
+	assert_int_equal(rbdops_clients_add(&list, "client.4127", READER_ADDR,
+					    false, true, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_false(list.items[0].watching);
+	assert_int_equal(rbdops_clients_format(&list, true, text, sizeof(text)),
+			 0);
+	assert_string_equal(text, "");
+	assert_int_equal(rbdops_clients_format(&list, false, text, sizeof(text)),
+			 1);
+	assert_string_equal(text, "client.4127 at " READER_ADDR);
+	rbdops_clients_free(&list);
+}
+
+static void test_our_own_connection_is_left_out(void **state)
+{
+	struct rbdops_clients list = {0};
+	struct rc_error err = {0};
+	char text[256];
+	(void)state;
+
+	assert_int_equal(rbdops_clients_add(&list, "client.4449", WRITER_ADDR,
+					    true, true, &err), 0);
+	assert_int_equal(rbdops_clients_add(&list, "client.5000",
+					    "127.0.0.1:0/1", true, false,
+					    &err), 0);
+	rbdops_clients_drop_entity(&list, "client.5000");
+	assert_int_equal(rbdops_clients_format(&list, true, text, sizeof(text)),
+			 1);
+	assert_string_equal(text, "client.4449 at " WRITER_ADDR);
+	rbdops_clients_drop_entity(&list, "client.4449");
+	assert_int_equal(list.count, 0);
+	assert_int_equal(rbdops_clients_format(&list, true, text, sizeof(text)),
+			 0);
+	assert_string_equal(text, "");
+	rbdops_clients_free(&list);
+	rbdops_clients_free(NULL);
+}
+
+/* Many clients and a small buffer: every one counted, the text cut with
+ * "..." and always terminated. */
+static void test_a_long_list_is_cut_and_says_so(void **state)
+{
+	struct rbdops_clients list = {0};
+	struct rc_error err = {0};
+	char text[40], entity[32], addr[64];
+	(void)state;
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(entity, sizeof(entity), "client.%d", 4000 + i);
+		snprintf(addr, sizeof(addr), "127.0.0.1:0/%d", 1000 + i);
+		assert_int_equal(rbdops_clients_add(&list, entity, addr, true,
+						    false, &err), 0);
+	}
+	assert_int_equal(list.count, 20);
+	assert_int_equal(rbdops_clients_format(&list, true, text, sizeof(text)),
+			 20);
+	assert_int_equal(strlen(text), sizeof(text) - 1);
+	assert_string_equal(text + sizeof(text) - 4, "...");
+	assert_memory_equal(text, "client.4000 at 127.0.0.1:0/1000, ", 33);
+	rbdops_clients_free(&list);
+}
+
+/* The refusal's error: its own flag and code, never "busy", and no
+ * stale flag after a later error or a clear. */
+static void test_the_in_use_error_is_its_own(void **state)
+{
+	struct rc_error err = {0};
+	(void)state;
+
+	assert_int_equal(rc_error_in_use(&err, "volume '%s' is in use", "v"),
+			 RC_IN_USE);
+	assert_true(err.in_use);
+	assert_false(err.usage);
+	assert_int_not_equal(err.code, -EBUSY);
+	assert_string_equal(err.message, "volume 'v' is in use");
+	rc_error_prefix(&err, "policy: ");
+	assert_true(err.in_use);
+	rc_error_set(&err, -EIO, "later");
+	assert_false(err.in_use);
+	rc_error_in_use(&err, "again");
+	rc_error_usage(&err, "bad");
+	assert_false(err.in_use);
+	rc_error_in_use(&err, "again");
+	rc_error_clear(&err);
+	assert_false(err.in_use);
+	assert_int_equal(err.code, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_watcher_that_owns_the_lock_is_one_client),
+		cmocka_unit_test(test_clients_are_named_in_the_order_seen),
+		cmocka_unit_test(test_a_lock_owner_without_a_watch_is_not_watching),
+		cmocka_unit_test(test_our_own_connection_is_left_out),
+		cmocka_unit_test(test_a_long_list_is_cut_and_says_so),
+		cmocka_unit_test(test_the_in_use_error_is_its_own),
+	};
+	return cmocka_run_group_tests_name("rbdops", tests, NULL, NULL);
+}
