@@ -81,6 +81,14 @@ int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op,
 	op->policy_at = sqlite3_column_int64(st, 18);
 	copy_text(st, 19, op->reason, sizeof(op->reason));
 	copy_text(st, 20, op->clients_ignored, sizeof(op->clients_ignored));
+	copy_text(st, 21, op->consumer.where, sizeof(op->consumer.where));
+	copy_text(st, 22, op->consumer.format_node,
+		  sizeof(op->consumer.format_node));
+	copy_text(st, 23, op->consumer.storage_node,
+		  sizeof(op->consumer.storage_node));
+	op->consumer.resume = sqlite3_column_int(st, 24) != 0;
+	op->paused_ms = sqlite3_column_type(st, 25) == SQLITE_NULL
+		? -1 : sqlite3_column_int64(st, 25);
 	return 0;
 }
 
@@ -399,6 +407,51 @@ int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 	sqlite3_reset(st);
 out:
 	return catalog_settle(cat, rc, err);
+}
+
+int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,
+			    struct rc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	st = catalog_stmt(cat, Q_OP_SET_CONSUMER, err);
+	if (!st) {
+		rc = err->code;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, op->id);
+	bind_text(st, 2, op->consumer.where);
+	bind_text(st, 3, op->consumer.format_node);
+	bind_text(st, 4, op->consumer.storage_node);
+	sqlite3_bind_int(st, 5, op->consumer.resume);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err,
+				       "recording an operation's consumer");
+	sqlite3_reset(st);
+out:
+	return catalog_settle(cat, rc, err);
+}
+
+int catalog_op_set_paused(struct catalog *cat, struct catalog_operation *op,
+			  int64_t paused_ms, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_SET_PAUSED, err);
+	int rc = 0;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, op->id);
+	sqlite3_bind_int64(st, 2, paused_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "recording how long a guest "
+				       "was paused");
+	sqlite3_reset(st);
+	if (rc == 0)
+		op->paused_ms = paused_ms;
+	return rc;
 }
 
 /* Reads every row of a prepared operation query into a heap array. */

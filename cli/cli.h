@@ -101,6 +101,7 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snap(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_consumer(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_recover(struct cli_ctx *ctx, int argc, char **argv);

@@ -52,6 +52,33 @@ struct ops_result {
 	struct rc_image_spec old_image; /* the operating image before */
 	struct rc_image_spec new_image; /* and after */
 	bool nothing_to_do;             /* flatten of an image without parent */
+	int64_t paused_ms;              /* a live snap: how long its guest
+					   was paused; -1: none was */
+};
+
+/*
+ * SIGINT or SIGTERM that arrived while a live snap's guest was paused:
+ * rowcat took it as a failure of that snap (the guest resumed on its
+ * image, the snap undone) and holds it so that the caller stops too,
+ * once it has reported; 0 when none arrived.
+ */
+int ops_live_interrupted(void);
+
+/* The default bound on a live snap's pause. */
+#define OPS_PAUSE_TIMEOUT_MS 10000
+
+/*
+ * How snap and restore treat a volume whose operating image a client has
+ * open. A snap with a consumer is live: it pauses the guest of the QEMU
+ * there, and switches the guest's disk to the clone before it resumes it.
+ */
+struct ops_row_options {
+	/* where to reach the QEMU whose guest disk the operating image is
+	 * ('unix:PATH' or a path, 'virsh:DOMAIN'); NULL: the consumer
+	 * recorded for the volume, if any */
+	const char *consumer;
+	int64_t pause_timeout_ms;       /* 0: OPS_PAUSE_TIMEOUT_MS */
+	bool ignore_clients;
 };
 
 /*

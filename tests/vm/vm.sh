@@ -204,8 +204,14 @@ alive() {
 }
 
 acked() {
-	local n
-	n=$(tr -d '\r' < "$1/console.log" 2>/dev/null | grep -a -E '^ack [0-9]+$' | tail -n 1 | cut -d' ' -f2) || true
+	local n copy
+	copy=$(mktemp) || die "mktemp"
+	cat "$1/console.log" >"$copy" 2>/dev/null || true
+	# a line the guest is still writing is no ack yet: "ack 147" may be
+	# the first bytes of "ack 1473"
+	[ -z "$(tail -c 1 "$copy")" ] || sed -i '$d' "$copy"
+	n=$(tr -d '\r' < "$copy" | grep -a -E '^ack [0-9]+$' | tail -n 1 | cut -d' ' -f2) || true
+	rm -f "$copy"
 	echo "${n:--1}"
 }
 

@@ -96,6 +96,14 @@ int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 			  struct rc_error *err);
 
+/* Records op->consumer (a live snap, before it pauses the guest). */
+int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,
+			    struct rc_error *err);
+
+/* Records how long op paused its guest, inside the caller's transaction. */
+int catalog_op_set_paused(struct catalog *cat, struct catalog_operation *op,
+			  int64_t paused_ms, struct rc_error *err);
+
 /*
  * Claims operation op_id for this process: an exclusive lock that the
  * kernel releases when the process ends, however it ends. catalog_op_begin
