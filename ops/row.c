@@ -801,7 +801,8 @@ static int open_consumer(const struct ops_row_options *opts,
 		return 0;
 	rc = ops_live_open(where, &operating->spec, live, err);
 	if (recorded && (rc == -ENOENT || rc == -ECONNREFUSED)) {
-		snprintf(absent, absent_len, "%s", err->message);
+		snprintf(absent, absent_len, "%.*s", (int)absent_len - 1,
+			 err->message);
 		rc_error_clear(err);
 		rc = 0;
 	}

@@ -68,20 +68,6 @@ int ops_live_interrupted(void);
 #define OPS_PAUSE_TIMEOUT_MS 10000
 
 /*
- * How snap and restore treat a volume whose operating image a client has
- * open. A snap with a consumer is live: it pauses the guest of the QEMU
- * there, and switches the guest's disk to the clone before it resumes it.
- */
-struct ops_row_options {
-	/* where to reach the QEMU whose guest disk the operating image is
-	 * ('unix:PATH' or a path, 'virsh:DOMAIN'); NULL: the consumer
-	 * recorded for the volume, if any */
-	const char *consumer;
-	int64_t pause_timeout_ms;       /* 0: OPS_PAUSE_TIMEOUT_MS */
-	bool ignore_clients;
-};
-
-/*
  * Creates volume spec->name: an image at spec of `size` bytes and the
  * catalog's volume whose operating image it is. Everything that can be
  * checked is checked before anything changes: the name is free in the
@@ -95,13 +81,21 @@ int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 
 /*
  * How snap and restore treat the operating image's clients. {0}, or a
- * NULL pointer, is the default.
+ * NULL pointer, is the default. A snap with a consumer (given here, or
+ * recorded for the volume) is live: it pauses the guest of the QEMU there,
+ * and switches the guest's disk to the clone before it resumes it; that
+ * guest is the client, and the rule below does not apply to it.
  */
 struct ops_row_options {
 	/* go on although clients have the operating image open (clients the
 	 * operator knows only read); the operation's row keeps their names
 	 * (catalog_operation.clients_ignored) */
 	bool ignore_clients;
+	/* where to reach the QEMU whose guest disk the operating image is
+	 * ('unix:PATH', 'virsh:DOMAIN'; see qmp_where_normalize); NULL: the
+	 * consumer recorded for the volume, if any */
+	const char *consumer;
+	int64_t pause_timeout_ms;       /* 0: OPS_PAUSE_TIMEOUT_MS */
 };
 
 /*

@@ -1277,6 +1277,8 @@ static void test_migrating_to_schema_5_keeps_every_operation(void **state)
 	assert_string_equal(ops[0].clients_ignored,
 			    "client.4449 at 127.0.0.1:0/1256915530");
 	free(ops);
+}
+
 /*
  * Migration 6 (live volumes): a schema 5 catalog gains the consumer
  * columns, empty; a volume's consumer and a live snap's record of its
