@@ -144,6 +144,8 @@ static void print_json(const struct catalog_operation *ops,
 		json_key(&w, "clients_ignored");
 		if (op->clients_ignored[0])
 			json_string(&w, op->clients_ignored);
+		else
+			json_null(&w);
 		json_key(&w, "paused_ms");
 		if (op->paused_ms >= 0)
 			json_int(&w, op->paused_ms);
