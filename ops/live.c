@@ -50,6 +50,7 @@ struct ops_live {
 	pthread_cond_t changed;
 	pthread_t watchdog;
 	bool watching;
+	bool signals_held;       /* SIGINT/SIGTERM taken for this window */
 	bool paused;             /* rowcat stopped the guest, not resumed */
 	bool switched;           /* the format node reads the new node */
 	bool closing;            /* the window is over: watchdog, stop */
@@ -97,6 +98,7 @@ static void signals_take(void)
 	if (open_windows++ == 0) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_RESTART;
 		sigemptyset(&sa.sa_mask);
 		interrupted = 0;
 		sigaction(SIGINT, &sa, &saved_int);
@@ -174,6 +176,8 @@ static void *watch(void *arg)
 
 /* ---- the window -------------------------------------------------------- */
 
+static void close_window(struct ops_live *live);
+
 int ops_live_open(const char *where, const struct rc_image_spec *image,
 		  struct ops_live **out, struct rc_error *err)
 {
@@ -232,9 +236,10 @@ int ops_live_pause(struct ops_live *live, int64_t timeout_ms, bool *stopped,
 	}
 	live->timeout_ms = timeout_ms;
 	signals_take();
+	live->signals_held = true;
 	rc = qmp_stop(live->qmp, err);
 	if (rc < 0) {
-		signals_give_back();
+		close_window(live);
 		return rc;
 	}
 	live->paused = true;
@@ -280,11 +285,12 @@ int ops_live_switch(struct ops_live *live, const struct rc_image_spec *clone,
 	pthread_mutex_lock(&live->lock);
 	rc = live->release_code ? -ECANCELED : 0;
 	if (rc == 0) {
+		/* kept on failure too: QEMU may have added the node and then
+		 * not answered, and deleting a node that is not there is
+		 * harmless */
 		snprintf(live->new_node, sizeof(live->new_node), "%s", node_name);
 		rc = qmp_disk_add_storage(live->qmp, &live->disk, clone,
 					  node_name, err);
-		if (rc < 0)
-			live->new_node[0] = '\0';
 	}
 	if (rc == 0)
 		rc = qmp_disk_reopen(live->qmp, &live->disk, node_name, err);
@@ -299,15 +305,18 @@ int ops_live_switch(struct ops_live *live, const struct rc_image_spec *clone,
 /* Ends the watchdog and gives the signals back; the window is over. */
 static void close_window(struct ops_live *live)
 {
-	if (!live->watching)
-		return;
-	pthread_mutex_lock(&live->lock);
-	live->closing = true;
-	pthread_cond_broadcast(&live->changed);
-	pthread_mutex_unlock(&live->lock);
-	pthread_join(live->watchdog, NULL);
-	live->watching = false;
-	signals_give_back();
+	if (live->watching) {
+		pthread_mutex_lock(&live->lock);
+		live->closing = true;
+		pthread_cond_broadcast(&live->changed);
+		pthread_mutex_unlock(&live->lock);
+		pthread_join(live->watchdog, NULL);
+		live->watching = false;
+	}
+	if (live->signals_held) {
+		live->signals_held = false;
+		signals_give_back();
+	}
 }
 
 int ops_live_resume(struct ops_live *live, struct rc_error *err)
