@@ -1287,7 +1287,9 @@ static void test_migrating_to_schema_5_keeps_every_operation(void **state)
 static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 {
 	struct fixture *f = *state;
-	struct catalog_operation op = { .kind = CATALOG_OP_SNAP };
+	struct catalog_operation op = { .kind = CATALOG_OP_SNAP,
+					.target_snapshot = "s9",
+					.origin = "manual" };
 	struct catalog_operation *ops = NULL;
 	struct catalog_volume vol;
 	struct built b;
@@ -1319,6 +1321,11 @@ static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 	snprintf(op.consumer.storage_node, sizeof(op.consumer.storage_node),
 		 "libvirt-1-storage");
 	op.consumer.resume = true;
+	snprintf(op.target.pool, sizeof(op.target.pool), "rbd");
+	snprintf(op.target.name, sizeof(op.target.name), "vol1.rc9");
+	assert_int_equal(catalog_op_set_target(f->cat, &op, &f->err), 0);
+	assert_int_equal(catalog_op_set_step(f->cat, &op,
+					     CATALOG_STEP_TARGET_CHOSEN, &f->err), 0);
 	assert_int_equal(catalog_op_set_consumer(f->cat, &op, &f->err), 0);
 	assert_int_equal(catalog_op_set_step(f->cat, &op, CATALOG_STEP_PAUSING,
 					     &f->err), 0);
