@@ -113,7 +113,7 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 	dir=$SCRATCH/vm
 	trap '$VM stop "$dir" >/dev/null 2>&1' EXIT
 	$VM start "$dir" "$(rowcat which "$v")" || fail "the guest did not boot"
-	echo "    guest: $($VM accel)" >&2
+	echo "    guest: $(cat "$dir/accel")" >&2
 
 	# -- SNAPS live snaps, the first through --qmp, the rest through the
 	# consumer recorded for the volume
