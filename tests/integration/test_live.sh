@@ -176,6 +176,12 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 	list=$(trace_of rowcat snap "$v" traced1 | grep -v '^row\.undo')
 	expect_check_clean
 	expect_guest_on "$dir" "$v"
+	# every failpoint of the window is on a live snap's way (test_row_crash
+	# leaves these to this file)
+	for fp in $("$ROWCAT" debug failpoints | grep -E \
+		'^row\.(consumer|pausing-step|pause|switch|switched-step|resume)\.'); do
+		grep -qx "$fp" <<<"$list" || fail "a live snap does not pass $fp"
+	done
 	list=$(spread "$list" "${ROWCAT_LIVE_KILLS:-0}")
 	n=0
 	for fp in $list; do

@@ -244,8 +244,11 @@ test_a_failure_after_the_clone_is_undone_even_through_crashes() {
 }
 
 test_zz_every_failpoint_compiled_in_was_exercised() {
-	# test_crash.sh covers create, test_gc_crash.sh gc, test_policy_crash.sh policy
-	expect_failpoints_exercised '*' 'create.*' 'gc.*' 'policy.*'
+	# test_crash.sh covers create, test_gc_crash.sh gc, test_policy_crash.sh
+	# policy, test_live.sh the live snap's window
+	expect_failpoints_exercised '*' 'create.*' 'gc.*' 'policy.*' \
+		'row.consumer.*' 'row.pausing-step.*' 'row.pause.*' 'row.switch.*' \
+		'row.switched-step.*' 'row.resume.*'
 }
 
 run_tests
