@@ -40,6 +40,9 @@
 #   ROWCAT_VM_COUNT      records to write (default 0: until the disk is full)
 #   ROWCAT_VM_LIMIT      seconds that start and stop wait at most before they
 #                        report failure (default 300)
+#   ROWCAT_VM_EVENTS=1   a second QMP monitor, DIR/events.sock, for a watcher
+#                        of QEMU's events while rowcat holds qmp.sock
+#                        (bench/live_watch.py)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -221,7 +224,10 @@ cmd_start() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	[ -e "$dir/qemu.pid" ] && alive "$(qemu_pid "$dir")" && die "a guest already runs in $dir"
-	rm -f "$dir/console.log" "$dir/qmp.sock" "$dir/qemu.pid" "$dir/qemu.log"
+	rm -f "$dir/console.log" "$dir/qmp.sock" "$dir/events.sock" "$dir/qemu.pid" "$dir/qemu.log"
+	local -a events=()
+	[ "${ROWCAT_VM_EVENTS:-0}" = 1 ] &&
+		events=(-qmp "unix:$dir/events.sock,server=on,wait=off")
 	kdir=$(fetch_kernel)
 	build_initramfs "$kdir" "$dir/initramfs.gz"
 	# shellcheck disable=SC2046
@@ -233,7 +239,7 @@ cmd_start() {
 		-blockdev "$(storage_node "$spec" "$STORAGE_NODE")" \
 		-blockdev "{\"node-name\":\"$FORMAT_NODE\",\"driver\":\"raw\",\"file\":\"$STORAGE_NODE\",\"read-only\":false,\"discard\":\"unmap\",\"cache\":{\"direct\":true,\"no-flush\":false}}" \
 		-device virtio-blk-pci,drive=$FORMAT_NODE,id=virtio-disk0,write-cache=on \
-		-qmp "unix:$dir/qmp.sock,server=on,wait=off" \
+		-qmp "unix:$dir/qmp.sock,server=on,wait=off" "${events[@]}" \
 		-pidfile "$dir/qemu.pid" -D "$dir/qemu.log" -daemonize ||
 		die "qemu-system-x86_64 did not start (see $dir/qemu.log)"
 	# the guest is up once it has written a few records
