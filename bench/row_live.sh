@@ -21,7 +21,7 @@ live_events() {
 # sequence on the chains p (protected, lock held by another client), n
 # (not protected, clone format 2, lock held) and u (protected, nobody holds
 # the lock). Prints "PAUSED_MS SNAP_MS T0 T1 P_TOTAL P_CREATE P_PROTECT
-# P_CLONE N_TOTAL U_TOTAL".
+# P_CLONE N_TOTAL N_CREATE N_PROTECT N_CLONE U_TOTAL".
 live_round() {
 	local n=$1 spec=$2 dir=$3 gap=$4 way t0 t1 answer
 	local paused="" wall="" p="" nprot="" u=""
@@ -46,7 +46,13 @@ live_round() {
 			;;
 		esac
 	done
-	echo "$paused $wall $t0 $t1 $p ${nprot%% *} $u"
+	echo "$paused $wall $t0 $t1 $p $nprot $u"
+}
+
+# spread N FILE: the fastest and slowest of column N in FILE.
+spread() {
+	column "$1" <"$2" | sort -g | sed -n '1p;$p' | paste -sd' ' |
+		awk '{ printf "%.0f to %.0f", $1, $2 }'
 }
 
 row_live() {
@@ -109,7 +115,7 @@ row_live() {
 		echo "$(live_events "$work/live.watch" "$t0" "$t1")"
 	done <"$work/live.rounds" >"$work/live.outside"
 
-	local paxos_now m_paused m_event m_gap m_wall m_p m_pc m_pp m_pk m_n m_u
+	local paxos_now m_paused m_event m_gap m_wall m_p m_pc m_pp m_pk m_n m_nc m_nk m_u
 	paxos_now=$(paxos_setting)
 	m_paused=$(column 1 <"$work/live.rounds" | median) || bench_fail "a live snap logged no pause"
 	m_wall=$(column 2 <"$work/live.rounds" | median)
@@ -118,7 +124,9 @@ row_live() {
 	m_pp=$(column 7 <"$work/live.rounds" | median)
 	m_pk=$(column 8 <"$work/live.rounds" | median)
 	m_n=$(column 9 <"$work/live.rounds" | median)
-	m_u=$(column 10 <"$work/live.rounds" | median)
+	m_nc=$(column 10 <"$work/live.rounds" | median)
+	m_nk=$(column 12 <"$work/live.rounds" | median)
+	m_u=$(column 13 <"$work/live.rounds" | median)
 	m_event=$(column 1 <"$work/live.outside" | median) ||
 		bench_fail "QEMU's STOP and RESUME events missing for a round"
 	m_gap=$(column 2 <"$work/live.outside" | median) ||
@@ -150,18 +158,19 @@ monitor; and the longest time between two records the guest acknowledged
 across the pause (the guest's view: it includes the write in flight
 around it, and the first write to the clone copies its object up).
 
-| what | median |
-|---|---|
-| live snap: guest paused, rowcat's \`paused_ms\` | $m_paused ms |
-| live snap: guest paused, QEMU's STOP to RESUME | $m_event ms |
-| live snap: longest gap between the guest's acks | $m_gap ms |
-| live snap: the whole \`rowcat snap\` (process, connect, journal) | $m_wall ms |
-| bare sequence, lock held by another client (chain p) | $m_p ms |
-| &nbsp;&nbsp;of it: snapshot create / protect / clone | $m_pc / $m_pp / $m_pk ms |
-| bare sequence without protect, clone format 2, lock held (chain n) | $m_n ms |
-| bare sequence, nobody holds the lock (chain u) | $m_u ms |
-| pause - bare sequence (p): goal at most 150 ms | $(awk -v a="$m_paused" -v b="$m_p" 'BEGIN { printf "%.1f", a - b }') ms |
-| pause / bare sequence (p) | $(ratio "$m_paused" "$m_p") |
+| what | median | rounds' range |
+|---|---|---|
+| live snap: guest paused, rowcat's \`paused_ms\` | $m_paused ms | $(spread 1 "$work/live.rounds") ms |
+| live snap: guest paused, QEMU's STOP to RESUME | $m_event ms | $(spread 1 "$work/live.outside") ms |
+| live snap: longest gap between the guest's acks | $m_gap ms | $(spread 2 "$work/live.outside") ms |
+| live snap: the whole \`rowcat snap\` (process, connect, journal) | $m_wall ms | $(spread 2 "$work/live.rounds") ms |
+| bare sequence, lock held by another client (chain p) | $m_p ms | $(spread 5 "$work/live.rounds") ms |
+| &nbsp;&nbsp;of it: snapshot create / protect / clone | $m_pc / $m_pp / $m_pk ms | |
+| bare sequence without protect, clone format 2, lock held (chain n) | $m_n ms | $(spread 9 "$work/live.rounds") ms |
+| &nbsp;&nbsp;of it: snapshot create / clone | $m_nc / $m_nk ms | |
+| bare sequence, nobody holds the lock (chain u) | $m_u ms | $(spread 13 "$work/live.rounds") ms |
+| pause - bare sequence (p): goal at most 150 ms | $(awk -v a="$m_paused" -v b="$m_p" 'BEGIN { printf "%.1f", a - b }') ms | |
+| pause / bare sequence (p) | $(ratio "$m_paused" "$m_p") | |
 
 EOT
 }
