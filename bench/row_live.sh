@@ -56,7 +56,7 @@ spread() {
 }
 
 row_live() {
-	local reps=9 gap=2 spec dir n watch_pid watch_in i
+	local reps=15 gap=2 spec dir n watch_pid watch_in i
 	[ "$quick" = 1 ] && reps=2 gap=0.1
 	spec=$(namespace live)
 	paxos 1
