@@ -40,6 +40,9 @@
 #   ROWCAT_VM_COUNT      records to write (default 0: until the disk is full)
 #   ROWCAT_VM_LIMIT      seconds that start and stop wait at most before they
 #                        report failure (default 300)
+#   ROWCAT_VM_EVENTS=1   a second QMP monitor, DIR/events.sock, for a watcher
+#                        of QEMU's events while rowcat holds qmp.sock
+#                        (bench/live_watch.py)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -215,10 +218,14 @@ acked() {
 }
 
 # launch DIR SPEC KDIR ACCEL: starts QEMU (daemonized) with accelerator
-# ACCEL, the guest's disk SPEC.
+# ACCEL, the guest's disk SPEC; ROWCAT_VM_EVENTS=1 adds a second monitor,
+# DIR/events.sock, for a watcher of QEMU's events beside rowcat.
 launch() {
 	local dir=$1 spec=$2 kdir=$3 accel=$4
-	rm -f "$dir/console.log" "$dir/qmp.sock" "$dir/qemu.pid" "$dir/qemu.log"
+	rm -f "$dir/console.log" "$dir/qmp.sock" "$dir/events.sock" "$dir/qemu.pid" "$dir/qemu.log"
+	local -a events=()
+	[ "${ROWCAT_VM_EVENTS:-0}" = 1 ] &&
+		events=(-qmp "unix:$dir/events.sock,server=on,wait=off")
 	# shellcheck disable=SC2046
 	qemu-system-x86_64 -name rowcat-test-vm $(accel_args "$accel") -m 256 -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
@@ -228,7 +235,7 @@ launch() {
 		-blockdev "$(storage_node "$spec" "$STORAGE_NODE")" \
 		-blockdev "{\"node-name\":\"$FORMAT_NODE\",\"driver\":\"raw\",\"file\":\"$STORAGE_NODE\",\"read-only\":false,\"discard\":\"unmap\",\"cache\":{\"direct\":true,\"no-flush\":false}}" \
 		-device virtio-blk-pci,drive=$FORMAT_NODE,id=virtio-disk0,write-cache=on \
-		-qmp "unix:$dir/qmp.sock,server=on,wait=off" \
+		-qmp "unix:$dir/qmp.sock,server=on,wait=off" "${events[@]}" \
 		-pidfile "$dir/qemu.pid" -D "$dir/qemu.log" -daemonize 2>>"$dir/qemu.log" || {
 		say "qemu-system-x86_64 ($accel) did not start:"
 		tail -n 5 "$dir/qemu.log" >&2
