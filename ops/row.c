@@ -283,26 +283,48 @@ static int clone_target(struct rbd_conn *conn, struct catalog_operation *op,
 			goto out;					   \
 	} while (0)
 
-/* Takes the snapshot and makes the tagged clone, from wherever op stands;
- * with live, stops as soon as its guest was released. */
+/* Tags op's clone as its own work (metadata rowcat.operation). */
+static int tag_clone(struct rbd_conn *conn, const struct catalog_operation *op,
+		     struct rc_error *err)
+{
+	char tag[64];
+
+	ops_owner_tag(op, tag, sizeof(tag));
+	return rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag,
+				     err);
+}
+
+/*
+ * Takes the snapshot and makes the clone, tagged unless live, from
+ * wherever op stands. With live, it stops as soon as the guest was
+ * released, and spares the paused guest what can wait: one open of the
+ * operating image for snapshot and protect, and the tag, written once the
+ * guest runs (a complete clone is known as ours by its parent).
+ */
 static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 			  struct catalog_operation *op, struct row_plan *plan,
 			  struct ops_live *live, struct rc_error *err)
 {
 	const struct rc_image_spec *operating = &plan->operating.spec;
 	struct target_state target;
-	char tag[64];
 	bool is_protected;
 	int rc = 0;
 
-	OPS_STEP("row.snapshot.before", "row.snapshot.after",
-	     rbdops_snapshot_create(conn, operating, op->target_snapshot, err));
-	LIVE_CHECK(live);
-	OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
-	     advance(cat, op, CATALOG_STEP_SNAPSHOT_CREATED, err));
-	OPS_STEP("row.protect.before", "row.protect.after",
-	     rbdops_snapshot_protect(conn, operating, op->target_snapshot, err));
-	LIVE_CHECK(live);
+	if (live) {
+		OPS_STEP("row.snapshot.before", "row.snapshot.after",
+		     rbdops_snapshot_take(conn, operating, op->target_snapshot,
+					  err));
+		LIVE_CHECK(live);
+	} else {
+		OPS_STEP("row.snapshot.before", "row.snapshot.after",
+		     rbdops_snapshot_create(conn, operating, op->target_snapshot,
+					    err));
+		OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
+		     advance(cat, op, CATALOG_STEP_SNAPSHOT_CREATED, err));
+		OPS_STEP("row.protect.before", "row.protect.after",
+		     rbdops_snapshot_protect(conn, operating,
+					     op->target_snapshot, err));
+	}
 	OPS_STEP("row.protect-step.before", "row.protect-step.after",
 	     advance(cat, op, CATALOG_STEP_PROTECTED, err));
 	if (plan->is_restore) {
@@ -336,9 +358,9 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 		OPS_STEP("row.clone.before", "row.clone.after",
 			 clone_target(conn, op, plan, err));
 	LIVE_CHECK(live);
-	ops_owner_tag(op, tag, sizeof(tag));
-	OPS_STEP("row.tag.before", "row.tag.after",
-	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
+	if (!live)
+		OPS_STEP("row.tag.before", "row.tag.after",
+			 tag_clone(conn, op, err));
 	OPS_STEP("row.clone-step.before", "row.clone-step.after",
 	     advance(cat, op, CATALOG_STEP_CLONED, err));
 	LIVE_CHECK(live);
@@ -357,6 +379,9 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 		goto out;
 	if (op->step < CATALOG_STEP_SWITCHED)
 		rc = take_and_clone(conn, cat, op, plan, NULL, err);
+	else /* a live snap, its guest switched: the tag may be missing */
+		OPS_STEP("row.tag.before", "row.tag.after",
+			 tag_clone(conn, op, err));
 	if (rc < 0)
 		goto out;
 	OPS_STEP("row.commit.before", "row.commit.after",
@@ -676,13 +701,14 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
  *     │  record the consumer (where, format node, storage node)
  *     │  stop the guest (QEMU drains its I/O)
  *  pausing             paused, or about to be       resumes it, rolls back
- *     │  snapshot, protect, clone, tag (as above)
+ *     │  snapshot and protect (one open of the image), clone
  *  cloned              paused                       resumes it, rolls back
  *     │  blockdev-add the clone, blockdev-reopen the format node onto it
  *  (switched)          paused, reading the clone    rolls forward
  *  consumer-switched   paused, reading the clone    rolls forward
  *     │  blockdev-del the old node, cont
- *     │  commit, as above
+ *     │  tag the clone (a complete clone is ours by its parent: the
+ *     │  tag waits until the guest runs), commit, as above
  *  done                running on the clone
  *
  * recover asks the guest's QEMU which node its disk reads, since a crash
@@ -730,6 +756,7 @@ static int live_forward(struct rbd_conn *conn, struct catalog *cat,
 		 advance(cat, op, CATALOG_STEP_SWITCHED, err));
 	OPS_STEP("row.resume.before", "row.resume.after",
 		 ops_live_resume(live, err));
+	OPS_STEP("row.tag.before", "row.tag.after", tag_clone(conn, op, err));
 	OPS_STEP("row.commit.before", "row.commit.after",
 		 commit(cat, op, plan, ops_live_paused_ms(live), err));
 out:

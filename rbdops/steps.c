@@ -68,32 +68,55 @@ int rbdops_snapshot_exists(struct rbd_conn *conn,
 	return rc;
 }
 
+/* Creates snapshot snap on the open image, unless it exists. */
+static int create_on(rbd_image_t image, const char *text, const char *snap,
+		     struct rc_error *err)
+{
+	bool exists = false;
+	int rc = rbd_snap_exists(image, snap, &exists);
+
+	if (rc < 0)
+		return rbdops_fail(err, rc, "looking up snapshot %s@%s", text, snap);
+	if (exists)
+		return 0;
+	rc = rbd_snap_create(image, snap);
+	if (rc == -EEXIST)
+		rc = 0;
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "creating snapshot %s@%s", text, snap);
+	return rc;
+}
+
+/* Protects snapshot snap of the open image, unless it is protected. */
+static int protect_on(rbd_image_t image, const char *text, const char *snap,
+		      struct rc_error *err)
+{
+	int is_protected = 0;
+	int rc = rbd_snap_is_protected(image, snap, &is_protected);
+
+	if (rc == 0 && is_protected)
+		return 0;
+	if (rc == 0)
+		rc = rbd_snap_protect(image, snap);
+	if (rc == -EBUSY) /* protected meanwhile */
+		rc = 0;
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "protecting snapshot %s@%s", text, snap);
+	return rc;
+}
+
 int rbdops_snapshot_create(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   struct rc_error *err)
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
-	bool exists = false;
 	int rc;
 
 	rc_image_spec_format(spec, text, sizeof(text));
 	rc = rbdops_open_image(conn, spec, false, &img, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_snap_exists(img.image, snap, &exists);
-	if (rc < 0) {
-		rc = rbdops_fail(err, rc, "looking up snapshot %s@%s", text, snap);
-		goto out;
-	}
-	if (exists)
-		goto out;
-	rc = rbd_snap_create(img.image, snap);
-	if (rc == -EEXIST)
-		rc = 0;
-	else if (rc < 0)
-		rc = rbdops_fail(err, rc, "creating snapshot %s@%s", text, snap);
-out:
+	if (rc == 0)
+		rc = create_on(img.image, text, snap, err);
 	rbdops_close_image(&img);
 	return rc;
 }
@@ -104,23 +127,30 @@ int rbdops_snapshot_protect(struct rbd_conn *conn,
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
-	int is_protected = 0;
 	int rc;
 
 	rc_image_spec_format(spec, text, sizeof(text));
 	rc = rbdops_open_image(conn, spec, false, &img, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_snap_is_protected(img.image, snap, &is_protected);
-	if (rc == 0 && is_protected)
-		goto out;
 	if (rc == 0)
-		rc = rbd_snap_protect(img.image, snap);
-	if (rc == -EBUSY) /* protected meanwhile */
-		rc = 0;
-	else if (rc < 0)
-		rc = rbdops_fail(err, rc, "protecting snapshot %s@%s", text, snap);
-out:
+		rc = protect_on(img.image, text, snap, err);
+	rbdops_close_image(&img);
+	return rc;
+}
+
+int rbdops_snapshot_take(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec, const char *snap,
+			 struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, false, &img, err);
+	if (rc == 0)
+		rc = create_on(img.image, text, snap, err);
+	if (rc == 0)
+		rc = protect_on(img.image, text, snap, err);
 	rbdops_close_image(&img);
 	return rc;
 }

@@ -211,6 +211,13 @@ int rbdops_snapshot_create(struct rbd_conn *conn,
 int rbdops_snapshot_protect(struct rbd_conn *conn,
 			    const struct rc_image_spec *spec, const char *snap,
 			    struct rc_error *err);
+
+/* rbdops_snapshot_create and rbdops_snapshot_protect through one open of
+ * the image: each open reads the image's whole parent chain, and a live
+ * snap's guest is paused meanwhile. */
+int rbdops_snapshot_take(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec, const char *snap,
+			 struct rc_error *err);
 int rbdops_snapshot_is_protected(struct rbd_conn *conn,
 				 const struct rc_image_spec *spec,
 				 const char *snap, bool *is_protected,
