@@ -296,7 +296,9 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (a.jobs < 1 || a.jobs > OPS_POLICY_MAX_JOBS)
 		return rc_error_usage(&ctx->err, "--jobs: between 1 and %d, not %d",
 				      OPS_POLICY_MAX_JOBS, a.jobs);
-	rc = policy_cli_set_now(ctx, a.now);
+	rc = cli_window_hooks(ctx, &a.row);
+	if (rc == 0)
+		rc = policy_cli_set_now(ctx, a.now);
 	if (rc == 0)
 		rc = policy_cli_load(ctx, argv[1], &f);
 	if (rc == 0)
