@@ -89,6 +89,9 @@ int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op,
 	op->consumer.resume = sqlite3_column_int(st, 24) != 0;
 	op->paused_ms = sqlite3_column_type(st, 25) == SQLITE_NULL
 		? -1 : sqlite3_column_int64(st, 25);
+	copy_text(st, 26, op->consumer.thaw, sizeof(op->consumer.thaw));
+	copy_text(st, 27, op->consumer.switch_cmd,
+		  sizeof(op->consumer.switch_cmd));
 	return 0;
 }
 
@@ -293,11 +296,12 @@ out:
 	return rc;
 }
 
-int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
-			enum catalog_op_step step, struct rc_error *err)
+/* The UPDATE of catalog_op_set_step, in the caller's transaction. */
+static int write_step(struct catalog *cat, const struct catalog_operation *op,
+		      enum catalog_op_step step, struct rc_error *err)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc = 0;
 
 	if (!catalog_op_step_of_kind(op->kind, step))
 		return rc_error_set(err, -EINVAL, "'%s' is not a step of %s",
@@ -305,21 +309,35 @@ int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 				    catalog_op_step_name(step) : "?",
 				    catalog_op_kind_name(op->kind) ?
 				    catalog_op_kind_name(op->kind) : "?");
-	rc = catalog_begin(cat, err);
-	if (rc < 0)
-		return rc;
 	st = catalog_stmt(cat, Q_OP_SET_STEP, err);
-	if (!st) {
-		rc = err->code;
-		goto out;
-	}
+	if (!st)
+		return err->code;
 	sqlite3_bind_int64(st, 1, op->id);
 	sqlite3_bind_text(st, 2, catalog_op_step_name(step), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording a step");
 	sqlite3_reset(st);
-out:
-	rc = catalog_settle(cat, rc, err);
+	return rc;
+}
+
+int catalog_op_write_step(struct catalog *cat,
+			  const struct catalog_operation *op,
+			  enum catalog_op_step step, struct rc_error *err)
+{
+	return write_step(cat, op, step, err);
+}
+
+int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
+			enum catalog_op_step step, struct rc_error *err)
+{
+	int rc;
+
+	if (!catalog_op_step_of_kind(op->kind, step))
+		return write_step(cat, op, step, err);
+	rc = catalog_begin(cat, err);
+	if (rc < 0)
+		return rc;
+	rc = catalog_settle(cat, write_step(cat, op, step, err), err);
 	if (rc == 0) {
 		op->step = step;
 		assert(catalog_assert_op_state(op));
@@ -427,6 +445,8 @@ int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,
 	bind_text(st, 3, op->consumer.format_node);
 	bind_text(st, 4, op->consumer.storage_node);
 	sqlite3_bind_int(st, 5, op->consumer.resume);
+	bind_text(st, 6, op->consumer.thaw);
+	bind_text(st, 7, op->consumer.switch_cmd);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err,
 				       "recording an operation's consumer");

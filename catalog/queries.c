@@ -67,7 +67,8 @@ static const char *const query_sql[Q_COUNT] = {
 		"  target_image = ?4 WHERE id = ?1 AND state = 'running'",
 	[Q_OP_SET_CONSUMER] =
 		"UPDATE operation SET consumer = ?2, consumer_format_node = ?3,"
-		"  consumer_storage_node = ?4, consumer_resume = ?5"
+		"  consumer_storage_node = ?4, consumer_resume = ?5,"
+		"  consumer_thaw = ?6, consumer_switch = ?7"
 		" WHERE id = ?1 AND state = 'running'",
 	[Q_OP_SET_PAUSED] =
 		"UPDATE operation SET paused_ms = ?2 WHERE id = ?1",

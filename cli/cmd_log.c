@@ -52,6 +52,11 @@ static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 	if (op->kind == CATALOG_OP_RESTORE && has_snapshot)
 		snprintf(buf, len, "to %s (safety snapshot %s) as %s", chosen.name,
 			 op->target_snapshot, target[0] ? target : "-");
+	else if (op->kind == CATALOG_OP_SNAP && op->paused_ms >= 0 &&
+		 strcmp(op->consumer.where, CATALOG_CONSUMER_HOOKS) == 0)
+		snprintf(buf, len, "%s as %s; consumer frozen %.2f s",
+			 op->target_snapshot, target[0] ? target : "-",
+			 (double)op->paused_ms / 1000);
 	else if (op->kind == CATALOG_OP_SNAP && op->paused_ms >= 0)
 		snprintf(buf, len, "%s as %s; guest switched, paused %.2f s",
 			 op->target_snapshot, target[0] ? target : "-",

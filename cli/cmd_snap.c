@@ -28,6 +28,10 @@ static void print_switch(struct cli_ctx *ctx, const char *volume,
 			json_kv_int(&w, "paused_ms", r->paused_ms);
 		json_object_end(&w);
 		putchar('\n');
+	} else if (!ctx->quiet && r->paused_ms >= 0 && r->frozen) {
+		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s; "
+			"consumer frozen %.2f s\n", volume, what, old_text,
+			r->snapshot, new_text, (double)r->paused_ms / 1000);
 	} else if (!ctx->quiet && r->paused_ms >= 0) {
 		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s; "
 			"guest switched, paused %.2f s\n", volume, what, old_text,
@@ -102,8 +106,8 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		  "switch its disk to the clone, resume it (default: the one "
 		  "'rowcat consumer' recorded)" },
 		{ 0, "pause-timeout", CLI_OPT_STRING, &pause_timeout, "DURATION",
-		  "resume the guest on its image and undo the snap when the "
-		  "pause lasts longer (default 10s)" },
+		  "resume the guest on its image (or run the thaw hook) and\n"
+		  "undo the snap when the pause lasts longer (default 10s)" },
 		CLI_OPT_END };
 	struct cli_spec spec = {
 		"snap VOL [NAME]",
@@ -117,7 +121,13 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		"stranded in the old image. Stop it first, or --ignore-clients.\n"
 		"With a running QEMU on VOL (--qmp, or 'rowcat consumer'), the snap\n"
 		"is live: the guest is paused, snapshotted, its disk switched to\n"
-		"the clone, and resumed; the pause is printed and logged.",
+		"the clone, and resumed; the pause is printed and logged. With\n"
+		"--on-freeze and --on-thaw (another consumer: krbd, rbd-nbd, a\n"
+		"script), the freeze hook runs first, then the snapshot and clone,\n"
+		"the switch and the switch hook, then the thaw hook, which always\n"
+		"runs ('rowcat recover' runs it after a crash). The snapshot is\n"
+		"taken with librbd's quiesce notification: a client that fails to\n"
+		"quiesce (rbd-nbd --quiesce's hook) fails the snap.",
 		options, 1, 2,
 	};
 	char where[QMP_WHERE_MAX];
@@ -136,6 +146,8 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 			return rc;
 	}
 	rc = live_options(ctx, qmp, pause_timeout, where, &opts);
+	if (rc == 0)
+		rc = cli_window_hooks(ctx, &opts);
 	if (rc == 0)
 		rc = prepare(ctx, argv[1]);
 	if (rc < 0)

@@ -182,6 +182,30 @@ int ops_live_reads(struct ops_live *live, const char *node, bool *reads,
 void ops_live_recovered(struct ops_live *live, bool switched,
 			const char *new_node);
 
+/*
+ * A window of the operator's hooks (opts->on_freeze, on_thaw, on_switch),
+ * for a snap of volume from old_image to its clone new_image, run by
+ * ev->run_hook (-ENOTSUP without one). ops_live_pause runs the freeze
+ * (and, when it fails, the thaw), ops_live_check and the watchdog work as
+ * for QEMU; ops_live_hold ends the watchdog's say before the commit;
+ * ops_live_resume runs the switch hook, then the thaw; ops_live_abort
+ * the thaw alone.
+ */
+int ops_live_open_hooks(const struct ops_events *ev, const char *volume,
+			const struct ops_row_options *opts,
+			const struct rc_image_spec *old_image,
+			const struct rc_image_spec *new_image,
+			struct ops_live **out, struct rc_error *err);
+/* -ECANCELED, saying why, when the watchdog released the window; else
+ * from now on it never does (the catalog switch is about to commit). */
+int ops_live_hold(struct ops_live *live, struct rc_error *err);
+/* Recovery: the window op's hooks recorded, frozen when op says a freeze
+ * may have run (op->consumer.resume). */
+int ops_live_reattach_hooks(const struct catalog_operation *op,
+			    const struct ops_events *ev, const char *volume,
+			    const struct rc_image_spec *old_image,
+			    struct ops_live **out, struct rc_error *err);
+
 void ops_live_close(struct ops_live *live);
 
 #endif

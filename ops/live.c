@@ -24,9 +24,18 @@
  * itself. The QMP connection is shared under `lock`, so the watchdog's
  * `cont` and the operation's switch never cross: whichever takes the lock
  * first decides how the window closes.
+ *
+ * The same window serves a consumer that is not QEMU, through the
+ * operator's hooks (qmp NULL): the freeze hook opens it, the thaw hook
+ * closes it. There is no disk to reopen: the switch is the catalog's, so
+ * the window counts as switched once the operation holds it for its
+ * commit (ops_live_hold), after which the watchdog leaves it alone; then
+ * the switch hook repoints the consumer, and the thaw hook runs. A window
+ * released before the hold is thawed on the image it was using.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +71,12 @@ struct ops_live {
 	int64_t timeout_ms;
 	int64_t paused_at_ms;
 	int64_t paused_ms;
+	/* the operator's hooks (qmp NULL), run by ev->run_hook */
+	const struct ops_events *ev;
+	char freeze[CATALOG_HOOK_MAX], thaw[CATALOG_HOOK_MAX];
+	char switch_cmd[CATALOG_HOOK_MAX];
+	char volume[RC_NAME_MAX];
+	struct rc_image_spec old_image, new_image;
 };
 
 static int64_t monotonic_ms(void)
@@ -70,6 +85,46 @@ static int64_t monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs one of the hooks, telling it the volume uses `operating`. */
+static int run_hook(struct ops_live *live, const char *what, const char *cmd,
+		    const struct rc_image_spec *operating, struct rc_error *err)
+{
+	struct ops_hook_env env = { live->volume, &live->old_image,
+				    &live->new_image, operating };
+
+	if (!live->ev || !live->ev->run_hook)
+		return rc_error_set(err, -ENOTSUP, "this caller cannot run the "
+				    "%s hook '%s'", what, cmd);
+	return live->ev->run_hook(live->ev->ctx, what, cmd, &env, err);
+}
+
+/* The thaw hook, telling it the volume uses `operating`; the pause ends
+ * with it, whatever it answers (it is not run again). */
+static int thaw(struct ops_live *live, const struct rc_image_spec *operating,
+		struct rc_error *err)
+{
+	int rc;
+
+	RC_FAILPOINT("row.thaw.before");
+	rc = run_hook(live, "thaw", live->thaw, operating, err);
+	live->paused = false;
+	if (live->paused_at_ms)
+		live->paused_ms = monotonic_ms() - live->paused_at_ms;
+	RC_FAILPOINT("row.thaw.after");
+	return rc;
+}
+
+/* Adds a second failure to the message of the first. */
+static void add_failure(struct rc_error *err, const char *fmt, ...)
+{
+	size_t len = strlen(err->message);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->message + len, sizeof(err->message) - len, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- SIGINT and SIGTERM during a window -------------------------------- */
@@ -136,6 +191,11 @@ static void release_locked(struct ops_live *live, int code, int signo)
 {
 	live->release_code = code;
 	live->release_signal = signo;
+	if (!live->qmp) {
+		thaw(live, &live->old_image, &live->release_err);
+		rc_failpoint_wake_blocked();
+		return;
+	}
 	if (live->new_node[0] &&
 	    qmp_node_del(live->qmp, live->new_node, &live->release_err) == 0)
 		live->new_node[0] = '\0';
@@ -217,6 +277,51 @@ int64_t ops_live_paused_ms(const struct ops_live *live)
 	return live->paused_ms;
 }
 
+/* Starts the thread that bounds the window (live->paused); without it,
+ * the window closes at once. */
+static int start_watchdog(struct ops_live *live, struct rc_error *err)
+{
+	int rc;
+
+	if (pthread_create(&live->watchdog, NULL, watch, live) == 0) {
+		live->watching = true;
+		return 0;
+	}
+	/* no bound on the window without its watchdog: resume at once */
+	rc = rc_error_set(err, -EAGAIN, "cannot start the thread that bounds "
+			  "the %s's pause; it was %s", live->qmp ? "guest"
+			  : "consumer", live->qmp ? "resumed" : "thawed");
+	ops_live_abort(live, NULL);
+	return rc;
+}
+
+/*
+ * The hooks' pause: the freeze hook, bounded by the hook timeout; the
+ * window's own bound counts from its start. A freeze that failed may
+ * have frozen part of the consumer: the thaw runs at once.
+ */
+static int freeze(struct ops_live *live, int64_t timeout_ms, bool *stopped,
+		  struct rc_error *err)
+{
+	struct rc_error thaw_err = {0};
+	int rc;
+
+	live->timeout_ms = timeout_ms;
+	signals_take();
+	live->paused = true;
+	*stopped = true;
+	live->paused_at_ms = monotonic_ms();
+	rc = run_hook(live, "freeze", live->freeze, &live->old_image, err);
+	if (rc == 0)
+		return start_watchdog(live, err);
+	if (thaw(live, &live->old_image, &thaw_err) < 0)
+		add_failure(err, "; then %s", thaw_err.message);
+	else
+		add_failure(err, "; the thaw hook ran");
+	signals_give_back();
+	return rc;
+}
+
 int ops_live_pause(struct ops_live *live, int64_t timeout_ms, bool *stopped,
 		   struct rc_error *err)
 {
@@ -225,6 +330,8 @@ int ops_live_pause(struct ops_live *live, int64_t timeout_ms, bool *stopped,
 	int rc;
 
 	*stopped = false;
+	if (!live->qmp)
+		return freeze(live, timeout_ms, stopped, err);
 	rc = qmp_query_status(live->qmp, &running, status, err);
 	if (rc < 0)
 		return rc;
@@ -245,33 +352,30 @@ int ops_live_pause(struct ops_live *live, int64_t timeout_ms, bool *stopped,
 	live->paused = true;
 	*stopped = true;
 	live->paused_at_ms = monotonic_ms();
-	if (pthread_create(&live->watchdog, NULL, watch, live) == 0) {
-		live->watching = true;
-		return 0;
-	}
-	/* no bound on the window without its watchdog: resume at once */
-	rc = rc_error_set(err, -EAGAIN, "cannot start the thread that bounds "
-			  "the guest's pause; it was resumed");
-	ops_live_abort(live, NULL);
-	return rc;
+	return start_watchdog(live, err);
 }
 
 int ops_live_check(struct ops_live *live, struct rc_error *err)
 {
 	int rc = 0;
 
+	const char *who = live->qmp ? "guest" : "consumer";
+	const char *how = live->qmp ? "paused" : "frozen";
+	const char *after = live->qmp ? "it runs again on the image it was using"
+				      : "it was thawed on the image it was using";
+
 	pthread_mutex_lock(&live->lock);
 	if (live->release_code == -ETIME)
-		rc = rc_error_set(err, -ECANCELED, "the guest was paused for "
-				  "longer than the pause timeout (%.1f s), so "
-				  "it runs again on the image it was using",
-				  (double)live->timeout_ms / 1000);
+		rc = rc_error_set(err, -ECANCELED, "the %s was %s for longer "
+				  "than the pause timeout (%.1f s), so %s", who,
+				  how, (double)live->timeout_ms / 1000, after);
 	else if (live->release_code == -EINTR)
 		rc = rc_error_set(err, -ECANCELED, "interrupted by %s while the "
-				  "guest was paused; it runs again on the image "
-				  "it was using", strsignal(live->release_signal));
+				  "%s was %s; %s", strsignal(live->release_signal),
+				  who, how, after);
 	if (rc < 0 && live->release_err.code)
-		rc_error_prefix(err, "resuming it failed (%s): ",
+		rc_error_prefix(err, "%s it failed (%s): ",
+				live->qmp ? "resuming" : "thawing",
 				live->release_err.message);
 	pthread_mutex_unlock(&live->lock);
 	return rc;
@@ -319,10 +423,46 @@ static void close_window(struct ops_live *live)
 	}
 }
 
+/* The hooks after the commit: the switch hook repoints the consumer (its
+ * failure leaves the switch standing), then the thaw runs, whatever the
+ * switch hook did. */
+static int switch_and_thaw(struct ops_live *live, struct rc_error *err)
+{
+	struct rc_error thaw_err = {0};
+	char text[RC_SPEC_MAX];
+	int rc = 0;
+
+	pthread_mutex_lock(&live->lock);
+	if (live->switch_cmd[0]) {
+		RC_FAILPOINT("row.switch-hook.before");
+		rc = run_hook(live, "switch", live->switch_cmd, &live->new_image,
+			      err);
+		if (rc == 0)
+			RC_FAILPOINT("row.switch-hook.after");
+	}
+	if (live->paused && thaw(live, &live->new_image, &thaw_err) < 0) {
+		if (rc < 0)
+			add_failure(err, "; and %s", thaw_err.message);
+		else
+			*err = thaw_err;
+		rc = -ECANCELED;
+	}
+	pthread_mutex_unlock(&live->lock);
+	if (rc < 0) {
+		rc_image_spec_format(&live->new_image, text, sizeof(text));
+		rc_error_prefix(err, "volume '%s' switched to %s, but ",
+				live->volume, text);
+	}
+	close_window(live);
+	return rc;
+}
+
 int ops_live_resume(struct ops_live *live, struct rc_error *err)
 {
 	int rc = 0;
 
+	if (!live->qmp)
+		return switch_and_thaw(live, err);
 	pthread_mutex_lock(&live->lock);
 	/* the old node holds the old image open (its watch, its lock) */
 	if (live->switched)
@@ -349,6 +489,13 @@ int ops_live_abort(struct ops_live *live, struct rc_error *err)
 	if (!err)
 		err = &own;
 	pthread_mutex_lock(&live->lock);
+	if (!live->qmp) {
+		if (live->paused)
+			rc = thaw(live, &live->old_image, err);
+		pthread_mutex_unlock(&live->lock);
+		close_window(live);
+		return rc;
+	}
 	if (!live->switched && live->new_node[0]) {
 		rc = qmp_node_del(live->qmp, live->new_node, err);
 		if (rc == 0)
@@ -426,6 +573,80 @@ void ops_live_recovered(struct ops_live *live, bool switched,
 	live->switched = switched;
 	if (!switched)
 		snprintf(live->new_node, sizeof(live->new_node), "%s", new_node);
+}
+
+int ops_live_hold(struct ops_live *live, struct rc_error *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&live->lock);
+	if (live->release_code)
+		rc = -ECANCELED;
+	else
+		live->switched = true;
+	pthread_mutex_unlock(&live->lock);
+	return rc < 0 ? ops_live_check(live, err) : 0;
+}
+
+/* A window of the operator's hooks, not yet open. */
+static struct ops_live *hooks_window(const struct ops_events *ev,
+				     const char *volume, const char *thaw_cmd,
+				     const char *switch_cmd,
+				     const struct rc_image_spec *old_image,
+				     const struct rc_image_spec *new_image)
+{
+	struct ops_live *live = calloc(1, sizeof(*live));
+
+	if (!live)
+		return NULL;
+	pthread_mutex_init(&live->lock, NULL);
+	pthread_cond_init(&live->changed, NULL);
+	live->paused_ms = -1;
+	live->ev = ev;
+	snprintf(live->volume, sizeof(live->volume), "%s", volume);
+	snprintf(live->thaw, sizeof(live->thaw), "%s", thaw_cmd);
+	snprintf(live->switch_cmd, sizeof(live->switch_cmd), "%s",
+		 switch_cmd ? switch_cmd : "");
+	live->old_image = *old_image;
+	live->new_image = *new_image;
+	return live;
+}
+
+int ops_live_open_hooks(const struct ops_events *ev, const char *volume,
+			const struct ops_row_options *opts,
+			const struct rc_image_spec *old_image,
+			const struct rc_image_spec *new_image,
+			struct ops_live **out, struct rc_error *err)
+{
+	*out = NULL;
+	if (!ev || !ev->run_hook)
+		return rc_error_set(err, -ENOTSUP, "this caller cannot run the "
+				    "freeze and thaw hooks");
+	*out = hooks_window(ev, volume, opts->on_thaw, opts->on_switch,
+			    old_image, new_image);
+	if (!*out)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	snprintf((*out)->freeze, sizeof((*out)->freeze), "%s", opts->on_freeze);
+	return 0;
+}
+
+int ops_live_reattach_hooks(const struct catalog_operation *op,
+			    const struct ops_events *ev, const char *volume,
+			    const struct rc_image_spec *old_image,
+			    struct ops_live **out, struct rc_error *err)
+{
+	*out = NULL;
+	if (!ev || !ev->run_hook)
+		return rc_error_set(err, -ENOTSUP, "operation %lld may have "
+				    "frozen its consumer, and this caller cannot "
+				    "run its thaw hook '%s'", (long long)op->id,
+				    op->consumer.thaw);
+	*out = hooks_window(ev, volume, op->consumer.thaw,
+			    op->consumer.switch_cmd, old_image, &op->target);
+	if (!*out)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	(*out)->paused = op->consumer.resume;
+	return 0;
 }
 
 void ops_live_close(struct ops_live *live)

@@ -221,10 +221,12 @@ static int inspect_target(struct rbd_conn *conn,
 	return rc;
 }
 
-/* paused_ms: how long a live snap paused its guest; -1: not measured. */
-static int commit(struct catalog *cat, struct catalog_operation *op,
-		  const struct row_plan *plan, int64_t paused_ms,
-		  struct rc_error *err)
+/* paused_ms: how long a live snap paused its guest; -1: not measured.
+ * A snap between hooks commits the switch at consumer-switched, not done:
+ * its hooks are still to run (switched_only). */
+static int commit_rows(struct catalog *cat, struct catalog_operation *op,
+		       const struct row_plan *plan, int64_t paused_ms,
+		       bool switched_only, struct rc_error *err)
 {
 	int64_t snapshot_id = 0, clone_id = 0;
 	int rc = catalog_begin(cat, err);
@@ -249,12 +251,28 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 						  err);
 	if (rc == 0 && paused_ms >= 0)
 		rc = catalog_op_set_paused(cat, op, paused_ms, err);
+	if (rc == 0 && switched_only)
+		rc = catalog_op_write_step(cat, op, CATALOG_STEP_SWITCHED, err);
 	if (rc < 0) {
 		catalog_rollback(cat);
 		return rc;
 	}
-	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
-				 err);
+	if (!switched_only)
+		return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL,
+					 rc_clock_now(), err);
+	rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	else
+		op->step = CATALOG_STEP_SWITCHED;
+	return rc;
+}
+
+static int commit(struct catalog *cat, struct catalog_operation *op,
+		  const struct row_plan *plan, int64_t paused_ms,
+		  struct rc_error *err)
+{
+	return commit_rows(cat, op, plan, paused_ms, false, err);
 }
 
 /* Clones into the target; an image that took the name meanwhile is
@@ -566,6 +584,215 @@ out:
 	return rc;
 }
 
+/*
+ * A snap between the operator's hooks, for a consumer that is not QEMU
+ * (krbd or rbd-nbd under device-mapper, a script): the consumer is frozen
+ * for the snapshot, and thawed once the catalog is switched and the
+ * switch hook has repointed it. No write can be stranded: while frozen
+ * the consumer writes nothing, and it is thawed on the old image only if
+ * the switch never committed.
+ *
+ *  step (op.step)      the consumer                 a crash here: recover
+ *  ───────────────     ─────────────────────────    ──────────────────────
+ *  target-chosen       running                      rolls back
+ *     │  record consumer 'hooks' with the thaw and switch commands
+ *  pausing             frozen, or about to be       thaws, rolls back
+ *     │  the freeze hook (it fails: the thaw hook at once, then undo)
+ *     │  snapshot and protect (one open), clone, then the tag
+ *  cloned              frozen                       thaws, rolls back
+ *     │  ONE TRANSACTION: the rows, the operating image switched
+ *  consumer-switched   frozen; the catalog names    switch hook, thaw,
+ *     │                the clone                    done
+ *     │  the switch hook (its failure: the switch stands), the thaw hook
+ *     │  (always), done with the pause
+ *  done                thawed
+ *
+ * Until the commit the watchdog bounds the window: past the pause
+ * timeout, or on SIGINT/SIGTERM, it runs the thaw at once and the snap
+ * undoes itself. A crash after the thaw and before `done` runs the switch
+ * and thaw hooks again in recovery; a thaw after a failure records that it
+ * ran (consumer.resume cleared), so that recovery does not run it twice.
+ * Failpoints: row.{freeze,switch-hook,thaw,hooks-done}.{before,after},
+ * and row.{consumer,pausing-step,commit} as above.
+ */
+
+/* Ends a snap between hooks 'done', with how long it froze its consumer. */
+static int finish_done(struct catalog *cat, struct catalog_operation *op,
+		       int64_t paused_ms, struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc == 0 && paused_ms >= 0)
+		rc = catalog_op_set_paused(cat, op, paused_ms, err);
+	if (rc < 0) {
+		catalog_rollback(cat);
+		return rc;
+	}
+	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
+				 err);
+}
+
+/* After the catalog switch: the switch and thaw hooks, then done whatever
+ * they answered (the switch stands); their failure is returned. */
+static int hooks_finish(struct catalog *cat, struct catalog_operation *op,
+			struct ops_live *live, struct rc_error *err)
+{
+	struct rc_error hooks_err = {0};
+	int hooks_rc = ops_live_resume(live, &hooks_err);
+	int rc = 0;
+
+	OPS_STEP("row.hooks-done.before", "row.hooks-done.after",
+		 finish_done(cat, op, ops_live_paused_ms(live), err));
+	if (hooks_rc < 0) {
+		*err = hooks_err;
+		rc = hooks_rc;
+	}
+out:
+	return rc;
+}
+
+/* Records that op's thaw ran (after a failure), so recovery does not run
+ * it again; a failure to record it only means that recovery will. */
+static void thawed(struct catalog *cat, struct catalog_operation *op)
+{
+	struct rc_error ignored = {0};
+
+	op->consumer.resume = false;
+	catalog_op_set_consumer(cat, op, &ignored);
+}
+
+static int hooks_forward(struct rbd_conn *conn, struct catalog *cat,
+			 struct catalog_operation *op, struct row_plan *plan,
+			 const struct ops_row_options *opts,
+			 const struct ops_events *ev, int64_t pause_timeout_ms,
+			 struct ops_live **live, struct rc_error *err)
+{
+	bool frozen = false;
+	int rc = 0;
+
+	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+		goto out;
+	rc = ops_live_open_hooks(ev, plan->volume.name, opts,
+				 &plan->operating.spec, &op->target, live, err);
+	if (rc < 0)
+		goto out;
+	snprintf(op->consumer.where, sizeof(op->consumer.where), "%s",
+		 CATALOG_CONSUMER_HOOKS);
+	snprintf(op->consumer.thaw, sizeof(op->consumer.thaw), "%s",
+		 opts->on_thaw);
+	snprintf(op->consumer.switch_cmd, sizeof(op->consumer.switch_cmd), "%s",
+		 opts->on_switch ? opts->on_switch : "");
+	op->consumer.resume = true; /* a freeze may run from here */
+	OPS_STEP("row.consumer.before", "row.consumer.after",
+		 catalog_op_set_consumer(cat, op, err));
+	OPS_STEP("row.pausing-step.before", "row.pausing-step.after",
+		 advance(cat, op, CATALOG_STEP_PAUSING, err));
+	OPS_STEP("row.freeze.before", "row.freeze.after",
+		 ops_live_pause(*live, pause_timeout_ms, &frozen, err));
+	rc = take_and_clone(conn, cat, op, plan, *live, err);
+	if (rc < 0)
+		goto out;
+	/* before the catalog switch: after it, nothing would write it */
+	OPS_STEP("row.tag.before", "row.tag.after", tag_clone(conn, op, err));
+	rc = ops_live_hold(*live, err);
+	if (rc < 0)
+		goto out;
+	OPS_STEP("row.commit.before", "row.commit.after",
+		 commit_rows(cat, op, plan, -1, true, err));
+	rc = hooks_finish(cat, op, *live, err);
+out:
+	return rc;
+}
+
+/*
+ * A snap between hooks that failed: before the catalog switch, the
+ * consumer is thawed (if the freeze began) and the snap undone; from the
+ * switch on, the switch stands and the hooks have run (a journal that
+ * could not record `done` is left for recover).
+ */
+static int hooks_forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
+				 struct catalog_operation *op,
+				 struct row_plan *plan,
+				 const struct ops_row_options *opts,
+				 const struct ops_events *ev,
+				 int64_t pause_timeout_ms, struct ops_live **live,
+				 bool *undone, struct rc_error *err)
+{
+	struct rc_error undo_err = {0};
+	char thaw_failed[RC_ERROR_MESSAGE_MAX / 2] = "";
+	bool was_frozen;
+	int rc;
+
+	*undone = false;
+	rc = hooks_forward(conn, cat, op, plan, opts, ev, pause_timeout_ms,
+			   live, err);
+	if (rc == 0 || op->state != CATALOG_OP_RUNNING ||
+	    op->step >= CATALOG_STEP_SWITCHED)
+		return rc;
+	was_frozen = op->consumer.resume;
+	if (*live && ops_live_abort(*live, &undo_err) < 0)
+		snprintf(thaw_failed, sizeof(thaw_failed), "%.*s; ",
+			 (int)sizeof(thaw_failed) - 3, undo_err.message);
+	if (was_frozen)
+		thawed(cat, op);
+	rc_error_clear(&undo_err);
+	if (undo(conn, cat, op, plan, CATALOG_OP_FAILED, err->message,
+		 &undo_err) == 0) {
+		*undone = true;
+		rc_error_prefix(err, "%snothing was changed%s: ", thaw_failed,
+				was_frozen ? ", and the consumer was thawed on "
+					     "the image it was using" : "");
+	} else {
+		rc_error_prefix(err, "%ssnap undone only in part (%s); 'rowcat "
+				"recover' finishes the undo: ", thaw_failed,
+				undo_err.message);
+	}
+	return rc;
+}
+
+/*
+ * Recovery of a snap between hooks that may have frozen its consumer (it
+ * reached pausing): switched in the catalog, it runs the recorded switch
+ * and thaw hooks and ends done; before that, it runs the thaw (unless one
+ * already ran) and rolls back.
+ */
+static int hooks_recover(struct rbd_conn *conn, struct catalog *cat,
+			 struct catalog_operation *op, struct row_plan *plan,
+			 const struct ops_events *ev,
+			 struct ops_recovery *report, struct rc_error *err)
+{
+	struct ops_live *live = NULL;
+	bool was_frozen = op->consumer.resume;
+	int rc = ops_live_reattach_hooks(op, ev, plan->volume.name,
+					 &plan->operating.spec, &live, err);
+
+	if (rc < 0)
+		goto out;
+	if (op->step >= CATALOG_STEP_SWITCHED) {
+		rc = hooks_finish(cat, op, live, err);
+		if (op->state == CATALOG_OP_DONE)
+			report->finished++;
+		goto out;
+	}
+	if (was_frozen) {
+		rc = ops_live_abort(live, err);
+		thawed(cat, op);
+		/* the thaw ran, whatever it answered: the undo goes on */
+		if (rc < 0)
+			rc_error_clear(err);
+	}
+	rc = undo(conn, cat, op, plan, CATALOG_OP_ROLLED_BACK,
+		  was_frozen ? "interrupted before the catalog switch; its "
+			       "consumer was thawed on the image it was using"
+			     : "interrupted before the catalog switch, with "
+			       "its consumer's thaw already run", err);
+	if (rc == 0)
+		report->undone++;
+out:
+	ops_live_close(live);
+	return rc;
+}
+
 int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		    struct catalog_operation *op,
 		    const struct ops_events *ev,
@@ -578,6 +805,9 @@ int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 	rc = load_plan(cat, op, &plan, err);
 	if (rc < 0)
 		return rc;
+	if (strcmp(op->consumer.where, CATALOG_CONSUMER_HOOKS) == 0 &&
+	    op->step >= CATALOG_STEP_PAUSING)
+		return hooks_recover(conn, cat, op, &plan, ev, report, err);
 	if (op->consumer.where[0] && op->step >= CATALOG_STEP_PAUSING)
 		return live_recover(conn, cat, op, &plan, ev, report, err);
 	if (op->target.name[0])
@@ -852,6 +1082,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	struct row_plan plan;
 	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
 		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
+	bool hooks = !is_restore && opts && opts->on_freeze;
 	bool undone = false;
 	int rc, attempt = 0;
 
@@ -882,10 +1113,18 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		/* after recovery, which may have switched the volume: the
 		 * image checked is the one the snapshot is taken of; with a
 		 * consumer, its guest is the client, switched by the snap */
-		if (rc == 0)
+		if (rc == 0 && hooks && volume.consumer[0])
+			rc = rc_error_set(err, -EINVAL, "volume '%s' has a QEMU "
+				"consumer recorded (%s), whose snaps pause the "
+				"guest over QMP; the freeze and thaw hooks are "
+				"for other consumers: give no hooks, or forget "
+				"it ('rowcat consumer %s --clear')", volume.name,
+				volume.consumer, volume.name);
+		else if (rc == 0 && !hooks)
 			rc = open_consumer(opts, &volume, &operating, is_restore,
 					   &live, absent, sizeof(absent), err);
-		if (rc == 0 && !live)
+		/* between hooks, the clients are the consumer they freeze */
+		if (rc == 0 && !live && !hooks)
 			rc = ops_row_check_clients(conn, cat, &volume,
 						   &operating, is_restore,
 						   opts, op.clients_ignored,
@@ -914,7 +1153,13 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	RC_FAILPOINT("row.journal.after");
 
 	rc = load_plan(cat, &op, &plan, err);
-	if (rc == 0 && live) {
+	if (rc == 0 && hooks) {
+		rc = hooks_forward_or_undo(conn, cat, &op, &plan, opts, ev,
+					   pause_timeout_ms, &live, &undone,
+					   err);
+		result->paused_ms = live ? ops_live_paused_ms(live) : -1;
+		result->frozen = true;
+	} else if (rc == 0 && live) {
 		snprintf(op.consumer.where, sizeof(op.consumer.where), "%s",
 			 opts && opts->consumer ? opts->consumer : volume.consumer);
 		rc = live_forward_or_undo(conn, cat, &op, &plan, live,
@@ -929,12 +1174,15 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 				catalog_op_kind_name(op.kind), volume_name,
 				(long long)op.id);
 	catalog_op_release(cat, op.id);
-	if (rc < 0)
+	if (op.state == CATALOG_OP_DONE) {
+		snprintf(result->snapshot, sizeof(result->snapshot), "%s",
+			 op.target_snapshot);
+		result->old_image = plan.operating.spec;
+		result->new_image = op.target;
+	}
+	/* between hooks, the switch hook ran inside the window */
+	if (rc < 0 || hooks)
 		goto out;
-	snprintf(result->snapshot, sizeof(result->snapshot), "%s",
-		 op.target_snapshot);
-	result->old_image = plan.operating.spec;
-	result->new_image = op.target;
 	rc = ops_notify_switch(ev, volume.name, &plan.operating.spec,
 			       &op.target, err);
 out:

@@ -68,6 +68,10 @@ int catalog_schema_version(struct catalog *cat);
  * them (a UNIX socket path is at most 107 bytes). */
 #define CATALOG_CONSUMER_MAX 256
 #define CATALOG_NODE_MAX 128
+/* A hook's shell command, as an operation records it. */
+#define CATALOG_HOOK_MAX 1024
+/* op.consumer.where of a snap whose consumer is the operator's hooks. */
+#define CATALOG_CONSUMER_HOOKS "hooks"
 
 struct catalog_volume {
 	int64_t id;
@@ -333,12 +337,17 @@ struct catalog_operation {
 	/* A live snap's consumer: where it was reached, the guest's format
 	 * node and the storage node that read the operating image, and
 	 * whether rowcat paused a running guest (and so resumes it); where
-	 * is "" for every other operation. */
+	 * is "" for every other operation. A snap between the operator's
+	 * hooks: where is CATALOG_CONSUMER_HOOKS, resume says that a freeze
+	 * may have run (so the thaw must), and thaw and switch_cmd are the
+	 * commands recovery runs ("" none); the nodes are "". */
 	struct {
 		char where[CATALOG_CONSUMER_MAX];
 		char format_node[CATALOG_NODE_MAX];
 		char storage_node[CATALOG_NODE_MAX];
 		bool resume;
+		char thaw[CATALOG_HOOK_MAX];
+		char switch_cmd[CATALOG_HOOK_MAX];
 	} consumer;
 	int64_t paused_ms;          /* how long the guest was paused; -1:
 				       no guest was paused */

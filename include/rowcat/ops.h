@@ -25,6 +25,15 @@
 
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
+/* What a hook is told: the volume, its operating image before the snap
+ * and its clone, and which of the two the volume uses as the hook runs. */
+struct ops_hook_env {
+	const char *volume;
+	const struct rc_image_spec *old_image;
+	const struct rc_image_spec *new_image;
+	const struct rc_image_spec *operating;
+};
+
 /*
  * What an operation tells its caller while it runs. Every member may be
  * NULL, and so may the struct.
@@ -40,6 +49,17 @@ struct ops_events {
 			const struct rc_image_spec *old_image,
 			const struct rc_image_spec *new_image,
 			struct rc_error *err);
+	/*
+	 * Runs cmd, hook `what` ("freeze", "switch" or "thaw") of a snap
+	 * between the operator's hooks (ops_row_options.on_freeze), for the
+	 * volume and images env names; 0 when it succeeded, else a negative
+	 * code with err saying how it failed (the caller says what that
+	 * means). May be called from the thread that bounds the window.
+	 * NULL: such a snap is refused, and its recovery left for a caller
+	 * that can run hooks.
+	 */
+	int (*run_hook)(void *ctx, const char *what, const char *cmd,
+			const struct ops_hook_env *env, struct rc_error *err);
 	/* librbd's progress callback for long steps (flatten). */
 	rbdops_progress_fn progress;
 	void *ctx;
@@ -54,6 +74,9 @@ struct ops_result {
 	bool nothing_to_do;             /* flatten of an image without parent */
 	int64_t paused_ms;              /* a live snap: how long its guest
 					   was paused; -1: none was */
+	bool frozen;                    /* a snap between hooks: paused_ms
+					   is how long its consumer was
+					   frozen */
 };
 
 /*
@@ -96,6 +119,15 @@ struct ops_row_options {
 	 * consumer recorded for the volume, if any */
 	const char *consumer;
 	int64_t pause_timeout_ms;       /* 0: OPS_PAUSE_TIMEOUT_MS */
+	/* a consumer that is not QEMU: a snap runs on_freeze (then, if it
+	 * failed, on_thaw at once, and nothing is taken), takes the snapshot
+	 * and clone, switches the catalog, runs on_switch (NULL: none), and
+	 * on_thaw, which always runs, by recovery after a crash (the
+	 * operation journals it and on_switch first). Both or neither; not
+	 * with a consumer (given or recorded). Run by ops_events.run_hook. */
+	const char *on_freeze;
+	const char *on_thaw;
+	const char *on_switch;
 };
 
 /*

@@ -106,6 +106,7 @@ check_records() { # SPEC ACKED NONCE: prints SPEC's prefix length
 
 test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 	local v dir i op before after nonce acked prefix fp list n state
+	local policy_snap policy_before op_of_policy
 	local -a snap_image snap_before snap_after
 	v=$(volname)
 	rowcat init -q || fail "rowcat init"
@@ -201,6 +202,29 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 	echo "    killed at $n failpoints" >&2
 	expect_only_watch_on_operating "$v"
 
+	# -- a policy run snapshots the volume through its recorded consumer
+	# (the policy never took one, so it is due)
+	cat >"$SCRATCH/policy.yaml" <<EOF
+version: 1
+timezone: UTC
+policies:
+  - name: live
+    volumes: ["rbd/$v"]
+    every: 1h
+    keep: {latest: 10}
+EOF
+	op_of_policy=$(rowcat which "$v")
+	policy_before=$($VM acked "$dir")
+	run rowcat policy run "$SCRATCH/policy.yaml" --format json
+	[ "$status" = 0 ] || fail "policy run: $err"
+	policy_snap=$(jq -r '.[0].snapshot // empty' <<<"$out")
+	[ -n "$policy_snap" ] || fail "the policy run took no snapshot: $out"
+	rowcat log "$v" --format json | jq -e --arg s "$policy_snap" '.[0] |
+		.snapshot == $s and .result == "done" and .paused_ms != null' >/dev/null ||
+		fail "the policy's snap is not logged with its pause: $(rowcat log "$v" | head -3)"
+	expect_guest_on "$dir" "$v" "$op_of_policy"
+	keeps_writing "$dir"
+
 	# -- the records, from the cluster
 	$VM wait-acked "$dir" $(($($VM acked "$dir") + STRIDE)) || fail "the guest stopped writing"
 	op=$(rowcat which "$v")
@@ -211,6 +235,7 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 	nonce=$($VM nonce "$dir")
 	prefix=$(check_records "$op" "$acked" "$nonce")
 	echo "    $op: $((acked + 1)) records acked, prefix $prefix" >&2
+	check_records "$op_of_policy@$policy_snap" "$policy_before" "$nonce" >/dev/null
 	for ((i = 1; i <= SNAPS; i++)); do
 		prefix=$(check_records "${snap_image[i]}@s$i" "${snap_before[i]}" "$nonce")
 		# the console lags the disk by a record or two: the snapshot may

@@ -982,7 +982,9 @@ static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
 	"ALTER TABLE operation DROP COLUMN consumer_format_node;" \
 	"ALTER TABLE operation DROP COLUMN consumer_storage_node;" \
 	"ALTER TABLE operation DROP COLUMN consumer_resume;" \
-	"ALTER TABLE operation DROP COLUMN paused_ms;"
+	"ALTER TABLE operation DROP COLUMN paused_ms;" \
+	"ALTER TABLE operation DROP COLUMN consumer_thaw;" \
+	"ALTER TABLE operation DROP COLUMN consumer_switch;"
 
 /* A catalog from before the two clocks (schema 2) gains the policy_at
  * columns, empty: its rows count at the times they hold. */
@@ -1326,6 +1328,8 @@ static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 	assert_int_equal(catalog_op_set_target(f->cat, &op, &f->err), 0);
 	assert_int_equal(catalog_op_set_step(f->cat, &op,
 					     CATALOG_STEP_TARGET_CHOSEN, &f->err), 0);
+	/* (a hooks snap's commands share the record; stored as given) */
+	snprintf(op.consumer.thaw, sizeof(op.consumer.thaw), "fsfreeze -u /mnt");
 	assert_int_equal(catalog_op_set_consumer(f->cat, &op, &f->err), 0);
 	assert_int_equal(catalog_op_set_step(f->cat, &op, CATALOG_STEP_PAUSING,
 					     &f->err), 0);
@@ -1340,6 +1344,8 @@ static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 	assert_string_equal(ops[0].consumer.format_node, "libvirt-1-format");
 	assert_string_equal(ops[0].consumer.storage_node, "libvirt-1-storage");
 	assert_true(ops[0].consumer.resume);
+	assert_string_equal(ops[0].consumer.thaw, "fsfreeze -u /mnt");
+	assert_string_equal(ops[0].consumer.switch_cmd, "");
 	assert_int_equal(ops[0].paused_ms, 840);
 	free(ops);
 
