@@ -238,19 +238,29 @@ static void *watch(void *arg)
 
 static void close_window(struct ops_live *live);
 
+/* A window not yet open, for the consumer at where; NULL: no memory. */
+static struct ops_live *window_new(const char *where)
+{
+	struct ops_live *live = calloc(1, sizeof(*live));
+
+	if (!live)
+		return NULL;
+	pthread_mutex_init(&live->lock, NULL);
+	pthread_cond_init(&live->changed, NULL);
+	snprintf(live->where, sizeof(live->where), "%s", where);
+	live->paused_ms = -1;
+	return live;
+}
+
 int ops_live_open(const char *where, const struct rc_image_spec *image,
 		  struct ops_live **out, struct rc_error *err)
 {
-	struct ops_live *live = calloc(1, sizeof(*live));
+	struct ops_live *live = window_new(where);
 	int rc;
 
 	*out = NULL;
 	if (!live)
 		return rc_error_set(err, -ENOMEM, "out of memory");
-	pthread_mutex_init(&live->lock, NULL);
-	pthread_cond_init(&live->changed, NULL);
-	snprintf(live->where, sizeof(live->where), "%s", where);
-	live->paused_ms = -1;
 	rc = qmp_open(where, QMP_COMMAND_TIMEOUT_MS, &live->qmp, err);
 	if (rc == 0)
 		rc = qmp_disk_find(live->qmp, image, &live->disk, err);
@@ -520,20 +530,16 @@ int ops_live_abort(struct ops_live *live, struct rc_error *err)
 int ops_live_reattach(const struct catalog_operation *op,
 		      struct ops_live **out, struct rc_error *err)
 {
-	struct ops_live *live = calloc(1, sizeof(*live));
+	struct ops_live *live = window_new(op->consumer.where);
 	int rc;
 
 	*out = NULL;
 	if (!live)
 		return rc_error_set(err, -ENOMEM, "out of memory");
-	pthread_mutex_init(&live->lock, NULL);
-	pthread_cond_init(&live->changed, NULL);
-	snprintf(live->where, sizeof(live->where), "%s", op->consumer.where);
 	snprintf(live->disk.format_node, sizeof(live->disk.format_node), "%s",
 		 op->consumer.format_node);
 	snprintf(live->disk.storage_node, sizeof(live->disk.storage_node), "%s",
 		 op->consumer.storage_node);
-	live->paused_ms = -1;
 	rc = qmp_open(op->consumer.where, QMP_COMMAND_TIMEOUT_MS, &live->qmp, err);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
 		/* no QEMU listens there any more: the guest is gone */
@@ -595,13 +601,10 @@ static struct ops_live *hooks_window(const struct ops_events *ev,
 				     const struct rc_image_spec *old_image,
 				     const struct rc_image_spec *new_image)
 {
-	struct ops_live *live = calloc(1, sizeof(*live));
+	struct ops_live *live = window_new("");
 
 	if (!live)
 		return NULL;
-	pthread_mutex_init(&live->lock, NULL);
-	pthread_cond_init(&live->changed, NULL);
-	live->paused_ms = -1;
 	live->ev = ev;
 	snprintf(live->volume, sizeof(live->volume), "%s", volume);
 	snprintf(live->thaw, sizeof(live->thaw), "%s", thaw_cmd);

@@ -169,9 +169,10 @@ static int protect_on(rbd_image_t image, const char *text, const char *snap,
 	return rc;
 }
 
-int rbdops_snapshot_create(struct rbd_conn *conn,
-			   const struct rc_image_spec *spec, const char *snap,
-			   struct rc_error *err)
+/* Creates snapshot snap of spec, and with protect protects it, through one
+ * open of the image. */
+static int snapshot_take(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *snap, bool protect, struct rc_error *err)
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
@@ -181,12 +182,21 @@ int rbdops_snapshot_create(struct rbd_conn *conn,
 	rc = rbdops_open_image(conn, spec, false, &img, err);
 	if (rc == 0)
 		rc = create_on(img.image, text, snap, &created, err);
+	if (rc == 0 && created == 0 && protect)
+		rc = protect_on(img.image, text, snap, err);
 	rbdops_close_image(&img);
 	/* explained once the image is closed: its clients are looked up
 	 * without our own open of it */
 	if (rc == 0 && created < 0)
 		rc = snapshot_create_failed(conn, spec, snap, created, err);
 	return rc;
+}
+
+int rbdops_snapshot_create(struct rbd_conn *conn,
+			   const struct rc_image_spec *spec, const char *snap,
+			   struct rc_error *err)
+{
+	return snapshot_take(conn, spec, snap, false, err);
 }
 
 int rbdops_snapshot_protect(struct rbd_conn *conn,
@@ -209,20 +219,7 @@ int rbdops_snapshot_take(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec, const char *snap,
 			 struct rc_error *err)
 {
-	char text[RC_SPEC_MAX];
-	struct open_image img;
-	int rc, created = 0;
-
-	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_open_image(conn, spec, false, &img, err);
-	if (rc == 0)
-		rc = create_on(img.image, text, snap, &created, err);
-	if (rc == 0 && created == 0)
-		rc = protect_on(img.image, text, snap, err);
-	rbdops_close_image(&img);
-	if (rc == 0 && created < 0)
-		rc = snapshot_create_failed(conn, spec, snap, created, err);
-	return rc;
+	return snapshot_take(conn, spec, snap, true, err);
 }
 
 int rbdops_snapshot_is_protected(struct rbd_conn *conn,
