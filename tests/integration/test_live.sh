@@ -79,14 +79,6 @@ at() {
 	(export ROWCAT_FAILPOINT=$1; shift; rowcat "$@")
 }
 
-# trace_of CMD...: runs CMD cleanly and prints the failpoints it passed.
-trace_of() {
-	local trace=$SCRATCH/trace
-	: >"$trace"
-	ROWCAT_FAILPOINT_TRACE=$trace "$@" >/dev/null 2>&1 || fail "traced run of $*"
-	awk '!seen[$0]++' "$trace"
-}
-
 # spread LIST K: K entries of LIST spread evenly over it, first and last
 # among them (K 0, or K at least LIST's length: all of it).
 spread() {
