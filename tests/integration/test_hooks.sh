@@ -92,7 +92,7 @@ test_failures_change_nothing_and_always_thaw() {
 
 	# the pause timeout: the watchdog thaws while the snap is held
 	: >"$log"
-	run with_failpoint row.protect.before:block rowcat snap "$v" f3 \
+	run with_failpoint row.snapshot.after:block rowcat snap "$v" f3 \
 		"${HOOKS[@]}" --pause-timeout 1s
 	expect_eq 1 "$status" "a snap past its pause timeout"
 	expect_contains "$err" "pause timeout" "the timeout's message"

@@ -142,7 +142,7 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 
 	# -- the pause timeout: the watchdog resumes the guest while the snap
 	# is held at a failpoint, then the snap undoes itself
-	run at row.protect.before:block snap "$v" slow1 --pause-timeout 1s
+	run at row.snapshot.after:block snap "$v" slow1 --pause-timeout 1s
 	expect_eq 1 "$status" "a snap past its pause timeout"
 	expect_contains "$err" "pause timeout" "the timeout's message"
 	expect_eq "$op" "$(rowcat which "$v")" "operating image after a timeout"
