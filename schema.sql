@@ -211,3 +211,31 @@ CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
 -- ..."), and `rowcat log` shows it. NULL: no client was ignored.
 
 ALTER TABLE operation ADD COLUMN clients_ignored TEXT;
+
+-- migration 6
+--
+-- Live volumes. A volume may name its consumer: the running QEMU whose
+-- guest disk is the volume's operating image, as where to reach its
+-- monitor ('unix:PATH' of a QMP socket, or 'virsh:DOMAIN'). A snap of a
+-- volume with a consumer pauses the guest, takes the snapshot, and
+-- switches the guest's disk to the clone before it resumes it.
+--
+-- The operation records what it needs to finish or undo that after a
+-- crash: where the consumer was reached, the guest's format node and the
+-- storage node it read before, whether rowcat paused a running guest (and
+-- so must resume it), and how long the guest was paused.
+--
+-- A snap whose consumer is the operator's hooks (--on-freeze/--on-thaw:
+-- krbd or rbd-nbd under device-mapper, a script) records consumer
+-- 'hooks', and the commands recovery must run without being given them:
+-- the thaw hook, and the switch hook that repoints the consumer before it
+-- is thawed (NULL: none was given).
+
+ALTER TABLE volume ADD COLUMN consumer TEXT;
+ALTER TABLE operation ADD COLUMN consumer TEXT;
+ALTER TABLE operation ADD COLUMN consumer_format_node TEXT;
+ALTER TABLE operation ADD COLUMN consumer_storage_node TEXT;
+ALTER TABLE operation ADD COLUMN consumer_resume INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE operation ADD COLUMN paused_ms INTEGER;
+ALTER TABLE operation ADD COLUMN consumer_thaw TEXT;
+ALTER TABLE operation ADD COLUMN consumer_switch TEXT;

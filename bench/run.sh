@@ -10,18 +10,19 @@
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
-#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-7)
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-8)
 #
 # With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
 # and leave its settings alone; otherwise the run starts its own and
-# stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh).
+# stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh);
+# row 8 boots a guest with tests/vm/vm.sh (QEMU, Debian's kernel).
 set -euo pipefail
 shopt -s inherit_errexit
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 build=""
-rows=1,2,3,4,5,6,7
+rows=1,2,3,4,5,6,7,8
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -34,7 +35,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-for row in catalog lineage snap volumes datapath depth gc; do
+for row in catalog lineage snap volumes datapath depth gc live; do
 	# shellcheck disable=SC1090
 	. "$top/bench/row_$row.sh"
 done
@@ -55,6 +56,10 @@ own_cluster=0
 
 finish() {
 	local status=$?
+	# row 8's guest, when a failure left it running
+	if [ -s "$work/vm/qemu.pid" ]; then
+		bash "$top/tests/vm/vm.sh" stop "$work/vm" >/dev/null 2>&1 || true
+	fi
 	if [ "$own_cluster" = 1 ]; then
 		bash "$top/tests/cluster/ceph-cluster.sh" stop "$work/cluster" >/dev/null 2>&1 || true
 	fi
@@ -89,7 +94,7 @@ rowcat_version=$("$rowcat" --version)
 command=bench/run.sh mode=full
 [ "$quick" = 1 ] && mode=quick
 [ "$quick" = 1 ] && command+=" --quick"
-[ "$rows" = 1,2,3,4,5,6,7 ] || command+=" --rows $rows"
+[ "$rows" = 1,2,3,4,5,6,7,8 ] || command+=" --rows $rows"
 cat <<EOT
 # rowcat benchmark results
 
@@ -110,4 +115,5 @@ if wants 4; then row_volumes; fi
 if wants 5; then row_datapath; fi
 if wants 6; then row_depth; fi
 if wants 7; then row_gc; fi
+if wants 8; then row_live; fi
 say "done"

@@ -19,6 +19,9 @@ enum catalog_query {
 	Q_SNAPSHOT_SET_POLICY_AT,
 	Q_OP_RUNNING_FOR_VOLUME,
 	Q_OP_SET_TARGET,
+	Q_OP_SET_CONSUMER,
+	Q_OP_SET_PAUSED,
+	Q_VOLUME_SET_CONSUMER,
 	Q_OP_LIST_VOLUME,
 	Q_IMAGE_GET,
 	Q_IMAGE_FIND,
@@ -106,8 +109,8 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 #define CATALOG_SNAPSHOT_NCOLS 10
 #define CATALOG_VOLUME_COLUMNS(t) \
 	t ".id, " t ".name, " t ".size, " t ".operating_image_id, " \
-	t ".created_at, " t ".marked_at"
-#define CATALOG_VOLUME_NCOLS 6
+	t ".created_at, " t ".marked_at, " t ".consumer"
+#define CATALOG_VOLUME_NCOLS 7
 
 /* Whether another process holds the claim of op_id (a live rowcat is
  * carrying it out). Tests without taking the claim. */
@@ -136,7 +139,9 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	"id, volume_id, kind, state, step, image_id, snapshot_id," \
 	" target_pool, target_namespace, target_image, target_snapshot, size," \
 	" started_at, finished_at, error, wall_started_ms, wall_finished_ms, origin," \
-	" policy_at, reason, clients_ignored"
+	" policy_at, reason, clients_ignored, consumer, consumer_format_node," \
+	" consumer_storage_node, consumer_resume, paused_ms, consumer_thaw," \
+	" consumer_switch"
 /* Reads one; -EINVAL, naming it, when its kind, state or step is not one
  * this rowcat knows or its step is not of its kind. */
 int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out,

@@ -81,6 +81,17 @@ int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op,
 	op->policy_at = sqlite3_column_int64(st, 18);
 	copy_text(st, 19, op->reason, sizeof(op->reason));
 	copy_text(st, 20, op->clients_ignored, sizeof(op->clients_ignored));
+	copy_text(st, 21, op->consumer.where, sizeof(op->consumer.where));
+	copy_text(st, 22, op->consumer.format_node,
+		  sizeof(op->consumer.format_node));
+	copy_text(st, 23, op->consumer.storage_node,
+		  sizeof(op->consumer.storage_node));
+	op->consumer.resume = sqlite3_column_int(st, 24) != 0;
+	op->paused_ms = sqlite3_column_type(st, 25) == SQLITE_NULL
+		? -1 : sqlite3_column_int64(st, 25);
+	copy_text(st, 26, op->consumer.thaw, sizeof(op->consumer.thaw));
+	copy_text(st, 27, op->consumer.switch_cmd,
+		  sizeof(op->consumer.switch_cmd));
 	return 0;
 }
 
@@ -285,11 +296,12 @@ out:
 	return rc;
 }
 
-int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
-			enum catalog_op_step step, struct rc_error *err)
+/* The UPDATE of catalog_op_set_step, in the caller's transaction. */
+static int write_step(struct catalog *cat, const struct catalog_operation *op,
+		      enum catalog_op_step step, struct rc_error *err)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc = 0;
 
 	if (!catalog_op_step_of_kind(op->kind, step))
 		return rc_error_set(err, -EINVAL, "'%s' is not a step of %s",
@@ -297,21 +309,35 @@ int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 				    catalog_op_step_name(step) : "?",
 				    catalog_op_kind_name(op->kind) ?
 				    catalog_op_kind_name(op->kind) : "?");
-	rc = catalog_begin(cat, err);
-	if (rc < 0)
-		return rc;
 	st = catalog_stmt(cat, Q_OP_SET_STEP, err);
-	if (!st) {
-		rc = err->code;
-		goto out;
-	}
+	if (!st)
+		return err->code;
 	sqlite3_bind_int64(st, 1, op->id);
 	sqlite3_bind_text(st, 2, catalog_op_step_name(step), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording a step");
 	sqlite3_reset(st);
-out:
-	rc = catalog_settle(cat, rc, err);
+	return rc;
+}
+
+int catalog_op_write_step(struct catalog *cat,
+			  const struct catalog_operation *op,
+			  enum catalog_op_step step, struct rc_error *err)
+{
+	return write_step(cat, op, step, err);
+}
+
+int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
+			enum catalog_op_step step, struct rc_error *err)
+{
+	int rc;
+
+	if (!catalog_op_step_of_kind(op->kind, step))
+		return write_step(cat, op, step, err);
+	rc = catalog_begin(cat, err);
+	if (rc < 0)
+		return rc;
+	rc = catalog_settle(cat, write_step(cat, op, step, err), err);
 	if (rc == 0) {
 		op->step = step;
 		assert(catalog_assert_op_state(op));
@@ -399,6 +425,53 @@ int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 	sqlite3_reset(st);
 out:
 	return catalog_settle(cat, rc, err);
+}
+
+int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,
+			    struct rc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	st = catalog_stmt(cat, Q_OP_SET_CONSUMER, err);
+	if (!st) {
+		rc = err->code;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, op->id);
+	bind_text(st, 2, op->consumer.where);
+	bind_text(st, 3, op->consumer.format_node);
+	bind_text(st, 4, op->consumer.storage_node);
+	sqlite3_bind_int(st, 5, op->consumer.resume);
+	bind_text(st, 6, op->consumer.thaw);
+	bind_text(st, 7, op->consumer.switch_cmd);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err,
+				       "recording an operation's consumer");
+	sqlite3_reset(st);
+out:
+	return catalog_settle(cat, rc, err);
+}
+
+int catalog_op_set_paused(struct catalog *cat, struct catalog_operation *op,
+			  int64_t paused_ms, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_SET_PAUSED, err);
+	int rc = 0;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, op->id);
+	sqlite3_bind_int64(st, 2, paused_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "recording how long a guest "
+				       "was paused");
+	sqlite3_reset(st);
+	if (rc == 0)
+		op->paused_ms = paused_ms;
+	return rc;
 }
 
 /* Reads every row of a prepared operation query into a heap array. */

@@ -32,10 +32,12 @@ static const char *const step_names[CATALOG_STEP_COUNT] = {
 	[CATALOG_STEP_CREATING] = "creating",
 	[CATALOG_STEP_IMAGE_CREATED] = "image-created",
 	[CATALOG_STEP_TARGET_CHOSEN] = "target-chosen",
+	[CATALOG_STEP_PAUSING] = "pausing",
 	[CATALOG_STEP_SNAPSHOT_CREATED] = "snapshot-created",
 	[CATALOG_STEP_PROTECTED] = "protected",
 	[CATALOG_STEP_CLONING] = "cloning",
 	[CATALOG_STEP_CLONED] = "cloned",
+	[CATALOG_STEP_SWITCHED] = "consumer-switched",
 	[CATALOG_STEP_FLATTENED] = "flattened",
 };
 
@@ -119,9 +121,12 @@ bool catalog_op_step_of_kind(enum catalog_op_kind kind,
 		return step == CATALOG_STEP_CREATING ||
 		       step == CATALOG_STEP_IMAGE_CREATED;
 	case CATALOG_OP_SNAP:
-	case CATALOG_OP_RESTORE:
 		return step >= CATALOG_STEP_TARGET_CHOSEN &&
-		       step <= CATALOG_STEP_CLONED;
+		       step <= CATALOG_STEP_SWITCHED;
+	case CATALOG_OP_RESTORE: /* never live: a guest is stopped first */
+		return step >= CATALOG_STEP_TARGET_CHOSEN &&
+		       step <= CATALOG_STEP_CLONED &&
+		       step != CATALOG_STEP_PAUSING;
 	case CATALOG_OP_FLATTEN:
 		return step == CATALOG_STEP_FLATTENED;
 	case CATALOG_OP_NO_KIND:
@@ -170,6 +175,8 @@ int catalog_assert_op_state(const struct catalog_operation *op)
 		assert(op->origin[0]);
 		assert(op->kind == CATALOG_OP_SNAP || op->snapshot_id);
 		assert(op->step < CATALOG_STEP_TARGET_CHOSEN || op->target.name[0]);
+		/* a live snap records its guest before it may pause it */
+		assert(op->step < CATALOG_STEP_PAUSING || op->consumer.where[0]);
 		/* fall through */
 	case CATALOG_OP_FLATTEN:
 		assert(op->volume_id && op->image_id);

@@ -65,6 +65,15 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_OP_SET_TARGET] =
 		"UPDATE operation SET target_pool = ?2, target_namespace = ?3,"
 		"  target_image = ?4 WHERE id = ?1 AND state = 'running'",
+	[Q_OP_SET_CONSUMER] =
+		"UPDATE operation SET consumer = ?2, consumer_format_node = ?3,"
+		"  consumer_storage_node = ?4, consumer_resume = ?5,"
+		"  consumer_thaw = ?6, consumer_switch = ?7"
+		" WHERE id = ?1 AND state = 'running'",
+	[Q_OP_SET_PAUSED] =
+		"UPDATE operation SET paused_ms = ?2 WHERE id = ?1",
+	[Q_VOLUME_SET_CONSUMER] =
+		"UPDATE volume SET consumer = ?2 WHERE id = ?1",
 	[Q_OP_LIST_VOLUME] =
 		"SELECT " CATALOG_OP_COLUMNS " FROM operation"
 		" WHERE volume_id = ?1 ORDER BY id DESC",

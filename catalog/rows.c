@@ -19,6 +19,7 @@ void catalog_read_volume(sqlite3_stmt *st, int c, struct catalog_volume *out)
 	out->operating_image_id = sqlite3_column_int64(st, c + 3);
 	out->created_at = sqlite3_column_int64(st, c + 4);
 	out->marked_at = sqlite3_column_int64(st, c + 5);
+	read_text(st, c + 6, out->consumer, sizeof(out->consumer));
 }
 
 void catalog_read_image(sqlite3_stmt *st, int c, struct catalog_image *out)
@@ -193,6 +194,29 @@ int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
 	sqlite3_bind_int64(st, 1, volume_id);
 	sqlite3_bind_int64(st, 2, image_id);
 	return run_write(cat, st, NULL, err, "switching the operating image");
+}
+
+int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
+				const char *where, struct rc_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	st = catalog_stmt(cat, Q_VOLUME_SET_CONSUMER, err);
+	if (!st) {
+		rc = err->code;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, volume_id);
+	if (where && where[0])
+		sqlite3_bind_text(st, 2, where, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	rc = run_write(cat, st, NULL, err, "recording a volume's consumer");
+out:
+	return catalog_settle(cat, rc, err);
 }
 
 int catalog_volume_insert(struct catalog *cat, const char *name, uint64_t size,

@@ -34,6 +34,8 @@ struct cli_ctx {
 	enum cli_format format;
 	bool quiet;
 	const char *on_switch;           /* --on-switch, else $ROWCAT_ON_SWITCH */
+	const char *on_freeze;           /* --on-freeze, else $ROWCAT_ON_FREEZE */
+	const char *on_thaw;             /* --on-thaw, else $ROWCAT_ON_THAW */
 	int hook_timeout_seconds;        /* --hook-timeout; 0: see cli_hook_timeout */
 	bool progress_shown;             /* a progress line is on the terminal */
 	bool help_shown;                 /* --help was answered; exit 0 */
@@ -101,6 +103,7 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snap(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_consumer(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
@@ -125,6 +128,20 @@ int cli_connect(struct cli_ctx *ctx);
  * terminal. ev->ctx is ctx.
  */
 void cli_events(struct cli_ctx *ctx, struct ops_events *ev);
+
+enum cli_hook { CLI_HOOK_SWITCH, CLI_HOOK_FREEZE, CLI_HOOK_THAW };
+
+/* A hook's command: its option, else its variable ($ROWCAT_ON_SWITCH,
+ * ...); NULL when neither gives one. */
+const char *cli_hook_command(struct cli_ctx *ctx, enum cli_hook hook);
+
+/*
+ * Puts the freeze, thaw and switch hooks in opts (a snap, or each snap of
+ * a policy run) when a freeze and a thaw hook are given; a usage error
+ * when only one of them is, or with --qmp (opts->consumer), or when one is
+ * too long to be journalled.
+ */
+int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts);
 
 /* The switch hook's time limit when none is given. */
 #define CLI_HOOK_TIMEOUT_DEFAULT 60

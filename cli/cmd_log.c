@@ -52,6 +52,15 @@ static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 	if (op->kind == CATALOG_OP_RESTORE && has_snapshot)
 		snprintf(buf, len, "to %s (safety snapshot %s) as %s", chosen.name,
 			 op->target_snapshot, target[0] ? target : "-");
+	else if (op->kind == CATALOG_OP_SNAP && op->paused_ms >= 0 &&
+		 strcmp(op->consumer.where, CATALOG_CONSUMER_HOOKS) == 0)
+		snprintf(buf, len, "%s as %s; consumer frozen %.2f s",
+			 op->target_snapshot, target[0] ? target : "-",
+			 (double)op->paused_ms / 1000);
+	else if (op->kind == CATALOG_OP_SNAP && op->paused_ms >= 0)
+		snprintf(buf, len, "%s as %s; guest switched, paused %.2f s",
+			 op->target_snapshot, target[0] ? target : "-",
+			 (double)op->paused_ms / 1000);
 	else if (op->kind == CATALOG_OP_SNAP)
 		snprintf(buf, len, "%s as %s", op->target_snapshot,
 			 target[0] ? target : "-");
@@ -140,6 +149,11 @@ static void print_json(const struct catalog_operation *ops,
 		json_key(&w, "clients_ignored");
 		if (op->clients_ignored[0])
 			json_string(&w, op->clients_ignored);
+		else
+			json_null(&w);
+		json_key(&w, "paused_ms");
+		if (op->paused_ms >= 0)
+			json_int(&w, op->paused_ms);
 		else
 			json_null(&w);
 		json_key(&w, "error");

@@ -276,7 +276,10 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		"busy with another operation is tried again by the next run). A\n"
 		"volume whose operating image another client has open gets no\n"
 		"snapshot and is reported 'in-use': exit 3 when that is the worst\n"
-		"that happened, 1 when a volume failed. One policy run at a time.",
+		"that happened, 1 when a volume failed. A volume with a QEMU consumer\n"
+		"('rowcat consumer') is snapshotted live; with --on-freeze and\n"
+		"--on-thaw, every snap runs between those hooks (see 'rowcat snap\n"
+		"--help'). One policy run at a time.",
 		options, 1, 1,
 	};
 	struct run run = { .ctx = ctx };
@@ -296,7 +299,9 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (a.jobs < 1 || a.jobs > OPS_POLICY_MAX_JOBS)
 		return rc_error_usage(&ctx->err, "--jobs: between 1 and %d, not %d",
 				      OPS_POLICY_MAX_JOBS, a.jobs);
-	rc = policy_cli_set_now(ctx, a.now);
+	rc = cli_window_hooks(ctx, &a.row);
+	if (rc == 0)
+		rc = policy_cli_set_now(ctx, a.now);
 	if (rc == 0)
 		rc = policy_cli_load(ctx, argv[1], &f);
 	if (rc == 0)

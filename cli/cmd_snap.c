@@ -5,6 +5,8 @@
 
 #include "cli.h"
 #include "json.h"
+#include "rowcat/policy.h"
+#include "rowcat/qmp.h"
 
 /* Reports what snap or restore did: JSON on stdout, or a line on stderr. */
 static void print_switch(struct cli_ctx *ctx, const char *volume,
@@ -22,8 +24,18 @@ static void print_switch(struct cli_ctx *ctx, const char *volume,
 		json_kv_string(&w, "snapshot", r->snapshot);
 		json_kv_string(&w, "image", new_text);
 		json_kv_string(&w, "previous", old_text);
+		if (r->paused_ms >= 0)
+			json_kv_int(&w, "paused_ms", r->paused_ms);
 		json_object_end(&w);
 		putchar('\n');
+	} else if (!ctx->quiet && r->paused_ms >= 0 && r->frozen) {
+		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s; "
+			"consumer frozen %.2f s\n", volume, what, old_text,
+			r->snapshot, new_text, (double)r->paused_ms / 1000);
+	} else if (!ctx->quiet && r->paused_ms >= 0) {
+		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s; "
+			"guest switched, paused %.2f s\n", volume, what, old_text,
+			r->snapshot, new_text, (double)r->paused_ms / 1000);
 	} else if (!ctx->quiet) {
 		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s\n",
 			volume, what, old_text, r->snapshot, new_text);
@@ -54,11 +66,49 @@ static int prepare(struct cli_ctx *ctx, const char *volume)
 	  "go on although another client has the operating image open\n" \
 	  "(one that only reads); 'rowcat log' names the clients ignored" }
 
+/* The live-snap options: --qmp's address, --pause-timeout's duration. */
+static int live_options(struct cli_ctx *ctx, const char *qmp,
+			const char *pause_timeout, char where[QMP_WHERE_MAX],
+			struct ops_row_options *opts)
+{
+	int64_t seconds = 0;
+	int rc = 0;
+
+	if (qmp) {
+		rc = qmp_where_normalize(qmp, where, &ctx->err);
+		if (rc < 0) {
+			ctx->err.usage = true;
+			return rc_error_prefix(&ctx->err, "--qmp: ");
+		}
+		opts->consumer = where;
+	}
+	if (pause_timeout) {
+		rc = policy_duration_parse(pause_timeout, &seconds, &ctx->err);
+		if (rc == 0 && seconds < 1)
+			rc = rc_error_usage(&ctx->err, "a pause of less than 1 s "
+					    "cannot hold a snapshot");
+		if (rc < 0)
+			return rc_error_prefix(&ctx->err, "--pause-timeout: ");
+		opts->pause_timeout_ms = seconds * 1000;
+	}
+	return 0;
+}
+
 int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct ops_row_options row = {0};
-	struct cli_option options[] = { OPT_IGNORE_CLIENTS(&row),
-					CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	const char *qmp = NULL, *pause_timeout = NULL;
+	struct ops_row_options opts = {0};
+	struct cli_option options[] = {
+		OPT_IGNORE_CLIENTS(&opts),
+		CLI_OPT_FORMAT(ctx),
+		{ 0, "qmp", CLI_OPT_STRING, &qmp, "SOCKET|virsh:DOMAIN",
+		  "the monitor of the QEMU running on VOL: pause its guest, "
+		  "switch its disk to the clone, resume it (default: the one "
+		  "'rowcat consumer' recorded)" },
+		{ 0, "pause-timeout", CLI_OPT_STRING, &pause_timeout, "DURATION",
+		  "resume the guest on its image (or run the thaw hook) and\n"
+		  "undo the snap when the pause lasts longer (default 10s)" },
+		CLI_OPT_END };
 	struct cli_spec spec = {
 		"snap VOL [NAME]",
 		"Takes a redirect-on-write snapshot of VOL: snapshots its operating\n"
@@ -68,9 +118,19 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		"Snapshot names are unique within a volume. The switch hook runs\n"
 		"after the switch. Refused (exit 3, nothing changed) while another\n"
 		"client has the operating image open: its later writes would be\n"
-		"stranded in the old image. Stop it first, or --ignore-clients.",
+		"stranded in the old image. Stop it first, or --ignore-clients.\n"
+		"With a running QEMU on VOL (--qmp, or 'rowcat consumer'), the snap\n"
+		"is live: the guest is paused, snapshotted, its disk switched to\n"
+		"the clone, and resumed; the pause is printed and logged. With\n"
+		"--on-freeze and --on-thaw (another consumer: krbd, rbd-nbd, a\n"
+		"script), the freeze hook runs first, then the snapshot and clone,\n"
+		"the switch and the switch hook, then the thaw hook, which always\n"
+		"runs ('rowcat recover' runs it after a crash). The snapshot is\n"
+		"taken with librbd's quiesce notification: a client that fails to\n"
+		"quiesce (rbd-nbd --quiesce's hook) fails the snap.",
 		options, 1, 2,
 	};
+	char where[QMP_WHERE_MAX];
 	struct ops_events ev;
 	struct ops_result result;
 	const char *name = NULL;
@@ -85,12 +145,16 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		if (rc < 0)
 			return rc;
 	}
-	rc = prepare(ctx, argv[1]);
+	rc = live_options(ctx, qmp, pause_timeout, where, &opts);
+	if (rc == 0)
+		rc = cli_window_hooks(ctx, &opts);
+	if (rc == 0)
+		rc = prepare(ctx, argv[1]);
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
 	rc = ops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
-			     &row, &ev, &result, &ctx->err);
+			     &opts, &ev, &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0])
 		print_switch(ctx, argv[1], "snapshot", &result);
 	return rc;

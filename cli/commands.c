@@ -12,6 +12,7 @@ const struct cli_command cli_commands[] = {
 	{ "snap",   cmd_snap,   "take a ROW snapshot: snapshot, protect, clone, switch" },
 	{ "restore", cmd_restore, "switch a volume to a new clone of one of its snapshots" },
 	{ "flatten", cmd_flatten, "flatten a volume's operating image" },
+	{ "consumer", cmd_consumer, "record the QEMU monitor of a volume's running guest" },
 	{ "rm",     cmd_rm,     "mark a snapshot (VOL@SNAP) or a volume for collection" },
 	{ "pin",    cmd_pin,    "keep a snapshot whatever marks or policies say" },
 	{ "unpin",  cmd_unpin,  "let gc collect a snapshot again once it is marked" },

@@ -1,6 +1,7 @@
 /*
- * What operations show on the command line while they run: the switch
- * hook, and progress lines the way rbd draws them.
+ * What operations show on the command line while they run: the hooks
+ * (switch, and a snap's freeze and thaw), and progress lines the way rbd
+ * draws them.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,7 +19,7 @@
 
 extern char **environ;
 
-#define HOOK_VAR_COUNT 3
+#define HOOK_VAR_COUNT 5
 /* Variables of ours the hook may see, by name or (ending in '_') prefix:
  * what a shell command needs to find programs and speak the operator's
  * language, nothing that says how to reach the cluster (CEPH_ARGS may
@@ -47,17 +48,19 @@ static bool hook_passes(const char *entry)
 
 /*
  * The hook's environment: the variables of ours that hook_passed names
- * (PATH a default one when we have none), with ROWCAT_VOLUME,
- * ROWCAT_OLD_IMAGE and ROWCAT_NEW_IMAGE set. Built before fork because the
+ * (PATH a default one when we have none), with ROWCAT_HOOK (switch,
+ * freeze, thaw), ROWCAT_VOLUME, ROWCAT_OLD_IMAGE, ROWCAT_NEW_IMAGE and
+ * ROWCAT_OPERATING_IMAGE set. Built before fork because the
  * child of a threaded process (librados runs threads) may only call
  * async-signal-safe functions, which setenv and malloc are not. vars[]
- * hold the three new entries; free the array and them with free().
+ * hold the new entries; free the array and them with free().
  */
 static char **hook_environment(const char *values[HOOK_VAR_COUNT],
 			       char *vars[HOOK_VAR_COUNT])
 {
 	static const char *const names[HOOK_VAR_COUNT] = {
-		"ROWCAT_VOLUME", "ROWCAT_OLD_IMAGE", "ROWCAT_NEW_IMAGE",
+		"ROWCAT_HOOK", "ROWCAT_VOLUME", "ROWCAT_OLD_IMAGE",
+		"ROWCAT_NEW_IMAGE", "ROWCAT_OPERATING_IMAGE",
 	};
 	static char default_path[] = "PATH=" HOOK_DEFAULT_PATH;
 	size_t count = 0, n = 0;
@@ -130,12 +133,11 @@ static int wait_for(pid_t pid, int64_t limit_ms, int *status)
 /*
  * Waits for the hook (the leader of its own process group) at most
  * limit_seconds; at the limit, SIGTERM to its whole group, and SIGKILL to
- * what is left of it HOOK_GRACE_MS later. Says how it ended: a hook that
- * failed or ran out of time never undoes the switch, which is committed.
+ * what is left of it HOOK_GRACE_MS later. Says how it ended, as "the
+ * WHAT hook 'CMD' exited 3"; the caller says what that means.
  */
-static int hook_outcome(pid_t pid, const char *cmd, int limit_seconds,
-			const char *volume, const char *new_text,
-			struct rc_error *err)
+static int hook_outcome(pid_t pid, const char *what, const char *cmd,
+			int limit_seconds, struct rc_error *err)
 {
 	bool stopped = false;
 	int status = 0;
@@ -151,23 +153,20 @@ static int hook_outcome(pid_t pid, const char *cmd, int limit_seconds,
 			rc = wait_for(pid, -1, &status);
 	}
 	if (rc < 0)
-		return rc_error_set(err, rc, "volume '%s' switched to %s, but "
-				    "waiting for the switch hook failed: %s",
-				    volume, new_text, strerror(-rc));
+		return rc_error_set(err, rc, "waiting for the %s hook failed: %s",
+				    what, strerror(-rc));
 	if (stopped)
 		return rc_error_set(err, -ECANCELED,
-			"volume '%s' switched to %s, but the switch hook '%s' did "
-			"not finish within %d s (--hook-timeout) and was stopped",
-			volume, new_text, cmd, limit_seconds);
+			"the %s hook '%s' did not finish within %d s "
+			"(--hook-timeout) and was stopped", what, cmd,
+			limit_seconds);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		return rc_error_set(err, -ECANCELED,
-			"volume '%s' switched to %s, but the switch hook '%s' "
-			"exited %d", volume, new_text, cmd, WEXITSTATUS(status));
-	return rc_error_set(err, -ECANCELED,
-		"volume '%s' switched to %s, but the switch hook '%s' died of "
-		"signal %d", volume, new_text, cmd, WTERMSIG(status));
+		return rc_error_set(err, -ECANCELED, "the %s hook '%s' exited %d",
+				    what, cmd, WEXITSTATUS(status));
+	return rc_error_set(err, -ECANCELED, "the %s hook '%s' died of signal %d",
+			    what, cmd, WTERMSIG(status));
 }
 
 int cli_hook_timeout(struct cli_ctx *ctx, int *seconds)
@@ -193,21 +192,21 @@ int cli_hook_timeout(struct cli_ctx *ctx, int *seconds)
 }
 
 /*
- * Runs the switch hook with `sh -c`, in a process group of its own so that
- * all it started can be stopped at the time limit, with the environment
- * hook_environment makes. Its stdout goes to our stderr, so it never mixes
- * with rowcat's data (--format json).
+ * Runs hook `what` (switch, freeze, thaw), the shell command cmd, with
+ * `sh -c`, in a process group of its own so that all it started can be
+ * stopped at the time limit, with the environment hook_environment makes.
+ * Its stdout goes to our stderr, so it never mixes with rowcat's data
+ * (--format json). May be called from a second thread (a snap's
+ * watchdog): it reads ctx only.
  */
-static int run_switch_hook(void *arg, const char *volume,
-			   const struct rc_image_spec *old_image,
-			   const struct rc_image_spec *new_image,
-			   struct rc_error *err)
+static int run_hook(struct cli_ctx *ctx, const char *what, const char *cmd,
+		    const char *volume, const struct rc_image_spec *old_image,
+		    const struct rc_image_spec *new_image,
+		    const struct rc_image_spec *operating, struct rc_error *err)
 {
-	struct cli_ctx *ctx = arg;
-	const char *cmd = ctx->on_switch ? ctx->on_switch
-					 : getenv("ROWCAT_ON_SWITCH");
-	char old_text[RC_SPEC_MAX], new_text[RC_SPEC_MAX];
-	const char *values[HOOK_VAR_COUNT] = { volume, old_text, new_text };
+	char old_text[RC_SPEC_MAX], new_text[RC_SPEC_MAX], op_text[RC_SPEC_MAX];
+	const char *values[HOOK_VAR_COUNT] = { what, volume, old_text, new_text,
+					       op_text };
 	char sh[] = "sh", dash_c[] = "-c";
 	char *argv[] = { sh, dash_c, NULL, NULL };
 	char *vars[HOOK_VAR_COUNT] = {0};
@@ -215,10 +214,9 @@ static int run_switch_hook(void *arg, const char *volume,
 	pid_t pid;
 	int limit, rc;
 
-	if (!cmd || !cmd[0])
-		return 0;
 	rc_image_spec_format(old_image, old_text, sizeof(old_text));
 	rc_image_spec_format(new_image, new_text, sizeof(new_text));
+	rc_image_spec_format(operating, op_text, sizeof(op_text));
 	/* checked by cli_connect before anything changed; should it be bad
 	 * all the same, the default rather than no limit */
 	if (cli_hook_timeout(ctx, &limit) < 0)
@@ -226,9 +224,8 @@ static int run_switch_hook(void *arg, const char *volume,
 	argv[2] = (char *)cmd;
 	envp = hook_environment(values, vars);
 	if (!envp)
-		return rc_error_set(err, -ENOMEM, "volume '%s' switched to %s, but "
-				    "the switch hook could not start: out of "
-				    "memory", volume, new_text);
+		return rc_error_set(err, -ENOMEM, "the %s hook could not start: "
+				    "out of memory", what);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
@@ -239,19 +236,100 @@ static int run_switch_hook(void *arg, const char *volume,
 		_exit(127);
 	}
 	if (pid < 0) {
-		rc = rc_error_set(err, -errno, "volume '%s' switched to %s, but "
-				  "the switch hook could not start: %s", volume,
-				  new_text, strerror(errno));
+		rc = rc_error_set(err, -errno, "the %s hook could not start: %s",
+				  what, strerror(errno));
 	} else {
 		/* as the child does: whichever runs first, the group exists
 		 * before anyone signals it */
 		setpgid(pid, pid);
-		rc = hook_outcome(pid, cmd, limit, volume, new_text, err);
+		rc = hook_outcome(pid, what, cmd, limit, err);
 	}
 	for (int v = 0; v < HOOK_VAR_COUNT; v++)
 		free(vars[v]);
 	free(envp);
 	return rc;
+}
+
+/* The switch hook after a commit: its failure never undoes the switch. */
+static int run_switch_hook(void *arg, const char *volume,
+			   const struct rc_image_spec *old_image,
+			   const struct rc_image_spec *new_image,
+			   struct rc_error *err)
+{
+	struct cli_ctx *ctx = arg;
+	const char *cmd = cli_hook_command(ctx, CLI_HOOK_SWITCH);
+	char new_text[RC_SPEC_MAX];
+	int rc;
+
+	if (!cmd)
+		return 0;
+	rc = run_hook(ctx, "switch", cmd, volume, old_image, new_image,
+		      new_image, err);
+	if (rc < 0) {
+		rc_image_spec_format(new_image, new_text, sizeof(new_text));
+		rc_error_prefix(err, "volume '%s' switched to %s, but ", volume,
+				new_text);
+	}
+	return rc;
+}
+
+/* A hook of a snap's window (ops_events.run_hook). */
+static int run_window_hook(void *arg, const char *what, const char *cmd,
+			   const struct ops_hook_env *env, struct rc_error *err)
+{
+	return run_hook(arg, what, cmd, env->volume, env->old_image,
+			env->new_image, env->operating, err);
+}
+
+const char *cli_hook_command(struct cli_ctx *ctx, enum cli_hook hook)
+{
+	static const char *const vars[] = {
+		[CLI_HOOK_SWITCH] = "ROWCAT_ON_SWITCH",
+		[CLI_HOOK_FREEZE] = "ROWCAT_ON_FREEZE",
+		[CLI_HOOK_THAW] = "ROWCAT_ON_THAW",
+	};
+	const char *given[] = {
+		[CLI_HOOK_SWITCH] = ctx->on_switch,
+		[CLI_HOOK_FREEZE] = ctx->on_freeze,
+		[CLI_HOOK_THAW] = ctx->on_thaw,
+	};
+	const char *cmd = given[hook] ? given[hook] : getenv(vars[hook]);
+
+	return cmd && cmd[0] ? cmd : NULL;
+}
+
+int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts)
+{
+	const char *freeze = cli_hook_command(ctx, CLI_HOOK_FREEZE);
+	const char *thaw = cli_hook_command(ctx, CLI_HOOK_THAW);
+
+	if (!freeze && !thaw)
+		return 0;
+	/* a freeze nothing thaws would leave the consumer frozen; a thaw
+	 * alone has nothing to end */
+	if (!freeze || !thaw)
+		return rc_error_usage(&ctx->err, "--on-freeze and --on-thaw "
+				      "(or $ROWCAT_ON_FREEZE and "
+				      "$ROWCAT_ON_THAW) go together: %s is "
+				      "missing", freeze ? "the thaw hook"
+							: "the freeze hook");
+	if (opts->consumer)
+		return rc_error_usage(&ctx->err, "--qmp switches a QEMU guest; "
+				      "--on-freeze/--on-thaw are for other "
+				      "consumers: give one or the other");
+	if (strlen(freeze) >= CATALOG_HOOK_MAX || strlen(thaw) >= CATALOG_HOOK_MAX)
+		return rc_error_usage(&ctx->err, "a freeze or thaw hook longer "
+				      "than %d bytes cannot be journalled; put "
+				      "it in a script", CATALOG_HOOK_MAX - 1);
+	opts->on_freeze = freeze;
+	opts->on_thaw = thaw;
+	opts->on_switch = cli_hook_command(ctx, CLI_HOOK_SWITCH);
+	if (opts->on_switch && strlen(opts->on_switch) >= CATALOG_HOOK_MAX)
+		return rc_error_usage(&ctx->err, "a switch hook longer than %d "
+				      "bytes cannot be journalled with a "
+				      "freeze; put it in a script",
+				      CATALOG_HOOK_MAX - 1);
+	return 0;
 }
 
 static int show_progress(uint64_t offset, uint64_t total, void *arg)
@@ -269,6 +347,7 @@ void cli_events(struct cli_ctx *ctx, struct ops_events *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->ctx = ctx;
 	ev->switched = run_switch_hook;
+	ev->run_hook = run_window_hook;
 	/* as rbd: progress only for a person watching a terminal */
 	if (!ctx->quiet && isatty(STDERR_FILENO))
 		ev->progress = show_progress;

@@ -1,4 +1,5 @@
 /* rowcat's entry point: global options, then one command from the table. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {0};
 	const struct cli_command *cmd;
-	int first, rc;
+	int first, rc, signo;
 
 	first = cli_parse_global(&ctx, argc, argv);
 	if (first < 0) {
@@ -96,5 +97,12 @@ out:
 	}
 	rbdops_disconnect(ctx.conn);
 	catalog_close(ctx.catalog);
+	signo = ops_live_interrupted();
+	if (signo) {
+		/* taken as a failure while a guest was paused, and reported:
+		 * now rowcat ends the way the signal asked */
+		signal(signo, SIG_DFL);
+		raise(signo);
+	}
 	return exit_status(&ctx, rc);
 }

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-#define GLOBAL_OPTION_COUNT 13
+#define GLOBAL_OPTION_COUNT 15
 
 static void global_options(struct cli_ctx *ctx,
 			   struct cli_option out[GLOBAL_OPTION_COUNT])
@@ -43,9 +43,17 @@ static void global_options(struct cli_ctx *ctx,
 		{ 0, "on-switch", CLI_OPT_STRING, &ctx->on_switch, "CMD",
 		  "run CMD (sh -c) whenever a volume's operating image changes "
 		  "(default $ROWCAT_ON_SWITCH)" },
+		{ 0, "on-freeze", CLI_OPT_STRING, &ctx->on_freeze, "CMD",
+		  "a snap runs CMD (sh -c) before its snapshot, to freeze a\n"
+		  "consumer that is not QEMU (krbd, rbd-nbd, a script); needs\n"
+		  "--on-thaw (default $ROWCAT_ON_FREEZE)" },
+		{ 0, "on-thaw", CLI_OPT_STRING, &ctx->on_thaw, "CMD",
+		  "a snap with --on-freeze runs CMD at its end, after the\n"
+		  "switch hook, whatever happened; recover runs it after a\n"
+		  "crash (default $ROWCAT_ON_THAW)" },
 		{ 0, "hook-timeout", CLI_OPT_INT, &ctx->hook_timeout_seconds,
-		  "SECONDS", "stop the switch hook (SIGTERM, SIGKILL 5 s later) "
-		  "after this long (default $ROWCAT_HOOK_TIMEOUT, else 60)" },
+		  "SECONDS", "stop a hook (SIGTERM, SIGKILL 5 s later) after "
+		  "this long\n(default $ROWCAT_HOOK_TIMEOUT, else 60)" },
 		CLI_OPT_END,
 	};
 	memcpy(out, table, sizeof(table));

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,8 @@ static void trace(const char *name)
 
 /*
  * The action $ROWCAT_FAILPOINT gives `name`: its entries are NAME or
- * NAME:ACTION, separated by commas. Returns "kill", "stop", "error" or
- * NULL.
+ * NAME:ACTION, separated by commas. Returns "kill", "stop", "error",
+ * "block" or NULL.
  */
 static const char *action_for(const char *name)
 {
@@ -59,12 +60,38 @@ static const char *action_for(const char *name)
 				return "kill";
 			if (entry == len + 6 && strncmp(p + len, ":error", 6) == 0)
 				return "error";
+			if (entry == len + 6 && strncmp(p + len, ":block", 6) == 0)
+				return "block";
 		}
 		p += entry;
 		if (*p == ',')
 			p++;
 	}
 	return NULL;
+}
+
+static pthread_mutex_t blocked_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t blocked_wake = PTHREAD_COND_INITIALIZER;
+static unsigned long wakeups;
+
+/* Holds the calling thread until rc_failpoint_wake_blocked. */
+static void block(void)
+{
+	unsigned long seen;
+
+	pthread_mutex_lock(&blocked_lock);
+	seen = wakeups;
+	while (wakeups == seen)
+		pthread_cond_wait(&blocked_wake, &blocked_lock);
+	pthread_mutex_unlock(&blocked_lock);
+}
+
+void rc_failpoint_wake_blocked(void)
+{
+	pthread_mutex_lock(&blocked_lock);
+	wakeups++;
+	pthread_cond_broadcast(&blocked_wake);
+	pthread_mutex_unlock(&blocked_lock);
 }
 
 void rc_failpoint_reached(const char *name)
@@ -75,6 +102,10 @@ void rc_failpoint_reached(const char *name)
 	action = action_for(name);
 	if (!action || strcmp(action, "error") == 0)
 		return;
+	if (strcmp(action, "block") == 0) {
+		block();
+		return;
+	}
 	if (strcmp(action, "kill") == 0) {
 		kill(getpid(), SIGKILL);
 		_exit(137); /* not reached */

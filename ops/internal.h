@@ -128,4 +128,84 @@ int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
 	       const struct ops_gc_events *ev,
 	       struct ops_gc_report *report, struct rc_error *err);
 
+/* ---- a live snap's guest (live.c) -------------------------------------- */
+
+/*
+ * The window in which a live snap's guest is paused: see live.c. One
+ * ops_live per operation, used by the thread that runs it (and by its
+ * own watchdog).
+ */
+struct ops_live;
+
+/* Reaches the QEMU at `where` and finds the guest disk that reads image. */
+int ops_live_open(const char *where, const struct rc_image_spec *image,
+		  struct ops_live **out, struct rc_error *err);
+const char *ops_live_format_node(const struct ops_live *live);
+const char *ops_live_storage_node(const struct ops_live *live);
+
+/*
+ * Pauses the guest (*stopped: rowcat did; a guest paused already is left
+ * as it is) and starts the watchdog that releases it after timeout_ms or
+ * on SIGINT/SIGTERM.
+ */
+int ops_live_pause(struct ops_live *live, int64_t timeout_ms, bool *stopped,
+		   struct rc_error *err);
+
+/* -ECANCELED, saying why, once the watchdog released the guest. */
+int ops_live_check(struct ops_live *live, struct rc_error *err);
+
+/* Adds a storage node for clone and points the guest's disk at it. */
+int ops_live_switch(struct ops_live *live, const struct rc_image_spec *clone,
+		    const char *node_name, struct rc_error *err);
+
+/* After the switch: deletes the old storage node and resumes the guest. */
+int ops_live_resume(struct ops_live *live, struct rc_error *err);
+
+/* Before the switch: deletes a new node, if added, and resumes the guest
+ * on the image it was using. err may be NULL. */
+int ops_live_abort(struct ops_live *live, struct rc_error *err);
+
+/* The pause in milliseconds once it ended; -1 when not measured. */
+int64_t ops_live_paused_ms(const struct ops_live *live);
+
+/*
+ * Recovery: reaches op's consumer again. *out stays NULL when no QEMU
+ * listens there any more (the guest is gone).
+ */
+int ops_live_reattach(const struct catalog_operation *op,
+		      struct ops_live **out, struct rc_error *err);
+/* Whether the guest's format node reads node now. */
+int ops_live_reads(struct ops_live *live, const char *node, bool *reads,
+		   struct rc_error *err);
+/* Tells a reattached window where the switch stands, so that resume or
+ * abort finish it. */
+void ops_live_recovered(struct ops_live *live, bool switched,
+			const char *new_node);
+
+/*
+ * A window of the operator's hooks (opts->on_freeze, on_thaw, on_switch),
+ * for a snap of volume from old_image to its clone new_image, run by
+ * ev->run_hook (-ENOTSUP without one). ops_live_pause runs the freeze
+ * (and, when it fails, the thaw), ops_live_check and the watchdog work as
+ * for QEMU; ops_live_hold ends the watchdog's say before the commit;
+ * ops_live_resume runs the switch hook, then the thaw; ops_live_abort
+ * the thaw alone.
+ */
+int ops_live_open_hooks(const struct ops_events *ev, const char *volume,
+			const struct ops_row_options *opts,
+			const struct rc_image_spec *old_image,
+			const struct rc_image_spec *new_image,
+			struct ops_live **out, struct rc_error *err);
+/* -ECANCELED, saying why, when the watchdog released the window; else
+ * from now on it never does (the catalog switch is about to commit). */
+int ops_live_hold(struct ops_live *live, struct rc_error *err);
+/* Recovery: the window op's hooks recorded, frozen when op says a freeze
+ * may have run (op->consumer.resume). */
+int ops_live_reattach_hooks(const struct catalog_operation *op,
+			    const struct ops_events *ev, const char *volume,
+			    const struct rc_image_spec *old_image,
+			    struct ops_live **out, struct rc_error *err);
+
+void ops_live_close(struct ops_live *live);
+
 #endif

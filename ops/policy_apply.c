@@ -248,6 +248,11 @@ static void *worker(void *arg)
 		if (open_rc < 0) {
 			rc = open_rc;
 			err = open_err;
+		} else if (ops_live_interrupted()) {
+			/* SIGINT/SIGTERM reached a live snap: start nothing more */
+			rc = rc_error_set(&err, -EINTR, "not started: rowcat was "
+					  "interrupted by %s",
+					  strsignal(ops_live_interrupted()));
 		} else {
 			rc = apply(run, cat, v, r, &err);
 		}

@@ -221,8 +221,12 @@ static int inspect_target(struct rbd_conn *conn,
 	return rc;
 }
 
-static int commit(struct catalog *cat, struct catalog_operation *op,
-		  const struct row_plan *plan, struct rc_error *err)
+/* paused_ms: how long a live snap paused its guest; -1: not measured.
+ * A snap between hooks commits the switch at consumer-switched, not done:
+ * its hooks are still to run (switched_only). */
+static int commit_rows(struct catalog *cat, struct catalog_operation *op,
+		       const struct row_plan *plan, int64_t paused_ms,
+		       bool switched_only, struct rc_error *err)
 {
 	int64_t snapshot_id = 0, clone_id = 0;
 	int rc = catalog_begin(cat, err);
@@ -245,12 +249,30 @@ static int commit(struct catalog *cat, struct catalog_operation *op,
 	if (rc == 0)
 		rc = catalog_volume_set_operating(cat, plan->volume.id, clone_id,
 						  err);
+	if (rc == 0 && paused_ms >= 0)
+		rc = catalog_op_set_paused(cat, op, paused_ms, err);
+	if (rc == 0 && switched_only)
+		rc = catalog_op_write_step(cat, op, CATALOG_STEP_SWITCHED, err);
 	if (rc < 0) {
 		catalog_rollback(cat);
 		return rc;
 	}
-	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
-				 err);
+	if (!switched_only)
+		return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL,
+					 rc_clock_now(), err);
+	rc = catalog_commit(cat, err);
+	if (rc < 0)
+		catalog_rollback(cat);
+	else
+		op->step = CATALOG_STEP_SWITCHED;
+	return rc;
+}
+
+static int commit(struct catalog *cat, struct catalog_operation *op,
+		  const struct row_plan *plan, int64_t paused_ms,
+		  struct rc_error *err)
+{
+	return commit_rows(cat, op, plan, paused_ms, false, err);
 }
 
 /* Clones into the target; an image that took the name meanwhile is
@@ -271,25 +293,56 @@ static int clone_target(struct rbd_conn *conn, struct catalog_operation *op,
 	return rc;
 }
 
-/* Carries op forward from wherever it stands to done. */
-static int forward(struct rbd_conn *conn, struct catalog *cat,
-		   struct catalog_operation *op, struct row_plan *plan,
-		   struct rc_error *err)
+/* Between the steps of a live snap: stops at the first step after its
+ * watchdog released the guest. */
+#define LIVE_CHECK(live)						   \
+	do {								   \
+		if ((live) && (rc = ops_live_check((live), err)) < 0)	   \
+			goto out;					   \
+	} while (0)
+
+/* Tags op's clone as its own work (metadata rowcat.operation). */
+static int tag_clone(struct rbd_conn *conn, const struct catalog_operation *op,
+		     struct rc_error *err)
+{
+	char tag[64];
+
+	ops_owner_tag(op, tag, sizeof(tag));
+	return rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag,
+				     err);
+}
+
+/*
+ * Takes the snapshot and makes the clone, tagged unless live, from
+ * wherever op stands. With live, it stops as soon as the guest was
+ * released, and spares the paused guest what can wait: one open of the
+ * operating image for snapshot and protect, and the tag, written once the
+ * guest runs (a complete clone is known as ours by its parent).
+ */
+static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
+			  struct catalog_operation *op, struct row_plan *plan,
+			  struct ops_live *live, struct rc_error *err)
 {
 	const struct rc_image_spec *operating = &plan->operating.spec;
 	struct target_state target;
-	char tag[64];
 	bool is_protected;
 	int rc = 0;
 
-	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
-		goto out;
-	OPS_STEP("row.snapshot.before", "row.snapshot.after",
-	     rbdops_snapshot_create(conn, operating, op->target_snapshot, err));
-	OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
-	     advance(cat, op, CATALOG_STEP_SNAPSHOT_CREATED, err));
-	OPS_STEP("row.protect.before", "row.protect.after",
-	     rbdops_snapshot_protect(conn, operating, op->target_snapshot, err));
+	if (live) {
+		OPS_STEP("row.snapshot.before", "row.snapshot.after",
+		     rbdops_snapshot_take(conn, operating, op->target_snapshot,
+					  err));
+		LIVE_CHECK(live);
+	} else {
+		OPS_STEP("row.snapshot.before", "row.snapshot.after",
+		     rbdops_snapshot_create(conn, operating, op->target_snapshot,
+					    err));
+		OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
+		     advance(cat, op, CATALOG_STEP_SNAPSHOT_CREATED, err));
+		OPS_STEP("row.protect.before", "row.protect.after",
+		     rbdops_snapshot_protect(conn, operating,
+					     op->target_snapshot, err));
+	}
 	OPS_STEP("row.protect-step.before", "row.protect-step.after",
 	     advance(cat, op, CATALOG_STEP_PROTECTED, err));
 	if (plan->is_restore) {
@@ -322,12 +375,35 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 	if (!target.complete)
 		OPS_STEP("row.clone.before", "row.clone.after",
 			 clone_target(conn, op, plan, err));
-	ops_owner_tag(op, tag, sizeof(tag));
-	OPS_STEP("row.tag.before", "row.tag.after",
-	     rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag, err));
+	LIVE_CHECK(live);
+	if (!live)
+		OPS_STEP("row.tag.before", "row.tag.after",
+			 tag_clone(conn, op, err));
 	OPS_STEP("row.clone-step.before", "row.clone-step.after",
 	     advance(cat, op, CATALOG_STEP_CLONED, err));
-	OPS_STEP("row.commit.before", "row.commit.after", commit(cat, op, plan, err));
+	LIVE_CHECK(live);
+out:
+	return rc;
+}
+
+/* Carries op forward from wherever it stands to done. */
+static int forward(struct rbd_conn *conn, struct catalog *cat,
+		   struct catalog_operation *op, struct row_plan *plan,
+		   struct rc_error *err)
+{
+	int rc = 0;
+
+	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+		goto out;
+	if (op->step < CATALOG_STEP_SWITCHED)
+		rc = take_and_clone(conn, cat, op, plan, NULL, err);
+	else /* a live snap, its guest switched: the tag may be missing */
+		OPS_STEP("row.tag.before", "row.tag.after",
+			 tag_clone(conn, op, err));
+	if (rc < 0)
+		goto out;
+	OPS_STEP("row.commit.before", "row.commit.after",
+		 commit(cat, op, plan, -1, err));
 out:
 	return rc;
 }
@@ -417,7 +493,9 @@ static int forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
 
 	*undone = false;
 	rc = forward(conn, cat, op, plan, err);
-	if (rc == 0 || ops_is_transient(err) || op->state != CATALOG_OP_RUNNING)
+	/* a guest runs on the clone from consumer-switched on: never undone */
+	if (rc == 0 || ops_is_transient(err) || op->state != CATALOG_OP_RUNNING ||
+	    op->step >= CATALOG_STEP_SWITCHED)
 		return rc;
 	if (undo(conn, cat, op, plan, CATALOG_OP_FAILED, err->message,
 		 &undo_err) == 0) {
@@ -443,6 +521,278 @@ int ops_notify_switch(const struct ops_events *ev, const char *volume,
 	return ev->switched(ev->ctx, volume, old_image, new_image, err);
 }
 
+/* The storage node a live snap adds for its clone. */
+static void live_node_name(const struct catalog_operation *op, char *buf,
+			   size_t len)
+{
+	snprintf(buf, len, "rowcat-op%lld", (long long)op->id);
+}
+
+/*
+ * Recovery of a live snap that may have paused its guest. The guest's disk
+ * says how far it got: reading the clone, the snap rolls forward (the old
+ * node goes, the guest resumes, the catalog commits); reading the image it
+ * had, or gone with the switch not journalled, it rolls back (a new node
+ * goes, the guest resumes, the snapshot and clone are removed). A guest
+ * that never ran on the clone wrote nothing to it: rowcat resumes it only
+ * once the switch is journalled, so rolling back loses nothing.
+ */
+static int live_recover(struct rbd_conn *conn, struct catalog *cat,
+			struct catalog_operation *op, struct row_plan *plan,
+			const struct ops_events *ev,
+			struct ops_recovery *report, struct rc_error *err)
+{
+	struct ops_live *live = NULL;
+	char node[CATALOG_NODE_MAX];
+	bool on_clone = false;
+	int rc;
+
+	live_node_name(op, node, sizeof(node));
+	rc = ops_live_reattach(op, &live, err);
+	if (rc == 0 && live)
+		rc = ops_live_reads(live, node, &on_clone, err);
+	if (rc < 0)
+		goto out;
+	if (live)
+		ops_live_recovered(live, on_clone ||
+				   op->step >= CATALOG_STEP_SWITCHED, node);
+	if (on_clone || op->step >= CATALOG_STEP_SWITCHED) {
+		rc = advance(cat, op, CATALOG_STEP_SWITCHED, err);
+		if (rc == 0 && live)
+			rc = ops_live_resume(live, err);
+		if (rc == 0)
+			rc = forward(conn, cat, op, plan, err);
+		if (rc == 0) {
+			report->finished++;
+			rc = ops_notify_switch(ev, plan->volume.name,
+					       &plan->operating.spec,
+					       &op->target, err);
+		}
+		goto out;
+	}
+	if (live && (rc = ops_live_abort(live, err)) < 0)
+		goto out;
+	rc = undo(conn, cat, op, plan, CATALOG_OP_ROLLED_BACK,
+		  live ? "interrupted before its guest's disk was switched; "
+			 "the guest runs on the image it was using"
+		       : "interrupted before its guest's disk was switched, "
+			 "and the guest is gone", err);
+	if (rc == 0)
+		report->undone++;
+out:
+	ops_live_close(live);
+	return rc;
+}
+
+/*
+ * A snap between the operator's hooks, for a consumer that is not QEMU
+ * (krbd or rbd-nbd under device-mapper, a script): the consumer is frozen
+ * for the snapshot, and thawed once the catalog is switched and the
+ * switch hook has repointed it. No write can be stranded: while frozen
+ * the consumer writes nothing, and it is thawed on the old image only if
+ * the switch never committed.
+ *
+ *  step (op.step)      the consumer                 a crash here: recover
+ *  ───────────────     ─────────────────────────    ──────────────────────
+ *  target-chosen       running                      rolls back
+ *     │  record consumer 'hooks' with the thaw and switch commands
+ *  pausing             frozen, or about to be       thaws, rolls back
+ *     │  the freeze hook (it fails: the thaw hook at once, then undo)
+ *     │  snapshot and protect (one open), clone, then the tag
+ *  cloned              frozen                       thaws, rolls back
+ *     │  ONE TRANSACTION: the rows, the operating image switched
+ *  consumer-switched   frozen; the catalog names    switch hook, thaw,
+ *     │                the clone                    done
+ *     │  the switch hook (its failure: the switch stands), the thaw hook
+ *     │  (always), done with the pause
+ *  done                thawed
+ *
+ * Until the commit the watchdog bounds the window: past the pause
+ * timeout, or on SIGINT/SIGTERM, it runs the thaw at once and the snap
+ * undoes itself. A crash after the thaw and before `done` runs the switch
+ * and thaw hooks again in recovery; a thaw after a failure records that it
+ * ran (consumer.resume cleared), so that recovery does not run it twice.
+ * Failpoints: row.{freeze,switch-hook,thaw,hooks-done}.{before,after},
+ * and row.{consumer,pausing-step,commit} as above.
+ */
+
+/* Ends a snap between hooks 'done', with how long it froze its consumer. */
+static int finish_done(struct catalog *cat, struct catalog_operation *op,
+		       int64_t paused_ms, struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc == 0 && paused_ms >= 0)
+		rc = catalog_op_set_paused(cat, op, paused_ms, err);
+	if (rc < 0) {
+		catalog_rollback(cat);
+		return rc;
+	}
+	return catalog_op_finish(cat, op, CATALOG_OP_DONE, NULL, rc_clock_now(),
+				 err);
+}
+
+/* After the catalog switch: the switch and thaw hooks, then done whatever
+ * they answered (the switch stands); their failure is returned. */
+static int hooks_finish(struct catalog *cat, struct catalog_operation *op,
+			struct ops_live *live, struct rc_error *err)
+{
+	struct rc_error hooks_err = {0};
+	int hooks_rc = ops_live_resume(live, &hooks_err);
+	int rc = 0;
+
+	OPS_STEP("row.hooks-done.before", "row.hooks-done.after",
+		 finish_done(cat, op, ops_live_paused_ms(live), err));
+	if (hooks_rc < 0) {
+		*err = hooks_err;
+		rc = hooks_rc;
+	}
+out:
+	return rc;
+}
+
+/* Records that op's thaw ran (after a failure), so recovery does not run
+ * it again; a failure to record it only means that recovery will. */
+static void thawed(struct catalog *cat, struct catalog_operation *op)
+{
+	struct rc_error ignored = {0};
+
+	op->consumer.resume = false;
+	catalog_op_set_consumer(cat, op, &ignored);
+}
+
+static int hooks_forward(struct rbd_conn *conn, struct catalog *cat,
+			 struct catalog_operation *op, struct row_plan *plan,
+			 const struct ops_row_options *opts,
+			 const struct ops_events *ev, int64_t pause_timeout_ms,
+			 struct ops_live **live, struct rc_error *err)
+{
+	bool frozen = false;
+	int rc = 0;
+
+	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+		goto out;
+	rc = ops_live_open_hooks(ev, plan->volume.name, opts,
+				 &plan->operating.spec, &op->target, live, err);
+	if (rc < 0)
+		goto out;
+	snprintf(op->consumer.where, sizeof(op->consumer.where), "%s",
+		 CATALOG_CONSUMER_HOOKS);
+	snprintf(op->consumer.thaw, sizeof(op->consumer.thaw), "%s",
+		 opts->on_thaw);
+	snprintf(op->consumer.switch_cmd, sizeof(op->consumer.switch_cmd), "%s",
+		 opts->on_switch ? opts->on_switch : "");
+	op->consumer.resume = true; /* a freeze may run from here */
+	OPS_STEP("row.consumer.before", "row.consumer.after",
+		 catalog_op_set_consumer(cat, op, err));
+	OPS_STEP("row.pausing-step.before", "row.pausing-step.after",
+		 advance(cat, op, CATALOG_STEP_PAUSING, err));
+	OPS_STEP("row.freeze.before", "row.freeze.after",
+		 ops_live_pause(*live, pause_timeout_ms, &frozen, err));
+	rc = take_and_clone(conn, cat, op, plan, *live, err);
+	if (rc < 0)
+		goto out;
+	/* before the catalog switch: after it, nothing would write it */
+	OPS_STEP("row.tag.before", "row.tag.after", tag_clone(conn, op, err));
+	rc = ops_live_hold(*live, err);
+	if (rc < 0)
+		goto out;
+	OPS_STEP("row.commit.before", "row.commit.after",
+		 commit_rows(cat, op, plan, -1, true, err));
+	rc = hooks_finish(cat, op, *live, err);
+out:
+	return rc;
+}
+
+/*
+ * A snap between hooks that failed: before the catalog switch, the
+ * consumer is thawed (if the freeze began) and the snap undone; from the
+ * switch on, the switch stands and the hooks have run (a journal that
+ * could not record `done` is left for recover).
+ */
+static int hooks_forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
+				 struct catalog_operation *op,
+				 struct row_plan *plan,
+				 const struct ops_row_options *opts,
+				 const struct ops_events *ev,
+				 int64_t pause_timeout_ms, struct ops_live **live,
+				 bool *undone, struct rc_error *err)
+{
+	struct rc_error undo_err = {0};
+	char thaw_failed[RC_ERROR_MESSAGE_MAX / 2] = "";
+	bool was_frozen;
+	int rc;
+
+	*undone = false;
+	rc = hooks_forward(conn, cat, op, plan, opts, ev, pause_timeout_ms,
+			   live, err);
+	if (rc == 0 || op->state != CATALOG_OP_RUNNING ||
+	    op->step >= CATALOG_STEP_SWITCHED)
+		return rc;
+	was_frozen = op->consumer.resume;
+	if (*live && ops_live_abort(*live, &undo_err) < 0)
+		snprintf(thaw_failed, sizeof(thaw_failed), "%.*s; ",
+			 (int)sizeof(thaw_failed) - 3, undo_err.message);
+	if (was_frozen)
+		thawed(cat, op);
+	rc_error_clear(&undo_err);
+	if (undo(conn, cat, op, plan, CATALOG_OP_FAILED, err->message,
+		 &undo_err) == 0) {
+		*undone = true;
+		rc_error_prefix(err, "%snothing was changed%s: ", thaw_failed,
+				was_frozen ? ", and the consumer was thawed on "
+					     "the image it was using" : "");
+	} else {
+		rc_error_prefix(err, "%ssnap undone only in part (%s); 'rowcat "
+				"recover' finishes the undo: ", thaw_failed,
+				undo_err.message);
+	}
+	return rc;
+}
+
+/*
+ * Recovery of a snap between hooks that may have frozen its consumer (it
+ * reached pausing): switched in the catalog, it runs the recorded switch
+ * and thaw hooks and ends done; before that, it runs the thaw (unless one
+ * already ran) and rolls back.
+ */
+static int hooks_recover(struct rbd_conn *conn, struct catalog *cat,
+			 struct catalog_operation *op, struct row_plan *plan,
+			 const struct ops_events *ev,
+			 struct ops_recovery *report, struct rc_error *err)
+{
+	struct ops_live *live = NULL;
+	bool was_frozen = op->consumer.resume;
+	int rc = ops_live_reattach_hooks(op, ev, plan->volume.name,
+					 &plan->operating.spec, &live, err);
+
+	if (rc < 0)
+		goto out;
+	if (op->step >= CATALOG_STEP_SWITCHED) {
+		rc = hooks_finish(cat, op, live, err);
+		if (op->state == CATALOG_OP_DONE)
+			report->finished++;
+		goto out;
+	}
+	if (was_frozen) {
+		rc = ops_live_abort(live, err);
+		thawed(cat, op);
+		/* the thaw ran, whatever it answered: the undo goes on */
+		if (rc < 0)
+			rc_error_clear(err);
+	}
+	rc = undo(conn, cat, op, plan, CATALOG_OP_ROLLED_BACK,
+		  was_frozen ? "interrupted before the catalog switch; its "
+			       "consumer was thawed on the image it was using"
+			     : "interrupted before the catalog switch, with "
+			       "its consumer's thaw already run", err);
+	if (rc == 0)
+		report->undone++;
+out:
+	ops_live_close(live);
+	return rc;
+}
+
 int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 		    struct catalog_operation *op,
 		    const struct ops_events *ev,
@@ -455,6 +805,11 @@ int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 	rc = load_plan(cat, op, &plan, err);
 	if (rc < 0)
 		return rc;
+	if (strcmp(op->consumer.where, CATALOG_CONSUMER_HOOKS) == 0 &&
+	    op->step >= CATALOG_STEP_PAUSING)
+		return hooks_recover(conn, cat, op, &plan, ev, report, err);
+	if (op->consumer.where[0] && op->step >= CATALOG_STEP_PAUSING)
+		return live_recover(conn, cat, op, &plan, ev, report, err);
 	if (op->target.name[0])
 		rc = rbdops_snapshot_exists(conn, &plan.operating.spec,
 					    op->target_snapshot, &taken, err);
@@ -566,6 +921,151 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
 		"no free snapshot name for volume '%s'", volume->name);
 }
 
+/*
+ * A live snap: the snapshot is taken while the guest is paused, and the
+ * guest's disk reads the clone before the guest runs again.
+ *
+ *  step (op.step)      the guest                    a crash here: recover
+ *  ───────────────     ─────────────────────────    ──────────────────────
+ *  target-chosen       running                      rolls back
+ *     │  record the consumer (where, format node, storage node)
+ *     │  stop the guest (QEMU drains its I/O)
+ *  pausing             paused, or about to be       resumes it, rolls back
+ *     │  snapshot and protect (one open of the image), clone
+ *  cloned              paused                       resumes it, rolls back
+ *     │  blockdev-add the clone, blockdev-reopen the format node onto it
+ *  (switched)          paused, reading the clone    rolls forward
+ *  consumer-switched   paused, reading the clone    rolls forward
+ *     │  blockdev-del the old node, cont
+ *     │  tag the clone (a complete clone is ours by its parent: the
+ *     │  tag waits until the guest runs), commit, as above
+ *  done                running on the clone
+ *
+ * recover asks the guest's QEMU which node its disk reads, since a crash
+ * between the reopen and its journal entry leaves the journal behind.
+ * Failpoints: row.{consumer,pausing-step,pause,switch,switched-step,
+ * resume}.{before,after}, and the snap's own.
+ */
+static int live_forward(struct rbd_conn *conn, struct catalog *cat,
+			struct catalog_operation *op, struct row_plan *plan,
+			struct ops_live *live, int64_t pause_timeout_ms,
+			struct rc_error *err)
+{
+	char node[CATALOG_NODE_MAX];
+	bool stopped = false;
+	int rc = 0;
+
+	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+		goto out;
+	snprintf(op->consumer.format_node, sizeof(op->consumer.format_node),
+		 "%s", ops_live_format_node(live));
+	snprintf(op->consumer.storage_node, sizeof(op->consumer.storage_node),
+		 "%s", ops_live_storage_node(live));
+	op->consumer.resume = true; /* until it is known that rowcat did not
+				       pause it */
+	OPS_STEP("row.consumer.before", "row.consumer.after",
+		 catalog_op_set_consumer(cat, op, err));
+	OPS_STEP("row.pausing-step.before", "row.pausing-step.after",
+		 advance(cat, op, CATALOG_STEP_PAUSING, err));
+	OPS_STEP("row.pause.before", "row.pause.after",
+		 ops_live_pause(live, pause_timeout_ms, &stopped, err));
+	if (!stopped) {
+		/* paused by someone else, and left so: not rowcat's to resume */
+		op->consumer.resume = false;
+		rc = catalog_op_set_consumer(cat, op, err);
+		if (rc < 0)
+			goto out;
+	}
+	rc = take_and_clone(conn, cat, op, plan, live, err);
+	if (rc < 0)
+		goto out;
+	live_node_name(op, node, sizeof(node));
+	OPS_STEP("row.switch.before", "row.switch.after",
+		 ops_live_switch(live, &op->target, node, err));
+	OPS_STEP("row.switched-step.before", "row.switched-step.after",
+		 advance(cat, op, CATALOG_STEP_SWITCHED, err));
+	OPS_STEP("row.resume.before", "row.resume.after",
+		 ops_live_resume(live, err));
+	OPS_STEP("row.tag.before", "row.tag.after", tag_clone(conn, op, err));
+	OPS_STEP("row.commit.before", "row.commit.after",
+		 commit(cat, op, plan, ops_live_paused_ms(live), err));
+out:
+	return rc;
+}
+
+/*
+ * A live snap that failed: before the switch, the guest resumes on the
+ * image it was using and the snap is undone; from the switch on, it is
+ * left for recover to finish (the guest reads the clone).
+ */
+static int live_forward_or_undo(struct rbd_conn *conn, struct catalog *cat,
+				struct catalog_operation *op,
+				struct row_plan *plan, struct ops_live *live,
+				int64_t pause_timeout_ms, bool *undone,
+				struct rc_error *err)
+{
+	struct rc_error undo_err = {0};
+	int rc;
+
+	*undone = false;
+	rc = live_forward(conn, cat, op, plan, live, pause_timeout_ms, err);
+	if (rc == 0 || op->state != CATALOG_OP_RUNNING)
+		return rc;
+	if (op->step >= CATALOG_STEP_SWITCHED) {
+		if (ops_live_paused_ms(live) < 0 && op->consumer.resume)
+			rc_error_prefix(err, "its guest reads the clone but is "
+					"still paused; ");
+		return rc;
+	}
+	if (ops_live_abort(live, &undo_err) < 0) {
+		rc_error_prefix(err, "its guest could not be resumed (%s); ",
+				undo_err.message);
+		return rc;
+	}
+	if (undo(conn, cat, op, plan, CATALOG_OP_FAILED, err->message,
+		 &undo_err) == 0) {
+		*undone = true;
+		rc_error_prefix(err, "nothing was changed, and the guest runs on "
+				"as it did: ");
+	} else {
+		rc_error_prefix(err, "snap undone only in part (%s); the guest "
+				"runs on the image it was using; 'rowcat "
+				"recover' finishes the undo: ", undo_err.message);
+	}
+	return rc;
+}
+
+/*
+ * Reaches the consumer a snap switches: the options' own, else the one
+ * recorded for the volume; *live stays NULL when there is none. A recorded
+ * one that no QEMU listens at is a guest that is not running: the snap
+ * goes on as any other (the rule of attached volumes still applies), and
+ * `absent` says why, for a refusal to mention.
+ */
+static int open_consumer(const struct ops_row_options *opts,
+			 const struct catalog_volume *volume,
+			 const struct catalog_image *operating, bool is_restore,
+			 struct ops_live **live, char *absent, size_t absent_len,
+			 struct rc_error *err)
+{
+	bool recorded = !(opts && opts->consumer);
+	const char *where = recorded ? volume->consumer : opts->consumer;
+	int rc;
+
+	*live = NULL;
+	absent[0] = '\0';
+	if (is_restore || !where[0])
+		return 0;
+	rc = ops_live_open(where, &operating->spec, live, err);
+	if (recorded && (rc == -ENOENT || rc == -ECONNREFUSED)) {
+		snprintf(absent, absent_len, "%.*s", (int)absent_len - 1,
+			 err->message);
+		rc_error_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
 /* The shared path of snap and restore: check, journal, carry out. */
 static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		   const char *volume_name, const char *name, const char *origin,
@@ -577,11 +1077,17 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	struct catalog_volume volume;
 	struct catalog_snapshot chosen = {0};
 	struct ops_recovery recovered;
+	struct ops_live *live = NULL;
+	char absent[RC_ERROR_MESSAGE_MAX / 2];
 	struct row_plan plan;
+	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
+		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
+	bool hooks = !is_restore && opts && opts->on_freeze;
 	bool undone = false;
 	int rc, attempt = 0;
 
 	memset(result, 0, sizeof(*result));
+	result->paused_ms = -1;
 	rc = catalog_volume_find(cat, volume_name, &volume, err);
 	if (rc == 0)
 		rc = ops_recover_volume(conn, cat, &volume, ev, &recovered, err);
@@ -591,6 +1097,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		struct catalog_image operating;
 
 		memset(&op, 0, sizeof(op));
+		ops_live_close(live);
+		live = NULL;
 		rc = catalog_volume_find(cat, volume_name, &volume, err);
 		if (rc == 0)
 			rc = catalog_image_get(cat, volume.operating_image_id,
@@ -603,13 +1111,28 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 						is_restore ? "pre-restore-" : "",
 						op.target_snapshot, err);
 		/* after recovery, which may have switched the volume: the
-		 * image checked is the one the snapshot is taken of */
-		if (rc == 0)
+		 * image checked is the one the snapshot is taken of; with a
+		 * consumer, its guest is the client, switched by the snap */
+		if (rc == 0 && hooks && volume.consumer[0])
+			rc = rc_error_set(err, -EINVAL, "volume '%s' has a QEMU "
+				"consumer recorded (%s), whose snaps pause the "
+				"guest over QMP; the freeze and thaw hooks are "
+				"for other consumers: give no hooks, or forget "
+				"it ('rowcat consumer %s --clear')", volume.name,
+				volume.consumer, volume.name);
+		else if (rc == 0 && !hooks)
+			rc = open_consumer(opts, &volume, &operating, is_restore,
+					   &live, absent, sizeof(absent), err);
+		/* between hooks, the clients are the consumer they freeze */
+		if (rc == 0 && !live && !hooks)
 			rc = ops_row_check_clients(conn, cat, &volume,
 						   &operating, is_restore,
 						   opts, op.clients_ignored,
 						   sizeof(op.clients_ignored),
 						   err);
+		if (rc < 0 && err->in_use && absent[0])
+			rc_error_prefix(err, "(the QEMU monitor recorded for it "
+					"does not answer: %s) ", absent);
 		if (rc < 0)
 			return rc;
 		op.kind = is_restore ? CATALOG_OP_RESTORE : CATALOG_OP_SNAP;
@@ -624,28 +1147,47 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		rc = catalog_op_begin(cat, &op, err);
 	} while (rc == -ESTALE && ++attempt < 5);
 	if (rc == -EBUSY)
-		return rc_error_prefix(err, "volume '%s' is busy: ", volume_name);
+		rc_error_prefix(err, "volume '%s' is busy: ", volume_name);
 	if (rc < 0)
-		return rc;
+		goto out;
 	RC_FAILPOINT("row.journal.after");
 
 	rc = load_plan(cat, &op, &plan, err);
-	if (rc == 0)
+	if (rc == 0 && hooks) {
+		rc = hooks_forward_or_undo(conn, cat, &op, &plan, opts, ev,
+					   pause_timeout_ms, &live, &undone,
+					   err);
+		result->paused_ms = live ? ops_live_paused_ms(live) : -1;
+		result->frozen = true;
+	} else if (rc == 0 && live) {
+		snprintf(op.consumer.where, sizeof(op.consumer.where), "%s",
+			 opts && opts->consumer ? opts->consumer : volume.consumer);
+		rc = live_forward_or_undo(conn, cat, &op, &plan, live,
+					  pause_timeout_ms, &undone, err);
+		result->paused_ms = ops_live_paused_ms(live);
+	} else if (rc == 0) {
 		rc = forward_or_undo(conn, cat, &op, &plan, &undone, err);
+	}
 	if (rc < 0 && !undone && op.state == CATALOG_OP_RUNNING)
 		rc_error_prefix(err, "%s of '%s' interrupted (operation %lld stays "
 				"in the journal; 'rowcat recover' finishes it): ",
 				catalog_op_kind_name(op.kind), volume_name,
 				(long long)op.id);
 	catalog_op_release(cat, op.id);
-	if (rc < 0)
-		return rc;
-	snprintf(result->snapshot, sizeof(result->snapshot), "%s",
-		 op.target_snapshot);
-	result->old_image = plan.operating.spec;
-	result->new_image = op.target;
-	return ops_notify_switch(ev, volume.name, &plan.operating.spec,
-				 &op.target, err);
+	if (op.state == CATALOG_OP_DONE) {
+		snprintf(result->snapshot, sizeof(result->snapshot), "%s",
+			 op.target_snapshot);
+		result->old_image = plan.operating.spec;
+		result->new_image = op.target;
+	}
+	/* between hooks, the switch hook ran inside the window */
+	if (rc < 0 || hooks)
+		goto out;
+	rc = ops_notify_switch(ev, volume.name, &plan.operating.spec,
+			       &op.target, err);
+out:
+	ops_live_close(live);
+	return rc;
 }
 
 int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,

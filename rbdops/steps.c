@@ -68,34 +68,135 @@ int rbdops_snapshot_exists(struct rbd_conn *conn,
 	return rc;
 }
 
+/* librbd calls a snap create's progress callback unconditionally. */
+static int no_progress(uint64_t offset, uint64_t total, void *arg)
+{
+	(void)offset;
+	(void)total;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * Whether snap create fails with code by itself: a name taken, an image
+ * gone, no permission, a full cluster, a connection cut. librbd passes on
+ * whatever a client's quiesce handler answered (rbd-nbd --quiesce's hook
+ * exiting 1 gives -EIO), so only a code outside these says a client
+ * refused to quiesce.
+ */
+static bool snap_create_fails_by_itself(int code)
+{
+	static const int own[] = {
+		EEXIST, ENOENT, EINVAL, ENAMETOOLONG, EROFS, EPERM, EACCES,
+		EDQUOT, ENOSPC, ENOMEM, ESHUTDOWN, ENOTCONN, ETIMEDOUT,
+		ECONNREFUSED, EOPNOTSUPP,
+	};
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (-code == own[i])
+			return true;
+	return false;
+}
+
+/*
+ * Explains a snap create of spec that failed with code: with other
+ * clients of the image (which librbd asked to quiesce) and a code that
+ * snap create does not give by itself, as a quiesce that failed.
+ */
+static int snapshot_create_failed(struct rbd_conn *conn,
+				  const struct rc_image_spec *spec,
+				  const char *snap, int code,
+				  struct rc_error *err)
+{
+	struct rbdops_clients clients = {0};
+	struct rc_error ignored = {0};
+	char text[RC_SPEC_MAX], names[RC_ERROR_MESSAGE_MAX / 2];
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	if (snap_create_fails_by_itself(code) ||
+	    rbdops_image_clients(conn, spec, &clients, &ignored) < 0 ||
+	    rbdops_clients_format(&clients, true, names, sizeof(names)) == 0) {
+		rbdops_clients_free(&clients);
+		return rbdops_fail(err, code, "creating snapshot %s@%s", text,
+				   snap);
+	}
+	rbdops_clients_free(&clients);
+	return rc_error_set(err, code, "a client of %s (%s) failed to quiesce "
+			    "for the snapshot (rbd-nbd --quiesce's hook?): %s",
+			    text, names, strerror(-code));
+}
+
+/*
+ * Creates snapshot snap on the open image, unless it exists. *created
+ * holds snap create's own failure, which the caller explains once the
+ * image is closed (snapshot_create_failed looks at its clients).
+ */
+static int create_on(rbd_image_t image, const char *text, const char *snap,
+		     int *created, struct rc_error *err)
+{
+	bool exists = false;
+	int rc = rbd_snap_exists(image, snap, &exists);
+
+	*created = 0;
+	if (rc < 0)
+		return rbdops_fail(err, rc, "looking up snapshot %s@%s", text, snap);
+	if (exists)
+		return 0;
+	/* flags 0: every client is asked to quiesce, and its failure fails
+	 * the snapshot, whatever rbd_default_snapshot_quiesce_mode says
+	 * (rbd_snap_create follows it, and "skip" would skip it silently) */
+	*created = rbd_snap_create2(image, snap, 0, no_progress, NULL);
+	if (*created == -EEXIST)
+		*created = 0;
+	return 0;
+}
+
+/* Protects snapshot snap of the open image, unless it is protected. */
+static int protect_on(rbd_image_t image, const char *text, const char *snap,
+		      struct rc_error *err)
+{
+	int is_protected = 0;
+	int rc = rbd_snap_is_protected(image, snap, &is_protected);
+
+	if (rc == 0 && is_protected)
+		return 0;
+	if (rc == 0)
+		rc = rbd_snap_protect(image, snap);
+	if (rc == -EBUSY) /* protected meanwhile */
+		rc = 0;
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "protecting snapshot %s@%s", text, snap);
+	return rc;
+}
+
+/* Creates snapshot snap of spec, and with protect protects it, through one
+ * open of the image. */
+static int snapshot_take(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *snap, bool protect, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc, created = 0;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, false, &img, err);
+	if (rc == 0)
+		rc = create_on(img.image, text, snap, &created, err);
+	if (rc == 0 && created == 0 && protect)
+		rc = protect_on(img.image, text, snap, err);
+	rbdops_close_image(&img);
+	/* explained once the image is closed: its clients are looked up
+	 * without our own open of it */
+	if (rc == 0 && created < 0)
+		rc = snapshot_create_failed(conn, spec, snap, created, err);
+	return rc;
+}
+
 int rbdops_snapshot_create(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   struct rc_error *err)
 {
-	char text[RC_SPEC_MAX];
-	struct open_image img;
-	bool exists = false;
-	int rc;
-
-	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_open_image(conn, spec, false, &img, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_snap_exists(img.image, snap, &exists);
-	if (rc < 0) {
-		rc = rbdops_fail(err, rc, "looking up snapshot %s@%s", text, snap);
-		goto out;
-	}
-	if (exists)
-		goto out;
-	rc = rbd_snap_create(img.image, snap);
-	if (rc == -EEXIST)
-		rc = 0;
-	else if (rc < 0)
-		rc = rbdops_fail(err, rc, "creating snapshot %s@%s", text, snap);
-out:
-	rbdops_close_image(&img);
-	return rc;
+	return snapshot_take(conn, spec, snap, false, err);
 }
 
 int rbdops_snapshot_protect(struct rbd_conn *conn,
@@ -104,25 +205,21 @@ int rbdops_snapshot_protect(struct rbd_conn *conn,
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
-	int is_protected = 0;
 	int rc;
 
 	rc_image_spec_format(spec, text, sizeof(text));
 	rc = rbdops_open_image(conn, spec, false, &img, err);
-	if (rc < 0)
-		goto out;
-	rc = rbd_snap_is_protected(img.image, snap, &is_protected);
-	if (rc == 0 && is_protected)
-		goto out;
 	if (rc == 0)
-		rc = rbd_snap_protect(img.image, snap);
-	if (rc == -EBUSY) /* protected meanwhile */
-		rc = 0;
-	else if (rc < 0)
-		rc = rbdops_fail(err, rc, "protecting snapshot %s@%s", text, snap);
-out:
+		rc = protect_on(img.image, text, snap, err);
 	rbdops_close_image(&img);
 	return rc;
+}
+
+int rbdops_snapshot_take(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec, const char *snap,
+			 struct rc_error *err)
+{
+	return snapshot_take(conn, spec, snap, true, err);
 }
 
 int rbdops_snapshot_is_protected(struct rbd_conn *conn,

@@ -64,6 +64,15 @@ int catalog_schema_version(struct catalog *cat);
 
 /* ---- rows ------------------------------------------------------------- */
 
+/* A consumer's address, and a QEMU block node's name, as the catalog keeps
+ * them (a UNIX socket path is at most 107 bytes). */
+#define CATALOG_CONSUMER_MAX 256
+#define CATALOG_NODE_MAX 128
+/* A hook's shell command, as an operation records it. */
+#define CATALOG_HOOK_MAX 1024
+/* op.consumer.where of a snap whose consumer is the operator's hooks. */
+#define CATALOG_CONSUMER_HOOKS "hooks"
+
 struct catalog_volume {
 	int64_t id;
 	char name[RC_NAME_MAX];
@@ -71,6 +80,9 @@ struct catalog_volume {
 	int64_t operating_image_id;
 	int64_t created_at;
 	int64_t marked_at;          /* 0: not marked for collection */
+	/* where to reach the running QEMU whose disk the operating image is
+	 * ('unix:PATH', 'virsh:DOMAIN'); "" when none is recorded */
+	char consumer[CATALOG_CONSUMER_MAX];
 };
 
 struct catalog_image {
@@ -256,10 +268,14 @@ enum catalog_op_step {
 	CATALOG_STEP_IMAGE_CREATED,    /* "image-created" */
 	/* snap and restore */
 	CATALOG_STEP_TARGET_CHOSEN,    /* "target-chosen" */
+	CATALOG_STEP_PAUSING,          /* "pausing": a live snap's guest may
+					  be paused from here */
 	CATALOG_STEP_SNAPSHOT_CREATED, /* "snapshot-created" */
 	CATALOG_STEP_PROTECTED,        /* "protected" */
 	CATALOG_STEP_CLONING,          /* "cloning" */
 	CATALOG_STEP_CLONED,           /* "cloned" */
+	CATALOG_STEP_SWITCHED,         /* "consumer-switched": the guest's
+					  disk reads the clone */
 	/* flatten */
 	CATALOG_STEP_FLATTENED,        /* "flattened" */
 	CATALOG_STEP_COUNT
@@ -318,6 +334,23 @@ struct catalog_operation {
 	/* snap and restore run with --ignore-clients: the clients that had
 	 * the operating image open, "client.4449 at ADDR, ..."; "" none */
 	char clients_ignored[RC_ERROR_MESSAGE_MAX / 2];
+	/* A live snap's consumer: where it was reached, the guest's format
+	 * node and the storage node that read the operating image, and
+	 * whether rowcat paused a running guest (and so resumes it); where
+	 * is "" for every other operation. A snap between the operator's
+	 * hooks: where is CATALOG_CONSUMER_HOOKS, resume says that a freeze
+	 * may have run (so the thaw must), and thaw and switch_cmd are the
+	 * commands recovery runs ("" none); the nodes are "". */
+	struct {
+		char where[CATALOG_CONSUMER_MAX];
+		char format_node[CATALOG_NODE_MAX];
+		char storage_node[CATALOG_NODE_MAX];
+		bool resume;
+		char thaw[CATALOG_HOOK_MAX];
+		char switch_cmd[CATALOG_HOOK_MAX];
+	} consumer;
+	int64_t paused_ms;          /* how long the guest was paused; -1:
+				       no guest was paused */
 	/* Not stored: catalog_op_begin refuses unless image_id is the
 	 * volume's operating image, and the volume is not marked by
 	 * `rowcat rm`, at the moment it journals. */
@@ -353,6 +386,11 @@ int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
  * that no pinned snapshot needs). Marking twice keeps the first time. */
 int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
 			struct rc_error *err);
+
+/* rowcat consumer VOL WHERE: records (or, with where NULL or "", forgets)
+ * where the QEMU that runs on the volume can be reached. */
+int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
+				const char *where, struct rc_error *err);
 
 /*
  * rowcat pin / unpin: a pinned snapshot is never collected. Pinning is

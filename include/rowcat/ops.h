@@ -25,6 +25,15 @@
 
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
+/* What a hook is told: the volume, its operating image before the snap
+ * and its clone, and which of the two the volume uses as the hook runs. */
+struct ops_hook_env {
+	const char *volume;
+	const struct rc_image_spec *old_image;
+	const struct rc_image_spec *new_image;
+	const struct rc_image_spec *operating;
+};
+
 /*
  * What an operation tells its caller while it runs. Every member may be
  * NULL, and so may the struct.
@@ -40,6 +49,17 @@ struct ops_events {
 			const struct rc_image_spec *old_image,
 			const struct rc_image_spec *new_image,
 			struct rc_error *err);
+	/*
+	 * Runs cmd, hook `what` ("freeze", "switch" or "thaw") of a snap
+	 * between the operator's hooks (ops_row_options.on_freeze), for the
+	 * volume and images env names; 0 when it succeeded, else a negative
+	 * code with err saying how it failed (the caller says what that
+	 * means). May be called from the thread that bounds the window.
+	 * NULL: such a snap is refused, and its recovery left for a caller
+	 * that can run hooks.
+	 */
+	int (*run_hook)(void *ctx, const char *what, const char *cmd,
+			const struct ops_hook_env *env, struct rc_error *err);
 	/* librbd's progress callback for long steps (flatten). */
 	rbdops_progress_fn progress;
 	void *ctx;
@@ -52,7 +72,23 @@ struct ops_result {
 	struct rc_image_spec old_image; /* the operating image before */
 	struct rc_image_spec new_image; /* and after */
 	bool nothing_to_do;             /* flatten of an image without parent */
+	int64_t paused_ms;              /* a live snap: how long its guest
+					   was paused; -1: none was */
+	bool frozen;                    /* a snap between hooks: paused_ms
+					   is how long its consumer was
+					   frozen */
 };
+
+/*
+ * SIGINT or SIGTERM that arrived while a live snap's guest was paused:
+ * rowcat took it as a failure of that snap (the guest resumed on its
+ * image, the snap undone) and holds it so that the caller stops too,
+ * once it has reported; 0 when none arrived.
+ */
+int ops_live_interrupted(void);
+
+/* The default bound on a live snap's pause. */
+#define OPS_PAUSE_TIMEOUT_MS 10000
 
 /*
  * Creates volume spec->name: an image at spec of `size` bytes and the
@@ -68,13 +104,30 @@ int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 
 /*
  * How snap and restore treat the operating image's clients. {0}, or a
- * NULL pointer, is the default.
+ * NULL pointer, is the default. A snap with a consumer (given here, or
+ * recorded for the volume) is live: it pauses the guest of the QEMU there,
+ * and switches the guest's disk to the clone before it resumes it; that
+ * guest is the client, and the rule below does not apply to it.
  */
 struct ops_row_options {
 	/* go on although clients have the operating image open (clients the
 	 * operator knows only read); the operation's row keeps their names
 	 * (catalog_operation.clients_ignored) */
 	bool ignore_clients;
+	/* where to reach the QEMU whose guest disk the operating image is
+	 * ('unix:PATH', 'virsh:DOMAIN'; see qmp_where_normalize); NULL: the
+	 * consumer recorded for the volume, if any */
+	const char *consumer;
+	int64_t pause_timeout_ms;       /* 0: OPS_PAUSE_TIMEOUT_MS */
+	/* a consumer that is not QEMU: a snap runs on_freeze (then, if it
+	 * failed, on_thaw at once, and nothing is taken), takes the snapshot
+	 * and clone, switches the catalog, runs on_switch (NULL: none), and
+	 * on_thaw, which always runs, by recovery after a crash (the
+	 * operation journals it and on_switch first). Both or neither; not
+	 * with a consumer (given or recorded). Run by ops_events.run_hook. */
+	const char *on_freeze;
+	const char *on_thaw;
+	const char *on_switch;
 };
 
 /*

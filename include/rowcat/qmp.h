@@ -22,6 +22,17 @@
 
 struct qmp;
 
+/* Longest address of a monitor, with its NUL. */
+#define QMP_WHERE_MAX 256
+
+/*
+ * Checks an operator's address of a monitor and writes it the one way the
+ * catalog keeps it: "unix:PATH" (from unix:PATH or an absolute PATH of a
+ * QMP socket) or "virsh:DOMAIN". A usage error (-EINVAL) names the text.
+ */
+int qmp_where_normalize(const char *text, char out[QMP_WHERE_MAX],
+			struct rc_error *err);
+
 /*
  * Connects to a QEMU monitor. `where` is "unix:PATH" or a plain PATH (a
  * QMP UNIX socket), or "virsh:DOMAIN" (every command through `virsh

@@ -204,13 +204,23 @@ size_t rbdops_clients_format(const struct rbdops_clients *list,
 int rbdops_snapshot_exists(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   bool *exists, struct rc_error *err);
-/* Creates the snapshot unless it exists: one of that name is ours. */
+/* Creates the snapshot unless it exists: one of that name is ours. Every
+ * client of the image is asked to quiesce first (librbd's quiesce
+ * notification, whatever rbd_default_snapshot_quiesce_mode says); a
+ * client that fails to is named in the message. */
 int rbdops_snapshot_create(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   struct rc_error *err);
 int rbdops_snapshot_protect(struct rbd_conn *conn,
 			    const struct rc_image_spec *spec, const char *snap,
 			    struct rc_error *err);
+
+/* rbdops_snapshot_create and rbdops_snapshot_protect through one open of
+ * the image: each open reads the image's whole parent chain, and a live
+ * snap's guest is paused meanwhile. */
+int rbdops_snapshot_take(struct rbd_conn *conn,
+			 const struct rc_image_spec *spec, const char *snap,
+			 struct rc_error *err);
 int rbdops_snapshot_is_protected(struct rbd_conn *conn,
 				 const struct rc_image_spec *spec,
 				 const char *snap, bool *is_protected,

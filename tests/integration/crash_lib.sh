@@ -14,14 +14,6 @@ COVERAGE=$STATE/coverage RECOVERY_SEEN=$STATE/recovery-seen
 export COVERAGE RECOVERY_SEEN
 ALL_FAILPOINTS=$("$ROWCAT" debug failpoints)
 
-# trace_of CMD...: runs CMD cleanly and prints the failpoints it passed.
-trace_of() {
-	local trace=$SCRATCH/trace
-	: >"$trace"
-	ROWCAT_FAILPOINT_TRACE=$trace "$@" >/dev/null 2>&1 || fail "traced run of $*"
-	awk '!seen[$0]++' "$trace"
-}
-
 # with_failpoint FP CMD...: CMD (a function too) with ROWCAT_FAILPOINT=FP.
 with_failpoint() {
 	(export ROWCAT_FAILPOINT=$1; shift; "$@")

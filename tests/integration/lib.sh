@@ -170,6 +170,14 @@ generations() {
 	done
 }
 
+# trace_of CMD...: runs CMD cleanly and prints the failpoints it passed.
+trace_of() {
+	local trace=$SCRATCH/trace
+	: >"$trace"
+	ROWCAT_FAILPOINT_TRACE=$trace "$@" >/dev/null 2>&1 || fail "traced run of $*"
+	awk '!seen[$0]++' "$trace"
+}
+
 # wait_stopped PID [WHAT]: waits until process PID has stopped itself at a
 # ':stop' failpoint; fails when it ends first. No time limit of its own: a
 # busy machine only makes the wait longer (ctest's TIMEOUT ends a hang).

@@ -172,4 +172,27 @@ while time.time() < end:
 		--timeout 2 create "rbd/$(volname)" --size 1M
 }
 
+test_bad_qemu_monitors_and_pause_timeouts_are_usage_errors() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rowcat create "rbd/$v" --size 1M -q || fail setup
+	refused_without_change 2 "'qmp.sock' is not a QEMU monitor" \
+		rowcat snap "$v" --qmp qmp.sock
+	refused_without_change 2 "virsh:DOMAIN needs a domain name" \
+		rowcat snap "$v" --qmp virsh:
+	refused_without_change 2 "longer than a UNIX socket path can be" \
+		rowcat consumer "$v" "/$(printf 'x%.0s' $(seq 120))"
+	refused_without_change 2 "'unix:run/vm.qmp' is not a QEMU monitor" \
+		rowcat consumer "$v" unix:run/vm.qmp
+	refused_without_change 2 "give an address or --clear, not both" \
+		rowcat consumer "$v" /run/vm.qmp --clear
+	refused_without_change 2 "--pause-timeout: a pause of less than 1 s" \
+		rowcat snap "$v" --pause-timeout 0s
+	refused_without_change 2 "--pause-timeout: " rowcat snap "$v" --pause-timeout 10
+	# a monitor nobody listens at, given for this snap: refused, nothing
+	# journalled
+	refused_without_change 1 "/nonexistent/vm.qmp" \
+		rowcat snap "$v" --qmp /nonexistent/vm.qmp
+}
+
 run_tests

@@ -181,4 +181,55 @@ $b in-use false" "$(jq -r '.[] | "\(.volume) \(.outcome) \(.snapshot != null)"' 
 	expect_check_clean
 }
 
+# start_quiescer IMAGE ERRNO: a librbd client of IMAGE that answers each
+# quiesce request with -ERRNO (0: quiesced), as rbd-nbd --quiesce does with
+# its hook's exit; sets QUIESCER (its pid) and QUIESCED (the file it
+# prints "quiesce" to for each request). Ended by stop_quiescer.
+start_quiescer() {
+	QUIESCED=$SCRATCH/quiesced.$2
+	mkfifo "$SCRATCH/quiescer.$2"
+	"$RBD_PATTERN" quiesce "$1" "$2" <"$SCRATCH/quiescer.$2" >"$QUIESCED" &
+	QUIESCER=$!
+	exec 3>"$SCRATCH/quiescer.$2"
+	for _ in $(seq 100); do [ -s "$QUIESCED" ] && break; sleep 0.1; done
+	expect_eq open "$(head -1 "$QUIESCED")" "the quiescing client of $1"
+}
+
+stop_quiescer() {
+	exec 3>&-
+	wait "$QUIESCER"
+}
+
+test_a_client_that_fails_to_quiesce_fails_the_snap() {
+	rowcat init -q || fail init
+	local v img cluster_before tree_before
+	v=$(volname)
+	rowcat create "rbd/$v" --size 8M -q && rowcat snap "$v" s0 -q || fail setup
+	img=$(rowcat which "$v")
+	start_quiescer "$img" 5
+	cluster_before=$(cluster_state) tree_before=$(rowcat tree "$v" --format json)
+	run rowcat snap "$v" q1 --ignore-clients
+	expect_eq 1 "$status" "a snap whose client fails to quiesce ($err)"
+	expect_contains "$err" "a client of $img (client." "the quiesce failure's message"
+	expect_contains "$err" "failed to quiesce for the snapshot (rbd-nbd --quiesce's hook?): Input/output error" \
+		"the quiesce failure's message"
+	expect_contains "$err" "nothing was changed" "the quiesce failure's message"
+	grep -qx quiesce "$QUIESCED" || fail "the client was never asked to quiesce"
+	expect_eq "$cluster_before" "$(cluster_state)" "cluster after the failed quiesce"
+	expect_eq "$tree_before" "$(rowcat tree "$v" --format json)" "catalog after the failed quiesce"
+	expect_eq "$img" "$(rowcat which "$v")" "operating image after the failed quiesce"
+	expect_eq 0 "$(running_ops)" "running operations after the failed quiesce"
+	stop_quiescer
+
+	# a client that quiesces lets the snapshot through
+	start_quiescer "$img" 0
+	run rowcat snap "$v" q2 --ignore-clients
+	[ "$status" = 0 ] || fail "a snap whose client quiesces: $err"
+	grep -qx quiesce "$QUIESCED" || fail "the client was never asked to quiesce"
+	rbd snap ls --format json "$img" | jq -e 'any(.[]; .name == "q2")' >/dev/null ||
+		fail "no snapshot q2 on $img"
+	stop_quiescer
+	expect_check_clean "$v"
+}
+
 run_tests

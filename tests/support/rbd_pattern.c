@@ -11,6 +11,14 @@
  *                                            hypervisor does (a watcher),
  *                                            printing "open" once it is,
  *                                            until stdin reaches its end
+ *   rbd_pattern quiesce POOL[/NS]/IMAGE ERRNO
+ *                                            the same, answering each of
+ *                                            librbd's quiesce requests
+ *                                            (rbd_quiesce_watch) with
+ *                                            -ERRNO (0: quiesced), as
+ *                                            rbd-nbd --quiesce does with
+ *                                            its hook; prints "quiesce"
+ *                                            for each request
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -131,6 +139,51 @@ static int hold(const char *spec_text)
 	return rc < 0 ? 1 : 0;
 }
 
+/* What a quiesce request is answered with. */
+struct quiescer {
+	rbd_image_t image;
+	uint64_t handle;
+	int answer;
+};
+
+static void on_quiesce(void *arg)
+{
+	struct quiescer *q = arg;
+
+	printf("quiesce\n");
+	fflush(stdout);
+	rbd_quiesce_complete(q->image, q->handle, q->answer);
+}
+
+static void on_unquiesce(void *arg)
+{
+	(void)arg;
+}
+
+static int quiesce(const char *spec_text, int errno_answer)
+{
+	struct quiescer q = { .answer = -errno_answer };
+	struct client c;
+	int rc = client_open(&c, spec_text);
+
+	q.image = c.image;
+	if (rc == 0)
+		rc = rbd_quiesce_watch(c.image, on_quiesce, on_unquiesce, &q,
+				       &q.handle);
+	if (rc == 0) {
+		printf("open\n");
+		fflush(stdout);
+		while (getchar() != EOF) {
+		}
+		rbd_quiesce_unwatch(c.image, q.handle);
+	} else {
+		fprintf(stderr, "rbd_pattern: watching %s for quiesce: %s\n",
+			spec_text, strerror(-rc));
+	}
+	client_close(&c);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "write") == 0)
@@ -140,7 +193,9 @@ int main(int argc, char **argv)
 				     strtoull(argv[3], NULL, 0));
 	if (argc == 3 && strcmp(argv[1], "hold") == 0)
 		return hold(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "quiesce") == 0)
+		return quiesce(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: rbd_pattern write SPEC SEED | print SIZE SEED | "
-		"hold SPEC\n");
+		"hold SPEC | quiesce SPEC ERRNO\n");
 	return 2;
 }

@@ -974,6 +974,18 @@ static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
 	assert_int_equal(catalog_snapshot_policy_time(&snap), 2000);
 }
 
+/* What migration 6 (live volumes) adds, taken away again: the catalog as
+ * schema 5 left it. */
+#define SCHEMA_5_DROP_LIVE_COLUMNS \
+	"ALTER TABLE volume DROP COLUMN consumer;" \
+	"ALTER TABLE operation DROP COLUMN consumer;" \
+	"ALTER TABLE operation DROP COLUMN consumer_format_node;" \
+	"ALTER TABLE operation DROP COLUMN consumer_storage_node;" \
+	"ALTER TABLE operation DROP COLUMN consumer_resume;" \
+	"ALTER TABLE operation DROP COLUMN paused_ms;" \
+	"ALTER TABLE operation DROP COLUMN consumer_thaw;" \
+	"ALTER TABLE operation DROP COLUMN consumer_switch;"
+
 /* A catalog from before the two clocks (schema 2) gains the policy_at
  * columns, empty: its rows count at the times they hold. */
 static void test_a_schema_2_catalog_gains_the_policy_clock_columns(void **state)
@@ -987,6 +999,7 @@ static void test_a_schema_2_catalog_gains_the_policy_clock_columns(void **state)
 	f->cat = NULL;
 	run_sql(f->path, "ALTER TABLE snapshot DROP COLUMN policy_at;"
 		"ALTER TABLE operation DROP COLUMN policy_at;"
+		SCHEMA_5_DROP_LIVE_COLUMNS
 		"PRAGMA user_version = 2;");
 	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
 				      &f->err), 0);
@@ -1030,6 +1043,7 @@ static int64_t count_rows(const char *path, const char *sql)
 /* The operation table as schema 3 left it: no CHECK on kind, no reason
  * column, gc's reason kept in origin. */
 #define SCHEMA_3_OPERATION_TABLE \
+	"ALTER TABLE volume DROP COLUMN consumer;" \
 	"DROP TABLE operation;" \
 	"CREATE TABLE operation (" \
 	"  id INTEGER PRIMARY KEY," \
@@ -1232,12 +1246,14 @@ static void test_migrating_to_schema_5_keeps_every_operation(void **state)
 	catalog_close(f->cat);
 	f->cat = NULL;
 	run_sql(f->path, "ALTER TABLE operation DROP COLUMN clients_ignored;"
+			 SCHEMA_5_DROP_LIVE_COLUMNS
 			 "PRAGMA user_version = 4;");
 	dump_operations_4(f->path, before, sizeof(before));
 
 	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
 				      &f->err), 0);
-	assert_int_equal(catalog_schema_version(f->cat), 5);
+	assert_int_equal(catalog_schema_version(f->cat),
+			 catalog_schema_version_supported());
 	dump_operations_4(f->path, after, sizeof(after));
 	assert_string_equal(after, before);
 	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM operation"
@@ -1263,6 +1279,80 @@ static void test_migrating_to_schema_5_keeps_every_operation(void **state)
 	assert_string_equal(ops[0].clients_ignored,
 			    "client.4449 at 127.0.0.1:0/1256915530");
 	free(ops);
+}
+
+/*
+ * Migration 6 (live volumes): a schema 5 catalog gains the consumer
+ * columns, empty; a volume's consumer and a live snap's record of its
+ * guest are kept and read back.
+ */
+static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = CATALOG_OP_SNAP,
+					.target_snapshot = "s9",
+					.origin = "manual" };
+	struct catalog_operation *ops = NULL;
+	struct catalog_volume vol;
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	run_sql(f->path, SCHEMA_5_DROP_LIVE_COLUMNS "PRAGMA user_version = 5;");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(f->cat), 6);
+	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
+	assert_string_equal(vol.consumer, "");
+
+	assert_int_equal(catalog_volume_set_consumer(f->cat, b.volume,
+		"unix:/run/qemu/vm1.qmp", &f->err), 0);
+	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
+	assert_string_equal(vol.consumer, "unix:/run/qemu/vm1.qmp");
+
+	op.volume_id = b.volume;
+	op.image_id = vol.operating_image_id;
+	op.started_at = rc_clock_now();
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	snprintf(op.consumer.where, sizeof(op.consumer.where), "%s",
+		 vol.consumer);
+	snprintf(op.consumer.format_node, sizeof(op.consumer.format_node),
+		 "libvirt-1-format");
+	snprintf(op.consumer.storage_node, sizeof(op.consumer.storage_node),
+		 "libvirt-1-storage");
+	op.consumer.resume = true;
+	snprintf(op.target.pool, sizeof(op.target.pool), "rbd");
+	snprintf(op.target.name, sizeof(op.target.name), "vol1.rc9");
+	assert_int_equal(catalog_op_set_target(f->cat, &op, &f->err), 0);
+	assert_int_equal(catalog_op_set_step(f->cat, &op,
+					     CATALOG_STEP_TARGET_CHOSEN, &f->err), 0);
+	/* (a hooks snap's commands share the record; stored as given) */
+	snprintf(op.consumer.thaw, sizeof(op.consumer.thaw), "fsfreeze -u /mnt");
+	assert_int_equal(catalog_op_set_consumer(f->cat, &op, &f->err), 0);
+	assert_int_equal(catalog_op_set_step(f->cat, &op, CATALOG_STEP_PAUSING,
+					     &f->err), 0);
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_set_paused(f->cat, &op, 840, &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+
+	assert_int_equal(catalog_op_list_running(f->cat, &ops, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops[0].step, CATALOG_STEP_PAUSING);
+	assert_string_equal(ops[0].consumer.where, "unix:/run/qemu/vm1.qmp");
+	assert_string_equal(ops[0].consumer.format_node, "libvirt-1-format");
+	assert_string_equal(ops[0].consumer.storage_node, "libvirt-1-storage");
+	assert_true(ops[0].consumer.resume);
+	assert_string_equal(ops[0].consumer.thaw, "fsfreeze -u /mnt");
+	assert_string_equal(ops[0].consumer.switch_cmd, "");
+	assert_int_equal(ops[0].paused_ms, 840);
+	free(ops);
+
+	assert_int_equal(catalog_volume_set_consumer(f->cat, b.volume, NULL,
+						     &f->err), 0);
+	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
+	assert_string_equal(vol.consumer, "");
 }
 
 /* A schema 3 catalog holding a kind rowcat never wrote is not migrated:
@@ -1359,6 +1449,10 @@ static void test_kinds_states_and_steps_keep_their_words(void **state)
 					    CATALOG_STEP_CLONING));
 	assert_false(catalog_op_step_of_kind(CATALOG_OP_FLATTEN,
 					     CATALOG_STEP_CLONED));
+	assert_true(catalog_op_step_of_kind(CATALOG_OP_SNAP,
+					    CATALOG_STEP_SWITCHED));
+	assert_false(catalog_op_step_of_kind(CATALOG_OP_RESTORE,
+					     CATALOG_STEP_PAUSING));
 	assert_false(catalog_op_step_of_kind(CATALOG_OP_GC_TRASH,
 					     CATALOG_STEP_CREATING));
 }
@@ -1403,6 +1497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migrating_to_schema_4_keeps_every_operation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migrating_to_schema_5_keeps_every_operation, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_schema_5_catalog_gains_the_consumer_columns, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_catalog_with_an_unknown_kind_is_not_migrated, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_journal_refuses_words_rowcat_does_not_know, setup_open, teardown),
 		cmocka_unit_test(test_kinds_states_and_steps_keep_their_words),

@@ -13,6 +13,11 @@
  *                                the step there fails with EIO: a failure
  *                                that waiting does not cure, to drive the
  *                                undo paths
+ *   ROWCAT_FAILPOINT=NAME:block  the thread that reaches it waits there
+ *                                until rowcat wakes it on an event of its
+ *                                own (a live snap's watchdog resuming the
+ *                                guest), so a test meets that event at a
+ *                                known step without timing anything
  *   ROWCAT_FAILPOINT=A:error,B   several, separated by commas: fail at A,
  *                                then die at B on the way back
  *
@@ -45,6 +50,9 @@ struct rc_failpoint {
 
 /* Acts as $ROWCAT_FAILPOINT says when it names this failpoint. */
 void rc_failpoint_reached(const char *name);
+
+/* Lets every thread held at a NAME:block failpoint go on. */
+void rc_failpoint_wake_blocked(void);
 
 /* -EIO when $ROWCAT_FAILPOINT says NAME:error, else 0. */
 int rc_failpoint_error(const char *name);

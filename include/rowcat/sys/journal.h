@@ -91,10 +91,24 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
 			enum catalog_op_step step, struct rc_error *err);
 
+/* catalog_op_set_step inside the caller's transaction; op->step is the
+ * caller's to set once that transaction committed. */
+int catalog_op_write_step(struct catalog *cat,
+			  const struct catalog_operation *op,
+			  enum catalog_op_step step, struct rc_error *err);
+
 /* Records op->target (the name an operation will create), in a
  * transaction of its own, before anything of that name is made. */
 int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 			  struct rc_error *err);
+
+/* Records op->consumer (a live snap, before it pauses the guest). */
+int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,
+			    struct rc_error *err);
+
+/* Records how long op paused its guest, inside the caller's transaction. */
+int catalog_op_set_paused(struct catalog *cat, struct catalog_operation *op,
+			  int64_t paused_ms, struct rc_error *err);
 
 /*
  * Claims operation op_id for this process: an exclusive lock that the
