@@ -176,7 +176,9 @@ int catalog_assert_op_state(const struct catalog_operation *op)
 		assert(op->kind == CATALOG_OP_SNAP || op->snapshot_id);
 		assert(op->step < CATALOG_STEP_TARGET_CHOSEN || op->target.name[0]);
 		/* a live snap records its guest before it may pause it */
-		assert(op->step < CATALOG_STEP_PAUSING || op->consumer.where[0]);
+		assert((op->step != CATALOG_STEP_PAUSING &&
+			op->step != CATALOG_STEP_SWITCHED) ||
+		       op->consumer.where[0]);
 		/* fall through */
 	case CATALOG_OP_FLATTEN:
 		assert(op->volume_id && op->image_id);
