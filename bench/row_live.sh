@@ -138,8 +138,8 @@ A running guest (tests/vm/: QEMU $(qemu-system-x86_64 --version | awk 'NR == 1 {
 $(bash "$top/tests/vm/vm.sh" accel | tr a-z A-Z), Debian's kernel, a busybox initramfs)
 whose disk is a volume's operating image through QEMU's rbd driver writes
 numbered records with direct, synchronous I/O. Each round takes one live
-snap (\`rowcat snap lv --qmp SOCKET\`: stop, snapshot, protect, clone,
-tag, blockdev-add, blockdev-reopen, blockdev-del, cont) and the bare librbd
+snap (\`rowcat snap lv --qmp SOCKET\`: stop, snapshot and protect (one open), clone,
+blockdev-add, blockdev-reopen, blockdev-del, cont, tag) and the bare librbd
 sequence (\`bench/bench_rbd\`, one connected process: open, snapshot create,
 protect, close, clone) on three chains of images, in an order that
 rotates, each ${gap} s after the one before. Every chain grows one clone a
