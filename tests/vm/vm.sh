@@ -115,16 +115,24 @@ fetch_kernel() {
 	if [ ! -e "$dir/ready" ]; then
 		say "fetching $pkg into $cache"
 		work=$(mktemp -d "$cache/.fetch.XXXXXX")
-		(cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
-			{ rm -rf "$work"; die "apt-get download $pkg failed"; }
-		dpkg-deb -x "$work"/*.deb "$work/x"
-		mkdir -p "$work/out/modules"
-		cp "$work"/x/boot/vmlinuz-* "$work/out/vmlinuz"
-		cp "$work"/x/boot/config-* "$work/out/config"
-		: > "$work/out/modules/load"
-		for m in $WANTED_MODULES; do
-			add_module "$work/x/lib/modules" "$m" "$work/out/modules"
-		done
+		# every step in a subshell, so that a failing one leaves no
+		# half-made directory in the cache
+		if ! (
+			set -e
+			cd "$work"
+			apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2
+			dpkg-deb -x ./*.deb x
+			mkdir -p out/modules
+			cp x/boot/vmlinuz-* out/vmlinuz
+			cp x/boot/config-* out/config
+			: > out/modules/load
+			for m in $WANTED_MODULES; do
+				add_module x/lib/modules "$m" out/modules
+			done
+		); then
+			rm -rf "$work"
+			die "fetching and unpacking $pkg failed"
+		fi
 		rm -rf "$dir"
 		mv "$work/out" "$dir"
 		rm -rf "$work"
@@ -147,7 +155,8 @@ build_initramfs() {
 	# static and outside the project's flags: the ASan build never sees it
 	cc -static -O2 -Wall -Wextra -o "$root/bin/guest_writer" "$HERE/guest_writer.c" ||
 		{ rm -rf "$root"; die "cannot build guest_writer"; }
-	(cd "$root" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) > "$out"
+	(cd "$root" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) > "$out" ||
+		{ rm -rf "$root"; die "cannot pack the initramfs"; }
 	rm -rf "$root"
 }
 
