@@ -32,6 +32,7 @@ struct cli_ctx {
 	struct rbdops_conn_options ceph; /* -c, --cluster, --id, ... */
 	const char *format_text;         /* --format */
 	enum cli_format format;
+	bool pretty_format;              /* --pretty-format: indented JSON */
 	bool quiet;
 	const char *on_switch;           /* --on-switch, else $ROWCAT_ON_SWITCH */
 	const char *on_freeze;           /* --on-freeze, else $ROWCAT_ON_FREEZE */

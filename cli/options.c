@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-#define GLOBAL_OPTION_COUNT 15
+#define GLOBAL_OPTION_COUNT 16
 
 static void global_options(struct cli_ctx *ctx,
 			   struct cli_option out[GLOBAL_OPTION_COUNT])
@@ -38,6 +38,8 @@ static void global_options(struct cli_ctx *ctx,
 		{ 0, "timeout", CLI_OPT_INT, &ctx->ceph.timeout_seconds, "SECONDS",
 		  "give up when connecting, or one cluster request, takes this "
 		  "long (default 120)" },
+		{ 0, "pretty-format", CLI_OPT_FLAG, &ctx->pretty_format, NULL,
+		  "indent --format json output for reading" },
 		{ 'q', "quiet", CLI_OPT_FLAG, &ctx->quiet, NULL,
 		  "no progress or informational messages" },
 		{ 0, "on-switch", CLI_OPT_STRING, &ctx->on_switch, "CMD",
