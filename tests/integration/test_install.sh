@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cmake --install puts the binary, the nightly gc units and the 5-minute
 # policy units in place, and each service runs the binary that was
-# installed with it.
+# installed with it; the man pages and the bash completion go where man and
+# bash-completion look for them.
 . "$(dirname "$0")/lib.sh"
 
 : "${ROWCAT_BUILD_DIR:?ROWCAT_BUILD_DIR must name the build tree}"
@@ -54,6 +55,43 @@ test_install_ships_the_policy_service_and_timer() {
 	cp "$unitdir/rowcat-policy.timer" "$SCRATCH/"
 	run systemd-analyze verify "$SCRATCH/rowcat-policy.service" "$SCRATCH/rowcat-policy.timer"
 	expect_eq 0 "$status" "systemd-analyze verify ($err)"
+}
+
+test_install_ships_the_man_pages_and_the_bash_completion() {
+	local root=$SCRATCH/root prefix page completion
+	DESTDIR=$root cmake --install "$ROWCAT_BUILD_DIR" >/dev/null || fail "cmake --install"
+	prefix=$root$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$ROWCAT_BUILD_DIR/CMakeCache.txt")
+	[ -x "$prefix/bin/rowcat" ] || fail "no rowcat under $prefix/bin"
+
+	# man finds each page by name in the installed tree, and renders it
+	for page in 1/rowcat 5/rowcat-policy; do
+		[ -f "$prefix/share/man/man${page%%/*}/${page#*/}.${page%%/*}" ] ||
+			fail "no share/man/man${page%%/*}/${page#*/}.${page%%/*}"
+		run env MANPATH="$prefix/share/man" MANWIDTH=80 man --warnings "${page%%/*}" "${page#*/}"
+		expect_eq 0 "$status" "man ${page%%/*} ${page#*/} ($err)"
+		expect_eq "" "$err" "man ${page%%/*} ${page#*/} warnings"
+		expect_contains "$out" "SEE ALSO" "man ${page%%/*} ${page#*/}"
+	done
+
+	# bash-completion loads the completion on demand from the installed
+	# tree (its completions dirs are under each of XDG_DATA_DIRS), and it
+	# offers the installed binary's commands
+	completion=$(find "$root" -path '*/bash-completion/completions/rowcat')
+	[ -n "$completion" ] || fail "no bash-completion/completions/rowcat under the install"
+	[ -f /usr/share/bash-completion/bash_completion ] ||
+		fail "the test needs bash-completion (tests/cluster/install-deps.sh)"
+	run env -i PATH="$prefix/bin:/usr/bin:/bin" HOME="$SCRATCH" \
+		XDG_DATA_DIRS="${completion%/bash-completion/completions/rowcat}" \
+		bash --norc --noprofile -c '
+		. /usr/share/bash-completion/bash_completion
+		_completion_loader rowcat
+		complete -p rowcat || exit 1
+		COMP_LINE="rowcat wh" COMP_POINT=9 COMP_WORDS=(rowcat wh) COMP_CWORD=1
+		_rowcat rowcat wh rowcat
+		echo "${COMPREPLY[*]}"'
+	expect_eq 0 "$status" "loading the completion ($err)"
+	expect_contains "$out" "complete -F _rowcat rowcat" "the completion loaded"
+	expect_eq "which" "$(tail -1 <<<"$out")" "the loaded completion offers"
 }
 
 run_tests
