@@ -75,12 +75,14 @@ _rowcat()
 {
 	local rowcat=$1 line=${COMP_LINE:0:COMP_POINT}
 	local -a words=() catalog=() args=() names=() options=() globals=()
-	local cur command="" i word opt value skip=0
+	local cur command="" i word opt skip=0
 	declare -A takes_value=()
 
 	read -ra words <<<"$line"
 	[[ $line =~ [[:space:]]$ || ${#words[@]} -eq 0 ]] && words+=("")
 	cur=${words[${#words[@]}-1]}
+	# a "~/" typed on the line is not expanded yet
+	# shellcheck disable=SC2088
 	[[ $rowcat == "~/"* ]] && rowcat=$HOME/${rowcat#"~/"}
 
 	mapfile -t globals < <(_rowcat_options "$rowcat")
@@ -125,13 +127,14 @@ _rowcat()
 			fi
 		fi
 	done
+	# shellcheck disable=SC2088
 	[[ ${catalog[1]:-} == "~/"* ]] && catalog[1]=$HOME/${catalog[1]#"~/"}
 
-	# the value of an option: the previous word, or after '=' in CUR
+	# the value of an option: CUR after the option's word, or after '='
 	if ((skip)); then
-		opt=${words[${#words[@]}-2]} value=$cur
+		opt=${words[${#words[@]}-2]}
 	elif [[ $cur == --*=* ]]; then
-		opt=${cur%%=*} value=${cur#*=}
+		opt=${cur%%=*}
 	else
 		opt=""
 	fi

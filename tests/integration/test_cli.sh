@@ -153,7 +153,7 @@ completion() {
 
 test_bash_completion_offers_commands_options_volumes_and_snapshots() {
 	make_branching_catalog
-	# shellcheck disable=SC1091
+	# shellcheck disable=SC1090
 	. "$COMPLETION_SCRIPT" || fail "sourcing the completion"
 	complete -p rowcat | grep -q -- '-F _rowcat' || fail "no completion registered for rowcat"
 	unset ROWCAT_CATALOG

@@ -81,7 +81,7 @@ test_every_option_a_help_prints_is_in_the_man_page() {
 
 test_every_exit_status_is_in_the_man_page() {
 	local status_code count=0
-	for status_code in $(sed -n 's/^[[:space:]]*EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p' \
+	for status_code in $(sed -n 's/^[[:space:]]*EXIT_[A-Z_]* = \([0-9][0-9]*\).*/\1/p' \
 			"$SOURCE_DIR/cli/cli.h"); do
 		grep -qx "|  $status_code" "$MAN1_SOURCE" ||
 			fail "the EXIT STATUS table has no row for $status_code"
