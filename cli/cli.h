@@ -91,7 +91,7 @@ void cli_print_global_help(FILE *out);
 struct cli_command {
 	const char *name;
 	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
-	const char *summary;
+	const char *summary;   /* NULL: a hidden command, not in --help */
 };
 
 extern const struct cli_command cli_commands[];
@@ -114,6 +114,7 @@ int cmd_unpin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_debug(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_complete(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- what commands share ------------------------------------------------- */
 

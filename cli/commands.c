@@ -22,5 +22,7 @@ const struct cli_command cli_commands[] = {
 	{ "check",  cmd_check,  "compare the catalog with the cluster; change nothing" },
 	{ "recover", cmd_recover, "finish or undo what an interrupted rowcat left unfinished" },
 	{ "debug",  cmd_debug,  "developer aids: 'debug failpoints' lists the failpoints" },
+	/* for the shell's completion; a NULL summary keeps it out of --help */
+	{ "complete", cmd_complete, NULL },
 	{ NULL, NULL, NULL },
 };

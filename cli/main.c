@@ -16,7 +16,8 @@ static void print_help(void)
 	       "Redirect-on-write snapshots of Ceph RBD volumes, with their "
 	       "lineage in an SQLite catalog.\n\ncommands:\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++)
-		printf("  %-10s %s\n", c->name, c->summary);
+		if (c->summary)
+			printf("  %-10s %s\n", c->name, c->summary);
 	printf("\n");
 	cli_print_global_help(stdout);
 	printf("\n'rowcat COMMAND --help' describes one command.\n");

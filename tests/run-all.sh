@@ -40,6 +40,9 @@ fuzz_build() {
 	rm -rf "$scratch"
 }
 
-run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROWCAT_WERROR=ON
-run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DROWCAT_SANITIZE=ON -DROWCAT_WERROR=ON
+# ROWCAT_MAN: the man pages and their test are never left out for want of
+# scdoc
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROWCAT_WERROR=ON -DROWCAT_MAN=ON
+run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DROWCAT_SANITIZE=ON -DROWCAT_WERROR=ON \
+	-DROWCAT_MAN=ON
 fuzz_build

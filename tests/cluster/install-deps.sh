@@ -7,6 +7,9 @@ packages=(
 	# build
 	build-essential cmake pkg-config libsqlite3-dev libyaml-dev
 	libjson-c-dev libcmocka-dev librbd-dev librados-dev
+	# the man pages (scdoc builds them, man-db renders them in the tests)
+	# and bash-completion (its completionsdir, and loading on demand)
+	scdoc man-db bash-completion
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
 	# test and benchmark helpers

@@ -135,4 +135,75 @@ test_tree_json_nests_the_same_lineage() {
 		"$("$ROWCAT" --catalog "$CATALOG" ls | sed -n 2p | tr -s ' ')" "ls row"
 }
 
+# completion LINE: what rowcat's bash completion offers for LINE, typed so
+# far after "rowcat ", one per line; bash would set COMP_WORDS and
+# COMP_CWORD too, split at COMP_WORDBREAKS, and the completion reads the
+# line itself. The script is the one cmake --install ships.
+COMPLETION_SCRIPT=$(cd "$(dirname "$0")/../.." && pwd)/cli/completion/rowcat.bash
+completion() {
+	COMP_LINE="$ROWCAT $1"
+	COMP_POINT=${#COMP_LINE}
+	read -ra COMP_WORDS <<<"$COMP_LINE"
+	[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_rowcat "$ROWCAT" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+
+test_bash_completion_offers_commands_options_volumes_and_snapshots() {
+	make_branching_catalog
+	# shellcheck disable=SC1090
+	. "$COMPLETION_SCRIPT" || fail "sourcing the completion"
+	complete -p rowcat | grep -q -- '-F _rowcat' || fail "no completion registered for rowcat"
+	unset ROWCAT_CATALOG
+
+	# commands, from the table; the hidden one is not offered
+	expect_eq "which" "$(completion "wh")" "a command"
+	expect_contains "$(completion "")" "recover" "every command"
+	[[ $(completion "") != *complete* ]] || fail "the hidden command 'complete' is offered"
+	# options, from the command's --help and rowcat --help
+	expect_eq "--size" "$(completion "create --s")" "create's option"
+	expect_contains "$(completion "tree --")" "--all" "tree's own option"
+	expect_contains "$(completion "tree --")" "--catalog" "a global option"
+	expect_eq $'plain\njson' "$(completion "ls --format ")" "--format's values"
+	expect_eq "json" "$(completion "ls --format=j")" "--format=VALUE"
+
+	# volume names from the catalog the line names, however it is named
+	expect_eq "vol1" "$(completion "--catalog $CATALOG which v")" "--catalog PATH"
+	expect_eq "vol1" "$(completion "which --catalog=$CATALOG ")" "--catalog=PATH"
+	expect_eq "vol1" "$(ROWCAT_CATALOG=$CATALOG; export ROWCAT_CATALOG
+		completion "tree ")" "\$ROWCAT_CATALOG"
+	expect_eq "vol1@" "$(completion "--catalog $CATALOG pin ")" "pin goes on to VOL@"
+	# an option's value is not a volume: gc's --metrics takes a file
+	[[ $(completion "--catalog $CATALOG gc --metrics ") != *vol1* ]] ||
+		fail "a volume offered as --metrics FILE"
+
+	# snapshot names after VOL@: bash completes the word from the '@' on
+	# (readline's rl_special_prefixes), so the reply keeps the '@'
+	expect_eq $'@s1\n@s2\n@pre' "$(completion "--catalog $CATALOG rm vol1@")" "VOL@"
+	expect_eq "@s2" "$(completion "--catalog $CATALOG pin vol1@s2")" "VOL@SNAP"
+	expect_eq $'s1\ns2\npre' "$(completion "restore vol1 --catalog $CATALOG ")" \
+		"restore VOL SNAP"
+
+	# no catalog there: nothing offered, nothing said
+	run completion "--catalog $SCRATCH/none.db which "
+	expect_eq "" "$out$err" "completion without a catalog"
+	[ ! -e "$SCRATCH/none.db" ] || fail "completion created a catalog"
+}
+
+test_complete_prints_names_from_the_catalog_alone() {
+	run "$ROWCAT" --help
+	[[ $out != *complete* ]] || fail "rowcat --help lists the hidden command"
+	run "$ROWCAT" --catalog "$SCRATCH/none.db" complete volumes
+	expect_eq "0:" "$status:$out$err" "complete volumes without a catalog"
+	make_branching_catalog
+	expect_eq "vol1" "$("$ROWCAT" --catalog "$CATALOG" complete volumes)" "volumes"
+	expect_eq $'s1\ns2\npre' "$("$ROWCAT" --catalog "$CATALOG" complete snapshots vol1)" \
+		"snapshots"
+	run "$ROWCAT" --catalog "$CATALOG" complete snapshots ghost
+	expect_eq "0:" "$status:$out$err" "snapshots of no volume"
+	expect_refused 2 "usage: rowcat complete" "$ROWCAT" --catalog "$CATALOG" complete things
+}
+
 run_tests
