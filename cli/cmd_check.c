@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "json.h"
+#include "json_out.h"
 
 static int print_plain(void *arg, const struct ops_difference *diff,
 		       struct rc_error *err)
@@ -14,23 +14,27 @@ static int print_plain(void *arg, const struct ops_difference *diff,
 	return 0;
 }
 
-static int print_json(void *arg, const struct ops_difference *diff,
-		      struct rc_error *err)
+static int add_json(void *arg, const struct ops_difference *diff,
+		    struct rc_error *err)
 {
-	struct json_writer *w = arg;
+	struct json_object *list = arg, *item = json_object_new_object();
 
-	(void)err; /* stdout's failures are found by main's fflush */
-	json_object_begin(w);
-	json_kv_string(w, "kind", diff->kind_name);
-	json_kv_string(w, "volume", diff->volume);
-	json_kv_string(w, "subject", diff->subject);
-	json_kv_string(w, "message", diff->message);
-	if (diff->has_object) {
-		json_kv_int(w, "object", (int64_t)diff->object);
-		json_kv_int(w, "offset", (int64_t)diff->offset);
-		json_kv_int(w, "length", (int64_t)diff->length);
+	if (!item || json_object_array_add(list, item) < 0) {
+		json_object_put(item);
+		return rc_error_set(err, -ENOMEM, "out of memory");
 	}
-	json_object_end(w);
+	json_object_object_add(item, "kind", cli_json_string(diff->kind_name));
+	json_object_object_add(item, "volume", cli_json_string(diff->volume));
+	json_object_object_add(item, "subject", cli_json_string(diff->subject));
+	json_object_object_add(item, "message", cli_json_string(diff->message));
+	if (diff->has_object) {
+		json_object_object_add(item, "object",
+				       json_object_new_int64((int64_t)diff->object));
+		json_object_object_add(item, "offset",
+				       json_object_new_int64((int64_t)diff->offset));
+		json_object_object_add(item, "length",
+				       json_object_new_int64((int64_t)diff->length));
+	}
 	return 0;
 }
 
@@ -85,10 +89,10 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		"flattened, 2,560 stats and 2,544 reads, 1.0 s.",
 		options, 0, 1,
 	};
-	struct json_writer w;
+	struct json_object *list;
 	const char *volume = NULL;
 	size_t differences = 0, findings = 0;
-	int rc;
+	int rc, printed;
 
 	rc = cli_parse(ctx, &spec, argc, argv);
 	if (rc < 0 || ctx->help_shown)
@@ -112,12 +116,16 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	if (ctx->format == FORMAT_JSON) {
-		json_init(&w, stdout);
-		json_array_begin(&w);
-		rc = run_checks(ctx, volume, data, print_json, &w, &differences,
+		list = json_object_new_array();
+		if (!list)
+			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		rc = run_checks(ctx, volume, data, add_json, list, &differences,
 				&findings);
-		json_array_end(&w);
-		putchar('\n');
+		/* what was found before a failure is printed all the same */
+		printed = cli_json_print(ctx, list);
+		json_object_put(list);
+		if (rc == 0)
+			rc = printed;
 	} else {
 		rc = run_checks(ctx, volume, data, print_plain, NULL,
 				&differences, &findings);

@@ -1,7 +1,9 @@
 /* rowcat consumer: where the QEMU running on a volume can be reached. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "cli.h"
+#include "json_out.h"
 #include "rowcat/qmp.h"
 
 int cmd_consumer(struct cli_ctx *ctx, int argc, char **argv)
@@ -10,17 +12,20 @@ int cmd_consumer(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_option options[] = {
 		{ 0, "clear", CLI_OPT_FLAG, &clear, NULL,
 		  "forget the recorded consumer" },
+		CLI_OPT_FORMAT(ctx),
 		CLI_OPT_END };
 	struct cli_spec spec = {
-		"consumer VOL [SOCKET|virsh:DOMAIN]",
+		"consumer VOL [SOCKET|virsh:DOMAIN] [--format plain|json]",
 		"Records where the QEMU whose guest disk is VOL's operating image\n"
 		"can be reached: its QMP socket (unix:PATH or PATH), or a libvirt\n"
 		"domain (virsh:DOMAIN, through 'virsh qemu-monitor-command'). Every\n"
 		"later snap of VOL, and policy runs, then switch that guest to the\n"
-		"new clone. Without an address, prints the recorded one ('none').",
+		"new clone. Without an address, prints the recorded one ('none';\n"
+		"JSON: null).",
 		options, 1, 2,
 	};
 	struct catalog_volume volume;
+	struct json_object *obj;
 	char where[QMP_WHERE_MAX] = "";
 	int rc, args;
 
@@ -37,6 +42,17 @@ int cmd_consumer(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_find_volume(ctx, argv[1], &volume);
 	if (rc < 0)
 		return rc;
+	if (args == 1 && !clear && ctx->format == FORMAT_JSON) {
+		obj = json_object_new_object();
+		if (!obj)
+			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		json_object_object_add(obj, "volume", cli_json_string(volume.name));
+		json_object_object_add(obj, "consumer", volume.consumer[0] ?
+				       cli_json_string(volume.consumer) : NULL);
+		rc = cli_json_print(ctx, obj);
+		json_object_put(obj);
+		return rc;
+	}
 	if (args == 1 && !clear) {
 		printf("%s\n", volume.consumer[0] ? volume.consumer : "none");
 		return 0;

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "rowcat/clock.h"
-#include "json.h"
+#include "json_out.h"
 #include "rowcat/policy.h"
 #include "rowcat/units.h"
 
@@ -32,7 +32,9 @@ struct gc_cli {
 	size_t finished, total;
 	bool dry_run;
 	bool progress;                /* draw a progress line (a terminal) */
-	struct json_writer json;
+	/* --format json: the steps carried out so far, printed at the end
+	 * (in memory like the plan itself: one object per step) */
+	struct json_object *done;
 };
 
 static const char *action_word(enum catalog_gc_action action)
@@ -96,45 +98,54 @@ static void subject(const struct step_text *t, char *buf, size_t len)
 		 t->snapshot);
 }
 
-static void json_step(struct json_writer *w, const struct catalog_gc_plan *plan,
-		      size_t i, const struct step_text *t)
+/* A step as JSON: a new object, NULL when out of memory. */
+static struct json_object *json_step(const struct catalog_gc_plan *plan,
+				     size_t i, const struct step_text *t)
 {
 	const struct catalog_gc_step *step = &plan->steps[i];
+	struct json_object *obj = json_object_new_object(), *after;
 
-	json_object_begin(w);
-	json_kv_int(w, "step", (int64_t)i + 1);
-	json_kv_string(w, "action", action_word(step->action));
-	json_kv_string(w, "volume", t->volume);
-	json_kv_string(w, "pool", t->spec.pool);
-	json_kv_string(w, "pool_namespace", t->spec.ns);
-	json_kv_string(w, "image", t->spec.name);
-	json_key(w, "snapshot");
-	if (t->snapshot[0])
-		json_string(w, t->snapshot);
-	else
-		json_null(w);
-	json_kv_string(w, "why", catalog_gc_reason_text(step->reason));
-	json_key(w, "after");
-	json_array_begin(w);
-	for (size_t d = 0; d < step->dep_count; d++)
-		json_int(w, (int64_t)plan->deps[step->first_dep + d] + 1);
-	json_array_end(w);
+	if (!obj)
+		return NULL;
+	json_object_object_add(obj, "step", json_object_new_int64((int64_t)i + 1));
+	json_object_object_add(obj, "action",
+			       cli_json_string(action_word(step->action)));
+	json_object_object_add(obj, "volume", cli_json_string(t->volume));
+	cli_json_add_image(obj, &t->spec);
+	json_object_object_add(obj, "snapshot", t->snapshot[0] ?
+			       cli_json_string(t->snapshot) : NULL);
+	json_object_object_add(obj, "why", cli_json_string(
+			catalog_gc_reason_text(step->reason)));
+	after = json_object_new_array();
+	for (size_t d = 0; after && d < step->dep_count; d++)
+		json_object_array_add(after, json_object_new_int64(
+			(int64_t)plan->deps[step->first_dep + d] + 1));
+	json_object_object_add(obj, "after", after);
+	return obj;
 }
 
-static void print_plan(struct gc_cli *g, size_t count)
+static int print_plan(struct gc_cli *g, size_t count, struct rc_error *err)
 {
 	const struct catalog_gc_plan *plan = g->plan;
 	char what[RC_SPEC_MAX + RC_NAME_MAX], when[RC_ISO_TIME_MAX];
+	struct json_object *steps, *step;
+	int rc = 0;
 
 	if (g->ctx->format == FORMAT_JSON) {
-		json_array_begin(&g->json);
-		for (size_t i = 0; i < count; i++) {
-			json_step(&g->json, plan, i, &g->texts[i]);
-			json_object_end(&g->json);
+		steps = json_object_new_array();
+		for (size_t i = 0; steps && i < count && rc == 0; i++) {
+			step = json_step(plan, i, &g->texts[i]);
+			if (!step || json_object_array_add(steps, step) < 0) {
+				json_object_put(step);
+				rc = -ENOMEM;
+			}
 		}
-		json_array_end(&g->json);
-		putchar('\n');
-		return;
+		if (steps && rc == 0)
+			rc = cli_json_print(g->ctx, steps);
+		else
+			rc = rc_error_set(err, -ENOMEM, "out of memory");
+		json_object_put(steps);
+		return rc;
 	}
 	printf("gc plan: %zu step%s\n", count, count == 1 ? "" : "s");
 	for (size_t i = 0; i < count; i++) {
@@ -154,6 +165,7 @@ static void print_plan(struct gc_cli *g, size_t count)
 		rc_time_format_iso(plan->next_purge_at, when);
 		printf("next trash delay ends at %s\n", when);
 	}
+	return 0;
 }
 
 /* ---- while it runs ------------------------------------------------------ */
@@ -171,6 +183,7 @@ static void step_done(void *arg, const struct ops_gc_step_report *r)
 	struct gc_cli *g = arg;
 	const struct step_text *t = &g->texts[r->index];
 	char what[RC_SPEC_MAX + RC_NAME_MAX], size[RC_SIZE_TEXT_MAX];
+	struct json_object *step;
 	static const char *const done_words[] = {
 		[CATALOG_GC_TRASH] = "moved to the trash",
 		[CATALOG_GC_REMOVE_SNAPSHOT] = "removed",
@@ -181,14 +194,26 @@ static void step_done(void *arg, const struct ops_gc_step_report *r)
 	subject(t, what, sizeof(what));
 	clear_progress(g);
 	if (g->ctx->format == FORMAT_JSON) {
-		json_step(&g->json, g->plan, r->index, t);
-		json_kv_string(&g->json, "outcome", outcome_word(r->outcome));
-		if (r->message)
-			json_kv_string(&g->json, "message", r->message);
-		if (r->step->action == CATALOG_GC_PURGE &&
-		    r->outcome == OPS_GC_DONE && r->bytes_known)
-			json_kv_int(&g->json, "bytes", (int64_t)r->bytes);
-		json_object_end(&g->json);
+		/* a step json-c cannot hold is left out of the answer, not
+		 * out of the run: gc goes on, and says so on stderr */
+		step = json_step(g->plan, r->index, t);
+		if (step) {
+			json_object_object_add(step, "outcome", cli_json_string(
+					outcome_word(r->outcome)));
+			if (r->message)
+				json_object_object_add(step, "message",
+						cli_json_string(r->message));
+			if (r->step->action == CATALOG_GC_PURGE &&
+			    r->outcome == OPS_GC_DONE && r->bytes_known)
+				json_object_object_add(step, "bytes",
+					json_object_new_int64((int64_t)r->bytes));
+		}
+		if (!step || json_object_array_add(g->done, step) < 0) {
+			json_object_put(step);
+			fprintf(stderr, "rowcat: gc: out of memory: step %zu "
+				"(%s) is missing from the JSON answer\n",
+				r->index + 1, what);
+		}
 	} else if (r->outcome == OPS_GC_DONE) {
 		rc_size_format(r->bytes, size);
 		printf("%s %s%s%s%s\n", what, done_words[r->step->action],
@@ -336,14 +361,14 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 		rc = describe(ctx->catalog, &plan->steps[i], &g->texts[i], err);
 	if (rc < 0)
 		return rc;
-	json_init(&g->json, stdout);
-	if (g->dry_run) {
-		print_plan(g, count);
-		return 0;
-	}
+	if (g->dry_run)
+		return print_plan(g, count, err);
 	g->progress = !ctx->quiet && isatty(STDERR_FILENO);
-	if (ctx->format == FORMAT_JSON)
-		json_array_begin(&g->json);
+	if (ctx->format == FORMAT_JSON) {
+		g->done = json_object_new_array();
+		if (!g->done)
+			return rc_error_set(err, -ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -415,9 +440,11 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	rc = ops_gc_job(NULL, ctx->catalog, &scope, &opts, &ev, &report,
 			&ctx->err);
 	if (report.ran) {
-		if (ctx->format == FORMAT_JSON) {
-			json_array_end(&g.json);
-			putchar('\n');
+		if (g.done) {
+			int printed = cli_json_print(ctx, g.done);
+
+			if (rc == 0)
+				rc = printed;
 		}
 		print_summary(&g, &report.run, report.waiting);
 	}
@@ -429,6 +456,7 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 					 &report, started_ms, rc == 0,
 					 &metrics_err), &metrics_err);
 	}
+	json_object_put(g.done);
 	free(g.texts);
 	return rc;
 }

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "rowcat/clock.h"
-#include "json.h"
+#include "json_out.h"
 
 #define CLIENTS_IGNORED "; clients ignored: "
 #define DESCRIPTION_MAX (2 * RC_SPEC_MAX + sizeof(CLIENTS_IGNORED) + \
@@ -103,68 +103,71 @@ static int64_t duration_ms(const struct catalog_operation *op)
 	return op->wall_finished_ms - op->wall_started_ms;
 }
 
-static void print_json(const struct catalog_operation *ops,
-		       char (*whats)[DESCRIPTION_MAX], size_t count)
+/* A time by the real clock as JSON: ISO 8601 UTC, or null for 0. */
+static struct json_object *json_time(int64_t t)
 {
-	char when[RC_ISO_TIME_MAX], target[RC_SPEC_MAX];
-	struct json_writer w;
+	char when[RC_ISO_TIME_MAX];
 
-	json_init(&w, stdout);
-	json_array_begin(&w);
+	if (!t)
+		return NULL;
+	rc_time_format_iso(t, when);
+	return json_object_new_string(when);
+}
+
+/* An integer, or null where it is negative (not recorded). */
+static struct json_object *json_known(int64_t value)
+{
+	return value >= 0 ? json_object_new_int64(value) : NULL;
+}
+
+static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
+		      char (*whats)[DESCRIPTION_MAX], size_t count)
+{
+	struct json_object *list = json_object_new_array(), *item;
+	int rc;
+
+	if (!list)
+		return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < count; i++) {
 		const struct catalog_operation *op = &ops[i];
 
-		json_object_begin(&w);
-		json_kv_int(&w, "id", op->id);
-		json_kv_string(&w, "operation", catalog_op_kind_name(op->kind));
-		rc_time_format_iso(real_started(op), when);
-		json_kv_string(&w, "started", when);
-		json_key(&w, "finished");
-		if (real_finished(op)) {
-			rc_time_format_iso(real_finished(op), when);
-			json_string(&w, when);
-		} else {
-			json_null(&w);
+		item = json_object_new_object();
+		if (!item || json_object_array_add(list, item) < 0) {
+			json_object_put(item);
+			json_object_put(list);
+			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 		}
-		json_key(&w, "policy_time");
-		if (op->policy_at) {
-			rc_time_format_iso(op->policy_at, when);
-			json_string(&w, when);
-		} else {
-			json_null(&w);
-		}
-		json_kv_string(&w, "result", catalog_op_state_name(op->state));
-		json_kv_string(&w, "step", catalog_op_step_name(op->step));
-		json_key(&w, "duration_ms");
-		if (duration_ms(op) >= 0)
-			json_int(&w, duration_ms(op));
-		else
-			json_null(&w);
-		json_kv_string(&w, "snapshot", op->target_snapshot);
-		target[0] = '\0';
-		if (op->target.name[0])
-			rc_image_spec_format(&op->target, target, sizeof(target));
-		json_kv_string(&w, "image", target);
-		json_kv_string(&w, "detail", whats[i]);
-		json_key(&w, "clients_ignored");
-		if (op->clients_ignored[0])
-			json_string(&w, op->clients_ignored);
-		else
-			json_null(&w);
-		json_key(&w, "paused_ms");
-		if (op->paused_ms >= 0)
-			json_int(&w, op->paused_ms);
-		else
-			json_null(&w);
-		json_key(&w, "error");
-		if (op->error[0])
-			json_string(&w, op->error);
-		else
-			json_null(&w);
-		json_object_end(&w);
+		json_object_object_add(item, "id", json_object_new_int64(op->id));
+		json_object_object_add(item, "operation", cli_json_string(
+				catalog_op_kind_name(op->kind)));
+		json_object_object_add(item, "started",
+				       json_time(real_started(op)));
+		json_object_object_add(item, "finished",
+				       json_time(real_finished(op)));
+		json_object_object_add(item, "policy_time",
+				       json_time(op->policy_at));
+		json_object_object_add(item, "result", cli_json_string(
+				catalog_op_state_name(op->state)));
+		json_object_object_add(item, "step", cli_json_string(
+				catalog_op_step_name(op->step)));
+		json_object_object_add(item, "duration_ms",
+				       json_known(duration_ms(op)));
+		json_object_object_add(item, "target", op->target.name[0] ?
+				       cli_json_image(&op->target) : NULL);
+		json_object_object_add(item, "snapshot", op->target_snapshot[0] ?
+				       cli_json_string(op->target_snapshot) : NULL);
+		json_object_object_add(item, "detail", cli_json_string(whats[i]));
+		json_object_object_add(item, "clients_ignored",
+				       op->clients_ignored[0] ?
+				       cli_json_string(op->clients_ignored) : NULL);
+		json_object_object_add(item, "paused_ms",
+				       json_known(op->paused_ms));
+		json_object_object_add(item, "error", op->error[0] ?
+				       cli_json_string(op->error) : NULL);
 	}
-	json_array_end(&w);
-	putchar('\n');
+	rc = cli_json_print(ctx, list);
+	json_object_put(list);
+	return rc;
 }
 
 static void print_plain(const struct catalog_operation *ops,
@@ -234,7 +237,7 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
-		print_json(ops, whats, count);
+		rc = print_json(ctx, ops, whats, count);
 	else
 		print_plain(ops, whats, count);
 out:

@@ -9,7 +9,7 @@
 
 #include "rowcat/clock.h"
 #include "rowcat/sys/grow.h"
-#include "json.h"
+#include "json_out.h"
 #include "policy_cli.h"
 
 int policy_cli_load(struct cli_ctx *ctx, const char *path,
@@ -165,81 +165,105 @@ struct check_row {
 	bool due_now;               /* as policy run decides, slack included */
 };
 
-static void print_check_json(const struct policy_file *f, const char *path,
-			     const struct check_row *rows, size_t n,
-			     size_t unmanaged, int64_t now)
+/* A time in the file's timezone as policy_time_format writes it. */
+static struct json_object *json_policy_time(int64_t t)
 {
 	char text[POLICY_TIME_TEXT_MAX];
-	struct json_writer w;
 
-	json_init(&w, stdout);
-	json_object_begin(&w);
-	json_kv_string(&w, "file", path);
-	json_kv_string(&w, "timezone", f->timezone);
-	json_key(&w, "policies");
-	json_array_begin(&w);
-	for (size_t i = 0; i < f->policy_count; i++) {
-		const struct policy *p = &f->policies[i];
+	policy_time_format(t, text);
+	return json_object_new_string(text);
+}
 
-		json_object_begin(&w);
-		json_kv_string(&w, "name", p->name);
-		json_key(&w, "volumes");
-		json_array_begin(&w);
-		for (size_t j = 0; j < p->pattern_count; j++)
-			json_string(&w, p->patterns[j].glob);
-		json_array_end(&w);
-		if (p->every)
-			json_kv_int(&w, "every_seconds", p->every);
-		else
-			json_kv_string(&w, "cron", p->cron_text);
-		json_key(&w, "keep");
-		if (p->keep.given) {
-			json_object_begin(&w);
-			if (p->keep.latest)
-				json_kv_int(&w, "latest", p->keep.latest);
-			for (int k = 0; k < POLICY_BUCKET_KINDS; k++) {
-				if (p->keep.buckets[k])
-					json_kv_int(&w, policy_bucket_name(
-						(enum policy_bucket)k),
-						p->keep.buckets[k]);
-			}
-			json_object_end(&w);
-		} else {
-			json_null(&w);
-		}
-		json_kv_int(&w, "max_depth", p->max_depth);
-		json_object_end(&w);
+static struct json_object *json_policy(const struct policy *p)
+{
+	struct json_object *obj = json_object_new_object(), *globs, *keep = NULL;
+
+	if (!obj)
+		return NULL;
+	json_object_object_add(obj, "name", cli_json_string(p->name));
+	globs = json_object_new_array();
+	for (size_t j = 0; globs && j < p->pattern_count; j++)
+		json_object_array_add(globs, cli_json_string(p->patterns[j].glob));
+	json_object_object_add(obj, "volumes", globs);
+	if (p->every)
+		json_object_object_add(obj, "every_seconds",
+				       json_object_new_int64(p->every));
+	else
+		json_object_object_add(obj, "cron", cli_json_string(p->cron_text));
+	if (p->keep.given)
+		keep = json_object_new_object();
+	if (keep && p->keep.latest)
+		json_object_object_add(keep, "latest",
+				       json_object_new_int(p->keep.latest));
+	for (int k = 0; keep && k < POLICY_BUCKET_KINDS; k++) {
+		if (p->keep.buckets[k])
+			json_object_object_add(keep, policy_bucket_name(
+					(enum policy_bucket)k),
+					json_object_new_int(p->keep.buckets[k]));
 	}
-	json_array_end(&w);
-	json_key(&w, "volumes");
-	json_array_begin(&w);
-	for (size_t i = 0; i < n; i++) {
-		const struct catalog_volume_summary *s = &rows[i].v->summary;
+	json_object_object_add(obj, "keep", keep);
+	json_object_object_add(obj, "max_depth", json_object_new_int(p->max_depth));
+	return obj;
+}
 
-		json_object_begin(&w);
-		json_kv_string(&w, "volume", s->volume.name);
-		json_kv_string(&w, "pool", s->operating.spec.pool);
-		json_kv_string(&w, "pool_namespace", s->operating.spec.ns);
-		json_kv_string(&w, "image", s->operating.spec.name);
-		json_kv_string(&w, "policy", rows[i].v->policy->name);
-		json_key(&w, "last_snapshot");
-		if (rows[i].last) {
-			policy_time_format(rows[i].last, text);
-			json_string(&w, text);
-		} else {
-			json_null(&w);
-		}
-		policy_time_format(rows[i].due_now ? now : rows[i].due, text);
-		json_kv_string(&w, "next_due", text);
-		json_kv_bool(&w, "due_now", rows[i].due_now);
-		json_kv_int(&w, "depth", s->depth);
-		json_kv_int(&w, "max_depth", rows[i].v->policy->max_depth);
-		json_object_end(&w);
-	}
-	json_array_end(&w);
-	json_kv_int(&w, "unmanaged_volumes", (int64_t)unmanaged);
-	json_object_end(&w);
-	putchar('\n');
+static struct json_object *json_check_row(const struct check_row *row,
+					  int64_t now)
+{
+	const struct catalog_volume_summary *s = &row->v->summary;
+	struct json_object *obj = json_object_new_object();
+
+	if (!obj)
+		return NULL;
+	json_object_object_add(obj, "volume", cli_json_string(s->volume.name));
+	cli_json_add_image(obj, &s->operating.spec);
+	json_object_object_add(obj, "policy", cli_json_string(row->v->policy->name));
+	json_object_object_add(obj, "last_snapshot", row->last ?
+			       json_policy_time(row->last) : NULL);
+	json_object_object_add(obj, "next_due",
+			       json_policy_time(row->due_now ? now : row->due));
+	json_object_object_add(obj, "due_now",
+			       json_object_new_boolean(row->due_now));
+	json_object_object_add(obj, "depth", json_object_new_int(s->depth));
+	json_object_object_add(obj, "max_depth",
+			       json_object_new_int(row->v->policy->max_depth));
+	return obj;
+}
+
+/* Adds item to list; false (and item dropped) when json-c cannot. */
+static bool append(struct json_object *list, struct json_object *item)
+{
+	if (list && item && json_object_array_add(list, item) == 0)
+		return true;
+	json_object_put(item);
+	return false;
+}
+
+static int print_check_json(struct cli_ctx *ctx, const struct policy_file *f,
+			    const char *path, const struct check_row *rows,
+			    size_t n, size_t unmanaged, int64_t now)
+{
+	struct json_object *obj = json_object_new_object(), *policies, *volumes;
+	bool whole = obj != NULL;
+	int rc;
+
+	if (!whole)
+		return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+	json_object_object_add(obj, "file", cli_json_string(path));
+	json_object_object_add(obj, "timezone", cli_json_string(f->timezone));
+	policies = json_object_new_array();
+	json_object_object_add(obj, "policies", policies);
+	for (size_t i = 0; whole && i < f->policy_count; i++)
+		whole = append(policies, json_policy(&f->policies[i]));
+	volumes = json_object_new_array();
+	json_object_object_add(obj, "volumes", volumes);
+	for (size_t i = 0; whole && i < n; i++)
+		whole = append(volumes, json_check_row(&rows[i], now));
+	json_object_object_add(obj, "unmanaged_volumes",
+			       json_object_new_int64((int64_t)unmanaged));
+	rc = whole ? cli_json_print(ctx, obj)
+		   : rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+	json_object_put(obj);
+	return rc;
 }
 
 static void print_check_plain(const struct policy_file *f, const char *path,
@@ -355,7 +379,8 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
-		print_check_json(f, argv[1], rows, vols.count, vols.unmanaged, now);
+		rc = print_check_json(ctx, f, argv[1], rows, vols.count,
+				      vols.unmanaged, now);
 	else
 		print_check_plain(f, argv[1], rows, vols.count, vols.unmanaged);
 out:

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "rowcat/clock.h"
-#include "json.h"
+#include "json_out.h"
 #include "policy_cli.h"
 
 #define DEFAULT_JOBS 8
@@ -72,38 +72,62 @@ static void report_volume(void *arg, size_t index,
 	fflush(stdout);
 }
 
-static void print_json(const struct run *run)
+/* The image flattened, "POOL[/NS]/IMAGE" as ops_policy_run wrote it, as
+ * rbd's keys; null for none. */
+static struct json_object *json_flattened(const char *spec_text)
 {
-	struct json_writer w;
+	struct rc_image_spec spec;
+	struct rc_error err = {0};
 
-	json_init(&w, stdout);
-	json_array_begin(&w);
-	for (size_t i = 0; i < run->vols->count; i++) {
-		const struct ops_policy_volume *v = &run->vols->items[i];
-		const struct ops_policy_result *r = &run->results[i];
+	if (!spec_text[0])
+		return NULL;
+	if (rc_image_spec_parse(&spec, spec_text, "image name", &err) < 0)
+		return cli_json_string(spec_text); /* never: it was written so */
+	return cli_json_image(&spec);
+}
 
-		json_object_begin(&w);
-		json_kv_string(&w, "volume", v->summary.volume.name);
-		json_kv_string(&w, "policy", v->policy->name);
-		json_kv_string(&w, "outcome", outcome_word(r->outcome));
-		json_kv_bool(&w, "due", r->due);
-		json_key(&w, "snapshot");
-		if (r->snapshot[0])
-			json_string(&w, r->snapshot);
-		else
-			json_null(&w);
-		json_key(&w, "flattened");
-		if (r->flattened[0])
-			json_string(&w, r->flattened);
-		else
-			json_null(&w);
-		json_kv_int(&w, "expired", (int64_t)r->expired);
-		if (r->outcome != OPS_POLICY_OK)
-			json_kv_string(&w, "message", r->message);
-		json_object_end(&w);
+static struct json_object *json_volume(const struct ops_policy_volume *v,
+				       const struct ops_policy_result *r)
+{
+	struct json_object *obj = json_object_new_object();
+
+	if (!obj)
+		return NULL;
+	json_object_object_add(obj, "volume",
+			       cli_json_string(v->summary.volume.name));
+	json_object_object_add(obj, "policy", cli_json_string(v->policy->name));
+	json_object_object_add(obj, "outcome",
+			       cli_json_string(outcome_word(r->outcome)));
+	json_object_object_add(obj, "due", json_object_new_boolean(r->due));
+	json_object_object_add(obj, "snapshot", r->snapshot[0] ?
+			       cli_json_string(r->snapshot) : NULL);
+	json_object_object_add(obj, "flattened", json_flattened(r->flattened));
+	json_object_object_add(obj, "expired",
+			       json_object_new_int64((int64_t)r->expired));
+	if (r->outcome != OPS_POLICY_OK)
+		json_object_object_add(obj, "message",
+				       cli_json_string(r->message));
+	return obj;
+}
+
+static int print_json(const struct run *run)
+{
+	struct json_object *list = json_object_new_array(), *item;
+	int rc;
+
+	for (size_t i = 0; list && i < run->vols->count; i++) {
+		item = json_volume(&run->vols->items[i], &run->results[i]);
+		if (!item || json_object_array_add(list, item) < 0) {
+			json_object_put(item);
+			json_object_put(list);
+			list = NULL;
+		}
 	}
-	json_array_end(&w);
-	putchar('\n');
+	if (!list)
+		return rc_error_set(&run->ctx->err, -ENOMEM, "out of memory");
+	rc = cli_json_print(run->ctx, list);
+	json_object_put(list);
+	return rc;
 }
 
 /* ---- --gc ---------------------------------------------------------------- */
@@ -332,7 +356,9 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
-		print_json(&run);
+		rc = print_json(&run);
+	if (rc < 0)
+		goto out;
 	print_summary(&run, &a);
 	if (run.failed)
 		rc = rc_error_set(&ctx->err, -EIO, "policy: %zu of %zu volumes "

@@ -1,25 +1,49 @@
 /* rowcat recover, and rowcat debug: the crash-safety commands. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "json_out.h"
 #include "rowcat/sys/failpoint.h"
+
+/* What recovery did, as JSON: one count per way an operation ended. */
+static int print_recovery_json(struct cli_ctx *ctx,
+			       const struct ops_recovery *report)
+{
+	struct json_object *obj = json_object_new_object();
+	int rc;
+
+	if (!obj)
+		return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+	json_object_object_add(obj, "finished",
+			       json_object_new_int(report->finished));
+	json_object_object_add(obj, "undone", json_object_new_int(report->undone));
+	json_object_object_add(obj, "failed", json_object_new_int(report->failed));
+	json_object_object_add(obj, "busy", json_object_new_int(report->busy));
+	rc = cli_json_print(ctx, obj);
+	json_object_put(obj);
+	return rc;
+}
 
 int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
 	struct cli_spec spec = {
-		"recover",
+		"recover [--format plain|json]",
 		"Finishes or undoes every operation that a rowcat left unfinished\n"
 		"(killed, or unable to write the catalog), so that the catalog and\n"
 		"the cluster agree again.\n"
 		"Operations that a running rowcat is carrying out are left to it.\n"
 		"With nothing to recover, the cluster is not contacted. A damaged\n"
-		"catalog (SQLite's quick check) is refused.",
-		NULL, 0, 0,
+		"catalog (SQLite's quick check) is refused. JSON: how many were\n"
+		"finished, undone, ended as failed, and left to a running rowcat\n"
+		"(busy).",
+		options, 0, 0,
 	};
 	struct catalog_operation *pending = NULL;
-	struct ops_recovery report;
+	struct ops_recovery report = {0};
 	struct ops_events ev;
 	size_t count = 0;
 	int rc;
@@ -37,6 +61,8 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	free(pending);
 	if (rc < 0)
 		return rc;
+	if (count == 0 && ctx->format == FORMAT_JSON)
+		return print_recovery_json(ctx, &report);
 	if (count == 0) {
 		if (!ctx->quiet)
 			fprintf(stderr, "rowcat: nothing to recover\n");
@@ -48,6 +74,11 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 	cli_events(ctx, &ev);
 	rc = ops_recover(ctx->conn, ctx->catalog, &ev, &report, &ctx->err);
 	cli_progress_end(ctx, rc == 0);
+	if (ctx->format == FORMAT_JSON) {
+		int printed = print_recovery_json(ctx, &report);
+
+		return rc < 0 ? rc : printed;
+	}
 	if (!ctx->quiet)
 		fprintf(stderr, "rowcat: recovery: %d finished, %d undone, %d "
 			"ended as failed, %d left to a running rowcat\n",

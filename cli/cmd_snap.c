@@ -4,30 +4,41 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
+#include "json_out.h"
 #include "rowcat/policy.h"
 #include "rowcat/qmp.h"
 
-/* Reports what snap or restore did: JSON on stdout, or a line on stderr. */
-static void print_switch(struct cli_ctx *ctx, const char *volume,
-			 const char *what, const struct ops_result *r)
+/*
+ * Reports what snap or restore did: JSON on stdout, or a line on stderr.
+ * The JSON names the snapshot taken (snap's, or restore's safety
+ * snapshot) as rbd does, on the image it was taken of, and the operating
+ * image the volume switched to.
+ */
+static int print_switch(struct cli_ctx *ctx, const char *volume,
+			const char *what, const struct ops_result *r)
 {
 	char old_text[RC_SPEC_MAX], new_text[RC_SPEC_MAX];
-	struct json_writer w;
+	struct json_object *obj;
+	int rc;
 
 	rc_image_spec_format(&r->old_image, old_text, sizeof(old_text));
 	rc_image_spec_format(&r->new_image, new_text, sizeof(new_text));
 	if (ctx->format == FORMAT_JSON) {
-		json_init(&w, stdout);
-		json_object_begin(&w);
-		json_kv_string(&w, "volume", volume);
-		json_kv_string(&w, "snapshot", r->snapshot);
-		json_kv_string(&w, "image", new_text);
-		json_kv_string(&w, "previous", old_text);
+		obj = json_object_new_object();
+		if (!obj)
+			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		json_object_object_add(obj, "volume", cli_json_string(volume));
+		cli_json_add_image(obj, &r->old_image);
+		json_object_object_add(obj, "snapshot",
+				       cli_json_string(r->snapshot));
+		json_object_object_add(obj, "operating",
+				       cli_json_image(&r->new_image));
 		if (r->paused_ms >= 0)
-			json_kv_int(&w, "paused_ms", r->paused_ms);
-		json_object_end(&w);
-		putchar('\n');
+			json_object_object_add(obj, "paused_ms",
+					json_object_new_int64(r->paused_ms));
+		rc = cli_json_print(ctx, obj);
+		json_object_put(obj);
+		return rc;
 	} else if (!ctx->quiet && r->paused_ms >= 0 && r->frozen) {
 		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s; "
 			"consumer frozen %.2f s\n", volume, what, old_text,
@@ -40,6 +51,7 @@ static void print_switch(struct cli_ctx *ctx, const char *volume,
 		fprintf(stderr, "rowcat: %s: %s %s@%s; operating image now %s\n",
 			volume, what, old_text, r->snapshot, new_text);
 	}
+	return 0;
 }
 
 /* Finds the volume in the catalog, then connects: a name that is wrong,
@@ -155,8 +167,12 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 	cli_events(ctx, &ev);
 	rc = ops_volume_snap(ctx->conn, ctx->catalog, argv[1], name, "manual",
 			     &opts, &ev, &result, &ctx->err);
-	if (rc == 0 || result.new_image.name[0])
-		print_switch(ctx, argv[1], "snapshot", &result);
+	if (rc == 0 || result.new_image.name[0]) {
+		int printed = print_switch(ctx, argv[1], "snapshot", &result);
+
+		if (rc == 0)
+			rc = printed;
+	}
 	return rc;
 }
 
@@ -191,23 +207,31 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 	cli_events(ctx, &ev);
 	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &row,
 				&ev, &result, &ctx->err);
-	if (rc == 0 || result.new_image.name[0])
-		print_switch(ctx, argv[1], "safety snapshot", &result);
+	if (rc == 0 || result.new_image.name[0]) {
+		int printed = print_switch(ctx, argv[1], "safety snapshot", &result);
+
+		if (rc == 0)
+			rc = printed;
+	}
 	return rc;
 }
 
 int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
 	struct cli_spec spec = {
-		"flatten VOL",
+		"flatten VOL [--format plain|json]",
 		"Flattens the operating image of VOL: copies in everything it reads\n"
 		"from its ancestors, so that it has no parent on the cluster and its\n"
 		"clone depth is 0. The catalog keeps where it came from, as history.\n"
-		"Progress is shown on a terminal (not with -q).",
-		NULL, 1, 1,
+		"Progress is shown on a terminal (not with -q). JSON: the\n"
+		"operating image, and whether it was flattened (false: it had no\n"
+		"parent).",
+		options, 1, 1,
 	};
 	struct ops_events ev;
 	struct ops_result result;
+	struct json_object *obj;
 	char text[RC_SPEC_MAX];
 	int rc;
 
@@ -221,6 +245,18 @@ int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 	rc = ops_volume_flatten(ctx->conn, ctx->catalog, argv[1], &ev, &result,
 				&ctx->err);
 	cli_progress_end(ctx, rc == 0);
+	if (rc == 0 && ctx->format == FORMAT_JSON) {
+		obj = json_object_new_object();
+		if (!obj)
+			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		json_object_object_add(obj, "volume", cli_json_string(argv[1]));
+		cli_json_add_image(obj, &result.new_image);
+		json_object_object_add(obj, "flattened",
+				json_object_new_boolean(!result.nothing_to_do));
+		rc = cli_json_print(ctx, obj);
+		json_object_put(obj);
+		return rc;
+	}
 	if (rc < 0 || ctx->quiet)
 		return rc;
 	rc_image_spec_format(&result.new_image, text, sizeof(text));

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "rowcat/sys/grow.h"
 #include "json.h"
+#include "json_out.h"
 #include "rowcat/units.h"
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
@@ -180,14 +181,16 @@ out:
 
 int cmd_which(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
 	struct cli_spec spec = {
-		"which VOL",
+		"which VOL [--format plain|json]",
 		"Prints the operating image of VOL as POOL[/NAMESPACE]/IMAGE: the\n"
 		"image a hypervisor attaches, which all writes go to.",
-		NULL, 1, 1,
+		options, 1, 1,
 	};
 	struct catalog_volume volume;
 	struct catalog_image image;
+	struct json_object *obj;
 	char text[RC_SPEC_MAX];
 	int rc;
 
@@ -201,6 +204,16 @@ int cmd_which(struct cli_ctx *ctx, int argc, char **argv)
 			       &ctx->err);
 	if (rc < 0)
 		return rc;
+	if (ctx->format == FORMAT_JSON) {
+		obj = json_object_new_object();
+		if (!obj)
+			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		json_object_object_add(obj, "volume",
+				       cli_json_string(volume.name));
+		rc = cli_json_print(ctx, cli_json_add_image(obj, &image.spec));
+		json_object_put(obj);
+		return rc;
+	}
 	rc_image_spec_format(&image.spec, text, sizeof(text));
 	printf("%s\n", text);
 	return 0;

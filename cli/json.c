@@ -96,7 +96,7 @@ void json_int(struct json_writer *w, int64_t value)
 	w->last = '0';
 }
 
-void json_bool(struct json_writer *w, bool value)
+void json_boolean(struct json_writer *w, bool value)
 {
 	separate(w);
 	fputs(value ? "true" : "false", w->out);
@@ -125,5 +125,5 @@ void json_kv_int(struct json_writer *w, const char *key, int64_t value)
 void json_kv_bool(struct json_writer *w, const char *key, bool value)
 {
 	json_key(w, key);
-	json_bool(w, value);
+	json_boolean(w, value);
 }

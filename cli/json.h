@@ -22,7 +22,7 @@ void json_array_end(struct json_writer *w);
 void json_key(struct json_writer *w, const char *key);
 void json_string(struct json_writer *w, const char *value);
 void json_int(struct json_writer *w, int64_t value);
-void json_bool(struct json_writer *w, bool value);
+void json_boolean(struct json_writer *w, bool value); /* json-c owns json_bool */
 void json_null(struct json_writer *w);
 
 /* Shorthands for "key": value inside an object. */
