@@ -23,13 +23,23 @@ static int row_found(int rc, bool *found, struct rc_error *err)
 	return 0;
 }
 
-/* What an operation made, in words: "snapshot s1, clone rbd/vol1.rc3". */
+/* An operation as log shows it, looked up before the first line. */
+struct log_row {
+	char detail[DESCRIPTION_MAX];
+	struct rc_image_spec target;   /* the image made or acted on; name ""
+					  when none */
+	char snapshot[RC_NAME_MAX];    /* the snapshot taken or removed; "" */
+};
+
+/* What an operation made, in words ("s1 as rbd/vol1.rc3"), and the image
+ * and snapshot it made or acted on. */
 static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
-		    char *buf, size_t len)
+		    struct log_row *row)
 {
 	struct catalog_snapshot chosen;
 	struct catalog_image image;
-	char target[RC_SPEC_MAX] = "";
+	char target[RC_SPEC_MAX] = "", *buf = row->detail;
+	size_t len = sizeof(row->detail);
 	bool has_image = false, has_snapshot = false;
 	int rc = 0;
 
@@ -46,9 +56,14 @@ static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 		return rc_error_prefix(&ctx->err, "describing operation %lld: ",
 				       (long long)op->id);
 	if (op->target.name[0])
-		rc_image_spec_format(&op->target, target, sizeof(target));
+		row->target = op->target;
 	else if (has_image)
-		rc_image_spec_format(&image.spec, target, sizeof(target));
+		row->target = image.spec;
+	if (row->target.name[0])
+		rc_image_spec_format(&row->target, target, sizeof(target));
+	snprintf(row->snapshot, sizeof(row->snapshot), "%s",
+		 catalog_op_is_gc(op->kind) && has_snapshot ? chosen.name
+							    : op->target_snapshot);
 	if (op->kind == CATALOG_OP_RESTORE && has_snapshot)
 		snprintf(buf, len, "to %s (safety snapshot %s) as %s", chosen.name,
 			 op->target_snapshot, target[0] ? target : "-");
@@ -121,7 +136,7 @@ static struct json_object *json_known(int64_t value)
 }
 
 static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
-		      char (*whats)[DESCRIPTION_MAX], size_t count)
+		      const struct log_row *rows, size_t count)
 {
 	struct json_object *list = json_object_new_array(), *item;
 	int rc;
@@ -152,11 +167,12 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 				catalog_op_step_name(op->step)));
 		json_object_object_add(item, "duration_ms",
 				       json_known(duration_ms(op)));
-		json_object_object_add(item, "target", op->target.name[0] ?
-				       cli_json_image(&op->target) : NULL);
-		json_object_object_add(item, "snapshot", op->target_snapshot[0] ?
-				       cli_json_string(op->target_snapshot) : NULL);
-		json_object_object_add(item, "detail", cli_json_string(whats[i]));
+		json_object_object_add(item, "target", rows[i].target.name[0] ?
+				       cli_json_image(&rows[i].target) : NULL);
+		json_object_object_add(item, "snapshot", rows[i].snapshot[0] ?
+				       cli_json_string(rows[i].snapshot) : NULL);
+		json_object_object_add(item, "detail",
+				       cli_json_string(rows[i].detail));
 		json_object_object_add(item, "clients_ignored",
 				       op->clients_ignored[0] ?
 				       cli_json_string(op->clients_ignored) : NULL);
@@ -171,7 +187,7 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 }
 
 static void print_plain(const struct catalog_operation *ops,
-			char (*whats)[DESCRIPTION_MAX], size_t count)
+			const struct log_row *rows, size_t count)
 {
 	char when[RC_ISO_TIME_MAX], policy[RC_ISO_TIME_MAX], took[32];
 
@@ -193,7 +209,7 @@ static void print_plain(const struct catalog_operation *ops,
 			snprintf(took, sizeof(took), "-");
 		printf("%-20s  %-20s  %-11s  %-11s  %8s  %s%s%s\n", when, policy,
 		       catalog_op_kind_name(op->kind),
-		       catalog_op_state_name(op->state), took, whats[i],
+		       catalog_op_state_name(op->state), took, rows[i].detail,
 		       op->error[0] ? ": " : "",
 		       op->error);
 	}
@@ -213,7 +229,7 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		options, 1, 1,
 	};
 	struct catalog_operation *ops = NULL;
-	char (*whats)[DESCRIPTION_MAX] = NULL;
+	struct log_row *rows = NULL;
 	struct catalog_volume volume;
 	size_t count = 0;
 	int rc;
@@ -229,19 +245,19 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	/* every description before the first line: a catalog that fails
 	 * midway leaves no half-printed log */
-	whats = calloc(count + 1, sizeof(*whats));
-	if (!whats)
+	rows = calloc(count + 1, sizeof(*rows));
+	if (!rows)
 		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < count; i++)
-		rc = describe(ctx, &ops[i], whats[i], sizeof(whats[i]));
+		rc = describe(ctx, &ops[i], &rows[i]);
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
-		rc = print_json(ctx, ops, whats, count);
+		rc = print_json(ctx, ops, rows, count);
 	else
-		print_plain(ops, whats, count);
+		print_plain(ops, rows, count);
 out:
-	free(whats);
+	free(rows);
 	free(ops);
 	return rc;
 }

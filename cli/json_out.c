@@ -7,9 +7,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/printbuf.h>
+
 #include "cli.h"
 #include "json_out.h"
 #include "rowcat/names.h"
+
+static int write_empty_array(struct json_object *value, struct printbuf *pb,
+			     int level, int flags)
+{
+	(void)value, (void)level, (void)flags;
+	return printbuf_memappend(pb, "[]", 2);
+}
+
+static int write_empty_object(struct json_object *value, struct printbuf *pb,
+			      int level, int flags)
+{
+	(void)value, (void)level, (void)flags;
+	return printbuf_memappend(pb, "{}", 2);
+}
+
+/* json-c indents an empty array or object over two lines; rbd, and
+ * every reader's eye, keeps it as [] or {}. */
+static void keep_empty_on_one_line(struct json_object *value)
+{
+	size_t n;
+
+	switch (json_object_get_type(value)) {
+	case json_type_array:
+		n = json_object_array_length(value);
+		if (n == 0)
+			json_object_set_serializer(value, write_empty_array,
+						   NULL, NULL);
+		for (size_t i = 0; i < n; i++)
+			keep_empty_on_one_line(json_object_array_get_idx(value, i));
+		break;
+	case json_type_object:
+		if (json_object_object_length(value) == 0)
+			json_object_set_serializer(value, write_empty_object,
+						   NULL, NULL);
+		json_object_object_foreach(value, key, member) {
+			(void)key;
+			keep_empty_on_one_line(member);
+		}
+		break;
+	default:
+		break;
+	}
+}
 
 int cli_json_print(struct cli_ctx *ctx, struct json_object *value)
 {
@@ -18,6 +63,8 @@ int cli_json_print(struct cli_ctx *ctx, struct json_object *value)
 		JSON_C_TO_STRING_PLAIN;
 	const char *text;
 
+	if (ctx->pretty_format)
+		keep_empty_on_one_line(value);
 	flags |= JSON_C_TO_STRING_NOSLASHESCAPE;
 	text = json_object_to_json_string_ext(value, flags);
 	if (!text)
