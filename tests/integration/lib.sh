@@ -49,6 +49,21 @@ expect_contains() { # HAYSTACK NEEDLE WHAT
 	case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in: $1" ;; esac
 }
 
+# expect_json_keys JSON "KEY ..." WHAT: JSON parses, and is an object (or
+# a list of objects) with exactly these keys in this order: the keys the
+# README's "JSON output" examples promise. An empty list has none to check.
+expect_json_keys() {
+	local got
+	got=$(jq -r 'if type == "array" then .[] else . end | keys_unsorted |
+		join(" ")' <<<"$1" | sort -u) || fail "$3: not JSON: $1"
+	[ -z "$got" ] && [ "$(jq -c . <<<"$1")" = "[]" ] && return
+	expect_eq "$2" "$got" "$3: keys"
+}
+
+# A jq definition: spec turns {pool, pool_namespace, image} into the
+# POOL[/NS]/IMAGE that rowcat which and rbd print.
+JQ_SPEC='def spec: [.pool, (.pool_namespace | select(. != "")), .image] | join("/");'
+
 # expect_refused STATUS MESSAGE CMD... : CMD exits STATUS with exactly one
 # line on stderr, which starts "rowcat: " and contains MESSAGE.
 expect_refused() {

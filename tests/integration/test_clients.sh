@@ -111,7 +111,7 @@ test_restore_ignoring_a_reader_is_logged() {
 	start_writer "$img"
 	run rowcat restore "$v" s0 --ignore-clients --format json
 	expect_eq 0 "$status" "restore --ignore-clients ($err)"
-	expect_eq "$(jq -r .previous <<<"$out")" "$img" "the image restored away from"
+	expect_eq "$(jq -r "$JQ_SPEC spec" <<<"$out")" "$img" "the image restored away from"
 	rowcat log "$v" --format json | jq -e --arg w "$WATCHER" \
 		'.[0].operation == "restore" and .[0].clients_ignored == $w and
 		 (.[0].detail | endswith("; clients ignored: " + $w))' >/dev/null ||

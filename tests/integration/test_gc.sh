@@ -63,6 +63,7 @@ test_gc_removes_exactly_its_dry_run_and_nothing_needed() {
 	run rowcat gc --dry-run --min-age 0s --trash-delay 0s --format json
 	expect_eq 0 "$status" "dry run ($err)"
 	plan=$out
+	expect_json_keys "$plan" "step action volume pool pool_namespace image snapshot why after" "plan json"
 	after=$(cluster_state; snapshot_state)
 	expect_eq "$before" "$after" "the cluster after a dry run"
 	expect_eq "$catalog_before" "$(catalog_state)" "the catalog after a dry run"
@@ -81,6 +82,10 @@ test_gc_removes_exactly_its_dry_run_and_nothing_needed() {
 	run rowcat gc --min-age 0s --trash-delay 0s --format json --jobs 3
 	expect_eq 0 "$status" "gc ($err)"
 	done_steps=$(jq '[.[] | select(.outcome == "done")]' <<<"$out")
+	expect_json_keys "$(jq '[.[] | select(.action != "purge")]' <<<"$out")" \
+		"step action volume pool pool_namespace image snapshot why after outcome" "gc json"
+	expect_json_keys "$(jq '[.[] | select(.action == "purge")]' <<<"$out")" \
+		"step action volume pool pool_namespace image snapshot why after outcome bytes" "gc json, purges"
 	expect_eq "$(plan_subjects <<<"$plan" | sort)" \
 		"$(plan_subjects <<<"$done_steps" | sort)" "gc did exactly the dry run's plan"
 

@@ -323,6 +323,7 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	local -A result=()
 	local -a times
 	local -A live=() last=() history=() depth=() deepest=() operating=()
+	local flattens=0
 	ns=$(own_namespace) || exit 1
 	ns=${ns#rbd/}
 	for p in $POLICIES; do
@@ -338,6 +339,12 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 		[ "$status" = 0 ] || fail "hour $h: policy run exited $status: $err"
 		results=$(jq -r '.[] | "\(.volume) \(.policy) \(.outcome) \(.snapshot) \(.expired)"' \
 			<<<"$out") || fail "hour $h: the run's output is not JSON: $out"
+		expect_json_keys "$out" "volume policy outcome due snapshot flattened expired" \
+			"hour $h: the run's JSON"
+		jq -e 'all(.[]; .flattened == null or
+			(.flattened | keys_unsorted) == ["pool", "pool_namespace", "image"])' \
+			<<<"$out" >/dev/null || fail "hour $h: flattened images: $out"
+		flattens=$((flattens + $(jq '[.[] | select(.flattened != null)] | length' <<<"$out")))
 		trees=$(for p in $POLICIES; do rowcat tree "$p" --format json || exit; done |
 			tree_snapshots) || fail "hour $h: rowcat tree"
 		lineage=$(cluster_lineage "rbd/$ns") || fail "hour $h: rbd ls -l"
@@ -378,6 +385,7 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 		# the limit was reached, so flattens kept it
 		expect_eq "${MAX_DEPTH[$p]}" "${deepest[$p]}" "the deepest $p's operating image got"
 	done
+	[ "$flattens" -gt 0 ] || fail "no run's JSON named the image it flattened"
 	# the schedules, by hand: every hour for gold; bronze every 6 hours
 	# from the first run; silver at the first run, then at 00, 06, 12 and
 	# 18 in Berlin (23, 05, 11, 17 UTC)
@@ -413,6 +421,10 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	run rowcat policy check "$file" --now "$(iso "$end")" --format json
 	expect_eq 0 "$status" "policy check --format json ($err)"
 	python3 -c 'import json, sys; json.load(sys.stdin)' <<<"$out" || fail "policy check's JSON: $out"
+	expect_json_keys "$out" "file timezone policies volumes unmanaged_volumes" "policy check's JSON"
+	expect_json_keys "$(jq .volumes <<<"$out")" \
+		"volume pool pool_namespace image policy last_snapshot next_due due_now depth max_depth" \
+		"policy check's JSON volumes"
 	for p in $POLICIES; do
 		expect_eq "$p $(local_time "${last[$p]}") $(local_time "${next_due[$p]}") false ${depth[$p]} ${MAX_DEPTH[$p]}" \
 			"$(jq -r --arg v "$p" '.volumes[] | select(.volume == $v) |

@@ -82,8 +82,9 @@ test_restore_brings_back_the_data_and_keeps_a_safety_snapshot() {
 	expect_eq 0 "$status" "restore status ($err)"
 	local now safety; now=$(rowcat which "$v")
 	safety=$(jq -r .snapshot <<<"$out")
-	expect_eq "$now" "$(jq -r .image <<<"$out")" "restore json image"
-	expect_eq "$before" "$(jq -r .previous <<<"$out")" "restore json previous"
+	expect_json_keys "$out" "volume pool pool_namespace image snapshot operating" "restore json"
+	expect_eq "$now" "$(jq -r "$JQ_SPEC .operating | spec" <<<"$out")" "restore json operating image"
+	expect_eq "$before" "$(jq -r "$JQ_SPEC spec" <<<"$out")" "restore json: the safety snapshot's image"
 	expect_eq "rbd/$v@s1" "$(rbd_parent "$now")" "restored clone's parent"
 	expect_eq "$p1" "$(checksum "$now")" "restored data is the first pattern"
 	expect_eq "$p1" "$(checksum "rbd/$v@s1")" "s1 unchanged"
@@ -131,13 +132,36 @@ test_flatten_cuts_the_parent_and_keeps_the_history() {
 
 test_log_lists_operations_newest_first() {
 	local v; v=$(volname); new_volume "$v"
-	rowcat snap "$v" one -q && rowcat restore "$v" one -q && rowcat flatten "$v" -q ||
-		fail "operations"
+	local first; first=$(rowcat which "$v")
+	run rowcat snap "$v" one --format json
+	expect_eq 0 "$status" "snap ($err)"
+	expect_json_keys "$out" "volume pool pool_namespace image snapshot operating" "snap json"
+	expect_eq "$first@one" "$(jq -r "$JQ_SPEC spec + \"@\" + .snapshot" <<<"$out")" "snap json snapshot"
+	expect_eq "$(rowcat which "$v")" "$(jq -r "$JQ_SPEC .operating | spec" <<<"$out")" "snap json operating"
+	run rowcat which "$v" --format json
+	expect_json_keys "$out" "volume pool pool_namespace image" "which json"
+	expect_eq "$(rowcat which "$v")" "$(jq -r "$JQ_SPEC spec" <<<"$out")" "which json image"
+	rowcat restore "$v" one -q || fail "restore"
+	run rowcat flatten "$v" --format json
+	expect_json_keys "$out" "volume pool pool_namespace image flattened" "flatten json"
+	expect_eq "$(rowcat which "$v") true" "$(jq -r "$JQ_SPEC spec + \" \(.flattened)\"" <<<"$out")" "flatten json"
+	run rowcat flatten "$v" --format json
+	expect_eq false "$(jq .flattened <<<"$out")" "flatten json of an image without parent"
+	run rowcat consumer "$v" --format json
+	expect_eq '{"volume":"'"$v"'","consumer":null}' "$out" "consumer json"
+	run rowcat recover --format json
+	expect_eq '{"finished":0,"undone":0,"failed":0,"busy":0}' "$out" "recover json"
 	local log; log=$(rowcat log "$v" --format json)
+	expect_json_keys "$log" "id operation started finished policy_time result step duration_ms target snapshot detail clients_ignored paused_ms error" "log json"
+	# --pretty-format indents the same answer
+	run rowcat log "$v" --format json --pretty-format
+	expect_eq "$log" "$(jq -c . <<<"$out")" "pretty log, read back"
+	expect_contains "$out" $'[\n  {\n    "id": ' "pretty log indented"
 	expect_eq "flatten restore snap create" "$(jq -r '[.[].operation] | join(" ")' <<<"$log")" "order"
 	expect_eq "done done done done" "$(jq -r '[.[].result] | join(" ")' <<<"$log")" "results"
 	expect_eq one "$(jq -r '.[2].snapshot' <<<"$log")" "snap's snapshot"
-	expect_eq "$(rowcat which "$v")" "$(jq -r '.[1].image' <<<"$log")" "restore's image"
+	expect_eq "$(rowcat which "$v")" "$(jq -r "$JQ_SPEC .[1].target | spec" <<<"$log")" "restore's image"
+	expect_eq "$(rowcat which "$v")" "$(jq -r "$JQ_SPEC .[0].target | spec" <<<"$log")" "flatten's image"
 	jq -e 'all(.[]; .duration_ms >= 0)' <<<"$log" >/dev/null || fail "durations"
 	run rowcat log "$v"
 	expect_eq 5 "$(wc -l <<<"$out")" "plain log lines"
@@ -342,6 +366,7 @@ test_check_reports_each_difference_and_exits_1() {
 	local s2_image; s2_image=$(rbd_parent "$op" | sed 's/@.*//')
 	run rowcat check "$v" --format json
 	expect_eq 1 "$status" "check status"
+	expect_json_keys "$out" "kind volume subject message" "check json"
 	expect_eq "orphan-image unknown-snapshot" \
 		"$(jq -r '[.[].kind] | sort | join(" ")' <<<"$out")" "kinds"
 	expect_eq "rbd/$v.rc999" "$(jq -r '.[] | select(.kind == "orphan-image") | .subject' <<<"$out")" "orphan"
