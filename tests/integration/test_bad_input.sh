@@ -107,6 +107,23 @@ test_bad_sizes_are_usage_errors() {
 	refused_without_change 2 "'1.5G' is not a size" rowcat create "rbd/$v" --size 1.5G
 	refused_without_change 2 "--size is required" rowcat create "rbd/$v"
 	refused_without_change 2 "option --size needs a value" rowcat create "rbd/$v" --size
+	# what rbd refuses, with the form it takes
+	refused_without_change 2 "'10MiB' is not a size as rbd reads one: write 10M" \
+		rowcat create "rbd/$v" --size 10MiB
+	refused_without_change 2 "write 10G" rowcat create "rbd/$v" --size 10g
+	refused_without_change 2 "'10Mx' is not a size" rowcat create "rbd/$v" --size 10Mx
+}
+
+# --size as rbd create reads it: a plain number is MiB.
+test_sizes_are_read_as_rbd_reads_them() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rowcat create "rbd/$v" --size 10 || fail "create --size 10"
+	expect_eq 10485760 "$(rbd info --format json "rbd/$v" | jq .size)" "size of --size 10"
+	rowcat create "rbd/${v}b" --size 4096B || fail "create --size 4096B"
+	expect_eq 4096 "$(rbd info --format json "rbd/${v}b" | jq .size)" "size of --size 4096B"
+	rowcat create "rbd/${v}c" --size 2MB || fail "create --size 2MB"
+	expect_eq 2097152 "$(rbd info --format json "rbd/${v}c" | jq .size)" "size of --size 2MB"
 }
 
 test_a_second_create_of_a_volume_is_refused() {
