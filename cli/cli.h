@@ -189,8 +189,25 @@ int cli_metrics_end(struct cli_metrics *m, const char *path,
 int cli_metrics_outcome(struct cli_ctx *ctx, int rc, int metrics_rc,
 			const struct rc_error *metrics_err);
 
+/*
+ * Checks a volume's bare name (rc_name_check). A name written with its
+ * pool, as rbd names an image (rbd/vm-1), is a usage error that names the
+ * volume it probably meant.
+ */
+int cli_volume_name_check(struct cli_ctx *ctx, const char *name);
+
 /* Finds a volume by its bare name, checking the name first. */
 int cli_find_volume(struct cli_ctx *ctx, const char *name,
 		    struct catalog_volume *out);
+
+/*
+ * A snapshot named as rbd names one, VOL@SNAP (first), or as two
+ * arguments, VOL SNAP (second, NULL when not given): cuts first at its
+ * '@', so that it holds the volume alone, and points *snap at the
+ * snapshot's name, NULL when neither names one. A usage error when both
+ * do, or the snapshot's name is bad.
+ */
+int cli_snapshot_arg(struct cli_ctx *ctx, char *first, const char *second,
+		     const char **snap);
 
 #endif

@@ -39,7 +39,9 @@ test_bad_volume_names_are_usage_errors() {
 	refused_without_change 2 "pool name is empty" rowcat create /a --size 1M
 	refused_without_change 2 "is not POOL/NAME" rowcat create justaname --size 1M
 	# bare names in later commands follow the same rule
-	refused_without_change 2 "contains '/'" rowcat which rbd/a
+	refused_without_change 2 "volumes are named without their pool: did you mean 'a'? (no volume" \
+		rowcat which rbd/a
+	refused_without_change 2 "'rbd/' contains '/'" rowcat which rbd/
 	refused_without_change 2 "contains '@'" rowcat tree a@b
 	refused_without_change 2 "starts with '-'" rowcat tree -- -a
 	refused_without_change 2 "is empty" rowcat which ""
@@ -129,9 +131,17 @@ test_sizes_are_read_as_rbd_reads_them() {
 test_a_second_create_of_a_volume_is_refused() {
 	rowcat init -q || fail init
 	local v; v=$(volname)
-	rowcat create "rbd/$v" --size 1M || fail "first create"
-	refused_without_change 1 "volume '$v' already exists" rowcat create "rbd/$v" --size 1M
-	refused_without_change 1 "volume '$v' already exists" rowcat create "other/$v" --size 2M
+	rowcat create "rbd/ns1/$v" --size 1M || fail "first create"
+	# names are unique across pools: the refusal says where the one is
+	refused_without_change 1 "volume '$v' already exists, in pool 'rbd', namespace 'ns1'" \
+		rowcat create "rbd/ns1/$v" --size 1M
+	refused_without_change 1 "volume '$v' already exists, in pool 'rbd', namespace 'ns1'" \
+		rowcat create "other/$v" --size 2M
+	# a volume named as rbd names an image: the name it probably meant
+	refused_without_change 2 "volumes are named without their pool: did you mean '$v'? (rbd/ns1/$v is an image of volume '$v')" \
+		rowcat snap "rbd/ns1/$v"
+	refused_without_change 2 "did you mean '$v'? (volume '$v' is in pool 'rbd', namespace 'ns1', not in pool 'other')" \
+		rowcat restore "other/$v@s1"
 }
 
 test_an_image_that_is_not_ours_is_never_taken_over() {

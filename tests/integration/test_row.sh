@@ -96,8 +96,9 @@ test_restore_brings_back_the_data_and_keeps_a_safety_snapshot() {
 	expect_eq 4 "$(rbd ls rbd | grep -c "^$v")" "images of the volume"
 	expect_lineage_matches_rbd "$v"
 
-	# and the restore can itself be undone from the safety snapshot
-	rowcat restore "$v" "$safety" -q || fail "restore to the safety snapshot"
+	# and the restore can itself be undone from the safety snapshot,
+	# named as rbd names a snapshot
+	rowcat restore "$v@$safety" -q || fail "restore to the safety snapshot"
 	expect_eq "$p3" "$(checksum "$(rowcat which "$v")")" "undone restore"
 	expect_check_clean
 }
@@ -131,7 +132,8 @@ test_flatten_cuts_the_parent_and_keeps_the_history() {
 
 test_log_lists_operations_newest_first() {
 	local v; v=$(volname); new_volume "$v"
-	rowcat snap "$v" one -q && rowcat restore "$v" one -q && rowcat flatten "$v" -q ||
+	# a snapshot named as rbd names one, VOL@SNAP
+	rowcat snap "$v@one" -q && rowcat restore "$v" one -q && rowcat flatten "$v" -q ||
 		fail "operations"
 	local log; log=$(rowcat log "$v" --format json)
 	expect_eq "flatten restore snap create" "$(jq -r '[.[].operation] | join(" ")' <<<"$log")" "order"
@@ -270,9 +272,10 @@ test_bad_input_to_snap_and_restore_changes_nothing() {
 	expect_refused 1 "already has a snapshot named 's1'" rowcat snap "$v" s1
 	expect_refused 2 "'a@b' contains '@'" rowcat snap "$v" a@b
 	expect_refused 2 "'-x' starts with '-'" rowcat snap "$v" -- -x
-	expect_refused 1 "has no snapshot 'nope'" rowcat restore "$v" nope
-	expect_refused 2 "usage: rowcat restore VOL SNAP" rowcat restore "$v"
-	expect_refused 2 "'rbd/x' contains '/'" rowcat flatten rbd/x
+	expect_refused 1 "volume '$v' has no snapshot 'nope'" rowcat restore "$v" nope
+	expect_refused 2 "'$v' names no snapshot: write VOL@SNAP or VOL SNAP" rowcat restore "$v"
+	expect_refused 2 "names the snapshot, and so does 's1'" rowcat restore "$v@s1" s1
+	expect_refused 2 "volumes are named without their pool: did you mean 'x'?" rowcat flatten rbd/x
 	expect_eq "$cluster" "$(cluster_state)" "cluster unchanged"
 	expect_eq "$catalog" "$(catalog_state)" "catalog unchanged"
 }
