@@ -21,6 +21,8 @@ enum {
 	EXIT_IN_USE = 3,       /* a client has the volume open (rc_error_in_use);
 				  nothing was changed */
 	EXIT_UNREACHABLE = 75, /* EX_TEMPFAIL: the cluster did not answer */
+	EXIT_CONFIG = 78,      /* EX_CONFIG: no ceph.conf, keyring or key that
+				  works (rc_error_config); nothing was changed */
 };
 
 enum cli_format { FORMAT_PLAIN, FORMAT_JSON };

@@ -212,5 +212,6 @@ int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 {
 	int rc = volume_create(conn, cat, spec, size, err);
 
-	return rc < 0 ? rbdops_explain_full(conn, spec->pool, err) : rc;
+	return rc < 0 ? rbdops_explain_failure(conn, spec->pool, spec->ns, err)
+		      : rc;
 }

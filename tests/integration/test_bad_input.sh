@@ -222,4 +222,53 @@ test_bad_qemu_monitors_and_pause_timeouts_are_usage_errors() {
 		rowcat snap "$v" --qmp /nonexistent/vm.qmp
 }
 
+# A client that cannot connect is told what to fix (exit 78, EX_CONFIG):
+# the configuration or keyring librados looked for, a keyring without the
+# client's key, a key the cluster refuses; nothing else on stderr.
+test_a_client_that_cannot_connect_is_told_what_to_fix() {
+	rowcat init -q || fail init
+	local v dir; v=$(volname) dir=$(dirname "$CEPH_CONF")
+	refused_without_change 78 "no keyring for client.nosuch: $dir/ceph.client.nosuch.keyring does not exist" \
+		"$ROWCAT" --id nosuch --catalog "$CATALOG" create "rbd/$v" --size 1M
+	refused_without_change 78 "keyring $dir/ceph.client.admin.keyring holds no key for client.nosuch" \
+		"$ROWCAT" --id nosuch -k "$dir/ceph.client.admin.keyring" --catalog "$CATALOG" \
+		create "rbd/$v" --size 1M
+	sed "s|key = .*|key = $(ceph-authtool --gen-print-key)|" \
+		"$dir/ceph.client.rowcat.keyring" >"$SCRATCH/stale.keyring"
+	refused_without_change 78 "the cluster refused the key of client.rowcat in $SCRATCH/stale.keyring" \
+		rowcat -k "$SCRATCH/stale.keyring" create "rbd/$v" --size 1M
+	# no ceph.conf where librados looks (a cluster name of its own, so
+	# that no file of the machine's can be found), and no monitor given
+	refused_without_change 78 "no Ceph configuration: none of /etc/ceph/rcnone.conf, ~/.ceph/rcnone.conf, ./rcnone.conf exists" \
+		env -u CEPH_CONF "$ROWCAT" --cluster rcnone --catalog "$CATALOG" create "rbd/$v" --size 1M
+	refused_without_change 78 "no Ceph configuration: \$CEPH_CONF names $SCRATCH/none.conf, which does not exist" \
+		env CEPH_CONF="$SCRATCH/none.conf" "$ROWCAT" --catalog "$CATALOG" create "rbd/$v" --size 1M
+	refused_without_change 78 "reading $SCRATCH/none.conf: No such file or directory" \
+		rowcat -c "$SCRATCH/none.conf" create "rbd/$v" --size 1M
+}
+
+# A client whose caps do not allow a step is told which cap it lacks.
+test_a_refused_client_is_told_the_cap_it_lacks() {
+	rowcat init -q || fail init
+	local v ro elsewhere; v=$(volname) ro=client.ro$(volname) elsewhere=client.else$(volname)
+	rowcat create "rbd/$v" --size 1M -q || fail create
+	ceph auth get-or-create "$ro" mon 'profile rbd' osd 'profile rbd-read-only pool=rbd' \
+		-o "$SCRATCH/ro.keyring" 2>/dev/null || fail "ceph auth $ro"
+	ceph auth get-or-create "$elsewhere" mon 'profile rbd' osd 'profile rbd pool=other' \
+		-o "$SCRATCH/else.keyring" 2>/dev/null || fail "ceph auth $elsewhere"
+	# the journal keeps each failed operation; the cluster is as it was
+	local cluster; cluster=$(cluster_state)
+	expect_refused 1 "$ro may read pool 'rbd' but not write to it (a read-only profile?); rowcat needs osd 'profile rbd pool=rbd' and mon 'profile rbd'" \
+		"$ROWCAT" -n "$ro" -k "$SCRATCH/ro.keyring" --catalog "$CATALOG" create "rbd/${v}b" --size 1M
+	expect_refused 1 "$elsewhere has no cap on pool 'rbd'; rowcat needs osd 'profile rbd pool=rbd'" \
+		"$ROWCAT" -n "$elsewhere" -k "$SCRATCH/else.keyring" --catalog "$CATALOG" create "rbd/${v}b" --size 1M
+	expect_refused 1 "$elsewhere has no cap on pool 'rbd'" \
+		"$ROWCAT" -n "$elsewhere" -k "$SCRATCH/else.keyring" --catalog "$CATALOG" snap "$v"
+	expect_eq "$cluster" "$(cluster_state)" "cluster after the refused client"
+	expect_eq 0 "$(running_ops)" "operations left running"
+	expect_check_clean "$v"
+	ceph auth del "$ro" 2>/dev/null
+	ceph auth del "$elsewhere" 2>/dev/null
+}
+
 run_tests
