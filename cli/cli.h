@@ -40,7 +40,9 @@ struct cli_ctx {
 	const char *on_freeze;           /* --on-freeze, else $ROWCAT_ON_FREEZE */
 	const char *on_thaw;             /* --on-thaw, else $ROWCAT_ON_THAW */
 	int hook_timeout_seconds;        /* --hook-timeout; 0: see cli_hook_timeout */
+	bool no_progress;                /* --no-progress */
 	bool progress_shown;             /* a progress line is on the terminal */
+	int progress_percent;            /* the percentage it shows */
 	bool help_shown;                 /* --help was answered; exit 0 */
 	struct rc_error err;
 	struct catalog *catalog;
@@ -156,8 +158,17 @@ int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts);
  */
 int cli_hook_timeout(struct cli_ctx *ctx, int *seconds);
 
-/* Ends a progress line that cli_events started: "done." or "failed.". */
+/* Ends a progress line that cli_events started, as rbd does:
+ * "100% complete...done." or "N% complete...failed.". */
 void cli_progress_end(struct cli_ctx *ctx, bool ok);
+
+/*
+ * The percentage offset is of total, and whether a progress line must be
+ * redrawn for it: only when it differs from *last, which it then becomes
+ * (rbd's rule; *last starts at 0, so 0% is never drawn).
+ */
+bool cli_progress_redraw(int *last, uint64_t offset, uint64_t total,
+			 int *percent);
 
 /* Writes a Prometheus text-format file atomically (for --metrics). */
 int cli_metrics_write(const char *path, const char *text, struct rc_error *err);

@@ -341,7 +341,7 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 		print_plan(g, count);
 		return 0;
 	}
-	g->progress = !ctx->quiet && isatty(STDERR_FILENO);
+	g->progress = !ctx->quiet && !ctx->no_progress && isatty(STDERR_FILENO);
 	if (ctx->format == FORMAT_JSON)
 		json_array_begin(&g->json);
 	return 0;

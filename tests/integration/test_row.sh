@@ -130,6 +130,30 @@ test_flatten_cuts_the_parent_and_keeps_the_history() {
 	expect_check_clean
 }
 
+# Progress on a terminal as rbd draws it: a line only when the whole
+# percentage changes (a 1 GiB clone's flatten reports each of its 256
+# objects), ending "100% complete...done."; --no-progress draws none.
+test_flatten_progress_redraws_only_when_the_percentage_changes() {
+	local v cmd; v=$(volname)
+	rowcat init -q || fail init
+	rowcat create "rbd/$v" --size 1G -q && rowcat snap "$v" s1 -q || fail setup
+	cmd=$(printf '%q ' "$ROWCAT" --id rowcat --catalog "$CATALOG" flatten "$v")
+	script -qec "$cmd" /dev/null >"$SCRATCH/pty" || fail "flatten on a terminal"
+	tr '\r' '\n' <"$SCRATCH/pty" | grep '^Flattening image' >"$SCRATCH/lines"
+	expect_eq "Flattening image: 100% complete...done." "$(tail -1 "$SCRATCH/lines")" "last line"
+	sed '$d' "$SCRATCH/lines" | sed 's/^Flattening image: \([0-9]*\)% complete\.\.\.$/\1/' >"$SCRATCH/percents"
+	[ "$(wc -l <"$SCRATCH/percents")" -ge 50 ] || fail "too few progress lines: $(cat "$SCRATCH/lines")"
+	awk 'NR > 1 && $1 + 0 <= last { bad = 1; print "drawn again or back: " last " then " $1 }
+	     { last = $1 + 0 } END { exit bad }' "$SCRATCH/percents" >&2 ||
+		fail "each line shows a new percentage"
+	expect_eq none "$(rbd_parent "$(rowcat which "$v")")" "parent after the flatten"
+	rowcat snap "$v" s2 -q || fail "second snap"
+	cmd=$(printf '%q ' "$ROWCAT" --id rowcat --catalog "$CATALOG" --no-progress flatten "$v")
+	script -qec "$cmd" /dev/null >"$SCRATCH/pty" || fail "flatten --no-progress"
+	grep -q 'Flattening image' "$SCRATCH/pty" && fail "--no-progress drew: $(cat "$SCRATCH/pty")"
+	expect_eq none "$(rbd_parent "$(rowcat which "$v")")" "parent after the second flatten"
+}
+
 test_log_lists_operations_newest_first() {
 	local v; v=$(volname); new_volume "$v"
 	# a snapshot named as rbd names one, VOL@SNAP
