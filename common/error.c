@@ -28,6 +28,7 @@ int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
 	err->usage = false;
 	err->in_use = false;
 	err->config = false;
+	err->denied = false;
 	return code;
 }
 
@@ -40,6 +41,7 @@ int rc_error_config(struct rc_error *err, int code, const char *fmt, ...)
 	err->usage = false;
 	err->in_use = false;
 	err->config = true;
+	err->denied = false;
 	return code;
 }
 
@@ -53,6 +55,7 @@ int rc_error_usage(struct rc_error *err, const char *fmt, ...)
 	err->usage = true;
 	err->in_use = false;
 	err->config = false;
+	err->denied = false;
 	return code;
 }
 
@@ -66,6 +69,7 @@ int rc_error_in_use(struct rc_error *err, const char *fmt, ...)
 	err->usage = false;
 	err->in_use = true;
 	err->config = false;
+	err->denied = false;
 	return code;
 }
 
@@ -92,6 +96,7 @@ void rc_error_clear(struct rc_error *err)
 	err->usage = false;
 	err->in_use = false;
 	err->config = false;
+	err->denied = false;
 	err->message[0] = '\0';
 }
 

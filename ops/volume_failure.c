@@ -15,8 +15,7 @@ int ops_explain_volume_failure(struct rbd_conn *conn, struct catalog *cat,
 	struct rc_error lookup = {0};
 
 	if (err->code != -ETIMEDOUT && err->code != -ENOSPC &&
-	    err->code != -EDQUOT && err->code != -EPERM &&
-	    err->code != -EACCES)
+	    err->code != -EDQUOT && !err->denied)
 		return err->code;
 	/*
 	 * Best effort on purpose, whatever the lookup answers (absent, busy,

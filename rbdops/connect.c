@@ -24,7 +24,10 @@ int rbdops_fail(struct rc_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(doing, sizeof(doing), fmt, ap);
 	va_end(ap);
-	return rc_error_set(err, code, "%s: %s", doing, strerror(code < 0 ? -code : code));
+	code = rc_error_set(err, code, "%s: %s", doing,
+			    strerror(code < 0 ? -code : code));
+	err->denied = code == -EPERM || code == -EACCES;
+	return code;
 }
 
 /* The early arguments, each either borrowed from opts or owned here. */

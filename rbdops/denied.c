@@ -63,7 +63,7 @@ int rbdops_explain_failure(struct rbd_conn *conn, const char *pool,
 {
 	if (!conn || !pool || !pool[0])
 		return err->code;
-	if (err->code == -EPERM || err->code == -EACCES)
+	if (err->denied)
 		return explain_denied(conn, pool, ns, err);
 	return rbdops_explain_full(conn, pool, err);
 }

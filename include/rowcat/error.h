@@ -27,6 +27,9 @@ struct rc_error {
 	bool config;    /* the client's own configuration must be fixed:
 			   no ceph.conf, keyring or key (CLI exit 78);
 			   see rc_error_config */
+	bool denied;    /* librados or librbd refused a request (EPERM,
+			   EACCES): the client's caps, not a rule of
+			   rowcat's (rbdops_explain_failure names the cap) */
 	char message[RC_ERROR_MESSAGE_MAX];
 };
 
