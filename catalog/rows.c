@@ -315,6 +315,20 @@ int catalog_snapshot_get(struct catalog *cat, int64_t id,
 	return rc < 0 ? rc : found(err);
 }
 
+/* -ENOENT for a snapshot that volume_id's tree does not hold, with the
+ * volume's name when it can be read (the message is all that lacks it). */
+static int no_snapshot(struct catalog *cat, int64_t volume_id,
+		       const char *name, struct rc_error *err)
+{
+	struct catalog_volume volume;
+
+	if (catalog_volume_get(cat, volume_id, &volume, err) < 0)
+		return rc_error_set(err, -ENOENT, "the volume has no snapshot "
+				    "'%s'", name);
+	return rc_error_set(err, -ENOENT, "volume '%s' has no snapshot '%s'",
+			    volume.name, name);
+}
+
 int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
 			  const char *name, struct catalog_snapshot *out,
 			  struct rc_error *err)
@@ -329,10 +343,9 @@ int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
 	rc = step_one(cat, st, err, "finding a snapshot");
 	if (rc == 1)
 		catalog_read_snapshot(st, 0, out);
-	else if (rc == 0)
-		rc = rc_error_set(err, -ENOENT, "the volume has no snapshot '%s'",
-				  name);
 	sqlite3_reset(st);
+	if (rc == 0)
+		return no_snapshot(cat, volume_id, name, err);
 	return rc < 0 ? rc : found(err);
 }
 

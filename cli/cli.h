@@ -21,6 +21,8 @@ enum {
 	EXIT_IN_USE = 3,       /* a client has the volume open (rc_error_in_use);
 				  nothing was changed */
 	EXIT_UNREACHABLE = 75, /* EX_TEMPFAIL: the cluster did not answer */
+	EXIT_CONFIG = 78,      /* EX_CONFIG: no ceph.conf, keyring or key that
+				  works (rc_error_config); nothing was changed */
 };
 
 enum cli_format { FORMAT_PLAIN, FORMAT_JSON };
@@ -38,7 +40,9 @@ struct cli_ctx {
 	const char *on_freeze;           /* --on-freeze, else $ROWCAT_ON_FREEZE */
 	const char *on_thaw;             /* --on-thaw, else $ROWCAT_ON_THAW */
 	int hook_timeout_seconds;        /* --hook-timeout; 0: see cli_hook_timeout */
+	bool no_progress;                /* --no-progress */
 	bool progress_shown;             /* a progress line is on the terminal */
+	int progress_percent;            /* the percentage it shows */
 	bool help_shown;                 /* --help was answered; exit 0 */
 	struct rc_error err;
 	struct catalog *catalog;
@@ -155,8 +159,17 @@ int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts);
  */
 int cli_hook_timeout(struct cli_ctx *ctx, int *seconds);
 
-/* Ends a progress line that cli_events started: "done." or "failed.". */
+/* Ends a progress line that cli_events started, as rbd does:
+ * "100% complete...done." or "N% complete...failed.". */
 void cli_progress_end(struct cli_ctx *ctx, bool ok);
+
+/*
+ * The percentage offset is of total, and whether a progress line must be
+ * redrawn for it: only when it differs from *last, which it then becomes
+ * (rbd's rule; *last starts at 0, so 0% is never drawn).
+ */
+bool cli_progress_redraw(int *last, uint64_t offset, uint64_t total,
+			 int *percent);
 
 /* Writes a Prometheus text-format file atomically (for --metrics). */
 int cli_metrics_write(const char *path, const char *text, struct rc_error *err);
@@ -190,8 +203,25 @@ int cli_metrics_end(struct cli_metrics *m, const char *path,
 int cli_metrics_outcome(struct cli_ctx *ctx, int rc, int metrics_rc,
 			const struct rc_error *metrics_err);
 
+/*
+ * Checks a volume's bare name (rc_name_check). A name written with its
+ * pool, as rbd names an image (rbd/vm-1), is a usage error that names the
+ * volume it probably meant.
+ */
+int cli_volume_name_check(struct cli_ctx *ctx, const char *name);
+
 /* Finds a volume by its bare name, checking the name first. */
 int cli_find_volume(struct cli_ctx *ctx, const char *name,
 		    struct catalog_volume *out);
+
+/*
+ * A snapshot named as rbd names one, VOL@SNAP (first), or as two
+ * arguments, VOL SNAP (second, NULL when not given): cuts first at its
+ * '@', so that it holds the volume alone, and points *snap at the
+ * snapshot's name, NULL when neither names one. A usage error when both
+ * do, or the snapshot's name is bad.
+ */
+int cli_snapshot_arg(struct cli_ctx *ctx, char *first, const char *second,
+		     const char **snap);
 
 #endif

@@ -99,7 +99,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (rc == 1) {
 		volume = argv[1];
-		rc = rc_name_check("volume name", volume, &ctx->err);
+		rc = cli_volume_name_check(ctx, volume);
 		if (rc < 0)
 			return rc;
 	}

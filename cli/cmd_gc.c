@@ -363,7 +363,7 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 		return rc;
 	if (g->dry_run)
 		return print_plan(g, count, err);
-	g->progress = !ctx->quiet && isatty(STDERR_FILENO);
+	g->progress = !ctx->quiet && !ctx->no_progress && isatty(STDERR_FILENO);
 	if (ctx->format == FORMAT_JSON) {
 		g->done = json_object_new_array();
 		if (!g->done)

@@ -14,20 +14,13 @@
 static int parse_target(struct cli_ctx *ctx, char *text, bool snap_required,
 			struct catalog_volume *volume, const char **snap)
 {
-	char *at = strchr(text, '@');
-	int rc;
+	int rc = cli_snapshot_arg(ctx, text, NULL, snap);
 
-	*snap = NULL;
-	if (at) {
-		*at = '\0';
-		*snap = at + 1;
-		rc = rc_name_check("snapshot name", *snap, &ctx->err);
-		if (rc < 0)
-			return rc;
-	} else if (snap_required) {
+	if (rc < 0)
+		return rc;
+	if (!*snap && snap_required)
 		return rc_error_usage(&ctx->err, "'%s' names no snapshot: "
 				      "write VOL@SNAP", text);
-	}
 	return cli_find_volume(ctx, text, volume);
 }
 

@@ -122,7 +122,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		  "undo the snap when the pause lasts longer (default 10s)" },
 		CLI_OPT_END };
 	struct cli_spec spec = {
-		"snap VOL [NAME]",
+		"snap VOL[@NAME] | snap VOL [NAME]",
 		"Takes a redirect-on-write snapshot of VOL: snapshots its operating\n"
 		"image as NAME (default: the UTC time, like 20261125T103000Z),\n"
 		"protects the snapshot, clones it into a new image VOL.rcN and makes\n"
@@ -151,12 +151,9 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_parse(ctx, &spec, argc, argv);
 	if (rc < 0 || ctx->help_shown)
 		return rc;
-	if (rc == 2) {
-		name = argv[2];
-		rc = rc_name_check("snapshot name", name, &ctx->err);
-		if (rc < 0)
-			return rc;
-	}
+	rc = cli_snapshot_arg(ctx, argv[1], rc == 2 ? argv[2] : NULL, &name);
+	if (rc < 0)
+		return rc;
 	rc = live_options(ctx, qmp, pause_timeout, where, &opts);
 	if (rc == 0)
 		rc = cli_window_hooks(ctx, &opts);
@@ -182,7 +179,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_option options[] = { OPT_IGNORE_CLIENTS(&row),
 					CLI_OPT_FORMAT(ctx), CLI_OPT_END };
 	struct cli_spec spec = {
-		"restore VOL SNAP",
+		"restore VOL@SNAP | restore VOL SNAP",
 		"Restores VOL to its snapshot SNAP (any snapshot in its tree): first\n"
 		"a protected safety snapshot of the operating image (origin\n"
 		"pre-restore, named pre-restore-TIME), so the restore itself can be\n"
@@ -190,22 +187,26 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 		"Nothing is deleted. The switch hook runs after the switch.\n"
 		"Refused (exit 3, nothing changed) while another client has the\n"
 		"operating image open: stop the guest first, or --ignore-clients.",
-		options, 2, 2,
+		options, 1, 2,
 	};
 	struct ops_events ev;
 	struct ops_result result;
+	const char *snap;
 	int rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv);
 	if (rc < 0 || ctx->help_shown)
 		return rc;
-	rc = rc_name_check("snapshot name", argv[2], &ctx->err);
+	rc = cli_snapshot_arg(ctx, argv[1], rc == 2 ? argv[2] : NULL, &snap);
+	if (rc == 0 && !snap)
+		rc = rc_error_usage(&ctx->err, "'%s' names no snapshot: write "
+				    "VOL@SNAP or VOL SNAP", argv[1]);
 	if (rc == 0)
 		rc = prepare(ctx, argv[1]);
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
-	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], argv[2], &row,
+	rc = ops_volume_restore(ctx->conn, ctx->catalog, argv[1], snap, &row,
 				&ev, &result, &ctx->err);
 	if (rc == 0 || result.new_image.name[0]) {
 		int printed = print_switch(ctx, argv[1], "safety snapshot", &result);

@@ -37,7 +37,8 @@ int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	const char *size_text = NULL;
 	struct cli_option options[] = {
 		{ 0, "size", CLI_OPT_STRING, &size_text, "SIZE",
-		  "size of the volume: 64M, 10G, 1T (binary units) or bytes" },
+		  "size of the volume, as rbd reads it: 64M, 10G, 1T (binary\n"
+		  "units), 4096B (bytes); a plain number is MiB" },
 		CLI_OPT_END,
 	};
 	struct cli_spec spec = {

@@ -94,10 +94,79 @@ int cli_connect(struct cli_ctx *ctx)
 	return rbdops_connect(&ctx->conn, &ctx->ceph, &ctx->err);
 }
 
+/* "pool 'rbd'" or "pool 'rbd', namespace 'ns1'" into buf. */
+static void pool_text(const struct rc_image_spec *spec, char *buf, size_t len)
+{
+	if (spec->ns[0])
+		snprintf(buf, len, "pool '%s', namespace '%s'", spec->pool,
+			 spec->ns);
+	else
+		snprintf(buf, len, "pool '%s'", spec->pool);
+}
+
+/*
+ * The usage error for a volume named the way rbd names an image,
+ * POOL[/NS]/VOL: says which bare name to write, and what the catalog
+ * knows of it (the volume an image of that spec belongs to, or where a
+ * volume of that name lives). The catalog is read only for the message:
+ * when it cannot be, the message goes without.
+ */
+static int pool_qualified_name(struct cli_ctx *ctx, const char *text)
+{
+	struct rc_error lookup = {0};
+	struct catalog_volume volume;
+	struct catalog_image image;
+	struct rc_image_spec spec;
+	char given[2 * RC_NAME_MAX + 32], home[2 * RC_NAME_MAX + 32];
+
+	if (rc_image_spec_parse(&spec, text, "volume name", &lookup) < 0)
+		return rc_name_check("volume name", text, &ctx->err);
+	pool_text(&spec, given, sizeof(given));
+	if (cli_open_catalog(ctx, false) < 0) {
+		rc_error_clear(&ctx->err);
+		return rc_error_usage(&ctx->err, "volumes are named without "
+				      "their pool: did you mean '%s'?",
+				      spec.name);
+	}
+	if (catalog_image_find(ctx->catalog, &spec, &image, &lookup) == 0 &&
+	    catalog_volume_get(ctx->catalog, image.volume_id, &volume,
+			       &lookup) == 0)
+		return rc_error_usage(&ctx->err, "volumes are named without "
+				      "their pool: did you mean '%s'? (%s is "
+				      "an image of volume '%s')", volume.name,
+				      text, volume.name);
+	if (catalog_volume_find(ctx->catalog, spec.name, &volume, &lookup) < 0)
+		return rc_error_usage(&ctx->err, "volumes are named without "
+				      "their pool: did you mean '%s'? (no "
+				      "volume of that name is in the catalog "
+				      "either)", spec.name);
+	if (catalog_image_get(ctx->catalog, volume.operating_image_id, &image,
+			      &lookup) < 0)
+		return rc_error_usage(&ctx->err, "volumes are named without "
+				      "their pool: did you mean '%s'?",
+				      spec.name);
+	pool_text(&image.spec, home, sizeof(home));
+	if (strcmp(home, given) == 0)
+		return rc_error_usage(&ctx->err, "volumes are named without "
+				      "their pool: did you mean '%s'? (volume "
+				      "'%s' is in %s)", spec.name, spec.name,
+				      home);
+	return rc_error_usage(&ctx->err, "volumes are named without their "
+			      "pool: did you mean '%s'? (volume '%s' is in %s, "
+			      "not in %s)", spec.name, spec.name, home, given);
+}
+
+int cli_volume_name_check(struct cli_ctx *ctx, const char *name)
+{
+	if (strchr(name, '/'))
+		return pool_qualified_name(ctx, name);
+	return rc_name_check("volume name", name, &ctx->err);
+}
+
 int cli_find_volume(struct cli_ctx *ctx, const char *name,
 		    struct catalog_volume *out)
 {
-	int rc = rc_name_check("volume name", name, &ctx->err);
+	int rc = cli_volume_name_check(ctx, name);
 
 	if (rc < 0)
 		return rc;
@@ -105,4 +174,23 @@ int cli_find_volume(struct cli_ctx *ctx, const char *name,
 	if (rc < 0)
 		return rc;
 	return catalog_volume_find(ctx->catalog, name, out, &ctx->err);
+}
+
+int cli_snapshot_arg(struct cli_ctx *ctx, char *first, const char *second,
+		     const char **snap)
+{
+	char *at = strchr(first, '@');
+
+	*snap = second;
+	if (at && second)
+		return rc_error_usage(&ctx->err, "'%s' names the snapshot, and "
+				      "so does '%s': give VOL@SNAP or VOL SNAP",
+				      first, second);
+	if (at) {
+		*at = '\0';
+		*snap = at + 1;
+	}
+	if (!*snap)
+		return 0;
+	return rc_name_check("snapshot name", *snap, &ctx->err);
 }

@@ -332,12 +332,32 @@ int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts)
 	return 0;
 }
 
+/*
+ * rbd's ProgressContext::update_progress (src/tools/rbd/Utils.cc) draws a
+ * line only when the whole percentage changes, from a last_pc of 0: a
+ * flatten of a 1 GiB image reports each of its 256 objects, and a
+ * terminal over a slow link should not get 256 lines for 100.
+ */
+bool cli_progress_redraw(int *last, uint64_t offset, uint64_t total,
+			 int *percent)
+{
+	*percent = total ? (int)(offset > total ? 100 : offset * 100 / total)
+			 : 0;
+	if (*percent == *last)
+		return false;
+	*last = *percent;
+	return true;
+}
+
 static int show_progress(uint64_t offset, uint64_t total, void *arg)
 {
 	struct cli_ctx *ctx = arg;
-	unsigned percent = total ? (unsigned)(offset * 100 / total) : 100;
+	int percent;
 
-	fprintf(stderr, "\rFlattening image: %u%% complete...", percent);
+	if (!cli_progress_redraw(&ctx->progress_percent, offset, total,
+				 &percent))
+		return 0;
+	fprintf(stderr, "\rFlattening image: %d%% complete...", percent);
 	ctx->progress_shown = true;
 	return 0;
 }
@@ -349,7 +369,8 @@ void cli_events(struct cli_ctx *ctx, struct ops_events *ev)
 	ev->switched = run_switch_hook;
 	ev->run_hook = run_window_hook;
 	/* as rbd: progress only for a person watching a terminal */
-	if (!ctx->quiet && isatty(STDERR_FILENO))
+	ctx->progress_percent = 0;
+	if (!ctx->quiet && !ctx->no_progress && isatty(STDERR_FILENO))
 		ev->progress = show_progress;
 }
 
@@ -357,6 +378,11 @@ void cli_progress_end(struct cli_ctx *ctx, bool ok)
 {
 	if (!ctx->progress_shown)
 		return;
-	fprintf(stderr, "%s\n", ok ? "done." : "failed.");
+	/* rbd's finish() and fail(): the line redrawn with its outcome */
+	if (ok)
+		fprintf(stderr, "\rFlattening image: 100%% complete...done.\n");
+	else
+		fprintf(stderr, "\rFlattening image: %d%% complete...failed.\n",
+			ctx->progress_percent);
 	ctx->progress_shown = false;
 }

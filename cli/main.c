@@ -39,6 +39,8 @@ static int exit_status(const struct cli_ctx *ctx, int rc)
 		return EXIT_USAGE;
 	if (ctx->err.in_use)
 		return EXIT_IN_USE;
+	if (ctx->err.config)
+		return EXIT_CONFIG;
 	if (rc_error_is_unreachable(&ctx->err))
 		return EXIT_UNREACHABLE;
 	return EXIT_FAILED;

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-#define GLOBAL_OPTION_COUNT 16
+#define GLOBAL_OPTION_COUNT 17
 
 static void global_options(struct cli_ctx *ctx,
 			   struct cli_option out[GLOBAL_OPTION_COUNT])
@@ -42,6 +42,8 @@ static void global_options(struct cli_ctx *ctx,
 		  "indent --format json output for reading" },
 		{ 'q', "quiet", CLI_OPT_FLAG, &ctx->quiet, NULL,
 		  "no progress or informational messages" },
+		{ 0, "no-progress", CLI_OPT_FLAG, &ctx->no_progress, NULL,
+		  "no progress lines (flatten, gc), as rbd's --no-progress" },
 		{ 0, "on-switch", CLI_OPT_STRING, &ctx->on_switch, "CMD",
 		  "run CMD (sh -c) whenever a volume's operating image changes "
 		  "(default $ROWCAT_ON_SWITCH)" },

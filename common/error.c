@@ -27,6 +27,21 @@ int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
 	va_end(ap);
 	err->usage = false;
 	err->in_use = false;
+	err->config = false;
+	err->denied = false;
+	return code;
+}
+
+int rc_error_config(struct rc_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = record(err, code, fmt, ap);
+	va_end(ap);
+	err->usage = false;
+	err->in_use = false;
+	err->config = true;
+	err->denied = false;
 	return code;
 }
 
@@ -39,6 +54,8 @@ int rc_error_usage(struct rc_error *err, const char *fmt, ...)
 	va_end(ap);
 	err->usage = true;
 	err->in_use = false;
+	err->config = false;
+	err->denied = false;
 	return code;
 }
 
@@ -51,6 +68,8 @@ int rc_error_in_use(struct rc_error *err, const char *fmt, ...)
 	va_end(ap);
 	err->usage = false;
 	err->in_use = true;
+	err->config = false;
+	err->denied = false;
 	return code;
 }
 
@@ -76,6 +95,8 @@ void rc_error_clear(struct rc_error *err)
 	err->code = 0;
 	err->usage = false;
 	err->in_use = false;
+	err->config = false;
+	err->denied = false;
 	err->message[0] = '\0';
 }
 

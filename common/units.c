@@ -1,26 +1,53 @@
 #include "rowcat/units.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char unit_letters[] = "KMGTPE";
 
-/* Returns the power of 1024 for a unit suffix, or -1 when unknown. */
+/*
+ * The power of 2 of a unit as rbd 16.2 reads --size, or -1 when rbd would
+ * refuse it. rbd (src/tools/rbd/ArgumentTypes.cc, validate() of
+ * ImageSize) calls strict_iecstrtoll (src/common/strtol.cc): the unit is
+ * what follows the digits, one or two characters whose first is K, M, G,
+ * T, P or E (powers of 1024) or B (bytes), upper case only, and "Bi" is
+ * refused; then, since the text ended in a digit when there was no unit,
+ * it shifts a plain number by 20: MiB. Where strict_iecstrtoll looks no
+ * further than the first character (it takes "10Mx" for 10M, "10BB" for
+ * 10 bytes, fixed in Ceph 19 by PR 60581), the second must be what rbd's
+ * own forms write: "B" or "i" after a letter (10MB, 10Mi).
+ */
 static int unit_shift(const char *suffix)
 {
 	const char *letter;
 
-	if (suffix[0] == '\0' || strcmp(suffix, "B") == 0)
+	if (suffix[0] == '\0')
+		return 20;
+	if (strcmp(suffix, "B") == 0)
 		return 0;
-	letter = strchr(unit_letters, toupper((unsigned char)suffix[0]));
+	letter = strchr(unit_letters, suffix[0]);
 	if (!letter)
 		return -1;
-	suffix++;
-	if (suffix[0] == '\0' || strcmp(suffix, "B") == 0 ||
-	    strcmp(suffix, "iB") == 0)
+	if (suffix[1] == '\0' || strcmp(suffix + 1, "B") == 0 ||
+	    strcmp(suffix + 1, "i") == 0)
 		return (int)(letter - unit_letters + 1) * 10;
 	return -1;
+}
+
+/* Whether suffix is a unit written as rbd does not read it, though its
+ * meaning is plain: lower case (10g), or rbd info's own MiB (10MiB). */
+static bool is_unit_rbd_refuses(const char *suffix)
+{
+	static const char *const rests[] = {"", "i", "B", "b", "iB", "ib", NULL};
+
+	if (!suffix[0] || !strchr(unit_letters, toupper((unsigned char)suffix[0])))
+		return false;
+	for (const char *const *r = rests; *r; r++)
+		if (strcmp(suffix + 1, *r) == 0)
+			return true;
+	return false;
 }
 
 int rc_size_parse(const char *text, uint64_t *out, struct rc_error *err)
@@ -39,6 +66,7 @@ int rc_size_parse(const char *text, uint64_t *out, struct rc_error *err)
 	shift = unit_shift(p);
 	if (shift < 0)
 		goto bad;
+	/* rbd makes an image of 0 bytes; a volume of none holds nothing */
 	if (value == 0)
 		return rc_error_usage(err, "size '%s' is zero", text);
 	if (value > (UINT64_MAX >> 1) >> shift)
@@ -46,8 +74,15 @@ int rc_size_parse(const char *text, uint64_t *out, struct rc_error *err)
 	*out = value << shift;
 	return 0;
 bad:
-	return rc_error_usage(err,
-		"'%s' is not a size (examples: 64M, 10G, 1T, 1048576)", text);
+	if (p > text && is_unit_rbd_refuses(p))
+		return rc_error_usage(err, "'%s' is not a size as rbd reads one: "
+				      "write %.*s%c (units K, M, G, T, P, E in "
+				      "upper case, B for bytes; a plain number "
+				      "is MiB)", text, (int)(p - text), text,
+				      toupper((unsigned char)*p));
+	return rc_error_usage(err, "'%s' is not a size (examples: 64M, 10G, "
+			      "1T, 4096B; a plain number is MiB, as for rbd)",
+			      text);
 too_big:
 	return rc_error_usage(err, "size '%s' is too large", text);
 }

@@ -167,5 +167,5 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 {
 	int rc = volume_flatten(conn, cat, volume, ev, result, err);
 
-	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
+	return rc < 0 ? ops_explain_volume_failure(conn, cat, volume, err) : rc;
 }

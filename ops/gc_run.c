@@ -212,7 +212,8 @@ static enum ops_gc_outcome carry_out(struct rbd_conn *conn,
 		 * effort whatever the lookup answers, since it only adds to
 		 * the step's own failure in err */
 		if (catalog_image_get(cat, op.image_id, &image, &lookup) == 0)
-			rbdops_explain_full(conn, image.spec.pool, err);
+			rbdops_explain_failure(conn, image.spec.pool,
+					       image.spec.ns, err);
 	}
 	catalog_op_release(cat, op.id);
 	return outcome;

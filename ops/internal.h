@@ -9,10 +9,10 @@
 #include "rowcat/sys/failpoint.h"
 #include "rowcat/sys/journal.h"
 
-/* rbdops_explain_full for the pool of volume's operating image, for the
- * failures of snap, restore and flatten. */
-int ops_explain_full_volume(struct rbd_conn *conn, struct catalog *cat,
-			    const char *volume, struct rc_error *err);
+/* rbdops_explain_failure for the pool of volume's operating image, for
+ * the failures of snap, restore and flatten. */
+int ops_explain_volume_failure(struct rbd_conn *conn, struct catalog *cat,
+			       const char *volume, struct rc_error *err);
 
 /* "missing-image", "lost-data", ...: the kind's name in check's JSON. */
 const char *ops_difference_kind_name(enum ops_difference_kind kind);

@@ -1199,7 +1199,7 @@ int ops_volume_snap(struct rbd_conn *conn, struct catalog *cat,
 	int rc = row_run(conn, cat, false, volume, snapshot,
 			 origin ? origin : "manual", opts, ev, result, err);
 
-	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
+	return rc < 0 ? ops_explain_volume_failure(conn, cat, volume, err) : rc;
 }
 
 int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
@@ -1211,5 +1211,5 @@ int ops_volume_restore(struct rbd_conn *conn, struct catalog *cat,
 	int rc = row_run(conn, cat, true, volume, snapshot, "pre-restore", opts,
 			 ev, result, err);
 
-	return rc < 0 ? ops_explain_full_volume(conn, cat, volume, err) : rc;
+	return rc < 0 ? ops_explain_volume_failure(conn, cat, volume, err) : rc;
 }

@@ -33,6 +33,31 @@
 #include "rowcat/sys/failpoint.h"
 #include "internal.h"
 
+/*
+ * The refusal of a name that a volume has already: volume names are
+ * unique across pools (later commands name a volume alone), so it says
+ * where the one of that name lives, by its operating image.
+ */
+static int volume_exists(struct catalog *cat,
+			 const struct catalog_volume *existing,
+			 struct rc_error *err)
+{
+	struct catalog_image operating;
+	char ns[RC_NAME_MAX + 16] = "";
+
+	if (catalog_image_get(cat, existing->operating_image_id, &operating,
+			      err) < 0)
+		return rc_error_set(err, -EEXIST, "volume '%s' already exists",
+				    existing->name);
+	if (operating.spec.ns[0])
+		snprintf(ns, sizeof(ns), ", namespace '%s'", operating.spec.ns);
+	return rc_error_set(err, -EEXIST, "volume '%s' already exists, in "
+			    "pool '%s'%s%s; volume names are unique across "
+			    "pools", existing->name, operating.spec.pool, ns,
+			    existing->marked_at ? " (removed with 'rowcat rm'; "
+			    "the catalog keeps its name with its history)" : "");
+}
+
 /* Checks everything that can be checked before the journal is written. */
 static int precheck(struct rbd_conn *conn, struct catalog *cat,
 		    const struct rc_image_spec *spec, struct rc_error *err)
@@ -47,8 +72,7 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 		return rc;
 	rc = catalog_volume_find(cat, spec->name, &existing, err);
 	if (rc == 0)
-		return rc_error_set(err, -EEXIST, "volume '%s' already exists",
-				    spec->name);
+		return volume_exists(cat, &existing, err);
 	if (rc != -ENOENT)
 		return rc;
 	rc = rbdops_pool_check(conn, spec->pool, spec->ns, err);
@@ -188,5 +212,6 @@ int ops_volume_create(struct rbd_conn *conn, struct catalog *cat,
 {
 	int rc = volume_create(conn, cat, spec, size, err);
 
-	return rc < 0 ? rbdops_explain_full(conn, spec->pool, err) : rc;
+	return rc < 0 ? rbdops_explain_failure(conn, spec->pool, spec->ns, err)
+		      : rc;
 }

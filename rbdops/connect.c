@@ -24,7 +24,10 @@ int rbdops_fail(struct rc_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(doing, sizeof(doing), fmt, ap);
 	va_end(ap);
-	return rc_error_set(err, code, "%s: %s", doing, strerror(code < 0 ? -code : code));
+	code = rc_error_set(err, code, "%s: %s", doing,
+			    strerror(code < 0 ? -code : code));
+	err->denied = code == -EPERM || code == -EACCES;
+	return code;
 }
 
 /* The early arguments, each either borrowed from opts or owned here. */
@@ -109,18 +112,61 @@ static int set_option(rados_t cluster, const char *key, const char *value,
 	return 0;
 }
 
-static int configure(rados_t cluster, const struct rbdops_conn_options *opts,
-		     const char *conf, struct rc_error *err)
+/* The value of Ceph option key ("" when unset or unreadable). */
+static void get_option(rados_t cluster, const char *key, char *buf, size_t len)
 {
+	if (rados_conf_get(cluster, key, buf, len) < 0)
+		buf[0] = '\0';
+}
+
+/*
+ * With no ceph.conf found and no monitor given, refuses before
+ * connecting, naming where librados looked: rados_connect would look the
+ * monitors up in DNS (SRV records named by mon_dns_srv_name) and, when
+ * that fails, print a line of its own on stderr (MonMap::build_initial
+ * writes to std::cerr, past every log option). An operator who keeps the
+ * monitors in DNS gives a ceph.conf of one [global] section.
+ */
+static int check_monitors_known(rados_t cluster, const char *cluster_name,
+				struct rc_error *err)
+{
+	const char *env = getenv("CEPH_CONF");
+	char mon_host[1024];
+
+	get_option(cluster, "mon_host", mon_host, sizeof(mon_host));
+	if (mon_host[0])
+		return 0;
+	if (env && env[0])
+		return rc_error_config(err, -ENOENT, "no Ceph configuration: "
+				       "$CEPH_CONF names %s, which does not "
+				       "exist; give one with -c/--conf, or "
+				       "the monitors with -m", env);
+	/* librados's search when neither -c nor $CEPH_CONF name a file
+	 * (CEPH_CONF_FILE_DEFAULT in Ceph's src/common/config.cc) */
+	return rc_error_config(err, -ENOENT, "no Ceph configuration: none of "
+			       "/etc/ceph/%s.conf, ~/.ceph/%s.conf, ./%s.conf "
+			       "exists; give one with -c/--conf, or the "
+			       "monitors with -m", cluster_name, cluster_name,
+			       cluster_name);
+}
+
+static int configure(rados_t cluster, const struct rbdops_conn_options *opts,
+		     const char *conf, const char *cluster_name,
+		     struct rc_error *err)
+{
+	bool no_conf_file = false;
 	char timeout[16];
 	int rc;
 
 	rc = rados_conf_read_file(cluster, conf);
 	/* Without -c, a missing ceph.conf is fine when -m or CEPH_ARGS say
-	 * where the monitors are; connecting reports it otherwise. */
-	if (rc < 0 && !(conf == NULL && rc == -ENOENT))
-		return rbdops_fail(err, rc, "reading %s",
-				   conf ? conf : "the Ceph configuration");
+	 * where the monitors are (check_monitors_known). */
+	if (rc == -ENOENT && conf == NULL)
+		no_conf_file = true;
+	else if (rc < 0)
+		return rc_error_config(err, rc, "reading %s: %s",
+				       conf ? conf : "the Ceph configuration",
+				       strerror(-rc));
 	/* Ceph's own log lines on stderr would break rowcat's one-line
 	 * messages; CEPH_ARGS can still turn them on for debugging. */
 	if ((rc = set_option(cluster, "log_to_stderr", "false", err)) < 0 ||
@@ -142,6 +188,95 @@ static int configure(rados_t cluster, const struct rbdops_conn_options *opts,
 	    (rc = set_option(cluster, "rados_mon_op_timeout", timeout, err)) < 0 ||
 	    (rc = set_option(cluster, "rados_osd_op_timeout", timeout, err)) < 0)
 		return rc;
+	return no_conf_file ? check_monitors_known(cluster, cluster_name, err)
+			    : 0;
+}
+
+/* Whether the keyring file at path has a section for entity. */
+static bool keyring_has(const char *path, const char *entity)
+{
+	char line[512], want[RC_NAME_MAX + 16];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "[%s]", entity);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strcspn(p, " \t\r\n");
+		*end = '\0';
+		found = strcmp(p, want) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Says why connecting as entity failed with code when the cause is the
+ * key: rados_connect answers ENOENT for a keyring it did not find, EPERM
+ * for one without the entity's key and EACCES for a key the monitors
+ * refuse, and names none of them (its own "unable to find a keyring on
+ * ..." goes to the log, which rowcat keeps off stderr). The keyring
+ * option is a list, expanded ($cluster, $name) by rados_conf_get; like
+ * Ceph's ceph_resolve_file_search, the first file that opens is the one
+ * read. Returns 0 when the key is not the cause (a key or keyfile option
+ * gives it, or the code says something else), else the config error.
+ */
+static int explain_key(rados_t cluster, const char *entity, int code,
+		       struct rc_error *err)
+{
+	char list[2048], key[256], keyfile[1024], tried[1024] = "";
+	const char *used = NULL;
+	int open_errno = ENOENT, files = 0;
+
+	if (code != -ENOENT && code != -EPERM && code != -EACCES)
+		return 0;
+	get_option(cluster, "key", key, sizeof(key));
+	get_option(cluster, "keyfile", keyfile, sizeof(keyfile));
+	get_option(cluster, "keyring", list, sizeof(list));
+	if (key[0] || keyfile[0] || !list[0])
+		return 0;
+	for (char *save = NULL, *path = strtok_r(list, ",;= \t", &save); path;
+	     path = strtok_r(NULL, ",;= \t", &save)) {
+		FILE *f = fopen(path, "r");
+		size_t n = strlen(tried);
+
+		if (f) {
+			fclose(f);
+			used = path;
+			break;
+		}
+		open_errno = errno;
+		snprintf(tried + n, sizeof(tried) - n, "%s%s", files ? ", " : "",
+			 path);
+		files++;
+	}
+	if (!used && open_errno != ENOENT)
+		return rc_error_config(err, code, "cannot read the keyring of "
+				       "%s: %s: %s", entity, tried,
+				       strerror(open_errno));
+	if (!used)
+		return rc_error_config(err, code, "no keyring for %s: %s%s %s "
+				       "(the keyring option; give one with "
+				       "-k/--keyring, or write one with 'ceph "
+				       "auth get %s -o FILE')", entity,
+				       files > 1 ? "none of " : "", tried,
+				       files > 1 ? "exists" : "does not exist",
+				       entity);
+	if (!keyring_has(used, entity))
+		return rc_error_config(err, code, "keyring %s holds no key for "
+				       "%s (give its keyring with -k/--keyring, "
+				       "or another client with --id)", used,
+				       entity);
+	if (code == -EACCES)
+		return rc_error_config(err, code, "the cluster refused the key "
+				       "of %s in %s: the cluster has no such "
+				       "client, or another key for it ('ceph "
+				       "auth get %s')", entity, used, entity);
 	return 0;
 }
 
@@ -175,7 +310,9 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 		rc = rbdops_fail(err, rc, "creating a Ceph client as %s", entity);
 		goto out;
 	}
-	rc = configure(conn->cluster, opts, early.conf, err);
+	snprintf(conn->entity, sizeof(conn->entity), "%s", entity);
+	rc = configure(conn->cluster, opts, early.conf,
+		       early.cluster ? early.cluster : "ceph", err);
 	if (rc < 0)
 		goto out;
 	rc = rados_connect(conn->cluster);
@@ -186,7 +323,7 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 			rc = rc_error_set(err, rc,
 				"the Ceph cluster did not answer within %d s "
 				"(connecting as %s)", seconds, entity);
-		else
+		else if (explain_key(conn->cluster, entity, rc, err) == 0)
 			rc = rbdops_fail(err, rc, "connecting to the Ceph cluster as %s",
 					 entity);
 		goto out;

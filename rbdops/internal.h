@@ -12,6 +12,7 @@
 
 struct rbd_conn {
 	rados_t cluster;
+	char entity[RC_NAME_MAX + 8]; /* client.ID, as connected */
 };
 
 /* Records RBDOPS_NO_POOL with the message that names the pool. */

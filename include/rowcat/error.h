@@ -24,6 +24,12 @@ struct rc_error {
 	bool usage;     /* the caller's own input was wrong (CLI exit 2) */
 	bool in_use;    /* refused because a client has the volume open
 			   (CLI exit 3); see rc_error_in_use */
+	bool config;    /* the client's own configuration must be fixed:
+			   no ceph.conf, keyring or key (CLI exit 78);
+			   see rc_error_config */
+	bool denied;    /* librados or librbd refused a request (EPERM,
+			   EACCES): the client's caps, not a rule of
+			   rowcat's (rbdops_explain_failure names the cap) */
 	char message[RC_ERROR_MESSAGE_MAX];
 };
 
@@ -50,6 +56,14 @@ int rc_error_usage(struct rc_error *err, const char *fmt, ...) RC_PRINTF(2, 3);
  */
 #define RC_IN_USE (-ETXTBSY)
 int rc_error_in_use(struct rc_error *err, const char *fmt, ...) RC_PRINTF(2, 3);
+
+/*
+ * Like rc_error_set, and marks the error as one of the client's own
+ * configuration (no ceph.conf, no keyring, a key the cluster refuses):
+ * trying again will not help until an operator fixes it.
+ */
+int rc_error_config(struct rc_error *err, int code, const char *fmt, ...)
+	RC_PRINTF(3, 4);
 
 /*
  * Puts context in front of the message already recorded ("opening X: " +

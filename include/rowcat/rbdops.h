@@ -120,6 +120,18 @@ int rbdops_image_facts(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_explain_full(struct rbd_conn *conn, const char *pool,
 			struct rc_error *err);
 
+/*
+ * Says what a failure of an operation on pool (and namespace ns, "" or
+ * NULL for none) means when the code alone does not: a full pool or
+ * cluster (rbdops_explain_full), or, for a request that librados or
+ * librbd refused (err->denied: EPERM, EACCES), which cap the client lacks
+ * on that pool ("client.X has no cap on pool 'P'; rowcat needs osd
+ * 'profile rbd pool=P' ..." after the message), found by one read of the
+ * pool. Returns err->code.
+ */
+int rbdops_explain_failure(struct rbd_conn *conn, const char *pool,
+			   const char *ns, struct rc_error *err);
+
 
 /*
  * What every step answers when the pool does not exist: not -ENOENT, which

@@ -1,4 +1,5 @@
-/* Sizes as operators write them for rbd: 64M, 10G, 1T, or plain bytes. */
+/* Sizes as operators write them for rbd: 64M, 10G, 1T, 4096B, or a plain
+ * number of MiB. */
 #ifndef ROWCAT_UNITS_H
 #define ROWCAT_UNITS_H
 
@@ -11,10 +12,12 @@
 #define RC_SIZE_TEXT_MAX 32
 
 /*
- * Parses a positive size: digits, optionally followed by a binary unit
- * K, M, G, T, P or E (also written KiB, MiB, ... or KB, MB, ...) or B.
- * Plain digits are bytes. Returns 0, or a usage error for 0, negative
- * values, unknown units, trailing text and sizes over 2^63-1 bytes.
+ * Parses a positive size as `rbd create --size` reads one (units.c cites
+ * rbd's code): digits, then a binary unit K, M, G, T, P or E (also KB,
+ * Ki, MB, Mi, ...), or B for bytes; plain digits are MiB. Upper case
+ * only, as for rbd. Returns 0, or a usage error for 0, negative values,
+ * other units (10MiB and 10g name what rbd would take), trailing text and
+ * sizes over 2^63-1 bytes.
  */
 int rc_size_parse(const char *text, uint64_t *out, struct rc_error *err);
 

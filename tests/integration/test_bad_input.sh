@@ -39,7 +39,9 @@ test_bad_volume_names_are_usage_errors() {
 	refused_without_change 2 "pool name is empty" rowcat create /a --size 1M
 	refused_without_change 2 "is not POOL/NAME" rowcat create justaname --size 1M
 	# bare names in later commands follow the same rule
-	refused_without_change 2 "contains '/'" rowcat which rbd/a
+	refused_without_change 2 "volumes are named without their pool: did you mean 'a'? (no volume" \
+		rowcat which rbd/a
+	refused_without_change 2 "'rbd/' contains '/'" rowcat which rbd/
 	refused_without_change 2 "contains '@'" rowcat tree a@b
 	refused_without_change 2 "starts with '-'" rowcat tree -- -a
 	refused_without_change 2 "is empty" rowcat which ""
@@ -114,14 +116,39 @@ test_bad_sizes_are_usage_errors() {
 	refused_without_change 2 "'1.5G' is not a size" rowcat create "rbd/$v" --size 1.5G
 	refused_without_change 2 "--size is required" rowcat create "rbd/$v"
 	refused_without_change 2 "option --size needs a value" rowcat create "rbd/$v" --size
+	# what rbd refuses, with the form it takes
+	refused_without_change 2 "'10MiB' is not a size as rbd reads one: write 10M" \
+		rowcat create "rbd/$v" --size 10MiB
+	refused_without_change 2 "write 10G" rowcat create "rbd/$v" --size 10g
+	refused_without_change 2 "'10Mx' is not a size" rowcat create "rbd/$v" --size 10Mx
+}
+
+# --size as rbd create reads it: a plain number is MiB.
+test_sizes_are_read_as_rbd_reads_them() {
+	rowcat init -q || fail init
+	local v; v=$(volname)
+	rowcat create "rbd/$v" --size 10 || fail "create --size 10"
+	expect_eq 10485760 "$(rbd info --format json "rbd/$v" | jq .size)" "size of --size 10"
+	rowcat create "rbd/${v}b" --size 4096B || fail "create --size 4096B"
+	expect_eq 4096 "$(rbd info --format json "rbd/${v}b" | jq .size)" "size of --size 4096B"
+	rowcat create "rbd/${v}c" --size 2MB || fail "create --size 2MB"
+	expect_eq 2097152 "$(rbd info --format json "rbd/${v}c" | jq .size)" "size of --size 2MB"
 }
 
 test_a_second_create_of_a_volume_is_refused() {
 	rowcat init -q || fail init
 	local v; v=$(volname)
-	rowcat create "rbd/$v" --size 1M || fail "first create"
-	refused_without_change 1 "volume '$v' already exists" rowcat create "rbd/$v" --size 1M
-	refused_without_change 1 "volume '$v' already exists" rowcat create "other/$v" --size 2M
+	rowcat create "rbd/ns1/$v" --size 1M || fail "first create"
+	# names are unique across pools: the refusal says where the one is
+	refused_without_change 1 "volume '$v' already exists, in pool 'rbd', namespace 'ns1'" \
+		rowcat create "rbd/ns1/$v" --size 1M
+	refused_without_change 1 "volume '$v' already exists, in pool 'rbd', namespace 'ns1'" \
+		rowcat create "other/$v" --size 2M
+	# a volume named as rbd names an image: the name it probably meant
+	refused_without_change 2 "volumes are named without their pool: did you mean '$v'? (rbd/ns1/$v is an image of volume '$v')" \
+		rowcat snap "rbd/ns1/$v"
+	refused_without_change 2 "did you mean '$v'? (volume '$v' is in pool 'rbd', namespace 'ns1', not in pool 'other')" \
+		rowcat restore "other/$v@s1"
 }
 
 test_an_image_that_is_not_ours_is_never_taken_over() {
@@ -200,6 +227,55 @@ test_bad_qemu_monitors_and_pause_timeouts_are_usage_errors() {
 	# journalled
 	refused_without_change 1 "/nonexistent/vm.qmp" \
 		rowcat snap "$v" --qmp /nonexistent/vm.qmp
+}
+
+# A client that cannot connect is told what to fix (exit 78, EX_CONFIG):
+# the configuration or keyring librados looked for, a keyring without the
+# client's key, a key the cluster refuses; nothing else on stderr.
+test_a_client_that_cannot_connect_is_told_what_to_fix() {
+	rowcat init -q || fail init
+	local v dir; v=$(volname) dir=$(dirname "$CEPH_CONF")
+	refused_without_change 78 "no keyring for client.nosuch: $dir/ceph.client.nosuch.keyring does not exist" \
+		"$ROWCAT" --id nosuch --catalog "$CATALOG" create "rbd/$v" --size 1M
+	refused_without_change 78 "keyring $dir/ceph.client.admin.keyring holds no key for client.nosuch" \
+		"$ROWCAT" --id nosuch -k "$dir/ceph.client.admin.keyring" --catalog "$CATALOG" \
+		create "rbd/$v" --size 1M
+	sed "s|key = .*|key = $(ceph-authtool --gen-print-key)|" \
+		"$dir/ceph.client.rowcat.keyring" >"$SCRATCH/stale.keyring"
+	refused_without_change 78 "the cluster refused the key of client.rowcat in $SCRATCH/stale.keyring" \
+		rowcat -k "$SCRATCH/stale.keyring" create "rbd/$v" --size 1M
+	# no ceph.conf where librados looks (a cluster name of its own, so
+	# that no file of the machine's can be found), and no monitor given
+	refused_without_change 78 "no Ceph configuration: none of /etc/ceph/rcnone.conf, ~/.ceph/rcnone.conf, ./rcnone.conf exists" \
+		env -u CEPH_CONF "$ROWCAT" --cluster rcnone --catalog "$CATALOG" create "rbd/$v" --size 1M
+	refused_without_change 78 "no Ceph configuration: \$CEPH_CONF names $SCRATCH/none.conf, which does not exist" \
+		env CEPH_CONF="$SCRATCH/none.conf" "$ROWCAT" --catalog "$CATALOG" create "rbd/$v" --size 1M
+	refused_without_change 78 "reading $SCRATCH/none.conf: No such file or directory" \
+		rowcat -c "$SCRATCH/none.conf" create "rbd/$v" --size 1M
+}
+
+# A client whose caps do not allow a step is told which cap it lacks.
+test_a_refused_client_is_told_the_cap_it_lacks() {
+	rowcat init -q || fail init
+	local v ro elsewhere; v=$(volname) ro=client.ro$(volname) elsewhere=client.else$(volname)
+	rowcat create "rbd/$v" --size 1M -q || fail create
+	ceph auth get-or-create "$ro" mon 'profile rbd' osd 'profile rbd-read-only pool=rbd' \
+		-o "$SCRATCH/ro.keyring" 2>/dev/null || fail "ceph auth $ro"
+	ceph auth get-or-create "$elsewhere" mon 'profile rbd' osd 'profile rbd pool=other' \
+		-o "$SCRATCH/else.keyring" 2>/dev/null || fail "ceph auth $elsewhere"
+	# the journal keeps each failed operation; the cluster is as it was
+	local cluster; cluster=$(cluster_state)
+	expect_refused 1 "$ro may read pool 'rbd' but not write to it (a read-only profile?); rowcat needs osd 'profile rbd pool=rbd' and mon 'profile rbd'" \
+		"$ROWCAT" -n "$ro" -k "$SCRATCH/ro.keyring" --catalog "$CATALOG" create "rbd/${v}b" --size 1M
+	expect_refused 1 "$elsewhere has no cap on pool 'rbd'; rowcat needs osd 'profile rbd pool=rbd'" \
+		"$ROWCAT" -n "$elsewhere" -k "$SCRATCH/else.keyring" --catalog "$CATALOG" create "rbd/${v}b" --size 1M
+	expect_refused 1 "$elsewhere has no cap on pool 'rbd'" \
+		"$ROWCAT" -n "$elsewhere" -k "$SCRATCH/else.keyring" --catalog "$CATALOG" snap "$v"
+	expect_eq "$cluster" "$(cluster_state)" "cluster after the refused client"
+	expect_eq 0 "$(running_ops)" "operations left running"
+	expect_check_clean "$v"
+	ceph auth del "$ro" 2>/dev/null
+	ceph auth del "$elsewhere" 2>/dev/null
 }
 
 run_tests

@@ -215,7 +215,7 @@ test_check_data_refuses_bad_input_in_one_line() {
 	expect_refused 2 "check --data needs a volume" rowcat check --data
 	expect_refused 2 "check --data needs a volume" rowcat check --data --format json
 	expect_refused 1 "nosuchvolume" rowcat check --data nosuchvolume
-	expect_refused 2 "contains '/'" rowcat check --data rbd/x
+	expect_refused 2 "volumes are named without their pool: did you mean 'x'?" rowcat check --data rbd/x
 	expect_eq "$before_cluster" "$(cluster_state)" "cluster after refusals"
 	expect_eq "$before_catalog" "$(catalog_state)" "catalog after refusals"
 }

@@ -61,7 +61,7 @@ now_ms() {
 prepare() {
 	local cat=$1 v=$2
 	[ -e "$cat" ] || rowcat_at "$cat" init -q || fail "init $cat"
-	rowcat_at "$cat" create "rbd/$v" --size $SIZE -q || fail "create $v"
+	rowcat_at "$cat" create "rbd/$v" --size "${SIZE}B" -q || fail "create $v"
 	"$RBD_PATTERN" write "rbd/$v" $SEED || fail "write $v"
 	rowcat_at "$cat" snap "$v" s1 -q || fail "snap $v"
 	rowcat_at "$cat" which "$v"
@@ -377,7 +377,7 @@ policy_prepare() {
 	printf '%s\n' "version: 1" "policies:" "  - name: flat" "    volumes:" \
 		"      - rbd/$v" "    every: 1h" "    keep: {latest: 2}" "    max_depth: 2" >"$f"
 	rowcat_at "$cat" init -q || fail "init $cat"
-	rowcat_at "$cat" create "rbd/$v" --size $SIZE -q || fail "create $v"
+	rowcat_at "$cat" create "rbd/$v" --size "${SIZE}B" -q || fail "create $v"
 	"$RBD_PATTERN" write "rbd/$v" $SEED || fail "write $v"
 	rowcat_at "$cat" policy run "$f" --now $T0 -q >/dev/null || fail "run at $T0"
 	rowcat_at "$cat" policy run "$f" --now $T1 -q >/dev/null || fail "run at $T1"

@@ -32,7 +32,7 @@ GC=(gc --min-age 0s --trash-delay 0s)
 # B, C, D).
 build_lineage() {
 	local v=$1 p
-	rowcat create "rbd/$v" --size $SIZE -q || fail "create $v"
+	rowcat create "rbd/$v" --size "${SIZE}B" -q || fail "create $v"
 	generations "$v" 1 2 3
 	"$RBD_PATTERN" write "$(rowcat which "$v")" 4 || fail "write 4"
 	rowcat restore "$v" s2 -q || fail "restore to s2"
@@ -206,7 +206,7 @@ test_a_snapshot_on_an_image_out_of_the_trash_is_removed_through_crashes() {
 	local v fps fp n=0 old safety young
 	lineage_with_young_image() {
 		v=$(volname "$1")
-		rowcat create "rbd/$v" --size $SIZE -q || fail "create $v"
+		rowcat create "rbd/$v" --size "${SIZE}B" -q || fail "create $v"
 		"$RBD_PATTERN" write "rbd/$v" 1 || fail "write 1"
 		rowcat snap "$v" s1 -q || fail "snap s1"
 		"$RBD_PATTERN" write "$(rowcat which "$v")" 2 || fail "write 2"

@@ -97,8 +97,9 @@ test_restore_brings_back_the_data_and_keeps_a_safety_snapshot() {
 	expect_eq 4 "$(rbd ls rbd | grep -c "^$v")" "images of the volume"
 	expect_lineage_matches_rbd "$v"
 
-	# and the restore can itself be undone from the safety snapshot
-	rowcat restore "$v" "$safety" -q || fail "restore to the safety snapshot"
+	# and the restore can itself be undone from the safety snapshot,
+	# named as rbd names a snapshot
+	rowcat restore "$v@$safety" -q || fail "restore to the safety snapshot"
 	expect_eq "$p3" "$(checksum "$(rowcat which "$v")")" "undone restore"
 	expect_check_clean
 }
@@ -130,10 +131,35 @@ test_flatten_cuts_the_parent_and_keeps_the_history() {
 	expect_check_clean
 }
 
+# Progress on a terminal as rbd draws it: a line only when the whole
+# percentage changes (a 1 GiB clone's flatten reports each of its 256
+# objects), ending "100% complete...done."; --no-progress draws none.
+test_flatten_progress_redraws_only_when_the_percentage_changes() {
+	local v cmd; v=$(volname)
+	rowcat init -q || fail init
+	rowcat create "rbd/$v" --size 1G -q && rowcat snap "$v" s1 -q || fail setup
+	cmd=$(printf '%q ' "$ROWCAT" --id rowcat --catalog "$CATALOG" flatten "$v")
+	script -qec "$cmd" /dev/null >"$SCRATCH/pty" || fail "flatten on a terminal"
+	tr '\r' '\n' <"$SCRATCH/pty" | grep '^Flattening image' >"$SCRATCH/lines"
+	expect_eq "Flattening image: 100% complete...done." "$(tail -1 "$SCRATCH/lines")" "last line"
+	sed '$d' "$SCRATCH/lines" | sed 's/^Flattening image: \([0-9]*\)% complete\.\.\.$/\1/' >"$SCRATCH/percents"
+	[ "$(wc -l <"$SCRATCH/percents")" -ge 50 ] || fail "too few progress lines: $(cat "$SCRATCH/lines")"
+	awk 'NR > 1 && $1 + 0 <= last { bad = 1; print "drawn again or back: " last " then " $1 }
+	     { last = $1 + 0 } END { exit bad }' "$SCRATCH/percents" >&2 ||
+		fail "each line shows a new percentage"
+	expect_eq none "$(rbd_parent "$(rowcat which "$v")")" "parent after the flatten"
+	rowcat snap "$v" s2 -q || fail "second snap"
+	cmd=$(printf '%q ' "$ROWCAT" --id rowcat --catalog "$CATALOG" --no-progress flatten "$v")
+	script -qec "$cmd" /dev/null >"$SCRATCH/pty" || fail "flatten --no-progress"
+	grep -q 'Flattening image' "$SCRATCH/pty" && fail "--no-progress drew: $(cat "$SCRATCH/pty")"
+	expect_eq none "$(rbd_parent "$(rowcat which "$v")")" "parent after the second flatten"
+}
+
 test_log_lists_operations_newest_first() {
 	local v; v=$(volname); new_volume "$v"
 	local first; first=$(rowcat which "$v")
-	run rowcat snap "$v" one --format json
+	# a snapshot named as rbd names one, VOL@SNAP
+	run rowcat snap "$v@one" --format json
 	expect_eq 0 "$status" "snap ($err)"
 	expect_json_keys "$out" "volume pool pool_namespace image snapshot operating" "snap json"
 	expect_eq "$first@one" "$(jq -r "$JQ_SPEC spec + \"@\" + .snapshot" <<<"$out")" "snap json snapshot"
@@ -294,9 +320,10 @@ test_bad_input_to_snap_and_restore_changes_nothing() {
 	expect_refused 1 "already has a snapshot named 's1'" rowcat snap "$v" s1
 	expect_refused 2 "'a@b' contains '@'" rowcat snap "$v" a@b
 	expect_refused 2 "'-x' starts with '-'" rowcat snap "$v" -- -x
-	expect_refused 1 "has no snapshot 'nope'" rowcat restore "$v" nope
-	expect_refused 2 "usage: rowcat restore VOL SNAP" rowcat restore "$v"
-	expect_refused 2 "'rbd/x' contains '/'" rowcat flatten rbd/x
+	expect_refused 1 "volume '$v' has no snapshot 'nope'" rowcat restore "$v" nope
+	expect_refused 2 "'$v' names no snapshot: write VOL@SNAP or VOL SNAP" rowcat restore "$v"
+	expect_refused 2 "names the snapshot, and so does 's1'" rowcat restore "$v@s1" s1
+	expect_refused 2 "volumes are named without their pool: did you mean 'x'?" rowcat flatten rbd/x
 	expect_eq "$cluster" "$(cluster_state)" "cluster unchanged"
 	expect_eq "$catalog" "$(catalog_state)" "catalog unchanged"
 }

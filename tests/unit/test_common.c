@@ -192,14 +192,20 @@ static void assert_bad_size(const char *text, const char *says)
 static void test_sizes_are_read_as_rbd_writes_them(void **state)
 {
 	(void)state;
-	assert_size("1048576", 1048576);
+	/* each as rbd 16.2.15's `create --size` read it (rbd info's size) */
+	assert_size("10", 10ULL << 20);
+	assert_size("1048576", 1048576ULL << 20);
 	assert_size("512B", 512);
-	assert_size("64M", 64ULL << 20);
-	assert_size("64MiB", 64ULL << 20);
-	assert_size("10G", 10ULL << 30);
-	assert_size("10g", 10ULL << 30);
-	assert_size("1T", 1ULL << 40);
+	assert_size("1B", 1);
 	assert_size("4K", 4096);
+	assert_size("10KB", 10ULL << 10);
+	assert_size("64M", 64ULL << 20);
+	assert_size("10MB", 10ULL << 20);
+	assert_size("10Mi", 10ULL << 20);
+	assert_size("10G", 10ULL << 30);
+	assert_size("1T", 1ULL << 40);
+	assert_size("2P", 2ULL << 50);
+	assert_size("8796093022207M", 8796093022207ULL << 20);
 }
 
 static void test_bad_sizes_are_refused(void **state)
@@ -208,13 +214,25 @@ static void test_bad_sizes_are_refused(void **state)
 	assert_bad_size("0", "is zero");
 	assert_bad_size("0M", "is zero");
 	assert_bad_size("-1", "is not a size");
+	assert_bad_size("+10", "is not a size");
 	assert_bad_size("", "is not a size");
 	assert_bad_size("M", "is not a size");
 	assert_bad_size("12Q", "is not a size");
 	assert_bad_size("1.5G", "is not a size");
 	assert_bad_size("64M ", "is not a size");
+	assert_bad_size(" 64M", "is not a size");
+	/* rbd reads only the first character of a unit; rowcat the whole */
+	assert_bad_size("10Mx", "is not a size (examples");
+	assert_bad_size("10BB", "is not a size (examples");
+	assert_bad_size("10Bi", "is not a size (examples");
+	/* rbd refuses these; the message says what it takes */
+	assert_bad_size("10MiB", "'10MiB' is not a size as rbd reads one: write 10M");
+	assert_bad_size("10g", "write 10G");
+	assert_bad_size("4k", "write 4K");
+	assert_bad_size("10mb", "write 10M");
 	assert_bad_size("99999999999999999999", "too large");
 	assert_bad_size("8E", "too large");
+	assert_bad_size("8796093022208M", "too large");
 }
 
 static void test_sizes_are_written_in_the_largest_exact_unit(void **state)
