@@ -27,10 +27,10 @@
 /*
  * Parses a duration: one or more NUMBER UNIT groups, largest unit first,
  * each unit once: s (seconds), m (minutes), h (hours), d (days), w (weeks).
- * "30s", "1h", "1h30m", "7d". A bare number is refused (seconds or
- * minutes? the reader cannot tell), as are negative values, unknown units
- * and durations over 100 years. Returns 0 with *seconds set, or a usage
- * error naming the text.
+ * "30s", "1h", "1h30m", "7d"; a bare 0 (zero in any unit). Any other bare
+ * number is refused (seconds or minutes? the reader cannot tell), as are
+ * negative values, unknown units and durations over 100 years. Returns 0
+ * with *seconds set, or a usage error naming the text.
  */
 int policy_duration_parse(const char *text, int64_t *seconds,
 			  struct rc_error *err);
