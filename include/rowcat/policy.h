@@ -238,6 +238,10 @@ int policy_parse(struct policy_file **out, const char *text, size_t len,
 int policy_load(struct policy_file **out, const char *path,
 		struct policy_diagnostics *diags, struct rc_error *err);
 
+/* The version of the libyaml this process runs with
+ * (yaml_get_version_string), such as "0.2.5"; static text. */
+const char *policy_libyaml_version(void);
+
 void policy_file_free(struct policy_file *file);
 
 /*
