@@ -115,6 +115,11 @@ int catalog_schema_version_supported(void)
 	return newest;
 }
 
+const char *catalog_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
 /* Runs a single-value integer query such as a PRAGMA. */
 static int query_int(struct catalog *cat, const char *sql, int *out,
 		     struct rc_error *err)

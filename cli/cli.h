@@ -51,8 +51,19 @@ struct cli_ctx {
 
 /* ---- declared options ---------------------------------------------------- */
 
-enum cli_opt_kind { CLI_OPT_FLAG, CLI_OPT_STRING, CLI_OPT_INT };
+/*
+ * CLI_OPT_SECONDS: a duration as policies write them (30s, 2m, 1h30m), or
+ * a bare whole number of seconds as these options took before they took
+ * units; at least 1 s.
+ */
+enum cli_opt_kind { CLI_OPT_FLAG, CLI_OPT_STRING, CLI_OPT_INT, CLI_OPT_SECONDS };
 
+/*
+ * One option. No command may give a global option's short name to an
+ * option of its own: cli_parse fails every run of such a command, --help
+ * included. help is prose, wrapped at the terminal's width: a newline in
+ * it reads as a space, an empty line starts a paragraph.
+ */
 struct cli_option {
 	char short_name;       /* 0: none */
 	const char *long_name;
@@ -63,6 +74,8 @@ struct cli_option {
 };
 
 #define CLI_OPT_END { 0, NULL, CLI_OPT_FLAG, NULL, NULL, NULL }
+/* --format is a global option; a command declares it to say that it
+ * prints JSON (any other refuses --format json). */
 #define CLI_OPT_FORMAT(ctx) \
 	{ 0, "format", CLI_OPT_STRING, &(ctx)->format_text, "plain|json", \
 	  "output format (default plain)" }
@@ -70,25 +83,44 @@ struct cli_option {
 /* A command's arguments as declared: parsing and --help both read it. */
 struct cli_spec {
 	const char *usage;       /* "create POOL[/NAMESPACE]/VOL --size SIZE" */
-	const char *description; /* a paragraph for --help */
+	const char *description; /* prose for --help, wrapped like an option's */
 	struct cli_option *options;
 	int min_args, max_args;  /* positional arguments after the command */
 };
 
 /*
- * Parses argv (argv[0] is the command name) against spec's options and the
- * global options. Positional arguments are moved to the front of argv+1;
+ * Parses argv (argv[0] is the command name) with getopt_long against
+ * spec's options and the global options; "--" ends the options.
+ * Positional arguments are moved to the front of argv+1, in their order;
  * their count is returned. On --help, prints the help and sets
  * ctx->help_shown (returns 0). Returns a usage error otherwise.
  */
 int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	      char **argv);
 
-/* Parses the options before the command name; returns how many argv
- * entries they took, or a usage error. */
-int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv);
+enum cli_request { CLI_RUN_COMMAND, CLI_SHOW_HELP, CLI_SHOW_VERSION };
 
+/* Parses the global options before the command name, up to --help or
+ * --version (*request says which, if any); returns the index of the
+ * command name (argc when none is given), or a usage error. */
+int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv,
+		     enum cli_request *request);
+
+/* The global options' help, once, for 'rowcat --help'. */
 void cli_print_global_help(FILE *out);
+
+/* The width help is wrapped at: stdout's terminal, else $COLUMNS, else
+ * 80 (at least 50). */
+int cli_help_width(void);
+
+/* Writes prose text from column (where the cursor is) on, wrapping at
+ * width; continuation lines start at column indent. No newline at the
+ * end. */
+void cli_wrap(FILE *out, const char *text, int column, int indent, int width);
+
+/* Reads a CLI_OPT_SECONDS value (text) into *seconds; a usage error
+ * naming text otherwise. */
+int cli_seconds_parse(const char *text, int *seconds, struct rc_error *err);
 
 /* ---- the commands -------------------------------------------------------- */
 
@@ -155,7 +187,8 @@ int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts);
 /*
  * The switch hook's time limit in seconds: --hook-timeout, else
  * $ROWCAT_HOOK_TIMEOUT, else CLI_HOOK_TIMEOUT_DEFAULT. A usage error when
- * $ROWCAT_HOOK_TIMEOUT is not a positive whole number.
+ * $ROWCAT_HOOK_TIMEOUT is not what --hook-timeout takes (a duration, or
+ * whole seconds; CLI_OPT_SECONDS).
  */
 int cli_hook_timeout(struct cli_ctx *ctx, int *seconds);
 

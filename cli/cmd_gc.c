@@ -377,23 +377,23 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	struct gc_args a = { false, DEFAULT_MIN_AGE, DEFAULT_TRASH_DELAY, NULL,
 			     NULL, DEFAULT_JOBS, 0 };
 	struct cli_option options[] = {
-		{ 'n', "dry-run", CLI_OPT_FLAG, &a.dry_run, NULL,
+		{ 0, "dry-run", CLI_OPT_FLAG, &a.dry_run, NULL,
 		  "print the plan (what, why, in order); change nothing" },
 		{ 0, "min-age", CLI_OPT_STRING, &a.min_age, "DURATION",
 		  "collect nothing younger than this (default " DEFAULT_MIN_AGE ")" },
 		{ 0, "trash-delay", CLI_OPT_STRING, &a.trash_delay, "DURATION",
-		  "keep images in the RBD trash this long before purging them\n"
+		  "keep images in the RBD trash this long before purging them "
 		  "(default " DEFAULT_TRASH_DELAY ")" },
 		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
 		  "steps on different images carried out at once (default 4)" },
 		{ 0, "max-steps", CLI_OPT_INT, &a.max_steps, "N",
 		  "carry out at most N steps of the plan in this run" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
-		  "write Prometheus text-format figures of the run to FILE\n"
+		  "write Prometheus text-format figures of the run to FILE "
 		  "(atomically, for node_exporter's textfile collector)" },
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
-		  "with --dry-run: the plan as it would be at TIME\n"
-		  "(2026-11-25T03:00:00Z); a run that collects always judges\n"
+		  "with --dry-run: the plan as it would be at TIME "
+		  "(2026-11-25T03:00:00Z); a run that collects always judges "
 		  "--min-age and the trash delay by the real clock" },
 		CLI_OPT_FORMAT(ctx),
 		CLI_OPT_END,

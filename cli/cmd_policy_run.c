@@ -269,20 +269,20 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	struct run_args a = { NULL, NULL, false, DEFAULT_JOBS, { false } };
 	struct cli_option options[] = {
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
-		  "decide as if it were TIME (2026-11-25T03:00:00Z): what is due\n"
-		  "and what retention expires; for rehearsals and simulations.\n"
-		  "What happens is recorded at the real time (log shows both),\n"
+		  "decide as if it were TIME (2026-11-25T03:00:00Z): what is due "
+		  "and what retention expires; for rehearsals and simulations. "
+		  "What happens is recorded at the real time (log shows both), "
 		  "and gc judges min_age and trash_delay by the real clock" },
 		{ 0, "gc", CLI_OPT_FLAG, &a.gc, NULL,
-		  "then collect the garbage of the volumes this run manages,\n"
+		  "then collect the garbage of the volumes this run manages, "
 		  "with the file's gc: settings; 'rowcat gc' collects the rest" },
 		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
 		  "volumes worked on at once (default 8)" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE" },
 		{ 0, "ignore-clients", CLI_OPT_FLAG, &a.row.ignore_clients, NULL,
-		  "snapshot volumes although another client has their\n"
-		  "operating image open (clients that only read); 'rowcat log'\n"
+		  "snapshot volumes although another client has their "
+		  "operating image open (clients that only read); 'rowcat log' "
 		  "names the clients ignored" },
 		CLI_OPT_FORMAT(ctx),
 		CLI_OPT_END,

@@ -75,7 +75,7 @@ static int prepare(struct cli_ctx *ctx, const char *volume)
 /* --ignore-clients, as snap and restore declare it. */
 #define OPT_IGNORE_CLIENTS(opts) \
 	{ 0, "ignore-clients", CLI_OPT_FLAG, &(opts)->ignore_clients, NULL, \
-	  "go on although another client has the operating image open\n" \
+	  "go on although another client has the operating image open " \
 	  "(one that only reads); 'rowcat log' names the clients ignored" }
 
 /* The live-snap options: --qmp's address, --pause-timeout's duration. */
@@ -118,7 +118,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		  "switch its disk to the clone, resume it (default: the one "
 		  "'rowcat consumer' recorded)" },
 		{ 0, "pause-timeout", CLI_OPT_STRING, &pause_timeout, "DURATION",
-		  "resume the guest on its image (or run the thaw hook) and\n"
+		  "resume the guest on its image (or run the thaw hook) and "
 		  "undo the snap when the pause lasts longer (default 10s)" },
 		CLI_OPT_END };
 	struct cli_spec spec = {

@@ -172,8 +172,6 @@ static int hook_outcome(pid_t pid, const char *what, const char *cmd,
 int cli_hook_timeout(struct cli_ctx *ctx, int *seconds)
 {
 	const char *text = getenv("ROWCAT_HOOK_TIMEOUT");
-	char *end;
-	long n;
 
 	*seconds = ctx->hook_timeout_seconds;
 	if (*seconds > 0)
@@ -181,13 +179,8 @@ int cli_hook_timeout(struct cli_ctx *ctx, int *seconds)
 	*seconds = CLI_HOOK_TIMEOUT_DEFAULT;
 	if (!text || !text[0])
 		return 0;
-	errno = 0;
-	n = strtol(text, &end, 10);
-	if (errno || *end || n <= 0 || n > INT_MAX)
-		return rc_error_usage(&ctx->err, "ROWCAT_HOOK_TIMEOUT needs a "
-				      "positive whole number of seconds, not "
-				      "'%s'", text);
-	*seconds = (int)n;
+	if (cli_seconds_parse(text, seconds, &ctx->err) < 0)
+		return rc_error_prefix(&ctx->err, "ROWCAT_HOOK_TIMEOUT: ");
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json_out.h" /* json_c_version */
+#include "rowcat/policy.h"
 
 #ifndef ROWCAT_VERSION
 #define ROWCAT_VERSION "unknown"
@@ -12,15 +14,39 @@
 
 static void print_help(void)
 {
-	printf("usage: rowcat [global options] COMMAND [args]\n\n"
-	       "Redirect-on-write snapshots of Ceph RBD volumes, with their "
-	       "lineage in an SQLite catalog.\n\ncommands:\n");
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		if (c->summary)
-			printf("  %-10s %s\n", c->name, c->summary);
-	printf("\n");
+	int width = cli_help_width();
+
+	printf("usage: rowcat [global options] COMMAND [args]\n\n");
+	cli_wrap(stdout, "Redirect-on-write snapshots of Ceph RBD volumes, with "
+		 "their lineage in an SQLite catalog.", 0, 0, width);
+	printf("\n\ncommands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		int column;
+
+		if (!c->summary)
+			continue; /* hidden: the shell's completion */
+		column = printf("  %-10s ", c->name);
+
+		cli_wrap(stdout, c->summary, column, 13, width);
+		putchar('\n');
+	}
+	putchar('\n');
 	cli_print_global_help(stdout);
 	printf("\n'rowcat COMMAND --help' describes one command.\n");
+}
+
+/* This rowcat and the libraries it runs with, each on a line of its own
+ * ("NAME VERSION"), for a bug report or a script. */
+static void print_version(void)
+{
+	char librbd[RBDOPS_VERSION_TEXT_MAX], librados[RBDOPS_VERSION_TEXT_MAX];
+
+	rbdops_library_versions(librbd, librados);
+	printf("rowcat %s (catalog schema %d)\n", ROWCAT_VERSION,
+	       catalog_schema_version_supported());
+	printf("librbd %s\nlibrados %s\nsqlite %s\nlibyaml %s\njson-c %s\n",
+	       librbd, librados, catalog_sqlite_version(),
+	       policy_libyaml_version(), json_c_version());
 }
 
 static const struct cli_command *find_command(const char *name)
@@ -50,27 +76,28 @@ int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {0};
 	const struct cli_command *cmd;
+	enum cli_request request;
 	int first, rc, signo;
 
-	first = cli_parse_global(&ctx, argc, argv);
+	first = cli_parse_global(&ctx, argc, argv, &request);
 	if (first < 0) {
 		rc = first;
 		goto out;
+	}
+	if (request == CLI_SHOW_HELP ||
+	    (request == CLI_RUN_COMMAND && first < argc &&
+	     strcmp(argv[first], "help") == 0)) {
+		print_help();
+		return EXIT_OK;
+	}
+	if (request == CLI_SHOW_VERSION) {
+		print_version();
+		return EXIT_OK;
 	}
 	if (first >= argc) {
 		rc = rc_error_usage(&ctx.err,
 				    "no command given; 'rowcat --help' lists them");
 		goto out;
-	}
-	if (strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0 ||
-	    strcmp(argv[first], "help") == 0) {
-		print_help();
-		return EXIT_OK;
-	}
-	if (strcmp(argv[first], "--version") == 0) {
-		printf("rowcat %s (catalog schema %d)\n", ROWCAT_VERSION,
-		       catalog_schema_version_supported());
-		return EXIT_OK;
 	}
 	cmd = find_command(argv[first]);
 	if (!cmd) {

@@ -30,6 +30,11 @@ int policy_duration_parse(const char *text, int64_t *seconds,
 
 	if (!*p)
 		return bad(err, text, "it is empty");
+	/* zero is zero in any unit: the one number that needs none */
+	if (strspn(p, "0") == strlen(p)) {
+		*seconds = 0;
+		return 0;
+	}
 	while (*p) {
 		int64_t n = 0;
 		size_t u;

@@ -328,6 +328,11 @@ int ytree_load(struct ytree *tree, const char *text, size_t len,
 	return rc;
 }
 
+const char *policy_libyaml_version(void)
+{
+	return yaml_get_version_string();
+}
+
 void ytree_free(struct ytree *tree)
 {
 	for (size_t i = 0; i < tree->all_count; i++) {

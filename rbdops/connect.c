@@ -346,3 +346,15 @@ void rbdops_disconnect(struct rbd_conn *conn)
 		rados_shutdown(conn->cluster);
 	free(conn);
 }
+
+void rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
+			     char librados[RBDOPS_VERSION_TEXT_MAX])
+{
+	int major, minor, extra;
+
+	rbd_version(&major, &minor, &extra);
+	snprintf(librbd, RBDOPS_VERSION_TEXT_MAX, "%d.%d.%d", major, minor, extra);
+	rados_version(&major, &minor, &extra);
+	snprintf(librados, RBDOPS_VERSION_TEXT_MAX, "%d.%d.%d", major, minor,
+		 extra);
+}

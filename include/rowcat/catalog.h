@@ -59,6 +59,10 @@ const char *catalog_path(const struct catalog *cat);
 /* The newest schema version this binary can migrate to. */
 int catalog_schema_version_supported(void);
 
+/* The version of the SQLite library this process runs with
+ * (sqlite3_libversion), such as "3.40.1"; static text. */
+const char *catalog_sqlite_version(void);
+
 /* The schema version of an open catalog (its PRAGMA user_version). */
 int catalog_schema_version(struct catalog *cat);
 

@@ -27,10 +27,10 @@
 /*
  * Parses a duration: one or more NUMBER UNIT groups, largest unit first,
  * each unit once: s (seconds), m (minutes), h (hours), d (days), w (weeks).
- * "30s", "1h", "1h30m", "7d". A bare number is refused (seconds or
- * minutes? the reader cannot tell), as are negative values, unknown units
- * and durations over 100 years. Returns 0 with *seconds set, or a usage
- * error naming the text.
+ * "30s", "1h", "1h30m", "7d"; a bare 0 (zero in any unit). Any other bare
+ * number is refused (seconds or minutes? the reader cannot tell), as are
+ * negative values, unknown units and durations over 100 years. Returns 0
+ * with *seconds set, or a usage error naming the text.
  */
 int policy_duration_parse(const char *text, int64_t *seconds,
 			  struct rc_error *err);
@@ -237,6 +237,10 @@ int policy_parse(struct policy_file **out, const char *text, size_t len,
  */
 int policy_load(struct policy_file **out, const char *path,
 		struct policy_diagnostics *diags, struct rc_error *err);
+
+/* The version of the libyaml this process runs with
+ * (yaml_get_version_string), such as "0.2.5"; static text. */
+const char *policy_libyaml_version(void);
 
 void policy_file_free(struct policy_file *file);
 

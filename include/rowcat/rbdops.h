@@ -67,6 +67,16 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 /* Disconnects; NULL is fine. */
 void rbdops_disconnect(struct rbd_conn *conn);
 
+/* Longest text rbdops_library_versions writes, with its NUL. */
+#define RBDOPS_VERSION_TEXT_MAX 32
+
+/* The versions of the librbd and librados this process runs with (not
+ * the ones it was built against), as they report them (rbd_version,
+ * rados_version): "MAJOR.MINOR.EXTRA", their API versions, which a Ceph
+ * release raises when it changes the API. */
+void rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
+			     char librados[RBDOPS_VERSION_TEXT_MAX]);
+
 /* Checks that pool exists and, when ns is not "", that the RBD namespace
  * does too. -ENODEV for a missing pool, -ENOENT for a missing namespace,
  * with a message naming it. */

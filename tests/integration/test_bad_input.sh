@@ -201,9 +201,10 @@ while time.time() < end:
 		--timeout 3 create "rbd/$(volname)" --size 1M
 	kill "$silent" 2>/dev/null
 	# and a port where nothing listens at all
+	# (--timeout takes a duration; a bare number is seconds, as before)
 	refused_without_change 75 "did not answer within 2 s" \
 		timeout 30 "$ROWCAT" --id rowcat --catalog "$CATALOG" -m "127.0.0.1:$port" \
-		--timeout 2 create "rbd/$(volname)" --size 1M
+		--timeout 2s create "rbd/$(volname)" --size 1M
 }
 
 test_bad_qemu_monitors_and_pause_timeouts_are_usage_errors() {
@@ -222,6 +223,9 @@ test_bad_qemu_monitors_and_pause_timeouts_are_usage_errors() {
 		rowcat consumer "$v" /run/vm.qmp --clear
 	refused_without_change 2 "--pause-timeout: a pause of less than 1 s" \
 		rowcat snap "$v" --pause-timeout 0s
+	# a bare 0 is a duration (zero in any unit), and too short here too
+	refused_without_change 2 "--pause-timeout: a pause of less than 1 s" \
+		rowcat snap "$v" --pause-timeout 0
 	refused_without_change 2 "--pause-timeout: " rowcat snap "$v" --pause-timeout 10
 	# a monitor nobody listens at, given for this snap: refused, nothing
 	# journalled

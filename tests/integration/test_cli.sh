@@ -16,19 +16,79 @@ test_command_help_comes_from_the_declared_options() {
 	expect_eq 0 "$status" "create --help status"
 	expect_contains "$out" "usage: rowcat create POOL[/NAMESPACE]/VOL --size SIZE" "usage line"
 	expect_contains "$out" "--size SIZE" "--size documented"
-	expect_contains "$out" "--catalog PATH" "global options documented"
+	# the global options once, in rowcat --help; a command's help points there
+	case $out in *"--catalog PATH"*) fail "create --help repeats the global options" ;; esac
+	expect_contains "$out" "'rowcat --help' lists them" "create --help points to the global options"
+	run "$ROWCAT" --help
+	expect_eq 1 "$(grep -c -- '--catalog PATH' <<<"$out")" "rowcat --help: global options once"
+	expect_contains "$out" "-n, --name client.ID" "rowcat --help: -n is --name"
 	run "$ROWCAT" tree --help
 	expect_contains "$out" "--format plain|json" "tree documents --format"
+}
+
+# commands: every command of rowcat --help's table.
+commands() {
+	"$ROWCAT" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p'
+}
+
+# No command may give a global short option a meaning of its own (gc's -n
+# was --dry-run while -n is --name): rowcat refuses to run a command that
+# declares one, --help included, and no command's help shows one.
+test_no_command_reuses_a_global_short_option() {
+	local globals cmd shorts count=0
+	globals=$("$ROWCAT" --help | sed -n '/^global options/,/^$/s/^  -\(.\), .*/\1/p' | tr -d '\n')
+	[ ${#globals} -ge 5 ] || fail "no global short options found in rowcat --help: '$globals'"
+	for cmd in $(commands); do
+		run "$ROWCAT" "$cmd" --help
+		expect_eq 0 "$status" "$cmd --help ($err)"
+		shorts=$(sed -n '/^options:/,/^$/s/^  -\(.\), .*/\1/p' <<<"$out" | tr -d '\n')
+		case $shorts in *["$globals"h]*) fail "$cmd declares a global short option: -[$shorts]" ;; esac
+		count=$((count + 1))
+	done
+	[ "$count" -ge 18 ] || fail "only $count commands asked for their help"
+	# gc's dry run has no short name; -n stays the client's name
+	"$ROWCAT" --catalog "$CATALOG" init -q || fail init
+	run "$ROWCAT" --catalog "$CATALOG" gc -n client.admin --dry-run --min-age 0
+	expect_eq 0 "$status" "gc -n client.admin --dry-run ($err)"
+	expect_contains "$out" "gc plan: 0 steps" "gc -n client.admin --dry-run"
+}
+
+# Help wraps at the terminal's width ($COLUMNS when stdout is no
+# terminal): no line past it, and an option's help goes on under its own
+# column, never at column 0.
+test_help_wraps_at_the_terminal_width() {
+	local width cmd long
+	for width in 60 100; do
+		for cmd in "" gc snap check; do
+			run env COLUMNS=$width "$ROWCAT" $cmd --help
+			expect_eq 0 "$status" "COLUMNS=$width rowcat $cmd --help"
+			long=$(awk -v w=$width 'length($0) > w' <<<"$out")
+			[ -z "$long" ] || fail "rowcat $cmd --help at $width columns: longer lines: $long"
+			long=$(sed -En '/^(global )?options.*:$/,/^$/{/:$/d;/^$/d;/^ /d;p}' <<<"$out")
+			[ -z "$long" ] || fail "rowcat $cmd --help at $width columns: options' help at column 0: $long"
+		done
+	done
+	# the same help, wider: fewer lines
+	[ "$(COLUMNS=60 "$ROWCAT" gc --help | wc -l)" -gt "$(COLUMNS=100 "$ROWCAT" gc --help | wc -l)" ] ||
+		fail "gc --help is not shorter at 100 columns than at 60"
+	expect_eq "$(COLUMNS=80 "$ROWCAT" --help)" "$(env -u COLUMNS "$ROWCAT" --help)" "80 columns without COLUMNS"
 }
 
 # The newest migration in schema.sql, which the binary embeds.
 SCHEMA_VERSION=$(sed -n 's/^-- migration \([0-9]*\)$/\1/p' \
 	"$(dirname "$0")/../../schema.sql" | sort -n | tail -1)
 
-test_version_names_the_schema() {
+test_version_names_the_schema_and_the_libraries() {
 	run "$ROWCAT" --version
 	expect_eq 0 "$status" "--version status"
 	expect_contains "$out" "catalog schema $SCHEMA_VERSION" "--version"
+	grep -Eqx 'librbd [0-9]+\.[0-9]+\.[0-9]+' <<<"$out" || fail "--version: no librbd line: $out"
+	grep -Eqx 'librados [0-9]+\.[0-9]+\.[0-9]+' <<<"$out" || fail "--version: no librados line: $out"
+	grep -Eqx 'libyaml [0-9]+\.[0-9]+\.[0-9]+' <<<"$out" || fail "--version: no libyaml line: $out"
+	# the library it runs with: the one Debian's sqlite3 shell uses too
+	expect_eq "sqlite $(sqlite3 --version | cut -d' ' -f1)" "$(grep '^sqlite ' <<<"$out")" "--version: SQLite"
+	# global options may come before it
+	expect_eq "$out" "$("$ROWCAT" -q --version)" "-q --version"
 }
 
 test_usage_errors_exit_2_with_one_line() {
@@ -38,7 +98,19 @@ test_usage_errors_exit_2_with_one_line() {
 	expect_refused 2 "usage: rowcat which VOL" "$ROWCAT" which
 	expect_refused 2 "usage: rowcat which VOL" "$ROWCAT" which a b
 	expect_refused 2 "--format must be plain or json" "$ROWCAT" --catalog "$CATALOG" ls --format xml
-	expect_refused 2 "--timeout needs a positive whole number" "$ROWCAT" --timeout 0 ls
+	expect_refused 2 "--format must be plain or json" "$ROWCAT" --format xml --catalog "$CATALOG" ls
+	expect_refused 2 "--format json: 'rowcat debug' has no JSON output" \
+		"$ROWCAT" --format json debug failpoints
+	expect_refused 2 "unknown option '-z'" "$ROWCAT" ls -z
+	expect_refused 2 "unknown option '--form'" "$ROWCAT" ls --form json
+	expect_refused 2 "option --catalog needs a value (PATH)" "$ROWCAT" ls --catalog
+	expect_refused 2 "option --quiet takes no value" "$ROWCAT" --quiet=yes ls
+	# durations: with units, or whole seconds where they were taken before
+	expect_refused 2 "--timeout: '0' is less than 1s" "$ROWCAT" --timeout 0 ls
+	expect_refused 2 "--timeout: '3x' is not a duration" "$ROWCAT" --timeout 3x ls
+	expect_refused 2 "--hook-timeout: '1.5' is not a duration" "$ROWCAT" ls --hook-timeout 1.5
+	expect_refused 2 "--min-age: '5' is not a duration (the last number has no unit)" \
+		"$ROWCAT" --catalog "$CATALOG" gc --dry-run --min-age 5
 }
 
 test_init_creates_a_private_catalog_once() {
@@ -73,6 +145,15 @@ test_catalog_location_follows_the_environment() {
 test_read_commands_on_an_empty_catalog() {
 	"$ROWCAT" --catalog "$CATALOG" init -q || fail init
 	expect_eq "[]" "$("$ROWCAT" --catalog "$CATALOG" ls --format json)" "empty ls json"
+	# --format is global: before the command, and as --opt=value
+	expect_eq "[]" "$("$ROWCAT" --format json --catalog "$CATALOG" ls)" "--format json before ls"
+	expect_eq "[]" "$("$ROWCAT" --catalog="$CATALOG" ls --format=json)" "ls --format=json"
+	# every duration takes a bare 0 (zero in any unit), and whole
+	# seconds stay seconds for --timeout and --hook-timeout
+	run "$ROWCAT" --catalog "$CATALOG" --timeout 3 --hook-timeout 2m gc --dry-run \
+		--min-age 0 --trash-delay 0 --format json
+	expect_eq 0 "$status" "gc --dry-run --min-age 0 --trash-delay 0 ($err)"
+	expect_eq "[]" "$(head -1 <<<"$out")" "an empty plan"
 	expect_refused 1 "no volume named 'ghost'" "$ROWCAT" --catalog "$CATALOG" which ghost
 	expect_refused 1 "no volume named 'ghost'" "$ROWCAT" --catalog "$CATALOG" tree ghost
 }

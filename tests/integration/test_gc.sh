@@ -133,7 +133,10 @@ test_gc_keeps_what_the_operating_image_reads_and_pinned_snapshots() {
 	# after a flatten the operating image reads nothing: the chain under
 	# it can go, except what the pin keeps
 	rowcat flatten "$v" -q || fail flatten
-	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail gc
+	# -n is the global --name in gc as everywhere (it was gc's --dry-run),
+	# and a bare 0 is a duration
+	"$ROWCAT" --catalog "$CATALOG" gc -n client.rowcat --min-age 0 --trash-delay 0 \
+		-q >/dev/null || fail "gc -n client.rowcat"
 	expect_eq "$SUM_S3" "$(checksum "$(rowcat which "$v")")" "data after flatten and gc"
 	local pinned; pinned=$(safety_snapshot "$v")
 	expect_eq "$SUM_S1" "$(checksum "$(image_of "$v" "$pinned")@$pinned")" \
@@ -322,6 +325,10 @@ test_bad_input_changes_nothing() {
 	expect_refused 2 "--min-age" rowcat gc --min-age 10
 	expect_refused 2 "--trash-delay" rowcat gc --trash-delay soon
 	expect_refused 2 "--jobs" rowcat gc --jobs 0
+	# -n names the client, which gc connects as: not a usage error
+	run "$ROWCAT" --catalog "$CATALOG" gc -n client.nosuch --min-age 0
+	[ "$status" != 0 ] && [ "$status" != 2 ] || fail "gc -n client.nosuch exited $status ($err)"
+	expect_contains "$err" "client.nosuch" "gc -n client.nosuch"
 	expect_refused 2 "names no snapshot" rowcat pin "$v"
 	expect_refused 2 "snapshot name" rowcat rm "$v@"
 	expect_refused 1 "no volume named" rowcat rm nosuch

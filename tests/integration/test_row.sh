@@ -229,7 +229,7 @@ test_a_switch_hook_that_never_returns_is_stopped_at_its_time_limit() {
 	local old new hook='echo $$ > hook.pid; sleep 1000 & echo $! > sleep.pid; wait'
 	old=$(rowcat which "$v")
 	# timeout only keeps a broken rowcat from hanging the test: 124 fails
-	run timeout 300 "$ROWCAT" --id rowcat --catalog "$CATALOG" --hook-timeout 1 \
+	run timeout 300 "$ROWCAT" --id rowcat --catalog "$CATALOG" --hook-timeout 1s \
 		--on-switch "$hook" snap "$v" s1
 	expect_eq 1 "$status" "snap with a hook that never returns ($err)"
 	expect_contains "$err" "volume '$v' switched to rbd/$v.rc" "the message"
@@ -241,17 +241,19 @@ test_a_switch_hook_that_never_returns_is_stopped_at_its_time_limit() {
 	expect_ended "$(cat hook.pid)" "the hook's shell"
 	expect_ended "$(cat sleep.pid)" "the hook's background sleep"
 	expect_eq 0 "$(running_ops)" "operations left running"
-	# $ROWCAT_HOOK_TIMEOUT sets the limit where $ROWCAT_ON_SWITCH sets the hook
+	# $ROWCAT_HOOK_TIMEOUT sets the limit where $ROWCAT_ON_SWITCH sets the
+	# hook; a bare number is seconds, as before limits took units
 	run timeout 300 env ROWCAT_HOOK_TIMEOUT=1 ROWCAT_ON_SWITCH='sleep 1000' \
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" s2
 	expect_eq 1 "$status" "snap with ROWCAT_HOOK_TIMEOUT ($err)"
 	expect_contains "$err" "switch hook 'sleep 1000' did not finish within 1 s" "the message"
-	# a limit that is no number is refused before anything changes
+	# a limit that is no duration, or none, is refused before anything
+	# changes
 	new=$(rowcat which "$v")
-	expect_refused 2 "ROWCAT_HOOK_TIMEOUT needs a positive whole number of seconds, not 'soon'" \
+	expect_refused 2 "ROWCAT_HOOK_TIMEOUT: 'soon' is not a duration" \
 		env ROWCAT_HOOK_TIMEOUT=soon ROWCAT_ON_SWITCH=true \
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" s3
-	expect_refused 2 "--hook-timeout needs a positive whole number, not '0'" \
+	expect_refused 2 "--hook-timeout: '0' is less than 1s" \
 		rowcat snap "$v" s3 --hook-timeout 0
 	expect_eq "$new" "$(rowcat which "$v")" "no switch after a refusal"
 	rbd snap ls --format json "$new" | jq -e 'length == 0' >/dev/null ||

@@ -42,6 +42,9 @@ static void test_durations_read_as_operators_write_them(void **state)
 	assert_int_equal(parsed("2w"), 14 * 86400);
 	assert_int_equal(parsed("1w2d3h4m5s"), 9 * 86400 + 3 * 3600 + 245);
 	assert_int_equal(parsed("0s"), 0);
+	/* zero needs no unit */
+	assert_int_equal(parsed("0"), 0);
+	assert_int_equal(parsed("00"), 0);
 	assert_int_equal(parsed("90m"), 5400);
 }
 
