@@ -484,15 +484,51 @@ struct catalog_gc_step {
 	size_t first_dep, dep_count;
 };
 
+/* Why garbage is not collected by a plan (what `rowcat gc --verbose`
+ * lists). */
+enum catalog_gc_wait_reason {
+	CATALOG_GC_WAIT_YOUNG,          /* younger than min_age, until `until` */
+	CATALOG_GC_WAIT_YOUNG_SNAPSHOT, /* an image: its snapshot on_snapshot_id
+					   is younger than min_age, until
+					   `until` (it would go with it) */
+	CATALOG_GC_WAIT_CLONE,          /* an image: image on_image_id, a clone
+					   of one of its snapshots, is not in
+					   the trash; a snapshot: its clone
+					   on_image_id is not purged */
+	CATALOG_GC_WAIT_TRASH_DELAY,    /* in the trash (its image, for a
+					   snapshot) until `until` */
+	CATALOG_GC_WAIT_TRASHED_NOW,    /* an image the plan moves to the trash
+					   (a snapshot's image), for the delay:
+					   until `until` */
+	CATALOG_GC_WAIT_SNAPSHOTS,      /* an image in the trash, its delay
+					   over: its snapshots are not removed
+					   yet (each waits, listed apart) */
+};
+
+/* One garbage item a plan leaves waiting. */
+struct catalog_gc_wait {
+	int64_t volume_id;
+	int64_t image_id;
+	int64_t snapshot_id;        /* 0: the image itself waits */
+	enum catalog_gc_wait_reason why;
+	int64_t until;              /* when the wait ends by the clock; 0
+				       when it ends with another item's */
+	int64_t on_image_id;        /* the item waited for; 0 none */
+	int64_t on_snapshot_id;
+};
+
 struct catalog_gc_plan {
 	struct catalog_gc_step *steps; /* leaf first: deps come before */
 	size_t count;
 	size_t *deps;
 	/* Garbage the plan leaves behind, once carried out: too young, in
-	 * the trash, or waiting for its clones to leave the trash. */
+	 * the trash, or waiting for its clones to leave the trash; `waits`
+	 * says of each (waiting of them) why. */
 	size_t waiting;
-	int64_t next_purge_at;      /* then the earliest trash delay end
-				       ahead; 0 none */
+	struct catalog_gc_wait *waits;
+	/* the earliest end of a trash delay ahead, of the images in the
+	 * trash before the plan; 0 none */
+	int64_t next_purge_at;
 };
 
 /*

@@ -161,14 +161,29 @@ test_trash_delay_keeps_images_restorable_until_it_ends() {
 	build_lineage "$v"
 	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
 	rowcat rm "$v@$p" -q || fail rm
-	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc"
+	# --verbose says what waits and why: C goes to the trash now, its
+	# snapshot P with it; nothing is in the trash yet, so no delay ends
+	run rowcat gc --min-age 0s --trash-delay 1h --verbose
+	expect_eq 0 "$status" "gc --verbose ($err)"
+	expect_eq "$c moved to the trash
+waiting: 2 garbage items not collectable yet:
+      $c@$p  ($v: its image goes to the trash in this run, for the trash delay (until about @))
+      $c  ($v: goes to the trash in this run, for the trash delay (until about @))" \
+		"$(sed 's/about [-0-9T:]*Z)/about @)/' <<<"$out")" "gc --verbose"
 	id=$(rbd trash ls --format json rbd | jq -r --arg n "${c#rbd/}" '.[] | select(.name == $n) | .id')
 	[ -n "$id" ] || fail "$c is not in the trash"
 	expect_eq 1 "$(rbd snap ls --pool rbd --image-id "$id" --format json | jq length)" \
 		"its snapshot waits with it in the trash"
 	expect_check_clean
-	run rowcat gc --dry-run --min-age 0s --trash-delay 1h
-	expect_contains "$out" "next trash delay ends at" "dry run names the purge time"
+	local until
+	until=$(date -u -d "@$(sqlite3 "$CATALOG" "SELECT trash_until FROM image
+		WHERE pool = 'rbd' AND name = '${c#rbd/}'")" +%Y-%m-%dT%H:%M:%SZ)
+	run rowcat gc --dry-run --min-age 0s --trash-delay 1h --verbose
+	expect_eq "gc plan: 0 steps
+waiting: 2 garbage items not collectable yet (younger than --min-age, in the trash, or behind those)
+      $c@$p  ($v: its image is in the trash until $until)
+      $c  ($v: in the trash until $until)
+next trash delay ends at $until" "$out" "dry run --verbose names the purge time"
 	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc within the delay"
 	expect_eq "$id" "$(trash_ids rbd | grep -x "$id")" "still in the trash within the delay"
 	local ahead before
