@@ -40,6 +40,18 @@
  */
 #define RBDOPS_DEFAULT_TIMEOUT 120
 
+/*
+ * The longest parent chain the kernel's rbd client (krbd) maps: Linux's
+ * drivers/block/rbd.c has `#define RBD_MAX_PARENT_CHAIN_LEN 16`, and
+ * rbd_dev_probe_parent() refuses an image once `++depth >
+ * RBD_MAX_PARENT_CHAIN_LEN` ("parent chain is too long"), so an image that
+ * reads through 16 clone levels maps and one through 17 does not. librbd
+ * (QEMU, rbd-nbd) has no such limit. snap and restore warn from
+ * RBDOPS_KRBD_DEPTH_WARN on, so that a flatten comes before a map fails.
+ */
+#define RBDOPS_KRBD_MAX_PARENT_CHAIN 16
+#define RBDOPS_KRBD_DEPTH_WARN (RBDOPS_KRBD_MAX_PARENT_CHAIN - 4)
+
 struct rbd_conn;
 
 /*
