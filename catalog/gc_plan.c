@@ -579,6 +579,33 @@ out:
 	return rc;
 }
 
+int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
+		      bool *snap_needed, struct rc_error *err)
+{
+	size_t ni = state->image_count, *stack = NULL;
+	struct graph g;
+	struct marks m;
+	int rc;
+
+	rc = graph_build(&g, state, err);
+	if (rc < 0)
+		goto out;
+	stack = malloc((ni + 1) * sizeof(*stack));
+	if (marks_init(&m, ni, state->snapshot_count) < 0 || !stack) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory planning gc");
+		goto out_marks;
+	}
+	find_needed(&g, &m, stack);
+	memcpy(image_needed, m.image_needed, ni * sizeof(bool));
+	memcpy(snap_needed, m.snap_needed, state->snapshot_count * sizeof(bool));
+out_marks:
+	marks_free(&m);
+out:
+	free(stack);
+	graph_free(&g);
+	return rc;
+}
+
 int catalog_gc_plan_append(struct catalog_gc_plan *into,
 			   const struct catalog_gc_plan *from,
 			   struct rc_error *err)

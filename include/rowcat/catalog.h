@@ -243,6 +243,7 @@ enum catalog_op_kind {
 	CATALOG_OP_GC_TRASH,        /* "gc-trash" */
 	CATALOG_OP_GC_SNAPSHOT,     /* "gc-snapshot" */
 	CATALOG_OP_GC_PURGE,        /* "gc-purge" */
+	CATALOG_OP_UNRM,            /* "unrm" */
 	CATALOG_OP_KIND_COUNT
 };
 
@@ -568,6 +569,39 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 
 /* Whether an operation kind is one of gc's. */
 bool catalog_op_is_gc(enum catalog_op_kind kind);
+
+/*
+ * What the planner's first pass finds needed in state: image_needed and
+ * snap_needed (the caller's, image_count and snapshot_count entries)
+ * say, per row of state, whether gc must keep it. -EINVAL when the state
+ * breaks the planner's ordering rule; -ENOMEM.
+ */
+int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
+		      bool *snap_needed, struct rc_error *err);
+
+/* ---- rowcat unrm --------------------------------------------------------- */
+
+/*
+ * Finds the snapshot called `name` in volume_id's tree whatever gc did to
+ * it (removed, or on an image in the trash): the live one of that name,
+ * else the newest. -ENOENT with a message when the volume never had one.
+ */
+int catalog_snapshot_find_any(struct catalog *cat, int64_t volume_id,
+			      const char *name, struct catalog_snapshot *out,
+			      struct rc_error *err);
+
+/*
+ * What undoing `rowcat rm` of volume_id (snapshot_id 0) or of its snapshot
+ * snapshot_id needs, judged from the catalog as it is: the images the
+ * volume needs once that mark is cleared (the planner's rule) and that gc
+ * moved to the trash, to be restored, parents first; and those it needs
+ * that gc already purged (gone). Each list (ids; count entries) is the
+ * caller's to free().
+ */
+int catalog_unrm_images(struct catalog *cat, int64_t volume_id,
+			int64_t snapshot_id, int64_t **restore,
+			size_t *restore_count, int64_t **gone,
+			size_t *gone_count, struct rc_error *err);
 
 /* ---- jobs that run one at a time ---------------------------------------- */
 

@@ -340,6 +340,14 @@ int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       const char *rbd_id, uint64_t *bytes, bool *bytes_known,
 		       struct rc_error *err);
+/*
+ * Restores the image with id rbd_id from spec's pool's trash under its
+ * name spec->name (rbd_trash_restore). Done already when that id is in
+ * the pool under that name; -ENOENT, saying so, when it is neither there
+ * nor in the trash (purged); -EEXIST when another image holds the name.
+ */
+int rbdops_trash_restore(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *rbd_id, struct rc_error *err);
 
 /* Where the image with id rbd_id in spec's pool is. */
 enum rbdops_whereabouts { RBDOPS_IN_POOL, RBDOPS_IN_TRASH, RBDOPS_GONE };

@@ -200,6 +200,66 @@ next trash delay ends at $until" "$out" "dry run --verbose names the purge time"
 	expect_eq "$before" "$(catalog_state; cluster_state)" "the catalog and the cluster after --now"
 	expect_eq "$id" "$(trash_ids rbd | grep -x "$id")" "still in the trash after gc --now"
 	expect_check_clean
+
+	# unrm brings the image back from the trash, its snapshot with it,
+	# and unmarks the snapshot: gc has nothing left to take
+	run rowcat unrm "$v@$p"
+	expect_eq "0 rowcat: $v@$p unmarked; 1 image restored from the RBD trash" \
+		"$status $err" "unrm $v@$p"
+	expect_eq "" "$(trash_ids rbd | grep -x "$id")" "out of the trash after unrm"
+	expect_eq "$id" "$(rbd info --format json "$c" | jq -r .id)" "the same image back under its name"
+	expect_eq "$p" "$(rbd snap ls --format json "$c" | jq -r '.[].name')" "its snapshot with it"
+	expect_check_clean
+	run rowcat gc --dry-run --min-age 0s --trash-delay 1h
+	expect_eq "gc plan: 0 steps" "$out" "nothing to collect after unrm"
+	# once gc removed the snapshot there is no undo, and unrm says so
+	rowcat rm "$v@$p" -q || fail "rm again"
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc without a delay"
+	expect_refused 1 "$v@$p is gone: gc removed it at" rowcat unrm "$v@$p"
+	expect_check_clean
+}
+
+# rm VOL undone: before gc, by the catalog alone (no cluster is asked);
+# after gc, while the images wait in the trash, from the trash, where rbd
+# sees them come back with their snapshots and parent links; once gc
+# purged them, unrm says what is gone and changes nothing.
+test_unrm_undoes_rm_of_a_volume_until_gc_purges_it() {
+	rowcat init -q || fail init
+	local v op in_trash; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s1 -q || fail setup
+	op=$(rowcat which "$v")
+	rowcat rm "$v" -q || fail rm
+	run rowcat -m 127.0.0.1:1 --timeout 1 unrm "$v"
+	expect_eq "0 rowcat: $v unmarked" "$status $err" "unrm before gc, without a cluster"
+	expect_eq "" "$(sqlite3 "$CATALOG" "SELECT marked_at FROM volume WHERE name = '$v'")" \
+		"the mark after unrm"
+	run rowcat unrm "$v"
+	expect_eq "0 rowcat: $v is not marked for collection; nothing to undo" \
+		"$status $err" "unrm twice"
+	rowcat rm "$v" -q || fail "rm again"
+	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail gc
+	in_trash() {
+		rbd trash ls --format json rbd | jq -r --arg v "$v" \
+			'[.[] | select(.name == $v or (.name | startswith($v + ".rc"))) | .name] | sort | join(" ")'
+	}
+	expect_eq "$v ${op#rbd/}" "$(in_trash)" "the trash after gc"
+	run rowcat unrm "$v"
+	expect_eq "0 rowcat: $v unmarked; 2 images restored from the RBD trash" \
+		"$status $err" "unrm after gc"
+	expect_eq "" "$(in_trash)" "the trash after unrm"
+	expect_eq "$v ${op#rbd/}" "$(rbd ls rbd | grep -E "^$v(\.rc[0-9]+)?$" | sort | paste -sd' ')" \
+		"rbd ls after unrm"
+	expect_eq s1 "$(rbd snap ls --format json "rbd/$v" | jq -r '.[].name')" "rbd snap ls after unrm"
+	expect_eq "rbd/$v@s1" "$(rbd_parent "$op")" "the parent link after unrm"
+	expect_eq "$op" "$(rowcat which "$v")" "the operating image after unrm"
+	expect_check_clean
+	rowcat snap "$v" s2 -q || fail "snap of the volume unrm brought back"
+	rowcat rm "$v" -q || fail "rm a third time"
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc without a delay"
+	local before; before=$(catalog_state)
+	expect_refused 1 "cannot undo the rm of '$v': gc purged rbd/$v" rowcat unrm "$v"
+	expect_eq "$before" "$(catalog_state)" "the catalog after a refused unrm"
+	expect_check_clean
 }
 
 # The delay is the real clock's: the first run after it is over by the
