@@ -500,7 +500,7 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 		"[--jobs N] [--max-steps N] [--metrics FILE] [--verbose] "
 		"[--dry-run --now TIME] [--format plain|json]",
 		"Collects what nobody needs, leaf first: moves unneeded images to\n"
-		"the RBD trash (restorable with 'rbd trash restore' until their\n"
+		"the RBD trash (restorable with 'rowcat unrm' until their\n"
 		"delay ends), unprotects and removes unneeded snapshots, and purges\n"
 		"images whose delay has ended. A snapshot is needed while it is\n"
 		"pinned, not marked by 'rowcat rm', or read through by a needed\n"
