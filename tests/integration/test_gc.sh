@@ -401,6 +401,9 @@ test_bad_input_changes_nothing() {
 	expect_refused 2 "snapshot name" rowcat rm "$v@"
 	expect_refused 1 "no volume named" rowcat rm nosuch
 	expect_refused 1 "no snapshot" rowcat pin "$v@nosuch"
+	expect_refused 1 "no volume named" rowcat unrm nosuch
+	expect_refused 1 "has no snapshot 'nosuch'" rowcat unrm "$v@nosuch"
+	expect_refused 2 "snapshot name" rowcat unrm "$v@"
 	expect_eq "$before" "$(catalog_state; cluster_state)" "state after bad input"
 }
 
