@@ -239,3 +239,72 @@ ALTER TABLE operation ADD COLUMN consumer_resume INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE operation ADD COLUMN paused_ms INTEGER;
 ALTER TABLE operation ADD COLUMN consumer_thaw TEXT;
 ALTER TABLE operation ADD COLUMN consumer_switch TEXT;
+
+-- migration 7
+--
+-- Undo of `rowcat rm`. An unrm operation clears the mark of a volume (or
+-- of one snapshot) and restores from the RBD trash every image that gc
+-- moved there and that the volume needs again once the mark is gone; the
+-- images' removed_at, removed_why and trash_until are cleared, and the
+-- mark, in the transaction that ends it.
+--
+--   kind      image_id               snapshot_id
+--   unrm      the operating image    the snapshot unmarked (unrm VOL@SNAP)
+--
+-- The kind is added to the CHECK of operation.kind: the table is rebuilt
+-- as migration 4 rebuilt it, with every column since, in the same order.
+
+CREATE TABLE operation_new (
+  id           INTEGER PRIMARY KEY,
+  volume_id    INTEGER REFERENCES volume (id),
+  kind         TEXT    NOT NULL
+               CHECK (kind IN ('create', 'snap', 'restore', 'flatten',
+                               'gc-trash', 'gc-snapshot', 'gc-purge',
+                               'unrm')),
+  state        TEXT    NOT NULL DEFAULT 'running'
+               CHECK (state IN ('running', 'done', 'failed', 'rolled-back')),
+  step         TEXT    NOT NULL DEFAULT 'journalled',
+  image_id     INTEGER REFERENCES image (id),
+  snapshot_id  INTEGER REFERENCES snapshot (id),
+  target_pool  TEXT,
+  target_namespace TEXT,
+  target_image TEXT,
+  target_snapshot TEXT,
+  origin       TEXT,
+  size         INTEGER,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  wall_started_ms  INTEGER,
+  wall_finished_ms INTEGER,
+  error        TEXT,
+  policy_at    INTEGER,
+  reason       TEXT,
+  clients_ignored TEXT,
+  consumer     TEXT,
+  consumer_format_node TEXT,
+  consumer_storage_node TEXT,
+  consumer_resume INTEGER NOT NULL DEFAULT 0,
+  paused_ms    INTEGER,
+  consumer_thaw TEXT,
+  consumer_switch TEXT
+);
+
+INSERT INTO operation_new
+  (id, volume_id, kind, state, step, image_id, snapshot_id, target_pool,
+   target_namespace, target_image, target_snapshot, origin, size,
+   started_at, finished_at, wall_started_ms, wall_finished_ms, error,
+   policy_at, reason, clients_ignored, consumer, consumer_format_node,
+   consumer_storage_node, consumer_resume, paused_ms, consumer_thaw,
+   consumer_switch)
+SELECT id, volume_id, kind, state, step, image_id, snapshot_id, target_pool,
+       target_namespace, target_image, target_snapshot, origin, size,
+       started_at, finished_at, wall_started_ms, wall_finished_ms, error,
+       policy_at, reason, clients_ignored, consumer, consumer_format_node,
+       consumer_storage_node, consumer_resume, paused_ms, consumer_thaw,
+       consumer_switch
+  FROM operation;
+
+DROP TABLE operation;
+ALTER TABLE operation_new RENAME TO operation;
+CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
+CREATE INDEX operation_running ON operation (state) WHERE state = 'running';

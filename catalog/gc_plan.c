@@ -281,31 +281,140 @@ static void decide_image(const struct graph *g, struct marks *m, size_t i,
 	m->will_purge[i] = garbage && in_trash && expired && all_removed;
 }
 
-/* What this plan leaves waiting: garbage it does not finish with, and
- * when the first trash delay will be over once it has run. */
-static void count_waiting(const struct graph *g, const struct marks *m,
-			  size_t i, const struct catalog_gc_options *o,
-			  struct catalog_gc_plan *out)
+/* Adds a waiting item to the plan; false when out of memory. */
+static bool add_wait(struct catalog_gc_plan *out, size_t *cap,
+		     struct catalog_gc_wait w)
+{
+	if (rc_grow((void **)&out->waits, cap, out->waiting + 1,
+		    sizeof(*out->waits), 16) < 0)
+		return false;
+	out->waits[out->waiting++] = w;
+	return true;
+}
+
+/* The first clone of snapshot s still in the lineage: with `purged`, not
+ * gone for good; without, not in the trash. 0 when none. */
+static int64_t clone_left(const struct graph *g, const struct marks *m,
+			  size_t s, bool purged)
+{
+	const struct catalog_gc_state *st = g->st;
+
+	for (size_t k = g->clones_first[s]; k < g->clones_first[s + 1]; k++) {
+		size_t c = g->clones[k];
+		bool out = purged ? gone(st, m, c)
+				  : st->images[c].trashed || m->will_trash[c] ||
+				    st->images[c].purged;
+		if (!out)
+			return st->images[c].id;
+	}
+	return 0;
+}
+
+/* Why image i, garbage the plan does not purge, waits: the tests of
+ * decide_image, in its order. */
+static void image_wait(const struct graph *g, const struct marks *m, size_t i,
+		       const struct catalog_gc_options *o,
+		       struct catalog_gc_wait *w)
 {
 	const struct catalog_gc_state *st = g->st;
 	const struct catalog_gc_image *img = &st->images[i];
-	int64_t until = 0;
+
+	if (img->trashed) {
+		w->why = img->trash_until > o->now ? CATALOG_GC_WAIT_TRASH_DELAY
+						   : CATALOG_GC_WAIT_SNAPSHOTS;
+		w->until = w->why == CATALOG_GC_WAIT_TRASH_DELAY
+			   ? img->trash_until : 0;
+		return;
+	}
+	if (m->will_trash[i]) {
+		w->why = o->trash_delay > 0 ? CATALOG_GC_WAIT_TRASHED_NOW
+					    : CATALOG_GC_WAIT_SNAPSHOTS;
+		w->until = o->trash_delay > 0 ? o->now + o->trash_delay : 0;
+		return;
+	}
+	if (!old_enough(img->created_at, o)) {
+		w->why = CATALOG_GC_WAIT_YOUNG;
+		w->until = img->created_at + o->min_age;
+		return;
+	}
+	for (size_t k = g->snaps_first[i]; k < g->snaps_first[i + 1]; k++) {
+		size_t s = g->snaps[k];
+		int64_t clone = clone_left(g, m, s, false);
+
+		if (clone) {
+			w->why = CATALOG_GC_WAIT_CLONE;
+			w->on_image_id = clone;
+			return;
+		}
+		if (!st->snapshots[s].removed &&
+		    !old_enough(st->snapshots[s].created_at, o)) {
+			w->why = CATALOG_GC_WAIT_YOUNG_SNAPSHOT;
+			w->until = st->snapshots[s].created_at + o->min_age;
+			w->on_snapshot_id = st->snapshots[s].id;
+			return;
+		}
+	}
+	w->why = CATALOG_GC_WAIT_SNAPSHOTS; /* not reached: it would go */
+}
+
+/* Why snapshot s of image i, garbage the plan does not remove, waits. */
+static void snapshot_wait(const struct graph *g, const struct marks *m,
+			  size_t i, size_t s,
+			  const struct catalog_gc_options *o,
+			  struct catalog_gc_wait *w)
+{
+	const struct catalog_gc_state *st = g->st;
+	const struct catalog_gc_image *img = &st->images[i];
+	int64_t until = img->trashed ? img->trash_until
+		      : m->will_trash[i] ? o->now + o->trash_delay : 0;
+
+	if (!old_enough(st->snapshots[s].created_at, o)) {
+		w->why = CATALOG_GC_WAIT_YOUNG;
+		w->until = st->snapshots[s].created_at + o->min_age;
+	} else if ((img->trashed || m->will_trash[i]) && until > o->now) {
+		w->why = img->trashed ? CATALOG_GC_WAIT_TRASH_DELAY
+				      : CATALOG_GC_WAIT_TRASHED_NOW;
+		w->until = until;
+	} else {
+		w->why = CATALOG_GC_WAIT_CLONE;
+		w->on_image_id = clone_left(g, m, s, true);
+	}
+}
+
+/* What this plan leaves waiting: garbage it does not finish with, each
+ * with why, and when the first trash delay of an image in the trash will
+ * be over. False when out of memory. */
+static bool count_waiting(const struct graph *g, const struct marks *m,
+			  size_t i, const struct catalog_gc_options *o,
+			  struct catalog_gc_plan *out, size_t *cap)
+{
+	const struct catalog_gc_state *st = g->st;
+	const struct catalog_gc_image *img = &st->images[i];
+	struct catalog_gc_wait w;
 
 	for (size_t k = g->snaps_first[i]; k < g->snaps_first[i + 1]; k++) {
 		size_t s = g->snaps[k];
-		if (!st->snapshots[s].removed && !img->purged &&
-		    !m->snap_needed[s] && !m->will_remove[s])
-			out->waiting++;
+
+		if (st->snapshots[s].removed || img->purged ||
+		    m->snap_needed[s] || m->will_remove[s])
+			continue;
+		w = (struct catalog_gc_wait){ .volume_id = img->volume_id,
+			.image_id = img->id, .snapshot_id = st->snapshots[s].id };
+		snapshot_wait(g, m, i, s, o, &w);
+		if (!add_wait(out, cap, w))
+			return false;
 	}
 	if (m->image_needed[i] || img->purged || m->will_purge[i])
-		return;
-	out->waiting++;
-	if (img->trashed)
-		until = img->trash_until;
-	else if (m->will_trash[i])
-		until = o->now + o->trash_delay;
-	if (until > o->now && (!out->next_purge_at || until < out->next_purge_at))
-		out->next_purge_at = until;
+		return true;
+	w = (struct catalog_gc_wait){ .volume_id = img->volume_id,
+				      .image_id = img->id };
+	image_wait(g, m, i, o, &w);
+	/* an image this plan moves has a delay only once the move is done:
+	 * "next trash delay ends" speaks of what is in the trash now */
+	if (img->trashed && img->trash_until > o->now &&
+	    (!out->next_purge_at || img->trash_until < out->next_purge_at))
+		out->next_purge_at = img->trash_until;
+	return add_wait(out, cap, w);
 }
 
 /* ---- emitting the steps ------------------------------------------------ */
@@ -437,7 +546,7 @@ int catalog_gc_plan(const struct catalog_gc_state *state,
 		    struct catalog_gc_plan *out, struct rc_error *err)
 {
 	struct emitter e = { out, 0, 0, 0, 0 };
-	size_t ni = state->image_count, *stack = NULL;
+	size_t ni = state->image_count, *stack = NULL, wait_cap = 0;
 	struct graph g;
 	struct marks m;
 	int rc;
@@ -455,7 +564,8 @@ int catalog_gc_plan(const struct catalog_gc_state *state,
 	for (size_t i = ni; i-- > 0;) {
 		decide_image(&g, &m, i, opts);
 		emit_image(&e, &g, &m, i);
-		count_waiting(&g, &m, i, opts, out);
+		if (!count_waiting(&g, &m, i, opts, out, &wait_cap))
+			e.rc = -ENOMEM;
 	}
 	if (e.rc < 0)
 		rc = rc_error_set(err, e.rc, "out of memory planning gc");
@@ -469,11 +579,38 @@ out:
 	return rc;
 }
 
+int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
+		      bool *snap_needed, struct rc_error *err)
+{
+	size_t ni = state->image_count, *stack = NULL;
+	struct graph g;
+	struct marks m;
+	int rc;
+
+	rc = graph_build(&g, state, err);
+	if (rc < 0)
+		goto out;
+	stack = malloc((ni + 1) * sizeof(*stack));
+	if (marks_init(&m, ni, state->snapshot_count) < 0 || !stack) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory planning gc");
+		goto out_marks;
+	}
+	find_needed(&g, &m, stack);
+	memcpy(image_needed, m.image_needed, ni * sizeof(bool));
+	memcpy(snap_needed, m.snap_needed, state->snapshot_count * sizeof(bool));
+out_marks:
+	marks_free(&m);
+out:
+	free(stack);
+	graph_free(&g);
+	return rc;
+}
+
 int catalog_gc_plan_append(struct catalog_gc_plan *into,
 			   const struct catalog_gc_plan *from,
 			   struct rc_error *err)
 {
-	size_t deps_into = 0, deps_from = 0, step_cap, dep_cap;
+	size_t deps_into = 0, deps_from = 0, step_cap, dep_cap, wait_cap;
 
 	for (size_t i = 0; i < into->count; i++)
 		deps_into += into->steps[i].dep_count;
@@ -493,6 +630,14 @@ int catalog_gc_plan_append(struct catalog_gc_plan *into,
 		into->steps[into->count + i] = from->steps[i];
 		into->steps[into->count + i].first_dep += deps_into;
 	}
+	wait_cap = into->waiting;
+	if (from->waiting &&
+	    rc_grow((void **)&into->waits, &wait_cap,
+		    into->waiting + from->waiting, sizeof(*into->waits), 16) < 0)
+		return rc_error_set(err, -ENOMEM, "out of memory planning gc");
+	if (from->waiting)
+		memcpy(into->waits + into->waiting, from->waits,
+		       from->waiting * sizeof(*from->waits));
 	into->count += from->count;
 	into->waiting += from->waiting;
 	if (from->next_purge_at && (!into->next_purge_at ||
@@ -505,6 +650,7 @@ void catalog_gc_plan_free(struct catalog_gc_plan *plan)
 {
 	free(plan->steps);
 	free(plan->deps);
+	free(plan->waits);
 	memset(plan, 0, sizeof(*plan));
 }
 

@@ -18,6 +18,7 @@ static const char *const kind_names[CATALOG_OP_KIND_COUNT] = {
 	[CATALOG_OP_GC_TRASH] = "gc-trash",
 	[CATALOG_OP_GC_SNAPSHOT] = "gc-snapshot",
 	[CATALOG_OP_GC_PURGE] = "gc-purge",
+	[CATALOG_OP_UNRM] = "unrm",
 };
 
 static const char *const state_names[CATALOG_OP_STATE_COUNT] = {
@@ -133,6 +134,7 @@ bool catalog_op_step_of_kind(enum catalog_op_kind kind,
 	case CATALOG_OP_GC_TRASH:
 	case CATALOG_OP_GC_SNAPSHOT:
 	case CATALOG_OP_GC_PURGE:
+	case CATALOG_OP_UNRM:
 	case CATALOG_OP_KIND_COUNT:
 		break;
 	}
@@ -154,6 +156,7 @@ bool catalog_op_step_of_kind(enum catalog_op_kind kind,
  *  - gc's kinds name their volume, their image and (gc-snapshot) their
  *    snapshot, and say why they collect in reason, never in origin,
  *    which only snap and restore use;
+ *  - unrm names its volume;
  *  - only gc's kinds have a reason.
  */
 int catalog_assert_op_state(const struct catalog_operation *op)
@@ -192,6 +195,9 @@ int catalog_assert_op_state(const struct catalog_operation *op)
 		assert(op->volume_id && op->image_id);
 		assert(op->kind != CATALOG_OP_GC_SNAPSHOT || op->snapshot_id);
 		assert(op->reason[0] && !op->origin[0]);
+		break;
+	case CATALOG_OP_UNRM:
+		assert(op->volume_id && !op->origin[0]);
 		break;
 	case CATALOG_OP_NO_KIND:
 	case CATALOG_OP_KIND_COUNT:

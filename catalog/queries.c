@@ -173,6 +173,20 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_SNAPSHOT_REMOVED] =
 		"UPDATE snapshot SET removed_at = ?2, removed_why = ?3, protected = 0"
 		" WHERE id = ?1 AND removed_at IS NULL",
+	/* unrm: the live snapshot of that name first, else the newest gc
+	 * removed, whatever became of its image */
+	[Q_SNAPSHOT_FIND_ANY] =
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
+		" FROM snapshot s JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id = ?1 AND s.name = ?2"
+		" ORDER BY s.removed_at IS NOT NULL, s.id DESC LIMIT 1",
+	[Q_IMAGE_UNTRASHED] =
+		"UPDATE image SET removed_at = NULL, removed_why = NULL,"
+		" trash_until = NULL WHERE id = ?1 AND purged_at IS NULL",
+	[Q_SNAPSHOT_UNMARK] =
+		"UPDATE snapshot SET marked_at = NULL WHERE id = ?1",
+	[Q_VOLUME_UNMARK] =
+		"UPDATE volume SET marked_at = NULL WHERE id = ?1",
 };
 
 sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,

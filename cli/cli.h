@@ -145,6 +145,7 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rm(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_unrm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unpin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv);

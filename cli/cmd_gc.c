@@ -31,6 +31,9 @@ struct gc_cli {
 	struct step_text *texts;
 	size_t finished, total;
 	bool dry_run;
+	bool verbose;                 /* list what waits, and why */
+	struct catalog_gc_wait *waits; /* the plan's, kept for the end */
+	size_t waiting;
 	bool progress;                /* draw a progress line (a terminal) */
 	/* --format json: the steps carried out so far, printed at the end
 	 * (in memory like the plan itself: one object per step) */
@@ -124,6 +127,88 @@ static struct json_object *json_step(const struct catalog_gc_plan *plan,
 	return obj;
 }
 
+/* Image id as pool/image, for a waiting item's reason; "image N" when the
+ * catalog cannot say. */
+static void image_text(struct catalog *cat, int64_t id, char *buf, size_t len)
+{
+	struct catalog_image image;
+	struct rc_error err = {0};
+
+	if (catalog_image_get(cat, id, &image, &err) == 0)
+		rc_image_spec_format(&image.spec, buf, len);
+	else
+		snprintf(buf, len, "image %lld", (long long)id);
+}
+
+/* Why w waits, as one phrase. */
+static void wait_text(struct catalog *cat, const struct catalog_gc_wait *w,
+		      char *buf, size_t len)
+{
+	char when[RC_ISO_TIME_MAX], on[RC_SPEC_MAX];
+	struct catalog_snapshot snap;
+	struct rc_error err = {0};
+
+	rc_time_format_iso(w->until, when);
+	switch (w->why) {
+	case CATALOG_GC_WAIT_YOUNG:
+		snprintf(buf, len, "younger than --min-age until %s", when);
+		return;
+	case CATALOG_GC_WAIT_YOUNG_SNAPSHOT:
+		if (catalog_snapshot_get(cat, w->on_snapshot_id, &snap, &err) < 0)
+			snprintf(snap.name, sizeof(snap.name), "%lld",
+				 (long long)w->on_snapshot_id);
+		snprintf(buf, len, "its snapshot @%s, which goes with it, is "
+			 "younger than --min-age until %s", snap.name, when);
+		return;
+	case CATALOG_GC_WAIT_CLONE:
+		image_text(cat, w->on_image_id, on, sizeof(on));
+		snprintf(buf, len, w->snapshot_id
+			 ? "until its clone %s is purged from the trash"
+			 : "until %s, a clone of its snapshots, is in the trash",
+			 on);
+		return;
+	case CATALOG_GC_WAIT_TRASH_DELAY:
+		snprintf(buf, len, "%s the trash until %s",
+			 w->snapshot_id ? "its image is in" : "in", when);
+		return;
+	case CATALOG_GC_WAIT_TRASHED_NOW:
+		snprintf(buf, len, "%s to the trash in this run, for the "
+			 "trash delay (until about %s)",
+			 w->snapshot_id ? "its image goes" : "goes", when);
+		return;
+	case CATALOG_GC_WAIT_SNAPSHOTS:
+		snprintf(buf, len, "in the trash; purged once its snapshots "
+			 "are removed");
+		return;
+	}
+	snprintf(buf, len, "?");
+}
+
+/* --verbose: each waiting item, what it is and why it waits. */
+static void print_waiting(struct gc_cli *g)
+{
+	struct catalog *cat = g->ctx->catalog;
+
+	for (size_t k = 0; k < g->waiting; k++) {
+		const struct catalog_gc_wait *w = &g->waits[k];
+		struct catalog_gc_step as_step = {
+			.volume_id = w->volume_id, .image_id = w->image_id,
+			.snapshot_id = w->snapshot_id,
+		};
+		struct step_text t;
+		struct rc_error err = {0};
+		char what[RC_SPEC_MAX + RC_NAME_MAX], why[512];
+
+		if (describe(cat, &as_step, &t, &err) < 0)
+			snprintf(what, sizeof(what), "image %lld",
+				 (long long)w->image_id);
+		else
+			subject(&t, what, sizeof(what));
+		wait_text(cat, w, why, sizeof(why));
+		printf("      %s  (%s: %s)\n", what, t.volume, why);
+	}
+}
+
 static int print_plan(struct gc_cli *g, size_t count, struct rc_error *err)
 {
 	const struct catalog_gc_plan *plan = g->plan;
@@ -161,6 +246,8 @@ static int print_plan(struct gc_cli *g, size_t count, struct rc_error *err)
 		printf("waiting: %zu garbage item%s not collectable yet (younger "
 		       "than --min-age, in the trash, or behind those)\n",
 		       plan->waiting, plan->waiting == 1 ? "" : "s");
+	if (g->verbose)
+		print_waiting(g);
 	if (plan->next_purge_at) {
 		rc_time_format_iso(plan->next_purge_at, when);
 		printf("next trash delay ends at %s\n", when);
@@ -285,7 +372,7 @@ static int write_metrics(const char *path, const struct ops_gc_job_report *job,
 /* ---- the command -------------------------------------------------------- */
 
 struct gc_args {
-	bool dry_run;
+	bool dry_run, verbose;
 	const char *min_age, *trash_delay, *metrics, *now;
 	int jobs, max_steps;
 };
@@ -354,6 +441,13 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 
 	g->plan = plan;
 	g->total = count;
+	if (g->verbose && plan->waiting) {
+		g->waits = malloc(plan->waiting * sizeof(*g->waits));
+		if (!g->waits)
+			return rc_error_set(err, -ENOMEM, "out of memory");
+		memcpy(g->waits, plan->waits, plan->waiting * sizeof(*g->waits));
+		g->waiting = plan->waiting;
+	}
 	g->texts = calloc(count + 1, sizeof(*g->texts));
 	if (!g->texts)
 		return rc_error_set(err, -ENOMEM, "out of memory");
@@ -374,8 +468,8 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct gc_args a = { false, DEFAULT_MIN_AGE, DEFAULT_TRASH_DELAY, NULL,
-			     NULL, DEFAULT_JOBS, 0 };
+	struct gc_args a = { false, false, DEFAULT_MIN_AGE, DEFAULT_TRASH_DELAY,
+			     NULL, NULL, DEFAULT_JOBS, 0 };
 	struct cli_option options[] = {
 		{ 0, "dry-run", CLI_OPT_FLAG, &a.dry_run, NULL,
 		  "print the plan (what, why, in order); change nothing" },
@@ -391,6 +485,9 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE "
 		  "(atomically, for node_exporter's textfile collector)" },
+		{ 0, "verbose", CLI_OPT_FLAG, &a.verbose, NULL,
+		  "list the garbage that is not collectable yet, each with why\n"
+		  "it waits and until when (plain output)" },
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
 		  "with --dry-run: the plan as it would be at TIME "
 		  "(2026-11-25T03:00:00Z); a run that collects always judges "
@@ -400,10 +497,10 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	struct cli_spec spec = {
 		"gc [--dry-run] [--min-age DURATION] [--trash-delay DURATION] "
-		"[--jobs N] [--max-steps N] [--metrics FILE] "
+		"[--jobs N] [--max-steps N] [--metrics FILE] [--verbose] "
 		"[--dry-run --now TIME] [--format plain|json]",
 		"Collects what nobody needs, leaf first: moves unneeded images to\n"
-		"the RBD trash (restorable with 'rbd trash restore' until their\n"
+		"the RBD trash (restorable with 'rowcat unrm' until their\n"
 		"delay ends), unprotects and removes unneeded snapshots, and purges\n"
 		"images whose delay has ended. A snapshot is needed while it is\n"
 		"pinned, not marked by 'rowcat rm', or read through by a needed\n"
@@ -434,6 +531,7 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	g.dry_run = opts.dry_run = a.dry_run;
+	g.verbose = a.verbose && ctx->format != FORMAT_JSON;
 	cli_events(ctx, &op_events);
 	ev.ops = &op_events;
 	opts.max_steps = a.max_steps > 0 ? (size_t)a.max_steps : 0;
@@ -447,6 +545,11 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 				rc = printed;
 		}
 		print_summary(&g, &report.run, report.waiting);
+		if (g.verbose && g.waiting) {
+			printf("waiting: %zu garbage item%s not collectable "
+			       "yet:\n", g.waiting, g.waiting == 1 ? "" : "s");
+			print_waiting(&g);
+		}
 	}
 	/* every run that held the lock reports, failed ones too */
 	if (a.metrics && report.locked) {
@@ -458,5 +561,6 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	json_object_put(g.done);
 	free(g.texts);
+	free(g.waits);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * rm, pin and unpin: what gc may take and what it must keep. Catalog
- * only; nothing on the cluster changes until `rowcat gc`.
+ * only; nothing on the cluster changes until `rowcat gc`. unrm undoes rm,
+ * from the RBD trash when gc has moved images there.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +58,73 @@ int cmd_rm(struct cli_ctx *ctx, int argc, char **argv)
 			"'rowcat gc' removes it when nothing needs it\n",
 			volume.name, snap ? "@" : "", snap ? snap : "");
 	return rc;
+}
+
+static int connect_cluster(void *arg, struct rbd_conn **conn,
+			   struct rc_error *err)
+{
+	struct cli_ctx *ctx = arg;
+	int rc = cli_connect(ctx);
+
+	(void)err; /* cli_connect explains in ctx->err, which is err */
+	*conn = ctx->conn;
+	return rc;
+}
+
+int cmd_unrm(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_spec spec = {
+		"unrm VOL@SNAP | unrm VOL",
+		"Undoes 'rowcat rm': clears the mark of the snapshot, or of the\n"
+		"volume. Before gc collected anything, that is all (catalog only;\n"
+		"no cluster is needed). When gc has moved images that the volume\n"
+		"needs again to the RBD trash, they are restored from it under\n"
+		"their names, in one journalled operation that clears the mark as\n"
+		"it ends ('rowcat recover' finishes it after a crash). What gc made\n"
+		"final cannot come back: a snapshot it removed, an image it purged\n"
+		"once its trash delay was over; unrm says so and changes nothing.\n"
+		"Undoing what is not marked changes nothing.",
+		NULL, 1, 1,
+	};
+	struct ops_unrm_events ev = { .connect = connect_cluster, .ctx = ctx };
+	struct ops_unrm_result result;
+	struct ops_events op_events;
+	struct catalog_volume volume;
+	const char *snap;
+	char name[RC_NAME_MAX];
+	int rc;
+
+	rc = cli_parse(ctx, &spec, argc, argv);
+	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = parse_target(ctx, argv[1], false, &volume, &snap);
+	if (rc < 0)
+		return rc;
+	snprintf(name, sizeof(name), "%s", volume.name);
+	cli_events(ctx, &op_events);
+	ev.ops = &op_events;
+	rc = ops_volume_unrm(ctx->conn, ctx->catalog, name, snap, &ev, &result,
+			     &ctx->err);
+	if (rc < 0 || ctx->quiet)
+		return rc;
+	if (result.nothing_to_do)
+		fprintf(stderr, "rowcat: %s%s%s is not marked for collection; "
+			"nothing to undo\n", name, snap ? "@" : "",
+			snap ? snap : "");
+	else if (result.restored)
+		fprintf(stderr, "rowcat: %s%s%s unmarked; %zu image%s restored "
+			"from the RBD trash\n", name, snap ? "@" : "",
+			snap ? snap : "", result.restored,
+			result.restored == 1 ? "" : "s");
+	else
+		fprintf(stderr, "rowcat: %s%s%s unmarked\n", name,
+			snap ? "@" : "", snap ? snap : "");
+	/* retention marks its snapshots again at its next run */
+	if (snap && strncmp(result.origin, "policy:", 7) == 0)
+		fprintf(stderr, "rowcat: %s@%s was taken by %s, whose retention "
+			"may mark it again; 'rowcat pin %s@%s' keeps it\n", name,
+			snap, result.origin, name, snap);
+	return 0;
 }
 
 static int set_pinned(struct cli_ctx *ctx, int argc, char **argv, bool pinned)

@@ -72,7 +72,12 @@ static int collect_volume(void *arg, const struct catalog_volume_summary *row,
 	}
 	p = policy_match(c->file, at->pool, at->ns, row->volume.name);
 	if (!p) {
-		out->unmanaged++;
+		if (rc_grow((void **)&out->unmanaged_names,
+			    &out->unmanaged_capacity, out->unmanaged + 1,
+			    sizeof(*out->unmanaged_names), 16) < 0)
+			return rc_error_set(err, -ENOMEM, "out of memory");
+		memcpy(out->unmanaged_names[out->unmanaged++],
+		       row->volume.name, sizeof(row->volume.name));
 		return 0;
 	}
 	if (rc_grow((void **)&out->items, &out->capacity, out->count + 1,
@@ -119,6 +124,7 @@ int policy_cli_volumes(struct cli_ctx *ctx, const char *path,
 void policy_cli_volumes_free(struct policy_cli_volumes *v)
 {
 	free(v->items);
+	free(v->unmanaged_names);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -268,8 +274,9 @@ static int print_check_json(struct cli_ctx *ctx, const struct policy_file *f,
 
 static void print_check_plain(const struct policy_file *f, const char *path,
 			      const struct check_row *rows, size_t n,
-			      size_t unmanaged)
+			      const struct policy_cli_volumes *vols)
 {
+	size_t unmanaged = vols->unmanaged;
 	char schedule[160], keep[160], last[POLICY_TIME_TEXT_MAX],
 	     due[POLICY_TIME_TEXT_MAX], depth[32];
 
@@ -302,8 +309,13 @@ static void print_check_plain(const struct policy_file *f, const char *path,
 		printf("%-20s %-8s %-25s %-25s %s\n", s->volume.name,
 		       rows[i].v->policy->name, last, due, depth);
 	}
-	printf("%zu volume%s managed, %zu matching no policy\n", n,
-	       n == 1 ? "" : "s", unmanaged);
+	printf("%zu volume%s managed, %zu matching no policy%s", n,
+	       n == 1 ? "" : "s", unmanaged, unmanaged ? ":" : "\n");
+	/* by name: a volume left out by a pattern's typo is the one an
+	 * operator must find, and a count does not say which */
+	for (size_t i = 0; i < unmanaged; i++)
+		printf(" %s%s", vols->unmanaged_names[i],
+		       i + 1 < unmanaged ? "," : "\n");
 }
 
 static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
@@ -321,8 +333,9 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 		"FILE:LINE:COLUMN: message. When it is valid, prints for each volume\n"
 		"in the catalog which policy manages it, its last snapshot by that\n"
 		"policy and when the next is due (in the file's timezone), and its\n"
-		"clone depth against max_depth. Patterns that match no volume are\n"
-		"warnings. Changes nothing; needs no cluster.",
+		"clone depth against max_depth, and names the volumes that match\n"
+		"no policy. Patterns that match no volume are warnings. Changes\n"
+		"nothing; needs no cluster.",
 		options, 1, 1,
 	};
 	struct policy_file *f = NULL;
@@ -382,7 +395,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 		rc = print_check_json(ctx, f, argv[1], rows, vols.count,
 				      vols.unmanaged, now);
 	else
-		print_check_plain(f, argv[1], rows, vols.count, vols.unmanaged);
+		print_check_plain(f, argv[1], rows, vols.count, &vols);
 out:
 	free(rows);
 	policy_cli_volumes_free(&vols);

@@ -54,6 +54,40 @@ static int print_switch(struct cli_ctx *ctx, const char *volume,
 	return 0;
 }
 
+/*
+ * Warns on stderr, whatever --quiet says, when the operating image that
+ * snap or restore left reads through a clone chain nearing, or past, what
+ * krbd maps (rbdops.h). snap knows of no policy file, so no policy's
+ * max_depth is judged here: `policy run` flattens by it, `policy check`
+ * shows it.
+ */
+static void depth_warning(struct cli_ctx *ctx, const char *volume,
+			  const struct ops_result *r)
+{
+	struct catalog_image image;
+	struct rc_error err = {0};
+	char text[RC_SPEC_MAX];
+	int depth;
+
+	if (catalog_image_find(ctx->catalog, &r->new_image, &image, &err) < 0 ||
+	    catalog_image_depth(ctx->catalog, image.id, &depth, &err) < 0 ||
+	    depth < RBDOPS_KRBD_DEPTH_WARN)
+		return;
+	rc_image_spec_format(&r->new_image, text, sizeof(text));
+	if (depth > RBDOPS_KRBD_MAX_PARENT_CHAIN)
+		fprintf(stderr, "rowcat: warning: %s's operating image %s reads "
+			"through %d clone levels, more than the %d that the "
+			"kernel's rbd client maps ('rbd map' fails: parent chain "
+			"is too long; librbd clients such as QEMU are not "
+			"limited); 'rowcat flatten %s' brings it to 0\n", volume,
+			text, depth, RBDOPS_KRBD_MAX_PARENT_CHAIN, volume);
+	else
+		fprintf(stderr, "rowcat: warning: %s's operating image %s reads "
+			"through %d clone levels; the kernel's rbd client maps "
+			"at most %d; 'rowcat flatten %s' brings it to 0\n",
+			volume, text, depth, RBDOPS_KRBD_MAX_PARENT_CHAIN, volume);
+}
+
 /* Finds the volume in the catalog, then connects: a name that is wrong,
  * or a volume removed with rowcat rm, is refused without a cluster. The
  * rule on removed volumes itself is the journal's (catalog_op_begin);
@@ -139,7 +173,9 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 		"the switch and the switch hook, then the thaw hook, which always\n"
 		"runs ('rowcat recover' runs it after a crash). The snapshot is\n"
 		"taken with librbd's quiesce notification: a client that fails to\n"
-		"quiesce (rbd-nbd --quiesce's hook) fails the snap.",
+		"quiesce (rbd-nbd --quiesce's hook) fails the snap. A warning says\n"
+		"when the clone reads through 12 or more clone levels (the kernel's\n"
+		"rbd client maps at most 16): 'rowcat flatten VOL' cuts the chain.",
 		options, 1, 2,
 	};
 	char where[QMP_WHERE_MAX];
@@ -169,6 +205,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (rc == 0)
 			rc = printed;
+		depth_warning(ctx, argv[1], &result);
 	}
 	return rc;
 }
@@ -213,6 +250,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (rc == 0)
 			rc = printed;
+		depth_warning(ctx, argv[1], &result);
 	}
 	return rc;
 }

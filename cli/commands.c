@@ -14,6 +14,7 @@ const struct cli_command cli_commands[] = {
 	{ "flatten", cmd_flatten, "flatten a volume's operating image" },
 	{ "consumer", cmd_consumer, "record the QEMU monitor of a volume's running guest" },
 	{ "rm",     cmd_rm,     "mark a snapshot (VOL@SNAP) or a volume for collection" },
+	{ "unrm",   cmd_unrm,   "undo rm: clear the mark, or restore from the RBD trash" },
 	{ "pin",    cmd_pin,    "keep a snapshot whatever marks or policies say" },
 	{ "unpin",  cmd_unpin,  "let gc collect a snapshot again once it is marked" },
 	{ "gc",     cmd_gc,     "collect what nobody needs, via the RBD trash" },

@@ -10,6 +10,8 @@ struct policy_cli_volumes {
 	struct ops_policy_volume *items;   /* by volume name */
 	size_t count, capacity;
 	size_t unmanaged;                  /* live volumes no policy matches */
+	char (*unmanaged_names)[RC_NAME_MAX]; /* those, by name */
+	size_t unmanaged_capacity;
 };
 
 /*

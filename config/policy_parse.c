@@ -386,21 +386,20 @@ static void read_schedule(struct walk *w, const struct ynode *map,
 	const struct ynode *cron = lookup(map, "cron");
 	struct rc_error err = {0};
 
-	if (every && cron) {
+	if (every && cron)
 		error_at(w, cron, "policy '%s' has both every and cron; give one",
 			 label(p));
-		return;
-	}
 	if (!every && !cron) {
 		error_at(w, map, "policy '%s' needs every (like 1h) or cron (like "
 			 "\"0 */4 * * *\")", label(p));
 		return;
 	}
-	if (every) {
+	/* with both, each is still read: the one kept must be right too,
+	 * and a check that hid its errors would need a second round */
+	if (every)
 		get_duration(w, every, "every", 60, &p->every);
-		return;
-	}
-	if (get_text(w, cron, "cron", p->cron_text, sizeof(p->cron_text)) &&
+	if (cron && get_text(w, cron, "cron", p->cron_text,
+			     sizeof(p->cron_text)) &&
 	    policy_cron_parse(p->cron_text, &p->cron, &err) < 0)
 		error_at(w, cron, "%s", err.message);
 }

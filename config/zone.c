@@ -75,35 +75,18 @@ int policy_zone_use(const char *name, struct rc_error *err)
 	return 0;
 }
 
-/* Days from 1970-01-01 to year-month-day (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/*
+ * ISO 8601's week-numbering year and week (a week belongs to the year
+ * that holds its Thursday), as strftime's %G and %V compute them from the
+ * tm_year, tm_yday and tm_wday that localtime_r filled in.
+ */
+static void iso_week_of(const struct tm *tm, struct policy_civil *c)
 {
-	int64_t era, yoe, doy, doe;
+	char text[32];
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* ISO 8601: a week belongs to the year that holds its Thursday. */
-static void iso_week_of(struct policy_civil *c)
-{
-	int64_t days = days_from_civil(c->year, c->month, c->day);
-	int iso_weekday = c->weekday == 0 ? 7 : c->weekday; /* Monday 1 */
-	int64_t thursday = days + (4 - iso_weekday);
-	int64_t jan1;
-	int year = c->year;
-
-	if (thursday < days_from_civil(year, 1, 1))
-		year--;
-	else if (thursday >= days_from_civil(year + 1, 1, 1))
-		year++;
-	jan1 = days_from_civil(year, 1, 1);
-	c->iso_year = year;
-	c->iso_week = (int)((thursday - jan1) / 7) + 1;
+	if (strftime(text, sizeof(text), "%G %V", tm) == 0 ||
+	    sscanf(text, "%d %d", &c->iso_year, &c->iso_week) != 2)
+		c->iso_year = c->iso_week = 0;
 }
 
 void policy_civil_of(int64_t t, struct policy_civil *out)
@@ -122,7 +105,7 @@ void policy_civil_of(int64_t t, struct policy_civil *out)
 	out->second = tm.tm_sec;
 	out->weekday = tm.tm_wday;
 	out->utc_offset = tm.tm_gmtoff;
-	iso_week_of(out);
+	iso_week_of(&tm, out);
 }
 
 void policy_time_format(int64_t t, char buf[POLICY_TIME_TEXT_MAX])

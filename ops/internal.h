@@ -69,6 +69,9 @@ int ops_row_recover(struct rbd_conn *conn, struct catalog *cat,
 int ops_gc_recover(struct rbd_conn *conn, struct catalog *cat,
 		   struct catalog_operation *op,
 		   struct ops_recovery *report, struct rc_error *err);
+int ops_unrm_recover(struct rbd_conn *conn, struct catalog *cat,
+		     struct catalog_operation *op, struct ops_recovery *report,
+		     struct rc_error *err);
 int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 			struct catalog_operation *op,
 			const struct ops_events *ev,

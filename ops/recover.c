@@ -97,6 +97,9 @@ static int recover_one(struct rbd_conn *conn, struct catalog *cat,
 	case CATALOG_OP_GC_PURGE:
 		rc = ops_gc_recover(conn, cat, op, report, err);
 		break;
+	case CATALOG_OP_UNRM:
+		rc = ops_unrm_recover(conn, cat, op, report, err);
+		break;
 	default:
 		rc = rc_error_set(err, -ENOTSUP,
 			"this rowcat cannot recover a '%s'", kind ? kind : "?");

@@ -218,6 +218,54 @@ out:
 	return rc;
 }
 
+int rbdops_trash_restore(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *rbd_id, struct rc_error *err)
+{
+	char text[RC_SPEC_MAX], id[RC_RBD_ID_MAX] = "";
+	struct open_image img = {0};
+	bool found = false;
+	int rc;
+
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
+	if (rc == 0)
+		rc = in_trash(img.io, rbd_id, &found, err);
+	if (rc < 0)
+		goto out;
+	if (found) {
+		/* an entry a killed restore left half done (RESTORING) is
+		 * restored again the same way */
+		rc = rbd_trash_restore(img.io, rbd_id, spec->name);
+		if (rc == -EEXIST)
+			rc = rc_error_set(err, rc, "cannot restore %s (id %s) "
+					  "from the trash: another image has "
+					  "that name now", text, rbd_id);
+		else if (rc < 0)
+			rc = rbdops_fail(err, rc, "restoring %s (id %s) from the "
+					 "trash", text, rbd_id);
+		goto out;
+	}
+	/* restored already, unless it is gone */
+	rc = rbd_open_read_only(img.io, spec->name, &img.image, NULL);
+	if (rc < 0)
+		img.image = NULL;
+	if (rc == 0 && (rc = rbd_get_id(img.image, id, sizeof(id))) < 0)
+		rc = rbdops_fail(err, rc, "reading the id of %s", text);
+	else if (rc == 0 && strcmp(id, rbd_id) != 0)
+		rc = rc_error_set(err, -EEXIST, "image %s (id %s) is not in the "
+				  "trash, and %s is another image (id %s)", text,
+				  rbd_id, text, id);
+	else if (rc == -ENOENT)
+		rc = rc_error_set(err, -ENOENT, "image %s (id %s) is neither in "
+				  "the trash nor in the pool: it was purged",
+				  text, rbd_id);
+	else if (rc < 0)
+		rc = rbdops_fail(err, rc, "opening image %s", text);
+out:
+	rbdops_close_image(&img);
+	return rc;
+}
+
 int rbdops_trash_whereabouts(struct rbd_conn *conn,
 			     const struct rc_image_spec *spec,
 			     const char *rbd_id, enum rbdops_whereabouts *out,

@@ -247,6 +247,7 @@ enum catalog_op_kind {
 	CATALOG_OP_GC_TRASH,        /* "gc-trash" */
 	CATALOG_OP_GC_SNAPSHOT,     /* "gc-snapshot" */
 	CATALOG_OP_GC_PURGE,        /* "gc-purge" */
+	CATALOG_OP_UNRM,            /* "unrm" */
 	CATALOG_OP_KIND_COUNT
 };
 
@@ -488,15 +489,51 @@ struct catalog_gc_step {
 	size_t first_dep, dep_count;
 };
 
+/* Why garbage is not collected by a plan (what `rowcat gc --verbose`
+ * lists). */
+enum catalog_gc_wait_reason {
+	CATALOG_GC_WAIT_YOUNG,          /* younger than min_age, until `until` */
+	CATALOG_GC_WAIT_YOUNG_SNAPSHOT, /* an image: its snapshot on_snapshot_id
+					   is younger than min_age, until
+					   `until` (it would go with it) */
+	CATALOG_GC_WAIT_CLONE,          /* an image: image on_image_id, a clone
+					   of one of its snapshots, is not in
+					   the trash; a snapshot: its clone
+					   on_image_id is not purged */
+	CATALOG_GC_WAIT_TRASH_DELAY,    /* in the trash (its image, for a
+					   snapshot) until `until` */
+	CATALOG_GC_WAIT_TRASHED_NOW,    /* an image the plan moves to the trash
+					   (a snapshot's image), for the delay:
+					   until `until` */
+	CATALOG_GC_WAIT_SNAPSHOTS,      /* an image in the trash, its delay
+					   over: its snapshots are not removed
+					   yet (each waits, listed apart) */
+};
+
+/* One garbage item a plan leaves waiting. */
+struct catalog_gc_wait {
+	int64_t volume_id;
+	int64_t image_id;
+	int64_t snapshot_id;        /* 0: the image itself waits */
+	enum catalog_gc_wait_reason why;
+	int64_t until;              /* when the wait ends by the clock; 0
+				       when it ends with another item's */
+	int64_t on_image_id;        /* the item waited for; 0 none */
+	int64_t on_snapshot_id;
+};
+
 struct catalog_gc_plan {
 	struct catalog_gc_step *steps; /* leaf first: deps come before */
 	size_t count;
 	size_t *deps;
 	/* Garbage the plan leaves behind, once carried out: too young, in
-	 * the trash, or waiting for its clones to leave the trash. */
+	 * the trash, or waiting for its clones to leave the trash; `waits`
+	 * says of each (waiting of them) why. */
 	size_t waiting;
-	int64_t next_purge_at;      /* then the earliest trash delay end
-				       ahead; 0 none */
+	struct catalog_gc_wait *waits;
+	/* the earliest end of a trash delay ahead, of the images in the
+	 * trash before the plan; 0 none */
+	int64_t next_purge_at;
 };
 
 /*
@@ -536,6 +573,39 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 
 /* Whether an operation kind is one of gc's. */
 bool catalog_op_is_gc(enum catalog_op_kind kind);
+
+/*
+ * What the planner's first pass finds needed in state: image_needed and
+ * snap_needed (the caller's, image_count and snapshot_count entries)
+ * say, per row of state, whether gc must keep it. -EINVAL when the state
+ * breaks the planner's ordering rule; -ENOMEM.
+ */
+int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
+		      bool *snap_needed, struct rc_error *err);
+
+/* ---- rowcat unrm --------------------------------------------------------- */
+
+/*
+ * Finds the snapshot called `name` in volume_id's tree whatever gc did to
+ * it (removed, or on an image in the trash): the live one of that name,
+ * else the newest. -ENOENT with a message when the volume never had one.
+ */
+int catalog_snapshot_find_any(struct catalog *cat, int64_t volume_id,
+			      const char *name, struct catalog_snapshot *out,
+			      struct rc_error *err);
+
+/*
+ * What undoing `rowcat rm` of volume_id (snapshot_id 0) or of its snapshot
+ * snapshot_id needs, judged from the catalog as it is: the images the
+ * volume needs once that mark is cleared (the planner's rule) and that gc
+ * moved to the trash, to be restored, parents first; and those it needs
+ * that gc already purged (gone). Each list (ids; count entries) is the
+ * caller's to free().
+ */
+int catalog_unrm_images(struct catalog *cat, int64_t volume_id,
+			int64_t snapshot_id, int64_t **restore,
+			size_t *restore_count, int64_t **gone,
+			size_t *gone_count, struct rc_error *err);
 
 /* ---- jobs that run one at a time ---------------------------------------- */
 

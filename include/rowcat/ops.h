@@ -169,6 +169,39 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 		       const char *volume, const struct ops_events *ev,
 		       struct ops_result *result, struct rc_error *err);
 
+/* ---- rowcat unrm ------------------------------------------------------- */
+
+struct ops_unrm_events {
+	/* Gives the cluster connection when the undo needs one (something
+	 * is to be restored from the trash) and none was passed in. */
+	int (*connect)(void *ctx, struct rbd_conn **conn, struct rc_error *err);
+	const struct ops_events *ops;   /* for what recovery settles */
+	void *ctx;
+};
+
+struct ops_unrm_result {
+	bool nothing_to_do;             /* no mark, nothing in the trash */
+	size_t restored;                /* images restored from the trash */
+	char origin[RC_NAME_MAX];       /* of the snapshot unmarked */
+};
+
+/*
+ * rowcat unrm VOL[@SNAP]: undoes `rowcat rm` of the volume (snapshot
+ * NULL) or of its snapshot. Before gc collected anything, clears the mark
+ * (catalog only; no cluster is needed, conn may be NULL); once gc moved
+ * images the volume needs again to the RBD trash, restores them by one
+ * journalled operation (unrm.c draws its steps) that clears the mark when
+ * it ends. Refused, with one line naming it and nothing changed, when gc
+ * made it final: -ENOENT for a snapshot gc removed or an image it purged;
+ * -EPERM for a snapshot of a volume that is marked itself; -EBUSY while
+ * another rowcat works on the volume. Undoing what is not marked is
+ * result->nothing_to_do.
+ */
+int ops_volume_unrm(struct rbd_conn *conn, struct catalog *cat,
+		    const char *volume, const char *snapshot,
+		    const struct ops_unrm_events *ev,
+		    struct ops_unrm_result *result, struct rc_error *err);
+
 /* ---- rowcat check ------------------------------------------------------ */
 
 enum ops_difference_kind {

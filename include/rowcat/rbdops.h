@@ -40,6 +40,18 @@
  */
 #define RBDOPS_DEFAULT_TIMEOUT 120
 
+/*
+ * The longest parent chain the kernel's rbd client (krbd) maps: Linux's
+ * drivers/block/rbd.c has `#define RBD_MAX_PARENT_CHAIN_LEN 16`, and
+ * rbd_dev_probe_parent() refuses an image once `++depth >
+ * RBD_MAX_PARENT_CHAIN_LEN` ("parent chain is too long"), so an image that
+ * reads through 16 clone levels maps and one through 17 does not. librbd
+ * (QEMU, rbd-nbd) has no such limit. snap and restore warn from
+ * RBDOPS_KRBD_DEPTH_WARN on, so that a flatten comes before a map fails.
+ */
+#define RBDOPS_KRBD_MAX_PARENT_CHAIN 16
+#define RBDOPS_KRBD_DEPTH_WARN (RBDOPS_KRBD_MAX_PARENT_CHAIN - 4)
+
 struct rbd_conn;
 
 /*
@@ -338,6 +350,14 @@ int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       const char *rbd_id, uint64_t *bytes, bool *bytes_known,
 		       struct rc_error *err);
+/*
+ * Restores the image with id rbd_id from spec's pool's trash under its
+ * name spec->name (rbd_trash_restore). Done already when that id is in
+ * the pool under that name; -ENOENT, saying so, when it is neither there
+ * nor in the trash (purged); -EEXIST when another image holds the name.
+ */
+int rbdops_trash_restore(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			 const char *rbd_id, struct rc_error *err);
 
 /* Where the image with id rbd_id in spec's pool is. */
 enum rbdops_whereabouts { RBDOPS_IN_POOL, RBDOPS_IN_TRASH, RBDOPS_GONE };

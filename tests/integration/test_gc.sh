@@ -164,14 +164,29 @@ test_trash_delay_keeps_images_restorable_until_it_ends() {
 	build_lineage "$v"
 	p=$(safety_snapshot "$v") c=$(image_of "$v" "$p")
 	rowcat rm "$v@$p" -q || fail rm
-	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc"
+	# --verbose says what waits and why: C goes to the trash now, its
+	# snapshot P with it; nothing is in the trash yet, so no delay ends
+	run rowcat gc --min-age 0s --trash-delay 1h --verbose
+	expect_eq 0 "$status" "gc --verbose ($err)"
+	expect_eq "$c moved to the trash
+waiting: 2 garbage items not collectable yet:
+      $c@$p  ($v: its image goes to the trash in this run, for the trash delay (until about @))
+      $c  ($v: goes to the trash in this run, for the trash delay (until about @))" \
+		"$(sed 's/about [-0-9T:]*Z)/about @)/' <<<"$out")" "gc --verbose"
 	id=$(rbd trash ls --format json rbd | jq -r --arg n "${c#rbd/}" '.[] | select(.name == $n) | .id')
 	[ -n "$id" ] || fail "$c is not in the trash"
 	expect_eq 1 "$(rbd snap ls --pool rbd --image-id "$id" --format json | jq length)" \
 		"its snapshot waits with it in the trash"
 	expect_check_clean
-	run rowcat gc --dry-run --min-age 0s --trash-delay 1h
-	expect_contains "$out" "next trash delay ends at" "dry run names the purge time"
+	local until
+	until=$(date -u -d "@$(sqlite3 "$CATALOG" "SELECT trash_until FROM image
+		WHERE pool = 'rbd' AND name = '${c#rbd/}'")" +%Y-%m-%dT%H:%M:%SZ)
+	run rowcat gc --dry-run --min-age 0s --trash-delay 1h --verbose
+	expect_eq "gc plan: 0 steps
+waiting: 2 garbage items not collectable yet (younger than --min-age, in the trash, or behind those)
+      $c@$p  ($v: its image is in the trash until $until)
+      $c  ($v: in the trash until $until)
+next trash delay ends at $until" "$out" "dry run --verbose names the purge time"
 	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail "gc within the delay"
 	expect_eq "$id" "$(trash_ids rbd | grep -x "$id")" "still in the trash within the delay"
 	local ahead before
@@ -187,6 +202,66 @@ test_trash_delay_keeps_images_restorable_until_it_ends() {
 		--now "$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ)"
 	expect_eq "$before" "$(catalog_state; cluster_state)" "the catalog and the cluster after --now"
 	expect_eq "$id" "$(trash_ids rbd | grep -x "$id")" "still in the trash after gc --now"
+	expect_check_clean
+
+	# unrm brings the image back from the trash, its snapshot with it,
+	# and unmarks the snapshot: gc has nothing left to take
+	run rowcat unrm "$v@$p"
+	expect_eq "0 rowcat: $v@$p unmarked; 1 image restored from the RBD trash" \
+		"$status $err" "unrm $v@$p"
+	expect_eq "" "$(trash_ids rbd | grep -x "$id")" "out of the trash after unrm"
+	expect_eq "$id" "$(rbd info --format json "$c" | jq -r .id)" "the same image back under its name"
+	expect_eq "$p" "$(rbd snap ls --format json "$c" | jq -r '.[].name')" "its snapshot with it"
+	expect_check_clean
+	run rowcat gc --dry-run --min-age 0s --trash-delay 1h
+	expect_eq "gc plan: 0 steps" "$out" "nothing to collect after unrm"
+	# once gc removed the snapshot there is no undo, and unrm says so
+	rowcat rm "$v@$p" -q || fail "rm again"
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc without a delay"
+	expect_refused 1 "$v@$p is gone: gc removed it at" rowcat unrm "$v@$p"
+	expect_check_clean
+}
+
+# rm VOL undone: before gc, by the catalog alone (no cluster is asked);
+# after gc, while the images wait in the trash, from the trash, where rbd
+# sees them come back with their snapshots and parent links; once gc
+# purged them, unrm says what is gone and changes nothing.
+test_unrm_undoes_rm_of_a_volume_until_gc_purges_it() {
+	rowcat init -q || fail init
+	local v op in_trash; v=$(volname)
+	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s1 -q || fail setup
+	op=$(rowcat which "$v")
+	rowcat rm "$v" -q || fail rm
+	run rowcat -m 127.0.0.1:1 --timeout 1 unrm "$v"
+	expect_eq "0 rowcat: $v unmarked" "$status $err" "unrm before gc, without a cluster"
+	expect_eq "" "$(sqlite3 "$CATALOG" "SELECT marked_at FROM volume WHERE name = '$v'")" \
+		"the mark after unrm"
+	run rowcat unrm "$v"
+	expect_eq "0 rowcat: $v is not marked for collection; nothing to undo" \
+		"$status $err" "unrm twice"
+	rowcat rm "$v" -q || fail "rm again"
+	rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null || fail gc
+	in_trash() {
+		rbd trash ls --format json rbd | jq -r --arg v "$v" \
+			'[.[] | select(.name == $v or (.name | startswith($v + ".rc"))) | .name] | sort | join(" ")'
+	}
+	expect_eq "$v ${op#rbd/}" "$(in_trash)" "the trash after gc"
+	run rowcat unrm "$v"
+	expect_eq "0 rowcat: $v unmarked; 2 images restored from the RBD trash" \
+		"$status $err" "unrm after gc"
+	expect_eq "" "$(in_trash)" "the trash after unrm"
+	expect_eq "$v ${op#rbd/}" "$(rbd ls rbd | grep -E "^$v(\.rc[0-9]+)?$" | sort | paste -sd' ')" \
+		"rbd ls after unrm"
+	expect_eq s1 "$(rbd snap ls --format json "rbd/$v" | jq -r '.[].name')" "rbd snap ls after unrm"
+	expect_eq "rbd/$v@s1" "$(rbd_parent "$op")" "the parent link after unrm"
+	expect_eq "$op" "$(rowcat which "$v")" "the operating image after unrm"
+	expect_check_clean
+	rowcat snap "$v" s2 -q || fail "snap of the volume unrm brought back"
+	rowcat rm "$v" -q || fail "rm a third time"
+	rowcat gc --min-age 0s --trash-delay 0s -q >/dev/null || fail "gc without a delay"
+	local before; before=$(catalog_state)
+	expect_refused 1 "cannot undo the rm of '$v': gc purged rbd/$v" rowcat unrm "$v"
+	expect_eq "$before" "$(catalog_state)" "the catalog after a refused unrm"
 	expect_check_clean
 }
 
@@ -333,6 +408,9 @@ test_bad_input_changes_nothing() {
 	expect_refused 2 "snapshot name" rowcat rm "$v@"
 	expect_refused 1 "no volume named" rowcat rm nosuch
 	expect_refused 1 "no snapshot" rowcat pin "$v@nosuch"
+	expect_refused 1 "no volume named" rowcat unrm nosuch
+	expect_refused 1 "has no snapshot 'nosuch'" rowcat unrm "$v@nosuch"
+	expect_refused 2 "snapshot name" rowcat unrm "$v@"
 	expect_eq "$before" "$(catalog_state; cluster_state)" "state after bad input"
 }
 

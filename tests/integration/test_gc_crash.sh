@@ -7,8 +7,9 @@
 # in turn until it completes; then check that the journal is empty,
 # `rowcat check` finds no difference, everything the volume needs is still
 # on the cluster (as rbd sees it), and the next gc finishes the collection
-# with the data unchanged. The last test asserts that every gc failpoint
-# compiled in was exercised.
+# with the data unchanged. The same for unrm, which restores from the
+# trash what gc moved there. The last test asserts that every gc and unrm
+# failpoint compiled in was exercised.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/crash_lib.sh"
 
@@ -402,8 +403,49 @@ test_a_step_that_fails_to_record_stays_for_recovery() {
 	finish_collection "$v" "a step that failed to record"
 }
 
+# unrm_lineage VOL: VOL of two images (root @s1, its clone operating),
+# marked and moved to the trash by gc, with a delay; sets OP.
+unrm_lineage() {
+	rowcat create "rbd/$1" --size $SIZE -q && rowcat snap "$1" s1 -q ||
+		fail "create $1"
+	OP=$(rowcat which "$1")
+	rowcat rm "$1" -q && rowcat gc --min-age 0s --trash-delay 1h -q >/dev/null ||
+		fail "rm and gc of $1"
+}
+
+# An unrm killed at each of its failpoints, then recovery killed at each
+# it passes: the images end back in the pool, under their names, out of
+# the trash, the volume unmarked, and the catalog agrees.
+test_unrm_recovers_from_a_crash_at_every_step() {
+	rowcat init -q || fail init
+	local v fps fp n=0; v=$(volname u)
+	unrm_lineage "$v"
+	fps=$(trace_of rowcat unrm "$v")
+	for fp in unrm.journal.before unrm.restore.after unrm.commit.after; do
+		grep -qx "$fp" <<<"$fps" || fail "unrm never passes $fp: $fps"
+	done
+	for fp in $(sample_failpoints 0 "$fps"); do
+		n=$((n + 1)) v=$(volname "u$n")
+		unrm_lineage "$v"
+		crash_at "$fp" rowcat unrm "$v"
+		recover_through_crashes
+		# killed before it journalled: nothing happened, and the
+		# operator's unrm does it all
+		[ "$fp" = unrm.journal.before ] && { rowcat unrm "$v" -q || fail "unrm after $fp"; }
+		expect_eq 0 "$(running_ops)" "running operations after unrm killed at $fp"
+		expect_eq "" "$(rbd trash ls --format json rbd | jq -r --arg v "$v" \
+			'.[] | select(.name == $v or (.name | startswith($v + ".rc"))) | .name')" \
+			"the trash after unrm killed at $fp"
+		expect_eq "rbd/$v@s1" "$(rbd_parent "$OP")" "$OP after unrm killed at $fp"
+		expect_eq "" "$(sqlite3 "$CATALOG" "SELECT marked_at FROM volume WHERE name = '$v'")" \
+			"the mark after unrm killed at $fp"
+		expect_check_clean "$v"
+	done
+}
+
 test_zz_every_gc_failpoint_was_exercised() {
 	expect_failpoints_exercised 'gc.*'
+	expect_failpoints_exercised 'unrm.*'
 }
 
 run_tests

@@ -485,6 +485,13 @@ EOF
 	expect_eq "$positions" "$(grep -o "^$bad:[0-9]*:[0-9]*: " <<<"$err" | sed "s|^$bad:||; s|: $||")" \
 		"policy check finds the same problems"
 
+	# a volume that no policy matches is named, not only counted
+	one_policy "$SCRATCH/other.yaml" "$sp/$v-typo" 1h "{latest: 1}"
+	run rowcat policy check "$SCRATCH/other.yaml"
+	expect_eq 0 "$status" "policy check of a file that manages nothing ($err)"
+	expect_eq "0 volumes managed, 1 matching no policy: $v" "$(tail -1 <<<"$out")" \
+		"policy check names the volume no policy matches"
+
 	expect_refused 1 "nosuch.yaml" rowcat policy run "$SCRATCH/nosuch.yaml" --now "$(hour_iso 1)"
 	expect_refused 2 "--now" rowcat policy run "$good" --now yesterday
 	expect_refused 2 "--jobs" rowcat policy run "$good" --now "$(hour_iso 1)" --jobs 0

@@ -155,6 +155,32 @@ test_flatten_progress_redraws_only_when_the_percentage_changes() {
 	expect_eq none "$(rbd_parent "$(rowcat which "$v")")" "parent after the second flatten"
 }
 
+# krbd maps an image through at most 16 clone levels (Linux's
+# RBD_MAX_PARENT_CHAIN_LEN): from 12 on, snap warns, naming the image and
+# the way out, and changes nothing of what it does; rbd counts the same
+# levels. After a flatten the warning is gone.
+test_a_deep_chain_warns_of_the_kernel_clients_limit() {
+	local v d image depth; v=$(volname); new_volume "$v"
+	for ((d = 1; d < 12; d++)); do
+		run rowcat snap "$v" "s$d" -q
+		expect_eq "0 " "$status $err" "snap to depth $d, without a warning"
+	done
+	run rowcat snap "$v" s12 -q
+	expect_eq 0 "$status" "snap to depth 12 ($err)"
+	image=$(rowcat which "$v")
+	expect_eq "rowcat: warning: $v's operating image $image reads through 12 clone levels; the kernel's rbd client maps at most 16; 'rowcat flatten $v' brings it to 0" \
+		"$err" "the warning at depth 12"
+	depth=0
+	while image=$(rbd_parent "$image") && [ "$image" != none ]; do
+		image=${image%@*} depth=$((depth + 1))
+	done
+	expect_eq 12 "$depth" "the parent chain rbd walks"
+	rowcat flatten "$v" -q || fail flatten
+	run rowcat snap "$v" s13 -q
+	expect_eq "0 " "$status $err" "snap after the flatten, without a warning"
+	expect_check_clean
+}
+
 test_log_lists_operations_newest_first() {
 	local v; v=$(volname); new_volume "$v"
 	local first; first=$(rowcat which "$v")

@@ -635,6 +635,21 @@ static void test_a_policy_needs_exactly_one_of_every_and_cron(void **state)
 	expect_policy_error("    every: 1h\n"
 			    "    cron: \"0 * * * *\"\n", 6, 11,
 			    "policy 'p' has both every and cron; give one");
+	/* both, each wrong as well: all three are said at once */
+	{
+		char *text = one_policy("    every: 30s\n"
+					"    cron: \"61 * * * *\"\n");
+		struct policy_diagnostics diags = {0};
+
+		parse_refused(text, &diags);
+		assert_int_equal(diags.errors, 3);
+		assert_error_at(&diags, 5, 12, "every must be at least 60s");
+		assert_error_at(&diags, 6, 11, "policy 'p' has both every and "
+				"cron");
+		assert_error_at(&diags, 6, 11, "minute 61 is out of range");
+		policy_diagnostics_free(&diags);
+		free(text);
+	}
 	/* neither: at the policy */
 	expect_policy_error("    keep: {daily: 7}\n", 3, 5,
 			    "policy 'p' needs every (like 1h) or cron");

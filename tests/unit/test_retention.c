@@ -485,6 +485,35 @@ static void test_weeks_are_iso_weeks_monday_first(void **state)
 				 "2024-12-30T00:00:00Z"));
 }
 
+/* policy_civil_of's ISO week-numbering year and week (strftime's %G and
+ * %V), where they differ from the calendar's year. */
+static void expect_iso_week(const char *when, int iso_year, int iso_week)
+{
+	struct policy_civil c;
+
+	policy_civil_of(at(when), &c);
+	if (c.iso_year != iso_year || c.iso_week != iso_week)
+		fail_msg("%s: ISO week %d-W%02d, expected %d-W%02d", when,
+			 c.iso_year, c.iso_week, iso_year, iso_week);
+}
+
+static void test_iso_week_numbers_around_the_year_end(void **state)
+{
+	(void)state;
+	use_zone("UTC");
+	expect_iso_week("2026-12-31T12:00:00Z", 2026, 53); /* a Thursday */
+	expect_iso_week("2027-01-03T23:59:59Z", 2026, 53); /* its Sunday */
+	expect_iso_week("2027-01-04T00:00:00Z", 2027, 1);  /* the Monday */
+	expect_iso_week("2024-12-30T00:00:00Z", 2025, 1);
+	expect_iso_week("2024-12-29T23:59:59Z", 2024, 52);
+	expect_iso_week("2026-06-15T00:00:00Z", 2026, 25);
+	/* The zone's wall clock decides: 23:30Z on Sunday 3 January is
+	 * already Monday in Berlin. */
+	use_zone("Europe/Berlin");
+	expect_iso_week("2027-01-03T23:30:00Z", 2027, 1);
+	use_zone("UTC");
+}
+
 static void test_weekly_across_the_year_end(void **state)
 {
 	struct policy_snapshot snaps[] = {
@@ -1191,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(test_hours_days_months_years_of_the_clock),
 		cmocka_unit_test(test_buckets_follow_the_zone_in_use),
 		cmocka_unit_test(test_weeks_are_iso_weeks_monday_first),
+		cmocka_unit_test(test_iso_week_numbers_around_the_year_end),
 		cmocka_unit_test(test_weekly_across_the_year_end),
 		cmocka_unit_test(test_a_fall_back_hour_is_one_hourly_bucket),
 		cmocka_unit_test(test_a_spring_forward_day_has_23_hours),

@@ -182,6 +182,28 @@ int catalog_gc_image_identify(struct catalog *cat, int64_t image_id,
 int catalog_gc_step_finish(struct catalog *cat, struct catalog_operation *op,
 			   int64_t now, struct rc_error *err);
 
+/* ---- rowcat unrm --------------------------------------------------------- */
+
+/*
+ * Clears the mark of volume_id (snapshot_id 0) or of its snapshot
+ * snapshot_id, catalog only, in a transaction of its own that checks
+ * again that nothing is to be restored from the trash: -ESTALE when gc
+ * moved something the volume would need meanwhile (an unrm operation is
+ * then wanted), -EBUSY or -EAGAIN while an operation runs on the volume.
+ */
+int catalog_unrm_unmark(struct catalog *cat, int64_t volume_id,
+			int64_t snapshot_id, struct rc_error *err);
+
+/*
+ * Ends unrm operation op: records the n images (ids) as back from the
+ * trash (removed_at, removed_why and trash_until cleared), clears the mark
+ * of op->volume_id (op->snapshot_id 0) or of snapshot op->snapshot_id, and
+ * ends op done at `now`, in one transaction.
+ */
+int catalog_unrm_finish(struct catalog *cat, struct catalog_operation *op,
+			const int64_t *images, size_t n, int64_t now,
+			struct rc_error *err);
+
 /* ---- the policy engine's marks ----------------------------------------- */
 
 /*
