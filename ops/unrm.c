@@ -71,10 +71,11 @@ static int roll_back(struct rbd_conn *conn, struct catalog *cat,
 		int64_t left;
 
 		rc = catalog_image_get(cat, ids[i], &image, err);
+		if (rc < 0)
+			break;
 		left = image.trash_until - rc_clock_now();
-		if (rc == 0)
-			rc = rbdops_image_trash(conn, &image.spec, image.rbd_id,
-						left > 0 ? left : 0, err);
+		rc = rbdops_image_trash(conn, &image.spec, image.rbd_id,
+					left > 0 ? left : 0, err);
 	}
 	return rc;
 }
