@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config libsqlite3-dev libyaml-dev
-	libjson-c-dev libcmocka-dev librbd-dev librados-dev
+	libjson-c-dev libcmocka-dev librbd-dev librados-dev libsmartcols-dev
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
 	# test and benchmark helpers
