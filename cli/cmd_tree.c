@@ -15,9 +15,9 @@
  *     * rbd/vol1.rc3              s1's main clone, in s1's column
  *
  * The main child is the one the operating image descends from; elsewhere
- * the one with the most nodes below it, so that every side branch holds
- * at most half of what its parent does and a lineage of N nodes never
- * needs more than 1 + log2(N) columns, however long it is.
+ * the one with the most nodes below it, so that a side branch off a side
+ * branch holds at most half of what that one does: the graph of N nodes
+ * is at most 2 + log2(N) columns wide, however long the history.
  *
  * What gc collected is left out unless --all. A flattened image whose
  * ancestors are collected starts a line of its own, under a "~" line

@@ -148,15 +148,15 @@ rbd_parent() {
 # safety_snapshots VOL: the names of VOL's pre-restore snapshots, oldest
 # first.
 safety_snapshots() {
-	rowcat tree "$1" --format json |
-		jq -r '.. | objects | select(.origin? == "pre-restore") | .name'
+	rowcat tree "$1" --format json | jq -r '[.nodes[] |
+		select(.origin? == "pre-restore")] | sort_by(.created) | .[].snapshot'
 }
 
 # image_of VOL SNAP: the image carrying VOL's snapshot SNAP (also one gc
 # has collected).
 image_of() {
-	rowcat tree "$1" --all --format json | jq -r --arg s "$2" '.. | objects |
-		select(has("snapshots")) | select(any(.snapshots[]; .name == $s)) | .image'
+	rowcat tree "$1" --all --format json | jq -r --arg s "$2" '.nodes[] |
+		select(.snapshot? == $s) | .parent_id'
 }
 
 # generations VOL SEED...: for each SEED, writes rbd_pattern's pattern
