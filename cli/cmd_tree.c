@@ -488,15 +488,24 @@ enum {
 };
 
 static const struct cli_column tree_columns[COL_COUNT] = {
-	[COL_NAME] = { "NAME", "the graph; an image as POOL[/NS]/IMAGE, a snapshot as @SNAPSHOT", true, false },
-	[COL_ID] = { "ID", "POOL[/NS]/IMAGE or POOL[/NS]/IMAGE@SNAPSHOT, as rbd takes it", false, false },
-	[COL_PARENT] = { "PARENT", "the ID of the node it comes from (none for the root)", false, false },
+	[COL_NAME] = { "NAME", "the graph, and an image as POOL[/NS]/IMAGE,\n"
+		       "a snapshot as @SNAPSHOT", true, false },
+	[COL_ID] = { "ID", "POOL[/NS]/IMAGE or POOL[/NS]/IMAGE@SNAPSHOT,\n"
+		     "as rbd takes it", false, false },
+	[COL_PARENT] = { "PARENT", "the ID of the node it comes from (none for\n"
+			 "the root)", false, false },
 	[COL_TYPE] = { "TYPE", "image or snapshot", false, false },
-	[COL_DEPTH] = { "DEPTH", "an image's clone depth: parents it reads through", true, true },
-	[COL_CREATED] = { "CREATED", "when the image was made or the snapshot taken (UTC)", true, false },
-	[COL_POLICY_TIME] = { "POLICY-TIME", "the --now of the policy run that took the snapshot", false, false },
-	[COL_ORIGIN] = { "ORIGIN", "why the snapshot was taken: manual, pre-restore, policy:NAME", true, false },
-	[COL_STATE] = { "STATE", "operating, flattened, in trash, purged; protected, pinned, marked, removed", true, false },
+	[COL_DEPTH] = { "DEPTH", "an image's clone depth: the parents it reads\n"
+			"through", true, true },
+	[COL_CREATED] = { "CREATED", "when the image was made or the snapshot\n"
+			  "taken (UTC)", true, false },
+	[COL_POLICY_TIME] = { "POLICY-TIME", "the --now of the policy run that took\n"
+			      "the snapshot", false, false },
+	[COL_ORIGIN] = { "ORIGIN", "why the snapshot was taken: manual,\n"
+			 "pre-restore, policy:NAME", true, false },
+	[COL_STATE] = { "STATE", "operating, flattened, in trash until, purged;\n"
+			"protected or unprotected, pinned, marked, removed",
+			true, false },
 };
 
 /* The graph in front of a row's name, the name included. */

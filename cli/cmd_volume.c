@@ -150,10 +150,13 @@ static const struct cli_column ls_columns[LS_COUNT] = {
 	[LS_NAMESPACE] = { "NAMESPACE", "the namespace of its operating image", false, false },
 	[LS_SIZE] = { "SIZE", "its size in binary units", true, true },
 	[LS_BYTES] = { "BYTES", "its size in bytes", false, true },
-	[LS_OPERATING] = { "OPERATING", "the operating image, POOL[/NS]/IMAGE: what to attach", true, false },
+	[LS_OPERATING] = { "OPERATING", "the operating image, POOL[/NS]/IMAGE: what\n"
+			   "to attach", true, false },
 	[LS_DEPTH] = { "DEPTH", "the clone depth of the operating image", true, true },
-	[LS_SNAPSHOTS] = { "SNAPSHOTS", "snapshots in its tree that gc has not removed", true, true },
-	[LS_STATE] = { "STATE", "marked for collection (rowcat rm VOL), or nothing", true, false },
+	[LS_SNAPSHOTS] = { "SNAPSHOTS", "snapshots in its tree that gc has not\n"
+			   "removed", true, true },
+	[LS_STATE] = { "STATE", "marked for collection (rowcat rm VOL), or\n"
+		       "nothing", true, false },
 };
 
 static int print_ls_table(struct cli_ctx *ctx, const struct ls_rows *all,

@@ -20,13 +20,23 @@ void cli_table_describe(char *buf, size_t size, const char *description,
 {
 	size_t used;
 
-	used = (size_t)snprintf(buf, size, "%s\n\ncolumns (-o; * printed by default):\n",
+	used = (size_t)snprintf(buf, size, "%s\n\ncolumns (-o; * printed by default):",
 				description);
-	for (size_t c = 0; c < count && used < size; c++)
-		used += (size_t)snprintf(buf + used, size - used, "  %c %-12s %s%s",
+	for (size_t c = 0; c < count && used < size; c++) {
+		used += (size_t)snprintf(buf + used, size - used, "\n  %c %-12s ",
 					 columns[c].by_default ? '*' : ' ',
-					 columns[c].name, columns[c].help,
-					 c + 1 < count ? "\n" : "");
+					 columns[c].name);
+		/* a help of several lines keeps to its column */
+		for (const char *h = columns[c].help; *h && used + 1 < size; h++) {
+			if (*h == '\n') {
+				used += (size_t)snprintf(buf + used, size - used,
+							 "\n%17s", "");
+			} else {
+				buf[used++] = *h;
+				buf[used] = '\0';
+			}
+		}
+	}
 }
 
 static int find_column(const struct cli_column *columns, size_t count,

@@ -30,8 +30,8 @@ struct cli_table_options {
 
 #define CLI_OPT_TABLE(o)                                                   \
 	{ 'o', "output", CLI_OPT_STRING, &(o)->output, "COLUMNS",          \
-	  "the columns to print, comma-separated (see below);\n"           \
-	  "+COLUMNS adds them to the default ones" },                      \
+	  "the columns to print, comma-separated (listed\n"                \
+	  "above); +COLUMNS adds them to the default ones" },              \
 	{ 'r', "raw", CLI_OPT_FLAG, &(o)->raw, NULL,                       \
 	  "one space between columns, none aligned, no title or\n"         \
 	  "graph; spaces and unsafe bytes written as \\xHH" },             \
