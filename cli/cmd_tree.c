@@ -643,8 +643,10 @@ static int print_table(struct cli_ctx *ctx, const struct graph *g,
 		return rc;
 	if (!t->raw && !t->noheadings) {
 		rc_size_format(g->lin->volume.size, size);
-		printf("volume %s (%s)%s\n", g->lin->volume.name, size,
-		       g->lin->volume.marked_at ? "  marked for collection" : "");
+		/* a volume gc collected whole would leave the title alone */
+		printf("volume %s (%s)%s%s\n", g->lin->volume.name, size,
+		       g->lin->volume.marked_at ? "  marked for collection" : "",
+		       g->row_count == 0 ? "  all collected: --all draws it" : "");
 	}
 	return cli_table_print(t, ctx);
 }

@@ -134,6 +134,18 @@ EOT
 	expect_eq "9 2 1" "$("$ROWCAT" --catalog "$CATALOG" tree vol1 --all --format json |
 		jq -r '[(.nodes | length), ([.nodes[] | select(.purged)] | length),
 			([.nodes[] | select(.in_trash)] | length)] | join(" ")')" "tree --all --format json"
+	# a volume gc collected whole: the title says so
+	sqlite3 "$CATALOG" "BEGIN;
+	UPDATE volume SET marked_at = 1767340000;
+	UPDATE image SET removed_at = 1767340000, trash_until = 1767340000,
+		purged_at = 1767340000 WHERE purged_at IS NULL;
+	UPDATE snapshot SET removed_at = 1767340000 WHERE removed_at IS NULL;
+	COMMIT;" || fail "collecting all"
+	expect_eq "volume vol1 (64 MiB)  marked for collection  all collected: --all draws it" \
+		"$("$ROWCAT" --catalog "$CATALOG" tree vol1)" "tree of a volume collected whole"
+	expect_eq "0 9" "$("$ROWCAT" --catalog "$CATALOG" tree vol1 --format json | jq '.nodes | length') $(
+		"$ROWCAT" --catalog "$CATALOG" tree vol1 --all --format json | jq '.nodes | length')" \
+		"its nodes, without and with --all"
 }
 
 # lines_wider_than COLUMNS: the lines of stdin wider than COLUMNS
