@@ -28,8 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libsmartcols/libsmartcols.h>
-
 #include "cli.h"
 #include "json_out.h"
 #include "rowcat/clock.h"

@@ -9,7 +9,7 @@
 # nothing below the CLI includes a CLI header, the Ceph layer includes no
 # catalog header, and only the module that wraps a library includes its
 # header (sqlite3: catalog/, librbd and librados: rbdops/, json-c:
-# qmp/, libyaml: config/). Prints the graph, one line per module, as the README shows it;
+# qmp/, libyaml: config/, libsmartcols: cli/). Prints the graph, one line per module, as the README shows it;
 # exits 1, naming each include that breaks a rule, when one does.
 #
 # usage: tests/layering.sh [SOURCE_DIR]
@@ -43,12 +43,13 @@ header_module() {
 	rbd/* | rados/*) echo lib:ceph ;;
 	yaml.h) echo lib:yaml ;;
 	json-c/*) echo lib:jsonc ;;
+	libsmartcols/*) echo lib:smartcols ;;
 	*) echo other ;;
 	esac
 }
 # who may include a wrapped library's header
 declare -A wrapper=([lib:sqlite3]=catalog [lib:ceph]=rbdops [lib:jsonc]=qmp
-	[lib:yaml]=config)
+	[lib:yaml]=config [lib:smartcols]=cli)
 
 # the folder a public header's code lives in, so that its own includes are
 # held to its module's rules too
