@@ -98,6 +98,14 @@ struct cli_spec {
 int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	      char **argv);
 
+struct cli_column;
+
+/* cli_parse for a command that prints a table: its --help lists the
+ * columns (table.h) that -o takes. */
+int cli_parse_table(struct cli_ctx *ctx, const struct cli_spec *spec,
+		    const struct cli_column *columns, size_t column_count,
+		    int argc, char **argv);
+
 enum cli_request { CLI_RUN_COMMAND, CLI_SHOW_HELP, CLI_SHOW_VERSION };
 
 /* Parses the global options before the command name, up to --help or

@@ -1,43 +1,79 @@
 /*
  * rowcat tree: a volume's lineage, drawn from the catalog alone.
  *
- * The catalog hands over flat arrays (catalog_lineage); this file links them
- * into first-child/next-sibling lists (images → their snapshots → the
- * images cloned from each) and walks that tree to draw it or print JSON.
+ * The lineage is a tree whose nodes alternate: an image, its snapshots,
+ * the images cloned from each. It is drawn the way git log --graph draws
+ * a history: one node a line, and a straight line of generations stays in
+ * one column. A node's children are drawn side branches first, each one
+ * column to the right, and its main child last, in the node's own column:
+ *
+ *     * rbd/vol1                  the root image
+ *     o @s1                       its snapshot
+ *     |\                          s1 has two clones: a side branch
+ *     | * rbd/vol1.rc2            (the line a restore of s1 left)
+ *     | o @pre-restore-...
+ *     * rbd/vol1.rc3              s1's main clone, in s1's column
+ *
+ * The main child is the one the operating image descends from; elsewhere
+ * the one with the most nodes below it, so that a side branch off a side
+ * branch holds at most half of what that one does: the graph of N nodes
+ * is at most 2 + log2(N) columns wide, however long the history.
+ *
+ * What gc collected is left out unless --all. A flattened image whose
+ * ancestors are collected starts a line of its own, under a "~" line
+ * that says how many nodes were left out above it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "json_out.h"
 #include "rowcat/clock.h"
 #include "rowcat/sys/grow.h"
-#include "json.h"
 #include "rowcat/units.h"
+#include "table.h"
 
 #define NONE SIZE_MAX
 
-struct tree {
+/* A node id: POOL[/NS]/IMAGE or POOL[/NS]/IMAGE@SNAPSHOT. */
+#define NODE_ID_MAX (RC_SPEC_MAX + 1 + RC_NAME_MAX)
+
+enum node_kind { NODE_IMAGE, NODE_SNAPSHOT };
+
+struct node {
+	enum node_kind kind;
+	size_t at;            /* in lin->images or lin->snapshots */
+	size_t parent;        /* NONE for the root */
+	size_t first_child;   /* children in the order they were made */
+	size_t next_sibling;
+	size_t main;          /* the shown child drawn in this column, or NONE */
+	size_t weight;        /* shown nodes drawn from here down */
+	bool shown;           /* not collected by gc, or --all */
+	bool leads;           /* the operating image is drawn from here down */
+};
+
+enum row_kind {
+	ROW_NODE,             /* a node's line */
+	ROW_FORK,             /* a side branch starts: "|\" */
+	ROW_ELIDED,           /* "~ N collected" above a line of its own */
+};
+
+struct row {
+	enum row_kind kind;
+	size_t node;          /* ROW_NODE: that node; else the one below */
+	size_t column;
+	size_t elided;        /* ROW_ELIDED: how many nodes were left out */
+};
+
+struct graph {
 	const struct catalog_lineage *lin;
-	size_t *first_snapshot; /* per image: its oldest snapshot, or NONE */
-	size_t *next_snapshot;  /* per snapshot: the next of the same image */
-	size_t *first_child;    /* per snapshot: the oldest clone of it */
-	size_t *next_sibling;   /* per image: the next clone of its parent */
-	struct id_index *snapshot_by_id; /* sorted by id, for lookup */
-	bool *image_shown, *snapshot_shown; /* drawn, for --all or not */
+	struct node *nodes;   /* images first, then snapshots */
+	size_t count;
+	struct row *rows;     /* in drawing order */
+	size_t row_count, row_cap;
 };
-
-struct id_index {
-	int64_t id;
-	size_t index;
-};
-
-static int by_id(const void *a, const void *b)
-{
-	int64_t x = ((const struct id_index *)a)->id;
-	int64_t y = ((const struct id_index *)b)->id;
-	return (x > y) - (x < y);
-}
 
 static size_t find_image(const struct catalog_lineage *lin, int64_t id)
 {
@@ -53,350 +89,617 @@ static size_t find_image(const struct catalog_lineage *lin, int64_t id)
 	return lo < lin->image_count && lin->images[lo].id == id ? lo : NONE;
 }
 
-static size_t find_snapshot(const struct tree *t, int64_t id)
+struct id_index {
+	int64_t id;
+	size_t index;
+};
+
+static int by_id(const void *a, const void *b)
 {
-	size_t lo = 0, hi = t->lin->snapshot_count;
+	int64_t x = ((const struct id_index *)a)->id;
+	int64_t y = ((const struct id_index *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static size_t find_snapshot(const struct id_index *by, size_t count, int64_t id)
+{
+	size_t lo = 0, hi = count;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->snapshot_by_id[mid].id < id)
+		if (by[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < t->lin->snapshot_count && t->snapshot_by_id[lo].id == id)
-		return t->snapshot_by_id[lo].index;
-	return NONE;
+	return lo < count && by[lo].id == id ? by[lo].index : NONE;
 }
 
-static void tree_free(struct tree *t)
+static const struct catalog_image *node_image(const struct graph *g, size_t n)
 {
-	free(t->first_snapshot);
-	free(t->next_snapshot);
-	free(t->first_child);
-	free(t->next_sibling);
-	free(t->snapshot_by_id);
-	free(t->image_shown);
-	free(t->snapshot_shown);
+	const struct node *node = &g->nodes[n];
+	size_t i = node->kind == NODE_IMAGE ? node->at :
+		g->nodes[node->parent].at;
+
+	return &g->lin->images[i];
+}
+
+static const struct catalog_snapshot *node_snapshot(const struct graph *g,
+						    size_t n)
+{
+	return &g->lin->snapshots[g->nodes[n].at];
+}
+
+/* Collected: an image gc moved to the trash (purged or not), a snapshot
+ * it removed, and the snapshots of an image in the trash. */
+static bool collected(const struct graph *g, size_t n)
+{
+	if (g->nodes[n].kind == NODE_SNAPSHOT &&
+	    node_snapshot(g, n)->removed_at)
+		return true;
+	return node_image(g, n)->removed_at != 0;
+}
+
+static bool is_operating(const struct graph *g, size_t n)
+{
+	return g->nodes[n].kind == NODE_IMAGE &&
+	       node_image(g, n)->id == g->lin->volume.operating_image_id;
+}
+
+/* Links images and snapshots into one tree, children in creation order. */
+static int graph_link(struct graph *g, bool all)
+{
+	const struct catalog_lineage *lin = g->lin;
+	size_t ni = lin->image_count, ns = lin->snapshot_count;
+	struct id_index *snapshot_by_id;
+
+	g->count = ni + ns;
+	g->nodes = calloc(g->count + 1, sizeof(*g->nodes));
+	snapshot_by_id = malloc((ns + 1) * sizeof(*snapshot_by_id));
+	if (!g->nodes || !snapshot_by_id) {
+		free(snapshot_by_id);
+		return -ENOMEM;
+	}
+	for (size_t n = 0; n < g->count; n++) {
+		struct node *node = &g->nodes[n];
+		node->kind = n < ni ? NODE_IMAGE : NODE_SNAPSHOT;
+		node->at = n < ni ? n : n - ni;
+		node->parent = node->first_child = node->next_sibling = NONE;
+		node->main = NONE;
+	}
+	for (size_t s = 0; s < ns; s++) {
+		snapshot_by_id[s].id = lin->snapshots[s].id;
+		snapshot_by_id[s].index = s;
+	}
+	qsort(snapshot_by_id, ns, sizeof(*snapshot_by_id), by_id);
+	for (size_t s = 0; s < ns; s++)
+		g->nodes[ni + s].parent = find_image(lin, lin->snapshots[s].image_id);
+	for (size_t i = 1; i < ni; i++) {
+		size_t s = find_snapshot(snapshot_by_id, ns,
+					 lin->images[i].parent_snapshot_id);
+		g->nodes[i].parent = s == NONE ? NONE : ni + s;
+	}
+	free(snapshot_by_id);
+	/* walk backwards and push to the front: lists keep creation order */
+	for (size_t n = g->count; n-- > 0;) {
+		size_t p = g->nodes[n].parent;
+		if (p == NONE)
+			continue;
+		g->nodes[n].next_sibling = g->nodes[p].first_child;
+		g->nodes[p].first_child = n;
+	}
+	for (size_t n = 0; n < g->count; n++)
+		g->nodes[n].shown = all || !collected(g, n);
+	return 0;
 }
 
 /*
- * What gc collected is drawn only with --all, or where something still
- * live hangs below it (a flattened clone of an image now in the trash).
- * Clones have higher ids than their parents: walking images from the
- * last, every clone is decided before the image it came from.
+ * Weighs every shown node and chooses its main child, children before
+ * parents: the nodes in an order where each parent comes before its
+ * children (depth first from every root), walked backwards.
  */
-static void decide_shown(struct tree *t, bool all)
+static int graph_weigh(struct graph *g)
 {
-	const struct catalog_lineage *lin = t->lin;
+	size_t *order = malloc((g->count + 1) * sizeof(*order));
+	size_t *stack = malloc((g->count + 1) * sizeof(*stack));
+	size_t done = 0, depth = 0;
 
-	for (size_t i = lin->image_count; i-- > 0;) {
-		const struct catalog_image *img = &lin->images[i];
-		bool shown = all || !img->removed_at || i == 0;
-
-		for (size_t s = t->first_snapshot[i]; s != NONE;
-		     s = t->next_snapshot[s]) {
-			bool snap_shown = all || (!lin->snapshots[s].removed_at &&
-						  !img->removed_at);
-			for (size_t c = t->first_child[s]; c != NONE;
-			     c = t->next_sibling[c])
-				snap_shown = snap_shown || t->image_shown[c];
-			t->snapshot_shown[s] = snap_shown;
-			shown = shown || snap_shown;
-		}
-		t->image_shown[i] = shown;
-	}
-}
-
-static int tree_build(struct tree *t, const struct catalog_lineage *lin,
-		      bool all)
-{
-	size_t ni = lin->image_count, ns = lin->snapshot_count;
-
-	memset(t, 0, sizeof(*t));
-	t->lin = lin;
-	t->first_snapshot = malloc((ni + 1) * sizeof(size_t));
-	t->next_sibling = malloc((ni + 1) * sizeof(size_t));
-	t->next_snapshot = malloc((ns + 1) * sizeof(size_t));
-	t->first_child = malloc((ns + 1) * sizeof(size_t));
-	t->snapshot_by_id = malloc((ns + 1) * sizeof(*t->snapshot_by_id));
-	t->image_shown = calloc(ni + 1, sizeof(bool));
-	t->snapshot_shown = calloc(ns + 1, sizeof(bool));
-	if (!t->first_snapshot || !t->next_sibling || !t->next_snapshot ||
-	    !t->first_child || !t->snapshot_by_id || !t->image_shown ||
-	    !t->snapshot_shown)
+	if (!order || !stack) {
+		free(order);
+		free(stack);
 		return -ENOMEM;
-	for (size_t i = 0; i < ni; i++)
-		t->first_snapshot[i] = t->next_sibling[i] = NONE;
-	for (size_t s = 0; s < ns; s++) {
-		t->first_child[s] = t->next_snapshot[s] = NONE;
-		t->snapshot_by_id[s].id = lin->snapshots[s].id;
-		t->snapshot_by_id[s].index = s;
 	}
-	qsort(t->snapshot_by_id, ns, sizeof(*t->snapshot_by_id), by_id);
+	for (size_t root = 0; root < g->count; root++) {
+		if (g->nodes[root].parent != NONE)
+			continue;
+		stack[depth++] = root;
+		while (depth > 0) {
+			size_t n = stack[--depth];
+			order[done++] = n;
+			for (size_t c = g->nodes[n].first_child; c != NONE;
+			     c = g->nodes[c].next_sibling)
+				stack[depth++] = c;
+		}
+	}
+	while (done-- > 0) {
+		struct node *node = &g->nodes[order[done]];
+		size_t best = NONE;
 
-	/* Walk backwards and push to the front, so lists keep creation order. */
-	for (size_t s = ns; s-- > 0;) {
-		size_t owner = find_image(lin, lin->snapshots[s].image_id);
-		if (owner == NONE)
+		if (!node->shown)
 			continue;
-		t->next_snapshot[s] = t->first_snapshot[owner];
-		t->first_snapshot[owner] = s;
+		node->weight = 1;
+		node->leads = is_operating(g, order[done]);
+		for (size_t c = node->first_child; c != NONE;
+		     c = g->nodes[c].next_sibling) {
+			const struct node *child = &g->nodes[c];
+			if (!child->shown)
+				continue;
+			node->weight += child->weight;
+			node->leads = node->leads || child->leads;
+			/* ties go to the newer child: the line drawn on */
+			if (best == NONE || child->leads ||
+			    (!g->nodes[best].leads &&
+			     child->weight >= g->nodes[best].weight))
+				best = c;
+		}
+		node->main = best;
 	}
-	for (size_t i = ni; i-- > 1;) {
-		size_t parent = find_snapshot(t, lin->images[i].parent_snapshot_id);
-		if (parent == NONE)
-			continue;
-		t->next_sibling[i] = t->first_child[parent];
-		t->first_child[parent] = i;
-	}
-	decide_shown(t, all);
+	free(order);
+	free(stack);
 	return 0;
 }
 
-/* The next shown entry of a list, from `at` on (NONE at the end). */
-static size_t shown_from(const bool *shown, const size_t *next, size_t at)
+static int add_row(struct graph *g, enum row_kind kind, size_t node,
+		   size_t column, size_t elided)
 {
-	while (at != NONE && !shown[at])
-		at = next[at];
-	return at;
+	if (rc_grow((void **)&g->rows, &g->row_cap, g->row_count + 1,
+		    sizeof(*g->rows), 64) < 0)
+		return -ENOMEM;
+	g->rows[g->row_count++] = (struct row){ kind, node, column, elided };
+	return 0;
 }
 
-#define EACH_SNAPSHOT(t, i, s)                                              \
-	for (size_t s = shown_from((t)->snapshot_shown, (t)->next_snapshot,  \
-				   (t)->first_snapshot[i]);                  \
-	     s != NONE; s = shown_from((t)->snapshot_shown, (t)->next_snapshot, \
-				       (t)->next_snapshot[s]))
-#define EACH_CLONE(t, s, c)                                                 \
-	for (size_t c = shown_from((t)->image_shown, (t)->next_sibling,      \
-				   (t)->first_child[s]);                     \
-	     c != NONE; c = shown_from((t)->image_shown, (t)->next_sibling,   \
-				       (t)->next_sibling[c]))
+/* Lays out node n's line of descent in `column`, side branches first. The
+ * recursion goes one column deeper a level: as deep as the graph is wide. */
+static int lay_out(struct graph *g, size_t n, size_t column)
+{
+	int rc = 0;
+
+	for (; n != NONE && rc == 0; n = g->nodes[n].main) {
+		rc = add_row(g, ROW_NODE, n, column, 0);
+		for (size_t c = g->nodes[n].first_child; c != NONE && rc == 0;
+		     c = g->nodes[c].next_sibling) {
+			if (!g->nodes[c].shown || c == g->nodes[n].main)
+				continue;
+			rc = add_row(g, ROW_FORK, c, column, 0);
+			if (rc == 0)
+				rc = lay_out(g, c, column + 1);
+		}
+	}
+	return rc;
+}
+
+/* A shown node whose parent is not shown starts a line of its own,
+ * under a line that counts the nodes left out above it. */
+static int lay_out_root(struct graph *g, size_t root)
+{
+	size_t elided = 0;
+	int rc = 0;
+
+	for (size_t p = g->nodes[root].parent; p != NONE && !g->nodes[p].shown;
+	     p = g->nodes[p].parent)
+		elided++;
+	if (g->nodes[root].parent != NONE)
+		rc = add_row(g, ROW_ELIDED, root, 0, elided);
+	return rc < 0 ? rc : lay_out(g, root, 0);
+}
+
+static bool is_root(const struct graph *g, size_t n)
+{
+	const struct node *node = &g->nodes[n];
+	return node->shown &&
+	       (node->parent == NONE || !g->nodes[node->parent].shown);
+}
+
+static int graph_build(struct graph *g, const struct catalog_lineage *lin,
+		       bool all)
+{
+	size_t leading = NONE;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->lin = lin;
+	rc = graph_link(g, all);
+	if (rc == 0)
+		rc = graph_weigh(g);
+	/* the line of the operating image last, so that it ends the drawing */
+	for (size_t n = 0; n < g->count && rc == 0; n++) {
+		if (!is_root(g, n))
+			continue;
+		if (g->nodes[n].leads)
+			leading = n;
+		else
+			rc = lay_out_root(g, n);
+	}
+	if (rc == 0 && leading != NONE)
+		rc = lay_out_root(g, leading);
+	return rc;
+}
+
+static void graph_free(struct graph *g)
+{
+	free(g->nodes);
+	free(g->rows);
+}
+
+/* n's id ("" for NONE): the spec rbd takes for the image or snapshot. */
+static void node_id(const struct graph *g, size_t n, char out[NODE_ID_MAX])
+{
+	char spec[RC_SPEC_MAX];
+
+	out[0] = '\0';
+	if (n == NONE)
+		return;
+	rc_image_spec_format(&node_image(g, n)->spec, spec, sizeof(spec));
+	if (g->nodes[n].kind == NODE_IMAGE)
+		snprintf(out, NODE_ID_MAX, "%s", spec);
+	else
+		snprintf(out, NODE_ID_MAX, "%s@%s", spec,
+			 node_snapshot(g, n)->name);
+}
+
+static bool snapshot_marked(const struct graph *g, size_t n)
+{
+	return node_snapshot(g, n)->marked_at || g->lin->volume.marked_at;
+}
 
 /* ---- JSON ------------------------------------------------------------- */
 
-static void json_image(struct json_writer *w, const struct tree *t, size_t i);
-
-static void json_snapshot(struct json_writer *w, const struct tree *t, size_t s)
+static struct json_object *json_time(int64_t t)
 {
-	const struct catalog_snapshot *snap = &t->lin->snapshots[s];
 	char when[RC_ISO_TIME_MAX];
 
-	rc_time_format_iso(snap->created_at, when);
-	json_object_begin(w);
-	json_kv_string(w, "name", snap->name);
-	json_kv_bool(w, "protected", snap->is_protected);
-	json_kv_string(w, "created", when);
-	json_key(w, "policy_time");
-	if (snap->policy_at) {
-		rc_time_format_iso(snap->policy_at, when);
-		json_string(w, when);
+	if (!t)
+		return NULL;
+	rc_time_format_iso(t, when);
+	return json_object_new_string(when);
+}
+
+/* One node, with rbd's keys for where it is (pool, pool_namespace,
+ * image, snapshot). */
+static struct json_object *json_node(const struct graph *g, size_t n)
+{
+	const struct catalog_image *img = node_image(g, n);
+	struct json_object *o = json_object_new_object();
+	char id[NODE_ID_MAX];
+
+	if (!o)
+		return NULL;
+	node_id(g, n, id);
+	json_object_object_add(o, "id", cli_json_string(id));
+	node_id(g, g->nodes[n].parent, id);
+	json_object_object_add(o, "parent_id", cli_json_string(id[0] ? id : NULL));
+	json_object_object_add(o, "type", json_object_new_string(
+		g->nodes[n].kind == NODE_IMAGE ? "image" : "snapshot"));
+	json_object_object_add(o, "pool", cli_json_string(img->spec.pool));
+	json_object_object_add(o, "pool_namespace", cli_json_string(img->spec.ns));
+	json_object_object_add(o, "image", cli_json_string(img->spec.name));
+	if (g->nodes[n].kind == NODE_IMAGE) {
+		json_object_object_add(o, "depth",
+			json_object_new_int(g->lin->depths[g->nodes[n].at]));
+		json_object_object_add(o, "created", json_time(img->created_at));
+		json_object_object_add(o, "operating",
+			json_object_new_boolean(is_operating(g, n)));
+		json_object_object_add(o, "flattened",
+			json_object_new_boolean(img->flattened_at != 0));
+		json_object_object_add(o, "in_trash",
+			json_object_new_boolean(img->removed_at && !img->purged_at));
+		json_object_object_add(o, "trash_until", json_time(
+			img->removed_at && !img->purged_at ? img->trash_until : 0));
+		json_object_object_add(o, "purged",
+			json_object_new_boolean(img->purged_at != 0));
 	} else {
-		json_null(w);
+		const struct catalog_snapshot *snap = node_snapshot(g, n);
+
+		json_object_object_add(o, "snapshot", cli_json_string(snap->name));
+		json_object_object_add(o, "protected",
+			json_object_new_boolean(snap->is_protected));
+		json_object_object_add(o, "created", json_time(snap->created_at));
+		json_object_object_add(o, "policy_time", json_time(snap->policy_at));
+		json_object_object_add(o, "origin", cli_json_string(snap->origin));
+		json_object_object_add(o, "pinned", json_object_new_boolean(snap->pinned));
+		json_object_object_add(o, "marked",
+			json_object_new_boolean(snapshot_marked(g, n)));
+		json_object_object_add(o, "removed",
+			json_object_new_boolean(snap->removed_at != 0));
 	}
-	json_kv_string(w, "origin", snap->origin);
-	json_kv_bool(w, "marked", snap->marked_at || t->lin->volume.marked_at);
-	json_kv_bool(w, "pinned", snap->pinned);
-	json_kv_bool(w, "removed", snap->removed_at != 0);
-	json_key(w, "children");
-	json_array_begin(w);
-	EACH_CLONE(t, s, c)
-		json_image(w, t, c);
-	json_array_end(w);
-	json_object_end(w);
+	return o;
 }
 
-static void json_image(struct json_writer *w, const struct tree *t, size_t i)
+/* The operating image's index, or NONE in a damaged catalog. */
+static size_t operating_index(const struct catalog_lineage *lin)
 {
-	const struct catalog_image *img = &t->lin->images[i];
-	char spec[RC_SPEC_MAX];
-
-	rc_image_spec_format(&img->spec, spec, sizeof(spec));
-	json_object_begin(w);
-	json_kv_string(w, "image", spec);
-	json_kv_int(w, "depth", t->lin->depths[i]);
-	json_kv_bool(w, "operating", img->id == t->lin->volume.operating_image_id);
-	json_kv_bool(w, "in_trash", img->removed_at && !img->purged_at);
-	json_kv_bool(w, "purged", img->purged_at != 0);
-	json_key(w, "snapshots");
-	json_array_begin(w);
-	EACH_SNAPSHOT(t, i, s)
-		json_snapshot(w, t, s);
-	json_array_end(w);
-	json_object_end(w);
-}
-
-static void print_json(const struct tree *t)
-{
-	const struct catalog_lineage *lin = t->lin;
-	const struct catalog_image *operating = NULL;
-	struct json_writer w;
-	char spec[RC_SPEC_MAX] = "";
-
 	for (size_t i = 0; i < lin->image_count; i++)
 		if (lin->images[i].id == lin->volume.operating_image_id)
-			operating = &lin->images[i];
-	if (operating)
-		rc_image_spec_format(&operating->spec, spec, sizeof(spec));
-	json_init(&w, stdout);
-	json_object_begin(&w);
-	json_kv_string(&w, "volume", lin->volume.name);
-	json_kv_string(&w, "pool", lin->images[0].spec.pool);
-	json_kv_string(&w, "namespace", lin->images[0].spec.ns);
-	json_kv_int(&w, "size", (int64_t)lin->volume.size);
-	json_kv_bool(&w, "marked", lin->volume.marked_at != 0);
-	json_kv_string(&w, "operating", spec);
-	json_key(&w, "root");
-	json_image(&w, t, 0);
-	json_object_end(&w);
-	putchar('\n');
+			return i;
+	return NONE;
 }
 
-/* ---- plain ------------------------------------------------------------ */
+/*
+ * The volume as ls --format json prints it, and its nodes in drawing
+ * order: a flat list, each node naming its parent, so that any JSON
+ * reader takes a lineage of any length (a nested one grew jq's 256
+ * levels past in 64 generations).
+ */
+static int print_json(struct cli_ctx *ctx, const struct graph *g)
+{
+	const struct catalog_lineage *lin = g->lin;
+	size_t op = operating_index(lin);
+	struct json_object *top = json_object_new_object();
+	struct json_object *nodes = json_object_new_array();
+	char spec[RC_SPEC_MAX] = "";
+	int snapshots = 0, rc = 0;
 
-/* The indentation drawn in front of the current line, grown as we descend. */
-struct prefix {
-	char *text;
-	size_t len, cap;
+	if (!top || !nodes) {
+		json_object_put(nodes);
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t s = 0; s < lin->snapshot_count; s++)
+		snapshots += lin->snapshots[s].removed_at == 0;
+	if (op != NONE)
+		rc_image_spec_format(&lin->images[op].spec, spec, sizeof(spec));
+	json_object_object_add(top, "volume", cli_json_string(lin->volume.name));
+	json_object_object_add(top, "pool", cli_json_string(lin->images[0].spec.pool));
+	json_object_object_add(top, "pool_namespace",
+			       cli_json_string(lin->images[0].spec.ns));
+	json_object_object_add(top, "size", json_object_new_int64((int64_t)lin->volume.size));
+	json_object_object_add(top, "operating", cli_json_string(op == NONE ? NULL : spec));
+	json_object_object_add(top, "depth",
+			       op == NONE ? NULL : json_object_new_int(lin->depths[op]));
+	json_object_object_add(top, "snapshots", json_object_new_int(snapshots));
+	json_object_object_add(top, "marked",
+			       json_object_new_boolean(lin->volume.marked_at != 0));
+	json_object_object_add(top, "nodes", nodes);
+	for (size_t r = 0; r < g->row_count && rc == 0; r++) {
+		struct json_object *node;
+		if (g->rows[r].kind != ROW_NODE)
+			continue;
+		node = json_node(g, g->rows[r].node);
+		if (!node || json_object_array_add(nodes, node) < 0) {
+			json_object_put(node);
+			rc = -ENOMEM;
+		}
+	}
+	if (rc == 0)
+		rc = cli_json_print(ctx, top);
+out:
+	json_object_put(top);
+	return rc;
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+enum {
+	COL_NAME, COL_ID, COL_PARENT, COL_TYPE, COL_DEPTH, COL_CREATED,
+	COL_POLICY_TIME, COL_ORIGIN, COL_STATE, COL_COUNT
 };
 
-static int prefix_push(struct prefix *p, const char *piece)
+static const struct cli_column tree_columns[COL_COUNT] = {
+	[COL_NAME] = { "NAME", "the graph, and an image as POOL[/NS]/IMAGE,\n"
+		       "a snapshot as @SNAPSHOT", true, false },
+	[COL_ID] = { "ID", "POOL[/NS]/IMAGE or POOL[/NS]/IMAGE@SNAPSHOT,\n"
+		     "as rbd takes it", false, false },
+	[COL_PARENT] = { "PARENT", "the ID of the node it comes from (none for\n"
+			 "the root)", false, false },
+	[COL_TYPE] = { "TYPE", "image or snapshot", false, false },
+	[COL_DEPTH] = { "DEPTH", "an image's clone depth: the parents it reads\n"
+			"through", true, true },
+	[COL_CREATED] = { "CREATED", "when the image was made or the snapshot\n"
+			  "taken (UTC)", true, false },
+	[COL_POLICY_TIME] = { "POLICY-TIME", "the --now of the policy run that took\n"
+			      "the snapshot", false, false },
+	[COL_ORIGIN] = { "ORIGIN", "why the snapshot was taken: manual,\n"
+			 "pre-restore, policy:NAME", true, false },
+	[COL_STATE] = { "STATE", "operating, flattened, in trash until, purged;\n"
+			"protected or unprotected, pinned, marked, removed",
+			true, false },
+};
+
+/* The graph in front of a row's name, the name included. */
+static void graph_cell(const struct graph *g, const struct row *row,
+		       const struct cli_graph_glyphs *glyphs, char *out,
+		       size_t size)
 {
-	size_t n = strlen(piece);
+	size_t used = 0;
 
-	if (rc_grow((void **)&p->text, &p->cap, p->len + n + 1, 1, 64) < 0)
-		return -ENOMEM;
-	memcpy(p->text + p->len, piece, n + 1);
-	p->len += n;
-	return 0;
-}
-
-static void prefix_pop(struct prefix *p, size_t len)
-{
-	p->len = len;
-	p->text[len] = '\0';
-}
-
-static int plain_image(const struct tree *t, size_t i, struct prefix *p);
-
-static int plain_snapshot(const struct tree *t, size_t s, struct prefix *p,
-			  bool last)
-{
-	const struct catalog_snapshot *snap = &t->lin->snapshots[s];
-	char when[RC_ISO_TIME_MAX];
-	size_t keep = p->len;
-	int rc = 0;
-
-	rc_time_format_iso(snap->created_at, when);
-	printf("%s%s@%s%s%s%s  %s  %s  %s\n", p->text, last ? "└── " : "├── ",
-	       snap->name, snap->pinned ? " pinned" : "",
-	       snap->marked_at || t->lin->volume.marked_at ? " marked" : "",
-	       snap->removed_at ? " removed" : "",
-	       snap->is_protected ? "protected" : "unprotected", when,
-	       snap->origin);
-	if (prefix_push(p, last ? "    " : "│   ") < 0)
-		return -ENOMEM;
-	EACH_CLONE(t, s, c) {
-		size_t before = p->len;
-		bool last_clone = shown_from(t->image_shown, t->next_sibling,
-					     t->next_sibling[c]) == NONE;
-		if (rc < 0)
-			break;
-		printf("%s%s", p->text, last_clone ? "└── " : "├── ");
-		rc = prefix_push(p, last_clone ? "    " : "│   ");
-		if (rc == 0)
-			rc = plain_image(t, c, p);
-		prefix_pop(p, before);
+	for (size_t c = 0; c < row->column && used < size; c++)
+		used += (size_t)snprintf(out + used, size - used, "%s", glyphs->line);
+	if (used >= size)
+		return;
+	switch (row->kind) {
+	case ROW_FORK:
+		snprintf(out + used, size - used, "%s", glyphs->fork);
+		break;
+	case ROW_ELIDED:
+		snprintf(out + used, size - used, "%s%zu collected", glyphs->elided,
+			 row->elided);
+		break;
+	case ROW_NODE:
+		if (g->nodes[row->node].kind == NODE_IMAGE) {
+			char spec[RC_SPEC_MAX];
+			rc_image_spec_format(&node_image(g, row->node)->spec,
+					     spec, sizeof(spec));
+			snprintf(out + used, size - used, "%s%s", glyphs->image, spec);
+		} else {
+			snprintf(out + used, size - used, "%s@%s", glyphs->snapshot,
+				 node_snapshot(g, row->node)->name);
+		}
+		break;
 	}
-	prefix_pop(p, keep);
-	return rc;
 }
 
-/* Prints image i's own line (the caller drew its branch) and its snapshots. */
-static int plain_image(const struct tree *t, size_t i, struct prefix *p)
+static void add_word(char *out, size_t size, const char *word)
 {
-	const struct catalog_image *img = &t->lin->images[i];
-	char spec[RC_SPEC_MAX];
-	int rc = 0;
+	size_t used = strlen(out);
 
-	char until[RC_ISO_TIME_MAX];
+	snprintf(out + used, size - used, "%s%s", used ? " " : "", word);
+}
 
-	rc_image_spec_format(&img->spec, spec, sizeof(spec));
-	rc_time_format_iso(img->trash_until, until);
-	printf("%s  depth %d%s%s%s%s%s\n", spec, t->lin->depths[i],
-	       img->flattened_at ? "  flattened" : "",
-	       img->removed_at && !img->purged_at ? "  in trash until " : "",
-	       img->removed_at && !img->purged_at ? until : "",
-	       img->purged_at ? "  purged" : "",
-	       img->id == t->lin->volume.operating_image_id ? "  ← operating" : "");
-	EACH_SNAPSHOT(t, i, s) {
-		if (rc < 0)
-			break;
-		rc = plain_snapshot(t, s, p,
-				    shown_from(t->snapshot_shown, t->next_snapshot,
-					       t->next_snapshot[s]) == NONE);
+/* The STATE cell: what the catalog says of the node, in words. */
+static void state_cell(const struct graph *g, size_t n, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (g->nodes[n].kind == NODE_IMAGE) {
+		const struct catalog_image *img = node_image(g, n);
+		char until[RC_ISO_TIME_MAX], text[64];
+
+		if (is_operating(g, n))
+			add_word(out, size, "operating");
+		if (img->flattened_at)
+			add_word(out, size, "flattened");
+		if (img->removed_at && !img->purged_at) {
+			rc_time_format_iso(img->trash_until, until);
+			snprintf(text, sizeof(text), "in trash until %s", until);
+			add_word(out, size, text);
+		}
+		if (img->purged_at)
+			add_word(out, size, "purged");
+	} else {
+		const struct catalog_snapshot *snap = node_snapshot(g, n);
+
+		add_word(out, size, snap->is_protected ? "protected" : "unprotected");
+		if (snap->pinned)
+			add_word(out, size, "pinned");
+		if (snapshot_marked(g, n))
+			add_word(out, size, "marked");
+		if (snap->removed_at)
+			add_word(out, size, "removed");
 	}
-	return rc;
 }
 
-static int print_plain(const struct tree *t)
+static int fill_row(struct cli_table *t, const struct graph *g,
+		    const struct row *row, const struct cli_graph_glyphs *glyphs)
 {
-	struct prefix p = {0};
-	char size[RC_SIZE_TEXT_MAX];
+	struct libscols_line *line;
+	char name[NODE_ID_MAX + 512], text[NODE_ID_MAX];
+	size_t n = row->node;
 	int rc;
 
-	rc_size_format(t->lin->volume.size, size);
-	printf("volume %s (%s)%s\n", t->lin->volume.name, size,
-	       t->lin->volume.marked_at ? "  marked for collection" : "");
-	rc = prefix_push(&p, "");
-	if (rc == 0)
-		rc = plain_image(t, 0, &p);
-	free(p.text);
-	return rc;
+	/* a graph-only row means nothing without its graph */
+	if (row->kind != ROW_NODE && (t->raw || !cli_table_shows(t, COL_NAME)))
+		return 0;
+	line = cli_table_row(t);
+	if (!line)
+		return -ENOMEM;
+	if (t->raw && g->nodes[n].kind == NODE_SNAPSHOT)
+		snprintf(name, sizeof(name), "@%s", node_snapshot(g, n)->name);
+	else if (t->raw)
+		node_id(g, n, name);
+	else
+		graph_cell(g, row, glyphs, name, sizeof(name));
+	rc = cli_table_set(t, line, COL_NAME, name);
+	if (row->kind != ROW_NODE || rc < 0)
+		return rc;
+
+	node_id(g, n, text);
+	rc = cli_table_set(t, line, COL_ID, text);
+	node_id(g, g->nodes[n].parent, text);
+	rc = rc < 0 ? rc : cli_table_set(t, line, COL_PARENT, text);
+	rc = rc < 0 ? rc : cli_table_set(t, line, COL_TYPE,
+		g->nodes[n].kind == NODE_IMAGE ? "image" : "snapshot");
+	if (g->nodes[n].kind == NODE_IMAGE) {
+		snprintf(text, sizeof(text), "%d", g->lin->depths[g->nodes[n].at]);
+		rc = rc < 0 ? rc : cli_table_set(t, line, COL_DEPTH, text);
+		rc_time_format_iso(node_image(g, n)->created_at, text);
+		rc = rc < 0 ? rc : cli_table_set(t, line, COL_CREATED, text);
+	} else {
+		const struct catalog_snapshot *snap = node_snapshot(g, n);
+
+		rc_time_format_iso(snap->created_at, text);
+		rc = rc < 0 ? rc : cli_table_set(t, line, COL_CREATED, text);
+		if (snap->policy_at) {
+			rc_time_format_iso(snap->policy_at, text);
+			rc = rc < 0 ? rc : cli_table_set(t, line, COL_POLICY_TIME, text);
+		}
+		rc = rc < 0 ? rc : cli_table_set(t, line, COL_ORIGIN, snap->origin);
+	}
+	state_cell(g, n, text, sizeof(text));
+	return rc < 0 ? rc : cli_table_set(t, line, COL_STATE, text);
+}
+
+static int print_table(struct cli_ctx *ctx, const struct graph *g,
+		       struct cli_table *t)
+{
+	const struct cli_graph_glyphs *glyphs = cli_graph_glyphs();
+	char size[RC_SIZE_TEXT_MAX];
+	int rc = 0;
+
+	for (size_t r = 0; r < g->row_count && rc == 0; r++)
+		rc = fill_row(t, g, &g->rows[r], glyphs);
+	if (rc < 0)
+		return rc;
+	if (!t->raw && !t->noheadings) {
+		rc_size_format(g->lin->volume.size, size);
+		/* a volume gc collected whole would leave the title alone */
+		printf("volume %s (%s)%s%s\n", g->lin->volume.name, size,
+		       g->lin->volume.marked_at ? "  marked for collection" : "",
+		       g->row_count == 0 ? "  all collected: --all draws it" : "");
+	}
+	return cli_table_print(t, ctx);
 }
 
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 {
 	bool all = false;
+	struct cli_table_options table_options = {0};
 	struct cli_option options[] = {
 		{ 'a', "all", CLI_OPT_FLAG, &all, NULL,
 		  "draw also what gc has collected (in the trash, purged, removed)" },
-		CLI_OPT_FORMAT(ctx), CLI_OPT_END,
+		CLI_OPT_TABLE(&table_options), CLI_OPT_FORMAT(ctx), CLI_OPT_END,
 	};
 	struct cli_spec spec = {
-		"tree VOL [--all] [--format plain|json]",
-		"Draws the lineage of VOL from the catalog: each image, under it its\n"
-		"snapshots (protection, creation time, origin), under each snapshot\n"
-		"the images cloned from it. The operating image is marked, and so\n"
-		"are snapshots that are pinned or marked for collection. What gc\n"
-		"has collected is left out unless --all.",
+		"tree VOL [--all] [-o COLUMNS] [--raw] [--noheadings] [--format plain|json]",
+		"Draws the lineage of VOL from the catalog, one image or snapshot a\n"
+		"line, as git log --graph draws a history: a line of generations\n"
+		"(an image, its snapshot, the clone made from it, ...) runs down one\n"
+		"column, and a fork (a restore's clone of an older snapshot, or\n"
+		"several snapshots of one image) opens a column to the right for\n"
+		"the side branch; the line of the operating image stays leftmost.\n"
+		"Graph characters are box drawing under a UTF-8 locale, else ASCII.\n"
+		"What gc has collected is left out unless --all; a flattened image\n"
+		"whose ancestors are collected starts a line under '~ N collected'.\n"
+		"--format json prints the volume with a flat list of nodes, each\n"
+		"with its id and its parent's id.",
 		options, 1, 1,
 	};
 	struct catalog_lineage *lin = NULL;
 	struct catalog_volume volume;
-	struct tree t = {0};
+	struct cli_table table = {0};
+	struct graph g = {0};
 	int rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv);
+	rc = cli_parse_table(ctx, &spec, tree_columns, COL_COUNT, argc, argv);
 	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = cli_table_init(&table, ctx, tree_columns, COL_COUNT, &table_options);
+	if (rc < 0)
 		return rc;
 	rc = cli_find_volume(ctx, argv[1], &volume);
 	if (rc < 0)
-		return rc;
+		goto out;
 	rc = catalog_lineage_load(&lin, ctx->catalog, &volume, &ctx->err);
 	if (rc < 0)
 		goto out;
-	rc = tree_build(&t, lin, all);
-	if (rc == 0) {
-		if (ctx->format == FORMAT_JSON)
-			print_json(&t);
-		else
-			rc = print_plain(&t);
-	}
-	if (rc < 0)
+	rc = graph_build(&g, lin, all);
+	if (rc == 0)
+		rc = ctx->format == FORMAT_JSON ? print_json(ctx, &g) :
+			print_table(ctx, &g, &table);
+	if (rc == -ENOMEM)
 		rc = rc_error_set(&ctx->err, rc, "out of memory drawing the tree");
 out:
-	tree_free(&t);
+	cli_table_free(&table);
+	graph_free(&g);
 	catalog_lineage_free(lin);
 	return rc;
 }

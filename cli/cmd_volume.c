@@ -1,14 +1,15 @@
 /* Volume commands: init, create, ls, which. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "rowcat/sys/grow.h"
-#include "json.h"
 #include "json_out.h"
+#include "rowcat/sys/grow.h"
 #include "rowcat/units.h"
+#include "table.h"
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -96,86 +97,140 @@ static int collect_row(void *ctx, const struct catalog_volume_summary *row,
 	return 0;
 }
 
-static void print_ls_json(const struct ls_rows *all)
+static struct json_object *ls_row_json(const struct catalog_volume_summary *r)
 {
-	struct json_writer w;
+	struct json_object *o = json_object_new_object();
 	char spec[RC_SPEC_MAX];
 
-	json_init(&w, stdout);
-	json_array_begin(&w);
-	for (size_t i = 0; i < all->count; i++) {
-		const struct catalog_volume_summary *r = &all->rows[i];
-		rc_image_spec_format(&r->operating.spec, spec, sizeof(spec));
-		json_object_begin(&w);
-		json_kv_string(&w, "volume", r->volume.name);
-		json_kv_string(&w, "pool", r->operating.spec.pool);
-		json_kv_string(&w, "pool_namespace", r->operating.spec.ns);
-		json_kv_int(&w, "size", (int64_t)r->volume.size);
-		json_kv_string(&w, "operating", spec);
-		json_kv_int(&w, "depth", r->depth);
-		json_kv_int(&w, "snapshots", r->snapshot_count);
-		json_kv_bool(&w, "marked", r->volume.marked_at != 0);
-		json_object_end(&w);
-	}
-	json_array_end(&w);
-	putchar('\n');
+	if (!o)
+		return NULL;
+	rc_image_spec_format(&r->operating.spec, spec, sizeof(spec));
+	json_object_object_add(o, "volume", cli_json_string(r->volume.name));
+	json_object_object_add(o, "pool", cli_json_string(r->operating.spec.pool));
+	json_object_object_add(o, "pool_namespace",
+			       cli_json_string(r->operating.spec.ns));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)r->volume.size));
+	json_object_object_add(o, "operating", cli_json_string(spec));
+	json_object_object_add(o, "depth", json_object_new_int(r->depth));
+	json_object_object_add(o, "snapshots", json_object_new_int(r->snapshot_count));
+	json_object_object_add(o, "marked", json_object_new_boolean(r->volume.marked_at != 0));
+	return o;
 }
 
-static void print_ls_plain(const struct ls_rows *all)
+/* The same keys as the volume at the top of tree --format json. */
+static int print_ls_json(struct cli_ctx *ctx, const struct ls_rows *all)
 {
-	int name_w = 6, pool_w = 4, size_w = 4, op_w = 9;
-	char spec[RC_SPEC_MAX], size[RC_SIZE_TEXT_MAX];
+	struct json_object *list = json_object_new_array();
+	int rc = 0;
 
-	for (size_t i = 0; i < all->count; i++) {
-		const struct catalog_volume_summary *r = &all->rows[i];
-		rc_image_spec_format(&r->operating.spec, spec, sizeof(spec));
-		rc_size_format(r->volume.size, size);
-		name_w = (int)strlen(r->volume.name) > name_w ? (int)strlen(r->volume.name) : name_w;
-		pool_w = (int)strlen(r->operating.spec.pool) > pool_w ? (int)strlen(r->operating.spec.pool) : pool_w;
-		size_w = (int)strlen(size) > size_w ? (int)strlen(size) : size_w;
-		op_w = (int)strlen(spec) > op_w ? (int)strlen(spec) : op_w;
+	for (size_t i = 0; list && i < all->count && rc == 0; i++) {
+		struct json_object *row = ls_row_json(&all->rows[i]);
+		if (!row || json_object_array_add(list, row) < 0) {
+			json_object_put(row);
+			rc = -ENOMEM;
+		}
 	}
-	printf("%-*s  %-*s  %*s  %-*s  %5s  %9s\n", name_w, "VOLUME", pool_w,
-	       "POOL", size_w, "SIZE", op_w, "OPERATING", "DEPTH", "SNAPSHOTS");
-	for (size_t i = 0; i < all->count; i++) {
+	if (!list)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = cli_json_print(ctx, list);
+	json_object_put(list);
+	if (rc == -ENOMEM)
+		rc = rc_error_set(&ctx->err, rc, "out of memory listing volumes");
+	return rc;
+}
+
+enum {
+	LS_VOLUME, LS_POOL, LS_NAMESPACE, LS_SIZE, LS_BYTES, LS_OPERATING,
+	LS_DEPTH, LS_SNAPSHOTS, LS_STATE, LS_COUNT
+};
+
+static const struct cli_column ls_columns[LS_COUNT] = {
+	[LS_VOLUME] = { "VOLUME", "the volume's name", true, false },
+	[LS_POOL] = { "POOL", "the pool of its operating image", true, false },
+	[LS_NAMESPACE] = { "NAMESPACE", "the namespace of its operating image", false, false },
+	[LS_SIZE] = { "SIZE", "its size in binary units", true, true },
+	[LS_BYTES] = { "BYTES", "its size in bytes", false, true },
+	[LS_OPERATING] = { "OPERATING", "the operating image, POOL[/NS]/IMAGE: what\n"
+			   "to attach", true, false },
+	[LS_DEPTH] = { "DEPTH", "the clone depth of the operating image", true, true },
+	[LS_SNAPSHOTS] = { "SNAPSHOTS", "snapshots in its tree that gc has not\n"
+			   "removed", true, true },
+	[LS_STATE] = { "STATE", "marked for collection (rowcat rm VOL), or\n"
+		       "nothing", true, false },
+};
+
+static int print_ls_table(struct cli_ctx *ctx, const struct ls_rows *all,
+			  struct cli_table *t)
+{
+	char text[RC_SPEC_MAX];
+	int rc = 0;
+
+	for (size_t i = 0; i < all->count && rc == 0; i++) {
 		const struct catalog_volume_summary *r = &all->rows[i];
-		rc_image_spec_format(&r->operating.spec, spec, sizeof(spec));
-		rc_size_format(r->volume.size, size);
-		printf("%-*s  %-*s  %*s  %-*s  %5d  %9d%s\n", name_w,
-		       r->volume.name, pool_w, r->operating.spec.pool, size_w,
-		       size, op_w, spec, r->depth, r->snapshot_count,
-		       r->volume.marked_at ? "  marked for collection" : "");
+		struct libscols_line *line = cli_table_row(t);
+
+		if (!line) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = cli_table_set(t, line, LS_VOLUME, r->volume.name);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_POOL, r->operating.spec.pool);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_NAMESPACE, r->operating.spec.ns);
+		rc_size_format(r->volume.size, text);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_SIZE, text);
+		snprintf(text, sizeof(text), "%" PRIu64, r->volume.size);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_BYTES, text);
+		rc_image_spec_format(&r->operating.spec, text, sizeof(text));
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_OPERATING, text);
+		snprintf(text, sizeof(text), "%d", r->depth);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_DEPTH, text);
+		snprintf(text, sizeof(text), "%d", r->snapshot_count);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_SNAPSHOTS, text);
+		rc = rc < 0 ? rc : cli_table_set(t, line, LS_STATE,
+			r->volume.marked_at ? "marked for collection" : "");
 	}
+	if (rc < 0)
+		return rc_error_set(&ctx->err, rc, "out of memory listing volumes");
+	return cli_table_print(t, ctx);
 }
 
 int cmd_ls(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_option options[] = { CLI_OPT_FORMAT(ctx), CLI_OPT_END };
+	struct cli_table_options table_options = {0};
+	struct cli_option options[] = {
+		CLI_OPT_TABLE(&table_options), CLI_OPT_FORMAT(ctx), CLI_OPT_END,
+	};
 	struct cli_spec spec = {
-		"ls [--format plain|json]",
+		"ls [-o COLUMNS] [--raw] [--noheadings] [--format plain|json]",
 		"Lists every volume: its pool, size, operating image, the clone\n"
 		"depth of that image, and how many snapshots its tree holds. A\n"
 		"volume removed with 'rowcat rm' is listed as marked until gc has\n"
 		"moved its operating image to the trash.",
 		options, 0, 0,
 	};
+	struct cli_table table = {0};
 	struct ls_rows all = {0};
 	int rc;
 
-	rc = cli_parse(ctx, &spec, argc, argv);
+	rc = cli_parse_table(ctx, &spec, ls_columns, LS_COUNT, argc, argv);
 	if (rc < 0 || ctx->help_shown)
+		return rc;
+	rc = cli_table_init(&table, ctx, ls_columns, LS_COUNT, &table_options);
+	if (rc < 0)
 		return rc;
 	rc = cli_open_catalog(ctx, false);
 	if (rc < 0)
-		return rc;
+		goto out;
 	rc = catalog_volume_list(ctx->catalog, collect_row, &all, &ctx->err);
 	if (rc < 0)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
-		print_ls_json(&all);
+		rc = print_ls_json(ctx, &all);
 	else
-		print_ls_plain(&all);
+		rc = print_ls_table(ctx, &all, &table);
 out:
+	cli_table_free(&table);
 	free(all.rows);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* rowcat's entry point: global options, then one command from the table. */
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,9 @@ int main(int argc, char **argv)
 	enum cli_request request;
 	int first, rc, signo;
 
+	/* the character set only (graphs, table widths): numbers and times
+	 * stay as scripts read them */
+	setlocale(LC_CTYPE, "");
 	first = cli_parse_global(&ctx, argc, argv, &request);
 	if (first < 0) {
 		rc = first;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "table.h"
 #include "rowcat/policy.h"
 
 #define GLOBAL_OPTION_COUNT 18
@@ -28,6 +29,9 @@
 #define HELP_COLUMN 31
 #define HELP_BESIDE_MIN 72
 #define HELP_BELOW_COLUMN 8
+
+/* Where a table column's help starts, after "  * POLICY-TIME ". */
+#define COLUMN_HELP_COLUMN 17
 
 /* getopt_long's val of the option at index i of a merged table; above any
  * short option's character, so a long name never reads as a short one. */
@@ -277,7 +281,29 @@ void cli_print_global_help(FILE *out)
 	print_options(out, globals, cli_help_width());
 }
 
-static void print_command_help(const struct cli_spec *spec)
+/* A table's columns as -o takes them, each with its help, the default
+ * ones starred. */
+static void print_columns(FILE *out, const struct cli_column *columns,
+			  size_t count, int width)
+{
+	fprintf(out, "\ncolumns (-o; * printed by default):\n");
+	for (size_t c = 0; c < count; c++) {
+		int n = fprintf(out, "  %c %s", columns[c].by_default ? '*' : ' ',
+				columns[c].name);
+
+		if (n >= COLUMN_HELP_COLUMN)
+			fprintf(out, "\n%*s", COLUMN_HELP_COLUMN, "");
+		else
+			fprintf(out, "%*s", COLUMN_HELP_COLUMN - n, "");
+		cli_wrap(out, columns[c].help, COLUMN_HELP_COLUMN,
+			 COLUMN_HELP_COLUMN, width);
+		fputc('\n', out);
+	}
+}
+
+static void print_command_help(const struct cli_spec *spec,
+			       const struct cli_column *columns,
+			       size_t column_count)
 {
 	int width = cli_help_width();
 
@@ -285,6 +311,8 @@ static void print_command_help(const struct cli_spec *spec)
 	putchar('\n');
 	cli_wrap(stdout, spec->description, 0, 0, width);
 	putchar('\n');
+	if (columns)
+		print_columns(stdout, columns, column_count, width);
 	if (spec->options && spec->options->long_name) {
 		printf("\noptions:\n");
 		print_options(stdout, spec->options, width);
@@ -505,8 +533,9 @@ static int check_format(struct cli_ctx *ctx, const struct cli_spec *spec)
 	return 0;
 }
 
-int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
-	      char **argv)
+int cli_parse_table(struct cli_ctx *ctx, const struct cli_spec *spec,
+		    const struct cli_column *columns, size_t column_count,
+		    int argc, char **argv)
 {
 	struct cli_option globals[GLOBAL_OPTION_COUNT];
 	struct cli_option merged[MERGED_OPTION_MAX];
@@ -521,7 +550,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 	if (rc < 0)
 		return rc;
 	if (help) {
-		print_command_help(spec);
+		print_command_help(spec, columns, column_count);
 		ctx->help_shown = true;
 		return 0;
 	}
@@ -532,6 +561,12 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
 		return rc_error_usage(&ctx->err, "usage: rowcat %s", spec->usage);
 	rc = check_format(ctx, spec);
 	return rc < 0 ? rc : count;
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, int argc,
+	      char **argv)
+{
+	return cli_parse_table(ctx, spec, NULL, 0, argc, argv);
 }
 
 int cli_parse_global(struct cli_ctx *ctx, int argc, char **argv,

@@ -1,11 +1,13 @@
 # Finds rowcat's dependencies and wraps each in an imported target.
-# sqlite3, yaml-0.1, json-c and cmocka ship pkg-config files; Debian 12's librbd-dev
+# sqlite3, yaml-0.1, json-c, smartcols (util-linux's table library, for
+# tree and ls) and cmocka ship pkg-config files; Debian 12's librbd-dev
 # and librados-dev do not, so those are found by header and library.
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 pkg_check_modules(JSONC REQUIRED IMPORTED_TARGET json-c)
+pkg_check_modules(SMARTCOLS REQUIRED IMPORTED_TARGET smartcols)
 
 find_path(RBD_INCLUDE_DIR rbd/librbd.h REQUIRED)
 find_library(RBD_LIBRARY rbd REQUIRED)

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config libsqlite3-dev libyaml-dev
-	libjson-c-dev libcmocka-dev librbd-dev librados-dev
+	libjson-c-dev libcmocka-dev librbd-dev librados-dev libsmartcols-dev
 	# the man pages (scdoc builds them, man-db renders them in the tests)
 	# and bash-completion (its completionsdir, and loading on demand)
 	scdoc man-db bash-completion

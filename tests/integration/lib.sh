@@ -163,15 +163,15 @@ rbd_parent() {
 # safety_snapshots VOL: the names of VOL's pre-restore snapshots, oldest
 # first.
 safety_snapshots() {
-	rowcat tree "$1" --format json |
-		jq -r '.. | objects | select(.origin? == "pre-restore") | .name'
+	rowcat tree "$1" --format json | jq -r '[.nodes[] |
+		select(.origin? == "pre-restore")] | sort_by(.created) | .[].snapshot'
 }
 
 # image_of VOL SNAP: the image carrying VOL's snapshot SNAP (also one gc
 # has collected).
 image_of() {
-	rowcat tree "$1" --all --format json | jq -r --arg s "$2" '.. | objects |
-		select(has("snapshots")) | select(any(.snapshots[]; .name == $s)) | .image'
+	rowcat tree "$1" --all --format json | jq -r --arg s "$2" '.nodes[] |
+		select(.snapshot? == $s) | .parent_id'
 }
 
 # generations VOL SEED...: for each SEED, writes rbd_pattern's pattern
@@ -216,4 +216,26 @@ resume_until_ended() {
 		kill -CONT "$1" 2>/dev/null
 		sleep 0.1
 	done
+}
+
+# A lineage with a restore branch: vol1 -@s1-> vol1.1 -@s2-> vol1.2, then
+# a pre-restore snapshot of vol1.2 and a restore of s1 into vol1.3, which
+# is snapped once more into vol1.4.
+make_branching_catalog() {
+	"$ROWCAT" --catalog "$CATALOG" init -q || fail init
+	sqlite3 "$CATALOG" "
+	PRAGMA foreign_keys = ON;
+	BEGIN;
+	INSERT INTO volume (id, name, size, created_at) VALUES (1, 'vol1', 67108864, 1767225600);
+	INSERT INTO image (id, volume_id, pool, name, created_at) VALUES (1, 1, 'rbd', 'vol1', 1767225600);
+	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at) VALUES (1, 1, 's1', 1, 'manual', 1767229200);
+	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (2, 1, 'rbd', 'vol1.1', 1, 1767229200);
+	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at) VALUES (2, 2, 's2', 1, 'manual', 1767232800);
+	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (3, 1, 'rbd', 'vol1.2', 2, 1767232800);
+	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at) VALUES (3, 3, 'pre', 1, 'pre-restore', 1767236400);
+	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (4, 1, 'rbd', 'vol1.3', 1, 1767236400);
+	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at, pinned) VALUES (4, 4, 's3', 1, 'policy:daily', 1767240000, 1);
+	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (5, 1, 'rbd', 'vol1.4', 4, 1767240000);
+	UPDATE volume SET operating_image_id = 5 WHERE id = 1;
+	COMMIT;" || fail "building the lineage"
 }

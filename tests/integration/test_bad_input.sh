@@ -89,7 +89,7 @@ test_json_stays_valid_with_a_name_from_before_the_check() {
 	# jq itself reads bad bytes as U+FFFD: a strict reader tells
 	printf '%s' "$out" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' ||
 		fail "ls --format json is not UTF-8 JSON: $out"
-	expect_contains "$out" "\"volume\":\"$v\\ufffd\"" "the name, with U+FFFD for the bad byte"
+	expect_contains "$out" "\"volume\":\"$v"$'\xef\xbf\xbd'"\"" "the name, with U+FFFD for the bad byte"
 	# every command's JSON goes through the same writer: gc's plan
 	sqlite3 "$CATALOG" "UPDATE volume SET marked_at = 1"
 	run rowcat gc --dry-run --min-age 0s --format json

@@ -158,64 +158,6 @@ test_read_commands_on_an_empty_catalog() {
 	expect_refused 1 "no volume named 'ghost'" "$ROWCAT" --catalog "$CATALOG" tree ghost
 }
 
-# A lineage with a restore branch, written straight into the catalog (the
-# snapshot commands come later): vol1 -@s1-> vol1.1 -@s2-> vol1.2, then a
-# pre-restore snapshot of vol1.2 and a restore of s1 into vol1.3.
-make_branching_catalog() {
-	"$ROWCAT" --catalog "$CATALOG" init -q || fail init
-	sqlite3 "$CATALOG" "
-	PRAGMA foreign_keys = ON;
-	BEGIN;
-	INSERT INTO volume (id, name, size, created_at) VALUES (1, 'vol1', 67108864, 1767225600);
-	INSERT INTO image (id, volume_id, pool, name, created_at) VALUES (1, 1, 'rbd', 'vol1', 1767225600);
-	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at) VALUES (1, 1, 's1', 1, 'manual', 1767229200);
-	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (2, 1, 'rbd', 'vol1.1', 1, 1767229200);
-	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at) VALUES (2, 2, 's2', 1, 'manual', 1767232800);
-	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (3, 1, 'rbd', 'vol1.2', 2, 1767232800);
-	INSERT INTO snapshot (id, image_id, name, protected, origin, created_at) VALUES (3, 3, 'pre', 1, 'pre-restore', 1767236400);
-	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (4, 1, 'rbd', 'vol1.3', 1, 1767236400);
-	UPDATE volume SET operating_image_id = 4 WHERE id = 1;
-	COMMIT;" || fail "building the lineage"
-}
-
-test_tree_draws_snapshots_under_images_and_clones_under_snapshots() {
-	make_branching_catalog
-	local expected
-	expected=$(cat <<'EOT'
-volume vol1 (64 MiB)
-rbd/vol1  depth 0
-└── @s1  protected  2026-01-01T01:00:00Z  manual
-    ├── rbd/vol1.1  depth 1
-    │   └── @s2  protected  2026-01-01T02:00:00Z  manual
-    │       └── rbd/vol1.2  depth 2
-    │           └── @pre  protected  2026-01-01T03:00:00Z  pre-restore
-    └── rbd/vol1.3  depth 1  ← operating
-EOT
-)
-	expect_eq "$expected" "$("$ROWCAT" --catalog "$CATALOG" tree vol1)" "plain tree"
-}
-
-test_tree_json_nests_the_same_lineage() {
-	make_branching_catalog
-	local tree
-	tree=$("$ROWCAT" --catalog "$CATALOG" tree vol1 --format json) || fail "tree json"
-	expect_eq "rbd/vol1.3" "$(jq -r .operating <<<"$tree")" "operating"
-	expect_eq "s1" "$(jq -r '.root.snapshots[0].name' <<<"$tree")" "first snapshot"
-	expect_eq "2026-01-01T01:00:00Z" "$(jq -r '.root.snapshots[0].created' <<<"$tree")" "created"
-	expect_eq "true" "$(jq '.root.snapshots[0].protected' <<<"$tree")" "protected"
-	expect_eq '["rbd/vol1.1","rbd/vol1.3"]' \
-		"$(jq -c '[.root.snapshots[0].children[].image]' <<<"$tree")" "clones of s1"
-	expect_eq '[false,true]' \
-		"$(jq -c '[.root.snapshots[0].children[].operating]' <<<"$tree")" "operating flags"
-	local pre='.root.snapshots[0].children[0].snapshots[0].children[0].snapshots[0]'
-	expect_eq "pre-restore" "$(jq -r "$pre.origin" <<<"$tree")" "pre-restore origin"
-	expect_eq 2 "$(jq '.root.snapshots[0].children[0].snapshots[0].children[0].depth' <<<"$tree")" "depth of vol1.2"
-	expect_eq "[]" "$(jq -c "$pre.children" <<<"$tree")" "no clones of pre"
-	# ls agrees: the operating image is one clone level deep, 3 snapshots
-	expect_eq "vol1 rbd 64 MiB rbd/vol1.3 1 3" \
-		"$("$ROWCAT" --catalog "$CATALOG" ls | sed -n 2p | tr -s ' ')" "ls row"
-}
-
 # completion LINE: what rowcat's bash completion offers for LINE, typed so
 # far after "rowcat ", one per line; bash would set COMP_WORDS and
 # COMP_CWORD too, split at COMP_WORDBREAKS, and the completion reads the
@@ -262,9 +204,9 @@ test_bash_completion_offers_commands_options_volumes_and_snapshots() {
 
 	# snapshot names after VOL@: bash completes the word from the '@' on
 	# (readline's rl_special_prefixes), so the reply keeps the '@'
-	expect_eq $'@s1\n@s2\n@pre' "$(completion "--catalog $CATALOG rm vol1@")" "VOL@"
+	expect_eq $'@s1\n@s2\n@pre\n@s3' "$(completion "--catalog $CATALOG rm vol1@")" "VOL@"
 	expect_eq "@s2" "$(completion "--catalog $CATALOG pin vol1@s2")" "VOL@SNAP"
-	expect_eq $'s1\ns2\npre' "$(completion "restore vol1 --catalog $CATALOG ")" \
+	expect_eq $'s1\ns2\npre\ns3' "$(completion "restore vol1 --catalog $CATALOG ")" \
 		"restore VOL SNAP"
 
 	# no catalog there: nothing offered, nothing said
@@ -280,7 +222,7 @@ test_complete_prints_names_from_the_catalog_alone() {
 	expect_eq "0:" "$status:$out$err" "complete volumes without a catalog"
 	make_branching_catalog
 	expect_eq "vol1" "$("$ROWCAT" --catalog "$CATALOG" complete volumes)" "volumes"
-	expect_eq $'s1\ns2\npre' "$("$ROWCAT" --catalog "$CATALOG" complete snapshots vol1)" \
+	expect_eq $'s1\ns2\npre\ns3' "$("$ROWCAT" --catalog "$CATALOG" complete snapshots vol1)" \
 		"snapshots"
 	run "$ROWCAT" --catalog "$CATALOG" complete snapshots ghost
 	expect_eq "0:" "$status:$out$err" "snapshots of no volume"

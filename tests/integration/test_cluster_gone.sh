@@ -45,7 +45,7 @@ test_osds_paused_mid_snap_is_exit_75_and_recover_converges() {
 	expect_check_clean "$v"
 	# the snapshot was taken before the pause: recovery finished the snap
 	expect_eq "rbd/$v.rc" "$(rowcat which "$v" | sed 's/rc[0-9]*$/rc/')" "rolled forward"
-	rowcat tree "$v" --format json | jq -e '[.. | objects | select(.name? == "s1")] | length == 1' \
+	rowcat tree "$v" --format json | jq -e '[.nodes[] | select(.snapshot? == "s1")] | length == 1' \
 		>/dev/null || fail "s1 not in the catalog"
 	rowcat snap "$v" after -q || fail "snap after recovery"
 }

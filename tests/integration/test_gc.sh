@@ -108,7 +108,8 @@ test_gc_removes_exactly_its_dry_run_and_nothing_needed() {
 	expect_eq "" "$(rowcat ls --format json | jq -r --arg g "$gone" '.[] | select(.volume == $g) | .volume')" \
 		"a collected volume leaves ls"
 	rowcat tree "$v" | grep -q "@s2" && fail "tree draws a removed snapshot"
-	rowcat tree "$v" --all | grep -q "@s2 marked removed" || fail "tree --all draws it"
+	rowcat tree "$v" --all --raw -o name,state | grep -Eq '^@s2 (un)?protected\\x20marked\\x20removed$' ||
+		fail "tree --all draws it"
 	expect_eq gc-purge "$(rowcat log "$v" --format json | jq -r '.[0].operation')" "log"
 }
 
@@ -126,10 +127,11 @@ test_gc_keeps_what_the_operating_image_reads_and_pinned_snapshots() {
 	run rowcat gc --dry-run --min-age 0s --trash-delay 0s --format json
 	expect_eq "[]" "$out" "plan with everything needed"
 	expect_refused 1 "pinned" rowcat rm "$v@$(safety_snapshot "$v")"
-	rowcat tree "$v" | grep -q "@s1 marked" || fail "tree shows the mark"
-	rowcat tree "$v" | grep -q "pinned" || fail "tree shows the pin"
+	rowcat tree "$v" --raw -o name,state | grep -qxF '@s1 protected\x20marked' ||
+		fail "tree shows the mark"
+	rowcat tree "$v" -o state | grep -q "pinned" || fail "tree shows the pin"
 	expect_eq true "$(rowcat tree "$v" --format json |
-		jq '[.. | objects | select(.name? == "s1")][0].marked')" "json marked"
+		jq '.nodes[] | select(.snapshot? == "s1") | .marked')" "json marked"
 	# after a flatten the operating image reads nothing: the chain under
 	# it can go, except what the pin keeps
 	rowcat flatten "$v" -q || fail flatten

@@ -45,8 +45,8 @@ build_lineage() {
 	rowcat rm -q "$v@s3" && rowcat rm -q "$v@s2" || fail "rm s3, s2"
 	OP=$(rowcat which "$v") MID=$(image_of "$v" s2)
 	GARBAGE=$(rowcat tree "$v" --format json | jq -r --arg op "$OP" --arg mid "$MID" \
-		--arg root "rbd/$v" '[.. | objects | select(has("snapshots")) | .image |
-		select(. != $op and . != $mid and . != $root)] | .[]' | sort -V)
+		--arg root "rbd/$v" '.nodes[] | select(.type == "image") | .id |
+		select(. != $op and . != $mid and . != $root)' | sort -V)
 	expect_eq 3 "$(wc -w <<<"$GARBAGE")" "garbage images of $v"
 }
 

@@ -287,23 +287,16 @@ check_volume() {
 # tree_snapshots: reads what rowcat tree --format json printed, for one
 # volume or several, and prints each snapshot as "S VOL NAME ORIGIN
 # marked|- removed|- pinned|-", and the operating image as "O VOL IMAGE
-# DEPTH". Python, not jq: the tree nests four levels a generation, the
-# history gc collected included, and jq 1.6 gives up at 256 levels.
+# DEPTH".
 tree_snapshots() {
-	python3 -c '
-import json, sys
-def image(v, i):
-    if i["operating"]:
-        print("O", v, i["image"], i["depth"])
-    for s in i["snapshots"]:
-        print("S", v, s["name"], s["origin"],
-              *(k if s[k] else "-" for k in ("marked", "removed", "pinned")))
-        for c in s["children"]:
-            image(v, c)
-text, at, decoder = sys.stdin.read(), 0, json.JSONDecoder()
-while text[at:].strip():
-    tree, at = decoder.raw_decode(text, at + len(text[at:]) - len(text[at:].lstrip()))
-    image(tree["volume"], tree["root"])'
+	jq -r '.volume as $v | .nodes[] |
+		if .type == "snapshot" then
+			"S \($v) \(.snapshot) \(.origin) " +
+			([if .marked then "marked" else "-" end,
+			  if .removed then "removed" else "-" end,
+			  if .pinned then "pinned" else "-" end] | join(" "))
+		elif .operating then "O \($v) \(.id) \(.depth)"
+		else empty end'
 }
 
 # cluster_lineage SPEC: every image and snapshot rbd shows in SPEC, one a
@@ -345,8 +338,12 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 			(.flattened | keys_unsorted) == ["pool", "pool_namespace", "image"])' \
 			<<<"$out" >/dev/null || fail "hour $h: flattened images: $out"
 		flattens=$((flattens + $(jq '[.[] | select(.flattened != null)] | length' <<<"$out")))
-		trees=$(for p in $POLICIES; do rowcat tree "$p" --format json || exit; done |
-			tree_snapshots) || fail "hour $h: rowcat tree"
+		trees=$(for p in $POLICIES; do rowcat tree "$p" --format json || exit; done) ||
+			fail "hour $h: rowcat tree"
+		# what gc collected is left out without --all
+		expect_eq 0 "$(jq -s '[.[].nodes[] | select(.removed or .in_trash or .purged)] |
+			length' <<<"$trees")" "hour $h: nodes gc collected, in rowcat tree"
+		trees=$(tree_snapshots <<<"$trees")
 		lineage=$(cluster_lineage "rbd/$ns") || fail "hour $h: rbd ls -l"
 		result=()
 		while read -r vol pol outcome got expired; do
@@ -376,6 +373,12 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	done
 
 	for p in $POLICIES; do
+		# gc collected most of them: tree --all draws them, tree not
+		[ "$(rowcat tree "$p" --all --format json |
+			jq '[.nodes[] | select(.removed or .purged)] | length')" -gt 0 ] ||
+			fail "tree --all draws nothing gc collected of $p"
+		rowcat tree "$p" -o state | grep -E 'removed|purged|trash' &&
+			fail "tree draws what gc collected of $p"
 		# every snapshot the policy ever took, gc's included
 		expect_eq "$(tr ' ' '\n' <<<"${history[$p]# }" | sort)" \
 			"$(rowcat tree "$p" --all --format json | tree_snapshots |
@@ -523,9 +526,9 @@ test_manual_safety_and_pinned_snapshots_are_never_expired() {
 	# pinned one
 	expect_eq "$(printf '%s\n' "$first policy:p pinned" \
 		"$(snap_name $((T0 + 13 * 3600))) policy:p" "$safety pre-restore" \
-		"mine manual" | sort)" "$(rowcat tree "$v" --format json | jq -r '.. | objects |
-		select(has("origin") and (.marked | not) and (.removed | not)) |
-		.name + " " + .origin + (if .pinned then " pinned" else "" end)' | sort)" \
+		"mine manual" | sort)" "$(rowcat tree "$v" --format json | jq -r '.nodes[] |
+		select(.type == "snapshot" and (.marked | not) and (.removed | not)) |
+		.snapshot + " " + .origin + (if .pinned then " pinned" else "" end)' | sort)" \
 		"unmarked snapshots"
 	for name in "$first" mine "$safety"; do
 		image=$(image_of "$v" "$name")
@@ -693,11 +696,16 @@ jobs_state() {
 	for i in 1 2 3 4; do
 		v=$3$i
 		echo "== $i"
-		# created is the real time, which differs from run to run;
-		# policy_time is the --now each snapshot was taken at
+		# created and trash_until are the real time, which differs
+		# from run to run; policy_time is the --now each snapshot was
+		# taken at. Image names differ too: a parent is named by its
+		# place in the list.
 		CATALOG=$1 rowcat tree "$v" --all --format json |
-			jq -cS 'del(.volume, .operating) |
-				walk(if type == "object" then del(.image, .created) else . end)'
+			jq -cS '(.nodes | map(.id) | to_entries |
+				map({key: .value, value: .key}) | from_entries) as $at |
+				del(.volume, .operating) |
+				.nodes |= map(.parent_id |= (if . then $at[.] else null end) |
+					del(.id, .image, .created, .trash_until))'
 		cluster_snapshots "$2" "$v" | sed 's/.*@//' | sort
 		rbd ls "$2" | grep -cE "^$v(\.rc[0-9]+)?$"
 	done
@@ -829,7 +837,7 @@ test_a_rehearsal_three_days_ahead_removes_nothing_sooner() {
 	expect_contains "$(sed -n 1p <<<"$out")" "POLICY TIME" "log's header"
 	expect_contains "$(sed -n 2p <<<"$out")" "$ahead" "log's line for the rehearsal"
 	created=$(rowcat tree "$v" --format json | jq -r --arg n "$name" \
-		'.. | objects | select(has("origin") and .name == $n) | .created')
+		'.nodes[] | select(.snapshot? == $n) | .created')
 	[ -n "$created" ] && [ "$(iso_seconds "$created")" -ge "$first" ] &&
 		[ "$(iso_seconds "$created")" -le "$last" ] ||
 		fail "tree: the rehearsal's snapshot created at '$created', not at the real time"

@@ -17,25 +17,22 @@ new_volume() { # VOL
 expect_lineage_matches_rbd() {
 	local tree; tree=$(rowcat tree "$1" --format json) || fail "tree $1"
 	local edges
-	# image, expected parent ("none" or image@snap), flattened flag
-	edges=$(jq -r '
-		def walk_image(parent):
-			[.image, (if parent == null then "none" else parent end)],
-			(.image as $i | .snapshots[] | .name as $s |
-			 .children[] | walk_image($i + "@" + $s));
-		.root | walk_image(null) | @tsv' <<<"$tree")
-	while IFS=$'\t' read -r image parent; do
+	# image, its parent in the catalog ("none" or image@snap), flattened
+	# and depth
+	edges=$(jq -r '.nodes[] | select(.type == "image") |
+		[.id, .parent_id // "none", .flattened, .depth] | @tsv' <<<"$tree")
+	while IFS=$'\t' read -r image parent flattened depth; do
 		local actual; actual=$(rbd_parent "$image")
 		if [ "$actual" = none ] && [ "$parent" != none ]; then
 			# the catalog must say it was flattened
-			rowcat tree "$1" | grep -q "$image  depth 0  flattened" ||
+			[ "$flattened $depth" = "true 0" ] ||
 				fail "$image has no parent on the cluster, tree says $parent"
 		else
 			expect_eq "$parent" "$actual" "parent of $image"
 		fi
 	done <<<"$edges"
-	jq -r '.. | objects | select(has("snapshots")) | .image as $i |
-		.snapshots[] | [$i, .name, .protected] | @tsv' <<<"$tree" |
+	jq -r '.nodes[] | select(.type == "snapshot") |
+		[.parent_id, .snapshot, .protected] | @tsv' <<<"$tree" |
 	while IFS=$'\t' read -r image snap protected; do
 		local on; on=$(rbd snap ls --format json "$image" |
 			jq -r --arg s "$snap" '.[] | select(.name == $s) | .name')
@@ -59,7 +56,7 @@ test_snap_switches_to_a_protected_clone_with_the_five_features() {
 	# a second snap without a name gets a UTC timestamp name
 	rowcat snap "$v" -q || fail "second snap"
 	local name; name=$(rowcat tree "$v" --format json |
-		jq -r '.root.snapshots[0].children[0].snapshots[0].name')
+		jq -r '.nodes[] | select(.type == "snapshot" and .snapshot != "first") | .snapshot')
 	[[ "$name" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || fail "default name '$name'"
 	expect_eq 2 "$(rowcat ls --format json | jq '.[0].depth')" "depth after two snaps"
 	expect_lineage_matches_rbd "$v"
@@ -92,7 +89,7 @@ test_restore_brings_back_the_data_and_keeps_a_safety_snapshot() {
 	expect_eq "$p3" "$(checksum "$before@$safety")" "safety snapshot holds the last pattern"
 	expect_eq true "$(rbd info --format json "$before@$safety" | jq -r .protected)" "safety protected"
 	expect_eq pre-restore "$(rowcat tree "$v" --format json |
-		jq -r --arg s "$safety" '.. | objects | select(.name? == $s) | .origin')" "origin"
+		jq -r --arg s "$safety" '.nodes[] | select(.snapshot? == $s) | .origin')" "origin"
 	# nothing was deleted: every image of the lineage is still there
 	expect_eq 4 "$(rbd ls rbd | grep -c "^$v")" "images of the volume"
 	expect_lineage_matches_rbd "$v"
@@ -116,12 +113,15 @@ test_flatten_cuts_the_parent_and_keeps_the_history() {
 	expect_eq none "$(rbd_parent "$op")" "parent after flatten"
 	expect_eq "$(pattern_checksum $SIZE 7)" "$(checksum "$op")" "data after flatten"
 	local tree; tree=$(rowcat tree "$v" --format json)
-	expect_eq 0 "$(jq '.root.snapshots[0].children[0].snapshots[0].children[0].depth' <<<"$tree")" \
+	expect_eq 0 "$(jq --arg op "$op" '.nodes[] | select(.id == $op) | .depth' <<<"$tree")" \
 		"depth after flatten"
-	expect_contains "$(rowcat tree "$v")" "$op  depth 0  flattened  ← operating" "tree marks it"
+	expect_eq "$op 0 operating\\x20flattened" \
+		"$(rowcat tree "$v" --raw --noheadings -o id,depth,state | grep -F "$op ")" "tree marks it"
 	expect_eq 0 "$(rowcat ls --format json | jq '.[0].depth')" "ls depth"
 	# the history stays: the flattened image is still drawn under b
-	expect_eq "$op" "rbd/$(jq -r '.root.snapshots[0].children[0].snapshots[0].children[0].image' <<<"$tree" | cut -d/ -f2)"
+	expect_eq "$(image_of "$v" b)@b" \
+		"$(jq -r --arg op "$op" '.nodes[] | select(.id == $op) | .parent_id' <<<"$tree")" \
+		"the flattened image's parent in the catalog"
 	run rowcat flatten "$v"
 	expect_eq 0 "$status" "second flatten"
 	expect_contains "$err" "nothing to flatten" "second flatten message"
@@ -328,9 +328,9 @@ test_two_snaps_at_once_never_make_two_operating_images() {
 		fi
 	done
 	[ "$ok" -ge 1 ] || fail "no snap succeeded ($statuses)"
-	expect_eq "$ok" "$(rowcat tree "$v" --format json | jq '[.. | objects | select(has("origin"))] | length')" \
+	expect_eq "$ok" "$(rowcat tree "$v" --format json | jq '[.nodes[] | select(.type == "snapshot")] | length')" \
 		"one snapshot per success"
-	expect_eq 1 "$(rowcat tree "$v" --format json | jq '[.. | objects | select(.operating? == true)] | length')" \
+	expect_eq 1 "$(rowcat tree "$v" --format json | jq '[.nodes[] | select(.operating? == true)] | length')" \
 		"one operating image"
 	expect_eq "$((ok + 1))" "$(rbd ls rbd | grep -c "^$v")" "images on the cluster"
 	expect_eq 0 "$(running_ops)" "running operations"

@@ -36,10 +36,8 @@ test_snap_recovers_from_a_crash_at_every_step() {
 		expect_settled "$v" "snap killed at $fp"
 		# k$n is either wholly there (rolled forward) or wholly gone
 		if rowcat tree "$v" --format json | jq -e --arg s "k$n" \
-			'[.. | objects | select(.name? == $s)] | length == 1' >/dev/null; then
-			rbd snap ls --all "$(rowcat tree "$v" --format json | jq -r --arg s "k$n" \
-				'.. | objects | select(has("snapshots")) |
-				 select(any(.snapshots[]; .name == $s)) | .image')" |
+			'[.nodes[] | select(.snapshot? == $s)] | length == 1' >/dev/null; then
+			rbd snap ls --all "$(image_of "$v" "k$n")" |
 				grep -qw "k$n" || fail "k$n in the catalog, not on the cluster"
 		fi
 	done
@@ -208,8 +206,7 @@ test_restore_protects_an_unprotected_snapshot_first() {
 	for fp in "" row.source-protect.before row.source-protect.after; do
 		rowcat restore "$v" s0 -q || fail "restore"
 		safety=$(rowcat log "$v" --format json | jq -r '.[0].detail' | sed 's/.*safety snapshot \([^)]*\)).*/\1/')
-		image=$(rowcat tree "$v" --format json | jq -r --arg s "$safety" \
-			'.. | objects | select(has("snapshots")) | select(any(.snapshots[]; .name == $s)) | .image')
+		image=$(image_of "$v" "$safety")
 		rbd snap unprotect "$image@$safety" || fail "unprotect $image@$safety"
 		if [ -z "$fp" ]; then
 			rowcat restore "$v" "$safety" -q || fail "restore to an unprotected snapshot"

@@ -37,21 +37,26 @@ test_which_ls_and_tree_agree_with_rbd() {
 	local tree; tree=$(rowcat tree "$v" --format json)
 	expect_eq "$v" "$(jq -r .volume <<<"$tree")" "tree volume"
 	expect_eq rbd "$(jq -r .pool <<<"$tree")" "tree pool"
-	expect_eq "" "$(jq -r .namespace <<<"$tree")" "tree namespace"
+	expect_eq "" "$(jq -r .pool_namespace <<<"$tree")" "tree namespace"
 	expect_eq 67108864 "$(jq .size <<<"$tree")" "tree size"
 	expect_eq "rbd/$v" "$(jq -r .operating <<<"$tree")" "tree operating"
-	expect_eq "rbd/$v" "$(jq -r .root.image <<<"$tree")" "tree root"
-	expect_eq true "$(jq .root.operating <<<"$tree")" "root is operating"
-	expect_eq 0 "$(jq .root.depth <<<"$tree")" "root depth"
+	expect_eq "rbd/$v" "$(jq -r .nodes[0].id <<<"$tree")" "tree root"
+	expect_eq "$v null" "$(jq -r '.nodes[0] | "\(.image) \(.parent_id)"' <<<"$tree")" "root's image, no parent"
+	expect_eq true "$(jq .nodes[0].operating <<<"$tree")" "root is operating"
+	expect_eq 0 "$(jq .nodes[0].depth <<<"$tree")" "root depth"
+	# ls and tree print the volume with the same keys
+	expect_eq "$(jq -c 'del(.nodes)' <<<"$tree")" "$(jq -c '.[0]' <<<"$ls_json")" "ls and tree agree"
 	# no snapshots in the catalog, none on the cluster, no parent on either
-	expect_eq 0 "$(jq '.root.snapshots | length' <<<"$tree")" "tree snapshots"
+	expect_eq 1 "$(jq '.nodes | length' <<<"$tree")" "tree nodes: the root alone"
 	expect_eq 0 "$(rbd snap ls --format json "rbd/$v" | jq length)" "rbd snapshots"
 	expect_eq null "$(rbd info --format json "rbd/$v" | jq .parent)" "rbd parent"
 
 	run rowcat tree "$v"
 	expect_eq 0 "$status" "tree status"
-	expect_contains "$out" "volume $v (64 MiB)" "tree title"
-	expect_contains "$out" "rbd/$v  depth 0  ← operating" "tree root line"
+	expect_eq "volume $v (64 MiB)" "$(sed -n 1p <<<"$out")" "tree title"
+	expect_eq "NAME DEPTH CREATED ORIGIN STATE" "$(sed -n 2p <<<"$out" | tr -s ' ')" "tree headings"
+	expect_eq "rbd/$v 0 operating" "$(sed -n 3p <<<"$out" | tr -s ' ' | cut -d' ' -f2,3,5)" \
+		"tree root line"
 }
 
 test_create_in_a_namespace_and_in_another_pool() {
@@ -63,8 +68,10 @@ test_create_in_a_namespace_and_in_another_pool() {
 	expect_eq 1073741824 "$(rbd info --format json "rbd/ns1/$a" | jq .size)" "namespace image size"
 	expect_eq 10485760 "$(rbd info --format json "other/$b" | jq .size)" "other pool image size"
 	local tree; tree=$(rowcat tree "$a" --format json)
-	expect_eq ns1 "$(jq -r .namespace <<<"$tree")" "tree namespace"
-	expect_eq "rbd/ns1/$a" "$(jq -r .root.image <<<"$tree")" "tree root in namespace"
+	expect_eq ns1 "$(jq -r .pool_namespace <<<"$tree")" "tree namespace"
+	expect_eq "rbd/ns1/$a rbd ns1 $a" \
+		"$(jq -r '.nodes[0] | "\(.id) \(.pool) \(.pool_namespace) \(.image)"' <<<"$tree")" \
+		"tree root in namespace"
 	expect_eq 2 "$(rowcat ls --format json | jq length)" "ls counts both"
 }
 
