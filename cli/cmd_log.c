@@ -119,16 +119,6 @@ static int64_t duration_ms(const struct catalog_operation *op)
 }
 
 /* A time by the real clock as JSON: ISO 8601 UTC, or null for 0. */
-static struct json_object *json_time(int64_t t)
-{
-	char when[RC_ISO_TIME_MAX];
-
-	if (!t)
-		return NULL;
-	rc_time_format_iso(t, when);
-	return json_object_new_string(when);
-}
-
 /* An integer, or null where it is negative (not recorded). */
 static struct json_object *json_known(int64_t value)
 {
@@ -156,11 +146,11 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		json_object_object_add(item, "operation", cli_json_string(
 				catalog_op_kind_name(op->kind)));
 		json_object_object_add(item, "started",
-				       json_time(real_started(op)));
+				       cli_json_time(real_started(op)));
 		json_object_object_add(item, "finished",
-				       json_time(real_finished(op)));
+				       cli_json_time(real_finished(op)));
 		json_object_object_add(item, "policy_time",
-				       json_time(op->policy_at));
+				       cli_json_time(op->policy_at));
 		json_object_object_add(item, "result", cli_json_string(
 				catalog_op_state_name(op->state)));
 		json_object_object_add(item, "step", cli_json_string(

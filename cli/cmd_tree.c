@@ -355,16 +355,6 @@ static bool snapshot_marked(const struct graph *g, size_t n)
 
 /* ---- JSON ------------------------------------------------------------- */
 
-static struct json_object *json_time(int64_t t)
-{
-	char when[RC_ISO_TIME_MAX];
-
-	if (!t)
-		return NULL;
-	rc_time_format_iso(t, when);
-	return json_object_new_string(when);
-}
-
 /* One node, with rbd's keys for where it is (pool, pool_namespace,
  * image, snapshot). */
 static struct json_object *json_node(const struct graph *g, size_t n)
@@ -387,14 +377,14 @@ static struct json_object *json_node(const struct graph *g, size_t n)
 	if (g->nodes[n].kind == NODE_IMAGE) {
 		json_object_object_add(o, "depth",
 			json_object_new_int(g->lin->depths[g->nodes[n].at]));
-		json_object_object_add(o, "created", json_time(img->created_at));
+		json_object_object_add(o, "created", cli_json_time(img->created_at));
 		json_object_object_add(o, "operating",
 			json_object_new_boolean(is_operating(g, n)));
 		json_object_object_add(o, "flattened",
 			json_object_new_boolean(img->flattened_at != 0));
 		json_object_object_add(o, "in_trash",
 			json_object_new_boolean(img->removed_at && !img->purged_at));
-		json_object_object_add(o, "trash_until", json_time(
+		json_object_object_add(o, "trash_until", cli_json_time(
 			img->removed_at && !img->purged_at ? img->trash_until : 0));
 		json_object_object_add(o, "purged",
 			json_object_new_boolean(img->purged_at != 0));
@@ -404,8 +394,8 @@ static struct json_object *json_node(const struct graph *g, size_t n)
 		json_object_object_add(o, "snapshot", cli_json_string(snap->name));
 		json_object_object_add(o, "protected",
 			json_object_new_boolean(snap->is_protected));
-		json_object_object_add(o, "created", json_time(snap->created_at));
-		json_object_object_add(o, "policy_time", json_time(snap->policy_at));
+		json_object_object_add(o, "created", cli_json_time(snap->created_at));
+		json_object_object_add(o, "policy_time", cli_json_time(snap->policy_at));
 		json_object_object_add(o, "origin", cli_json_string(snap->origin));
 		json_object_object_add(o, "pinned", json_object_new_boolean(snap->pinned));
 		json_object_object_add(o, "marked",

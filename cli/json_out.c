@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "rowcat/clock.h"
 #include "rowcat/names.h"
 
 static int write_empty_array(struct json_object *value, struct printbuf *pb,
@@ -73,6 +74,16 @@ int cli_json_print(struct cli_ctx *ctx, struct json_object *value)
 	fputs(text, stdout);
 	fputc('\n', stdout);
 	return 0;
+}
+
+struct json_object *cli_json_time(int64_t t)
+{
+	char when[RC_ISO_TIME_MAX];
+
+	if (!t)
+		return NULL;
+	rc_time_format_iso(t, when);
+	return json_object_new_string(when);
 }
 
 /* json-c copies bytes as they are: the bad ones are replaced here. */

@@ -7,6 +7,8 @@
 #ifndef ROWCAT_CLI_JSON_OUT_H
 #define ROWCAT_CLI_JSON_OUT_H
 
+#include <stdint.h>
+
 #include <json-c/json.h>
 
 struct cli_ctx;
@@ -15,6 +17,9 @@ struct rc_image_spec;
 /* Prints value and a newline on stdout: compact, or indented with
  * --pretty-format. Does not take value's reference. */
 int cli_json_print(struct cli_ctx *ctx, struct json_object *value);
+
+/* A time as ISO 8601 UTC text, or null for 0 (never). */
+struct json_object *cli_json_time(int64_t t);
 
 /* A JSON string, or null for a NULL value. Names are checked to be UTF-8
  * when they are given, but a catalog made before that check, or a
