@@ -541,26 +541,47 @@ static int marks_init(struct marks *m, size_t ni, size_t ns)
 	return 0;
 }
 
+/*
+ * The graph of state and what in it is needed (find_needed), the start of
+ * a plan and of catalog_gc_needed alike. g and m are the caller's to free
+ * (graph_free, marks_free), whatever the result.
+ */
+static int mark_needed(const struct catalog_gc_state *state, struct graph *g,
+		       struct marks *m, struct rc_error *err)
+{
+	size_t *stack = NULL;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = graph_build(g, state, err);
+	if (rc < 0)
+		goto out;
+	stack = malloc((state->image_count + 1) * sizeof(*stack));
+	if (marks_init(m, state->image_count, state->snapshot_count) < 0 ||
+	    !stack) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory planning gc");
+		goto out;
+	}
+	find_needed(g, m, stack);
+out:
+	free(stack);
+	return rc;
+}
+
 int catalog_gc_plan(const struct catalog_gc_state *state,
 		    const struct catalog_gc_options *opts,
 		    struct catalog_gc_plan *out, struct rc_error *err)
 {
 	struct emitter e = { out, 0, 0, 0, 0 };
-	size_t ni = state->image_count, *stack = NULL, wait_cap = 0;
+	size_t ni = state->image_count, wait_cap = 0;
 	struct graph g;
 	struct marks m;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = graph_build(&g, state, err);
+	rc = mark_needed(state, &g, &m, err);
 	if (rc < 0)
 		goto out;
-	stack = malloc((ni + 1) * sizeof(*stack));
-	if (marks_init(&m, ni, state->snapshot_count) < 0 || !stack) {
-		rc = rc_error_set(err, -ENOMEM, "out of memory planning gc");
-		goto out_marks;
-	}
-	find_needed(&g, &m, stack);
 	for (size_t i = ni; i-- > 0;) {
 		decide_image(&g, &m, i, opts);
 		emit_image(&e, &g, &m, i);
@@ -569,10 +590,8 @@ int catalog_gc_plan(const struct catalog_gc_state *state,
 	}
 	if (e.rc < 0)
 		rc = rc_error_set(err, e.rc, "out of memory planning gc");
-out_marks:
-	marks_free(&m);
 out:
-	free(stack);
+	marks_free(&m);
 	graph_free(&g);
 	if (rc < 0)
 		catalog_gc_plan_free(out);
@@ -582,26 +601,17 @@ out:
 int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
 		      bool *snap_needed, struct rc_error *err)
 {
-	size_t ni = state->image_count, *stack = NULL;
 	struct graph g;
 	struct marks m;
 	int rc;
 
-	rc = graph_build(&g, state, err);
+	rc = mark_needed(state, &g, &m, err);
 	if (rc < 0)
 		goto out;
-	stack = malloc((ni + 1) * sizeof(*stack));
-	if (marks_init(&m, ni, state->snapshot_count) < 0 || !stack) {
-		rc = rc_error_set(err, -ENOMEM, "out of memory planning gc");
-		goto out_marks;
-	}
-	find_needed(&g, &m, stack);
-	memcpy(image_needed, m.image_needed, ni * sizeof(bool));
+	memcpy(image_needed, m.image_needed, state->image_count * sizeof(bool));
 	memcpy(snap_needed, m.snap_needed, state->snapshot_count * sizeof(bool));
-out_marks:
-	marks_free(&m);
 out:
-	free(stack);
+	marks_free(&m);
 	graph_free(&g);
 	return rc;
 }

@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static int record(struct rc_error *err, int code, const char *fmt, va_list ap)
-	RC_PRINTF(3, 0);
+/* What kind of failure an error is: the flags a caller branches on. */
+enum kind { KIND_PLAIN, KIND_USAGE, KIND_IN_USE, KIND_CONFIG };
 
-static int record(struct rc_error *err, int code, const char *fmt, va_list ap)
+static int record(struct rc_error *err, int code, enum kind kind,
+		  const char *fmt, va_list ap) RC_PRINTF(4, 0);
+
+/* A new error replaces the last one whole: message, code and kind. */
+static int record(struct rc_error *err, int code, enum kind kind,
+		  const char *fmt, va_list ap)
 {
 	if (code > 0)
 		code = -code;
@@ -16,6 +21,10 @@ static int record(struct rc_error *err, int code, const char *fmt, va_list ap)
 		code = -EIO;
 	err->code = code;
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	err->usage = kind == KIND_USAGE;
+	err->in_use = kind == KIND_IN_USE;
+	err->config = kind == KIND_CONFIG;
+	err->denied = false;
 	return code;
 }
 
@@ -23,12 +32,8 @@ int rc_error_set(struct rc_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	code = record(err, code, fmt, ap);
+	code = record(err, code, KIND_PLAIN, fmt, ap);
 	va_end(ap);
-	err->usage = false;
-	err->in_use = false;
-	err->config = false;
-	err->denied = false;
 	return code;
 }
 
@@ -36,12 +41,8 @@ int rc_error_config(struct rc_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	code = record(err, code, fmt, ap);
+	code = record(err, code, KIND_CONFIG, fmt, ap);
 	va_end(ap);
-	err->usage = false;
-	err->in_use = false;
-	err->config = true;
-	err->denied = false;
 	return code;
 }
 
@@ -50,12 +51,8 @@ int rc_error_usage(struct rc_error *err, const char *fmt, ...)
 	va_list ap;
 	int code;
 	va_start(ap, fmt);
-	code = record(err, -EINVAL, fmt, ap);
+	code = record(err, -EINVAL, KIND_USAGE, fmt, ap);
 	va_end(ap);
-	err->usage = true;
-	err->in_use = false;
-	err->config = false;
-	err->denied = false;
 	return code;
 }
 
@@ -64,12 +61,8 @@ int rc_error_in_use(struct rc_error *err, const char *fmt, ...)
 	va_list ap;
 	int code;
 	va_start(ap, fmt);
-	code = record(err, RC_IN_USE, fmt, ap);
+	code = record(err, RC_IN_USE, KIND_IN_USE, fmt, ap);
 	va_end(ap);
-	err->usage = false;
-	err->in_use = true;
-	err->config = false;
-	err->denied = false;
 	return code;
 }
 
