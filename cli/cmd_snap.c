@@ -1,6 +1,7 @@
 /* The ROW commands: snap, restore, flatten. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -54,12 +55,47 @@ static int print_switch(struct cli_ctx *ctx, const char *volume,
 	return 0;
 }
 
+/* The policy file the policy timer runs (rowcat-policy.service), which a
+ * manual snap reads for the volume's max_depth. */
+#define POLICY_FILE_DEFAULT "/etc/rowcat/policy.yaml"
+
+/*
+ * Warns when depth passes the max_depth of the policy that manages the
+ * volume: in $ROWCAT_POLICY_FILE, else POLICY_FILE_DEFAULT (an empty
+ * $ROWCAT_POLICY_FILE: none). A file that is missing or does not parse
+ * gives no warning: the snap is done, and `policy check` is where a file's
+ * mistakes are told.
+ */
+static void policy_depth_warning(const char *volume, const char *image_text,
+				 const struct rc_image_spec *image, int depth)
+{
+	const char *path = getenv("ROWCAT_POLICY_FILE");
+	struct policy_diagnostics diags = {0};
+	struct policy_file *file = NULL;
+	struct rc_error err = {0};
+	const struct policy *p;
+
+	if (!path)
+		path = POLICY_FILE_DEFAULT;
+	if (!path[0] || policy_load(&file, path, &diags, &err) < 0)
+		goto out;
+	p = policy_match(file, image->pool, image->ns, volume);
+	if (p && depth > p->max_depth)
+		fprintf(stderr, "rowcat: warning: %s's operating image %s reads "
+			"through %d clone levels, more than max_depth %d of "
+			"policy '%s' (%s); the next policy run flattens it, or "
+			"'rowcat flatten %s' now\n", volume, image_text, depth,
+			p->max_depth, p->name, path, volume);
+out:
+	policy_diagnostics_free(&diags);
+	policy_file_free(file);
+}
+
 /*
  * Warns on stderr, whatever --quiet says, when the operating image that
- * snap or restore left reads through a clone chain nearing, or past, what
- * krbd maps (rbdops.h). snap knows of no policy file, so no policy's
- * max_depth is judged here: `policy run` flattens by it, `policy check`
- * shows it.
+ * snap or restore left reads through a clone chain deeper than the
+ * volume's policy allows (policy_depth_warning), or nearing or past what
+ * krbd maps (rbdops.h).
  */
 static void depth_warning(struct cli_ctx *ctx, const char *volume,
 			  const struct ops_result *r)
@@ -70,10 +106,12 @@ static void depth_warning(struct cli_ctx *ctx, const char *volume,
 	int depth;
 
 	if (catalog_image_find(ctx->catalog, &r->new_image, &image, &err) < 0 ||
-	    catalog_image_depth(ctx->catalog, image.id, &depth, &err) < 0 ||
-	    depth < RBDOPS_KRBD_DEPTH_WARN)
+	    catalog_image_depth(ctx->catalog, image.id, &depth, &err) < 0)
 		return;
 	rc_image_spec_format(&r->new_image, text, sizeof(text));
+	policy_depth_warning(volume, text, &r->new_image, depth);
+	if (depth < RBDOPS_KRBD_DEPTH_WARN)
+		return;
 	if (depth > RBDOPS_KRBD_MAX_PARENT_CHAIN)
 		fprintf(stderr, "rowcat: warning: %s's operating image %s reads "
 			"through %d clone levels, more than the %d that the "

@@ -181,6 +181,28 @@ test_a_deep_chain_warns_of_the_kernel_clients_limit() {
 	expect_check_clean
 }
 
+# A manual snap past the max_depth of the volume's policy, in the policy
+# timer's file ($ROWCAT_POLICY_FILE), says so; a file that does not parse
+# says nothing (policy check tells its mistakes).
+test_a_snap_past_the_policys_max_depth_warns() {
+	local v image; v=$(volname); new_volume "$v"
+	printf '%s\n' "version: 1" "policies:" "  - name: shallow" "    volumes: [\"rbd/$v\"]" \
+		"    every: 1h" "    max_depth: 1" >"$SCRATCH/policy.yaml"
+	export ROWCAT_POLICY_FILE=$SCRATCH/policy.yaml
+	run rowcat snap "$v" s1 -q
+	expect_eq "0 " "$status $err" "snap to depth 1, the policy's max_depth"
+	run rowcat snap "$v@s2" -q
+	image=$(rowcat which "$v")
+	expect_eq "0" "$status" "snap to depth 2 ($err)"
+	expect_eq "rowcat: warning: $v's operating image $image reads through 2 clone levels, more than max_depth 1 of policy 'shallow' ($SCRATCH/policy.yaml); the next policy run flattens it, or 'rowcat flatten $v' now" \
+		"$err" "the warning at depth 2"
+	echo "policies: [" >"$SCRATCH/policy.yaml"
+	run rowcat snap "$v" s3 -q
+	expect_eq "0 " "$status $err" "snap with a policy file that does not parse"
+	expect_eq 1 "$(rbd snap ls --format json "$image" | jq length)" "the snapshot s3"
+	expect_eq 3 "$(rowcat ls --format json | jq '.[0].depth')" "depth after s3"
+}
+
 test_log_lists_operations_newest_first() {
 	local v; v=$(volname); new_volume "$v"
 	local first; first=$(rowcat which "$v")
