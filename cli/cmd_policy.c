@@ -246,9 +246,11 @@ static bool append(struct json_object *list, struct json_object *item)
 
 static int print_check_json(struct cli_ctx *ctx, const struct policy_file *f,
 			    const char *path, const struct check_row *rows,
-			    size_t n, size_t unmanaged, int64_t now)
+			    size_t n, const struct policy_cli_volumes *vols,
+			    int64_t now)
 {
-	struct json_object *obj = json_object_new_object(), *policies, *volumes;
+	struct json_object *obj = json_object_new_object(), *policies, *volumes,
+			   *unmanaged;
 	bool whole = obj != NULL;
 	int rc;
 
@@ -264,8 +266,12 @@ static int print_check_json(struct cli_ctx *ctx, const struct policy_file *f,
 	json_object_object_add(obj, "volumes", volumes);
 	for (size_t i = 0; whole && i < n; i++)
 		whole = append(volumes, json_check_row(&rows[i], now));
-	json_object_object_add(obj, "unmanaged_volumes",
-			       json_object_new_int64((int64_t)unmanaged));
+	/* by name, as the plain output names them */
+	unmanaged = json_object_new_array();
+	json_object_object_add(obj, "unmanaged_volumes", unmanaged);
+	for (size_t i = 0; whole && i < vols->unmanaged; i++)
+		whole = append(unmanaged,
+			       cli_json_string(vols->unmanaged_names[i]));
 	rc = whole ? cli_json_print(ctx, obj)
 		   : rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 	json_object_put(obj);
@@ -393,7 +399,7 @@ static int policy_check(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (ctx->format == FORMAT_JSON)
 		rc = print_check_json(ctx, f, argv[1], rows, vols.count,
-				      vols.unmanaged, now);
+				      &vols, now);
 	else
 		print_check_plain(f, argv[1], rows, vols.count, &vols);
 out:

@@ -411,8 +411,13 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 		[bronze]=$((last[bronze] + 6 * 3600))
 		[silver]=$(date -u -d 2020-12-01T23:00:00Z +%s) # 00:00 in Berlin
 	)
+	# and a volume no policy matches, named in both outputs
+	rowcat create "rbd/$ns/stray-$ns" --size 8M -q || fail "create stray-$ns"
 	run rowcat policy check "$file" --now "$(iso "$end")"
 	expect_eq 0 "$status" "policy check ($err)"
+	expect_contains "$out" "3 volumes managed, 1 matching no policy: stray-$ns" \
+		"policy check names the volume no policy matches"
+	local plain=$out
 	expect_contains "$out" "timezone $ZONE" "policy check's zone"
 	expect_contains "$out" "policy silver: cron 0 */6 * * *; keep daily 2, weekly 2; max_depth 3" \
 		"policy check's silver"
@@ -425,6 +430,9 @@ test_three_days_of_hourly_runs_keep_what_the_rule_says() {
 	expect_eq 0 "$status" "policy check --format json ($err)"
 	python3 -c 'import json, sys; json.load(sys.stdin)' <<<"$out" || fail "policy check's JSON: $out"
 	expect_json_keys "$out" "file timezone policies volumes unmanaged_volumes" "policy check's JSON"
+	# the volumes no policy matches, by name, as the plain output names them
+	expect_eq "$(sed -n 's/.* matching no policy: //p' <<<"$plain")" \
+		"$(jq -r '.unmanaged_volumes | join(", ")' <<<"$out")" "policy check's unmanaged volumes"
 	expect_json_keys "$(jq .volumes <<<"$out")" \
 		"volume pool pool_namespace image policy last_snapshot next_due due_now depth max_depth" \
 		"policy check's JSON volumes"
