@@ -164,11 +164,17 @@ rbd_parent() {
 		.parent.snapshot else "none" end'
 }
 
-# safety_snapshots VOL: the names of VOL's pre-restore snapshots, oldest
-# first.
+# safety_snapshots VOL: the names of VOL's pre-restore snapshots that
+# tree shows, oldest first. Oldest by the catalog's row ids: two restores
+# may share a second, and tree's order is the lineage's, not the clock's.
 safety_snapshots() {
-	rowcat tree "$1" --format json | jq -r '[.nodes[] |
-		select(.origin? == "pre-restore")] | sort_by(.created) | .[].snapshot'
+	local shown
+	shown=$(rowcat tree "$1" --format json | jq -r '.nodes[] |
+		select(.origin? == "pre-restore") | .snapshot') || return 1
+	sqlite3 "$CATALOG" "SELECT s.name FROM snapshot s
+		JOIN image i ON i.id = s.image_id JOIN volume v ON v.id = i.volume_id
+		WHERE v.name = '$1' AND s.origin = 'pre-restore' ORDER BY s.id" |
+		grep -xF -f <(printf '%s\n' "$shown")
 }
 
 # image_of VOL SNAP: the image carrying VOL's snapshot SNAP (also one gc
