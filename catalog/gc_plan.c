@@ -225,10 +225,10 @@ static bool gone(const struct catalog_gc_state *st, const struct marks *m,
 	return st->images[i].purged || m->will_purge[i];
 }
 
-/* Whether every clone reading snapshot s has left the lineage: with
- * `purged`, is gone for good; without, is in the trash at least. */
-static bool clones_out(const struct graph *g, const struct marks *m, size_t s,
-		       bool purged)
+/* The first clone of snapshot s still in the lineage: with `purged`, not
+ * gone for good; without, not in the trash. 0 when none. */
+static int64_t clone_left(const struct graph *g, const struct marks *m,
+			  size_t s, bool purged)
 {
 	const struct catalog_gc_state *st = g->st;
 
@@ -238,9 +238,17 @@ static bool clones_out(const struct graph *g, const struct marks *m, size_t s,
 				  : st->images[c].trashed || m->will_trash[c] ||
 				    st->images[c].purged;
 		if (!out)
-			return false;
+			return st->images[c].id;
 	}
-	return true;
+	return 0;
+}
+
+/* Whether every clone reading snapshot s has left the lineage (catalog
+ * ids start at 1). */
+static bool clones_out(const struct graph *g, const struct marks *m, size_t s,
+		       bool purged)
+{
+	return clone_left(g, m, s, purged) == 0;
 }
 
 /* Pass two, for one image: which of its steps Ceph accepts now. */
@@ -290,24 +298,6 @@ static bool add_wait(struct catalog_gc_plan *out, size_t *cap,
 		return false;
 	out->waits[out->waiting++] = w;
 	return true;
-}
-
-/* The first clone of snapshot s still in the lineage: with `purged`, not
- * gone for good; without, not in the trash. 0 when none. */
-static int64_t clone_left(const struct graph *g, const struct marks *m,
-			  size_t s, bool purged)
-{
-	const struct catalog_gc_state *st = g->st;
-
-	for (size_t k = g->clones_first[s]; k < g->clones_first[s + 1]; k++) {
-		size_t c = g->clones[k];
-		bool out = purged ? gone(st, m, c)
-				  : st->images[c].trashed || m->will_trash[c] ||
-				    st->images[c].purged;
-		if (!out)
-			return st->images[c].id;
-	}
-	return 0;
 }
 
 /* Why image i, garbage the plan does not purge, waits: the tests of

@@ -48,6 +48,39 @@ static int update_row(struct catalog *cat, enum catalog_query q, int64_t id,
 	return rc;
 }
 
+/*
+ * -EBUSY while an unrm of the volume is unfinished: it restores, and then
+ * unmarks, what the volume's marks make needed, and recomputes that from
+ * the catalog until it commits; a mark made meanwhile would change its
+ * list under it, or be cleared by its commit.
+ */
+static int refuse_during_unrm(struct catalog *cat, int64_t volume_id,
+			      struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_RUNNING_FOR_VOLUME, err);
+	const char *kind = catalog_op_kind_name(CATALOG_OP_UNRM);
+	int rc = 0, step;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume_id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *other = (const char *)sqlite3_column_text(st, 1);
+
+		if (other && strcmp(other, kind) == 0) {
+			rc = rc_error_set(err, -EBUSY, "an unrm of the volume "
+				"(operation %lld) is unfinished; 'rowcat "
+				"recover' settles it if its rowcat stopped",
+				(long long)sqlite3_column_int64(st, 0));
+			break;
+		}
+	}
+	if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "looking for an unrm");
+	sqlite3_reset(st);
+	return rc;
+}
+
 int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
 			  const char *name, int64_t now, struct rc_error *err)
 {
@@ -57,6 +90,8 @@ int catalog_snapshot_mark(struct catalog *cat, int64_t volume_id,
 	if (rc < 0)
 		return rc;
 	rc = catalog_snapshot_find(cat, volume_id, name, &snap, err);
+	if (rc == 0)
+		rc = refuse_during_unrm(cat, volume_id, err);
 	if (rc == 0 && snap.pinned)
 		rc = rc_error_set(err, -EPERM, "snapshot '%s' is pinned; "
 				  "'rowcat unpin' it first", name);
@@ -71,6 +106,8 @@ int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
 {
 	int rc = catalog_begin(cat, err);
 
+	if (rc == 0)
+		rc = refuse_during_unrm(cat, volume_id, err);
 	if (rc == 0)
 		rc = update_row(cat, Q_VOLUME_MARK, volume_id, now, NULL,
 				"marking a volume", err);

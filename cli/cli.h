@@ -169,6 +169,12 @@ int cli_open_catalog(struct cli_ctx *ctx, bool create);
 /* Connects to the cluster (ctx->conn). */
 int cli_connect(struct cli_ctx *ctx);
 
+/* cli_connect as an operation's connect event (ops.h: the operation
+ * connects only when it needs the cluster), ctx_arg the cli_ctx whose
+ * err the operation was given. */
+int cli_connect_event(void *ctx_arg, struct rbd_conn **conn,
+		      struct rc_error *err);
+
 /*
  * The events of an operation as the command line shows them: the switch
  * hook (--on-switch / $ROWCAT_ON_SWITCH) and rbd-style progress lines on a
@@ -200,6 +206,10 @@ int cli_window_hooks(struct cli_ctx *ctx, struct ops_row_options *opts);
  * whole seconds; CLI_OPT_SECONDS).
  */
 int cli_hook_timeout(struct cli_ctx *ctx, int *seconds);
+
+/* Whether progress lines are drawn: as rbd, only for a person watching
+ * a terminal, unless -q or --no-progress. */
+bool cli_progress_wanted(const struct cli_ctx *ctx);
 
 /* Ends a progress line that cli_events started, as rbd does:
  * "100% complete...done." or "N% complete...failed.". */

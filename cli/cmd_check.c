@@ -19,10 +19,8 @@ static int add_json(void *arg, const struct ops_difference *diff,
 {
 	struct json_object *list = arg, *item = json_object_new_object();
 
-	if (!item || json_object_array_add(list, item) < 0) {
-		json_object_put(item);
+	if (!cli_json_append(list, item))
 		return rc_error_set(err, -ENOMEM, "out of memory");
-	}
 	json_object_object_add(item, "kind", cli_json_string(diff->kind_name));
 	json_object_object_add(item, "volume", cli_json_string(diff->volume));
 	json_object_object_add(item, "subject", cli_json_string(diff->subject));

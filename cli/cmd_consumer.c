@@ -47,8 +47,8 @@ int cmd_consumer(struct cli_ctx *ctx, int argc, char **argv)
 		if (!obj)
 			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 		json_object_object_add(obj, "volume", cli_json_string(volume.name));
-		json_object_object_add(obj, "consumer", volume.consumer[0] ?
-				       cli_json_string(volume.consumer) : NULL);
+		json_object_object_add(obj, "consumer",
+				       cli_json_nonempty(volume.consumer));
 		rc = cli_json_print(ctx, obj);
 		json_object_put(obj);
 		return rc;

@@ -115,8 +115,7 @@ static struct json_object *json_step(const struct catalog_gc_plan *plan,
 			       cli_json_string(action_word(step->action)));
 	json_object_object_add(obj, "volume", cli_json_string(t->volume));
 	cli_json_add_image(obj, &t->spec);
-	json_object_object_add(obj, "snapshot", t->snapshot[0] ?
-			       cli_json_string(t->snapshot) : NULL);
+	json_object_object_add(obj, "snapshot", cli_json_nonempty(t->snapshot));
 	json_object_object_add(obj, "why", cli_json_string(
 			catalog_gc_reason_text(step->reason)));
 	after = json_object_new_array();
@@ -220,10 +219,8 @@ static int print_plan(struct gc_cli *g, size_t count, struct rc_error *err)
 		steps = json_object_new_array();
 		for (size_t i = 0; steps && i < count && rc == 0; i++) {
 			step = json_step(plan, i, &g->texts[i]);
-			if (!step || json_object_array_add(steps, step) < 0) {
-				json_object_put(step);
+			if (!cli_json_append(steps, step))
 				rc = -ENOMEM;
-			}
 		}
 		if (steps && rc == 0)
 			rc = cli_json_print(g->ctx, steps);
@@ -295,8 +292,7 @@ static void step_done(void *arg, const struct ops_gc_step_report *r)
 				json_object_object_add(step, "bytes",
 					json_object_new_int64((int64_t)r->bytes));
 		}
-		if (!step || json_object_array_add(g->done, step) < 0) {
-			json_object_put(step);
+		if (!cli_json_append(g->done, step)) {
 			fprintf(stderr, "rowcat: gc: out of memory: step %zu "
 				"(%s) is missing from the JSON answer\n",
 				r->index + 1, what);
@@ -424,11 +420,8 @@ static int connect_cluster(void *arg, struct rbd_conn **conn,
 			   struct rc_error *err)
 {
 	struct gc_cli *g = arg;
-	int rc = cli_connect(g->ctx);
 
-	(void)err; /* cli_connect explains in ctx->err, which is err */
-	*conn = g->ctx->conn;
-	return rc;
+	return cli_connect_event(g->ctx, conn, err);
 }
 
 /* The plan as people read it: shown (--dry-run), or the run begins. */
@@ -457,7 +450,7 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 		return rc;
 	if (g->dry_run)
 		return print_plan(g, count, err);
-	g->progress = !ctx->quiet && !ctx->no_progress && isatty(STDERR_FILENO);
+	g->progress = cli_progress_wanted(ctx);
 	if (ctx->format == FORMAT_JSON) {
 		g->done = json_object_new_array();
 		if (!g->done)
@@ -487,7 +480,7 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 		  "(atomically, for node_exporter's textfile collector)" },
 		{ 0, "verbose", CLI_OPT_FLAG, &a.verbose, NULL,
 		  "list the garbage that is not collectable yet, each with why\n"
-		  "it waits and until when (plain output)" },
+		  "it waits and until when (plain output: refused with\n--format json)" },
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
 		  "with --dry-run: the plan as it would be at TIME "
 		  "(2026-11-25T03:00:00Z); a run that collects always judges "
@@ -526,12 +519,15 @@ int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0 || ctx->help_shown)
 		return rc;
 	rc = parse_gc_options(ctx, &a, &opts.gc);
+	if (rc == 0 && a.verbose && ctx->format == FORMAT_JSON)
+		rc = rc_error_usage(&ctx->err, "--verbose lists in plain text; "
+				    "give it without --format json");
 	if (rc == 0)
 		rc = cli_open_catalog(ctx, false);
 	if (rc < 0)
 		return rc;
 	g.dry_run = opts.dry_run = a.dry_run;
-	g.verbose = a.verbose && ctx->format != FORMAT_JSON;
+	g.verbose = a.verbose;
 	cli_events(ctx, &op_events);
 	ev.ops = &op_events;
 	opts.max_steps = a.max_steps > 0 ? (size_t)a.max_steps : 0;

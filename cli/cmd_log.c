@@ -118,7 +118,6 @@ static int64_t duration_ms(const struct catalog_operation *op)
 	return op->wall_finished_ms - op->wall_started_ms;
 }
 
-/* A time by the real clock as JSON: ISO 8601 UTC, or null for 0. */
 /* An integer, or null where it is negative (not recorded). */
 static struct json_object *json_known(int64_t value)
 {
@@ -137,8 +136,7 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		const struct catalog_operation *op = &ops[i];
 
 		item = json_object_new_object();
-		if (!item || json_object_array_add(list, item) < 0) {
-			json_object_put(item);
+		if (!cli_json_append(list, item)) {
 			json_object_put(list);
 			return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 		}
@@ -159,17 +157,16 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 				       json_known(duration_ms(op)));
 		json_object_object_add(item, "target", rows[i].target.name[0] ?
 				       cli_json_image(&rows[i].target) : NULL);
-		json_object_object_add(item, "snapshot", rows[i].snapshot[0] ?
-				       cli_json_string(rows[i].snapshot) : NULL);
+		json_object_object_add(item, "snapshot",
+				       cli_json_nonempty(rows[i].snapshot));
 		json_object_object_add(item, "detail",
 				       cli_json_string(rows[i].detail));
 		json_object_object_add(item, "clients_ignored",
-				       op->clients_ignored[0] ?
-				       cli_json_string(op->clients_ignored) : NULL);
+				       cli_json_nonempty(op->clients_ignored));
 		json_object_object_add(item, "paused_ms",
 				       json_known(op->paused_ms));
-		json_object_object_add(item, "error", op->error[0] ?
-				       cli_json_string(op->error) : NULL);
+		json_object_object_add(item, "error",
+				       cli_json_nonempty(op->error));
 	}
 	rc = cli_json_print(ctx, list);
 	json_object_put(list);

@@ -53,21 +53,12 @@ int cmd_rm(struct cli_ctx *ctx, int argc, char **argv)
 	else
 		rc = catalog_volume_mark(ctx->catalog, volume.id, rc_clock_now(),
 					 &ctx->err);
+	if (rc == -EBUSY)
+		rc_error_prefix(&ctx->err, "volume '%s' is busy: ", volume.name);
 	if (rc == 0 && !ctx->quiet)
 		fprintf(stderr, "rowcat: %s%s%s marked for collection; "
 			"'rowcat gc' removes it when nothing needs it\n",
 			volume.name, snap ? "@" : "", snap ? snap : "");
-	return rc;
-}
-
-static int connect_cluster(void *arg, struct rbd_conn **conn,
-			   struct rc_error *err)
-{
-	struct cli_ctx *ctx = arg;
-	int rc = cli_connect(ctx);
-
-	(void)err; /* cli_connect explains in ctx->err, which is err */
-	*conn = ctx->conn;
 	return rc;
 }
 
@@ -86,12 +77,12 @@ int cmd_unrm(struct cli_ctx *ctx, int argc, char **argv)
 		"Undoing what is not marked changes nothing.",
 		NULL, 1, 1,
 	};
-	struct ops_unrm_events ev = { .connect = connect_cluster, .ctx = ctx };
+	struct ops_unrm_events ev = { .connect = cli_connect_event, .ctx = ctx };
 	struct ops_unrm_result result;
 	struct ops_events op_events;
 	struct catalog_volume volume;
 	const char *snap;
-	char name[RC_NAME_MAX];
+	char name[RC_NAME_MAX], target[RC_SPEC_MAX];
 	int rc;
 
 	rc = cli_parse(ctx, &spec, argc, argv);
@@ -101,6 +92,8 @@ int cmd_unrm(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	snprintf(name, sizeof(name), "%s", volume.name);
+	snprintf(target, sizeof(target), "%s%s%s", name, snap ? "@" : "",
+		 snap ? snap : "");
 	cli_events(ctx, &op_events);
 	ev.ops = &op_events;
 	rc = ops_volume_unrm(ctx->conn, ctx->catalog, name, snap, &ev, &result,
@@ -108,17 +101,14 @@ int cmd_unrm(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc < 0 || ctx->quiet)
 		return rc;
 	if (result.nothing_to_do)
-		fprintf(stderr, "rowcat: %s%s%s is not marked for collection; "
-			"nothing to undo\n", name, snap ? "@" : "",
-			snap ? snap : "");
+		fprintf(stderr, "rowcat: %s is not marked for collection; "
+			"nothing to undo\n", target);
 	else if (result.restored)
-		fprintf(stderr, "rowcat: %s%s%s unmarked; %zu image%s restored "
-			"from the RBD trash\n", name, snap ? "@" : "",
-			snap ? snap : "", result.restored,
+		fprintf(stderr, "rowcat: %s unmarked; %zu image%s restored "
+			"from the RBD trash\n", target, result.restored,
 			result.restored == 1 ? "" : "s");
 	else
-		fprintf(stderr, "rowcat: %s%s%s unmarked\n", name,
-			snap ? "@" : "", snap ? snap : "");
+		fprintf(stderr, "rowcat: %s unmarked\n", target);
 	/* retention marks its snapshots again at its next run */
 	if (snap && strncmp(result.origin, "policy:", 7) == 0)
 		fprintf(stderr, "rowcat: %s@%s was taken by %s, whose retention "

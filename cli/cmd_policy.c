@@ -235,15 +235,6 @@ static struct json_object *json_check_row(const struct check_row *row,
 	return obj;
 }
 
-/* Adds item to list; false (and item dropped) when json-c cannot. */
-static bool append(struct json_object *list, struct json_object *item)
-{
-	if (list && item && json_object_array_add(list, item) == 0)
-		return true;
-	json_object_put(item);
-	return false;
-}
-
 static int print_check_json(struct cli_ctx *ctx, const struct policy_file *f,
 			    const char *path, const struct check_row *rows,
 			    size_t n, const struct policy_cli_volumes *vols,
@@ -261,16 +252,16 @@ static int print_check_json(struct cli_ctx *ctx, const struct policy_file *f,
 	policies = json_object_new_array();
 	json_object_object_add(obj, "policies", policies);
 	for (size_t i = 0; whole && i < f->policy_count; i++)
-		whole = append(policies, json_policy(&f->policies[i]));
+		whole = cli_json_append(policies, json_policy(&f->policies[i]));
 	volumes = json_object_new_array();
 	json_object_object_add(obj, "volumes", volumes);
 	for (size_t i = 0; whole && i < n; i++)
-		whole = append(volumes, json_check_row(&rows[i], now));
+		whole = cli_json_append(volumes, json_check_row(&rows[i], now));
 	/* by name, as the plain output names them */
 	unmanaged = json_object_new_array();
 	json_object_object_add(obj, "unmanaged_volumes", unmanaged);
 	for (size_t i = 0; whole && i < vols->unmanaged; i++)
-		whole = append(unmanaged,
+		whole = cli_json_append(unmanaged,
 			       cli_json_string(vols->unmanaged_names[i]));
 	rc = whole ? cli_json_print(ctx, obj)
 		   : rc_error_set(&ctx->err, -ENOMEM, "out of memory");

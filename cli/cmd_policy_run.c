@@ -99,8 +99,7 @@ static struct json_object *json_volume(const struct ops_policy_volume *v,
 	json_object_object_add(obj, "outcome",
 			       cli_json_string(outcome_word(r->outcome)));
 	json_object_object_add(obj, "due", json_object_new_boolean(r->due));
-	json_object_object_add(obj, "snapshot", r->snapshot[0] ?
-			       cli_json_string(r->snapshot) : NULL);
+	json_object_object_add(obj, "snapshot", cli_json_nonempty(r->snapshot));
 	json_object_object_add(obj, "flattened", json_flattened(r->flattened));
 	json_object_object_add(obj, "expired",
 			       json_object_new_int64((int64_t)r->expired));
@@ -117,8 +116,7 @@ static int print_json(const struct run *run)
 
 	for (size_t i = 0; list && i < run->vols->count; i++) {
 		item = json_volume(&run->vols->items[i], &run->results[i]);
-		if (!item || json_object_array_add(list, item) < 0) {
-			json_object_put(item);
+		if (!cli_json_append(list, item)) {
 			json_object_put(list);
 			list = NULL;
 		}

@@ -126,12 +126,14 @@ static void depth_warning(struct cli_ctx *ctx, const char *volume,
 			volume, text, depth, RBDOPS_KRBD_MAX_PARENT_CHAIN, volume);
 }
 
-/* Finds the volume in the catalog, then connects: a name that is wrong,
- * or a volume removed with rowcat rm, is refused without a cluster. The
- * rule on removed volumes itself is the journal's (catalog_op_begin);
- * this only says it early, without connecting. */
-static int prepare(struct cli_ctx *ctx, const char *volume)
+/* Finds the volume in the catalog (and, for a restore, its snapshot
+ * source), then connects: a name that is wrong, or a volume removed with
+ * rowcat rm, is refused without a cluster. The rules themselves are the
+ * operation's (catalog_op_begin, the restore's own lookup); this only
+ * says it early, without connecting. */
+static int prepare(struct cli_ctx *ctx, const char *volume, const char *source)
 {
+	struct catalog_snapshot snapshot;
 	struct catalog_volume found;
 	int rc = cli_find_volume(ctx, volume, &found);
 
@@ -139,6 +141,9 @@ static int prepare(struct cli_ctx *ctx, const char *volume)
 		rc = rc_error_set(&ctx->err, -EPERM, "volume '%s' was removed "
 				  "('rowcat rm'); it is marked for collection",
 				  volume);
+	if (rc == 0 && source)
+		rc = catalog_snapshot_find(ctx->catalog, found.id, source,
+					   &snapshot, &ctx->err);
 	if (rc == 0)
 		rc = cli_connect(ctx);
 	return rc;
@@ -232,7 +237,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc == 0)
 		rc = cli_window_hooks(ctx, &opts);
 	if (rc == 0)
-		rc = prepare(ctx, argv[1]);
+		rc = prepare(ctx, argv[1], NULL);
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
@@ -277,7 +282,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 		rc = rc_error_usage(&ctx->err, "'%s' names no snapshot: write "
 				    "VOL@SNAP or VOL SNAP", argv[1]);
 	if (rc == 0)
-		rc = prepare(ctx, argv[1]);
+		rc = prepare(ctx, argv[1], snap);
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);
@@ -315,7 +320,7 @@ int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_parse(ctx, &spec, argc, argv);
 	if (rc < 0 || ctx->help_shown)
 		return rc;
-	rc = prepare(ctx, argv[1]);
+	rc = prepare(ctx, argv[1], NULL);
 	if (rc < 0)
 		return rc;
 	cli_events(ctx, &ev);

@@ -368,12 +368,10 @@ static struct json_object *json_node(const struct graph *g, size_t n)
 	node_id(g, n, id);
 	json_object_object_add(o, "id", cli_json_string(id));
 	node_id(g, g->nodes[n].parent, id);
-	json_object_object_add(o, "parent_id", cli_json_string(id[0] ? id : NULL));
+	json_object_object_add(o, "parent_id", cli_json_nonempty(id));
 	json_object_object_add(o, "type", json_object_new_string(
 		g->nodes[n].kind == NODE_IMAGE ? "image" : "snapshot"));
-	json_object_object_add(o, "pool", cli_json_string(img->spec.pool));
-	json_object_object_add(o, "pool_namespace", cli_json_string(img->spec.ns));
-	json_object_object_add(o, "image", cli_json_string(img->spec.name));
+	cli_json_add_image(o, &img->spec);
 	if (g->nodes[n].kind == NODE_IMAGE) {
 		json_object_object_add(o, "depth",
 			json_object_new_int(g->lin->depths[g->nodes[n].at]));
@@ -456,10 +454,8 @@ static int print_json(struct cli_ctx *ctx, const struct graph *g)
 		if (g->rows[r].kind != ROW_NODE)
 			continue;
 		node = json_node(g, g->rows[r].node);
-		if (!node || json_object_array_add(nodes, node) < 0) {
-			json_object_put(node);
+		if (!cli_json_append(nodes, node))
 			rc = -ENOMEM;
-		}
 	}
 	if (rc == 0)
 		rc = cli_json_print(ctx, top);

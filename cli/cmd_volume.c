@@ -124,11 +124,8 @@ static int print_ls_json(struct cli_ctx *ctx, const struct ls_rows *all)
 	int rc = 0;
 
 	for (size_t i = 0; list && i < all->count && rc == 0; i++) {
-		struct json_object *row = ls_row_json(&all->rows[i]);
-		if (!row || json_object_array_add(list, row) < 0) {
-			json_object_put(row);
+		if (!cli_json_append(list, ls_row_json(&all->rows[i])))
 			rc = -ENOMEM;
-		}
 	}
 	if (!list)
 		rc = -ENOMEM;

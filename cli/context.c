@@ -94,6 +94,17 @@ int cli_connect(struct cli_ctx *ctx)
 	return rbdops_connect(&ctx->conn, &ctx->ceph, &ctx->err);
 }
 
+int cli_connect_event(void *ctx_arg, struct rbd_conn **conn,
+		      struct rc_error *err)
+{
+	struct cli_ctx *ctx = ctx_arg;
+	int rc = cli_connect(ctx);
+
+	(void)err; /* cli_connect explains in ctx->err, which is err */
+	*conn = ctx->conn;
+	return rc;
+}
+
 /* "pool 'rbd'" or "pool 'rbd', namespace 'ns1'" into buf. */
 static void pool_text(const struct rc_image_spec *spec, char *buf, size_t len)
 {

@@ -361,10 +361,14 @@ void cli_events(struct cli_ctx *ctx, struct ops_events *ev)
 	ev->ctx = ctx;
 	ev->switched = run_switch_hook;
 	ev->run_hook = run_window_hook;
-	/* as rbd: progress only for a person watching a terminal */
 	ctx->progress_percent = 0;
-	if (!ctx->quiet && !ctx->no_progress && isatty(STDERR_FILENO))
+	if (cli_progress_wanted(ctx))
 		ev->progress = show_progress;
+}
+
+bool cli_progress_wanted(const struct cli_ctx *ctx)
+{
+	return !ctx->quiet && !ctx->no_progress && isatty(STDERR_FILENO);
 }
 
 void cli_progress_end(struct cli_ctx *ctx, bool ok)

@@ -76,6 +76,19 @@ int cli_json_print(struct cli_ctx *ctx, struct json_object *value)
 	return 0;
 }
 
+bool cli_json_append(struct json_object *list, struct json_object *item)
+{
+	if (list && item && json_object_array_add(list, item) == 0)
+		return true;
+	json_object_put(item);
+	return false;
+}
+
+struct json_object *cli_json_nonempty(const char *value)
+{
+	return value && value[0] ? cli_json_string(value) : NULL;
+}
+
 struct json_object *cli_json_time(int64_t t)
 {
 	char when[RC_ISO_TIME_MAX];

@@ -7,6 +7,7 @@
 #ifndef ROWCAT_CLI_JSON_OUT_H
 #define ROWCAT_CLI_JSON_OUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -17,6 +18,13 @@ struct rc_image_spec;
 /* Prints value and a newline on stdout: compact, or indented with
  * --pretty-format. Does not take value's reference. */
 int cli_json_print(struct cli_ctx *ctx, struct json_object *value);
+
+/* Adds item to list; false, with item dropped, when json-c cannot (either
+ * is NULL, or out of memory). */
+bool cli_json_append(struct json_object *list, struct json_object *item);
+
+/* A JSON string, or null for NULL or "" (not recorded). */
+struct json_object *cli_json_nonempty(const char *value);
 
 /* A time as ISO 8601 UTC text, or null for 0 (never). */
 struct json_object *cli_json_time(int64_t t);

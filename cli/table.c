@@ -75,7 +75,6 @@ int cli_table_init(struct cli_table *t, struct cli_ctx *ctx,
 		return rc_error_usage(&ctx->err,
 			"--output, --raw and --noheadings shape the plain table; "
 			"--format json prints every field");
-	t->columns = columns;
 	t->column_count = count;
 	t->raw = o->raw;
 	t->noheadings = o->noheadings;

@@ -41,7 +41,6 @@ struct cli_table_options {
 /* A table being filled: which of the declared columns are printed. */
 struct cli_table {
 	struct libscols_table *tb;
-	const struct cli_column *columns;
 	size_t column_count;
 	int *position;      /* per declared column: where it is printed, or -1 */
 	bool raw, noheadings;

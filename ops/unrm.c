@@ -82,11 +82,12 @@ static int roll_back(struct rbd_conn *conn, struct catalog *cat,
 
 /*
  * Carries op forward from wherever it stopped; *ids (the images it
- * restores, *n of them) is the caller's to free.
+ * restores, *n of them) is the caller's to free, and *listed says whether
+ * they were found at all (a roll-back needs them).
  */
 static int forward(struct rbd_conn *conn, struct catalog *cat,
 		   struct catalog_operation *op, const char *volume,
-		   int64_t **ids, size_t *n, struct rc_error *err)
+		   int64_t **ids, size_t *n, bool *listed, struct rc_error *err)
 {
 	struct catalog_image image;
 	int64_t *gone = NULL;
@@ -95,6 +96,7 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 
 	rc = catalog_unrm_images(cat, op->volume_id, op->snapshot_id, ids, n,
 				 &gone, &gone_count, err);
+	*listed = rc == 0;
 	if (rc == 0 && gone_count)
 		rc = say_gone(cat, volume, gone, gone_count, err);
 	free(gone);
@@ -115,18 +117,20 @@ out:
 
 /*
  * Settles op after forward() failed with err: a failure that waiting may
- * cure leaves it running, for recovery; any other is rolled back. Returns
- * the state op ended in (RUNNING: left for recovery).
+ * cure, or one before the images were listed (nothing to roll back by),
+ * leaves it running, for recovery; any other is rolled back. Returns the
+ * state op ended in (RUNNING: left for recovery).
  */
 static enum catalog_op_state settle_failure(struct rbd_conn *conn,
 					    struct catalog *cat,
 					    struct catalog_operation *op,
 					    const int64_t *ids, size_t n,
-					    struct rc_error *err)
+					    bool listed, struct rc_error *err)
 {
 	struct rc_error undo = {0};
 
-	if (ops_is_transient(err) || op->state != CATALOG_OP_RUNNING)
+	if (!listed || ops_is_transient(err) ||
+	    op->state != CATALOG_OP_RUNNING)
 		return op->state;
 	if (roll_back(conn, cat, ids, n, &undo) < 0) {
 		rc_error_prefix(err, "(and moving back to the trash failed: "
@@ -144,13 +148,14 @@ int ops_unrm_recover(struct rbd_conn *conn, struct catalog *cat,
 	struct catalog_volume volume;
 	int64_t *ids = NULL;
 	size_t n = 0;
+	bool listed = false;
 	int rc = catalog_volume_get(cat, op->volume_id, &volume, err);
 
 	if (rc == 0)
-		rc = forward(conn, cat, op, volume.name, &ids, &n, err);
+		rc = forward(conn, cat, op, volume.name, &ids, &n, &listed, err);
 	if (rc == 0) {
 		report->finished++;
-	} else if (settle_failure(conn, cat, op, ids, n, err) ==
+	} else if (settle_failure(conn, cat, op, ids, n, listed, err) ==
 		   CATALOG_OP_ROLLED_BACK) {
 		report->undone++; /* settled: the journal holds why */
 		rc_error_clear(err);
@@ -202,7 +207,7 @@ int ops_volume_unrm(struct rbd_conn *conn, struct catalog *cat,
 	struct ops_recovery recovered;
 	int64_t *ids = NULL, *gone = NULL;
 	size_t n = 0, gone_count = 0;
-	bool marked = false;
+	bool marked = false, listed = false;
 	int rc, tries = 0;
 
 	memset(result, 0, sizeof(*result));
@@ -261,10 +266,10 @@ again:
 	RC_FAILPOINT("unrm.journal.after");
 	free(ids);
 	ids = NULL;
-	rc = forward(conn, cat, &op, volume.name, &ids, &n, err);
+	rc = forward(conn, cat, &op, volume.name, &ids, &n, &listed, err);
 	if (rc == 0)
 		result->restored = n;
-	else if (settle_failure(conn, cat, &op, ids, n, err) ==
+	else if (settle_failure(conn, cat, &op, ids, n, listed, err) ==
 		 CATALOG_OP_RUNNING)
 		rc_error_prefix(err, "unrm of '%s' interrupted (operation %lld "
 				"stays in the journal; 'rowcat recover' finishes "
@@ -275,6 +280,9 @@ busy:
 	if (rc == -EBUSY || rc == -EAGAIN || rc == -ESTALE)
 		rc_error_prefix(err, "volume '%s' is busy: ", volume.name);
 out:
+	/* a full pool, or the cap that restoring from the trash needs */
+	if (rc < 0 && conn)
+		rc = ops_explain_volume_failure(conn, cat, volume_name, err);
 	if (rc == 0 && snapshot)
 		snprintf(result->origin, sizeof(result->origin), "%s",
 			 snap.origin);

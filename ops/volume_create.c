@@ -60,7 +60,8 @@ static int volume_exists(struct catalog *cat,
 
 /* Checks everything that can be checked before the journal is written. */
 static int precheck(struct rbd_conn *conn, struct catalog *cat,
-		    const struct rc_image_spec *spec, struct rc_error *err)
+		    const struct rc_image_spec *spec, uint64_t size,
+		    struct rc_error *err)
 {
 	struct catalog_volume existing;
 	char text[RC_SPEC_MAX];
@@ -76,6 +77,9 @@ static int precheck(struct rbd_conn *conn, struct catalog *cat,
 	if (rc != -ENOENT)
 		return rc;
 	rc = rbdops_pool_check(conn, spec->pool, spec->ns, err);
+	if (rc < 0)
+		return rc;
+	rc = rbdops_image_size_check(conn, size, err);
 	if (rc < 0)
 		return rc;
 	rc = rbdops_image_exists(conn, spec, &exists, err);
@@ -165,7 +169,7 @@ static int volume_create(struct rbd_conn *conn, struct catalog *cat,
 	struct catalog_operation op = {0};
 	int rc;
 
-	rc = precheck(conn, cat, spec, err);
+	rc = precheck(conn, cat, spec, size, err);
 	if (rc < 0)
 		return rc;
 

@@ -132,9 +132,11 @@ static int check_monitors_known(rados_t cluster, const char *cluster_name,
 {
 	const char *env = getenv("CEPH_CONF");
 	char mon_host[1024];
+	int got = rados_conf_get(cluster, "mon_host", mon_host,
+				 sizeof(mon_host));
 
-	get_option(cluster, "mon_host", mon_host, sizeof(mon_host));
-	if (mon_host[0])
+	/* a value too long for the buffer is a value: monitors are given */
+	if (got == -ENAMETOOLONG || (got == 0 && mon_host[0]))
 		return 0;
 	if (env && env[0])
 		return rc_error_config(err, -ENOENT, "no Ceph configuration: "

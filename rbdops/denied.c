@@ -45,9 +45,11 @@ static int explain_denied(struct rbd_conn *conn, const char *pool,
 	rados_ioctx_destroy(io);
 	if (rc == -EPERM || rc == -EACCES)
 		append(err, ": %s has no cap on pool '%s'", conn->entity, pool);
-	else
+	else if (rc == 0 || rc == -ENOENT)
 		append(err, ": %s may read pool '%s' but not write to it (a "
 		       "read-only profile?)", conn->entity, pool);
+	/* else the read failed too (a timeout, an I/O error): no guess of
+	 * which cap is missing, only what rowcat needs */
 	if (ns && ns[0])
 		append(err, "; rowcat needs osd 'profile rbd pool=%s "
 		       "namespace=%s' (or the whole pool's)", pool, ns);

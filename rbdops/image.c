@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rowcat/units.h"
 
 int rbdops_no_pool(struct rc_error *err, const char *pool)
 {
@@ -25,6 +26,28 @@ int rbdops_ioctx(struct rbd_conn *conn, const char *pool, const char *ns,
 		return rbdops_fail(err, rc, "opening pool '%s'", pool);
 	rados_ioctx_set_namespace(*out, ns);
 	return 0;
+}
+
+int rbdops_image_size_check(struct rbd_conn *conn, uint64_t size,
+			    struct rc_error *err)
+{
+	char text[16], limit[RC_SIZE_TEXT_MAX], object[RC_SIZE_TEXT_MAX];
+	unsigned long order = 22; /* rbd's default, 4 MiB objects */
+	uint64_t max;
+
+	if (rados_conf_get(conn->cluster, "rbd_default_order", text,
+			   sizeof(text)) == 0)
+		order = strtoul(text, NULL, 10);
+	if (order < 12 || order > 26)
+		order = 22;
+	max = RBDOPS_OBJECT_MAP_MAX_OBJECTS << order;
+	if (size <= max)
+		return 0;
+	rc_size_format(max, limit);
+	rc_size_format(1ULL << order, object);
+	return rc_error_usage(err, "--size: at most %s with %s objects (an "
+			      "object map holds at most %llu objects)", limit,
+			      object, RBDOPS_OBJECT_MAP_MAX_OBJECTS);
 }
 
 int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,

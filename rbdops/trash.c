@@ -66,6 +66,17 @@ static int in_trash(rados_ioctx_t io, const char *rbd_id, bool *found,
 				    "trash", rbd_id) : 0;
 }
 
+/* Opens spec's pool (into *io, the caller's to close) and looks for
+ * image rbd_id in its trash. */
+static int trash_lookup(struct rbd_conn *conn, const struct rc_image_spec *spec,
+			const char *rbd_id, rados_ioctx_t *io, bool *found,
+			struct rc_error *err)
+{
+	int rc = rbdops_ioctx(conn, spec->pool, spec->ns, io, err);
+
+	return rc < 0 ? rc : in_trash(*io, rbd_id, found, err);
+}
+
 int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		       const char *rbd_id, int64_t delay_seconds,
 		       struct rc_error *err)
@@ -176,9 +187,7 @@ int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	*bytes = 0;
 	*bytes_known = false;
 	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
-	if (rc == 0)
-		rc = in_trash(img.io, rbd_id, &found, err);
+	rc = trash_lookup(conn, spec, rbd_id, &img.io, &found, err);
 	if (rc < 0)
 		goto out;
 	if (!found) {
@@ -227,9 +236,7 @@ int rbdops_trash_restore(struct rbd_conn *conn, const struct rc_image_spec *spec
 	int rc;
 
 	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
-	if (rc == 0)
-		rc = in_trash(img.io, rbd_id, &found, err);
+	rc = trash_lookup(conn, spec, rbd_id, &img.io, &found, err);
 	if (rc < 0)
 		goto out;
 	if (found) {
@@ -276,9 +283,7 @@ int rbdops_trash_whereabouts(struct rbd_conn *conn,
 	int rc;
 
 	*out = RBDOPS_GONE;
-	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
-	if (rc == 0)
-		rc = in_trash(img.io, rbd_id, &found, err);
+	rc = trash_lookup(conn, spec, rbd_id, &img.io, &found, err);
 	if (rc == 0 && found) {
 		*out = RBDOPS_IN_TRASH;
 	} else if (rc == 0) {

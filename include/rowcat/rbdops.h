@@ -102,6 +102,22 @@ int rbdops_image_exists(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			bool *exists, struct rc_error *err);
 
 /*
+ * The most objects an image with an object map may have: Ceph's
+ * cls::rbd::MAX_OBJECT_MAP_OBJECT_COUNT (src/cls/rbd/cls_rbd_types.h),
+ * which librbd checks when it creates or resizes one.
+ */
+#define RBDOPS_OBJECT_MAP_MAX_OBJECTS 256000000ULL
+
+/*
+ * A usage error when an image of `size` bytes, with the object size this
+ * client creates images with (rbd_default_order), would have more objects
+ * than RBDOPS_OBJECT_MAP_MAX_OBJECTS: refused before anything is
+ * journalled, rather than by librbd after.
+ */
+int rbdops_image_size_check(struct rbd_conn *conn, uint64_t size,
+			    struct rc_error *err);
+
+/*
  * Creates an image of `size` bytes with RBDOPS_IMAGE_FEATURES_TEXT.
  * -EEXIST when an image of that name exists already.
  */

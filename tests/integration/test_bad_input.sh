@@ -121,6 +121,10 @@ test_bad_sizes_are_usage_errors() {
 		rowcat create "rbd/$v" --size 10MiB
 	refused_without_change 2 "write 10G" rowcat create "rbd/$v" --size 10g
 	refused_without_change 2 "'10Mx' is not a size" rowcat create "rbd/$v" --size 10Mx
+	# more objects than an object map holds: refused before anything is
+	# journalled, not by librbd after (256,000,000 objects of 4 MiB)
+	refused_without_change 2 "--size: at most 1000000 GiB with 4 MiB objects" \
+		rowcat create "rbd/$v" --size 1P
 }
 
 # --size as rbd create reads it: a plain number is MiB.

@@ -168,6 +168,8 @@ test_trash_delay_keeps_images_restorable_until_it_ends() {
 	rowcat rm "$v@$p" -q || fail rm
 	# --verbose says what waits and why: C goes to the trash now, its
 	# snapshot P with it; nothing is in the trash yet, so no delay ends
+	expect_refused 2 "--verbose lists in plain text" \
+		rowcat gc --min-age 0s --trash-delay 1h --verbose --format json
 	run rowcat gc --min-age 0s --trash-delay 1h --verbose
 	expect_eq 0 "$status" "gc --verbose ($err)"
 	expect_eq "$c moved to the trash

@@ -371,6 +371,8 @@ test_bad_input_to_snap_and_restore_changes_nothing() {
 	expect_refused 2 "'a@b' contains '@'" rowcat snap "$v" a@b
 	expect_refused 2 "'-x' starts with '-'" rowcat snap "$v" -- -x
 	expect_refused 1 "volume '$v' has no snapshot 'nope'" rowcat restore "$v" nope
+	expect_refused 1 "volume '$v' has no snapshot 'nope'" \
+		rowcat -m 127.0.0.1:1 --timeout 1 restore "$v@nope"
 	expect_refused 2 "'$v' names no snapshot: write VOL@SNAP or VOL SNAP" rowcat restore "$v"
 	expect_refused 2 "names the snapshot, and so does 's1'" rowcat restore "$v@s1" s1
 	expect_refused 2 "volumes are named without their pool: did you mean 'x'?" rowcat flatten rbd/x

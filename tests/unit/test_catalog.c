@@ -760,6 +760,31 @@ static void test_a_volume_with_a_live_operation_is_busy_for_another(void **state
 	catalog_close(other);
 }
 
+/* An unfinished unrm recomputes what it restores from the marks until it
+ * commits: no mark may change under it. */
+static void test_no_mark_is_taken_while_an_unrm_is_unfinished(void **state)
+{
+	struct fixture *f = *state;
+	struct built b;
+	struct catalog_operation unrm = { .kind = CATALOG_OP_UNRM,
+					  .started_at = 1 };
+
+	build_restored_volume(f, &b);
+	unrm.volume_id = b.volume;
+	assert_int_equal(catalog_op_begin(f->cat, &unrm, &f->err), 0);
+	assert_int_equal(catalog_volume_mark(f->cat, b.volume, 5000, &f->err),
+			 -EBUSY);
+	assert_non_null(strstr(f->err.message, "an unrm of the volume"));
+	assert_int_equal(catalog_snapshot_mark(f->cat, b.volume, "s2", 5000,
+					       &f->err), -EBUSY);
+	/* once it ends, marks are taken again */
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_op_finish(f->cat, &unrm, CATALOG_OP_DONE, NULL,
+					   6000, &f->err), 0);
+	assert_int_equal(catalog_snapshot_mark(f->cat, b.volume, "s2", 5000,
+					       &f->err), 0);
+}
+
 static void test_an_operation_on_an_image_no_longer_operating_is_stale(void **state)
 {
 	struct fixture *f = *state;
@@ -1502,6 +1527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_catalog_with_an_unknown_kind_is_not_migrated, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_journal_refuses_words_rowcat_does_not_know, setup_open, teardown),
 		cmocka_unit_test(test_kinds_states_and_steps_keep_their_words),
+		cmocka_unit_test_setup_teardown(test_no_mark_is_taken_while_an_unrm_is_unfinished, setup_open, teardown),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
