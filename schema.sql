@@ -308,3 +308,11 @@ DROP TABLE operation;
 ALTER TABLE operation_new RENAME TO operation;
 CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
 CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
+
+-- migration 8
+-- A catalog that many hosts share (in RADOS): which process journalled an
+-- operation, so that a host taking it over can fence that process first,
+-- and on which host a volume's consumer runs, so that another host does not
+-- try to reach it.
+ALTER TABLE operation ADD COLUMN holder TEXT;
+ALTER TABLE volume ADD COLUMN consumer_host TEXT;

@@ -34,6 +34,11 @@ int catalog_job_lock(struct catalog *cat, enum catalog_job job,
 
 	if (cat->job_lock_fds[job] >= 0)
 		return 0;
+	if (cat->has_claims)
+		return cat->claims.take(cat->claims.ctx, job_names[job], err);
+	if (cat->rados)
+		return rc_error_set(err, -EINVAL, "catalog %s: claims in RADOS "
+				    "are not set up", cat->path);
 	snprintf(path, sizeof(path), "%.*s-%s.lock", (int)sizeof(cat->path) - 1,
 		 cat->path, job_names[job]);
 	fd = catalog_open_side_file(path, err);

@@ -133,29 +133,112 @@ static int oplock(struct catalog *cat, int64_t op_id, short type,
 			    (long long)op_id, strerror(errno));
 }
 
-bool catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id)
+static void claim_name(int64_t op_id, char *buf, size_t len)
+{
+	snprintf(buf, len, "op.%lld", (long long)op_id);
+}
+
+/* A catalog in RADOS claims nothing through files beside it: there are
+ * none, and other hosts would not see them. */
+static int claims_missing(struct catalog *cat, struct rc_error *err)
+{
+	return rc_error_set(err, -EINVAL, "catalog %s: claims in RADOS are not "
+			    "set up", cat->path);
+}
+
+int catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id,
+				 char *holder, size_t len, struct rc_error *err)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
 			    .l_start = (off_t)op_id, .l_len = 1 };
-	struct rc_error ignored;
+	char name[32];
+	int rc;
 
-	/* a caller that must know why opens the lock file first, as
-	 * catalog_volume_check_free does */
-	if (open_oplock_file(cat, &ignored) < 0 ||
-	    fcntl(cat->oplock_fd, F_OFD_GETLK, &fl) < 0)
-		return false;
+	snprintf(holder, len, "another rowcat");
+	if (cat->has_claims) {
+		claim_name(op_id, name, sizeof(name));
+		return cat->claims.held_elsewhere(cat->claims.ctx, name, holder,
+						  len, err);
+	}
+	if (cat->rados)
+		return claims_missing(cat, err);
+	rc = open_oplock_file(cat, err);
+	if (rc < 0)
+		return rc;
+	if (fcntl(cat->oplock_fd, F_OFD_GETLK, &fl) < 0)
+		return rc_error_set(err, -errno, "testing the claim of operation "
+				    "%lld: %s", (long long)op_id, strerror(errno));
 	return fl.l_type != F_UNLCK;
+}
+
+/*
+ * After taking over a claim that expired: the process the journal names
+ * may be alive behind a partition, and must be unable to change anything
+ * before this one reads what it left (librbd breaks a dead owner's lock
+ * in the same order).
+ */
+static int fence_recorded_holder(struct catalog *cat, int64_t op_id,
+				 struct rc_error *err)
+{
+	const char *self = cat->claims.identity(cat->claims.ctx);
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_HOLDER, err);
+	char holder[512] = "";
+	int rc = 0;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, op_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		copy_text(st, 0, holder, sizeof(holder));
+	else
+		rc = catalog_sql_error(cat, err, "reading an operation's holder");
+	sqlite3_reset(st);
+	if (rc < 0 || strcmp(holder, self) == 0)
+		return rc;
+	if (holder[0]) {
+		rc = cat->claims.fence(cat->claims.ctx, holder, err);
+		if (rc < 0)
+			return rc_error_prefix(err, "taking over operation %lld: ",
+					       (long long)op_id);
+	}
+	st = catalog_stmt(cat, Q_OP_SET_HOLDER, err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, op_id);
+	sqlite3_bind_text(st, 2, self, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "recording an operation's holder");
+	sqlite3_reset(st);
+	return rc;
 }
 
 int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err)
 {
-	return oplock(cat, op_id, F_WRLCK, err);
+	char name[32];
+	int rc;
+
+	if (!cat->has_claims)
+		return cat->rados ? claims_missing(cat, err)
+				  : oplock(cat, op_id, F_WRLCK, err);
+	claim_name(op_id, name, sizeof(name));
+	rc = cat->claims.take(cat->claims.ctx, name, err);
+	if (rc == 0)
+		rc = fence_recorded_holder(cat, op_id, err);
+	if (rc < 0 && rc != -EBUSY)
+		cat->claims.drop(cat->claims.ctx, name);
+	return rc;
 }
 
 void catalog_op_release(struct catalog *cat, int64_t op_id)
 {
 	struct rc_error ignored;
+	char name[32];
 
+	if (cat->has_claims) {
+		claim_name(op_id, name, sizeof(name));
+		cat->claims.drop(cat->claims.ctx, name);
+		return;
+	}
 	/* best effort: a claim that stays is released when the catalog
 	 * closes, and means no more than "busy" until then */
 	if (cat->oplock_fd >= 0)
@@ -184,7 +267,8 @@ int catalog_volume_check_free(struct catalog *cat,
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t other = sqlite3_column_int64(st, 0);
 		enum catalog_op_kind other_kind;
-		char kind[32];
+		char kind[32], holder[512];
+		int held;
 
 		copy_text(st, 1, kind, sizeof(kind));
 		rc = catalog_op_kind_parse(kind, &other_kind, err);
@@ -195,17 +279,20 @@ int catalog_volume_check_free(struct catalog *cat,
 			continue;
 		/* a claim that cannot be tested says why, rather than
 		 * passing for a rowcat that died */
-		rc = open_oplock_file(cat, err);
-		if (rc == 0 && catalog_op_claimed_elsewhere(cat, other))
+		held = catalog_op_claimed_elsewhere(cat, other, holder,
+						    sizeof(holder), err);
+		if (held > 0)
 			rc = rc_error_set(err, -EBUSY,
-				"operation %lld (%s) is in progress in another "
-				"rowcat", (long long)other, kind);
-		else if (rc == 0)
+				"operation %lld (%s) is in progress in %s",
+				(long long)other, kind, holder);
+		else if (held == 0)
 			rc = rc_error_set(err, -EAGAIN,
 				"operation %lld (%s) was left unfinished (its "
 				"rowcat was killed, or could not write the "
 				"catalog); 'rowcat recover' settles it",
 				(long long)other, kind);
+		else
+			rc = held;
 		break;
 	}
 	if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
@@ -272,6 +359,8 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	bind_id(st, 13, op->policy_at);
 	bind_text(st, 14, op->reason);
 	bind_text(st, 15, op->clients_ignored);
+	bind_text(st, 16, cat->has_claims ? cat->claims.identity(cat->claims.ctx)
+					   : NULL);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "journalling an operation");
 		goto out;

@@ -383,6 +383,74 @@ int catalog_open_side_file(const char *path, struct rc_error *err)
 	return fd;
 }
 
+/*
+ * Opens the database: a file, or through Ceph's VFS (which the caller has
+ * loaded with catalog_ceph_vfs_load) one in RADOS.
+ */
+static int open_database(struct catalog *cat, enum catalog_open_mode mode,
+			 struct rc_error *err)
+{
+	struct catalog_rados_location loc;
+	int flags = SQLITE_OPEN_READWRITE, rc;
+
+	if (!cat->rados) {
+		rc = prepare_file(cat->path, mode, err);
+		if (rc == 0 && sqlite3_open_v2(cat->path, &cat->db, flags,
+					       NULL) != SQLITE_OK)
+			rc = catalog_sql_error(cat, err, "opening");
+		return rc;
+	}
+	rc = catalog_rados_location_parse(cat->path, &loc, err);
+	if (rc < 0)
+		return rc;
+	if (!sqlite3_vfs_find(CATALOG_CEPH_VFS))
+		return rc_error_set(err, -EINVAL, "opening catalog %s: Ceph's "
+				    "SQLite VFS is not loaded", cat->path);
+	if (mode == CATALOG_OPEN_CREATE)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(loc.vfs_path, &cat->db, flags, CATALOG_CEPH_VFS);
+	/* the VFS answers a failed open with the negative errno for an SQLite
+	 * code, which sqlite3_errmsg cannot name */
+	if (rc != SQLITE_OK && cat->db && sqlite3_extended_errcode(cat->db) < 0)
+		rc = sqlite3_extended_errcode(cat->db);
+	if (rc == -ENOENT)
+		return rc_error_set(err, -ENOENT, "no catalog at %s (create one "
+				    "with 'rowcat init')", cat->path);
+	if (rc < 0)
+		return rc_error_set(err, rc, "opening catalog %s: %s", cat->path,
+				    strerror(-rc));
+	if (rc != SQLITE_OK)
+		return catalog_sql_error(cat, err, "opening");
+	/* before anything is written: 64 KiB pages are the VFS's advice
+	 * (fewer, larger RADOS reads); a no-op on a catalog that exists */
+	if (mode == CATALOG_OPEN_CREATE)
+		rc = exec(cat, "PRAGMA page_size = 65536", err,
+			  "configuring the catalog");
+	return rc;
+}
+
+/*
+ * A file catalog runs in WAL mode, so that readers (tree, ls) run beside a
+ * writer, with FULL sync because a journal entry that vanishes after a
+ * power cut could leave the cluster with work the catalog cannot account
+ * for. Ceph's VFS has no shared memory, so no WAL beside other hosts:
+ * a rollback journal kept between transactions (deleting it would delete
+ * its RADOS objects every time), and temporary tables in memory (the VFS
+ * has no temporary files). None of these settings outlive the connection.
+ */
+static int configure(struct catalog *cat, struct rc_error *err)
+{
+	if (cat->rados)
+		return exec(cat, "PRAGMA journal_mode = PERSIST;"
+			    "PRAGMA temp_store = MEMORY;"
+			    "PRAGMA cache_size = -16384;"
+			    "PRAGMA synchronous = FULL;"
+			    "PRAGMA foreign_keys = ON;", err,
+			    "configuring the catalog");
+	return exec(cat, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		    "PRAGMA foreign_keys = ON;", err, "configuring the catalog");
+}
+
 int catalog_open(struct catalog **out, const char *path,
 		 enum catalog_open_mode mode, struct rc_error *err)
 {
@@ -390,22 +458,18 @@ int catalog_open(struct catalog **out, const char *path,
 	int rc;
 
 	*out = NULL;
-	rc = prepare_file(path, mode, err);
-	if (rc < 0)
-		return rc;
 	cat = calloc(1, sizeof(*cat));
 	if (!cat)
 		return rc_error_set(err, -ENOMEM, "out of memory");
 	snprintf(cat->path, sizeof(cat->path), "%s", path);
+	cat->rados = catalog_path_is_rados(path);
 	cat->oplock_fd = -1;
 	for (int j = 0; j < CATALOG_JOB_KINDS; j++)
 		cat->job_lock_fds[j] = -1;
 
-	if (sqlite3_open_v2(path, &cat->db, SQLITE_OPEN_READWRITE,
-			    NULL) != SQLITE_OK) {
-		rc = catalog_sql_error(cat, err, "opening");
+	rc = open_database(cat, mode, err);
+	if (rc < 0)
 		goto out;
-	}
 	sqlite3_extended_result_codes(cat->db, 1);
 	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
 	rc = check_identity(cat, mode, err);
@@ -419,13 +483,7 @@ int catalog_open(struct catalog **out, const char *path,
 		if (rc < 0)
 			goto out;
 	}
-	/*
-	 * WAL lets readers (tree, ls) run beside a writer; FULL sync because a
-	 * journal entry that vanishes after a power cut could leave the
-	 * cluster with work the catalog cannot account for.
-	 */
-	rc = exec(cat, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-		  "PRAGMA foreign_keys = ON;", err, "configuring the catalog");
+	rc = configure(cat, err);
 	if (rc < 0)
 		goto out;
 	rc = migrate(cat, err);
@@ -436,6 +494,27 @@ out:
 	}
 	*out = cat;
 	return 0;
+}
+
+int catalog_reopen(struct catalog **out, const struct catalog *cat,
+		   struct rc_error *err)
+{
+	int rc = catalog_open(out, cat->path, CATALOG_OPEN_EXISTING, err);
+
+	if (rc == 0 && cat->has_claims)
+		catalog_set_claims(*out, &cat->claims);
+	return rc;
+}
+
+void catalog_set_claims(struct catalog *cat, const struct catalog_claims *claims)
+{
+	cat->claims = *claims;
+	cat->has_claims = true;
+}
+
+bool catalog_is_rados(const struct catalog *cat)
+{
+	return cat->rados;
 }
 
 void catalog_close(struct catalog *cat)
@@ -458,7 +537,12 @@ void catalog_close(struct catalog *cat)
 
 int catalog_begin(struct catalog *cat, struct rc_error *err)
 {
-	int rc = exec(cat, "BEGIN IMMEDIATE", err, "starting a transaction");
+	int rc;
+
+	/* a process whose claim another host took over writes nothing */
+	if (cat->has_claims && (rc = cat->claims.check(cat->claims.ctx, err)) < 0)
+		return rc;
+	rc = exec(cat, "BEGIN IMMEDIATE", err, "starting a transaction");
 
 	if (rc == -EBUSY)
 		rc = rc_error_set(err, -EBUSY,

@@ -127,9 +127,13 @@ static const char *const query_sql[Q_COUNT] = {
 		"INSERT INTO operation (volume_id, kind, step, image_id,"
 		"  snapshot_id, target_pool, target_namespace, target_image,"
 		"  target_snapshot, size, started_at, wall_started_ms, origin,"
-		"  policy_at, reason, clients_ignored)"
+		"  policy_at, reason, clients_ignored, holder)"
 		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		"         ?11, ?12, ?13, ?14, ?15)",
+		"         ?11, ?12, ?13, ?14, ?15, ?16)",
+	[Q_OP_HOLDER] =
+		"SELECT holder FROM operation WHERE id = ?1",
+	[Q_OP_SET_HOLDER] =
+		"UPDATE operation SET holder = ?2 WHERE id = ?1",
 	[Q_OP_SET_STEP] =
 		"UPDATE operation SET step = ?2 WHERE id = ?1 AND state = 'running'",
 	[Q_OP_LIST_RUNNING] =

@@ -66,6 +66,32 @@ static int resolve_catalog_path(struct cli_ctx *ctx, bool create)
 	return create ? make_dirs(dir, &ctx->err) : 0;
 }
 
+/*
+ * A catalog in RADOS is reached over the cluster connection that the
+ * command uses for its images, as the same client: Ceph's SQLite VFS gets
+ * that connection's context.
+ */
+static int open_rados_catalog(struct cli_ctx *ctx, bool create)
+{
+	struct catalog_rados_location loc;
+	int rc;
+
+	/* a malformed location is a usage error before any connection */
+	rc = catalog_rados_location_parse(ctx->catalog_path, &loc, &ctx->err);
+	if (rc == 0)
+		rc = cli_connect(ctx);
+	if (rc == 0)
+		rc = rbdops_pool_check(ctx->conn, loc.pool, loc.ns, &ctx->err);
+	if (rc == 0)
+		rc = catalog_ceph_vfs_load(rbdops_ceph_context(ctx->conn),
+					   &ctx->err);
+	if (rc == 0)
+		rc = catalog_open(&ctx->catalog, ctx->catalog_path,
+				  create ? CATALOG_OPEN_CREATE
+					 : CATALOG_OPEN_EXISTING, &ctx->err);
+	return rc;
+}
+
 int cli_open_catalog(struct cli_ctx *ctx, bool create)
 {
 	int rc;
@@ -75,6 +101,8 @@ int cli_open_catalog(struct cli_ctx *ctx, bool create)
 	rc = resolve_catalog_path(ctx, create);
 	if (rc < 0)
 		return rc;
+	if (catalog_path_is_rados(ctx->catalog_path))
+		return open_rados_catalog(ctx, create);
 	return catalog_open(&ctx->catalog, ctx->catalog_path,
 			    create ? CATALOG_OPEN_CREATE : CATALOG_OPEN_EXISTING,
 			    &ctx->err);

@@ -129,8 +129,10 @@ out:
 		rc = -1;
 		ctx.err.usage = false;
 	}
-	rbdops_disconnect(ctx.conn);
+	/* the catalog first: one in RADOS reads through a client made from
+	 * the connection's context */
 	catalog_close(ctx.catalog);
+	rbdops_disconnect(ctx.conn);
 	signo = ops_live_interrupted();
 	if (signo) {
 		/* taken as a failure while a guest was paused, and reported:

@@ -227,7 +227,7 @@ struct gc_run {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	struct rbd_conn *conn;
-	const char *catalog_path;
+	const struct catalog *catalog;    /* each worker opens its own */
 	const struct catalog_gc_plan *plan;
 	size_t count;                     /* steps to take: the plan, capped */
 	const struct ops_gc_options *opts;
@@ -349,8 +349,7 @@ static void *worker(void *arg)
 	struct gc_run *run = self->run;
 	struct catalog *cat = NULL;
 	struct rc_error open_err = {0}, err;
-	int open_rc = catalog_open(&cat, run->catalog_path,
-				   CATALOG_OPEN_EXISTING, &open_err);
+	int open_rc = catalog_reopen(&cat, run->catalog, &open_err);
 
 	pthread_mutex_lock(&run->lock);
 	for (;;) {
@@ -396,7 +395,7 @@ int ops_gc_run(struct rbd_conn *conn, struct catalog *cat,
 	       struct ops_gc_report *report, struct rc_error *err)
 {
 	struct gc_run run = {
-		.conn = conn, .catalog_path = catalog_path(cat), .plan = plan,
+		.conn = conn, .catalog = cat, .plan = plan,
 		.count = max_steps && max_steps < plan->count ? max_steps
 							       : plan->count,
 		.opts = opts, .ev = ev, .report = report,

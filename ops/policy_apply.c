@@ -23,7 +23,7 @@
 
 struct run {
 	struct rbd_conn *conn;
-	const char *catalog_path;
+	const struct catalog *catalog;    /* each worker opens its own */
 	const struct ops_policy_volume *vols;
 	size_t count;
 	struct ops_policy_result *results;
@@ -228,8 +228,7 @@ static void *worker(void *arg)
 	struct run *run = arg;
 	struct catalog *cat = NULL;
 	struct rc_error open_err = {0};
-	int open_rc = catalog_open(&cat, run->catalog_path,
-				   CATALOG_OPEN_EXISTING, &open_err);
+	int open_rc = catalog_reopen(&cat, run->catalog, &open_err);
 
 	for (;;) {
 		const struct ops_policy_volume *v;
@@ -279,7 +278,7 @@ int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 {
 	pthread_t threads[OPS_POLICY_MAX_JOBS];
 	struct run run = {
-		.conn = conn, .catalog_path = catalog_path(cat), .vols = vols,
+		.conn = conn, .catalog = cat, .vols = vols,
 		.count = n, .results = results, .now = now, .ev = ev,
 		.row_opts = row_opts,
 	};

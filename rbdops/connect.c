@@ -349,6 +349,11 @@ void rbdops_disconnect(struct rbd_conn *conn)
 	free(conn);
 }
 
+void *rbdops_ceph_context(struct rbd_conn *conn)
+{
+	return rados_cct(conn->cluster);
+}
+
 void rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
 			     char librados[RBDOPS_VERSION_TEXT_MAX])
 {

@@ -56,6 +56,94 @@ void catalog_close(struct catalog *cat);
 /* The path the catalog was opened with. */
 const char *catalog_path(const struct catalog *cat);
 
+/* ---- a catalog in RADOS ------------------------------------------------ */
+
+/*
+ * A catalog may live in RADOS, through Ceph's SQLite VFS (libcephsqlite),
+ * at rados://POOL/NAME or rados://POOL/NAMESPACE/NAME: the database is
+ * striped over the objects NAME.0000000000000000, ... of that pool and
+ * namespace, under one exclusive RADOS lock that every host sees.
+ */
+#define CATALOG_RADOS_SCHEME "rados://"
+#define CATALOG_CEPH_VFS "ceph"
+
+struct catalog_rados_location {
+	char pool[RC_NAME_MAX];
+	char ns[RC_NAME_MAX];          /* "" is the pool's default namespace */
+	char name[RC_NAME_MAX];
+	char vfs_path[3 * RC_NAME_MAX]; /* the VFS's POOL:NAMESPACE/NAME */
+};
+
+/* Whether path names a catalog in RADOS (starts with rados://). */
+bool catalog_path_is_rados(const char *path);
+
+/* Splits a rados:// location; a usage error naming the problem when it
+ * is not one the VFS can open. */
+int catalog_rados_location_parse(const char *uri,
+				 struct catalog_rados_location *out,
+				 struct rc_error *err);
+
+/*
+ * Loads Ceph's SQLite VFS and gives it ceph_context, the CephContext of
+ * the process's cluster connection (the VFS then connects as the same
+ * client, as a second instance with an address of its own). Once per
+ * process: later calls return 0 at once. -ENOENT, saying which package to
+ * install, when the library is missing.
+ */
+int catalog_ceph_vfs_load(void *ceph_context, struct rc_error *err);
+
+/* The cluster address of the VFS's client instance (ip:port/nonce), which
+ * a host taking over this process's work blocklists; "" before loading. */
+const char *catalog_ceph_vfs_client_addr(void);
+
+/* ---- claims -------------------------------------------------------------- */
+
+/*
+ * Claims say that a live rowcat is carrying something out: an operation
+ * ("op.ID"), a gc run ("gc"), a policy run ("policy" or "policy.HOST").
+ * A file catalog keeps them as open file description locks in files beside
+ * it, which the kernel drops when the holder dies. A catalog in RADOS needs
+ * claims that every host sees and that expire when their holder stops
+ * renewing them; the layer that owns the cluster connection provides them
+ * here, and the catalog refuses to claim anything until it has.
+ */
+struct catalog_claims {
+	/* Takes name for this process; -EBUSY, err naming the holder, when
+	 * another holds it. */
+	int (*take)(void *ctx, const char *name, struct rc_error *err);
+	/* 1 when another process holds name (holder: who, and until when),
+	 * 0 when nobody does, negative with err set when it cannot tell. */
+	int (*held_elsewhere)(void *ctx, const char *name, char *holder,
+			      size_t len, struct rc_error *err);
+	void (*drop)(void *ctx, const char *name);
+	/* Makes sure the process that recorded itself as holder (text from
+	 * identity(), kept in the journal) can change nothing any more,
+	 * before its work is taken over; 0 when it is this process. */
+	int (*fence)(void *ctx, const char *holder, struct rc_error *err);
+	/* This process as the journal records a holder; "" for none. */
+	const char *(*identity)(void *ctx);
+	/* 0 while every claim this process took is still its own; negative,
+	 * err saying so, once one was lost (expired, broken by a host that
+	 * took over): from then on it must write nothing. */
+	int (*check)(void *ctx, struct rc_error *err);
+	void *ctx;
+};
+
+/* Gives cat its claims (copied); a catalog opened with catalog_reopen
+ * shares them. Must come before any claim is taken. */
+void catalog_set_claims(struct catalog *cat, const struct catalog_claims *claims);
+
+/* Whether cat is in RADOS. */
+bool catalog_is_rados(const struct catalog *cat);
+
+/*
+ * Opens a second connection to the catalog that cat is connected to, with
+ * the same claims: for a worker thread (a connection is one thread's at a
+ * time).
+ */
+int catalog_reopen(struct catalog **out, const struct catalog *cat,
+		   struct rc_error *err);
+
 /* The newest schema version this binary can migrate to. */
 int catalog_schema_version_supported(void);
 

@@ -79,6 +79,13 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 /* Disconnects; NULL is fine. */
 void rbdops_disconnect(struct rbd_conn *conn);
 
+/*
+ * The connection's CephContext (librados' rados_cct), opaque: for a library
+ * that makes its own client from the same configuration and identity, as
+ * Ceph's SQLite VFS does. Valid while conn is connected.
+ */
+void *rbdops_ceph_context(struct rbd_conn *conn);
+
 /* Longest text rbdops_library_versions writes, with its NUL. */
 #define RBDOPS_VERSION_TEXT_MAX 32
 
