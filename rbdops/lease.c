@@ -342,7 +342,6 @@ static int read_holder(struct rbd_leases *l, const char *name, bool *held,
 	unsigned char in[8 + RBDOPS_LEASE_NAME_MAX], reply[8192];
 	uint32_t name_len = (uint32_t)strlen(name), struct_len = 4 + name_len;
 	struct reader r;
-	const unsigned char *end;
 	uint32_t count;
 	int rc;
 
@@ -364,7 +363,7 @@ static int read_holder(struct rbd_leases *l, const char *name, bool *held,
 		return rbdops_fail(err, rc, "reading lease '%s' on %s", name,
 				   l->where);
 	r = (struct reader){reply, reply + rc, false};
-	end = take_struct(&r);
+	take_struct(&r); /* the reply; what follows the lockers is not read */
 	count = (uint32_t)take_le(&r, 4);
 	if (count > 0 && !r.bad) {
 		const unsigned char *id_end = take_struct(&r), *info_end;
@@ -386,7 +385,6 @@ static int read_holder(struct rbd_leases *l, const char *name, bool *held,
 		rbdops_lease_desc_parse(desc, out);
 		*held = true;
 	}
-	(void)end;
 	if (r.bad)
 		return rc_error_set(err, -EPROTO, "reading lease '%s' on %s: "
 				    "the OSD's answer is not cls_lock's "
@@ -480,9 +478,9 @@ static void mark_lost(struct rbd_leases *l, const char *name, int code)
 	if (l->lost)
 		return;
 	set_lost(l, "lease '%s' on %s is lost: renewing it failed: %s%s%s%s; "
-		 "this process must write nothing more", name, l->where,
-		 strerror(-code), why ? " (" : "", why ? why : "",
-		 why ? ")" : "");
+		    "this process must write nothing more", name, l->where,
+		    strerror(-code), why ? " (" : "", why ? why : "",
+		    why ? ")" : "");
 }
 
 static int lost_error(struct rbd_leases *l, struct rc_error *err)
@@ -649,11 +647,11 @@ int rbdops_leases_check(struct rbd_leases *l, struct rc_error *err)
 		 * runs lease_s from when it got our request, after we sent
 		 * it */
 		if (age >= l->lease_s)
-			set_lost(l, "lease '%s' on %s is lost: not renewed for "
-				 "%.0f s (the cluster did not answer), so "
-				 "another host may have taken over; this "
-				 "process must write nothing more",
-				 l->held[i].name, l->where, age);
+			set_lost(l, "lease '%s' on %s is lost: not renewed "
+				    "for %.0f s (the cluster did not answer), "
+				    "so another host may have taken over; "
+				    "this process must write nothing more",
+				    l->held[i].name, l->where, age);
 	}
 	if (l->lost)
 		rc = lost_error(l, err);
@@ -942,8 +940,7 @@ void rbdops_leases_close(struct rbd_leases *l)
 	pthread_mutex_unlock(&l->mu);
 	if (l->renewer_started)
 		pthread_join(l->renewer, NULL);
-	/* the thread is gone: no lock needed from here, but the check
-	 * below reads what it wrote, after the join that orders it */
+	/* the join orders what the thread wrote before this read */
 	lost = l->lost;
 	/* a lost process leaves its other leases to expire: the cluster
 	 * may be the reason it lost them, and an unlock would wait out the
