@@ -428,4 +428,168 @@ int rbdops_data_compare(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			rbdops_data_finding_fn fn, void *ctx,
 			struct rc_error *err);
 
+/* ---- leases: RADOS locks that expire unless renewed (lease.c) ---- */
+
+/*
+ * A lease is a named exclusive cls lock (rados_lock_exclusive) on one
+ * RADOS object, taken for lease_s seconds and renewed by a thread every
+ * lease_s / 3 while the process lives. The OSD judges expiry by its own
+ * clock: cls_lock drops an expired locker on every read, so a lease that
+ * is listed is held, whatever the clocks of the hosts say. A holder is
+ * named by the lock's description, which each renewal rewrites:
+ *
+ *   host=H;pid=P;rados=ADDR;vfs=ADDR;lease=S;renewed=UNIX
+ *
+ * each value percent-encoded (every byte but A-Z a-z 0-9 . _ - : / [ ] ,
+ * as %XX), so no host name can forge a field. Keys a reader does not know
+ * are skipped.
+ *
+ * A process has two client instances that can write: its own rados_t
+ * (librbd, these leases) and, with a catalog in RADOS, the SQLite VFS's.
+ * Taking over from a holder that stopped renewing (dead or cut off) is
+ * rbdops_lease_fence: both its addresses blocklisted, then its lock
+ * broken, in librbd's order (managed_lock/BreakRequest.cc), so nothing it
+ * still has in flight, and nothing it sends when it comes back, lands.
+ */
+
+/* Longest lease name, with its NUL: letters, digits and . _ - : only. */
+#define RBDOPS_LEASE_NAME_MAX 64
+#define RBDOPS_HOST_MAX 256
+#define RBDOPS_COOKIE_MAX 64
+
+/*
+ * How long a fenced client stays blocklisted: 1 h, Ceph's own default
+ * (mon_osd_blocklist_default_expire), which librbd (rbd_blocklist_expire_
+ * seconds = 0) and the SQLite VFS rely on too, but given explicitly, so
+ * that a cluster whose default was lowered cannot shorten it. The entry
+ * must outlive what the fenced instance can still send: its requests end
+ * within its client timeout (rowcat's --timeout, 120 s by default) and
+ * its own lease check stops it lease_s after its last renewal; an
+ * instance, once blocklisted, never writes again (a new process has a new
+ * address), so the entry only has to outlast those.
+ */
+#define RBDOPS_LEASE_BLOCKLIST_SECONDS 3600
+
+/* Shortest and longest lease: a renewal every lease_s / 3 needs a second
+ * at least to be one round trip; a day is longer than any operation. */
+#define RBDOPS_LEASE_MIN_SECONDS 3
+#define RBDOPS_LEASE_MAX_SECONDS 86400
+
+/* Who holds a lease, from the OSD's locker and the lock's description. */
+struct rbdops_lease_holder {
+	char host[RBDOPS_HOST_MAX];   /* "" when the description is not ours */
+	long pid;                     /* 0 when unknown */
+	char rados_addr[RBDOPS_ADDR_MAX]; /* the holder's rados_t, as the
+					     OSD saw it take the lock */
+	char vfs_addr[RBDOPS_ADDR_MAX];   /* its second client (the SQLite
+					     VFS's); "" when it had none */
+	char entity[RBDOPS_ENTITY_MAX];   /* "client.4463": the instance */
+	char cookie[RBDOPS_COOKIE_MAX];
+	int64_t renewed_at;           /* holder's clock, unix s; 0 unknown */
+	int lease_s;                  /* 0 unknown */
+	int64_t expires_at;           /* the OSD's clock: the lock goes then
+					 unless renewed; 0 never */
+	bool ours;                    /* our own entity and cookie */
+};
+
+/* The named leases this process holds on one RADOS object. */
+struct rbd_leases;
+
+/*
+ * The address of conn's client instance, as `ceph osd blocklist` takes
+ * it ("127.0.0.1:0/4162838970", rados_getaddrs), into buf.
+ */
+int rbdops_conn_addr(struct rbd_conn *conn, char *buf, size_t len,
+		     struct rc_error *err);
+
+/*
+ * Prepares to hold leases on object oid in pool/ns (ns "" for none), as
+ * host (NULL: gethostname) with vfs_addr as this process's second client
+ * (NULL or "" for none), each lease lasting lease_s seconds, and starts
+ * the renewal thread. The object is created by the first take. conn is
+ * borrowed and must outlive *out; *out is the caller's, for
+ * rbdops_leases_close. A cookie drawn from getrandom tells this holder
+ * from any other process on the same client instance.
+ */
+int rbdops_leases_open(struct rbd_leases **out, struct rbd_conn *conn,
+		       const char *pool, const char *ns, const char *oid,
+		       const char *host, const char *vfs_addr, int lease_s,
+		       struct rc_error *err);
+
+/*
+ * Takes the lease name, or renews it when this process holds it already
+ * (safe from any thread). -EBUSY when another holds it, the message
+ * naming the holder and until when ("lease 'gc' on rbd/x is held by host
+ * h (pid 12, client.4463 at ADDR) until 2026-11-30T05:17:08Z"); a lease
+ * of ours found gone (expired, broken) is lost: -ESHUTDOWN, as
+ * rbdops_leases_check says. Not counted: one drop ends it for every
+ * thread of the process.
+ */
+int rbdops_lease_take(struct rbd_leases *l, const char *name,
+		      struct rc_error *err);
+
+/*
+ * Who holds lease name now: 0 and *out, ours too (out->ours), or -ENOENT
+ * when nobody does (never taken, dropped, or expired by the OSD's clock).
+ * A holder whose renewed_at + lease_s has passed by our clock but whom
+ * the OSD still lists holds it: the clocks of hosts differ, the OSD's
+ * decides.
+ */
+int rbdops_lease_holder(struct rbd_leases *l, const char *name,
+			struct rbdops_lease_holder *out, struct rc_error *err);
+
+/*
+ * Writes "host H (pid P, client.N at ADDR) until T" (or "since T", how
+ * the holder is known) into buf: for messages about a holder.
+ */
+void rbdops_lease_holder_format(const struct rbdops_lease_holder *h,
+				char *buf, size_t len);
+
+/* Drops lease name (unlocks it) if this process holds it; failures are
+ * ignored, since an unrenewed lease ends on its own. */
+void rbdops_lease_drop(struct rbd_leases *l, const char *name);
+
+/*
+ * 0 while every lease this process holds is still its own. -ESHUTDOWN,
+ * for good, once a renewal failed (the lease expired or was broken:
+ * another host took over; or this client was blocklisted) or the last
+ * good renewal of a lease is lease_s old (the cluster stopped answering):
+ * the message says which lease and why. From then on the process must
+ * write nothing, to the cluster or to the catalog, and should end.
+ */
+int rbdops_leases_check(struct rbd_leases *l, struct rc_error *err);
+
+/*
+ * Fences dead, a holder of lease name that stopped renewing, so that this
+ * process can take over: blocklists its rados_addr and vfs_addr for
+ * RBDOPS_LEASE_BLOCKLIST_SECONDS (each rados_blocklist_add waits for the
+ * OSD map that has it, so the OSDs refuse the fenced instance before the
+ * next step), then breaks its lock on name if it still has one. It does
+ * not judge whether dead is dead: the caller does, from the lease having
+ * expired or from its own records. -EINVAL for ourselves (same instance,
+ * cookie or address). A client whose monitor caps forbid blocklisting
+ * gets -EPERM (err->denied) and "client.X may not blocklist ...: rowcat
+ * needs mon 'profile rbd'", with nothing changed. Then take the lease.
+ */
+int rbdops_lease_fence(struct rbd_leases *l, const char *name,
+		       const struct rbdops_lease_holder *dead,
+		       struct rc_error *err);
+
+/* Stops the renewal thread and drops every lease still held (not those
+ * of a process whose leases are lost: they end on their own). NULL is
+ * fine. */
+void rbdops_leases_close(struct rbd_leases *l);
+
+/*
+ * The description a holder writes (see above), into buf (len bytes);
+ * -ENAMETOOLONG when it does not fit. And back: fills host, pid,
+ * rados_addr (only when given: the OSD's address wins), vfs_addr,
+ * lease_s and renewed_at of *out from desc, leaving the rest; false when
+ * desc is not one of ours (no host= field).
+ */
+int rbdops_lease_desc_format(char *buf, size_t len, const char *host, long pid,
+			     const char *rados_addr, const char *vfs_addr,
+			     int lease_s, int64_t renewed_at);
+bool rbdops_lease_desc_parse(const char *desc, struct rbdops_lease_holder *out);
+
 #endif

@@ -153,6 +153,75 @@ static void test_the_in_use_error_is_its_own(void **state)
 	assert_int_equal(err.code, 0);
 }
 
+/* A host name with the description's own separators (and bytes no
+ * terminal shows) comes back as it was, and forges no field. */
+static void test_a_lease_description_keeps_any_host_name(void **state)
+{
+	struct rbdops_lease_holder h = {0};
+	char desc[1024];
+	(void)state;
+
+	assert_int_equal(rbdops_lease_desc_format(desc, sizeof(desc),
+						  "h;pid=9;vfs=x %\x01", 42,
+						  WRITER_ADDR, READER_ADDR, 30,
+						  1796015956),
+			 0);
+	assert_string_equal(desc, "host=h%3Bpid%3D9%3Bvfs%3Dx%20%25%01;pid=42;"
+			    "rados=" WRITER_ADDR ";vfs=" READER_ADDR
+			    ";lease=30;renewed=1796015956");
+	assert_true(rbdops_lease_desc_parse(desc, &h));
+	assert_string_equal(h.host, "h;pid=9;vfs=x %\x01");
+	assert_int_equal(h.pid, 42);
+	assert_string_equal(h.rados_addr, WRITER_ADDR);
+	assert_string_equal(h.vfs_addr, READER_ADDR);
+	assert_int_equal(h.lease_s, 30);
+	assert_int_equal(h.renewed_at, 1796015956);
+}
+
+/* The OSD's address of the holder wins over the one it wrote; fields a
+ * reader does not know, and descriptions not ours, are passed over. */
+static void test_a_lease_description_is_read_forgivingly(void **state)
+{
+	struct rbdops_lease_holder h = {0};
+	char desc[16];
+	(void)state;
+
+	snprintf(h.rados_addr, sizeof(h.rados_addr), "%s", WRITER_ADDR);
+	assert_true(rbdops_lease_desc_parse("zone=a;host=b;rados=1.2.3.4:0/1;"
+					    "pid=7;bad%;=;x", &h));
+	assert_string_equal(h.host, "b");
+	assert_string_equal(h.rados_addr, WRITER_ADDR);
+	assert_int_equal(h.pid, 7);
+	memset(&h, 0, sizeof(h));
+	assert_false(rbdops_lease_desc_parse("taken by rbd lock add", &h));
+	assert_string_equal(h.host, "");
+	assert_int_equal(rbdops_lease_desc_format(desc, sizeof(desc), "host",
+						  1, "", "", 30, 0),
+			 -ENAMETOOLONG);
+}
+
+/* An operator reads who holds a lease and until when. */
+static void test_a_lease_holder_is_named_with_its_end(void **state)
+{
+	struct rbdops_lease_holder h = {.pid = 12, .expires_at = 1796015959,
+					.renewed_at = 1, .lease_s = 3};
+	char text[256];
+	(void)state;
+
+	snprintf(h.host, sizeof(h.host), "hosta");
+	snprintf(h.entity, sizeof(h.entity), "client.4133");
+	snprintf(h.rados_addr, sizeof(h.rados_addr), "%s", WRITER_ADDR);
+	rbdops_lease_holder_format(&h, text, sizeof(text));
+	assert_string_equal(text, "host hosta (pid 12, client.4133 at "
+			    WRITER_ADDR ") until 2026-11-30T05:19:19Z unless "
+			    "renewed");
+	/* a lock some other tool took: no host, no expiry */
+	memset(&h, 0, sizeof(h));
+	snprintf(h.entity, sizeof(h.entity), "client.9");
+	rbdops_lease_holder_format(&h, text, sizeof(text));
+	assert_string_equal(text, "(client.9), without expiry");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +231,9 @@ int main(void)
 		cmocka_unit_test(test_our_own_connection_is_left_out),
 		cmocka_unit_test(test_a_long_list_is_cut_and_says_so),
 		cmocka_unit_test(test_the_in_use_error_is_its_own),
+		cmocka_unit_test(test_a_lease_description_keeps_any_host_name),
+		cmocka_unit_test(test_a_lease_description_is_read_forgivingly),
+		cmocka_unit_test(test_a_lease_holder_is_named_with_its_end),
 	};
 	return cmocka_run_group_tests_name("rbdops", tests, NULL, NULL);
 }
