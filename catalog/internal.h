@@ -56,6 +56,7 @@ enum catalog_query {
 	Q_IMAGE_UNTRASHED,
 	Q_SNAPSHOT_UNMARK,
 	Q_VOLUME_UNMARK,
+	Q_OP_GET,
 	Q_OP_HOLDER,
 	Q_OP_SET_HOLDER,
 	Q_COUNT
@@ -121,11 +122,6 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 	t ".created_at, " t ".marked_at, " t ".consumer"
 #define CATALOG_VOLUME_NCOLS 7
 
-/* 1 when another process holds the claim of op_id (a live rowcat is
- * carrying it out; holder says who), 0 when nobody does, negative with err
- * set when that cannot be told. Tests without taking the claim. */
-int catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id,
-				 char *holder, size_t len, struct rc_error *err);
 
 /*
  * The rules of catalog_op_begin for op, inside the caller's transaction:

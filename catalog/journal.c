@@ -178,7 +178,7 @@ int catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id,
  * in the same order).
  */
 static int fence_recorded_holder(struct catalog *cat, int64_t op_id,
-				 struct rc_error *err)
+				 const char *name, struct rc_error *err)
 {
 	const char *self = cat->claims.identity(cat->claims.ctx);
 	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_HOLDER, err);
@@ -196,7 +196,7 @@ static int fence_recorded_holder(struct catalog *cat, int64_t op_id,
 	if (rc < 0 || strcmp(holder, self) == 0)
 		return rc;
 	if (holder[0]) {
-		rc = cat->claims.fence(cat->claims.ctx, holder, err);
+		rc = cat->claims.fence(cat->claims.ctx, name, holder, err);
 		if (rc < 0)
 			return rc_error_prefix(err, "taking over operation %lld: ",
 					       (long long)op_id);
@@ -222,8 +222,18 @@ int catalog_op_claim(struct catalog *cat, int64_t op_id, struct rc_error *err)
 				  : oplock(cat, op_id, F_WRLCK, err);
 	claim_name(op_id, name, sizeof(name));
 	rc = cat->claims.take(cat->claims.ctx, name, err);
+	if (rc == -EBUSY) {
+		char holder[512];
+		struct rc_error ignored;
+
+		if (catalog_op_claimed_elsewhere(cat, op_id, holder,
+						 sizeof(holder), &ignored) > 0)
+			rc_error_set(err, -EBUSY, "operation %lld is being "
+				     "carried out by %s", (long long)op_id,
+				     holder);
+	}
 	if (rc == 0)
-		rc = fence_recorded_holder(cat, op_id, err);
+		rc = fence_recorded_holder(cat, op_id, name, err);
 	if (rc < 0 && rc != -EBUSY)
 		cat->claims.drop(cat->claims.ctx, name);
 	return rc;
@@ -607,6 +617,27 @@ int catalog_op_list_volume(struct catalog *cat, int64_t volume_id,
 		return err->code;
 	sqlite3_bind_int64(st, 1, volume_id);
 	return read_ops(cat, st, out, count, err);
+}
+
+int catalog_op_get(struct catalog *cat, int64_t id,
+		   struct catalog_operation *out, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_GET, err);
+	struct catalog_operation *ops = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, id);
+	rc = read_ops(cat, st, &ops, &n, err);
+	if (rc == 0 && n == 0)
+		rc = rc_error_set(err, -ENOENT, "no operation %lld in the journal",
+				  (long long)id);
+	if (rc == 0)
+		*out = ops[0];
+	free(ops);
+	return rc;
 }
 
 int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,

@@ -130,6 +130,8 @@ static const char *const query_sql[Q_COUNT] = {
 		"  policy_at, reason, clients_ignored, holder)"
 		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
 		"         ?11, ?12, ?13, ?14, ?15, ?16)",
+	[Q_OP_GET] =
+		"SELECT " CATALOG_OP_COLUMNS " FROM operation WHERE id = ?1",
 	[Q_OP_HOLDER] =
 		"SELECT holder FROM operation WHERE id = ?1",
 	[Q_OP_SET_HOLDER] =

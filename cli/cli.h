@@ -47,6 +47,7 @@ struct cli_ctx {
 	struct rc_error err;
 	struct catalog *catalog;
 	struct rbd_conn *conn;
+	struct ops_claims *claims;       /* a catalog in RADOS: its claims */
 };
 
 /* ---- declared options ---------------------------------------------------- */

@@ -68,27 +68,36 @@ static int resolve_catalog_path(struct cli_ctx *ctx, bool create)
 
 /*
  * A catalog in RADOS is reached over the cluster connection that the
- * command uses for its images, as the same client: Ceph's SQLite VFS gets
- * that connection's context.
+ * command uses for its images, as the same client.
  */
 static int open_rados_catalog(struct cli_ctx *ctx, bool create)
 {
 	struct catalog_rados_location loc;
+	const char *lease = getenv("ROWCAT_CLAIM_LEASE");
+	int64_t lease_s = 0;
 	int rc;
 
 	/* a malformed location is a usage error before any connection */
 	rc = catalog_rados_location_parse(ctx->catalog_path, &loc, &ctx->err);
+	if (rc < 0)
+		return rc;
+	if (lease && lease[0]) {
+		rc = policy_duration_parse(lease, &lease_s, &ctx->err);
+		if (rc == 0 && (lease_s < RBDOPS_LEASE_MIN_SECONDS ||
+				lease_s > RBDOPS_LEASE_MAX_SECONDS))
+			rc = rc_error_usage(&ctx->err, "a claim lasts %d s to "
+					    "%d s", RBDOPS_LEASE_MIN_SECONDS,
+					    RBDOPS_LEASE_MAX_SECONDS);
+		if (rc < 0)
+			return rc_error_prefix(&ctx->err, "ROWCAT_CLAIM_LEASE: ");
+	}
+	rc = cli_connect(ctx);
 	if (rc == 0)
-		rc = cli_connect(ctx);
-	if (rc == 0)
-		rc = rbdops_pool_check(ctx->conn, loc.pool, loc.ns, &ctx->err);
-	if (rc == 0)
-		rc = catalog_ceph_vfs_load(rbdops_ceph_context(ctx->conn),
-					   &ctx->err);
-	if (rc == 0)
-		rc = catalog_open(&ctx->catalog, ctx->catalog_path,
-				  create ? CATALOG_OPEN_CREATE
-					 : CATALOG_OPEN_EXISTING, &ctx->err);
+		rc = ops_catalog_open_shared(ctx->conn, ctx->catalog_path,
+					     create ? CATALOG_OPEN_CREATE
+						    : CATALOG_OPEN_EXISTING,
+					     (int)lease_s, &ctx->catalog,
+					     &ctx->claims, &ctx->err);
 	return rc;
 }
 

@@ -132,6 +132,7 @@ out:
 	/* the catalog first: one in RADOS reads through a client made from
 	 * the connection's context */
 	catalog_close(ctx.catalog);
+	ops_claims_close(ctx.claims);
 	rbdops_disconnect(ctx.conn);
 	signo = ops_live_interrupted();
 	if (signo) {

@@ -147,15 +147,27 @@ static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 		}
 		if (rc < 0) {
 			report->busy++;
-			if (volume_name && !first_failure)
+			if (volume_name && !first_failure) {
+				char holder[512];
+
+				/* who, and until when, on a shared catalog */
+				if (catalog_op_claimed_elsewhere(cat, op->id,
+						holder, sizeof(holder), &one) <= 0)
+					snprintf(holder, sizeof(holder),
+						 "another rowcat");
 				first_failure = rc_error_set(err, -EBUSY,
 					"volume '%s' is busy: operation %lld (%s) "
-					"is in progress in another rowcat",
-					volume_name, (long long)op->id,
-					catalog_op_kind_name(op->kind));
+					"is in progress in %s", volume_name,
+					(long long)op->id,
+					catalog_op_kind_name(op->kind), holder);
+			}
 			continue;
 		}
-		rc = recover_one(conn, cat, op, ev, report, &one);
+		/* as it is now that it is ours: its holder may have taken
+		 * more steps, or finished, since the list was read */
+		rc = catalog_op_get(cat, op->id, op, &one);
+		if (rc == 0 && op->state == CATALOG_OP_RUNNING)
+			rc = recover_one(conn, cat, op, ev, report, &one);
 		catalog_op_release(cat, op->id);
 		if (rc < 0 && !first_failure) {
 			*err = one;

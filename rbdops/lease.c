@@ -918,6 +918,10 @@ int rbdops_lease_fence(struct rbd_leases *l, const char *name,
 		if (rc < 0)
 			goto out;
 	}
+	/* a holder known only from a record (the journal's) has no lock
+	 * that this fence could name; whatever it had has expired */
+	if (!dead->entity[0] || !dead->cookie[0])
+		goto out;
 	rc = rados_break_lock(l->io, l->oid, name, dead->entity, dead->cookie);
 	if (rc == -ENOENT) /* it expired meanwhile, or was broken by another */
 		rc = 0;

@@ -116,10 +116,12 @@ struct catalog_claims {
 	int (*held_elsewhere)(void *ctx, const char *name, char *holder,
 			      size_t len, struct rc_error *err);
 	void (*drop)(void *ctx, const char *name);
-	/* Makes sure the process that recorded itself as holder (text from
-	 * identity(), kept in the journal) can change nothing any more,
-	 * before its work is taken over; 0 when it is this process. */
-	int (*fence)(void *ctx, const char *holder, struct rc_error *err);
+	/* Makes sure the process that recorded itself as holder of name
+	 * (text from its identity(), kept in the journal) can change nothing
+	 * any more, before this one, which has just taken name, reads what
+	 * it left. */
+	int (*fence)(void *ctx, const char *name, const char *holder,
+		     struct rc_error *err);
 	/* This process as the journal records a holder; "" for none. */
 	const char *(*identity)(void *ctx);
 	/* 0 while every claim this process took is still its own; negative,
@@ -457,6 +459,10 @@ struct catalog_operation {
 int catalog_op_list_volume(struct catalog *cat, int64_t volume_id,
 			   struct catalog_operation **out, size_t *count,
 			   struct rc_error *err);
+
+/* Reads operation id as the journal has it now; -ENOENT when none. */
+int catalog_op_get(struct catalog *cat, int64_t id,
+		   struct catalog_operation *out, struct rc_error *err);
 
 /*
  * Every operation still 'running', oldest first. *out (count entries) is

@@ -23,6 +23,32 @@
 #include "rowcat/policy.h"
 #include "rowcat/rbdops.h"
 
+/* ---- a catalog that many hosts share ------------------------------------ */
+
+/* How long a claim lasts unless renewed, in seconds: the SQLite VFS's own
+ * lock lasts as long (cephsqlite_lock_renewal_timeout). */
+#define OPS_CLAIM_LEASE_DEFAULT 30
+
+/* The claims of a catalog in RADOS: leases on the object NAME.claims
+ * beside its database, renewed by a thread of this process. */
+struct ops_claims;
+
+/*
+ * Opens the catalog at uri (rados://POOL[/NS]/NAME) over conn, as conn's
+ * client: loads Ceph's SQLite VFS with conn's context, opens the catalog
+ * and gives it claims that every host sees, each lasting lease_s seconds
+ * (0: OPS_CLAIM_LEASE_DEFAULT) unless renewed. *cat and *claims are the
+ * caller's: close every catalog that uses the claims (catalog_reopen's
+ * too) first, then ops_claims_close, then disconnect.
+ */
+int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
+			    enum catalog_open_mode mode, int lease_s,
+			    struct catalog **cat, struct ops_claims **claims,
+			    struct rc_error *err);
+
+/* Drops what the claims still hold and stops renewing; NULL is fine. */
+void ops_claims_close(struct ops_claims *claims);
+
 /* ---- operations: journalled in the catalog, carried out on Ceph -------- */
 
 /* What a hook is told: the volume, its operating image before the snap

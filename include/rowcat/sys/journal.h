@@ -217,4 +217,10 @@ int catalog_snapshots_expire(struct catalog *cat, int64_t volume_id,
 			     const char *origin, const int64_t *ids, size_t n,
 			     int64_t now, size_t *marked, struct rc_error *err);
 
+/* 1 when another process holds the claim of op_id (a live rowcat is
+ * carrying it out; holder says who), 0 when nobody does, negative with err
+ * set when that cannot be told. Tests without taking the claim. */
+int catalog_op_claimed_elsewhere(struct catalog *cat, int64_t op_id,
+				 char *holder, size_t len, struct rc_error *err);
+
 #endif
