@@ -129,6 +129,39 @@ test_a_copy_never_lands_on_a_catalog() {
 	remove_rados "$(rados_name j)"
 }
 
+# Two copies to one place at once: one makes it, the other is refused
+# (whichever comes second, and however they interleave).
+test_two_copies_to_one_place_make_one_catalog() {
+	local v name to i ok refused pids; v=$(volname) name=$(rados_name r)
+	make_source "$v"
+	for to in "rados://rbd/$name" "$SCRATCH/both.db"; do
+		pids=()
+		for i in 0 1; do
+			"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$to" \
+				>"$SCRATCH/out.$i" 2>"$SCRATCH/err.$i" &
+			pids+=($!)
+		done
+		ok=0 refused=0
+		for i in 0 1; do
+			if wait "${pids[i]}"; then
+				ok=$((ok + 1))
+			else
+				grep -Eq "already|exists|under way" "$SCRATCH/err.$i" ||
+					fail "copy $i to $to: $(cat "$SCRATCH/err.$i")"
+				refused=$((refused + 1))
+			fi
+		done
+		expect_eq "1 1" "$ok $refused" "copies to $to that succeeded and were refused"
+	done
+	run "$ROWCAT" --id rowcat catalog copy "rados://rbd/$name" "$SCRATCH/back.db"
+	expect_eq 0 "$status" "copy back ($err)"
+	expect_eq "$(sqlite3 "$CATALOG" .dump)" "$(sqlite3 "$SCRATCH/back.db" .dump)" \
+		"the dump of the one copy in RADOS"
+	expect_eq "$(sqlite3 "$CATALOG" .dump)" "$(sqlite3 "$SCRATCH/both.db" .dump)" \
+		"the dump of the one file copy"
+	remove_rados "$name"
+}
+
 test_a_copy_that_fails_leaves_nothing_behind() {
 	local v name; v=$(volname) name=$(rados_name r)
 	make_source "$v"
