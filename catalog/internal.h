@@ -62,6 +62,9 @@ enum catalog_query {
 	Q_COUNT
 };
 
+/* 'rowc': marks the file as ours in the SQLite header. */
+#define CATALOG_APPLICATION_ID 0x726f7763
+
 struct catalog {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[Q_COUNT];

@@ -20,8 +20,7 @@
 /* schema.sql, embedded at build time (cmake/EmbedFile.cmake). */
 extern const char catalog_schema_sql[];
 
-/* 'rowc': marks the file as ours in the SQLite header. */
-#define ROWCAT_APPLICATION_ID 0x726f7763
+#define ROWCAT_APPLICATION_ID CATALOG_APPLICATION_ID
 #define BUSY_TIMEOUT_MS 10000
 #define MIGRATION_MARK "-- migration "
 

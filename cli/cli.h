@@ -159,10 +159,15 @@ int cmd_pin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unpin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_catalog(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_debug(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_complete(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- what commands share ------------------------------------------------- */
+
+/* Resolves ctx->catalog_path (--catalog, $ROWCAT_CATALOG, the default)
+ * without opening anything. */
+int cli_catalog_path(struct cli_ctx *ctx);
 
 /* Opens the catalog (ctx->catalog), creating it only with `create`. */
 int cli_open_catalog(struct cli_ctx *ctx, bool create);

@@ -22,6 +22,7 @@ const struct cli_command cli_commands[] = {
 	{ "log",    cmd_log,    "list a volume's operations, newest first" },
 	{ "check",  cmd_check,  "compare the catalog with the cluster; change nothing" },
 	{ "recover", cmd_recover, "finish or undo what an interrupted rowcat left unfinished" },
+	{ "catalog", cmd_catalog, "copy the catalog (file or RADOS), or say who holds it" },
 	{ "debug",  cmd_debug,  "developer aids: 'debug failpoints' lists the failpoints" },
 	/* for the shell's completion; a NULL summary keeps it out of --help */
 	{ "complete", cmd_complete, NULL },

@@ -101,6 +101,11 @@ static int open_rados_catalog(struct cli_ctx *ctx, bool create)
 	return rc;
 }
 
+int cli_catalog_path(struct cli_ctx *ctx)
+{
+	return resolve_catalog_path(ctx, false);
+}
+
 int cli_open_catalog(struct cli_ctx *ctx, bool create)
 {
 	int rc;

@@ -110,7 +110,7 @@ _rowcat()
 			command=$word
 			# the command's own options, and which of them take a value
 			case $command in
-			policy | debug) ;;  # known once the subcommand is
+			policy | catalog | debug) ;;  # known once the subcommand is
 			*) mapfile -t options < <(_rowcat_options "$rowcat" "$command") ;;
 			esac
 			# a command's own option wins over a global one of its name
@@ -119,8 +119,10 @@ _rowcat()
 			done
 		else
 			args+=("$word")
-			if [[ $command == policy && ${#args[@]} -eq 1 ]]; then
-				mapfile -t options < <(_rowcat_options "$rowcat" policy "$word")
+			if [[ ($command == policy || $command == catalog) &&
+			      ${#args[@]} -eq 1 ]]; then
+				mapfile -t options < <(_rowcat_options "$rowcat" \
+					"$command" "$word")
 				for opt in "${options[@]}"; do
 					takes_value[${opt%=}]=${opt//[^=]/}
 				done
@@ -200,6 +202,9 @@ _rowcat()
 	consumer:1) _rowcat_files "$cur" ;;
 	policy:0) _rowcat_reply "$cur" check run ;;
 	policy:1) _rowcat_files "$cur" ;;
+	catalog:0) _rowcat_reply "$cur" copy info ;;
+	# FROM and TO: files (a rados:// location is typed)
+	catalog:1 | catalog:2) [[ ${args[0]} == copy ]] && _rowcat_files "$cur" ;;
 	debug:0) _rowcat_reply "$cur" failpoints ;;
 	complete:0) _rowcat_reply "$cur" commands volumes snapshots ;;
 	*) COMPREPLY=() ;;

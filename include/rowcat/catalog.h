@@ -718,4 +718,81 @@ enum catalog_job {
 int catalog_job_lock(struct catalog *cat, enum catalog_job job,
 		     struct rc_error *err);
 
+/* ---- moving a catalog, and what one is (copy.c, about.c) ---------------- */
+
+/* Ceph's SQLite VFS keeps its lock, the holder's addresses and the
+ * database's size on the first object of the database. */
+#define CATALOG_RADOS_LOCK "striper.lock"
+#define CATALOG_RADOS_HOLDER_XATTR "striper.excl"
+#define CATALOG_RADOS_SIZE_XATTR "striper.size"
+
+/* The first RADOS object of the database at loc (journal false: NAME.
+ * 0000000000000000, the one that carries the lock) or of its rollback
+ * journal (NAME-journal.0000000000000000), into buf. */
+void catalog_rados_object_name(const struct catalog_rados_location *loc,
+			       bool journal, char *buf, size_t len);
+
+/*
+ * Copies the catalog at from to to, a file or rados:// location each,
+ * with SQLite's backup API, in one read of the source (so of one moment).
+ * from is opened as every command opens it: refused unless it is a
+ * rowcat catalog, and migrated to this rowcat's schema first. to must not
+ * exist: a file (even empty) or its -wal or -journal there is -EEXIST
+ * (O_EXCL, so two copies cannot both make it). For a rados:// to, the
+ * caller has made sure that nothing is there and that no other copy can
+ * create it meanwhile, and loaded the VFS. The copy gets the layout of its
+ * kind (a file: WAL, 4 KiB pages; RADOS: a persistent rollback journal,
+ * 64 KiB pages), and is then opened as a catalog and checked (SQLite's
+ * integrity_check, the same schema version) before 0 is returned; on any
+ * failure what was created at to is removed. *schema_version is the
+ * copy's.
+ */
+int catalog_copy(const char *from, const char *to, int *schema_version,
+		 struct rc_error *err);
+
+/* Removes the database at to (a file with its -wal, -shm and -journal;
+ * in RADOS, through the VFS, its stripes and its journal's). */
+int catalog_copy_remove(const char *to, struct rc_error *err);
+
+/* An SQLite database's header: its first 100 bytes. */
+#define CATALOG_HEADER_SIZE 100
+
+struct catalog_header {
+	int page_size;
+	int schema_version; /* PRAGMA user_version */
+	bool wal;           /* the header says WAL mode */
+};
+
+/*
+ * Reads a catalog's header (len bytes of its start, at least
+ * CATALOG_HEADER_SIZE) without opening it: -ENOENT for an empty database,
+ * -EINVAL when it is not SQLite or not a rowcat catalog; where names it
+ * in the message.
+ */
+int catalog_header_parse(const unsigned char *buf, size_t len,
+			 const char *where, struct catalog_header *out,
+			 struct rc_error *err);
+
+#define CATALOG_CLAIMS_SHOWN 32
+
+/* A file catalog, read without writing anything or taking any lock. */
+struct catalog_file_info {
+	uint64_t size;            /* bytes of the database file */
+	uint64_t wal_size;        /* bytes of its -wal; 0 when none */
+	int schema_version;
+	int page_size;
+	char journal_mode[16];    /* "wal" */
+	/* per job: 0 when no run holds its lock, the holder's pid, or -1
+	 * when held and the pid is unknown */
+	long job_pid[CATALOG_JOB_KINDS];
+	/* operations a live rowcat is carrying out (their claims held) */
+	int64_t claimed_ops[CATALOG_CLAIMS_SHOWN];
+	size_t claimed_count;
+};
+
+/* Reads it (opened read-only; locks tested with F_OFD_GETLK). -ENOENT
+ * when there is no file; -EINVAL when it is not a rowcat catalog. */
+int catalog_file_info(const char *path, struct catalog_file_info *out,
+		      struct rc_error *err);
+
 #endif

@@ -499,4 +499,46 @@ int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
 				 const struct policy *p);
 
+/* ---- the catalog itself (catalog_admin.c) ------------------------------- */
+
+/* Makes the catalog at a rados:// path reachable: its pool (and
+ * namespace) checked, Ceph's SQLite VFS loaded on conn's context. */
+int ops_catalog_vfs_ready(struct rbd_conn *conn, const char *path,
+			  struct rc_error *err);
+
+/*
+ * Copies the catalog at from to to (catalog_copy: files and rados://
+ * locations, either way), never over a catalog: into RADOS, the look for
+ * one and the creation are one step for every rowcat (a RADOS lock on
+ * NAME.rowcat-create, which is removed after). conn may be NULL when
+ * neither is in RADOS. *schema_version is the copy's.
+ */
+int ops_catalog_copy(struct rbd_conn *conn, const char *from, const char *to,
+		     int *schema_version, struct rc_error *err);
+
+/* Where a catalog is, what it is, and who holds it. */
+struct ops_catalog_info {
+	bool rados;
+	struct catalog_rados_location location; /* rados only */
+	char object[2 * RC_NAME_MAX];   /* rados: the object with the lock */
+	uint64_t size;                  /* bytes (rados: striper.size) */
+	int schema_version;
+	int page_size;
+	char journal_mode[16];
+	/* rados: the VFS's lock on the first object, and the addresses its
+	 * holder wrote (striper.excl; "" between transactions) */
+	struct rbdops_lock_state lock;
+	char holder_addrs[256];
+	struct catalog_file_info file;  /* a file: its WAL, jobs, claims */
+};
+
+/*
+ * Reads it without opening the catalog through SQLite where that would
+ * take a lock: a catalog in RADOS is read as objects (its lock's holders,
+ * its attributes, its header), a file is opened read-only. conn may be
+ * NULL for a file. -ENOENT when there is no catalog at path.
+ */
+int ops_catalog_info(struct rbd_conn *conn, const char *path,
+		     struct ops_catalog_info *out, struct rc_error *err);
+
 #endif

@@ -592,4 +592,77 @@ int rbdops_lease_desc_format(char *buf, size_t len, const char *host, long pid,
 			     int lease_s, int64_t renewed_at);
 bool rbdops_lease_desc_parse(const char *desc, struct rbdops_lease_holder *out);
 
+/* ---- plain RADOS objects: a catalog in RADOS (objects.c) ---- */
+
+/*
+ * Objects that are not an image's, named by pool, namespace ("" for the
+ * default) and object name. Each call opens its own I/O context: these
+ * are for a command's few looks, not for a loop.
+ */
+
+/* Sets *exists, and *size when size is not NULL and it does. */
+int rbdops_object_stat(struct rbd_conn *conn, const char *pool, const char *ns,
+		       const char *oid, bool *exists, uint64_t *size,
+		       struct rc_error *err);
+
+/* Reads up to len bytes from off; *got says how many. -ENOENT, with a
+ * message, when the object does not exist. */
+int rbdops_object_read(struct rbd_conn *conn, const char *pool, const char *ns,
+		       const char *oid, uint64_t off, void *buf, size_t len,
+		       size_t *got, struct rc_error *err);
+
+/* The extended attribute name as text into buf (len bytes, NUL-ended,
+ * cut to fit). -ENODATA when the object has no such attribute, -ENOENT
+ * when there is no object, each with a message. */
+int rbdops_object_xattr(struct rbd_conn *conn, const char *pool, const char *ns,
+			const char *oid, const char *name, char *buf, size_t len,
+			struct rc_error *err);
+
+#define RBDOPS_LOCK_COOKIE_MAX 128
+#define RBDOPS_LOCK_DESCRIPTION_MAX 512
+#define RBDOPS_LOCKERS_MAX 8
+
+/* One holder of a cls lock, as `rados lock info` shows it. */
+struct rbdops_locker {
+	char entity[RBDOPS_ENTITY_MAX];           /* "client.4136" */
+	char cookie[RBDOPS_LOCK_COOKIE_MAX];
+	char addr[RBDOPS_ADDR_MAX];               /* "127.0.0.1:0/896970901" */
+	char description[RBDOPS_LOCK_DESCRIPTION_MAX]; /* "" when unread */
+	int64_t expires_at; /* by the OSD's clock, unix s; 0: never, or unread */
+};
+
+/* A cls lock on an object and who holds it (the first
+ * RBDOPS_LOCKERS_MAX; an exclusive lock has one at most). */
+struct rbdops_lock_state {
+	bool exclusive;
+	size_t count;
+	struct rbdops_locker lockers[RBDOPS_LOCKERS_MAX];
+};
+
+/*
+ * The holders of lock name on oid: entity, cookie and address from
+ * rados_list_lockers, description and expiry from cls_lock's get_info
+ * when its reply reads as Ceph 16 writes it. None when the object does
+ * not exist. Only reads; takes no lock.
+ */
+int rbdops_object_lockers(struct rbd_conn *conn, const char *pool,
+			  const char *ns, const char *oid, const char *name,
+			  struct rbdops_lock_state *out, struct rc_error *err);
+
+/* Takes exclusive lock name on oid (creating the object when missing)
+ * for seconds, as cookie. -EBUSY when another client holds it. */
+int rbdops_object_lock(struct rbd_conn *conn, const char *pool, const char *ns,
+		       const char *oid, const char *name, const char *cookie,
+		       const char *description, int seconds,
+		       struct rc_error *err);
+
+/* Drops it; failures are ignored, since the lock expires anyway. */
+void rbdops_object_unlock(struct rbd_conn *conn, const char *pool,
+			  const char *ns, const char *oid, const char *name,
+			  const char *cookie);
+
+/* Removes oid; 0 when it does not exist. */
+int rbdops_object_remove(struct rbd_conn *conn, const char *pool,
+			 const char *ns, const char *oid, struct rc_error *err);
+
 #endif

@@ -12,6 +12,8 @@ packages=(
 	scdoc man-db bash-completion
 	# the throwaway cluster and Ceph's own tools to check against
 	ceph-mon ceph-osd ceph-common
+	# Ceph's SQLite VFS: a catalog in RADOS (rowcat loads it with dlopen)
+	libsqlite3-mod-ceph
 	# test and benchmark helpers
 	sqlite3 jq python3 time util-linux uuid-runtime clang procps fio strace
 	# libFuzzer for the policy parser's fuzz target; zone files for policies

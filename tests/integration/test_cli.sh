@@ -192,6 +192,10 @@ test_bash_completion_offers_commands_options_volumes_and_snapshots() {
 	expect_eq $'plain\njson' "$(completion "ls --format ")" "--format's values"
 	expect_eq "json" "$(completion "ls --format=j")" "--format=VALUE"
 
+	# a command's subcommands, then their own options
+	expect_eq $'copy\ninfo' "$(completion "catalog ")" "catalog's subcommands"
+	expect_eq "--format" "$(completion "catalog info --for")" "catalog info's option"
+
 	# volume names from the catalog the line names, however it is named
 	expect_eq "vol1" "$(completion "--catalog $CATALOG which v")" "--catalog PATH"
 	expect_eq "vol1" "$(completion "which --catalog=$CATALOG ")" "--catalog=PATH"

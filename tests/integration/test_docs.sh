@@ -61,6 +61,7 @@ every_help() {
 	for cmd in $(table_commands); do
 		case $cmd in
 		policy) "$ROWCAT" policy check --help; "$ROWCAT" policy run --help ;;
+		catalog) "$ROWCAT" catalog copy --help; "$ROWCAT" catalog info --help ;;
 		*) "$ROWCAT" "$cmd" --help ;;
 		esac
 	done
