@@ -999,9 +999,15 @@ static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
 	assert_int_equal(catalog_snapshot_policy_time(&snap), 2000);
 }
 
-/* What migration 6 (live volumes) adds, taken away again: the catalog as
- * schema 5 left it. */
+/* What migration 8 (many hosts) adds, taken away again. */
+#define SCHEMA_7_DROP_HOST_COLUMNS \
+	"ALTER TABLE volume DROP COLUMN consumer_host;" \
+	"ALTER TABLE operation DROP COLUMN holder;"
+
+/* What migrations 6 (live volumes) and later add, taken away again: the
+ * catalog as schema 5 left it. */
 #define SCHEMA_5_DROP_LIVE_COLUMNS \
+	SCHEMA_7_DROP_HOST_COLUMNS \
 	"ALTER TABLE volume DROP COLUMN consumer;" \
 	"ALTER TABLE operation DROP COLUMN consumer;" \
 	"ALTER TABLE operation DROP COLUMN consumer_format_node;" \
@@ -1068,6 +1074,7 @@ static int64_t count_rows(const char *path, const char *sql)
 /* The operation table as schema 3 left it: no CHECK on kind, no reason
  * column, gc's reason kept in origin. */
 #define SCHEMA_3_OPERATION_TABLE \
+	"ALTER TABLE volume DROP COLUMN consumer_host;" \
 	"ALTER TABLE volume DROP COLUMN consumer;" \
 	"DROP TABLE operation;" \
 	"CREATE TABLE operation (" \
