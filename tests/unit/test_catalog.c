@@ -1315,8 +1315,8 @@ static void test_migrating_to_schema_5_keeps_every_operation(void **state)
 
 /*
  * Migration 6 (live volumes): a schema 5 catalog gains the consumer
- * columns, empty; a volume's consumer and a live snap's record of its
- * guest are kept and read back.
+ * columns, empty; a volume's consumer and its host (migration 8), and a
+ * live snap's record of its guest, are kept and read back.
  */
 static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 {
@@ -1340,10 +1340,13 @@ static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
 	assert_string_equal(vol.consumer, "");
 
+	assert_string_equal(vol.consumer_host, "");
+
 	assert_int_equal(catalog_volume_set_consumer(f->cat, b.volume,
-		"unix:/run/qemu/vm1.qmp", &f->err), 0);
+		"unix:/run/qemu/vm1.qmp", "hv-2", &f->err), 0);
 	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
 	assert_string_equal(vol.consumer, "unix:/run/qemu/vm1.qmp");
+	assert_string_equal(vol.consumer_host, "hv-2");
 
 	op.volume_id = b.volume;
 	op.image_id = vol.operating_image_id;
@@ -1383,9 +1386,11 @@ static void test_a_schema_5_catalog_gains_the_consumer_columns(void **state)
 	free(ops);
 
 	assert_int_equal(catalog_volume_set_consumer(f->cat, b.volume, NULL,
-						     &f->err), 0);
+						     "hv-2", &f->err), 0);
 	assert_int_equal(catalog_volume_get(f->cat, b.volume, &vol, &f->err), 0);
 	assert_string_equal(vol.consumer, "");
+	/* the host goes with the consumer it was the host of */
+	assert_string_equal(vol.consumer_host, "");
 }
 
 /* A schema 3 catalog holding a kind rowcat never wrote is not migrated:
