@@ -127,7 +127,8 @@ int config_file_load(struct config_file *out, const char *path, bool required,
 
 	memset(out, 0, sizeof(*out));
 	*found = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* non-blocking: a FIFO named by mistake is refused, not waited on */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && !required)
 		return 0;
 	if (fd < 0)
