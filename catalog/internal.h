@@ -122,8 +122,8 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 #define CATALOG_SNAPSHOT_NCOLS 10
 #define CATALOG_VOLUME_COLUMNS(t) \
 	t ".id, " t ".name, " t ".size, " t ".operating_image_id, " \
-	t ".created_at, " t ".marked_at, " t ".consumer"
-#define CATALOG_VOLUME_NCOLS 7
+	t ".created_at, " t ".marked_at, " t ".consumer, " t ".consumer_host"
+#define CATALOG_VOLUME_NCOLS 8
 
 
 /*

@@ -73,7 +73,7 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_OP_SET_PAUSED] =
 		"UPDATE operation SET paused_ms = ?2 WHERE id = ?1",
 	[Q_VOLUME_SET_CONSUMER] =
-		"UPDATE volume SET consumer = ?2 WHERE id = ?1",
+		"UPDATE volume SET consumer = ?2, consumer_host = ?3 WHERE id = ?1",
 	[Q_OP_LIST_VOLUME] =
 		"SELECT " CATALOG_OP_COLUMNS " FROM operation"
 		" WHERE volume_id = ?1 ORDER BY id DESC",

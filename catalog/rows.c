@@ -20,6 +20,7 @@ void catalog_read_volume(sqlite3_stmt *st, int c, struct catalog_volume *out)
 	out->created_at = sqlite3_column_int64(st, c + 4);
 	out->marked_at = sqlite3_column_int64(st, c + 5);
 	read_text(st, c + 6, out->consumer, sizeof(out->consumer));
+	read_text(st, c + 7, out->consumer_host, sizeof(out->consumer_host));
 }
 
 void catalog_read_image(sqlite3_stmt *st, int c, struct catalog_image *out)
@@ -197,7 +198,8 @@ int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
 }
 
 int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
-				const char *where, struct rc_error *err)
+				const char *where, const char *host,
+				struct rc_error *err)
 {
 	sqlite3_stmt *st;
 	int rc = catalog_begin(cat, err);
@@ -210,10 +212,16 @@ int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, volume_id);
-	if (where && where[0])
+	if (where && where[0]) {
 		sqlite3_bind_text(st, 2, where, -1, SQLITE_STATIC);
-	else
+		if (host && host[0])
+			sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+	} else {
 		sqlite3_bind_null(st, 2);
+		sqlite3_bind_null(st, 3);
+	}
 	rc = run_write(cat, st, NULL, err, "recording a volume's consumer");
 out:
 	return catalog_settle(cat, rc, err);

@@ -19,7 +19,8 @@ struct run {
 	struct cli_ctx *ctx;
 	const struct policy_cli_volumes *vols;
 	struct ops_policy_result *results;
-	size_t taken, expired, flattened, busy, failed, in_use, overdue;
+	size_t taken, expired, flattened, busy, failed, in_use, elsewhere;
+	size_t overdue;
 };
 
 static const char *outcome_word(enum ops_policy_outcome outcome)
@@ -33,6 +34,8 @@ static const char *outcome_word(enum ops_policy_outcome outcome)
 		return "failed";
 	case OPS_POLICY_IN_USE:
 		return "in-use";
+	case OPS_POLICY_ELSEWHERE:
+		return "elsewhere";
 	}
 	return "?";
 }
@@ -56,8 +59,12 @@ static void report_volume(void *arg, size_t index,
 	run->busy += r->outcome == OPS_POLICY_BUSY;
 	run->failed += r->outcome == OPS_POLICY_FAILED;
 	run->in_use += r->outcome == OPS_POLICY_IN_USE;
+	run->elsewhere += r->outcome == OPS_POLICY_ELSEWHERE;
 	run->overdue += r->due && !r->snapshot[0];
-	if (r->outcome != OPS_POLICY_OK)
+	/* a volume of another host's is no trouble: said unless quiet, so
+	 * that each host's timer does not log every other host's volumes */
+	if (r->outcome != OPS_POLICY_OK &&
+	    (r->outcome != OPS_POLICY_ELSEWHERE || !ctx->quiet))
 		fprintf(stderr, "rowcat: policy: %s: %s: %s\n", name,
 			outcome_word(r->outcome), r->message);
 	if (ctx->format == FORMAT_JSON ||
@@ -98,7 +105,9 @@ static struct json_object *json_volume(const struct ops_policy_volume *v,
 	json_object_object_add(obj, "policy", cli_json_string(v->policy->name));
 	json_object_object_add(obj, "outcome",
 			       cli_json_string(outcome_word(r->outcome)));
-	json_object_object_add(obj, "due", json_object_new_boolean(r->due));
+	/* what is due for a volume of another host's is that host's to say */
+	json_object_object_add(obj, "due", r->outcome == OPS_POLICY_ELSEWHERE
+			       ? NULL : json_object_new_boolean(r->due));
 	json_object_object_add(obj, "snapshot", cli_json_nonempty(r->snapshot));
 	json_object_object_add(obj, "flattened", json_flattened(r->flattened));
 	json_object_object_add(obj, "expired",
@@ -106,6 +115,8 @@ static struct json_object *json_volume(const struct ops_policy_volume *v,
 	if (r->outcome != OPS_POLICY_OK)
 		json_object_object_add(obj, "message",
 				       cli_json_string(r->message));
+	if (r->outcome == OPS_POLICY_ELSEWHERE)
+		json_object_object_add(obj, "host", cli_json_string(r->host));
 	return obj;
 }
 
@@ -138,7 +149,8 @@ static int print_json(const struct run *run)
  * elsewhere is not this run's failure: that gc collects.
  */
 static int collect(struct cli_ctx *ctx, const struct policy_file *f,
-		   const struct policy_cli_volumes *vols, int jobs)
+		   const struct policy_cli_volumes *vols,
+		   const struct ops_policy_result *results, int jobs)
 {
 	struct ops_gc_job_options opts = {
 		.gc = {
@@ -156,8 +168,12 @@ static int collect(struct cli_ctx *ctx, const struct policy_file *f,
 
 	if (!ids)
 		return rc_error_set(&ctx->err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < vols->count; i++)
-		ids[i] = vols->items[i].summary.volume.id;
+	scope.volume_count = 0;
+	for (size_t i = 0; i < vols->count; i++) {
+		if (results[i].outcome != OPS_POLICY_ELSEWHERE)
+			ids[scope.volume_count++] =
+				vols->items[i].summary.volume.id;
+	}
 	scope.volume_ids = ids;
 	cli_events(ctx, &op_events);
 	op_events.progress = NULL;
@@ -199,13 +215,16 @@ static int write_metrics(const char *path, const struct run *run,
 		return rc;
 	cli_metric(m.out, "rowcat_policy_volumes", "Managed volumes of the last "
 		   "run, by outcome.", "{outcome=\"ok\"}",
-		   (double)(managed - run->busy - run->failed - run->in_use));
+		   (double)(managed - run->busy - run->failed - run->in_use -
+			    run->elsewhere));
 	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"busy\"}",
 		   (double)run->busy);
 	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"failed\"}",
 		   (double)run->failed);
 	cli_metric(m.out, "rowcat_policy_volumes", NULL, "{outcome=\"in-use\"}",
 		   (double)run->in_use);
+	cli_metric(m.out, "rowcat_policy_volumes", NULL,
+		   "{outcome=\"elsewhere\"}", (double)run->elsewhere);
 	cli_metric(m.out, "rowcat_policy_snapshots_taken", "Snapshots the last "
 		   "run took.", NULL, (double)run->taken);
 	cli_metric(m.out, "rowcat_policy_snapshots_expired", "Snapshots the "
@@ -259,6 +278,10 @@ static void print_summary(const struct run *run, const struct run_args *a)
 	print_names(run, OPS_POLICY_FAILED);
 	fprintf(stderr, ", %zu in use", run->in_use);
 	print_names(run, OPS_POLICY_IN_USE);
+	if (run->elsewhere) {
+		fprintf(stderr, ", %zu on other hosts", run->elsewhere);
+		print_names(run, OPS_POLICY_ELSEWHERE);
+	}
 	fprintf(stderr, "%s\n", a->gc ? "; collecting next" : "");
 }
 
@@ -301,7 +324,10 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		"that happened, 1 when a volume failed. A volume with a QEMU consumer\n"
 		"('rowcat consumer') is snapshotted live; with --on-freeze and\n"
 		"--on-thaw, every snap runs between those hooks (see 'rowcat snap\n"
-		"--help'). One policy run at a time.",
+		"--help'). A volume whose consumer runs on another host is left\n"
+		"to that host's run, untouched here: reported 'elsewhere' (not\n"
+		"with -q), which alone exits 0, as nothing due does. One policy\n"
+		"run at a time.",
 		options, 1, 1,
 	};
 	struct run run = { .ctx = ctx };
@@ -367,7 +393,7 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 				     run.in_use, vols.count);
 	if (a.gc) {
 		struct rc_error volumes_err = ctx->err;
-		int gc_rc = collect(ctx, f, &vols, a.jobs);
+		int gc_rc = collect(ctx, f, &vols, run.results, a.jobs);
 
 		if (rc < 0)
 			ctx->err = volumes_err;

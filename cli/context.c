@@ -7,8 +7,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rowcat/config.h"
+
+/* rowcat's configuration file, unless $ROWCAT_CONFIG names another (or,
+ * empty, none). */
+#define CONFIG_FILE_DEFAULT "/etc/rowcat/rowcat.conf"
 
 static char default_path[4096];
+static struct config_file config;
 
 /* Creates dir and its missing parents, mode 0700. */
 static int make_dirs(const char *dir, struct rc_error *err)
@@ -32,8 +38,27 @@ static int make_dirs(const char *dir, struct rc_error *err)
 }
 
 /*
- * The catalog path: --catalog, else $ROWCAT_CATALOG, else the default
- * location, whose directory is created when `create` is set.
+ * The catalog that rowcat.conf sets into config.catalog ("" when none
+ * does): $ROWCAT_CONFIG, which must exist when it is set (an operator
+ * named it), else CONFIG_FILE_DEFAULT if there is one. Read only when
+ * the command line and the environment leave the catalog to it, so that
+ * they work whatever the file says.
+ */
+static int read_config(struct cli_ctx *ctx)
+{
+	const char *env = getenv("ROWCAT_CONFIG");
+	bool found;
+
+	if (env && !env[0])
+		return 0;
+	return config_file_load(&config, env ? env : CONFIG_FILE_DEFAULT,
+				env != NULL, &found, &ctx->err);
+}
+
+/*
+ * The catalog path: --catalog, else $ROWCAT_CATALOG, else the catalog of
+ * rowcat.conf, else the default location, whose directory is created when
+ * `create` is set.
  */
 static int resolve_catalog_path(struct cli_ctx *ctx, bool create)
 {
@@ -41,12 +66,19 @@ static int resolve_catalog_path(struct cli_ctx *ctx, bool create)
 	const char *xdg = getenv("XDG_DATA_HOME");
 	const char *home = getenv("HOME");
 	char dir[sizeof(default_path) - sizeof("/catalog.db")];
-	int n;
+	int n, rc;
 
 	if (ctx->catalog_path)
 		return 0;
 	if (env && env[0]) {
 		ctx->catalog_path = env;
+		return 0;
+	}
+	rc = read_config(ctx);
+	if (rc < 0)
+		return rc;
+	if (config.catalog[0]) {
+		ctx->catalog_path = config.catalog;
 		return 0;
 	}
 	if (geteuid() == 0)
@@ -57,7 +89,8 @@ static int resolve_catalog_path(struct cli_ctx *ctx, bool create)
 		n = snprintf(dir, sizeof(dir), "%s/.local/share/rowcat", home);
 	else
 		return rc_error_usage(&ctx->err,
-			"no catalog location: use --catalog or set ROWCAT_CATALOG");
+			"no catalog location: use --catalog, set ROWCAT_CATALOG, "
+			"or set catalog in " CONFIG_FILE_DEFAULT);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return rc_error_usage(&ctx->err,
 			"the default catalog location is too long; use --catalog");

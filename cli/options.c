@@ -42,7 +42,9 @@ static void global_options(struct cli_ctx *ctx,
 {
 	const struct cli_option table[GLOBAL_OPTION_COUNT] = {
 		{ 0, "catalog", CLI_OPT_STRING, &ctx->catalog_path, "PATH",
-		  "the catalog (default $ROWCAT_CATALOG, else "
+		  "the catalog, a file or rados://POOL[/NS]/NAME (default "
+		  "$ROWCAT_CATALOG, else 'catalog = ...' in "
+		  "/etc/rowcat/rowcat.conf or $ROWCAT_CONFIG, else "
 		  "/var/lib/rowcat/catalog.db as root, else "
 		  "$XDG_DATA_HOME/rowcat/catalog.db)" },
 		{ 'c', "conf", CLI_OPT_STRING, &ctx->ceph.conf, "FILE",

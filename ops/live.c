@@ -42,6 +42,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rowcat/host.h"
 #include "rowcat/qmp.h"
 #include "rowcat/sys/failpoint.h"
 #include "internal.h"
@@ -78,6 +79,21 @@ struct ops_live {
 	char volume[RC_NAME_MAX];
 	struct rc_image_spec old_image, new_image;
 };
+
+bool ops_consumer_elsewhere(const struct catalog_volume *volume,
+			    char host[RC_HOST_MAX])
+{
+	char self[RC_HOST_MAX];
+
+	host[0] = '\0';
+	if (!volume->consumer[0] || !volume->consumer_host[0])
+		return false;
+	rc_host_name(self);
+	if (strcmp(self, volume->consumer_host) == 0)
+		return false;
+	snprintf(host, RC_HOST_MAX, "%s", volume->consumer_host);
+	return true;
+}
 
 static int64_t monotonic_ms(void)
 {

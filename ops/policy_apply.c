@@ -142,6 +142,44 @@ static bool removed_meanwhile(struct catalog *cat, const char *name, int rc)
 	       volume.marked_at;
 }
 
+/*
+ * Takes p's due snapshot of volume, unless another run takes it first.
+ * Two runs (of two hosts, each taking the detached volumes) may both read
+ * a slot as due; the journal lets one snap of the volume run at a time
+ * (the other is busy), and this snap is journalled only while the
+ * operating image is still the one the slot was read against: a snap
+ * the other run committed meanwhile switched it, so the volume is read
+ * again, and the slot is no longer due (r->due cleared, nothing taken).
+ * A switch that took no slot of p's (a manual snap, a restore) leaves it
+ * due, and the snap is tried again on the new operating image.
+ */
+static int snap_if_still_due(struct run *run, struct catalog *cat,
+			     struct catalog_volume *volume,
+			     const struct policy *p, const char *origin,
+			     struct ops_result *done,
+			     struct ops_policy_result *r, struct rc_error *err)
+{
+	struct ops_row_options opts = {0};
+	int rc, attempt = 0;
+
+	if (run->row_opts)
+		opts = *run->row_opts;
+	for (;;) {
+		memset(done, 0, sizeof(*done));
+		opts.expect_operating_image_id = volume->operating_image_id;
+		rc = ops_volume_snap(run->conn, cat, volume->name, NULL, origin,
+				     &opts, &run->op_events, done, err);
+		if (rc != -ESTALE || done->new_image.name[0] || ++attempt >= 5)
+			return rc;
+		rc_error_clear(err);
+		rc = catalog_volume_find(cat, volume->name, volume, err);
+		if (rc == 0)
+			rc = read_due(cat, volume, p, run->now, &r->due, err);
+		if (rc < 0 || !r->due)
+			return rc;
+	}
+}
+
 /* The policy's work on one volume; the result says what was done. */
 static int apply(struct run *run, struct catalog *cat,
 		 const struct ops_policy_volume *v, struct ops_policy_result *r,
@@ -161,6 +199,16 @@ static int apply(struct run *run, struct catalog *cat,
 	rc = catalog_volume_find(cat, name, &volume, err);
 	if (rc == 0 && volume.marked_at)
 		return 0; /* removed since the run began */
+	/* attached elsewhere: that host's run reaches the guest, settles
+	 * what its snaps left, and takes what is due */
+	if (rc == 0 && ops_consumer_elsewhere(&volume, r->host)) {
+		r->outcome = OPS_POLICY_ELSEWHERE;
+		/* (bounded so that both fit the message whole) */
+		snprintf(r->message, sizeof(r->message), "its consumer runs on "
+			 "host %.128s (%.255s); that host's policy run takes it",
+			 r->host, volume.consumer);
+		return 0;
+	}
 	/* what is due is read before recovery too, so that a volume left
 	 * busy is still reported overdue */
 	if (rc == 0)
@@ -196,9 +244,8 @@ static int apply(struct run *run, struct catalog *cat,
 					     sizeof(r->flattened));
 	}
 	if (r->due) {
-		memset(&done, 0, sizeof(done));
-		rc = ops_volume_snap(run->conn, cat, name, NULL, origin,
-				     run->row_opts, ev, &done, err);
+		rc = snap_if_still_due(run, cat, &volume, p, origin, &done, r,
+				       err);
 		if (rc < 0 && !done.new_image.name[0] &&
 		    removed_meanwhile(cat, name, rc)) {
 			rc_error_clear(err);

@@ -1066,6 +1066,32 @@ static int open_consumer(const struct ops_row_options *opts,
 	return rc;
 }
 
+/*
+ * Refuses (in use: exit 3) a snap through the consumer recorded for the
+ * volume when that consumer runs on another host: its monitor is that
+ * host's to reach (a socket path here would be another QEMU's, or none),
+ * and a snap without it would strand the guest's writes in the old image.
+ * A consumer given for this snap (opts->consumer) is one the operator
+ * says runs here. Restore never goes through the consumer: a running
+ * guest's watch refuses it from any host.
+ */
+static int refuse_consumer_elsewhere(const struct catalog_volume *volume,
+				     const struct ops_row_options *opts,
+				     bool is_restore, struct rc_error *err)
+{
+	char host[RC_HOST_MAX];
+
+	if (is_restore || (opts && opts->consumer) ||
+	    !ops_consumer_elsewhere(volume, host))
+		return 0;
+	return rc_error_in_use(err, "%s's consumer runs on host %s (%s); snap "
+			       "it there, or, if its guest runs there no more, "
+			       "record where it runs now ('rowcat consumer %s "
+			       "ADDRESS' on its host) or forget it ('rowcat "
+			       "consumer %s --clear')", volume->name, host,
+			       volume->consumer, volume->name, volume->name);
+}
+
 /* The shared path of snap and restore: check, journal, carry out. */
 static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		   const char *volume_name, const char *name, const char *origin,
@@ -1089,6 +1115,10 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	memset(result, 0, sizeof(*result));
 	result->paused_ms = -1;
 	rc = catalog_volume_find(cat, volume_name, &volume, err);
+	/* before recovery too: a live snap left unfinished there is its
+	 * host's to settle, with the guest it paused */
+	if (rc == 0 && !hooks)
+		rc = refuse_consumer_elsewhere(&volume, opts, is_restore, err);
 	if (rc == 0)
 		rc = ops_recover_volume(conn, cat, &volume, ev, &recovered, err);
 	if (rc < 0)
@@ -1099,10 +1129,16 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		memset(&op, 0, sizeof(op));
 		ops_live_close(live);
 		live = NULL;
+		absent[0] = '\0';
 		rc = catalog_volume_find(cat, volume_name, &volume, err);
 		if (rc == 0)
 			rc = catalog_image_get(cat, volume.operating_image_id,
 					       &operating, err);
+		if (rc == 0 && opts && opts->expect_operating_image_id &&
+		    volume.operating_image_id != opts->expect_operating_image_id)
+			rc = rc_error_set(err, -ESTALE, "volume '%s' switched to "
+					  "another operating image since this "
+					  "snap was decided", volume.name);
 		if (rc == 0 && is_restore)
 			rc = catalog_snapshot_find(cat, volume.id, name, &chosen, err);
 		if (rc == 0)
@@ -1121,6 +1157,9 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 				"it ('rowcat consumer %s --clear')", volume.name,
 				volume.consumer, volume.name);
 		else if (rc == 0 && !hooks)
+			rc = refuse_consumer_elsewhere(&volume, opts, is_restore,
+						       err);
+		if (rc == 0 && !hooks)
 			rc = open_consumer(opts, &volume, &operating, is_restore,
 					   &live, absent, sizeof(absent), err);
 		/* between hooks, the clients are the consumer they freeze */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "rowcat/error.h"
+#include "rowcat/host.h"
 #include "rowcat/names.h"
 
 struct catalog;
@@ -177,6 +178,10 @@ struct catalog_volume {
 	/* where to reach the running QEMU whose disk the operating image is
 	 * ('unix:PATH', 'virsh:DOMAIN'); "" when none is recorded */
 	char consumer[CATALOG_CONSUMER_MAX];
+	/* the host the consumer runs on (rc_host_name of the rowcat that
+	 * recorded it); "" when none is recorded, or the consumer was
+	 * recorded before hosts were (schema 7 and older) */
+	char consumer_host[RC_HOST_MAX];
 };
 
 struct catalog_image {
@@ -487,9 +492,11 @@ int catalog_volume_mark(struct catalog *cat, int64_t volume_id, int64_t now,
 			struct rc_error *err);
 
 /* rowcat consumer VOL WHERE: records (or, with where NULL or "", forgets)
- * where the QEMU that runs on the volume can be reached. */
+ * where the QEMU that runs on the volume can be reached, and on which host
+ * (forgotten with it). */
 int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
-				const char *where, struct rc_error *err);
+				const char *where, const char *host,
+				struct rc_error *err);
 
 /*
  * rowcat pin / unpin: a pinned snapshot is never collected. Pinning is

@@ -19,6 +19,7 @@
 
 #include "rowcat/catalog.h"
 #include "rowcat/error.h"
+#include "rowcat/host.h"
 #include "rowcat/names.h"
 #include "rowcat/policy.h"
 #include "rowcat/rbdops.h"
@@ -154,7 +155,24 @@ struct ops_row_options {
 	const char *on_freeze;
 	const char *on_thaw;
 	const char *on_switch;
+	/* a snap that another rowcat's decision must not overtake: refused
+	 * (-ESTALE) unless this image (an id, 0: any) is still the
+	 * operating image when the snap is journalled. A policy run reads
+	 * what is due against one operating image; a snapshot another run
+	 * took meanwhile switched it. */
+	int64_t expect_operating_image_id;
 };
+
+/*
+ * Whether volume's recorded consumer runs on another host than this one
+ * (rc_host_name), whose name then goes to host. A volume without a
+ * consumer is on no host (false), and one whose consumer was recorded
+ * before hosts were (consumer_host empty, schema 7 and older) counts as
+ * this host's, as it did then. A snap through the recorded consumer, and
+ * a policy run, leave such a volume to its host.
+ */
+bool ops_consumer_elsewhere(const struct catalog_volume *volume,
+			    char host[RC_HOST_MAX]);
 
 /*
  * rowcat snap: snapshots the operating image of `volume` as `snapshot`
@@ -442,6 +460,8 @@ enum ops_policy_outcome {
 	OPS_POLICY_FAILED,
 	OPS_POLICY_IN_USE,   /* a client has it open: no snapshot taken
 				(the message names the clients) */
+	OPS_POLICY_ELSEWHERE, /* its consumer runs on another host (host):
+				 left to that host's run, untouched */
 };
 
 /* What became of one volume. */
@@ -452,6 +472,7 @@ struct ops_policy_result {
 	char flattened[RC_SPEC_MAX];    /* the image flattened; "" none */
 	size_t expired;                 /* snapshots marked by retention */
 	char message[RC_ERROR_MESSAGE_MAX]; /* why, unless ok */
+	char host[RC_HOST_MAX];         /* OPS_POLICY_ELSEWHERE's host */
 };
 
 struct ops_policy_events {
@@ -482,7 +503,12 @@ struct ops_policy_events {
  * marked by `rowcat rm` since it was listed is left alone. A snapshot
  * taken whose switch hook failed still lets retention run. results[i]
  * (n of them, the caller's) says what became of vols[i]; one failing
- * volume does not stop the others. Holds the policy job lock
+ * volume does not stop the others. A volume whose consumer runs on
+ * another host (ops_consumer_elsewhere) is OPS_POLICY_ELSEWHERE, and
+ * nothing is done to it, not even recovery: that host's run takes it. A
+ * due snapshot that another run took first (it switched the volume
+ * after this run read what was due) is not taken again: the volume is
+ * read again, and is no longer due. Holds the policy job lock
  * (catalog_job_lock; -EBUSY when another run holds it). Returns 0 unless
  * the run could not start. Each snapshot is taken with row_opts (may be
  * NULL): a volume whose operating image a client has open is

@@ -17,6 +17,9 @@ set -uo pipefail
 # A manual snap reads the policy timer's file for max_depth
 # (/etc/rowcat/policy.yaml): the tests' own, when they give one
 export ROWCAT_POLICY_FILE=
+# and every command reads rowcat.conf (/etc/rowcat/rowcat.conf) for its
+# catalog: none, unless a test gives one
+export ROWCAT_CONFIG=
 
 if [ -n "${ROWCAT_TEST_CLUSTER:-}" ]; then
 	# shellcheck disable=SC1091

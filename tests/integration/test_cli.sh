@@ -142,6 +142,45 @@ test_catalog_location_follows_the_environment() {
 	fi
 }
 
+# rowcat.conf ($ROWCAT_CONFIG here, /etc/rowcat/rowcat.conf by default)
+# sets the catalog after --catalog and $ROWCAT_CATALOG, before the
+# built-in default; a wrong line is one line naming it, exit 78, and is
+# not read when the catalog is given otherwise.
+test_catalog_location_from_rowcat_conf() {
+	local conf=$SCRATCH/rowcat.conf bad=$SCRATCH/bad.conf
+	printf '# this host'"'"'s catalog\n\ncatalog = %s   # a file here\n' \
+		"$SCRATCH/conf.db" >"$conf"
+	ROWCAT_CONFIG=$conf "$ROWCAT" init -q || fail "init via rowcat.conf"
+	[ -f "$SCRATCH/conf.db" ] || fail "rowcat.conf's catalog not used"
+	ROWCAT_CONFIG=$conf run "$ROWCAT" ls --format json
+	expect_eq "0 []" "$status $out" "ls on rowcat.conf's catalog ($err)"
+	printf 'catalog = %s\n' "$SCRATCH/absent.db" >"$SCRATCH/absent.conf"
+	ROWCAT_CONFIG=$SCRATCH/absent.conf run "$ROWCAT" ls
+	expect_eq 1 "$status" "ls on a catalog rowcat.conf names and init never made ($err)"
+	expect_contains "$err" "$SCRATCH/absent.db" "the catalog ls looked for"
+	# $ROWCAT_CATALOG and --catalog win over it
+	ROWCAT_CONFIG=$conf ROWCAT_CATALOG=$SCRATCH/env.db "$ROWCAT" init -q || fail "init via ROWCAT_CATALOG"
+	[ -f "$SCRATCH/env.db" ] || fail "ROWCAT_CATALOG lost to rowcat.conf"
+	ROWCAT_CONFIG=$conf "$ROWCAT" --catalog "$SCRATCH/flag.db" init -q || fail "init --catalog"
+	[ -f "$SCRATCH/flag.db" ] || fail "--catalog lost to rowcat.conf"
+
+	# a typo is an error, not a default
+	printf 'catalog = %s\ncatlog = /elsewhere.db\n' "$SCRATCH/conf.db" >"$bad"
+	ROWCAT_CONFIG=$bad expect_refused 78 \
+		"rowcat: $bad:2: unknown key 'catlog' (the only key is 'catalog')" "$ROWCAT" ls
+	printf 'catalog = catalog.db\n' >"$bad"
+	ROWCAT_CONFIG=$bad expect_refused 78 \
+		"rowcat: $bad:1: catalog: 'catalog.db' is neither an absolute path nor rados://POOL[/NAMESPACE]/NAME" \
+		"$ROWCAT" ls
+	ROWCAT_CONFIG=$SCRATCH/none.conf expect_refused 78 \
+		"rowcat: cannot read $SCRATCH/none.conf: No such file or directory" "$ROWCAT" ls
+	# read only when it decides the catalog
+	ROWCAT_CONFIG=$bad run "$ROWCAT" --catalog "$SCRATCH/conf.db" ls --format json
+	expect_eq "0 []" "$status $out" "ls with --catalog and a bad rowcat.conf ($err)"
+	ROWCAT_CONFIG=$bad ROWCAT_CATALOG=$SCRATCH/conf.db run "$ROWCAT" ls --format json
+	expect_eq "0 []" "$status $out" "ls with ROWCAT_CATALOG and a bad rowcat.conf ($err)"
+}
+
 test_read_commands_on_an_empty_catalog() {
 	"$ROWCAT" --catalog "$CATALOG" init -q || fail init
 	expect_eq "[]" "$("$ROWCAT" --catalog "$CATALOG" ls --format json)" "empty ls json"

@@ -117,7 +117,8 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 		if [ "$i" = 1 ]; then
 			run rowcat snap "$v" "s$i" --qmp "$dir/qmp.sock"
 			rowcat consumer "$v" "unix:$dir/qmp.sock" || fail "consumer"
-			expect_eq "unix:$dir/qmp.sock" "$(rowcat consumer "$v")" "consumer"
+			expect_eq "unix:$dir/qmp.sock on host ${ROWCAT_HOST:-$(hostname)}" \
+				"$(rowcat consumer "$v")" "consumer"
 		else
 			run rowcat snap "$v" "s$i"
 		fi
@@ -130,9 +131,17 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 		jq '[.[] | select(.operation == "snap" and .paused_ms != null)] | length')" \
 		"live snaps the log keeps with their pause"
 
-	# -- a failure inside the window: undone, the guest runs on
+	# -- another host sharing the catalog does not reach this host's
+	# guest: refused, nothing changed, the guest runs on
 	op=$(rowcat which "$v")
 	before=$(cluster_state)
+	ROWCAT_HOST="not-${ROWCAT_HOST:-$(hostname)}" expect_refused 3 \
+		"$v's consumer runs on host ${ROWCAT_HOST:-$(hostname)}" rowcat snap "$v" elsewhere1
+	expect_eq "$op" "$(rowcat which "$v")" "operating image after the refusal"
+	expect_eq "$before" "$(cluster_state)" "cluster after the refusal"
+	expect_guest_on "$dir" "$v"
+
+	# -- a failure inside the window: undone, the guest runs on
 	run at row.clone.before:error snap "$v" failed1
 	expect_eq 1 "$status" "a snap that fails in the window"
 	expect_contains "$err" "nothing was changed" "the failure's message"

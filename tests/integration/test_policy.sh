@@ -937,4 +937,65 @@ test_a_volume_removed_during_the_run_takes_no_snapshot_and_is_no_failure() {
 	expect_eq "$catalog" "$(catalog_state)" "the catalog after the run"
 }
 
+# Many hosts share one catalog (ROWCAT_HOST plays two on this machine): a
+# volume whose consumer runs on hv-2 is hv-2's run's, untouched by hv-1's
+# ('elsewhere', exit 0 as for nothing due), and a detached volume is
+# taken by whichever run comes first, once: the slot hv-1 took is not
+# due for hv-2. A consumer recorded before hosts were counts as the host's
+# own, whichever host runs.
+test_each_host_takes_its_attached_volumes_and_the_detached_ones_once() {
+	rowcat init -q || fail init
+	local base a b c sp file=$SCRATCH/policy.yaml name0 name1 prom=$SCRATCH/policy.prom
+	base=$(volname) a=$(volname a) b=$(volname b) c=$(volname c) sp=$(own_namespace)
+	create_volumes "$sp/$a" "$sp/$b" "$sp/$c"
+	one_policy "$file" "$sp/${base}[abc]" 1h "{latest: 2}"
+	name0=$(snap_name "$T0") name1=$(snap_name $((T0 + 3600)))
+	# no QEMU listens: each host's own snaps of a and c go on as without one
+	ROWCAT_HOST=hv-2 rowcat consumer "$a" "unix:$SCRATCH/a.qmp" || fail "consumer $a"
+	ROWCAT_HOST=hv-1 rowcat consumer "$c" "unix:$SCRATCH/c.qmp" || fail "consumer $c"
+
+	run env ROWCAT_HOST=hv-1 "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		policy run "$file" --now "$(hour_iso 0)" --format json --metrics "$prom"
+	expect_eq 0 "$status" "hv-1's run ($err)"
+	expect_eq "$a elsewhere null null hv-2
+$b ok true $name0 null
+$c ok true $name0 null" "$(jq -r '.[] | "\(.volume) \(.outcome) \(.due) \(.snapshot) \(.host)"' <<<"$out")" \
+		"hv-1's run's volumes"
+	expect_eq "its consumer runs on host hv-2 (unix:$SCRATCH/a.qmp); that host's policy run takes it" \
+		"$(jq -r --arg a "$a" '.[] | select(.volume == $a) | .message' <<<"$out")" "a's message"
+	expect_contains "$err" "rowcat: policy: $a: elsewhere: its consumer runs on host hv-2" "a's line"
+	grep -qx 'rowcat_policy_volumes{outcome="elsewhere"} 1' "$prom" || fail "metrics: elsewhere"
+	grep -qx 'rowcat_policy_volumes{outcome="ok"} 2' "$prom" || fail "metrics: ok"
+	grep -qx 'rowcat_policy_last_run_success 1' "$prom" || fail "metrics: success"
+	expect_eq "" "$(cluster_snapshots "$sp" "$a")" "snapshots of $a after hv-1's run"
+
+	# hv-2 at the same hour: a is its own; b's slot is taken already
+	run env ROWCAT_HOST=hv-2 "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		policy run "$file" --now "$(hour_iso 0)"
+	expect_eq 0 "$status" "hv-2's run ($err)"
+	expect_eq "$a: policy p: snapshot $name0 taken; 0 expired" "$out" "hv-2's run's lines"
+	expect_contains "$err" "rowcat: policy: $c: elsewhere: its consumer runs on host hv-1" "c's line"
+	expect_contains "$err" "3 volumes managed: 1 snapshot taken, 0 expired, 0 flattened; 0 busy, 0 failed, 0 in use, 1 on other hosts ($c)" \
+		"hv-2's summary"
+	for v in "$a" "$b" "$c"; do
+		expect_eq "$name0" "$(cluster_snapshots "$sp" "$v" | sed 's/.*@//' | xargs)" "snapshots of $v"
+	done
+	# quiet, as the timer runs it: another host's volume is no news
+	run env ROWCAT_HOST=hv-2 "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		policy run "$file" --now "$(hour_iso 0)" -q
+	expect_eq "0  " "$status $out $err" "hv-2's quiet run with nothing due"
+
+	# a consumer recorded before hosts were: every host's own
+	sqlite3 "$CATALOG" "UPDATE volume SET consumer_host = NULL WHERE name = '$a'"
+	run env ROWCAT_HOST=hv-1 "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+		policy run "$file" --now "$(hour_iso 1)" --format json
+	expect_eq 0 "$status" "hv-1's run at hour 1 ($err)"
+	expect_eq "$a ok $name1
+$b ok $name1
+$c ok $name1" "$(jq -r '.[] | "\(.volume) \(.outcome) \(.snapshot)"' <<<"$out")" \
+		"hv-1's run at hour 1"
+	expect_eq 0 "$(running_ops)" "operations left running"
+	expect_check_clean
+}
+
 run_tests

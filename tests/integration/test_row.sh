@@ -222,7 +222,7 @@ test_log_lists_operations_newest_first() {
 	run rowcat flatten "$v" --format json
 	expect_eq false "$(jq .flattened <<<"$out")" "flatten json of an image without parent"
 	run rowcat consumer "$v" --format json
-	expect_eq '{"volume":"'"$v"'","consumer":null}' "$out" "consumer json"
+	expect_eq '{"volume":"'"$v"'","consumer":null,"host":null}' "$out" "consumer json"
 	run rowcat recover --format json
 	expect_eq '{"finished":0,"undone":0,"failed":0,"busy":0}' "$out" "recover json"
 	local log; log=$(rowcat log "$v" --format json)
@@ -357,6 +357,51 @@ test_two_snaps_at_once_never_make_two_operating_images() {
 	expect_eq "$((ok + 1))" "$(rbd ls rbd | grep -c "^$v")" "images on the cluster"
 	expect_eq 0 "$(running_ops)" "running operations"
 	expect_check_clean
+}
+
+# A consumer runs on one host: rowcat consumer records the host it is run
+# on ($ROWCAT_HOST plays two here), and a snap through that consumer on
+# any other host is refused, naming the host, with nothing changed. A
+# restore never goes through the consumer; a consumer given with --qmp is
+# the operator's word that it runs here.
+test_a_snap_through_a_consumer_of_another_host_is_refused_there() {
+	local v before catalog
+	v=$(volname); new_volume "$v"
+	ROWCAT_HOST=hv-2 rowcat consumer "$v" "unix:$SCRATCH/vm.qmp" || fail "consumer"
+	expect_eq "unix:$SCRATCH/vm.qmp on host hv-2" "$(ROWCAT_HOST=hv-1 rowcat consumer "$v")" \
+		"the consumer and its host"
+	run rowcat consumer "$v" --format json
+	expect_eq '{"volume":"'"$v"'","consumer":"unix:'"$SCRATCH"'/vm.qmp","host":"hv-2"}' "$out" \
+		"consumer json"
+	before=$(cluster_state) catalog=$(catalog_state)
+	ROWCAT_HOST=hv-1 expect_refused 3 \
+		"$v's consumer runs on host hv-2 (unix:$SCRATCH/vm.qmp); snap it there, or" \
+		rowcat snap "$v" s1
+	ROWCAT_HOST=hv-1 expect_refused 3 "runs on host hv-2" rowcat snap "$v" s1 --format json
+	expect_eq "" "$out" "no JSON from a refused snap"
+	expect_eq "$before" "$(cluster_state)" "cluster after the refusals"
+	expect_eq "$catalog" "$(catalog_state)" "catalog after the refusals"
+	# its own host snaps it (no QEMU listens: as without a consumer)
+	ROWCAT_HOST=hv-2 run rowcat snap "$v" s1
+	expect_eq 0 "$status" "the snap on hv-2 ($err)"
+	ROWCAT_HOST=hv-1 run rowcat restore "$v" s1 -q
+	expect_eq "0 " "$status $err" "a restore on hv-1"
+	# a consumer given for the snap is reached, not refused for the host
+	ROWCAT_HOST=hv-1 run rowcat snap "$v" s2 --qmp "$SCRATCH/other.qmp"
+	expect_eq 1 "$status" "a snap through a monitor nobody listens at ($err)"
+	case "$err" in *"runs on host"*) fail "--qmp refused for the recorded host: $err" ;; esac
+	# the guest moved: recorded again, from hv-1
+	ROWCAT_HOST=hv-1 rowcat consumer "$v" "unix:$SCRATCH/vm.qmp" || fail "consumer again"
+	expect_eq hv-1 "$(rowcat consumer "$v" --format json | jq -r .host)" "the new host"
+	ROWCAT_HOST=hv-1 run rowcat snap "$v" s2 -q
+	expect_eq "0 " "$status $err" "the snap on the consumer's new host"
+	ROWCAT_HOST=hv-2 expect_refused 3 "runs on host hv-1" rowcat snap "$v" s3
+	rowcat consumer "$v" --clear || fail "consumer --clear"
+	run rowcat consumer "$v" --format json
+	expect_eq '{"volume":"'"$v"'","consumer":null,"host":null}' "$out" "consumer json after --clear"
+	ROWCAT_HOST=hv-2 run rowcat snap "$v" s3 -q
+	expect_eq "0 " "$status $err" "a snap of the detached volume on hv-2"
+	expect_check_clean "$v"
 }
 
 test_bad_input_to_snap_and_restore_changes_nothing() {
