@@ -1495,6 +1495,86 @@ static void test_kinds_states_and_steps_keep_their_words(void **state)
 					     CATALOG_STEP_CREATING));
 }
 
+/* A header read as bytes says what SQLite says, without opening. */
+static void test_the_header_says_page_size_version_and_wal(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char header[CATALOG_HEADER_SIZE];
+	struct catalog_header h;
+	int fd;
+
+	/* the last connection's close moves the WAL into the file */
+	catalog_close(f->cat);
+	f->cat = NULL;
+	fd = open(f->path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, header, sizeof(header), 0), sizeof(header));
+	close(fd);
+	assert_int_equal(catalog_header_parse(header, sizeof(header), f->path,
+					      &h, &f->err), 0);
+	assert_int_equal(h.schema_version, catalog_schema_version_supported());
+	assert_int_equal(h.page_size, 4096);
+	assert_true(h.wal);
+	/* 1 stands for 65536 */
+	header[16] = 0;
+	header[17] = 1;
+	header[18] = header[19] = 1;
+	assert_int_equal(catalog_header_parse(header, sizeof(header), f->path,
+					      &h, &f->err), 0);
+	assert_int_equal(h.page_size, 65536);
+	assert_false(h.wal);
+	assert_int_equal(catalog_header_parse(header, 0, "x", &h, &f->err), -ENOENT);
+	assert_int_equal(catalog_header_parse(header, 40, "x", &h, &f->err), -EINVAL);
+	header[68] ^= 1; /* someone else's application id */
+	assert_int_equal(catalog_header_parse(header, sizeof(header), "x", &h,
+					      &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.message, "not a rowcat catalog"));
+	memset(header, 'x', sizeof(header));
+	assert_int_equal(catalog_header_parse(header, sizeof(header), "x", &h,
+					      &f->err), -EINVAL);
+}
+
+/* A file catalog copies to a new file as a catalog of its own, and never
+ * onto one that exists; info reads both without writing. */
+static void test_a_file_catalog_copies_once_and_never_over_a_file(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_file_info info;
+	struct catalog *copy = NULL;
+	struct catalog_volume v;
+	char to[600];
+	struct stat before, after;
+	int version;
+	struct rc_image_spec spec = { .pool = "rbd", .name = "vol" };
+	int64_t id;
+
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_insert(f->cat, "vol", 1024, &spec, 1,
+					       &id, &f->err), 0);
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	snprintf(to, sizeof(to), "%s.copy", f->path);
+	assert_int_equal(catalog_copy(f->path, to, &version, &f->err), 0);
+	assert_int_equal(version, catalog_schema_version_supported());
+	assert_int_equal(catalog_open(&copy, to, CATALOG_OPEN_EXISTING, &f->err), 0);
+	assert_int_equal(catalog_volume_find(copy, "vol", &v, &f->err), 0);
+	catalog_close(copy);
+	assert_int_equal(catalog_file_info(to, &info, &f->err), 0);
+	assert_string_equal(info.journal_mode, "wal");
+	assert_int_equal(info.page_size, 4096);
+	assert_int_equal(info.schema_version, version);
+	assert_int_equal(info.job_pid[CATALOG_JOB_GC], 0);
+	assert_int_equal(stat(to, &before), 0);
+	assert_int_equal(catalog_copy(f->path, to, &version, &f->err), -EEXIST);
+	assert_int_equal(stat(to, &after), 0);
+	assert_int_equal(before.st_size, after.st_size);
+	assert_int_equal(before.st_mtime, after.st_mtime);
+	/* a file that is not a catalog is no source, and leaves no copy */
+	unlink(to);
+	assert_int_equal(catalog_copy("/dev/null", to, &version, &f->err) < 0, 1);
+	assert_int_equal(access(to, F_OK), -1);
+	assert_int_equal(catalog_copy_remove(to, &f->err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1540,6 +1620,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_the_journal_refuses_words_rowcat_does_not_know, setup_open, teardown),
 		cmocka_unit_test(test_kinds_states_and_steps_keep_their_words),
 		cmocka_unit_test_setup_teardown(test_no_mark_is_taken_while_an_unrm_is_unfinished, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_the_header_says_page_size_version_and_wal, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_file_catalog_copies_once_and_never_over_a_file, setup_open, teardown),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
