@@ -84,6 +84,12 @@ int cmd_recover(struct cli_ctx *ctx, int argc, char **argv)
 			"ended as failed, %d left to a running rowcat\n",
 			report.finished, report.undone, report.failed,
 			report.busy);
+	/* whom to wait for: on a shared catalog, a host and until when */
+	if (!ctx->quiet && report.busy)
+		fprintf(stderr, "rowcat: operation %lld (%s) is in progress in "
+			"%s%s\n", (long long)report.busy_op_id,
+			report.busy_op_kind, report.busy_holder,
+			report.busy > 1 ? ", and others" : "");
 	return rc;
 }
 

@@ -153,9 +153,7 @@ static int volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 		/* nothing to undo: the image is whole, flattened or not */
 		ops_end_failed(cat, &op, CATALOG_OP_FAILED, err);
 	} else if (rc < 0) {
-		rc_error_prefix(err, "flatten of '%s' interrupted (operation %lld "
-				"stays in the journal; 'rowcat recover' finishes "
-				"it): ", volume_name, (long long)op.id);
+		ops_interrupted(err, "flatten", volume_name, op.id);
 	}
 	catalog_op_release(cat, op.id);
 	return rc;

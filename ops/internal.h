@@ -211,4 +211,14 @@ int ops_live_reattach_hooks(const struct catalog_operation *op,
 
 void ops_live_close(struct ops_live *live);
 
+/*
+ * Prefixes err with what became of operation op_id, a `what` of volume
+ * `name` that stopped half way: it stays in the journal for `rowcat
+ * recover`; or, when this process lost its claim (-ESHUTDOWN: its lease
+ * lapsed, or a host that took the operation over fenced it), it is that
+ * host's now.
+ */
+int ops_interrupted(struct rc_error *err, const char *what, const char *name,
+		    int64_t op_id);
+
 #endif

@@ -111,6 +111,23 @@ static int recover_one(struct rbd_conn *conn, struct catalog *cat,
 	return rc;
 }
 
+/* Who holds op, which this process could not claim, for the report. */
+static void note_busy(struct catalog *cat, const struct catalog_operation *op,
+		      struct ops_recovery *report)
+{
+	const char *kind = catalog_op_kind_name(op->kind);
+	struct rc_error ignored;
+
+	report->busy_op_id = op->id;
+	snprintf(report->busy_op_kind, sizeof(report->busy_op_kind), "%s",
+		 kind ? kind : "?");
+	if (catalog_op_claimed_elsewhere(cat, op->id, report->busy_holder,
+					 sizeof(report->busy_holder),
+					 &ignored) <= 0)
+		snprintf(report->busy_holder, sizeof(report->busy_holder),
+			 "another rowcat");
+}
+
 /*
  * Settles every running operation, or (volume_id set) those of one volume.
  * An operation a live rowcat has claimed is counted busy, and for one
@@ -146,21 +163,14 @@ static int recover_where(struct rbd_conn *conn, struct catalog *cat,
 			continue;
 		}
 		if (rc < 0) {
-			report->busy++;
-			if (volume_name && !first_failure) {
-				char holder[512];
-
-				/* who, and until when, on a shared catalog */
-				if (catalog_op_claimed_elsewhere(cat, op->id,
-						holder, sizeof(holder), &one) <= 0)
-					snprintf(holder, sizeof(holder),
-						 "another rowcat");
+			if (report->busy++ == 0)
+				note_busy(cat, op, report);
+			if (volume_name && !first_failure)
 				first_failure = rc_error_set(err, -EBUSY,
 					"volume '%s' is busy: operation %lld (%s) "
 					"is in progress in %s", volume_name,
-					(long long)op->id,
-					catalog_op_kind_name(op->kind), holder);
-			}
+					(long long)op->id, report->busy_op_kind,
+					report->busy_holder);
 			continue;
 		}
 		/* as it is now that it is ours: its holder may have taken
@@ -192,4 +202,18 @@ int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
 {
 	return recover_where(conn, cat, volume->id, volume->name, ev, report,
 			     err);
+}
+
+int ops_interrupted(struct rc_error *err, const char *what, const char *name,
+		    int64_t op_id)
+{
+	if (err->code == -ESHUTDOWN)
+		return rc_error_prefix(err, "%s of '%s' stopped: this rowcat "
+				       "lost its claim on operation %lld, which "
+				       "another host has taken over or can "
+				       "('rowcat recover'): ", what, name,
+				       (long long)op_id);
+	return rc_error_prefix(err, "%s of '%s' interrupted (operation %lld "
+			       "stays in the journal; 'rowcat recover' "
+			       "finishes it): ", what, name, (long long)op_id);
 }

@@ -1208,10 +1208,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		rc = forward_or_undo(conn, cat, &op, &plan, &undone, err);
 	}
 	if (rc < 0 && !undone && op.state == CATALOG_OP_RUNNING)
-		rc_error_prefix(err, "%s of '%s' interrupted (operation %lld stays "
-				"in the journal; 'rowcat recover' finishes it): ",
-				catalog_op_kind_name(op.kind), volume_name,
-				(long long)op.id);
+		ops_interrupted(err, catalog_op_kind_name(op.kind), volume_name,
+				op.id);
 	catalog_op_release(cat, op.id);
 	if (op.state == CATALOG_OP_DONE) {
 		snprintf(result->snapshot, sizeof(result->snapshot), "%s",

@@ -271,9 +271,7 @@ again:
 		result->restored = n;
 	else if (settle_failure(conn, cat, &op, ids, n, listed, err) ==
 		 CATALOG_OP_RUNNING)
-		rc_error_prefix(err, "unrm of '%s' interrupted (operation %lld "
-				"stays in the journal; 'rowcat recover' finishes "
-				"it): ", volume.name, (long long)op.id);
+		ops_interrupted(err, "unrm", volume.name, op.id);
 	catalog_op_release(cat, op.id);
 	goto out;
 busy:

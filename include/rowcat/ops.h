@@ -324,6 +324,11 @@ struct ops_recovery {
 	int undone;      /* rolled back */
 	int failed;      /* could not be completed; ended as failed */
 	int busy;        /* claimed by a live rowcat, left alone */
+	/* the first of those: which, and who holds it (until when, on a
+	 * catalog that many hosts share) */
+	int64_t busy_op_id;
+	char busy_op_kind[32];
+	char busy_holder[512];
 };
 
 /*
