@@ -21,6 +21,8 @@ struct ops_claims {
 };
 
 #define CLAIMS_OBJECT_SUFFIX ".claims"
+/* never made: written to, to learn whether the client may write there */
+#define ACCESS_PROBE_SUFFIX ".access-probe"
 
 /*
  * The lease a claim takes. A gc run is one per catalog, whichever host
@@ -139,6 +141,7 @@ static int claims_open(struct rbd_conn *conn,
 {
 	struct ops_claims *c = calloc(1, sizeof(*c));
 	char object[RC_NAME_MAX + sizeof(CLAIMS_OBJECT_SUFFIX)];
+	char probe[RC_NAME_MAX + sizeof(ACCESS_PROBE_SUFFIX)];
 	char rados_addr[RBDOPS_ADDR_MAX];
 	const char *vfs_addr = catalog_ceph_vfs_client_addr();
 	int rc;
@@ -160,6 +163,14 @@ static int claims_open(struct rbd_conn *conn,
 	}
 	snprintf(object, sizeof(object), "%s%s", loc->name,
 		 CLAIMS_OBJECT_SUFFIX);
+	snprintf(probe, sizeof(probe), "%s%s", loc->name, ACCESS_PROBE_SUFFIX);
+	rc = rbdops_object_write_check(conn, loc->pool, loc->ns, probe, err);
+	if (rc < 0) {
+		rc_error_prefix(err, "the catalog %s%s%s%s/%s: ",
+				CATALOG_RADOS_SCHEME, loc->pool,
+				loc->ns[0] ? "/" : "", loc->ns, loc->name);
+		goto out;
+	}
 	rc = rbdops_leases_open(&c->leases, conn, loc->pool, loc->ns, object,
 				c->host, vfs_addr, lease_s, err);
 out:

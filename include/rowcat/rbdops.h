@@ -665,4 +665,14 @@ void rbdops_object_unlock(struct rbd_conn *conn, const char *pool,
 int rbdops_object_remove(struct rbd_conn *conn, const char *pool,
 			 const char *ns, const char *oid, struct rc_error *err);
 
+/*
+ * Whether this client may write in pool/ns, asked with a write to oid, an
+ * object that must not exist, which the OSD refuses for want of caps or
+ * else for want of the object: nothing is changed either way. Refused,
+ * the message names the cap the client lacks (err->denied).
+ */
+int rbdops_object_write_check(struct rbd_conn *conn, const char *pool,
+			      const char *ns, const char *oid,
+			      struct rc_error *err);
+
 #endif

@@ -223,4 +223,29 @@ test_a_partitioned_host_can_change_nothing_after_a_takeover() {
 	expect_catalog_sound
 }
 
+# make_client ID MON OSD: a client with exactly these caps.
+make_client() {
+	ceph auth get-or-create "client.$1" mon "$2" osd "$3" \
+		>"$(dirname "$CEPH_CONF")/ceph.client.$1.keyring" ||
+		fail "creating client.$1"
+}
+
+test_a_client_without_caps_on_the_catalogs_pool_is_told_which() {
+	local before
+	setup_hosts
+	make_client nocat 'profile rbd' 'profile rbd pool=other'
+	make_client rdcat 'profile rbd' 'profile rbd-read-only pool=rbd'
+	before=$(rados_sql .dump; rados -p rbd ls | sort)
+	expect_refused 1 "client.nocat has no cap on pool 'rbd'; rowcat needs osd 'profile rbd pool=rbd' and mon 'profile rbd'" \
+		"$ROWCAT" --id nocat --catalog "$CATALOG" ls
+	expect_refused 1 "client.rdcat may read pool 'rbd' but not write to it" \
+		"$ROWCAT" --id rdcat --catalog "$CATALOG" ls
+	expect_refused 1 "client.nocat has no cap on pool 'rbd'" \
+		"$ROWCAT" --id nocat --catalog "$CATALOG" create other/x --size 1
+	expect_eq "$before" "$(rados_sql .dump; rados -p rbd ls | sort)" \
+		"the catalog and the pool after the refusals"
+	ceph auth rm client.nocat >/dev/null 2>&1
+	ceph auth rm client.rdcat >/dev/null 2>&1
+}
+
 run_tests
