@@ -1,7 +1,8 @@
 /*
  * cls_lock, the OSD class behind rados_lock_*, spoken to directly where
  * librados leaves something out: who holds a lock, with description and
- * expiry (rados_list_lockers gives neither).
+ * expiry (rados_list_lockers gives neither), and an unlock that takes the
+ * lock's attribute with it (rados_unlock leaves it behind).
  *
  * The class's requests and replies are Ceph's encoding, little-endian
  * (src/cls/lock/cls_lock_ops.h, cls_lock_types.h, include/encoding.h):
@@ -17,6 +18,9 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+
+/* The attribute cls_lock keeps lock NAME in (cls_lock.cc's LOCK_PREFIX). */
+#define CLS_LOCK_XATTR_PREFIX "lock."
 
 /* ---- encoding a request ---- */
 
@@ -35,7 +39,8 @@ static size_t put_string(unsigned char *p, const char *s, size_t n)
 }
 
 /* struct(1, 1) { string first[; string second] } into buf, the layout
- * of cls_lock_get_info_op (second NULL); returns its length. */
+ * of cls_lock_get_info_op { name } (second NULL) and of
+ * cls_lock_unlock_op { name; cookie }; returns its length. */
 static size_t encode_strings(unsigned char *buf, const char *first,
 			     size_t first_len, const char *second,
 			     size_t second_len)
@@ -230,4 +235,33 @@ int rbdops_cls_lock_info(rados_ioctx_t io, const char *oid, const char *name,
 			break;
 	}
 	return r.bad ? -EPROTO : 0;
+}
+
+/* ---- unlocking ---- */
+
+int rbdops_cls_unlock(rados_ioctx_t io, const char *oid, const char *name,
+		      const char *cookie)
+{
+	unsigned char in[14 + RC_NAME_MAX + RBDOPS_LOCK_COOKIE_MAX];
+	char xattr[sizeof(CLS_LOCK_XATTR_PREFIX) + RC_NAME_MAX];
+	size_t name_len = strlen(name), cookie_len = strlen(cookie);
+	rados_write_op_t op;
+	int rc;
+
+	if (name_len >= RC_NAME_MAX || cookie_len >= RBDOPS_LOCK_COOKIE_MAX)
+		return -ENAMETOOLONG;
+	snprintf(xattr, sizeof(xattr), CLS_LOCK_XATTR_PREFIX "%s", name);
+	op = rados_create_write_op();
+	if (!op)
+		return -ENOMEM;
+	/* one transaction: when the unlock fails (not ours: it expired, and
+	 * maybe another holds it now) the OSD applies nothing, so the
+	 * attribute goes only with our own, last, locker */
+	rados_write_op_exec(op, "lock", "unlock", (const char *)in,
+			    encode_strings(in, name, name_len, cookie,
+					   cookie_len), NULL);
+	rados_write_op_rmxattr(op, xattr);
+	rc = rados_write_op_operate(op, io, oid, NULL, 0);
+	rados_release_write_op(op);
+	return rc;
 }

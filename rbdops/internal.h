@@ -98,4 +98,17 @@ struct cls_locker {
 int rbdops_cls_lock_info(rados_ioctx_t io, const char *oid, const char *name,
 			 int (*each)(const struct cls_locker *locker, void *arg),
 			 void *arg);
+
+/*
+ * Unlocks exclusive lock name on oid, held by this client as cookie, and
+ * removes the attribute cls_lock keeps it in ("lock.NAME"), which
+ * rados_unlock leaves behind: without this, every lock name ever taken
+ * stays on the object. One write op, so that the attribute goes only
+ * when the unlock succeeds: when it fails (-ENOENT: the lock expired or
+ * was broken, and maybe another client holds it now) nothing changes.
+ * For exclusive locks only: a shared lock's other holders live in the
+ * same attribute. 0 or librados's code.
+ */
+int rbdops_cls_unlock(rados_ioctx_t io, const char *oid, const char *name,
+		      const char *cookie);
 #endif

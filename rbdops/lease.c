@@ -441,7 +441,7 @@ int rbdops_lease_take(struct rbd_leases *l, const char *name,
 	pthread_mutex_unlock(&l->mu);
 	if (!entry) {
 		/* not renewed, so it must not stay held either */
-		rados_unlock(l->io, l->oid, name, l->cookie);
+		rbdops_cls_unlock(l->io, l->oid, name, l->cookie);
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 	}
 out:
@@ -462,7 +462,7 @@ void rbdops_lease_drop(struct rbd_leases *l, const char *name)
 		*entry = l->held[--l->count];
 	pthread_mutex_unlock(&l->mu);
 	if (mine)
-		rados_unlock(l->io, l->oid, name, l->cookie);
+		rbdops_cls_unlock(l->io, l->oid, name, l->cookie);
 }
 
 int rbdops_lease_holder(struct rbd_leases *l, const char *name,
@@ -794,7 +794,7 @@ void rbdops_leases_close(struct rbd_leases *l)
 	 * may be the reason it lost them, and an unlock would wait out the
 	 * client timeout for each */
 	for (size_t i = 0; !lost && i < l->count; i++)
-		rados_unlock(l->io, l->oid, l->held[i].name, l->cookie);
+		rbdops_cls_unlock(l->io, l->oid, l->held[i].name, l->cookie);
 	rados_ioctx_destroy(l->io);
 	pthread_cond_destroy(&l->wake);
 	pthread_mutex_destroy(&l->mu);
