@@ -68,4 +68,47 @@ int rbdops_fail(struct rc_error *err, int code, const char *fmt, ...)
  * off already). */
 int rbdops_object_map_off(rbd_image_t image, const char *text,
 			  struct rc_error *err);
+
+/* "pool/oid" or "pool/ns/oid" (ns "" for none), for messages. */
+void rbdops_object_where(const char *pool, const char *ns, const char *oid,
+			 char *buf, size_t len);
+
+/* ---- cls_lock, the class behind rados_lock_* (cls_lock.c) ---- */
+
+/* One holder of a cls lock, as cls_lock's get_info tells it. */
+struct cls_locker {
+	char entity[RBDOPS_ENTITY_MAX];       /* "client.4463" */
+	char cookie[RBDOPS_LOCK_COOKIE_MAX];
+	char addr[RBDOPS_ADDR_MAX];           /* "IP:port/nonce"; "" when
+						 its family is unknown */
+	char description[2048];               /* a lease's fits whole */
+	int64_t expires_at; /* by the OSD's clock, unix s; 0: never */
+};
+
+/*
+ * Reads lock name on oid as `rados lock info` does (cls_lock's get_info)
+ * and calls each(locker, arg) for its holders in the OSD's order (expired
+ * ones are gone already: the OSD drops them on every read), until each
+ * returns non-zero. 0 also when nobody holds it; rados_exec's code when
+ * the call fails (-ENOENT: no object); -EPROTO when the reply is not
+ * get_info's as Ceph 16 encodes it (each may have been called for the
+ * holders before the bad part); -ENAMETOOLONG for a name of RC_NAME_MAX
+ * bytes or more.
+ */
+int rbdops_cls_lock_info(rados_ioctx_t io, const char *oid, const char *name,
+			 int (*each)(const struct cls_locker *locker, void *arg),
+			 void *arg);
+
+/*
+ * Unlocks exclusive lock name on oid, held by this client as cookie, and
+ * removes the attribute cls_lock keeps it in ("lock.NAME"), which
+ * rados_unlock leaves behind: without this, every lock name ever taken
+ * stays on the object. One write op, so that the attribute goes only
+ * when the unlock succeeds: when it fails (-ENOENT: the lock expired or
+ * was broken, and maybe another client holds it now) nothing changes.
+ * For exclusive locks only: a shared lock's other holders live in the
+ * same attribute. 0 or librados's code.
+ */
+int rbdops_cls_unlock(rados_ioctx_t io, const char *oid, const char *name,
+		      const char *cookie);
 #endif

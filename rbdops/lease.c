@@ -28,9 +28,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "internal.h"
 #include "rowcat/clock.h"
@@ -200,196 +197,44 @@ bool rbdops_lease_desc_parse(const char *desc, struct rbdops_lease_holder *out)
 	return ours;
 }
 
-/* ---- reading a lock: cls_lock's get_info ---- */
+/* ---- reading a lock ---- */
 
-/*
- * rados_list_lockers gives neither the description nor the expiry, so
- * the lock is read as `rados lock info` reads it: the cls method
- * lock.get_info, whose reply is Ceph's encoding of cls_lock_get_info_reply
- * (src/cls/lock/cls_lock_ops.h, cls_lock_types.h), little-endian:
- *
- *   struct(v,compat,len) { map<locker_id_t, locker_info_t>; u8 type; string tag }
- *   locker_id_t   = struct { entity_name_t (u8 type, u64 num); string cookie }
- *   locker_info_t = struct { utime_t (u32 s, u32 ns); entity_addr_t; string desc }
- *
- * entity_addr_t is either marker 1 + struct { u32 type; u32 nonce; u32
- * len; sockaddr, family little-endian } or, from a client without
- * MSG_ADDR2, marker 0 + 3 bytes + u32 nonce + 128 bytes of sockaddr,
- * family big-endian (the Linux kernel's ceph_decode_entity_addr reads it
- * the same way). Each struct says its length, so a newer Ceph's added
- * fields are skipped.
- */
-struct reader {
-	const unsigned char *p, *end;
-	bool bad;
-};
-
-static bool take_bytes(struct reader *r, void *out, size_t n)
+/* rbdops_cls_lock_info's each: the first holder, the one an exclusive
+ * lock has. */
+static int first_holder(const struct cls_locker *locker, void *arg)
 {
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = true;
-		return false;
-	}
-	if (out)
-		memcpy(out, r->p, n);
-	r->p += n;
-	return true;
+	struct rbdops_lease_holder *out = arg;
+
+	snprintf(out->entity, sizeof(out->entity), "%s", locker->entity);
+	/* another tool's cookie may be longer than ours: cut to fit */
+	snprintf(out->cookie, sizeof(out->cookie), "%.*s",
+		 (int)sizeof(out->cookie) - 1, locker->cookie);
+	snprintf(out->rados_addr, sizeof(out->rados_addr), "%s", locker->addr);
+	out->expires_at = locker->expires_at;
+	rbdops_lease_desc_parse(locker->description, out);
+	return 1;
 }
 
-static uint64_t take_le(struct reader *r, size_t n)
-{
-	unsigned char b[8] = {0};
-	uint64_t v = 0;
-
-	take_bytes(r, b, n);
-	for (size_t i = n; i-- > 0;)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static void take_string(struct reader *r, char *out, size_t len)
-{
-	uint32_t n = (uint32_t)take_le(r, 4);
-	size_t keep = n < len - 1 ? n : len - 1;
-
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = true;
-		out[0] = '\0';
-		return;
-	}
-	memcpy(out, r->p, keep);
-	out[keep] = '\0';
-	r->p += n;
-}
-
-/* Enters a struct: its end, past which the caller skips. */
-static const unsigned char *take_struct(struct reader *r)
-{
-	uint32_t len;
-
-	take_le(r, 1); /* struct_v */
-	take_le(r, 1); /* struct_compat */
-	len = (uint32_t)take_le(r, 4);
-	if (r->bad || (size_t)(r->end - r->p) < len) {
-		r->bad = true;
-		return r->end;
-	}
-	return r->p + len;
-}
-
-static void leave_struct(struct reader *r, const unsigned char *end)
-{
-	if (!r->bad && r->p <= end)
-		r->p = end;
-	else
-		r->bad = true;
-}
-
-/* "IP:port/nonce" as Ceph prints a client address (`rados lock info`,
- * `ceph osd blocklist ls`); "" for a family it does not know. */
-static void format_addr(const unsigned char *sa, size_t n, int family,
-			uint32_t nonce, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	out[0] = '\0';
-	if (family == AF_INET && n >= 8) {
-		unsigned port = (unsigned)sa[2] << 8 | sa[3];
-
-		if (inet_ntop(AF_INET, sa + 4, ip, sizeof(ip)))
-			snprintf(out, len, "%s:%u/%" PRIu32, ip, port, nonce);
-	} else if (family == AF_INET6 && n >= 24) {
-		unsigned port = (unsigned)sa[2] << 8 | sa[3];
-
-		if (inet_ntop(AF_INET6, sa + 8, ip, sizeof(ip)))
-			snprintf(out, len, "[%s]:%u/%" PRIu32, ip, port, nonce);
-	}
-}
-
-static void take_addr(struct reader *r, char *out, size_t len)
-{
-	unsigned char sa[128];
-	uint32_t nonce, n;
-	int marker = (int)take_le(r, 1);
-
-	out[0] = '\0';
-	if (marker == 1) {
-		const unsigned char *end = take_struct(r);
-
-		take_le(r, 4); /* type: legacy, msgr2 or any */
-		nonce = (uint32_t)take_le(r, 4);
-		n = (uint32_t)take_le(r, 4);
-		if (n > sizeof(sa) || !take_bytes(r, sa, n))
-			r->bad = true;
-		else
-			format_addr(sa, n, sa[0] | sa[1] << 8, nonce, out, len);
-		leave_struct(r, end);
-	} else if (marker == 0) {
-		take_bytes(r, NULL, 3);
-		nonce = (uint32_t)take_le(r, 4);
-		if (take_bytes(r, sa, sizeof(sa)))
-			format_addr(sa, sizeof(sa), sa[0] << 8 | sa[1], nonce,
-				    out, len);
-	} else {
-		r->bad = true;
-	}
-}
-
-/* The lockers of lock name: at most one for an exclusive lock. */
+/* The holder of lock name, which the OSD says with description and expiry
+ * only in cls_lock's get_info (rados_list_lockers gives neither). */
 static int read_holder(struct rbd_leases *l, const char *name, bool *held,
 		       struct rbdops_lease_holder *out, struct rc_error *err)
 {
-	unsigned char in[8 + RBDOPS_LEASE_NAME_MAX], reply[8192];
-	uint32_t name_len = (uint32_t)strlen(name), struct_len = 4 + name_len;
-	struct reader r;
-	uint32_t count;
 	int rc;
 
-	*held = false;
 	memset(out, 0, sizeof(*out));
-	/* cls_lock_get_info_op: struct(1,1) { string name } */
-	in[0] = 1;
-	in[1] = 1;
-	for (int i = 0; i < 4; i++) {
-		in[2 + i] = (unsigned char)(struct_len >> (8 * i));
-		in[6 + i] = (unsigned char)(name_len >> (8 * i));
-	}
-	memcpy(in + 10, name, name_len);
-	rc = rados_exec(l->io, l->oid, "lock", "get_info", (const char *)in,
-			10 + name_len, (char *)reply, sizeof(reply));
+	rc = rbdops_cls_lock_info(l->io, l->oid, name, first_holder, out);
+	*held = rc == 0 && out->entity[0];
 	if (rc == -ENOENT) /* no object: nothing was ever locked on it */
 		return 0;
-	if (rc < 0)
-		return rbdops_fail(err, rc, "reading lease '%s' on %s", name,
-				   l->where);
-	r = (struct reader){reply, reply + rc, false};
-	take_struct(&r); /* the reply; what follows the lockers is not read */
-	count = (uint32_t)take_le(&r, 4);
-	if (count > 0 && !r.bad) {
-		const unsigned char *id_end = take_struct(&r), *info_end;
-		unsigned type = (unsigned)take_le(&r, 1);
-		uint64_t num = take_le(&r, 8);
-		char desc[2048];
-
-		/* CEPH_ENTITY_TYPE_CLIENT; a lock is only ever a client's */
-		snprintf(out->entity, sizeof(out->entity), "%s.%" PRIu64,
-			 type == 8 ? "client" : "entity", num);
-		take_string(&r, out->cookie, sizeof(out->cookie));
-		leave_struct(&r, id_end);
-		info_end = take_struct(&r);
-		out->expires_at = (int64_t)take_le(&r, 4);
-		take_le(&r, 4); /* nanoseconds */
-		take_addr(&r, out->rados_addr, sizeof(out->rados_addr));
-		take_string(&r, desc, sizeof(desc));
-		leave_struct(&r, info_end);
-		rbdops_lease_desc_parse(desc, out);
-		*held = true;
-	}
-	if (r.bad)
+	if (rc == -EPROTO)
 		return rc_error_set(err, -EPROTO, "reading lease '%s' on %s: "
 				    "the OSD's answer is not cls_lock's "
 				    "get_info reply as Ceph 16 sends it",
 				    name, l->where);
+	if (rc < 0)
+		return rbdops_fail(err, rc, "reading lease '%s' on %s", name,
+				   l->where);
 	out->ours = *held && strcmp(out->entity, l->entity) == 0 &&
 		    strcmp(out->cookie, l->cookie) == 0;
 	return 0;
@@ -596,7 +441,7 @@ int rbdops_lease_take(struct rbd_leases *l, const char *name,
 	pthread_mutex_unlock(&l->mu);
 	if (!entry) {
 		/* not renewed, so it must not stay held either */
-		rados_unlock(l->io, l->oid, name, l->cookie);
+		rbdops_cls_unlock(l->io, l->oid, name, l->cookie);
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 	}
 out:
@@ -617,7 +462,7 @@ void rbdops_lease_drop(struct rbd_leases *l, const char *name)
 		*entry = l->held[--l->count];
 	pthread_mutex_unlock(&l->mu);
 	if (mine)
-		rados_unlock(l->io, l->oid, name, l->cookie);
+		rbdops_cls_unlock(l->io, l->oid, name, l->cookie);
 }
 
 int rbdops_lease_holder(struct rbd_leases *l, const char *name,
@@ -804,8 +649,7 @@ int rbdops_leases_open(struct rbd_leases **out, struct rbd_conn *conn,
 	l->lease_s = lease_s;
 	l->pid = (long)getpid();
 	snprintf(l->oid, sizeof(l->oid), "%s", oid);
-	snprintf(l->where, sizeof(l->where), "%s%s%s/%s", pool, ns[0] ? "/" : "",
-		 ns, oid);
+	rbdops_object_where(pool, ns, oid, l->where, sizeof(l->where));
 	snprintf(l->entity, sizeof(l->entity), "client.%" PRIu64,
 		 (uint64_t)rados_get_instance_id(conn->cluster));
 	snprintf(l->vfs_addr, sizeof(l->vfs_addr), "%s", vfs_addr ? vfs_addr : "");
@@ -950,7 +794,7 @@ void rbdops_leases_close(struct rbd_leases *l)
 	 * may be the reason it lost them, and an unlock would wait out the
 	 * client timeout for each */
 	for (size_t i = 0; !lost && i < l->count; i++)
-		rados_unlock(l->io, l->oid, l->held[i].name, l->cookie);
+		rbdops_cls_unlock(l->io, l->oid, l->held[i].name, l->cookie);
 	rados_ioctx_destroy(l->io);
 	pthread_cond_destroy(&l->wake);
 	pthread_mutex_destroy(&l->mu);

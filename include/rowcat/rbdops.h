@@ -450,6 +450,13 @@ int rbdops_data_compare(struct rbd_conn *conn, const struct rc_image_spec *spec,
  * rbdops_lease_fence: both its addresses blocklisted, then its lock
  * broken, in librbd's order (managed_lock/BreakRequest.cc), so nothing it
  * still has in flight, and nothing it sends when it comes back, lands.
+ *
+ * cls_lock keeps each lock name in an attribute of the object ("lock.
+ * NAME") that an unlock leaves there; a drop removes it with its unlock
+ * (one write op), so an object whose names are used once each (op.ID)
+ * does not gather one attribute per name ever taken. A lease that was
+ * lost keeps its attribute, with no holder, until a process takes that
+ * name and drops it: the one that takes its operation over does.
  */
 
 /* Longest lease name, with its NUL: letters, digits and . _ - : only. */
@@ -545,8 +552,10 @@ int rbdops_lease_holder(struct rbd_leases *l, const char *name,
 void rbdops_lease_holder_format(const struct rbdops_lease_holder *h,
 				char *buf, size_t len);
 
-/* Drops lease name (unlocks it) if this process holds it; failures are
- * ignored, since an unrenewed lease ends on its own. */
+/* Drops lease name if this process holds it: unlocks it and removes its
+ * attribute, in one write op that changes nothing unless the lock is
+ * still ours. Failures are ignored, since an unrenewed lease ends on its
+ * own. */
 void rbdops_lease_drop(struct rbd_leases *l, const char *name);
 
 /*
@@ -575,9 +584,9 @@ int rbdops_lease_fence(struct rbd_leases *l, const char *name,
 		       const struct rbdops_lease_holder *dead,
 		       struct rc_error *err);
 
-/* Stops the renewal thread and drops every lease still held (not those
- * of a process whose leases are lost: they end on their own). NULL is
- * fine. */
+/* Stops the renewal thread and drops every lease still held, as
+ * rbdops_lease_drop does (not those of a process whose leases are lost:
+ * they end on their own, attribute left). NULL is fine. */
 void rbdops_leases_close(struct rbd_leases *l);
 
 /*

@@ -177,6 +177,71 @@ test_a_process_renews_its_own_lease_and_never_fences_itself() {
 	expect_eq none "$(lock_desc op.4)" "the lock after close"
 }
 
+# lock_attrs: the cls_lock attributes on $OBJ ("lock.NAME"), one a line.
+lock_attrs() {
+	local attrs
+	attrs=$(rados -p rbd listxattr "$OBJ") || fail "rados listxattr $OBJ"
+	grep '^lock\.' <<<"$attrs"
+	return 0
+}
+
+test_dropped_leases_leave_no_attribute_behind() {
+	setup
+	# a held lease is an attribute of the object, as cls_lock keeps it
+	start_holder "$SCRATCH/a.out" op.0 30 hosta keep
+	expect_eq lock.op.0 "$(lock_attrs)" "the attributes while op.0 is held"
+	kill -TERM "$HOLDER"
+	wait "$HOLDER"
+	expect_eq "0 dropped" "$? $(tail -1 "$SCRATCH/a.out")" "the holder's drop"
+	# ten names, each taken once, as operations take theirs: a close
+	# drops each (take), a drop each of four names twenty times (churn)
+	local i
+	for i in $(seq 10); do
+		run hosta take "rbd/$OBJ" "op.$i" 30 hosta
+		expect_eq "0 taken" "$status $out" "take of op.$i"
+	done
+	run hosta churn "rbd/$OBJ" w 3 hosta
+	expect_eq "0 churned" "$status $out" "churn"
+	rados -p rbd stat "$OBJ" >/dev/null || fail "no object $OBJ"
+	expect_eq "" "$(lock_attrs)" "the attributes after every lease was dropped"
+}
+
+test_a_drop_after_a_takeover_leaves_the_new_holder_and_its_attribute() {
+	setup
+	start_holder "$SCRATCH/a.out" op.7 30 hosta keep
+	local lock cookie entity b
+	lock=$(rados -p rbd lock info "$OBJ" op.7) || fail "rados lock info"
+	entity=$(jq -r '.lockers[0].name' <<<"$lock") cookie=$(jq -r '.lockers[0].cookie' <<<"$lock")
+	expect_eq "$(field "$SCRATCH/a.out" entity)" "$entity" "the holder"
+	# as if its lease had expired: broken by hand (hosta, holding it in
+	# keep mode, neither notices nor takes it again), then taken by hostb
+	rados -p rbd lock break "$OBJ" op.7 "$entity" --lock-cookie "$cookie" ||
+		fail "rados lock break"
+	"$LEASE_PROBE" --id "$B" --keyring "$SCRATCH/hostb.keyring" hold "rbd/$OBJ" op.7 30 hostb \
+		>"$SCRATCH/b.out" 2>&1 &
+	b=$!
+	HOLDERS+=("$b")
+	wait_for_line "$SCRATCH/b.out" '^held ' "hostb's take"
+	lock=$(rados -p rbd lock info "$OBJ" op.7) || fail "rados lock info"
+	cookie=$(jq -r '.lockers[0].cookie' <<<"$lock")
+	# hosta drops what it still thinks it holds: its unlock is refused,
+	# and with it the removal of the attribute
+	kill -TERM "$HOLDER"
+	wait "$HOLDER"
+	expect_eq "0 dropped" "$? $(tail -1 "$SCRATCH/a.out")" "hosta's drop"
+	lock=$(rados -p rbd lock info "$OBJ" op.7) || fail "rados lock info"
+	expect_eq "$(field "$SCRATCH/b.out" entity) $cookie" \
+		"$(jq -r '.lockers[] | "\(.name) \(.cookie)"' <<<"$lock")" "the holder after hosta's drop"
+	expect_eq lock.op.7 "$(lock_attrs)" "the attributes after hosta's drop"
+	run hosta take "rbd/$OBJ" op.7 30 hosta
+	expect_eq 16 "$status" "exit of a take after hosta's drop (EBUSY): $out"
+	# the holder's own close takes it away
+	kill -TERM "$b"
+	wait "$b"
+	expect_eq 0 "$?" "exit of hostb asked to stop"
+	expect_eq "" "$(lock_attrs)" "the attributes after hostb's close"
+}
+
 test_threads_take_and_drop_leases_while_they_are_renewed() {
 	setup
 	run hosta churn "rbd/$OBJ" w 3 hosta

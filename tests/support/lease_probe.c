@@ -15,7 +15,7 @@
  *                            and dropping NAME.0 .. NAME.3 20 times while
  *                            the renewal thread runs (for TSan); prints
  *                            "churned"
- *   hold NAME LEASE_S HOST [write]
+ *   hold NAME LEASE_S HOST [write|keep]
  *                            takes it with a second client of its own
  *                            standing for the SQLite VFS's, prints
  *                            "held rados=ADDR vfs=ADDR entity=ENTITY",
@@ -26,7 +26,11 @@
  *                            POOL/NAME-rados through its own client and
  *                            POOL/NAME-vfs through the second, printing
  *                            "rados write: CODE MESSAGE" and "vfs write:
- *                            ...", and exits 3
+ *                            ...", and exits 3. With keep it does not
+ *                            look whether the lease is lost, and on
+ *                            SIGTERM drops it (rbdops_lease_drop, as a
+ *                            process does that finds out no sooner),
+ *                            prints "dropped" and exits 0
  *   holder NAME              prints the holder, one key=value a line, or
  *                            "none"
  *   fence NAME               fences the holder (blocklist, then break),
@@ -117,7 +121,8 @@ static void try_write(struct rbd_conn *conn, const char *label,
 
 static int hold(struct rbdops_conn_options *opts, struct rbd_conn *conn,
 		const char *pool, const char *ns, const char *oid,
-		const char *name, int lease_s, const char *host, bool write)
+		const char *name, int lease_s, const char *host, bool write,
+		bool keep)
 {
 	struct rbd_conn *vfs = NULL;
 	struct rbd_leases *leases = NULL;
@@ -143,7 +148,7 @@ static int hold(struct rbdops_conn_options *opts, struct rbd_conn *conn,
 	while (!stop_asked) {
 		struct timespec pause = {0, 100 * 1000 * 1000};
 
-		if (rbdops_leases_check(leases, &err) < 0) {
+		if (!keep && rbdops_leases_check(leases, &err) < 0) {
 			printf("lost: %d %s\n", err.code, err.message);
 			fflush(stdout);
 			if (write) {
@@ -154,6 +159,10 @@ static int hold(struct rbdops_conn_options *opts, struct rbd_conn *conn,
 			goto out;
 		}
 		nanosleep(&pause, NULL);
+	}
+	if (keep) {
+		rbdops_lease_drop(leases, name);
+		printf("dropped\n");
 	}
 	rc = 0;
 out:
@@ -264,9 +273,11 @@ int main(int argc, char **argv)
 		return fail_with(&err);
 
 	if (strcmp(command, "hold") == 0) {
+		const char *mode = argc - i == 6 ? argv[i + 5] : "";
+
 		rc = hold(&opts, conn, pool, ns, oid, name, atoi(argv[i + 3]),
-			  argv[i + 4], argc - i == 6 &&
-			  strcmp(argv[i + 5], "write") == 0);
+			  argv[i + 4], strcmp(mode, "write") == 0,
+			  strcmp(mode, "keep") == 0);
 		goto out;
 	}
 	rc = rbdops_leases_open(&leases, conn, pool, ns, oid,
