@@ -36,10 +36,12 @@ int rbdops_object_write_check(struct rbd_conn *conn, const char *pool,
 	if (rc == -ENOENT) {
 		rc = 0;
 	} else if (rc == 0) {
-		rc = rc_error_set(err, -EEXIST, "%s exists in %s%s%s; rowcat "
-				  "never makes it, so it cannot tell what this "
-				  "client may do there", oid, pool,
-				  ns && ns[0] ? "/" : "", ns ? ns : "");
+		char where[3 * RC_NAME_MAX];
+
+		rbdops_object_where(pool, ns ? ns : "", oid, where, sizeof(where));
+		rc = rc_error_set(err, -EEXIST, "%s exists; rowcat never makes "
+				  "it, so it cannot tell what this client may "
+				  "do there", where);
 	} else {
 		rbdops_fail(err, rc, "writing in %s%s%s", pool,
 			    ns && ns[0] ? "/" : "", ns ? ns : "");
