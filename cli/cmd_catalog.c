@@ -64,6 +64,18 @@ static void locker_text(const struct rbdops_locker *l, char *buf, size_t len)
 		 l->description[0] ? "\"" : "", until[0] ? ", until " : "", until);
 }
 
+/* A claim's holder as its lease's description names it, with the entity,
+ * address and expiry the OSD keeps. */
+static void claim_holder(const struct rbdops_locker *l,
+			 struct rbdops_lease_holder *h)
+{
+	memset(h, 0, sizeof(*h));
+	rbdops_lease_desc_parse(l->description, h);
+	snprintf(h->entity, sizeof(h->entity), "%s", l->entity);
+	snprintf(h->rados_addr, sizeof(h->rados_addr), "%s", l->addr);
+	h->expires_at = l->expires_at;
+}
+
 static void print_plain(const char *path, const struct ops_catalog_info *info)
 {
 	static const char *const job_words[CATALOG_JOB_KINDS] = {
@@ -95,6 +107,16 @@ static void print_plain(const char *path, const struct ops_catalog_info *info)
 		}
 		printf("holder address: %s\n", info->holder_addrs[0]
 		       ? info->holder_addrs : "(none)");
+		if (info->claims_count == 0)
+			printf("claims:         none held\n");
+		for (size_t i = 0; i < info->claims_count; i++) {
+			struct rbdops_lease_holder h;
+
+			claim_holder(&info->claims[i].holder, &h);
+			rbdops_lease_holder_format(&h, text, sizeof(text));
+			printf("%-15s %s by %s\n", i ? "" : "claims:",
+			       info->claims[i].name, text);
+		}
 		return;
 	}
 	for (int j = 0; j < CATALOG_JOB_KINDS; j++) {
@@ -174,6 +196,25 @@ static struct json_object *json_info(const char *path,
 	for (size_t i = 0; list && i < info->file.claimed_count; i++)
 		cli_json_append(list, json_object_new_int64(info->file.claimed_ops[i]));
 	json_object_object_add(obj, "operations", list);
+	list = rados ? json_object_new_array() : NULL;
+	for (size_t i = 0; list && i < info->claims_count; i++) {
+		struct json_object *item = json_object_new_object();
+		struct rbdops_lease_holder h;
+
+		if (!cli_json_append(list, item))
+			continue;
+		claim_holder(&info->claims[i].holder, &h);
+		json_object_object_add(item, "claim",
+				       cli_json_string(info->claims[i].name));
+		json_object_object_add(item, "host", cli_json_nonempty(h.host));
+		json_object_object_add(item, "pid", h.pid > 0
+				       ? json_object_new_int64(h.pid) : NULL);
+		json_object_object_add(item, "entity", cli_json_string(h.entity));
+		json_object_object_add(item, "address",
+				       cli_json_string(h.rados_addr));
+		json_object_object_add(item, "expires", cli_json_time(h.expires_at));
+	}
+	json_object_object_add(obj, "claims", list);
 	return obj;
 }
 
@@ -188,8 +229,9 @@ static int catalog_info_cmd(struct cli_ctx *ctx, int argc, char **argv)
 		"lock (striper.lock on the first object: client, address, cookie,\n"
 		"description, and until when, by the OSD's clock, unless renewed),\n"
 		"and the addresses it wrote (striper.excl; empty between\n"
-		"transactions), all read from the objects without waiting for\n"
-		"that lock. A file: its WAL's size, and whether a gc or a policy run\n"
+		"transactions), and the claims held (operations, gc, policy runs:\n"
+		"leases on NAME.claims, each with its host and until when), all\n"
+		"read from the objects without waiting for that lock. A file: its WAL's size, and whether a gc or a policy run\n"
 		"holds its lock (with its pid), and which operations a live rowcat\n"
 		"is carrying out. Reads only; migrates nothing.",
 		options, 0, 0,

@@ -124,6 +124,34 @@ int ops_catalog_copy(struct rbd_conn *conn, const char *from, const char *to,
 	return catalog_copy(from, to, schema_version, err);
 }
 
+/* The claims held now: the leases on NAME.claims that have a holder
+ * (a dropped or lapsed lease leaves its name behind, held by nobody). */
+static int rados_claims(struct rbd_conn *conn, struct ops_catalog_info *out,
+			struct rc_error *err)
+{
+	char names[CATALOG_CLAIMS_SHOWN][RBDOPS_LEASE_NAME_MAX];
+	char object[RC_NAME_MAX + sizeof(OPS_CLAIMS_OBJECT_SUFFIX)];
+	const struct catalog_rados_location *loc = &out->location;
+	struct rbdops_lock_state lock;
+	size_t n;
+	int rc;
+
+	snprintf(object, sizeof(object), "%s%s", loc->name,
+		 OPS_CLAIMS_OBJECT_SUFFIX);
+	rc = rbdops_object_lock_names(conn, loc->pool, loc->ns, object, names,
+				      CATALOG_CLAIMS_SHOWN, &n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = rbdops_object_lockers(conn, loc->pool, loc->ns, object,
+					   names[i], &lock, err);
+		if (rc < 0 || lock.count == 0)
+			continue;
+		snprintf(out->claims[out->claims_count].name,
+			 sizeof(out->claims[0].name), "%s", names[i]);
+		out->claims[out->claims_count++].holder = lock.lockers[0];
+	}
+	return rc;
+}
+
 static int rados_info(struct rbd_conn *conn, const char *path,
 		      struct ops_catalog_info *out, struct rc_error *err)
 {
@@ -179,7 +207,7 @@ static int rados_info(struct rbd_conn *conn, const char *path,
 	 * header says only WAL or not */
 	snprintf(out->journal_mode, sizeof(out->journal_mode), "%s",
 		 parsed.wal ? "wal" : "persist");
-	return 0;
+	return rados_claims(conn, out, err);
 }
 
 int ops_catalog_info(struct rbd_conn *conn, const char *path,

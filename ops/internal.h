@@ -221,4 +221,8 @@ void ops_live_close(struct ops_live *live);
 int ops_interrupted(struct rc_error *err, const char *what, const char *name,
 		    int64_t op_id);
 
+/* A catalog in RADOS keeps its claims (leases) on the object NAME.claims
+ * beside its database. */
+#define OPS_CLAIMS_OBJECT_SUFFIX ".claims"
+
 #endif

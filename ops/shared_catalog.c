@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rowcat/host.h"
+#include "internal.h"
 #include "rowcat/ops.h"
 
 struct ops_claims {
@@ -20,7 +21,6 @@ struct ops_claims {
 	char identity[1024];
 };
 
-#define CLAIMS_OBJECT_SUFFIX ".claims"
 /* never made: written to, to learn whether the client may write there */
 #define ACCESS_PROBE_SUFFIX ".access-probe"
 
@@ -140,7 +140,7 @@ static int claims_open(struct rbd_conn *conn,
 		       struct ops_claims **out, struct rc_error *err)
 {
 	struct ops_claims *c = calloc(1, sizeof(*c));
-	char object[RC_NAME_MAX + sizeof(CLAIMS_OBJECT_SUFFIX)];
+	char object[RC_NAME_MAX + sizeof(OPS_CLAIMS_OBJECT_SUFFIX)];
 	char probe[RC_NAME_MAX + sizeof(ACCESS_PROBE_SUFFIX)];
 	char rados_addr[RBDOPS_ADDR_MAX];
 	const char *vfs_addr = catalog_ceph_vfs_client_addr();
@@ -162,7 +162,7 @@ static int claims_open(struct rbd_conn *conn,
 		goto out;
 	}
 	snprintf(object, sizeof(object), "%s%s", loc->name,
-		 CLAIMS_OBJECT_SUFFIX);
+		 OPS_CLAIMS_OBJECT_SUFFIX);
 	snprintf(probe, sizeof(probe), "%s%s", loc->name, ACCESS_PROBE_SUFFIX);
 	rc = rbdops_object_write_check(conn, loc->pool, loc->ns, probe, err);
 	if (rc < 0) {

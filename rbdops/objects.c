@@ -107,6 +107,54 @@ out:
 	return rc;
 }
 
+int rbdops_object_lock_names(struct rbd_conn *conn, const char *pool,
+			     const char *ns, const char *oid,
+			     char (*names)[RBDOPS_LEASE_NAME_MAX], size_t max,
+			     size_t *count, struct rc_error *err)
+{
+	static const char prefix[] = "lock.";
+	char where[3 * RC_NAME_MAX];
+	rados_xattrs_iter_t it = NULL;
+	rados_ioctx_t io = NULL;
+	const char *name, *value;
+	size_t len;
+	int rc;
+
+	*count = 0;
+	rc = rbdops_ioctx(conn, pool, ns, &io, err);
+	if (rc < 0)
+		goto out;
+	rc = rados_getxattrs(io, oid, &it);
+	if (rc == -ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	while (rc == 0 && (rc = rados_getxattrs_next(it, &name, &value,
+						     &len)) == 0 && name) {
+		/* cls_lock keeps each lock in the attribute lock.NAME */
+		if (strncmp(name, prefix, strlen(prefix)) != 0 ||
+		    strlen(name + strlen(prefix)) >= RBDOPS_LEASE_NAME_MAX)
+			continue;
+		if (*count < max)
+			snprintf(names[*count], RBDOPS_LEASE_NAME_MAX, "%s",
+				 name + strlen(prefix));
+		(*count)++;
+	}
+	if (rc < 0) {
+		rbdops_object_where(pool, ns, oid, where, sizeof(where));
+		rc = rbdops_fail(err, rc, "listing the attributes of RADOS "
+				 "object %s", where);
+	}
+	if (*count > max)
+		*count = max;
+out:
+	if (it)
+		rados_getxattrs_end(it);
+	if (io)
+		rados_ioctx_destroy(io);
+	return rc;
+}
+
 /* rbdops_cls_lock_info's each: description and expiry for the locker of
  * out that is the same entity and cookie. */
 static int fill_locker(const struct cls_locker *locker, void *arg)

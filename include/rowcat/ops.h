@@ -561,6 +561,12 @@ struct ops_catalog_info {
 	struct rbdops_lock_state lock;
 	char holder_addrs[256];
 	struct catalog_file_info file;  /* a file: its WAL, jobs, claims */
+	/* rados: the claims held now (leases on NAME.claims), by name */
+	struct {
+		char name[RBDOPS_LEASE_NAME_MAX];
+		struct rbdops_locker holder;
+	} claims[CATALOG_CLAIMS_SHOWN];
+	size_t claims_count;
 };
 
 /*

@@ -658,6 +658,16 @@ int rbdops_object_lockers(struct rbd_conn *conn, const char *pool,
 			  const char *ns, const char *oid, const char *name,
 			  struct rbdops_lock_state *out, struct rc_error *err);
 
+/*
+ * The names of the cls locks oid carries (its lock.NAME attributes: held,
+ * or left by a holder that never unlocked), the first max of them into
+ * names; *count how many were written. None when there is no object.
+ */
+int rbdops_object_lock_names(struct rbd_conn *conn, const char *pool,
+			     const char *ns, const char *oid,
+			     char (*names)[RBDOPS_LEASE_NAME_MAX], size_t max,
+			     size_t *count, struct rc_error *err);
+
 /* Takes exclusive lock name on oid (creating the object when missing)
  * for seconds, as cookie. -EBUSY when another client holds it. */
 int rbdops_object_lock(struct rbd_conn *conn, const char *pool, const char *ns,

@@ -179,7 +179,7 @@ test_a_copy_that_fails_leaves_nothing_behind() {
 	remove_rados "$name"
 }
 
-INFO_KEYS="catalog type pool pool_namespace object schema_version size wal_size page_size journal_mode lockers holder_address gc_pid policy_pid operations"
+INFO_KEYS="catalog type pool pool_namespace object schema_version size wal_size page_size journal_mode lockers holder_address gc_pid policy_pid operations claims"
 
 test_info_says_what_and_where_a_catalog_is() {
 	local v name; v=$(volname) name=$(rados_name r)

@@ -118,6 +118,10 @@ test_one_volume_from_two_hosts_one_wins() {
 	expect_refused 1 "is in progress in rowcat on host hv-a (pid $pid" \
 		host_b snap "$v@second"
 	expect_contains "$err" "until " "the refusal says until when"
+	# catalog info, from the other host, names the claim and its holder
+	expect_eq "hv-a $pid" "$(host_b catalog info --format json |
+		jq -r '.claims[] | select(.claim | startswith("op.")) | "\(.host) \(.pid)"')" \
+		"catalog info's claims"
 	expect_eq "$before" "$(cluster_state)" "the cluster after the refused snap"
 	kill -CONT "$pid"
 	wait "$pid" || fail "host a's snap failed after it went on"
