@@ -407,6 +407,7 @@ int catalog_open(struct catalog **out, const char *path,
 		goto out;
 	}
 	sqlite3_extended_result_codes(cat->db, 1);
+	catalog_txn_count_start(cat);
 	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
 	rc = check_identity(cat, mode, err);
 	if (rc < 0)
@@ -444,6 +445,7 @@ void catalog_close(struct catalog *cat)
 		return;
 	if (cat->db && sqlite3_get_autocommit(cat->db) == 0)
 		catalog_rollback(cat);
+	catalog_txn_count_stop(cat);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(cat->stmts[i]);
 	sqlite3_close(cat->db);
