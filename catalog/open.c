@@ -469,6 +469,19 @@ int catalog_begin(struct catalog *cat, struct rc_error *err)
 	return rc;
 }
 
+int catalog_read_begin(struct catalog *cat, struct rc_error *err)
+{
+	return exec(cat, "BEGIN DEFERRED", err, "starting to read");
+}
+
+void catalog_read_end(struct catalog *cat)
+{
+	/* nothing was written: ROLLBACK ends it as COMMIT would, and
+	 * cannot fail for want of room */
+	if (sqlite3_get_autocommit(cat->db) == 0)
+		catalog_rollback(cat);
+}
+
 int catalog_commit(struct catalog *cat, struct rc_error *err)
 {
 	return exec(cat, "COMMIT", err, "committing");

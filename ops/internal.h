@@ -92,7 +92,9 @@ bool ops_is_clone_name(const char *volume, const char *name);
 
 /*
  * Before snap or restore journal anything: the clients that have
- * volume's operating image open (ops/clients.c). None: 0. Some, and
+ * volume's operating image open (ops/clients.c). The caller read volume
+ * and operating in one transaction that found no operation of the volume
+ * running; once clients are seen, the catalog is read again. None: 0. Some, and
  * opts->ignore_clients: 0, with their names in ignored (ignored_len
  * bytes; "" when there are none). Otherwise RC_IN_USE (err->in_use), with
  * one line naming each client and the ways forward. 0, leaving the
