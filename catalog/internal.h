@@ -66,6 +66,7 @@ struct catalog {
 	int oplock_fd; /* PATH-oplock, opened on first claim; -1 until then */
 	int job_lock_fds[CATALOG_JOB_KINDS]; /* PATH-JOB.lock held; -1 not */
 	struct catalog_txn_counts txns; /* see txn_count.c */
+	bool txns_traced;               /* ROWCAT_DEBUG_TXNS=sql */
 };
 
 /*

@@ -14,6 +14,8 @@
  * that took the write lock.
  */
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -32,9 +34,14 @@ static int on_trace(unsigned type, void *ctx, void *stmt, void *sql)
 	/* a trigger's program starts inside its statement's transaction */
 	if (type != SQLITE_TRACE_STMT || (text && strncmp(text, "--", 2) == 0))
 		return 0;
-	if (sqlite3_get_autocommit(cat->db) &&
-	    sqlite3_txn_state(cat->db, NULL) == SQLITE_TXN_NONE)
-		cat->txns.transactions++;
+	if (!sqlite3_get_autocommit(cat->db) ||
+	    sqlite3_txn_state(cat->db, NULL) != SQLITE_TXN_NONE)
+		return 0;
+	cat->txns.transactions++;
+	if (cat->txns_traced)
+		fprintf(stderr, "rowcat: catalog transaction %llu: %.120s\n",
+			(unsigned long long)cat->txns.transactions,
+			text ? text : "?");
 	return 0;
 }
 
@@ -48,6 +55,11 @@ static int on_commit(void *ctx)
 
 void catalog_txn_count_start(struct catalog *cat)
 {
+	const char *debug = getenv("ROWCAT_DEBUG_TXNS");
+
+	/* ROWCAT_DEBUG_TXNS=sql: each transaction's first statement, as it
+	 * begins, for whoever cuts them (the README's Benchmarks) */
+	cat->txns_traced = debug && strcmp(debug, "sql") == 0;
 	sqlite3_trace_v2(cat->db, SQLITE_TRACE_STMT, on_trace, cat);
 	sqlite3_commit_hook(cat->db, on_commit, cat);
 }

@@ -59,8 +59,8 @@ static const struct cli_command *find_command(const char *name)
 }
 
 /*
- * ROWCAT_DEBUG_TXNS=1: says on stderr how many catalog transactions the
- * command ran, every connection's (opening the catalog included). A
+ * ROWCAT_DEBUG_TXNS=1 (or sql, which lists them too: catalog/txn_count.c):
+ * says on stderr how many catalog transactions the command ran, every connection's (opening the catalog included). A
  * catalog in RADOS pays a lock round trip for each; the benchmarks read
  * this line.
  */
@@ -69,7 +69,7 @@ static void report_transactions(void)
 	const char *wanted = getenv("ROWCAT_DEBUG_TXNS");
 	struct catalog_txn_counts counts;
 
-	if (!wanted || strcmp(wanted, "1") != 0)
+	if (!wanted || (strcmp(wanted, "1") != 0 && strcmp(wanted, "sql") != 0))
 		return;
 	catalog_txn_counts(NULL, &counts);
 	fprintf(stderr, "rowcat: catalog transactions: %llu (%llu writes)\n",

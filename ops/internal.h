@@ -109,6 +109,14 @@ int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
 			  struct rc_error *err);
 
 /*
+ * Whether an operation of volume_id is running: what a caller reads, with
+ * its other reads in one read transaction (catalog_read_begin), to call
+ * ops_recover_volume, which lists them again, only when there is one.
+ */
+int ops_volume_has_running(struct catalog *cat, int64_t volume_id,
+			   bool *running, struct rc_error *err);
+
+/*
  * Recovers the unfinished operations of one volume, as every mutating
  * command does before its own. -EBUSY, with a "volume is busy" message,
  * when a live rowcat holds one of them.

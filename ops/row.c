@@ -56,7 +56,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -1021,9 +1020,7 @@ static int read_start(struct catalog *cat, bool is_restore,
 		      struct catalog_snapshot *chosen, char snapshot[RC_NAME_MAX],
 		      bool *pending, struct rc_error *err)
 {
-	struct catalog_operation *running = NULL;
 	struct catalog_snapshot existing;
-	size_t n = 0;
 	int rc = catalog_read_begin(cat, err);
 
 	*pending = false;
@@ -1031,10 +1028,7 @@ static int read_start(struct catalog *cat, bool is_restore,
 		return rc;
 	rc = catalog_volume_find(cat, volume_name, volume, err);
 	if (rc == 0)
-		rc = catalog_op_list_running(cat, &running, &n, err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		*pending = *pending || running[i].volume_id == volume->id;
-	free(running);
+		rc = ops_volume_has_running(cat, volume->id, pending, err);
 	if (rc == 0)
 		rc = catalog_image_get(cat, volume->operating_image_id, operating,
 				       err);
