@@ -74,6 +74,8 @@ struct catalog {
 	int job_lock_fds[CATALOG_JOB_KINDS]; /* PATH-JOB.lock held; -1 not */
 	bool has_claims;             /* claims given: every claim goes there */
 	struct catalog_claims claims;
+	struct catalog_txn_counts txns; /* see txn_count.c */
+	bool txns_traced;               /* ROWCAT_DEBUG_TXNS=sql */
 };
 
 /*
@@ -92,6 +94,12 @@ sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,
  * descriptor, the caller's to close, or a negative errno with err set.
  */
 int catalog_open_side_file(const char *path, struct rc_error *err);
+
+/* Starts counting cat's transactions (txn_count.c), as soon as it is
+ * open; catalog_txn_count_stop adds its counts to the process's as it
+ * closes. */
+void catalog_txn_count_start(struct catalog *cat);
+void catalog_txn_count_stop(struct catalog *cat);
 
 /* Records the connection's last SQLite error in err, with context. */
 int catalog_sql_error(struct catalog *cat, struct rc_error *err,

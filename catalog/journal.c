@@ -320,15 +320,12 @@ int catalog_volume_check_free(struct catalog *cat,
 	return rc;
 }
 
-int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
-		     struct rc_error *err)
-{
-	return catalog_op_begin_checked(cat, op, NULL, NULL, err);
-}
-
-int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
-			     catalog_op_check_fn check, void *check_ctx,
-			     struct rc_error *err)
+/* catalog_op_begin with the rule check (before the row is written) and
+ * the records then (after), both inside the journalling transaction. */
+static int op_begin(struct catalog *cat, struct catalog_operation *op,
+		    catalog_op_check_fn check, void *check_ctx,
+		    catalog_op_then_fn then, void *then_ctx,
+		    struct rc_error *err)
 {
 	const char *kind = catalog_op_kind_name(op->kind);
 	sqlite3_stmt *st = NULL;
@@ -380,6 +377,8 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	op->step = CATALOG_STEP_JOURNALLED;
 	op->finished_at = 0;
 	assert(catalog_assert_op_state(op));
+	if (then && (rc = then(cat, op, then_ctx, err)) < 0)
+		goto out;
 	/* claimed before it is visible, so no recovery ever sees it free */
 	rc = catalog_op_claim(cat, op->id, err);
 	if (rc == 0)
@@ -393,6 +392,26 @@ out:
 			catalog_op_release(cat, op->id);
 	}
 	return rc;
+}
+
+int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
+		     struct rc_error *err)
+{
+	return op_begin(cat, op, NULL, NULL, NULL, NULL, err);
+}
+
+int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
+			     catalog_op_check_fn check, void *check_ctx,
+			     struct rc_error *err)
+{
+	return op_begin(cat, op, check, check_ctx, NULL, NULL, err);
+}
+
+int catalog_op_begin_then(struct catalog *cat, struct catalog_operation *op,
+			  catalog_op_then_fn then, void *then_ctx,
+			  struct rc_error *err)
+{
+	return op_begin(cat, op, NULL, NULL, then, then_ctx, err);
 }
 
 /* The UPDATE of catalog_op_set_step, in the caller's transaction. */
@@ -502,19 +521,15 @@ int catalog_op_finish(struct catalog *cat, struct catalog_operation *op,
 	return rc;
 }
 
-int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
-			  struct rc_error *err)
+int catalog_op_write_target(struct catalog *cat,
+			    const struct catalog_operation *op,
+			    struct rc_error *err)
 {
-	sqlite3_stmt *st;
-	int rc = catalog_begin(cat, err);
+	sqlite3_stmt *st = catalog_stmt(cat, Q_OP_SET_TARGET, err);
+	int rc = 0;
 
-	if (rc < 0)
-		return rc;
-	st = catalog_stmt(cat, Q_OP_SET_TARGET, err);
-	if (!st) {
-		rc = err->code;
-		goto out;
-	}
+	if (!st)
+		return err->code;
 	sqlite3_bind_int64(st, 1, op->id);
 	bind_text(st, 2, op->target.pool);
 	sqlite3_bind_text(st, 3, op->target.ns, -1, SQLITE_STATIC);
@@ -522,8 +537,17 @@ int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = catalog_sql_error(cat, err, "recording an operation's target");
 	sqlite3_reset(st);
-out:
-	return catalog_settle(cat, rc, err);
+	return rc;
+}
+
+int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
+			  struct rc_error *err)
+{
+	int rc = catalog_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	return catalog_settle(cat, catalog_op_write_target(cat, op, err), err);
 }
 
 int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,

@@ -470,6 +470,7 @@ int catalog_open(struct catalog **out, const char *path,
 	if (rc < 0)
 		goto out;
 	sqlite3_extended_result_codes(cat->db, 1);
+	catalog_txn_count_start(cat);
 	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
 	rc = check_identity(cat, mode, err);
 	if (rc < 0)
@@ -522,6 +523,7 @@ void catalog_close(struct catalog *cat)
 		return;
 	if (cat->db && sqlite3_get_autocommit(cat->db) == 0)
 		catalog_rollback(cat);
+	catalog_txn_count_stop(cat);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(cat->stmts[i]);
 	sqlite3_close(cat->db);
@@ -548,6 +550,19 @@ int catalog_begin(struct catalog *cat, struct rc_error *err)
 			"catalog %s is busy: another rowcat held its write lock "
 			"for over %d s", cat->path, BUSY_TIMEOUT_MS / 1000);
 	return rc;
+}
+
+int catalog_read_begin(struct catalog *cat, struct rc_error *err)
+{
+	return exec(cat, "BEGIN DEFERRED", err, "starting to read");
+}
+
+void catalog_read_end(struct catalog *cat)
+{
+	/* nothing was written: ROLLBACK ends it as COMMIT would, and
+	 * cannot fail for want of room */
+	if (sqlite3_get_autocommit(cat->db) == 0)
+		catalog_rollback(cat);
 }
 
 int catalog_commit(struct catalog *cat, struct rc_error *err)

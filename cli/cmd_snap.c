@@ -97,17 +97,11 @@ out:
  * volume's policy allows (policy_depth_warning), or nearing or past what
  * krbd maps (rbdops.h).
  */
-static void depth_warning(struct cli_ctx *ctx, const char *volume,
-			  const struct ops_result *r)
+static void depth_warning(const char *volume, const struct ops_result *r)
 {
-	struct catalog_image image;
-	struct rc_error err = {0};
 	char text[RC_SPEC_MAX];
-	int depth;
+	int depth = r->depth;
 
-	if (catalog_image_find(ctx->catalog, &r->new_image, &image, &err) < 0 ||
-	    catalog_image_depth(ctx->catalog, image.id, &depth, &err) < 0)
-		return;
 	rc_image_spec_format(&r->new_image, text, sizeof(text));
 	policy_depth_warning(volume, text, &r->new_image, depth);
 	if (depth < RBDOPS_KRBD_DEPTH_WARN)
@@ -135,8 +129,16 @@ static int prepare(struct cli_ctx *ctx, const char *volume, const char *source)
 {
 	struct catalog_snapshot snapshot;
 	struct catalog_volume found;
-	int rc = cli_find_volume(ctx, volume, &found);
+	/* a bad name is refused before the catalog is looked for */
+	int rc = cli_volume_name_check(ctx, volume);
 
+	if (rc == 0)
+		rc = cli_open_catalog(ctx, false);
+	if (rc == 0)
+		rc = catalog_read_begin(ctx->catalog, &ctx->err);
+	if (rc < 0)
+		return rc;
+	rc = cli_find_volume(ctx, volume, &found);
 	if (rc == 0 && found.marked_at)
 		rc = rc_error_set(&ctx->err, -EPERM, "volume '%s' was removed "
 				  "('rowcat rm'); it is marked for collection",
@@ -144,6 +146,7 @@ static int prepare(struct cli_ctx *ctx, const char *volume, const char *source)
 	if (rc == 0 && source)
 		rc = catalog_snapshot_find(ctx->catalog, found.id, source,
 					   &snapshot, &ctx->err);
+	catalog_read_end(ctx->catalog);
 	if (rc == 0)
 		rc = cli_connect(ctx);
 	return rc;
@@ -248,7 +251,7 @@ int cmd_snap(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (rc == 0)
 			rc = printed;
-		depth_warning(ctx, argv[1], &result);
+		depth_warning(argv[1], &result);
 	}
 	return rc;
 }
@@ -293,7 +296,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (rc == 0)
 			rc = printed;
-		depth_warning(ctx, argv[1], &result);
+		depth_warning(argv[1], &result);
 	}
 	return rc;
 }

@@ -58,6 +58,25 @@ static const struct cli_command *find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * ROWCAT_DEBUG_TXNS=1 (or sql, which lists them too: catalog/txn_count.c):
+ * says on stderr how many catalog transactions the command ran, every connection's (opening the catalog included). A
+ * catalog in RADOS pays a lock round trip for each; the benchmarks read
+ * this line.
+ */
+static void report_transactions(void)
+{
+	const char *wanted = getenv("ROWCAT_DEBUG_TXNS");
+	struct catalog_txn_counts counts;
+
+	if (!wanted || (strcmp(wanted, "1") != 0 && strcmp(wanted, "sql") != 0))
+		return;
+	catalog_txn_counts(NULL, &counts);
+	fprintf(stderr, "rowcat: catalog transactions: %llu (%llu writes)\n",
+		(unsigned long long)counts.transactions,
+		(unsigned long long)counts.writes);
+}
+
 static int exit_status(const struct cli_ctx *ctx, int rc)
 {
 	if (rc >= 0)
@@ -134,6 +153,7 @@ out:
 	catalog_close(ctx.catalog);
 	ops_claims_close(ctx.claims);
 	rbdops_disconnect(ctx.conn);
+	report_transactions();
 	signo = ops_live_interrupted();
 	if (signo) {
 		/* taken as a failure while a guest was paused, and reported:

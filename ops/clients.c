@@ -65,10 +65,9 @@ int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
 
 	if (ignored_len)
 		ignored[0] = '\0';
-	rc = rowcat_at_work(cat, volume, operating, &at_work, err);
-	if (rc == 0 && !at_work)
-		rc = rbdops_image_clients(conn, &operating->spec, &clients, err);
-	if (rc == 0 && !at_work)
+	/* the first look is the caller's read (see ops_row_check_clients) */
+	rc = rbdops_image_clients(conn, &operating->spec, &clients, err);
+	if (rc == 0)
 		count = rbdops_clients_format(&clients, true, names,
 					      sizeof(names));
 	/* looked again: a rowcat that began (or ended) meanwhile may be

@@ -109,6 +109,26 @@ int ops_flatten_recover(struct rbd_conn *conn, struct catalog *cat,
 	return rc;
 }
 
+/* The volume, its operating image, and whether an operation of it is
+ * running (recovery first), in one read transaction. */
+static int read_start(struct catalog *cat, const char *volume_name,
+		      struct catalog_volume *volume, struct catalog_image *image,
+		      bool *pending, struct rc_error *err)
+{
+	int rc = catalog_read_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_volume_find(cat, volume_name, volume, err);
+	if (rc == 0)
+		rc = ops_volume_has_running(cat, volume->id, pending, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, volume->operating_image_id, image,
+				       err);
+	catalog_read_end(cat);
+	return rc;
+}
+
 static int volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 			  const char *volume_name, const struct ops_events *ev,
 			  struct ops_result *result, struct rc_error *err)
@@ -117,16 +137,17 @@ static int volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 	struct catalog_volume volume;
 	struct catalog_image image;
 	struct ops_recovery recovered;
+	bool pending = false;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
-	rc = catalog_volume_find(cat, volume_name, &volume, err);
-	if (rc == 0)
+	rc = read_start(cat, volume_name, &volume, &image, &pending, err);
+	if (rc == 0 && pending) {
 		rc = ops_recover_volume(conn, cat, &volume, ev, &recovered, err);
-	if (rc == 0)
-		rc = catalog_volume_find(cat, volume_name, &volume, err);
-	if (rc == 0)
-		rc = catalog_image_get(cat, volume.operating_image_id, &image, err);
+		if (rc == 0)
+			rc = read_start(cat, volume_name, &volume, &image,
+					&pending, err);
+	}
 	if (rc < 0)
 		return rc;
 	result->old_image = result->new_image = image.spec;

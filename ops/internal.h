@@ -92,7 +92,9 @@ bool ops_is_clone_name(const char *volume, const char *name);
 
 /*
  * Before snap or restore journal anything: the clients that have
- * volume's operating image open (ops/clients.c). None: 0. Some, and
+ * volume's operating image open (ops/clients.c). The caller read volume
+ * and operating in one transaction that found no operation of the volume
+ * running; once clients are seen, the catalog is read again. None: 0. Some, and
  * opts->ignore_clients: 0, with their names in ignored (ignored_len
  * bytes; "" when there are none). Otherwise RC_IN_USE (err->in_use), with
  * one line naming each client and the ways forward. 0, leaving the
@@ -105,6 +107,14 @@ int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
 			  bool is_restore, const struct ops_row_options *opts,
 			  char *ignored, size_t ignored_len,
 			  struct rc_error *err);
+
+/*
+ * Whether an operation of volume_id is running: what a caller reads, with
+ * its other reads in one read transaction (catalog_read_begin), to call
+ * ops_recover_volume, which lists them again, only when there is one.
+ */
+int ops_volume_has_running(struct catalog *cat, int64_t volume_id,
+			   bool *running, struct rc_error *err);
 
 /*
  * Recovers the unfinished operations of one volume, as every mutating

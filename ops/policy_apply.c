@@ -127,6 +127,30 @@ static int read_due(struct catalog *cat, const struct catalog_volume *volume,
 	return rc;
 }
 
+/* What apply decides from, in one read transaction: the volume, whether
+ * a snapshot is due, its operating image's depth, and whether an
+ * operation of it is running (recovery first). */
+static int read_volume(struct catalog *cat, const char *name,
+		       const struct policy *p, int64_t now,
+		       struct catalog_volume *volume, bool *due, int *depth,
+		       bool *pending, struct rc_error *err)
+{
+	int rc = catalog_read_begin(cat, err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_volume_find(cat, name, volume, err);
+	if (rc == 0 && !volume->marked_at)
+		rc = read_due(cat, volume, p, now, due, err);
+	if (rc == 0 && !volume->marked_at)
+		rc = catalog_image_depth(cat, volume->operating_image_id, depth,
+					 err);
+	if (rc == 0 && !volume->marked_at)
+		rc = ops_volume_has_running(cat, volume->id, pending, err);
+	catalog_read_end(cat);
+	return rc;
+}
+
 /* Whether a snap or flatten that failed with rc was refused because
  * `rowcat rm` marked the volume after apply read it: then the volume is
  * left alone, as one marked before the run is. A volume that cannot be
@@ -193,39 +217,35 @@ static int apply(struct run *run, struct catalog *cat,
 	struct ops_result done;
 	struct rc_error hook_err = {0};
 	char origin[POLICY_ORIGIN_MAX];
+	bool pending = false;
 	int depth = 0, hook_rc = 0, rc;
 
 	policy_origin(p, origin);
-	rc = catalog_volume_find(cat, name, &volume, err);
+	/* what is due is read before recovery too, so that a volume left
+	 * busy is still reported overdue */
+	rc = read_volume(cat, name, p, run->now, &volume, &r->due, &depth,
+			 &pending, err);
 	if (rc == 0 && volume.marked_at)
 		return 0; /* removed since the run began */
 	/* attached elsewhere: that host's run reaches the guest, settles
 	 * what its snaps left, and takes what is due */
 	if (rc == 0 && ops_consumer_elsewhere(&volume, r->host)) {
 		r->outcome = OPS_POLICY_ELSEWHERE;
+		r->due = false;
 		/* (bounded so that both fit the message whole) */
 		snprintf(r->message, sizeof(r->message), "its consumer runs on "
 			 "host %.128s (%.255s); that host's policy run takes it",
 			 r->host, volume.consumer);
 		return 0;
 	}
-	/* what is due is read before recovery too, so that a volume left
-	 * busy is still reported overdue */
-	if (rc == 0)
-		rc = read_due(cat, &volume, p, run->now, &r->due, err);
 	/* settle what a crash left first: a snapshot it finished counts as
 	 * the policy's last one, so none is taken twice */
-	if (rc == 0)
+	if (rc == 0 && pending)
 		rc = ops_recover_volume(run->conn, cat, &volume, ev, &recovered,
 					err);
-	if (rc == 0 && recovered.finished + recovered.undone + recovered.failed) {
-		rc = catalog_volume_find(cat, name, &volume, err);
-		if (rc == 0)
-			rc = read_due(cat, &volume, p, run->now, &r->due, err);
-	}
-	if (rc == 0)
-		rc = catalog_image_depth(cat, volume.operating_image_id, &depth,
-					 err);
+	if (rc == 0 && recovered.finished + recovered.undone + recovered.failed)
+		rc = read_volume(cat, name, p, run->now, &volume, &r->due,
+				 &depth, &pending, err);
 	if (rc < 0)
 		return rc;
 	/* flatten first when the snapshot's clone would be one level too

@@ -195,6 +195,20 @@ int ops_recover(struct rbd_conn *conn, struct catalog *cat,
 	return recover_where(conn, cat, 0, NULL, ev, report, err);
 }
 
+int ops_volume_has_running(struct catalog *cat, int64_t volume_id,
+			   bool *running, struct rc_error *err)
+{
+	struct catalog_operation *ops = NULL;
+	size_t count = 0;
+	int rc = catalog_op_list_running(cat, &ops, &count, err);
+
+	*running = false;
+	for (size_t i = 0; rc == 0 && i < count; i++)
+		*running = *running || ops[i].volume_id == volume_id;
+	free(ops);
+	return rc;
+}
+
 int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
 		       const struct catalog_volume *volume,
 		       const struct ops_events *ev,

@@ -8,22 +8,29 @@
  *
  *  step (op.step)      on Ceph after it                       a crash here
  *  ───────────────     ──────────────────────────────────     ─────────────
- *  journalled          nothing                                 roll back
- *     │  choose the clone's name: VOL.rcN (N = the op's id;
- *     │  VOL.rcN-K when an image that is not ours has it)
  *  target-chosen       nothing                                 roll back
+ *     │  (journalled with it, in one transaction: the clone's name,
+ *     │  VOL.rcN, N = the op's id, or VOL.rcN-K when the catalog or,
+ *     │  asked next, the cluster has an image of it that is not ours,
+ *     │  which is then journalled in a transaction of its own)
  *     │  snapshot create NAME on the operating image
- *  snapshot-created    the snapshot: the point in time is      roll forward
- *     │  protect it     taken, so from here the operation
- *  protected           is finished, never undone, by recovery  roll forward
- *     │  (restore) protect the chosen snapshot if it is not
+ *     │  protect it         the snapshot: the point in time is     roll forward
+ *     │  (restore) protect  taken, so from here the operation is
+ *     │  the chosen one     finished, never undone, by recovery
+ *     │  look at the target (a half-made clone of ours goes)
  *  cloning             perhaps a half-made clone               roll forward
  *     │  clone the snapshot to clone into the target, then tag the
  *     │  clone (metadata rowcat.operation = the op's tag)
- *  cloned              the tagged clone                        roll forward
  *     │  ONE TRANSACTION: the snapshot row, the clone row, the
  *     │  operating image switched, the operation done
  *  done ──▶ the switch hook runs (its failure never undoes the switch)
+ *
+ * A step is recorded only where recovery needs it (each record is a
+ * transaction, and a catalog in RADOS takes its lock for each): what
+ * recovery does after the snapshot is decided by the cluster (the
+ * snapshot exists: roll forward), and only `cloning` changes what a look
+ * at the target means. The steps snapshot-created, protected and cloned
+ * are those an older rowcat recorded; recovery reads them as before.
  *
  * Every step looks first: a snapshot of our name is ours; a clone at the
  * target is ours when it carries our tag, or its parent is our snapshot,
@@ -43,9 +50,8 @@
  * end the operation 'failed'. A cluster that does not answer leaves the
  * operation 'running' for `rowcat recover`.
  *
- * Failpoints: row.{journal,target,snapshot,snapshot-step,protect,
- * protect-step,source-protect,clone-cleanup,cloning-step,clone,tag,
- * clone-step,commit,
+ * Failpoints: row.{journal,target,snapshot,protect,source-protect,
+ * clone-cleanup,cloning-step,clone,tag,commit,
  * undo-clone,undo-unprotect,undo-snapshot,undo-commit}.{before,after}.
  */
 #include <errno.h>
@@ -79,6 +85,10 @@ struct row_plan {
 	const char *clone_from_snapshot;
 	/* cloning answered EEXIST: whatever is at the target is not ours */
 	bool target_foreign;
+	/* the target was journalled with the operation, and the cluster not
+	 * yet asked whether it has an image of that name */
+	bool target_unchecked;
+	int new_depth; /* the clone's depth, read as it was committed */
 };
 
 static int load_plan(struct catalog *cat, const struct catalog_operation *op,
@@ -128,28 +138,89 @@ bool ops_is_clone_name(const char *volume, const char *name)
 	return *p == '\0';
 }
 
-/* Picks the clone's name: the first of VOL.rcN, VOL.rcN-2, ... that
- * neither the cluster nor the catalog knows, and journals it. */
-static int choose_target(struct rbd_conn *conn, struct catalog *cat,
-			 struct catalog_operation *op,
-			 const struct row_plan *plan, struct rc_error *err)
+/* The k-th name op's clone may take: VOL.rcN, then VOL.rcN-K. */
+static int clone_name(const struct catalog_operation *op,
+		      const struct row_plan *plan, int k,
+		      struct rc_image_spec *target, struct rc_error *err)
 {
-	struct rc_image_spec target = plan->operating.spec;
+	int n;
+
+	*target = plan->operating.spec;
+	n = k == 1
+		? snprintf(target->name, sizeof(target->name), "%s.rc%lld",
+			   plan->volume.name, (long long)op->id)
+		: snprintf(target->name, sizeof(target->name), "%s.rc%lld-%d",
+			   plan->volume.name, (long long)op->id, k);
+	if (n < 0 || (size_t)n >= sizeof(target->name))
+		return rc_error_set(err, -ENAMETOOLONG,
+			"volume name '%s' is too long to name its clones",
+			plan->volume.name);
+	return 0;
+}
+
+/*
+ * catalog_op_begin_then's records for a snap or restore, in the
+ * journalling transaction: the plan (ctx), and the clone's name, the
+ * first the catalog does not know, with the step target-chosen. Whether
+ * the cluster has an image of that name is asked after the commit
+ * (choose_target), out of any transaction.
+ */
+static int journal_target(struct catalog *cat, struct catalog_operation *op,
+			  void *ctx, struct rc_error *err)
+{
+	struct row_plan *plan = ctx;
+	struct rc_image_spec target;
+	struct catalog_image known;
+	int rc = load_plan(cat, op, plan, err);
+
+	for (int k = 1; rc == 0 && k <= RC_CLONE_NAME_TRIES; k++) {
+		rc = clone_name(op, plan, k, &target, err);
+		if (rc == 0)
+			rc = catalog_image_find(cat, &target, &known, err);
+		if (rc == -ENOENT) {
+			rc_error_clear(err);
+			op->target = target;
+			rc = catalog_op_write_target(cat, op, err);
+			if (rc == 0)
+				rc = catalog_op_write_step(cat, op,
+					CATALOG_STEP_TARGET_CHOSEN, err);
+			if (rc == 0) {
+				op->step = CATALOG_STEP_TARGET_CHOSEN;
+				plan->target_unchecked = true;
+			}
+			return rc;
+		}
+	}
+	return rc < 0 ? rc : rc_error_set(err, -EEXIST,
+		"every clone name for operation %lld is taken",
+		(long long)op->id);
+}
+
+/* Settles the clone's name against the cluster: the one journalled with
+ * the operation when no image has it, else the first of VOL.rcN,
+ * VOL.rcN-2, ... that neither the cluster nor the catalog knows,
+ * journalled (as for an operation journalled without one). */
+static int choose_target(struct rbd_conn *conn, struct catalog *cat,
+			 struct catalog_operation *op, struct row_plan *plan,
+			 struct rc_error *err)
+{
+	struct rc_image_spec target;
 	struct catalog_image known;
 	bool exists = true;
 	int rc = 0;
 
+	if (op->target.name[0]) {
+		rc = rbdops_image_exists(conn, &op->target, &exists, err);
+		if (rc < 0)
+			return rc;
+		plan->target_unchecked = false;
+		if (!exists)
+			return 0;
+	}
 	for (int k = 1; exists && k <= RC_CLONE_NAME_TRIES; k++) {
-		int n = k == 1
-			? snprintf(target.name, sizeof(target.name), "%s.rc%lld",
-				   plan->volume.name, (long long)op->id)
-			: snprintf(target.name, sizeof(target.name), "%s.rc%lld-%d",
-				   plan->volume.name, (long long)op->id, k);
-		if (n < 0 || (size_t)n >= sizeof(target.name))
-			return rc_error_set(err, -ENAMETOOLONG,
-				"volume name '%s' is too long to name its clones",
-				plan->volume.name);
-		rc = rbdops_image_exists(conn, &target, &exists, err);
+		rc = clone_name(op, plan, k, &target, err);
+		if (rc == 0)
+			rc = rbdops_image_exists(conn, &target, &exists, err);
 		if (rc < 0)
 			return rc;
 		if (exists)
@@ -225,7 +296,7 @@ static int inspect_target(struct rbd_conn *conn,
  * A snap between hooks commits the switch at consumer-switched, not done:
  * its hooks are still to run (switched_only). */
 static int commit_rows(struct catalog *cat, struct catalog_operation *op,
-		       const struct row_plan *plan, int64_t paused_ms,
+		       struct row_plan *plan, int64_t paused_ms,
 		       bool switched_only, struct rc_error *err)
 {
 	int64_t snapshot_id = 0, clone_id = 0;
@@ -249,6 +320,9 @@ static int commit_rows(struct catalog *cat, struct catalog_operation *op,
 	if (rc == 0)
 		rc = catalog_volume_set_operating(cat, plan->volume.id, clone_id,
 						  err);
+	/* for the depth warning, read here rather than after the commit */
+	if (rc == 0)
+		rc = catalog_image_depth(cat, clone_id, &plan->new_depth, err);
 	if (rc == 0 && paused_ms >= 0)
 		rc = catalog_op_set_paused(cat, op, paused_ms, err);
 	if (rc == 0 && switched_only)
@@ -269,7 +343,7 @@ static int commit_rows(struct catalog *cat, struct catalog_operation *op,
 }
 
 static int commit(struct catalog *cat, struct catalog_operation *op,
-		  const struct row_plan *plan, int64_t paused_ms,
+		  struct row_plan *plan, int64_t paused_ms,
 		  struct rc_error *err)
 {
 	return commit_rows(cat, op, plan, paused_ms, false, err);
@@ -337,14 +411,10 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
 		     rbdops_snapshot_create(conn, operating, op->target_snapshot,
 					    err));
-		OPS_STEP("row.snapshot-step.before", "row.snapshot-step.after",
-		     advance(cat, op, CATALOG_STEP_SNAPSHOT_CREATED, err));
 		OPS_STEP("row.protect.before", "row.protect.after",
 		     rbdops_snapshot_protect(conn, operating,
 					     op->target_snapshot, err));
 	}
-	OPS_STEP("row.protect-step.before", "row.protect-step.after",
-	     advance(cat, op, CATALOG_STEP_PROTECTED, err));
 	if (plan->is_restore) {
 		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
 						  plan->clone_from_snapshot,
@@ -370,6 +440,11 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 	if (target.exists && !target.complete)
 		OPS_STEP("row.clone-cleanup.before", "row.clone-cleanup.after",
 		     rbdops_image_remove(conn, &op->target, err));
+	/* The first step recorded since the target: recovery finds the
+	 * snapshot and its protection on the cluster, whatever the journal
+	 * says, but only this record makes an untagged image at the target
+	 * the clone's own, so it lands after the look above and before the
+	 * clone. */
 	OPS_STEP("row.cloning-step.before", "row.cloning-step.after",
 	     advance(cat, op, CATALOG_STEP_CLONING, err));
 	if (!target.complete)
@@ -379,8 +454,6 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 	if (!live)
 		OPS_STEP("row.tag.before", "row.tag.after",
 			 tag_clone(conn, op, err));
-	OPS_STEP("row.clone-step.before", "row.clone-step.after",
-	     advance(cat, op, CATALOG_STEP_CLONED, err));
 	LIVE_CHECK(live);
 out:
 	return rc;
@@ -393,7 +466,8 @@ static int forward(struct rbd_conn *conn, struct catalog *cat,
 {
 	int rc = 0;
 
-	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+	if ((plan->target_unchecked || !op->target.name[0]) &&
+	    (rc = choose_target(conn, cat, op, plan, err)) < 0)
 		goto out;
 	if (op->step < CATALOG_STEP_SWITCHED)
 		rc = take_and_clone(conn, cat, op, plan, NULL, err);
@@ -599,7 +673,7 @@ out:
  *  pausing             frozen, or about to be       thaws, rolls back
  *     │  the freeze hook (it fails: the thaw hook at once, then undo)
  *     │  snapshot and protect (one open), clone, then the tag
- *  cloned              frozen                       thaws, rolls back
+ *  cloning             frozen                       thaws, rolls back
  *     │  ONE TRANSACTION: the rows, the operating image switched
  *  consumer-switched   frozen; the catalog names    switch hook, thaw,
  *     │                the clone                    done
@@ -670,7 +744,8 @@ static int hooks_forward(struct rbd_conn *conn, struct catalog *cat,
 	bool frozen = false;
 	int rc = 0;
 
-	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+	if ((plan->target_unchecked || !op->target.name[0]) &&
+	    (rc = choose_target(conn, cat, op, plan, err)) < 0)
 		goto out;
 	rc = ops_live_open_hooks(ev, plan->volume.name, opts,
 				 &plan->operating.spec, &op->target, live, err);
@@ -886,6 +961,19 @@ static int name_free(struct rbd_conn *conn, struct catalog *cat,
 	return rc;
 }
 
+/* The refusal of a snapshot name the volume already has. */
+static int name_taken(const struct catalog_volume *volume,
+		      const struct catalog_image *operating, const char *name,
+		      struct rc_error *err)
+{
+	char text[RC_SPEC_MAX];
+
+	rc_image_spec_format(&operating->spec, text, sizeof(text));
+	return rc_error_set(err, -EEXIST, "volume '%s' already has a snapshot "
+			    "named '%s' (in the catalog or on %s)", volume->name,
+			    name, text);
+}
+
 /* Settles a name for the new snapshot: the user's, checked, or a default
  * one with `prefix` that is free. */
 static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
@@ -894,7 +982,6 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
 			      const char *wanted, const char *prefix,
 			      char out[RC_NAME_MAX], struct rc_error *err)
 {
-	char text[RC_SPEC_MAX];
 	bool is_free = false;
 	int rc;
 
@@ -902,12 +989,8 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
 		rc = name_free(conn, cat, volume, operating, wanted, &is_free, err);
 		if (rc < 0)
 			return rc;
-		rc_image_spec_format(&operating->spec, text, sizeof(text));
 		if (!is_free)
-			return rc_error_set(err, -EEXIST,
-				"volume '%s' already has a snapshot named '%s' "
-				"(in the catalog or on %s)", volume->name, wanted,
-				text);
+			return name_taken(volume, operating, wanted, err);
 		snprintf(out, RC_NAME_MAX, "%s", wanted);
 		return 0;
 	}
@@ -922,6 +1005,64 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
 }
 
 /*
+ * What snap and restore read before they journal, in one read
+ * transaction: the volume, its operating image, restore's chosen
+ * snapshot, and the new snapshot's name as far as the catalog decides it
+ * (pick_snapshot_name asks the cluster afterwards). *pending: an
+ * operation of the volume is running (recovery first, or the journal
+ * refuses). Seen together, none of it can be another rowcat's half-done
+ * work: no operation of the volume runs, and this is its operating image.
+ */
+static int read_start(struct catalog *cat, bool is_restore,
+		      const char *volume_name, const char *name,
+		      const char *prefix, struct catalog_volume *volume,
+		      struct catalog_image *operating,
+		      struct catalog_snapshot *chosen, char snapshot[RC_NAME_MAX],
+		      bool *pending, struct rc_error *err)
+{
+	struct catalog_snapshot existing;
+	int rc = catalog_read_begin(cat, err);
+
+	*pending = false;
+	if (rc < 0)
+		return rc;
+	rc = catalog_volume_find(cat, volume_name, volume, err);
+	if (rc == 0)
+		rc = ops_volume_has_running(cat, volume->id, pending, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, volume->operating_image_id, operating,
+				       err);
+	if (rc == 0 && is_restore)
+		rc = catalog_snapshot_find(cat, volume->id, name, chosen, err);
+	if (rc < 0)
+		goto out;
+	if (!is_restore && name) {
+		rc = catalog_snapshot_find(cat, volume->id, name, &existing, err);
+		if (rc == 0)
+			rc = name_taken(volume, operating, name, err);
+		else if (rc == -ENOENT)
+			snprintf(snapshot, RC_NAME_MAX, "%s", name);
+	} else {
+		/* 0: the catalog has the name; the first it has not, -ENOENT */
+		for (int k = 1; k <= 100 && rc == 0; k++) {
+			default_name(snapshot, RC_NAME_MAX, prefix, k);
+			rc = catalog_snapshot_find(cat, volume->id, snapshot,
+						   &existing, err);
+		}
+		if (rc == 0)
+			rc = rc_error_set(err, -EEXIST, "no free snapshot name "
+					  "for volume '%s'", volume->name);
+	}
+	if (rc == -ENOENT) {
+		rc_error_clear(err);
+		rc = 0;
+	}
+out:
+	catalog_read_end(cat);
+	return rc;
+}
+
+/*
  * A live snap: the snapshot is taken while the guest is paused, and the
  * guest's disk reads the clone before the guest runs again.
  *
@@ -932,7 +1073,7 @@ static int pick_snapshot_name(struct rbd_conn *conn, struct catalog *cat,
  *     │  stop the guest (QEMU drains its I/O)
  *  pausing             paused, or about to be       resumes it, rolls back
  *     │  snapshot and protect (one open of the image), clone
- *  cloned              paused                       resumes it, rolls back
+ *  cloning             paused                       resumes it, rolls back
  *     │  blockdev-add the clone, blockdev-reopen the format node onto it
  *  (switched)          paused, reading the clone    rolls forward
  *  consumer-switched   paused, reading the clone    rolls forward
@@ -955,7 +1096,8 @@ static int live_forward(struct rbd_conn *conn, struct catalog *cat,
 	bool stopped = false;
 	int rc = 0;
 
-	if (!op->target.name[0] && (rc = choose_target(conn, cat, op, plan, err)) < 0)
+	if ((plan->target_unchecked || !op->target.name[0]) &&
+	    (rc = choose_target(conn, cat, op, plan, err)) < 0)
 		goto out;
 	snprintf(op->consumer.format_node, sizeof(op->consumer.format_node),
 		 "%s", ops_live_format_node(live));
@@ -1102,49 +1244,59 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	struct catalog_operation op;
 	struct catalog_volume volume;
 	struct catalog_snapshot chosen = {0};
-	struct ops_recovery recovered;
+	struct ops_recovery recovery;
 	struct ops_live *live = NULL;
+	const char *prefix = is_restore ? "pre-restore-" : "";
 	char absent[RC_ERROR_MESSAGE_MAX / 2];
 	struct row_plan plan;
 	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
 		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
 	bool hooks = !is_restore && opts && opts->on_freeze;
-	bool undone = false;
+	bool undone = false, recovered = false;
 	int rc, attempt = 0;
 
 	memset(result, 0, sizeof(*result));
 	result->paused_ms = -1;
-	rc = catalog_volume_find(cat, volume_name, &volume, err);
-	/* before recovery too: a live snap left unfinished there is its
-	 * host's to settle, with the guest it paused */
-	if (rc == 0 && !hooks)
-		rc = refuse_consumer_elsewhere(&volume, opts, is_restore, err);
-	if (rc == 0)
-		rc = ops_recover_volume(conn, cat, &volume, ev, &recovered, err);
-	if (rc < 0)
-		return rc;
 	do { /* again when another rowcat switched the volume meanwhile */
 		struct catalog_image operating;
+		bool on_cluster = false, pending;
 
 		memset(&op, 0, sizeof(op));
 		ops_live_close(live);
 		live = NULL;
 		absent[0] = '\0';
-		rc = catalog_volume_find(cat, volume_name, &volume, err);
-		if (rc == 0)
-			rc = catalog_image_get(cat, volume.operating_image_id,
-					       &operating, err);
+		rc = read_start(cat, is_restore, volume_name, name, prefix,
+				&volume, &operating, &chosen, op.target_snapshot,
+				&pending, err);
+		/* before recovery too: a live snap left unfinished there is
+		 * its host's to settle, with the guest it paused */
+		if (rc == 0 && !hooks)
+			rc = refuse_consumer_elsewhere(&volume, opts, is_restore,
+						       err);
+		if (rc == 0 && pending && !recovered) {
+			/* once: an operation that still runs after it is the
+			 * journal's to refuse */
+			recovered = true;
+			rc = ops_recover_volume(conn, cat, &volume, ev,
+						&recovery, err);
+			if (rc == 0)
+				rc = read_start(cat, is_restore, volume_name,
+						name, prefix, &volume, &operating,
+						&chosen, op.target_snapshot,
+						&pending, err);
+		}
 		if (rc == 0 && opts && opts->expect_operating_image_id &&
 		    volume.operating_image_id != opts->expect_operating_image_id)
 			rc = rc_error_set(err, -ESTALE, "volume '%s' switched to "
 					  "another operating image since this "
 					  "snap was decided", volume.name);
-		if (rc == 0 && is_restore)
-			rc = catalog_snapshot_find(cat, volume.id, name, &chosen, err);
 		if (rc == 0)
+			rc = rbdops_snapshot_exists(conn, &operating.spec,
+						    op.target_snapshot,
+						    &on_cluster, err);
+		if (rc == 0 && on_cluster)
 			rc = pick_snapshot_name(conn, cat, &volume, &operating,
-						is_restore ? NULL : name,
-						is_restore ? "pre-restore-" : "",
+						is_restore ? NULL : name, prefix,
 						op.target_snapshot, err);
 		/* after recovery, which may have switched the volume: the
 		 * image checked is the one the snapshot is taken of; with a
@@ -1183,7 +1335,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		op.requires_operating = true;
 		op.started_at = rc_clock_now();
 		RC_FAILPOINT("row.journal.before");
-		rc = catalog_op_begin(cat, &op, err);
+		rc = catalog_op_begin_then(cat, &op, journal_target, &plan, err);
 	} while (rc == -ESTALE && ++attempt < 5);
 	if (rc == -EBUSY)
 		rc_error_prefix(err, "volume '%s' is busy: ", volume_name);
@@ -1191,20 +1343,19 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		goto out;
 	RC_FAILPOINT("row.journal.after");
 
-	rc = load_plan(cat, &op, &plan, err);
-	if (rc == 0 && hooks) {
+	if (hooks) {
 		rc = hooks_forward_or_undo(conn, cat, &op, &plan, opts, ev,
 					   pause_timeout_ms, &live, &undone,
 					   err);
 		result->paused_ms = live ? ops_live_paused_ms(live) : -1;
 		result->frozen = true;
-	} else if (rc == 0 && live) {
+	} else if (live) {
 		snprintf(op.consumer.where, sizeof(op.consumer.where), "%s",
 			 opts && opts->consumer ? opts->consumer : volume.consumer);
 		rc = live_forward_or_undo(conn, cat, &op, &plan, live,
 					  pause_timeout_ms, &undone, err);
 		result->paused_ms = ops_live_paused_ms(live);
-	} else if (rc == 0) {
+	} else {
 		rc = forward_or_undo(conn, cat, &op, &plan, &undone, err);
 	}
 	if (rc < 0 && !undone && op.state == CATALOG_OP_RUNNING)
@@ -1216,6 +1367,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			 op.target_snapshot);
 		result->old_image = plan.operating.spec;
 		result->new_image = op.target;
+		result->depth = plan.new_depth;
 	}
 	/* between hooks, the switch hook ran inside the window */
 	if (rc < 0 || hooks)

@@ -54,6 +54,34 @@ int catalog_verify(struct catalog *cat, bool full, struct rc_error *err);
 /* Closes the catalog; NULL is fine. An open transaction is rolled back. */
 void catalog_close(struct catalog *cat);
 
+/*
+ * Groups reads into one read transaction (BEGIN DEFERRED): they see one
+ * state of the catalog, and a catalog in RADOS takes its lock once for
+ * them rather than once for each. Nothing may be written inside it (a
+ * writer's catalog_begin fails there); keep cluster calls out of it too, or
+ * every other host waits for them. catalog_read_end ends it; it never
+ * fails and is harmless when none is open.
+ */
+int catalog_read_begin(struct catalog *cat, struct rc_error *err);
+void catalog_read_end(struct catalog *cat);
+
+/*
+ * How many transactions a catalog connection ran: every BEGIN ... COMMIT
+ * or ROLLBACK, and every statement run outside BEGIN, which SQLite makes a
+ * read or write transaction of its own (opening the catalog counts too).
+ * A catalog in RADOS takes its lock for each, so this is what a command
+ * costs there. writes counts those that took the write lock and committed.
+ */
+struct catalog_txn_counts {
+	uint64_t transactions;
+	uint64_t writes;
+};
+
+/* cat's counts so far; with cat NULL, the sums of every connection this
+ * process has closed (the gc and policy workers open their own). */
+void catalog_txn_counts(const struct catalog *cat,
+			struct catalog_txn_counts *out);
+
 /* The path the catalog was opened with. */
 const char *catalog_path(const struct catalog *cat);
 

@@ -104,6 +104,8 @@ struct ops_result {
 	bool frozen;                    /* a snap between hooks: paused_ms
 					   is how long its consumer was
 					   frozen */
+	int depth;                      /* snap, restore: the clone levels
+					   new_image reads through */
 };
 
 /*

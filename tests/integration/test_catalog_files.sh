@@ -154,13 +154,13 @@ test_an_undone_snap_whose_end_was_not_recorded_says_what_happened() {
 	rowcat init -q || fail init
 	local v; v=$(volname)
 	rowcat create "rbd/$v" --size 1M -q || fail create
-	# the snapshot is taken and recorded, protecting it fails, the undo
-	# removes the snapshot and dies before it can record its end (as a
-	# full disk would stop it)
-	run env ROWCAT_FAILPOINT=row.protect-step.before:error,row.undo-commit.before \
+	# the snapshot is taken and recorded (the clone begun), the clone
+	# fails, the undo removes the snapshot and dies before it can record
+	# its end (as a full disk would stop it)
+	run env ROWCAT_FAILPOINT=row.clone.before:error,row.undo-commit.before \
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" s1 -q
 	[ "$status" = 0 ] && fail "the snap was not stopped"
-	expect_eq "running snapshot-created" \
+	expect_eq "running cloning" \
 		"$(sqlite3 "$CATALOG" "SELECT state, step FROM operation WHERE kind = 'snap'" | tr '|' ' ')" \
 		"the journal after the undo"
 	expect_eq "" "$(rbd snap ls --format json "rbd/$v" | jq -r '.[].name')" "snapshots on the cluster"

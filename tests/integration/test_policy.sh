@@ -647,7 +647,7 @@ test_the_summary_names_busy_and_failed_volumes_apart() {
 	one_policy "$file" "$sp/${base}[abc]" 1h "{latest: 2}"
 	rowcat policy run "$file" --now "$(hour_iso 0)" -q >/dev/null || fail "hour 0"
 	# a is busy: a snap of it is stopped halfway in another rowcat
-	ROWCAT_FAILPOINT=row.target.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+	ROWCAT_FAILPOINT=row.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		snap "$a" held -q 2>/dev/null &
 	pid=$!
 	wait_stopped "$pid" "the snap of $a"
@@ -892,7 +892,7 @@ test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
 	resume_until_ended "$pid"
 	wait "$pid" || fail "the other gc"
 	# a is busy: a snap of it is stopped halfway in another rowcat
-	ROWCAT_FAILPOINT=row.target.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
+	ROWCAT_FAILPOINT=row.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		snap "$a" held -q 2>/dev/null &
 	pid=$!
 	wait_stopped "$pid"

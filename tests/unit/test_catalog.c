@@ -368,6 +368,52 @@ static void test_volume_is_found_by_name_with_its_root_image(void **state)
 	assert_int_equal(img.parent_snapshot_id, 0);
 }
 
+/* A catalog in RADOS takes its lock for each transaction, the read
+ * transaction SQLite opens for a statement outside BEGIN included. */
+static void test_transactions_are_counted_reads_outside_begin_included(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_txn_counts before, after, closed_before, closed_after;
+	struct catalog_volume vol;
+	struct catalog_operation *ops = NULL;
+	size_t n = 0;
+
+	catalog_txn_counts(f->cat, &before);
+	make_volume(f, "vol1", &root_spec);
+	catalog_txn_counts(f->cat, &after);
+	assert_int_equal(after.transactions - before.transactions, 1);
+	assert_int_equal(after.writes - before.writes, 1);
+
+	/* two reads outside BEGIN: two transactions, no write */
+	before = after;
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	assert_int_equal(catalog_op_list_running(f->cat, &ops, &n, &f->err), 0);
+	free(ops);
+	catalog_txn_counts(f->cat, &after);
+	assert_int_equal(after.transactions - before.transactions, 2);
+	assert_int_equal(after.writes, before.writes);
+
+	/* a write transaction rolled back took the lock, and wrote nothing */
+	before = after;
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	catalog_rollback(f->cat);
+	catalog_txn_counts(f->cat, &after);
+	assert_int_equal(after.transactions - before.transactions, 1);
+	assert_int_equal(after.writes, before.writes);
+
+	/* the process's sums grow by a connection's counts as it closes */
+	catalog_txn_counts(NULL, &closed_before);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	catalog_txn_counts(NULL, &closed_after);
+	assert_int_equal(closed_after.transactions - closed_before.transactions,
+			 after.transactions);
+	assert_int_equal(closed_after.writes - closed_before.writes,
+			 after.writes);
+}
+
 static void test_unknown_volume_is_enoent(void **state)
 {
 	struct fixture *f = *state;
@@ -1580,6 +1626,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_creates_a_private_file_at_the_newest_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_twice_is_harmless, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions_are_counted_reads_outside_begin_included, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_open_existing_without_a_file_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_a_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_sqlite, setup, teardown),

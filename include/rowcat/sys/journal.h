@@ -86,6 +86,19 @@ int catalog_op_begin(struct catalog *cat, struct catalog_operation *op,
 		     struct rc_error *err);
 
 /*
+ * catalog_op_begin, and then, in the same transaction once op->id is set
+ * and op->step is 'journalled', then(cat, op, ctx, err): an operation's
+ * first records (snap's clone name) commit with it, at no extra
+ * transaction. A failure of then journals nothing and is returned.
+ */
+typedef int (*catalog_op_then_fn)(struct catalog *cat,
+				  struct catalog_operation *op, void *ctx,
+				  struct rc_error *err);
+int catalog_op_begin_then(struct catalog *cat, struct catalog_operation *op,
+			  catalog_op_then_fn then, void *then_ctx,
+			  struct rc_error *err);
+
+/*
  * Records that op completed `step`, in a transaction of its own.
  */
 int catalog_op_set_step(struct catalog *cat, struct catalog_operation *op,
@@ -101,6 +114,11 @@ int catalog_op_write_step(struct catalog *cat,
  * transaction of its own, before anything of that name is made. */
 int catalog_op_set_target(struct catalog *cat, struct catalog_operation *op,
 			  struct rc_error *err);
+
+/* catalog_op_set_target inside the caller's transaction. */
+int catalog_op_write_target(struct catalog *cat,
+			    const struct catalog_operation *op,
+			    struct rc_error *err);
 
 /* Records op->consumer (a live snap, before it pauses the guest). */
 int catalog_op_set_consumer(struct catalog *cat, struct catalog_operation *op,
