@@ -197,8 +197,8 @@ static int open_failure_errno(struct catalog *cat)
  * bytes: starting an empty catalog there would hide every volume the
  * cluster holds. A file that cannot be read says why instead.
  */
-static int check_identity(struct catalog *cat, enum catalog_open_mode mode,
-			  struct rc_error *err)
+static int identify(struct catalog *cat, enum catalog_open_mode mode,
+		    int *version_out, struct rc_error *err)
 {
 	int app_id = 0, version = 0, tables = 0, sys;
 
@@ -235,7 +235,21 @@ static int check_identity(struct catalog *cat, enum catalog_open_mode mode,
 			"%s is empty, not a rowcat catalog (was it truncated?); "
 			"restore the catalog, or make a new one with 'rowcat init'",
 			cat->path);
+	*version_out = version;
 	return 0;
+}
+
+/* identify, its reads in one transaction: in RADOS each transaction is a
+ * round trip for the database's lock. */
+static int check_identity(struct catalog *cat, enum catalog_open_mode mode,
+			  int *version, struct rc_error *err)
+{
+	int rc = catalog_read_begin(cat, err);
+
+	if (rc == 0)
+		rc = identify(cat, mode, version, err);
+	catalog_read_end(cat);
+	return rc;
 }
 
 int catalog_verify(struct catalog *cat, bool full, struct rc_error *err)
@@ -310,12 +324,14 @@ out:
 	return rc;
 }
 
-static int migrate(struct catalog *cat, struct rc_error *err)
+/* From version, as the catalog was read at open: each migration checks
+ * again, in its transaction, that no other process applied it first. */
+static int migrate(struct catalog *cat, int version, struct rc_error *err)
 {
 	int newest = catalog_schema_version_supported();
 	int rc = 0;
 
-	for (int v = catalog_schema_version(cat) + 1; v <= newest && rc == 0; v++)
+	for (int v = version + 1; v <= newest && rc == 0; v++)
 		rc = apply_migration(cat, v, err);
 	return rc;
 }
@@ -454,7 +470,7 @@ int catalog_open(struct catalog **out, const char *path,
 		 enum catalog_open_mode mode, struct rc_error *err)
 {
 	struct catalog *cat = NULL;
-	int rc;
+	int version = 0, rc;
 
 	*out = NULL;
 	cat = calloc(1, sizeof(*cat));
@@ -472,13 +488,13 @@ int catalog_open(struct catalog **out, const char *path,
 	sqlite3_extended_result_codes(cat->db, 1);
 	catalog_txn_count_start(cat);
 	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
-	rc = check_identity(cat, mode, err);
+	rc = check_identity(cat, mode, &version, err);
 	if (rc < 0)
 		goto out;
 	/* init vouches for the catalog, and a migration must not build on
 	 * damaged pages */
 	if (mode == CATALOG_OPEN_CREATE ||
-	    catalog_schema_version(cat) < catalog_schema_version_supported()) {
+	    version < catalog_schema_version_supported()) {
 		rc = catalog_verify(cat, false, err);
 		if (rc < 0)
 			goto out;
@@ -486,7 +502,7 @@ int catalog_open(struct catalog **out, const char *path,
 	rc = configure(cat, err);
 	if (rc < 0)
 		goto out;
-	rc = migrate(cat, err);
+	rc = migrate(cat, version, err);
 out:
 	if (rc < 0) {
 		catalog_close(cat);
