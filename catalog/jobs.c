@@ -34,8 +34,14 @@ int catalog_job_lock(struct catalog *cat, enum catalog_job job,
 
 	if (cat->job_lock_fds[job] >= 0)
 		return 0;
-	if (cat->has_claims)
-		return cat->claims.take(cat->claims.ctx, job_names[job], err);
+	if (cat->has_claims) {
+		int rc = cat->claims.take(cat->claims.ctx, job_names[job], err);
+
+		if (rc == -EBUSY)
+			rc_error_prefix(err, "another %s is running; this run is "
+					"refused: ", job_words[job]);
+		return rc;
+	}
 	if (cat->rados)
 		return rc_error_set(err, -EINVAL, "catalog %s: claims in RADOS "
 				    "are not set up", cat->path);

@@ -252,4 +252,48 @@ test_a_client_without_caps_on_the_catalogs_pool_is_told_which() {
 	ceph auth rm client.rdcat >/dev/null 2>&1
 }
 
+test_a_blocklisted_host_stops_and_one_gc_runs_at_a_time() {
+	local v pid op addrs a before
+	setup_hosts
+	v=$(volname)
+	host_a create "rbd/$v" --size 16 -q || fail "create"
+	host_a create "rbd/${v}g" --size 16 -q || fail "create"
+	host_a rm "${v}g" -q || fail "rm"
+	# one gc on the catalog at a time, whichever host runs it
+	ROWCAT_FAILPOINT=gc.journal.before:stop ROWCAT_HOST=hv-a \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" gc --min-age 0 -q &
+	pid=$!
+	wait_until_stopped "$pid"
+	expect_refused 1 "another rowcat gc is running; this run is refused: lease 'gc'" \
+		host_b gc --min-age 0
+	expect_contains "$err" "held by host hv-a (pid $pid" "who runs the gc"
+	kill -CONT "$pid"
+	wait "$pid" || fail "host a's gc"
+	# an operator fences host a by hand while it works (its network is
+	# cut, say): both its clients blocklisted
+	ROWCAT_FAILPOINT=row.snapshot.after:stop ROWCAT_HOST=hv-a \
+		ROWCAT_CLAIM_LEASE=15s \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@b" \
+		2>"$SCRATCH/a.err" &
+	pid=$!
+	wait_until_stopped "$pid"
+	op=$(rados_sql "SELECT id FROM operation WHERE state = 'running'")
+	mapfile -t addrs < <(holder_addrs "$op")
+	for a in "${addrs[@]}"; do
+		ceph osd blocklist add "$a" >/dev/null 2>&1 || fail "blocklisting $a"
+	done
+	before=$(cluster_state; rados_sql .dump)
+	kill -CONT "$pid"
+	wait "$pid" && fail "a blocklisted host finished its snap"
+	expect_eq 1 "$(wc -l <"$SCRATCH/a.err")" "lines host a printed"
+	expect_contains "$(cat "$SCRATCH/a.err")" "snap of '$v'" "host a's message"
+	expect_eq "$before" "$(cluster_state; rados_sql .dump)" \
+		"the cluster and the catalog after the blocklisted host went on"
+	unblocklist "${addrs[@]}"
+	recover_until_taken_over host_b
+	run host_b check
+	expect_eq 0 "$status" "check: $out $err"
+	expect_catalog_sound
+}
+
 run_tests
