@@ -119,12 +119,8 @@ static int read_start(struct catalog *cat, const char *volume_name,
 
 	if (rc < 0)
 		return rc;
-	rc = catalog_volume_find(cat, volume_name, volume, err);
-	if (rc == 0)
-		rc = ops_volume_has_running(cat, volume->id, pending, err);
-	if (rc == 0)
-		rc = catalog_image_get(cat, volume->operating_image_id, image,
-				       err);
+	rc = ops_volume_read_start(cat, volume_name, volume, image, pending,
+				   err);
 	catalog_read_end(cat);
 	return rc;
 }

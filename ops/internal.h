@@ -117,6 +117,16 @@ int ops_volume_has_running(struct catalog *cat, int64_t volume_id,
 			   bool *running, struct rc_error *err);
 
 /*
+ * What an operation on the operating image reads first, inside the
+ * caller's read transaction: the volume named name, whether an operation
+ * of it is running (*pending), and its operating image.
+ */
+int ops_volume_read_start(struct catalog *cat, const char *name,
+			  struct catalog_volume *volume,
+			  struct catalog_image *operating, bool *pending,
+			  struct rc_error *err);
+
+/*
  * Recovers the unfinished operations of one volume, as every mutating
  * command does before its own. -EBUSY, with a "volume is busy" message,
  * when a live rowcat holds one of them.

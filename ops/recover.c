@@ -209,6 +209,21 @@ int ops_volume_has_running(struct catalog *cat, int64_t volume_id,
 	return rc;
 }
 
+int ops_volume_read_start(struct catalog *cat, const char *name,
+			  struct catalog_volume *volume,
+			  struct catalog_image *operating, bool *pending,
+			  struct rc_error *err)
+{
+	int rc = catalog_volume_find(cat, name, volume, err);
+
+	if (rc == 0)
+		rc = ops_volume_has_running(cat, volume->id, pending, err);
+	if (rc == 0)
+		rc = catalog_image_get(cat, volume->operating_image_id,
+				       operating, err);
+	return rc;
+}
+
 int ops_recover_volume(struct rbd_conn *conn, struct catalog *cat,
 		       const struct catalog_volume *volume,
 		       const struct ops_events *ev,

@@ -1026,12 +1026,8 @@ static int read_start(struct catalog *cat, bool is_restore,
 	*pending = false;
 	if (rc < 0)
 		return rc;
-	rc = catalog_volume_find(cat, volume_name, volume, err);
-	if (rc == 0)
-		rc = ops_volume_has_running(cat, volume->id, pending, err);
-	if (rc == 0)
-		rc = catalog_image_get(cat, volume->operating_image_id, operating,
-				       err);
+	rc = ops_volume_read_start(cat, volume_name, volume, operating,
+				   pending, err);
 	if (rc == 0 && is_restore)
 		rc = catalog_snapshot_find(cat, volume->id, name, chosen, err);
 	if (rc < 0)

@@ -69,6 +69,23 @@ volume_snapshots() {
 	done | sort | paste -sd' '
 }
 
+# stopped_snap_of_a VOL@SNAP [ENV=VALUE...]: host a's snap, stopped (a
+# SIGSTOP of its own) between two steps with its claim held; sets pid,
+# op (its operation) and addrs (the two client addresses the journal
+# recorded for it). Its stderr goes to $SCRATCH/a.err.
+stopped_snap_of_a() {
+	local target=$1
+	shift
+	env ROWCAT_FAILPOINT=row.snapshot.after:stop ROWCAT_HOST=hv-a "$@" \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$target" -q \
+		2>"$SCRATCH/a.err" &
+	pid=$!
+	wait_until_stopped "$pid"
+	op=$(rados_sql "SELECT id FROM operation WHERE state = 'running'")
+	mapfile -t addrs < <(holder_addrs "$op")
+	expect_eq 2 "${#addrs[@]}" "the journal records both of a's clients"
+}
+
 setup_hosts() {
 	use_rados_catalog
 	ensure_hostb_client
@@ -105,15 +122,12 @@ test_hosts_work_side_by_side_on_one_catalog() {
 }
 
 test_one_volume_from_two_hosts_one_wins() {
-	local v pid before
+	local v pid op addrs before
 	setup_hosts
 	v=$(volname)
 	host_a create "rbd/$v" --size 16 -q || fail "create"
 	# host a stops with its claim held, between two steps of its snap
-	ROWCAT_FAILPOINT=row.snapshot.after:stop ROWCAT_HOST=hv-a \
-		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@first" -q &
-	pid=$!
-	wait_until_stopped "$pid"
+	stopped_snap_of_a "$v@first"
 	before=$(cluster_state)
 	expect_refused 1 "is in progress in rowcat on host hv-a (pid $pid" \
 		host_b snap "$v@second"
@@ -202,13 +216,7 @@ test_a_partitioned_host_can_change_nothing_after_a_takeover() {
 	v=$(volname)
 	host_a create "rbd/$v" --size 16 -q || fail "create"
 	# stopped, host a renews nothing: to the others it is cut off
-	ROWCAT_FAILPOINT=row.snapshot.after:stop ROWCAT_HOST=hv-a \
-		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@p" \
-		2>"$SCRATCH/a.err" &
-	pid=$!
-	wait_until_stopped "$pid"
-	op=$(rados_sql "SELECT id FROM operation WHERE state = 'running'")
-	mapfile -t addrs < <(holder_addrs "$op")
+	stopped_snap_of_a "$v@p"
 	recover_until_taken_over host_b
 	after_takeover=$(cluster_state; rados_sql .dump)
 	# back on the network: it must stop, and change nothing
@@ -271,14 +279,7 @@ test_a_blocklisted_host_stops_and_one_gc_runs_at_a_time() {
 	wait "$pid" || fail "host a's gc"
 	# an operator fences host a by hand while it works (its network is
 	# cut, say): both its clients blocklisted
-	ROWCAT_FAILPOINT=row.snapshot.after:stop ROWCAT_HOST=hv-a \
-		ROWCAT_CLAIM_LEASE=15s \
-		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@b" \
-		2>"$SCRATCH/a.err" &
-	pid=$!
-	wait_until_stopped "$pid"
-	op=$(rados_sql "SELECT id FROM operation WHERE state = 'running'")
-	mapfile -t addrs < <(holder_addrs "$op")
+	stopped_snap_of_a "$v@b" ROWCAT_CLAIM_LEASE=15s
 	for a in "${addrs[@]}"; do
 		ceph osd blocklist add "$a" >/dev/null 2>&1 || fail "blocklisting $a"
 	done
