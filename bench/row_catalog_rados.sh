@@ -119,11 +119,44 @@ sat_round() {
 		'BEGIN { printf "%.1f %d %d\n", (e - s) * 1000, t, l }'
 }
 
+# lock_round KIND CLIENTS COUNT : CLIENTS sqlite3 processes at once, each
+# running COUNT read transactions on the RADOS catalog (shared), or each
+# on its own copy (own), waiting for the lock as rowcat does (10 s busy
+# timeout). Prints "WALL_MS TRANSACTIONS", the wall time from the first
+# client's first transaction to the last one's last (no process start
+# or connect in it).
+lock_round() {
+	local kind=$1 clients=$2 count=$3 c db pids=()
+	for c in $(seq "$clients"); do
+		db=$vfs_db
+		[ "$kind" = own ] && db=$vfs_db-own$c
+		{
+			printf '%s\n' ".load libcephsqlite.so" ".open file:///$db?vfs=ceph" \
+				".timeout 10000" ".output /dev/null" "PRAGMA journal_mode = PERSIST;" \
+				".shell date +%s%N"
+			for _ in $(seq "$count"); do echo "SELECT count(*) FROM volume;"; done
+			printf '%s\n' ".shell date +%s%N"
+		} >"$work/lock.$c.sql"
+		sqlite3 -bail <"$work/lock.$c.sql" >"$work/lock.$c.out" 2>&1 &
+		pids+=($!)
+	done
+	for c in "${pids[@]}"; do
+		wait "$c" || bench_fail "lock test ($kind, $clients clients): $(cat "$work"/lock.*.out | grep -v '^[0-9]*$' | head -3)"
+	done
+	for c in $(seq "$clients"); do
+		[ "$(grep -c '^[0-9]*$' "$work/lock.$c.out")" = 2 ] && [ "$(wc -l <"$work/lock.$c.out")" = 2 ] ||
+			bench_fail "lock test ($kind, $clients clients), client $c said: $(head -3 "$work/lock.$c.out")"
+	done
+	cat "$work"/lock.*.out | sort -n | sed -n '1p;$p' | paste -sd' ' |
+		awk -v t=$((clients * count)) '{ printf "%.1f %d\n", ($2 - $1) / 1e6, t }'
+	rm -f "$work"/lock.*
+}
+
 row_catalog_rados() {
 	local reps=5 quiet_pause=1.5 generations=100 count=100 iters=5
-	local clients_list="1 2 4 8" sql_count=100 tree_reps=5
+	local clients_list="1 2 4 8" sql_count=100 tree_reps=5 lock_count=200
 	[ "$quick" = 1 ] && reps=2 quiet_pause=0.1 generations=5 count=5 iters=2 \
-		clients_list="1 2" sql_count=3 tree_reps=2
+		clients_list="1 2" sql_count=3 tree_reps=2 lock_count=5
 	local spec spec_pf spec_pr n c i
 	spec=$(namespace crados)
 	spec_pf=$(namespace cpolf)
@@ -275,6 +308,17 @@ row_catalog_rados() {
 		done
 	done
 
+	# the lock alone: transactions in connected sqlite3 processes
+	say "row 9: the lock alone ($clients_list clients), $lock_count reads each, $reps rounds"
+	: >"$work/r9lock"
+	for rep in $(seq "$reps"); do
+		for c in $clients_list; do
+			for k in $(printf '%s\n' rados own rados | tail -n +$((rep % 2 + 1)) | head -2); do
+				echo "$k $c $(lock_round "$k" "$c" "$lock_count")" >>"$work/r9lock"
+			done
+		done
+	done
+
 	# the report
 	local paxos_now load
 	paxos_now=$(paxos_setting)
@@ -397,6 +441,24 @@ EOT
 			kind_cmds+=" | $(awk -v k="$kk" -v c="$c" '$1 == k && $2 == c { printf "%.1f\n", $5 / ($3 / 1000) }' "$work/r9sat" | median)"
 		done
 		echo "$row$kind_rates$kind_cmds |"
+	done
+	cat <<EOT
+
+The same with the process and its connection taken out: N sqlite3
+processes (the SQLite and the VFS rowcat uses, rowcat's busy timeout of
+10 s), each already connected, each running $lock_count read transactions
+(\`SELECT count(*) FROM volume\`), on the one RADOS catalog or each on
+its own copy; the rate is all transactions over the time from the first
+client's first to the last client's last. Medians of $reps rounds.
+
+| clients | RADOS shared: txn/s | RADOS, own catalog each: txn/s | shared / own |
+|---|---|---|---|
+EOT
+	local ls lo
+	for c in $clients_list; do
+		ls=$(awk -v c="$c" '$1 == "rados" && $2 == c { printf "%.1f\n", $4 / ($3 / 1000) }' "$work/r9lock" | median)
+		lo=$(awk -v c="$c" '$1 == "own" && $2 == c { printf "%.1f\n", $4 / ($3 / 1000) }' "$work/r9lock" | median)
+		echo "| $c | $ls | $lo | $(ratio "$ls" "$lo") |"
 	done
 	echo
 	local per_pin
