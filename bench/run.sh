@@ -91,7 +91,8 @@ fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 ceph_version=$(ceph --version | awk '{ print $3, $5 }')
 fio_version=$(fio --version)
-rowcat_version=$("$rowcat" --version)
+# (--version names the libraries on lines of their own: one line here)
+rowcat_version=$("$rowcat" --version | paste -sd, - | sed 's/,/, /g')
 command=bench/run.sh mode=full
 [ "$quick" = 1 ] && mode=quick
 [ "$quick" = 1 ] && command+=" --quick"
