@@ -301,11 +301,12 @@ row_catalog_rados() {
 	# d) concurrent clients: transactions per second
 	say "row 9: concurrent clients ($clients_list), $iters pin + unpin each, $reps rounds"
 	: >"$work/r9sat"
-	local rep k
+	local rep k figures
 	for rep in $(seq "$reps"); do
 		for c in $clients_list; do
 			for k in $(printf '%s\n' file rados own file rados | tail -n +$((rep % 3 + 1)) | head -3); do
-				echo "$k $c $(sat_round "$k" "$c" "$iters")" >>"$work/r9sat"
+				figures=$(sat_round "$k" "$c" "$iters")
+				echo "$k $c $figures" >>"$work/r9sat"
 			done
 		done
 	done
@@ -316,7 +317,8 @@ row_catalog_rados() {
 	for rep in $(seq "$reps"); do
 		for c in $clients_list; do
 			for k in $(printf '%s\n' rados own rados | tail -n +$((rep % 2 + 1)) | head -2); do
-				echo "$k $c $(lock_round "$k" "$c" "$lock_count")" >>"$work/r9lock"
+				figures=$(lock_round "$k" "$c" "$lock_count")
+				echo "$k $c $figures" >>"$work/r9lock"
 			done
 		done
 	done
@@ -345,8 +347,8 @@ round, in an order that rotates: \`rowcat snap\` with the file catalog,
 with the RADOS catalog, and the bare librbd sequence in one connected
 process (row 3's \`bench/bench_rbd\`). Spaced: each ${quiet_pause} s after the one
 before; back to back: no pause. Medians of $reps rounds. Transactions:
-\`ROWCAT_DEBUG_TXNS=1\` on every timed snap (the median; each one
-takes the RADOS lock once).
+\`ROWCAT_DEBUG_TXNS=1\` on every timed snap (the median; on RADOS each
+takes the lock once, but for the opening's settings \`PRAGMA\`s: 9b).
 
 | what | file catalog | RADOS catalog | bare librbd | file / librbd | RADOS / librbd | RADOS - file |
 |---|---|---|---|---|---|---|
@@ -387,8 +389,11 @@ EOT
 		"opening (1 of 10): \`PRAGMA synchronous = FULL\`"
 		"opening (1 of 10): \`PRAGMA foreign_keys = ON\`"
 		"a write: \`BEGIN IMMEDIATE\`, \`UPDATE\` of one row, \`COMMIT\`")
+	local cost_file cost_rados
 	for i in "${!names[@]}"; do
-		echo "| ${names[$i]} | $(column $((i + 1)) <"$work/r9sql.file" | median) µs | $(column $((i + 1)) <"$work/r9sql.rados" | median) µs |"
+		cost_file=$(column $((i + 1)) <"$work/r9sql.file" | median)
+		cost_rados=$(column $((i + 1)) <"$work/r9sql.rados" | median)
+		echo "| ${names[$i]} | $cost_file µs | $cost_rados µs |"
 	done
 	cat <<EOT
 
