@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rowcat benchmarks: one entry command.
 #
-#   bench/run.sh            the full run (73 min on 2 cores): starts
+#   bench/run.sh            the full run (about 85 min on 2 cores): starts
 #                           its own throwaway cluster (one bluestore OSD on
 #                           a sparse file, Ceph's default proposal
 #                           interval), prints a Markdown report to stdout
@@ -10,19 +10,20 @@
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
-#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-8)
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-9)
 #
 # With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
 # and leave its settings alone; otherwise the run starts its own and
 # stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh);
-# row 8 boots a guest with tests/vm/vm.sh (QEMU, Debian's kernel).
+# row 8 boots a guest with tests/vm/vm.sh (QEMU, Debian's kernel); row 9
+# puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3.
 set -euo pipefail
 shopt -s inherit_errexit
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 build=""
-rows=1,2,3,4,5,6,7,8
+rows=1,2,3,4,5,6,7,8,9
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -35,7 +36,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-for row in catalog lineage snap volumes datapath depth gc live; do
+for row in catalog lineage snap volumes datapath depth gc live catalog_rados; do
 	# shellcheck disable=SC1090
 	. "$top/bench/row_$row.sh"
 done
@@ -90,11 +91,12 @@ fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 ceph_version=$(ceph --version | awk '{ print $3, $5 }')
 fio_version=$(fio --version)
-rowcat_version=$("$rowcat" --version)
+# (--version names the libraries on lines of their own: one line here)
+rowcat_version=$("$rowcat" --version | paste -sd, - | sed 's/,/, /g')
 command=bench/run.sh mode=full
 [ "$quick" = 1 ] && mode=quick
 [ "$quick" = 1 ] && command+=" --quick"
-[ "$rows" = 1,2,3,4,5,6,7,8 ] || command+=" --rows $rows"
+[ "$rows" = 1,2,3,4,5,6,7,8,9 ] || command+=" --rows $rows"
 cat <<EOT
 # rowcat benchmark results
 
@@ -116,4 +118,5 @@ if wants 5; then row_datapath; fi
 if wants 6; then row_depth; fi
 if wants 7; then row_gc; fi
 if wants 8; then row_live; fi
+if wants 9; then row_catalog_rados; fi
 say "done"
