@@ -171,6 +171,34 @@ out:
 	return 0;
 }
 
+/*
+ * Why a catalog in RADOS could not be opened, when it is the client's
+ * caps: the VFS answers a write its client may not make (its lock, even to
+ * read) with SQLite's "disk I/O error" and no errno, and one with no cap
+ * on the pool with EPERM. One write beside the catalog (a lease taken and
+ * dropped on its claims' object) tells a refused client from a failing
+ * cluster, and then which cap is missing. Returns err->code.
+ */
+static int explain_open_failure(struct rbd_conn *conn, struct ops_claims *c,
+				const struct catalog_rados_location *loc,
+				struct rc_error *err)
+{
+	struct rc_error probe = {0};
+
+	if (err->code == -EIO) {
+		if (rbdops_lease_take(c->leases, "cap-check", &probe) == 0) {
+			rbdops_lease_drop(c->leases, "cap-check");
+			return err->code;
+		}
+		if (!probe.denied)
+			return err->code;
+	} else if (err->code != -EPERM && err->code != -EACCES) {
+		return err->code;
+	}
+	err->denied = true;
+	return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
+}
+
 int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
 			    enum catalog_open_mode mode, int lease_s,
 			    struct catalog **cat, struct ops_claims **claims,
@@ -198,6 +226,7 @@ int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
 		return rc;
 	rc = catalog_open(cat, uri, mode, err);
 	if (rc < 0) {
+		rc = explain_open_failure(conn, *claims, &loc, err);
 		ops_claims_close(*claims);
 		*claims = NULL;
 		return rc;
