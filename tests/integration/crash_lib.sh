@@ -14,6 +14,9 @@ SAMPLED_OUT=$STATE/sampled-out
 : >"$COVERAGE" && : >"$RECOVERY_SEEN" && : >"$SAMPLED_OUT" || exit 1
 export COVERAGE RECOVERY_SEEN SAMPLED_OUT
 ALL_FAILPOINTS=$("$ROWCAT" debug failpoints)
+# A killed rowcat's claims on a catalog in RADOS last until their lease
+# ends: the shortest there is (recover_after_kill waits for it).
+export ROWCAT_CLAIM_LEASE=3s
 
 # with_failpoint FP CMD...: CMD (a function too) with ROWCAT_FAILPOINT=FP.
 with_failpoint() {
@@ -56,8 +59,7 @@ recover_through_crashes() {
 			grep -qx "$fp" "$RECOVERY_SEEN" || echo "$fp"
 		done | paste -sd,)
 		: >"$trace"
-		run env ROWCAT_FAILPOINT="$list" ROWCAT_FAILPOINT_TRACE="$trace" \
-			"$ROWCAT" --id rowcat --catalog "$CATALOG" recover -q
+		recover_after_kill env ROWCAT_FAILPOINT="$list" ROWCAT_FAILPOINT_TRACE="$trace"
 		[ "$status" = 0 ] && break
 		expect_eq 137 "$status" "recover under failpoints (stderr: $err)"
 		fp=$(tail -1 "$trace")

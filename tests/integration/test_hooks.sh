@@ -131,14 +131,14 @@ test_failures_change_nothing_and_always_thaw() {
 # have run (and so its thaw must): consumer 'hooks', at pausing or later,
 # its thaw not yet run
 journal_froze() {
-	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'
+	catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'
 		AND consumer = 'hooks' AND consumer_resume = 1
 		AND step NOT IN ('journalled', 'target-chosen')"
 }
 
 # journal_switched: whether it committed the catalog switch
 journal_switched() {
-	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'
+	catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'
 		AND consumer = 'hooks' AND step = 'consumer-switched'"
 }
 

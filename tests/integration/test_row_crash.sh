@@ -42,8 +42,7 @@ test_snap_recovers_from_a_crash_at_every_step() {
 		fi
 	done
 	# after all that, a recovery has nothing to do and calls no cluster
-	run "$ROWCAT" --catalog "$CATALOG" -m 127.0.0.1:1 --timeout 1 recover
-	expect_contains "$err" "nothing to recover" "idle recover"
+	expect_nothing_to_recover "idle recover"
 }
 
 test_restore_recovers_from_a_crash_at_every_step() {
@@ -92,7 +91,7 @@ snap_meeting_a_foreign_clone() {
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v" >"$SCRATCH/out" 2>"$SCRATCH/err" &
 	pid=$!
 	wait_stopped "$pid" "the snap"
-	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
+	target=$(catalog_sql "SELECT target_pool || '/' || target_image FROM operation
 		WHERE state = 'running'")
 	rbd create "$target" --size 1M || fail "foreign image $target"
 	kill -CONT "$pid"
@@ -145,7 +144,7 @@ test_a_half_made_clone_is_removed_and_made_again() {
 	wait_stopped "$pid" "the snap"
 	kill -KILL "$pid"; wait "$pid" 2>/dev/null
 	echo row.cloning-step.after >>"$COVERAGE"
-	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
+	target=$(catalog_sql "SELECT target_pool || '/' || target_image FROM operation
 		WHERE state = 'running'")
 	[ -n "$target" ] || fail "no running snap"
 	rbd create "$target" --size 4M || fail "the half-made child"
@@ -167,7 +166,7 @@ test_a_clone_killed_before_its_header_is_removed_and_made_again() {
 	local v target id; v=$(volname)
 	rowcat create "rbd/$v" --size 4M || fail create
 	crash_at row.cloning-step.after rowcat snap "$v" headerless
-	target=$(sqlite3 "$CATALOG" "SELECT target_pool || '/' || target_image FROM operation
+	target=$(catalog_sql "SELECT target_pool || '/' || target_image FROM operation
 		WHERE state = 'running'")
 	[ -n "$target" ] || fail "no running snap"
 	rbd create "$target" --size 4M || fail "the child"
