@@ -244,10 +244,11 @@ test_a_failure_after_the_clone_is_undone_even_through_crashes() {
 
 test_zz_every_failpoint_compiled_in_was_exercised() {
 	# test_crash.sh covers create, test_gc_crash.sh gc and unrm,
-	# test_policy_crash.sh policy; the windows of a live snap need a consumer: test_live.sh (a
+	# test_policy_crash.sh policy, test_catalog_rados.sh catalog copy's;
+	# the windows of a live snap need a consumer: test_live.sh (a
 	# real guest) kills at QEMU's, test_hooks.sh at the freeze and thaw
 	# hooks'
-	expect_failpoints_exercised '*' 'create.*' 'gc.*' 'unrm.*' 'policy.*' \
+	expect_failpoints_exercised '*' 'create.*' 'gc.*' 'unrm.*' 'policy.*' 'copy.*' \
 		'row.consumer.*' 'row.pausing-step.*' 'row.pause.*' 'row.switch.*' \
 		'row.switched-step.*' 'row.resume.*' \
 		'row.freeze.*' 'row.switch-hook.*' 'row.thaw.*' 'row.hooks-done.*'
