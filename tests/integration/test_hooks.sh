@@ -159,8 +159,7 @@ test_recover_thaws_exactly_when_the_journal_says_a_freeze_may_have_run() {
 		froze=$(journal_froze) switched=$(journal_switched)
 		: >"$log"
 		# recover knows the hooks from the journal alone
-		run env -u ROWCAT_ON_FREEZE -u ROWCAT_ON_THAW -u ROWCAT_ON_SWITCH \
-			"$ROWCAT" --id rowcat --catalog "$CATALOG" recover
+		recover_after_kill env -u ROWCAT_ON_FREEZE -u ROWCAT_ON_THAW -u ROWCAT_ON_SWITCH
 		[ "$status" = 0 ] || fail "recover after $fp: $err"
 		if [ "$switched" = 1 ]; then
 			expect_eq "switch thaw" "$(what_ran "$log")" "recovery's hooks after $fp"
