@@ -172,12 +172,13 @@ out:
 }
 
 /*
- * Why a catalog in RADOS could not be opened, when it is the client's
- * caps: the VFS answers a write its client may not make (its lock, even to
- * read) with SQLite's "disk I/O error" and no errno, and one with no cap
- * on the pool with EPERM. One write beside the catalog (a lease taken and
- * dropped on its claims' object) tells a refused client from a failing
- * cluster, and then which cap is missing. Returns err->code.
+ * Why a catalog in RADOS could not be opened, when the client's caps or a
+ * full cluster are the reason: the VFS answers a write that its client may
+ * not make or that the cluster holds (its lock, taken even to read) with
+ * SQLite's "disk I/O error" and no errno, and one with no cap on the pool
+ * with EPERM. One write beside the catalog (a lease taken and dropped on
+ * its claims' object) tells them apart, and then which cap is missing or
+ * that the pool is full. Returns err->code.
  */
 static int explain_open_failure(struct rbd_conn *conn, struct ops_claims *c,
 				const struct catalog_rados_location *loc,
@@ -190,13 +191,19 @@ static int explain_open_failure(struct rbd_conn *conn, struct ops_claims *c,
 			rbdops_lease_drop(c->leases, "cap-check");
 			return err->code;
 		}
-		if (!probe.denied)
+		/* the probe's code says what the VFS's did not */
+		if (!probe.denied && probe.code != -ETIMEDOUT &&
+		    probe.code != -ENOSPC && probe.code != -EDQUOT)
 			return err->code;
-	} else if (err->code != -EPERM && err->code != -EACCES) {
-		return err->code;
+		err->code = probe.code;
+		err->denied = probe.denied;
+		return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
 	}
-	err->denied = true;
-	return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
+	if (err->code == -EPERM || err->code == -EACCES) {
+		err->denied = true;
+		return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
+	}
+	return err->code;
 }
 
 int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
