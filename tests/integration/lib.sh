@@ -157,6 +157,18 @@ other_catalog() {
 	esac
 }
 
+# remove_rados_catalog URI: the objects of a catalog in RADOS that a test
+# made itself, and of what rowcat keeps beside it, removed (the pool is
+# shared by every test of the run).
+remove_rados_catalog() {
+	local pool ns name nsopt=() object
+	read -r pool ns name < <(rados_location "$1")
+	[ "$ns" = - ] || nsopt=(-N "$ns")
+	for object in $(rados -p "$pool" "${nsopt[@]}" ls | grep -E "^${name//./[.]}(-journal)?[.]"); do
+		rados -p "$pool" "${nsopt[@]}" rm "$object" || echo "could not remove $object" >&2
+	done
+}
+
 # catalog_exists: this test's catalog is there (for one in RADOS, its
 # first object, which the VFS makes with the database).
 catalog_exists() {
@@ -234,6 +246,24 @@ recover_after_kill() {
 			status=1 err="operations still claimed after 60 s: $out"
 			return 1
 		fi
+		sleep 0.2
+	done
+}
+
+# after_kill CMD...: CMD through run, again while it is refused because a
+# killed rowcat's claim (an operation's, or the gc lock) is still held:
+# on a catalog in RADOS a lease, until it expires; for up to 60 s. On a
+# file catalog the claim died with the process, and CMD runs once.
+after_kill() {
+	local deadline=$((SECONDS + 60))
+	while :; do
+		run "$@"
+		case $status:$err in
+		0:*) return 0 ;;
+		*"lease '"*"' on "*" is held by "* | *" is in progress in rowcat on "*) ;;
+		*) return "$status" ;;
+		esac
+		[ "$SECONDS" -lt "$deadline" ] || return "$status"
 		sleep 0.2
 	done
 }

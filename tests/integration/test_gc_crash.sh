@@ -89,7 +89,7 @@ expect_collected() {
 # finish_collection VOL WHAT: the next gc runs cleanly and leaves nothing.
 finish_collection() {
 	local v=$1 what=$2
-	run rowcat "${GC[@]}" -q
+	after_kill rowcat "${GC[@]}" -q
 	expect_eq 0 "$status" "gc after $what (stderr: $err)"
 	expect_eq 0 "$(running_ops)" "running operations after the gc after $what"
 	expect_plan_empty "the gc after $what"
@@ -168,7 +168,7 @@ test_gc_killed_with_steps_side_by_side() {
 		expect_eq 0 "$(running_ops)" "running operations after gc killed at $fp"
 		expect_check_clean "$v"
 		expect_kept "$v" "gc --jobs 4 killed at $fp"
-		run rowcat "${GC[@]}"
+		after_kill rowcat "${GC[@]}"
 		expect_eq 0 "$status" "gc after gc --jobs 4 killed at $fp (stderr: $err)"
 		expect_contains "$err" " 0 failed;" "gc after gc --jobs 4 killed at $fp"
 		grep "^rowcat: gc: busy" <<<"$err" | grep -v -e "is open by" -e "holds its lock" &&
@@ -187,7 +187,7 @@ test_the_next_gc_finishes_what_a_killed_gc_left() {
 	build_lineage "$v"
 	crash_at gc.snap-remove.after rowcat "${GC[@]}" --jobs 1
 	[ "$(running_ops)" -gt 0 ] || fail "nothing left running by a gc killed mid-step"
-	run rowcat "${GC[@]}"
+	after_kill rowcat "${GC[@]}"
 	expect_eq 0 "$status" "gc after a killed gc ($err)"
 	expect_contains "$err" "unfinished operation" "gc reports its recovery"
 	expect_eq 0 "$(running_ops)" "running operations"
@@ -237,7 +237,7 @@ test_a_snapshot_on_an_image_out_of_the_trash_is_removed_through_crashes() {
 		# once old enough, the image goes too
 		catalog_sql "UPDATE image SET created_at = created_at - 86400
 			WHERE pool = 'rbd' AND name = '${old#rbd/}'" || fail "age $old back"
-		rowcat "${GC[@]}" -q >/dev/null || fail "gc of $old after $1"
+		after_kill rowcat "${GC[@]}" -q || fail "gc of $old after $1: $err"
 		expect_plan_empty "the gc of $old after $1"
 		expect_check_clean "$v"
 		rbd info "$old" >/dev/null 2>&1 && fail "$old still in the pool after $1"
@@ -261,7 +261,7 @@ test_a_snapshot_on_an_image_out_of_the_trash_is_removed_through_crashes() {
 			# nothing journalled, nothing done: the next gc does it
 			expect_eq "[\"$safety\"]" "$(rbd snap ls --format json "$old" |
 				jq -c '[.[].name]')" "snapshots of $old after gc killed at $fp"
-			rowcat "${GC[@]}" -q >/dev/null || fail "gc after gc killed at $fp"
+			after_kill rowcat "${GC[@]}" -q || fail "gc after gc killed at $fp: $err"
 		fi
 		expect_removed "gc killed at $fp"
 	done
