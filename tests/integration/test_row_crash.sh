@@ -9,8 +9,10 @@
 # test asserts that every failpoint compiled in was exercised, so a new one
 # is tested without anyone adding it here. ROWCAT_CRASH_STRIDE=K kills the
 # three big matrices at every K-th step only (crash_lib.sh's
-# sample_failpoints; the sanitizer build's K is 2, the shipping build kills
-# at every step).
+# sample_failpoints): CI's two passes kill at every other step, the
+# sanitizer build's on file catalogs from the first, the shipping build's
+# on catalogs in RADOS from the second (ROWCAT_CRASH_PHASE=1), and so at
+# every step between them.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/crash_lib.sh"
 
