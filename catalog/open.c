@@ -172,6 +172,9 @@ static int open_failure_errno(struct catalog *cat)
 	if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN &&
 	    code != SQLITE_READONLY && code != SQLITE_PERM && code != SQLITE_FULL)
 		return 0; /* SQLite's own reason (not a database, damaged) */
+	/* in RADOS there is no file system to ask: only what the VFS said */
+	if (cat->rados)
+		return sys;
 	if (sys == ENOSPC || sys == EDQUOT || sys == EROFS || sys == ELOOP ||
 	    sys == EACCES || sys == EPERM)
 		return sys;
@@ -208,6 +211,9 @@ static int identify(struct catalog *cat, enum catalog_open_mode mode,
 			return rc_error_set(err, -ELOOP, "cannot open catalog %s: "
 				"its -wal or -shm file is a symbolic link, which "
 				"rowcat does not follow", cat->path);
+		if (sys && cat->rados)
+			return rc_error_set(err, -sys, "cannot open catalog %s: %s",
+					    cat->path, strerror(sys));
 		if (sys)
 			return rc_error_set(err, -sys, "cannot open catalog %s: %s "
 				"(SQLite writes beside the catalog even to read it)",

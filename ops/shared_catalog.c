@@ -182,6 +182,41 @@ out:
 	return 0;
 }
 
+/*
+ * Why a catalog in RADOS could not be opened, when the client's caps or a
+ * full cluster are the reason: the VFS answers a write that its client may
+ * not make or that the cluster holds (its lock, taken even to read) with
+ * SQLite's "disk I/O error" and no errno, and one with no cap on the pool
+ * with EPERM. One write beside the catalog (a lease taken and dropped on
+ * its claims' object) tells them apart, and then which cap is missing or
+ * that the pool is full. Returns err->code.
+ */
+static int explain_open_failure(struct rbd_conn *conn, struct ops_claims *c,
+				const struct catalog_rados_location *loc,
+				struct rc_error *err)
+{
+	struct rc_error probe = {0};
+
+	if (err->code == -EIO) {
+		if (rbdops_lease_take(c->leases, "cap-check", &probe) == 0) {
+			rbdops_lease_drop(c->leases, "cap-check");
+			return err->code;
+		}
+		/* the probe's code says what the VFS's did not */
+		if (!probe.denied && probe.code != -ETIMEDOUT &&
+		    probe.code != -ENOSPC && probe.code != -EDQUOT)
+			return err->code;
+		err->code = probe.code;
+		err->denied = probe.denied;
+		return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
+	}
+	if (err->code == -EPERM || err->code == -EACCES) {
+		err->denied = true;
+		return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
+	}
+	return err->code;
+}
+
 int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
 			    enum catalog_open_mode mode, int lease_s,
 			    struct catalog **cat, struct ops_claims **claims,
@@ -209,6 +244,7 @@ int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
 		return rc;
 	rc = catalog_open(cat, uri, mode, err);
 	if (rc < 0) {
+		rc = explain_open_failure(conn, *claims, &loc, err);
 		ops_claims_close(*claims);
 		*claims = NULL;
 		return rc;

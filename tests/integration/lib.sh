@@ -8,7 +8,14 @@
 #
 # Environment (set by ctest): ROWCAT, the binary; ROWCAT_TEST_CLUSTER, the
 # directory of a running throwaway cluster (tests/cluster/ceph-cluster.sh),
-# for tests that need one.
+# for tests that need one; ROWCAT_TEST_CATALOG=rados puts each test's
+# catalog in RADOS (rados://rbd/NAME, through Ceph's SQLite VFS) instead of
+# a file in its scratch directory (the shipping build's pass; see
+# tests/CMakeLists.txt). Tests read and change the catalog through
+# catalog_sql and catalog_exists, which work on either kind. A test about
+# the catalog's files sets CATALOG=$SCRATCH/catalog.db itself (a file of
+# such tests sets ROWCAT_TEST_CATALOG=file after sourcing this), and so
+# tests the same thing in both passes.
 
 set -uo pipefail
 
@@ -25,6 +32,18 @@ if [ -n "${ROWCAT_TEST_CLUSTER:-}" ]; then
 	# shellcheck disable=SC1091
 	. "$ROWCAT_TEST_CLUSTER/env"
 fi
+
+case ${ROWCAT_TEST_CATALOG:=file} in
+file) ;;
+rados)
+	[ -n "${ROWCAT_TEST_CLUSTER:-}" ] || {
+		echo "ROWCAT_TEST_CATALOG=rados needs a cluster (ROWCAT_TEST_CLUSTER)" >&2
+		exit 1
+	} ;;
+*)
+	echo "ROWCAT_TEST_CATALOG must be file or rados, not '$ROWCAT_TEST_CATALOG'" >&2
+	exit 1 ;;
+esac
 
 fail() {
 	echo "    FAIL: $*" >&2
@@ -105,18 +124,82 @@ cluster_state() {
 	done
 }
 
+# rados_location URI: "POOL NAMESPACE NAME" of a rados://POOL[/NS]/NAME
+# catalog (NAMESPACE "-" for the default one).
+rados_location() {
+	local rest=${1#rados://} pool ns name
+	pool=${rest%%/*} rest=${rest#*/}
+	case $rest in
+	*/*) ns=${rest%%/*} name=${rest#*/} ;;
+	*) ns=- name=$rest ;;
+	esac
+	echo "$pool $ns $name"
+}
+
+# catalog_sql ARGS...: the sqlite3 shell on this test's catalog, a file or
+# one in RADOS (through Ceph's SQLite VFS, as client.admin), with ARGS
+# after the database: SQL or dot-commands, and options such as -separator.
+catalog_sql() {
+	local pool ns name
+	case $CATALOG in
+	rados://*)
+		read -r pool ns name < <(rados_location "$CATALOG")
+		[ "$ns" = - ] && ns=
+		sqlite3 -cmd '.load libcephsqlite.so' \
+			-cmd ".open file:///$pool:$ns/$name?vfs=ceph" :memory: "$@" ;;
+	*) sqlite3 "$CATALOG" "$@" ;;
+	esac
+}
+
+# other_catalog NAME: where a test keeps a catalog of its own beside
+# $CATALOG, of the same kind (removed with the test in RADOS too).
+other_catalog() {
+	case $CATALOG in
+	rados://*) echo "${CATALOG%.db}-$1.db" ;;
+	*) echo "$SCRATCH/$1.db" ;;
+	esac
+}
+
+# remove_rados_catalog URI: the objects of a catalog in RADOS that a test
+# made itself, and of what rowcat keeps beside it, removed (the pool is
+# shared by every test of the run).
+remove_rados_catalog() {
+	local pool ns name nsopt=() object
+	read -r pool ns name < <(rados_location "$1")
+	[ "$ns" = - ] || nsopt=(-N "$ns")
+	for object in $(rados -p "$pool" "${nsopt[@]}" ls | grep -E "^${name//./[.]}(-journal)?[.]"); do
+		rados -p "$pool" "${nsopt[@]}" rm "$object" || echo "could not remove $object" >&2
+	done
+}
+
+# catalog_exists: this test's catalog is there (for one in RADOS, its
+# first object, which the VFS makes with the database).
+catalog_exists() {
+	local pool ns name nsopt=()
+	case $CATALOG in
+	rados://*)
+		read -r pool ns name < <(rados_location "$CATALOG")
+		[ "$ns" = - ] || nsopt=(-N "$ns")
+		rados -p "$pool" "${nsopt[@]}" stat "$name.0000000000000000" >/dev/null 2>&1 ;;
+	*) [ -e "$CATALOG" ] ;;
+	esac
+}
+
 # catalog_state: the whole catalog as SQL text, or "absent".
 catalog_state() {
-	if [ -e "$CATALOG" ]; then sqlite3 "$CATALOG" .dump; else echo absent; fi
+	if catalog_exists; then catalog_sql .dump; else echo absent; fi
 }
 
 run_tests() {
 	local passed=0 failed=0 name
 	for name in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
-		local scratch
+		local scratch catalog
 		scratch=$(mktemp -d "${TMPDIR:-/tmp}/rowcat-it.XXXXXX")
+		# in RADOS, a name as unique as the scratch directory's
+		catalog=$scratch/catalog.db
+		[ "$ROWCAT_TEST_CATALOG" = rados ] && catalog=rados://rbd/it-${scratch##*.}.db
 		if (
-			export CATALOG=$scratch/catalog.db SCRATCH=$scratch
+			export CATALOG=$catalog SCRATCH=$scratch
 			cd "$scratch" && "$name"
 		); then
 			echo "ok - $name"
@@ -126,6 +209,15 @@ run_tests() {
 			failed=$((failed + 1))
 		fi
 		rm -rf "$scratch"
+		# the pool is shared by every test of the run: the catalog, its
+		# journal and its claims' object go with the test
+		# (and any other catalog it made with other_catalog)
+		if [ "$ROWCAT_TEST_CATALOG" = rados ]; then
+			local object
+			for object in $(rados -p rbd ls | grep -E "^it-${scratch##*.}[.-]"); do
+				rados -p rbd rm "$object" || echo "could not remove $object" >&2
+			done
+		fi
 	done
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
@@ -139,7 +231,60 @@ volname() {
 
 # running_ops: how many operations the catalog's journal holds unfinished.
 running_ops() {
-	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'"
+	catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'"
+}
+
+# recover_after_kill [PREFIX...]: `PREFIX... rowcat recover --format json`
+# through run, again while it leaves operations to a running rowcat, for
+# up to 60 s (then status 1). A killed rowcat's claims on a catalog in
+# RADOS are leases that outlive it until they expire (ROWCAT_CLAIM_LEASE;
+# tests that kill make them 3 s); on a file catalog they die with it, and
+# the first recovery takes everything.
+recover_after_kill() {
+	local deadline=$((SECONDS + 60))
+	while :; do
+		run "$@" "$ROWCAT" --id rowcat --catalog "$CATALOG" recover --format json
+		{ [ "$status" = 0 ] && [ "$(jq .busy <<<"$out")" != 0 ]; } || return "$status"
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			status=1 err="operations still claimed after 60 s: $out"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# after_kill CMD...: CMD through run, again while it is refused because a
+# killed rowcat's claim (an operation's, or the gc lock) is still held:
+# on a catalog in RADOS a lease, until it expires; for up to 60 s. On a
+# file catalog the claim died with the process, and CMD runs once.
+after_kill() {
+	local deadline=$((SECONDS + 60))
+	while :; do
+		run "$@"
+		case $status:$err in
+		0:*) return 0 ;;
+		*"lease '"*"' on "*" is held by "* | *" is in progress in rowcat on "*) ;;
+		*) return "$status" ;;
+		esac
+		[ "$SECONDS" -lt "$deadline" ] || return "$status"
+		sleep 0.2
+	done
+}
+
+# expect_nothing_to_recover WHAT: the journal holds nothing unfinished,
+# which `rowcat recover` finds without contacting any cluster. A catalog in
+# RADOS is read through the cluster: its copy in a file is asked instead.
+expect_nothing_to_recover() {
+	local idle=$CATALOG
+	case $CATALOG in
+	rados://*)
+		idle=$SCRATCH/idle.db
+		rm -f "$idle"
+		"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$idle" -q || fail "copying the catalog ($1)" ;;
+	esac
+	run "$ROWCAT" --catalog "$idle" -m 127.0.0.1:1 --timeout 1 recover
+	expect_eq 0 "$status" "$1: idle recover's status ($err)"
+	expect_contains "$err" "nothing to recover" "$1: idle recover"
 }
 
 # expect_check_clean [VOL]: rowcat check finds no difference.
@@ -174,7 +319,7 @@ safety_snapshots() {
 	local shown
 	shown=$(rowcat tree "$1" --format json | jq -r '.nodes[] |
 		select(.origin? == "pre-restore") | .snapshot') || return 1
-	sqlite3 "$CATALOG" "SELECT s.name FROM snapshot s
+	catalog_sql "SELECT s.name FROM snapshot s
 		JOIN image i ON i.id = s.image_id JOIN volume v ON v.id = i.volume_id
 		WHERE v.name = '$1' AND s.origin = 'pre-restore' ORDER BY s.id" |
 		grep -xF -f <(printf '%s\n' "$shown")
@@ -236,7 +381,7 @@ resume_until_ended() {
 # is snapped once more into vol1.4.
 make_branching_catalog() {
 	"$ROWCAT" --catalog "$CATALOG" init -q || fail init
-	sqlite3 "$CATALOG" "
+	catalog_sql "
 	PRAGMA foreign_keys = ON;
 	BEGIN;
 	INSERT INTO volume (id, name, size, created_at) VALUES (1, 'vol1', 67108864, 1767225600);

@@ -9,6 +9,9 @@
 # file that is a FIFO is refused at once. The file system tests mount a small tmpfs of their own: they
 # need root, as the suite has in CI.
 . "$(dirname "$0")/lib.sh"
+# Every test here is about a file catalog and the files beside it: a file
+# catalog in both passes of the suite (see lib.sh).
+ROWCAT_TEST_CATALOG=file
 
 # small_fs SIZE: a tmpfs of SIZE at $SCRATCH/fs, unmounted when the test
 # ends; the test's catalog moves there.

@@ -7,6 +7,9 @@
 # lock). The RADOS side is checked with `rados` as client.admin, files
 # with sqlite3.
 . "$(dirname "$0")/lib.sh"
+# Each test names both ends of its copies: the test's own catalog is the
+# file they start from, in both passes of the suite (see lib.sh).
+ROWCAT_TEST_CATALOG=file
 
 # A rados:// catalog name unique to this test run (all tests share the
 # pool), and its first object, which carries the VFS's lock.

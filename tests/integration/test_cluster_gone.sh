@@ -85,11 +85,18 @@ full_ratios() {
 # cluster is full (exit 1), not that it did not answer (exit 75), and once
 # there is room again recovery converges. The OSD is made full by setting
 # its full ratio below what it already holds; the test puts Ceph's default
-# ratios back however it ends.
+# ratios back however it ends. The operation that stays in the journal is
+# a file catalog's, in both passes of the suite; a catalog in RADOS is in
+# the full cluster itself, and cannot be written either: with one, rowcat
+# says the same, and nothing is journalled.
 test_a_full_cluster_is_reported_full_not_unreachable() {
+	CATALOG=$SCRATCH/catalog.db
 	rowcat init -q || fail init
-	local v i; v=$(volname)
+	local v i in_rados; v=$(volname) in_rados=rados://rbd/it-${SCRATCH##*.}-full.db
 	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" before -q || fail setup
+	CATALOG=$in_rados rowcat init -q || fail "init in RADOS"
+	CATALOG=$in_rados rowcat create "rbd/${v}r" --size 4M -q || fail "create in RADOS"
+	local rados_state; rados_state=$(CATALOG=$in_rados catalog_state)
 	# 4 MiB of data, so that the OSD holds more than the ratio below of
 	# its 8 GiB even when this test runs first on a fresh cluster
 	"$RBD_PATTERN" write "$(rowcat which "$v")" 1 || fail "writing data"
@@ -105,6 +112,14 @@ test_a_full_cluster_is_reported_full_not_unreachable() {
 	expect_eq 1 "$status" "snap on a full cluster ($err)"
 	expect_contains "$err" "rowcat: the cluster is full: " "snap's message"
 	expect_contains "$err" "stays in the journal" "snap's message"
+	run "$ROWCAT" --id rowcat --catalog "$in_rados" --timeout 3 create "rbd/${v}m" --size 4M
+	expect_eq 1 "$status" "create on a full cluster, catalog in RADOS ($err)"
+	[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "more than one line: $err"
+	expect_contains "$err" "rowcat: the cluster is full: Ceph holds all writes to pool 'rbd'" \
+		"create's message, catalog in RADOS"
+	run "$ROWCAT" --id rowcat --catalog "$in_rados" --timeout 3 snap "${v}r" s1
+	expect_eq 1 "$status" "snap on a full cluster, catalog in RADOS ($err)"
+	expect_contains "$err" "rowcat: the cluster is full: " "snap's message, catalog in RADOS"
 	full_ratios 0.85 0.9 0.95 || fail "putting the full ratios back"
 	trap - EXIT
 	for i in $(seq 600); do pool_full rbd || break; sleep 0.1; done
@@ -114,6 +129,12 @@ test_a_full_cluster_is_reported_full_not_unreachable() {
 	expect_check_clean "$v"
 	rbd info "rbd/${v}n" >/dev/null 2>&1 && fail "the create left an image"
 	rowcat snap "$v" s2 -q || fail "snap once there is room"
+	# the catalog in RADOS: nothing was written, and it works again
+	expect_eq "$rados_state" "$(CATALOG=$in_rados catalog_state)" "the catalog in RADOS"
+	rbd info "rbd/${v}m" >/dev/null 2>&1 && fail "the create with the catalog in RADOS left an image"
+	CATALOG=$in_rados expect_check_clean "${v}r"
+	CATALOG=$in_rados rowcat snap "${v}r" s2 -q || fail "snap once there is room, catalog in RADOS"
+	remove_rados_catalog "$in_rados"
 }
 
 run_tests

@@ -48,7 +48,7 @@ rowcat_at() {
 }
 
 running_ops_at() {
-	sqlite3 "$1" "SELECT count(*) FROM operation WHERE state = 'running'"
+	CATALOG=$1 catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'"
 }
 
 now_ms() {
@@ -60,7 +60,7 @@ now_ms() {
 # rbd/VOL@s1 that owns no data yet).
 prepare() {
 	local cat=$1 v=$2
-	[ -e "$cat" ] || rowcat_at "$cat" init -q || fail "init $cat"
+	CATALOG=$cat catalog_exists || rowcat_at "$cat" init -q || fail "init $cat"
 	rowcat_at "$cat" create "rbd/$v" --size "${SIZE}B" -q || fail "create $v"
 	"$RBD_PATTERN" write "rbd/$v" $SEED || fail "write $v"
 	rowcat_at "$cat" snap "$v" s1 -q || fail "snap $v"
@@ -71,7 +71,7 @@ prepare() {
 # newest (the children) first: the test cluster is shared and in memory.
 discard() {
 	local img snap
-	for img in $(sqlite3 "$1" "SELECT pool || '/' || name FROM image
+	for img in $(CATALOG=$1 catalog_sql "SELECT pool || '/' || name FROM image
 		WHERE volume_id = (SELECT id FROM volume WHERE name = '$2') ORDER BY id DESC"); do
 		for snap in $(rbd snap ls --format json "$img" 2>/dev/null | jq -r '.[].name'); do
 			rbd snap unprotect "$img@$snap" >/dev/null 2>&1
@@ -184,13 +184,13 @@ measure_clean_flatten() {
 	local i v img t0 t1 times=()
 	for i in 1 2 3; do
 		v=$(volname "m$i")
-		img=$(prepare "$SCRATCH/m$i.db" "$v") || fail "prepare"
+		img=$(prepare "$(other_catalog m$i)" "$v") || fail "prepare"
 		t0=$(now_ms)
-		rowcat_at "$SCRATCH/m$i.db" flatten "$v" -q || fail "clean flatten of $v"
+		rowcat_at "$(other_catalog m$i)" flatten "$v" -q || fail "clean flatten of $v"
 		t1=$(now_ms)
 		times+=($((t1 - t0)))
-		expect_flattened "$SCRATCH/m$i.db" "$v" "$img" "rbd/$v@s1" "a clean flatten" >&2
-		discard "$SCRATCH/m$i.db" "$v"
+		expect_flattened "$(other_catalog m$i)" "$v" "$img" "rbd/$v@s1" "a clean flatten" >&2
+		discard "$(other_catalog m$i)" "$v"
 	done
 	printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
 }
@@ -208,7 +208,7 @@ test_flatten_killed_at_each_failpoint_loses_nothing() {
 	done)
 	[ "$(wc -w <<<"$fps")" -ge 8 ] || fail "flatten failpoints: $fps"
 	for fp in $fps; do
-		n=$((n + 1)) v=$(volname "f$n") cat=$SCRATCH/f$n.db
+		n=$((n + 1)) v=$(volname "f$n") cat=$(other_catalog f$n)
 		img=$(prepare "$cat" "$v") || fail "prepare"
 		CATALOG=$cat crash_at "$fp" rowcat flatten "$v"
 		CATALOG=$cat recover_through_crashes
@@ -233,7 +233,7 @@ test_flatten_killed_at_each_failpoint_loses_nothing() {
 delay_kill_batch() {
 	local ms=$1 first=$2 last=$3 i v img cat st route vols=() imgs=() where second
 	for ((i = first; i <= last; i++)); do
-		v=$(volname "d$i") cat=$SCRATCH/d$i.db
+		v=$(volname "d$i") cat=$(other_catalog d$i)
 		img=$(prepare "$cat" "$v") || fail "prepare"
 		vols[i]=$v imgs[i]=$img
 		kill_after "$(delay_of "$i" "$KILLS" "$ms")" "$SCRATCH/st$i" \
@@ -244,7 +244,7 @@ delay_kill_batch() {
 	done
 	wait_unwatched "${imgs[@]:first}"
 	for ((i = first; i <= last; i++)); do
-		cat=$SCRATCH/d$i.db v=${vols[i]} img=${imgs[i]} route=$((i % 3)) second=-
+		cat=$(other_catalog d$i) v=${vols[i]} img=${imgs[i]} route=$((i % 3)) second=-
 		case $route in
 		0) rowcat_at "$cat" recover -q || echo "$i: recover failed" >>"$SCRATCH/problems" ;;
 		1) rowcat_at "$cat" flatten "$v" -q || echo "$i: flatten again failed" >>"$SCRATCH/problems" ;;
@@ -260,7 +260,7 @@ delay_kill_batch() {
 	done
 	wait_unwatched "${imgs[@]:first}"
 	for ((i = first; i <= last; i++)); do
-		cat=$SCRATCH/d$i.db v=${vols[i]} img=${imgs[i]}
+		cat=$(other_catalog d$i) v=${vols[i]} img=${imgs[i]}
 		if [ $((i % 3)) = 2 ]; then
 			rowcat_at "$cat" recover -q || echo "$i: recover after the second kill failed" >>"$SCRATCH/problems"
 		fi
@@ -303,14 +303,14 @@ test_flatten_killed_after_a_delay_loses_nothing() {
 # before it flattens, so whatever the kill left is copied.
 test_rowcat_finishes_a_plain_rbd_flatten_killed_part_way() {
 	local ms t0 v img i cat imgs=() vols=() copied
-	v=$(volname m) cat=$SCRATCH/m.db
+	v=$(volname m) cat=$(other_catalog m)
 	img=$(prepare "$cat" "$v") || fail "prepare"
 	t0=$(now_ms)
 	rbd flatten --no-progress "$img" || fail "rbd flatten"
 	ms=$(($(now_ms) - t0))
 	discard "$cat" "$v"
 	for i in 1 2 3; do
-		v=$(volname "r$i") cat=$SCRATCH/r$i.db
+		v=$(volname "r$i") cat=$(other_catalog r$i)
 		img=$(prepare "$cat" "$v") || fail "prepare"
 		vols[i]=$v imgs[i]=$img
 		kill_after "$(delay_of "$i" 3 "$ms")" "$SCRATCH/st$i" rbd flatten --no-progress "$img"
@@ -320,10 +320,10 @@ test_rowcat_finishes_a_plain_rbd_flatten_killed_part_way() {
 	done
 	wait_unwatched "${imgs[@]:1}"
 	for i in 1 2 3; do
-		rowcat_at "$SCRATCH/r$i.db" flatten "${vols[i]}" -q || fail "rowcat flatten after rbd's killed flatten"
-		expect_flattened "$SCRATCH/r$i.db" "${vols[i]}" "${imgs[i]}" "rbd/${vols[i]}@s1" \
+		rowcat_at "$(other_catalog r$i)" flatten "${vols[i]}" -q || fail "rowcat flatten after rbd's killed flatten"
+		expect_flattened "$(other_catalog r$i)" "${vols[i]}" "${imgs[i]}" "rbd/${vols[i]}@s1" \
 			"rowcat flatten after a killed rbd flatten"
-		discard "$SCRATCH/r$i.db" "${vols[i]}"
+		discard "$(other_catalog r$i)" "${vols[i]}"
 	done
 }
 
@@ -390,7 +390,7 @@ policy_prepare() {
 # finish it with the flattened image whole.
 test_a_policy_flatten_killed_after_a_delay_loses_nothing() {
 	local v cat f img parent t0 ms i n=4 vols=() imgs=() files=() wheres=""
-	v=$(volname pm) cat=$SCRATCH/pm.db
+	v=$(volname pm) cat=$(other_catalog pm)
 	f=$(policy_prepare "$cat" "$v") || fail "policy_prepare"
 	img=${f##*$'\n'} f=${f%%$'\n'*}
 	t0=$(now_ms)
@@ -399,7 +399,7 @@ test_a_policy_flatten_killed_after_a_delay_loses_nothing() {
 	expect_eq none "$(rbd_parent "$img")" "parent of $img after a clean run"
 	discard "$cat" "$v"
 	for ((i = 1; i <= n; i++)); do
-		v=$(volname "p$i") cat=$SCRATCH/p$i.db
+		v=$(volname "p$i") cat=$(other_catalog p$i)
 		f=$(policy_prepare "$cat" "$v") || fail "policy_prepare"
 		img=${f##*$'\n'} f=${f%%$'\n'*}
 		vols[i]=$v imgs[i]=$img files[i]=$f
@@ -414,8 +414,8 @@ test_a_policy_flatten_killed_after_a_delay_loses_nothing() {
 	echo "# policy run at $T2 ($ms ms) killed at:$wheres"
 	wait_unwatched "${imgs[@]:1}"
 	for ((i = 1; i <= n; i++)); do
-		v=${vols[i]} cat=$SCRATCH/p$i.db img=${imgs[i]}
-		parent=$(sqlite3 "$cat" "SELECT i.pool || '/' || i.name || '@' || s.name
+		v=${vols[i]} cat=$(other_catalog p$i) img=${imgs[i]}
+		parent=$(CATALOG=$cat catalog_sql "SELECT i.pool || '/' || i.name || '@' || s.name
 			FROM image c JOIN snapshot s ON s.id = c.parent_snapshot_id
 			JOIN image i ON i.id = s.image_id
 			WHERE c.pool || '/' || c.name = '$img'")

@@ -183,7 +183,7 @@ waiting: 2 garbage items not collectable yet:
 		"its snapshot waits with it in the trash"
 	expect_check_clean
 	local until
-	until=$(date -u -d "@$(sqlite3 "$CATALOG" "SELECT trash_until FROM image
+	until=$(date -u -d "@$(catalog_sql "SELECT trash_until FROM image
 		WHERE pool = 'rbd' AND name = '${c#rbd/}'")" +%Y-%m-%dT%H:%M:%SZ)
 	run rowcat gc --dry-run --min-age 0s --trash-delay 1h --verbose
 	expect_eq "gc plan: 0 steps
@@ -238,7 +238,7 @@ test_unrm_undoes_rm_of_a_volume_until_gc_purges_it() {
 	rowcat rm "$v" -q || fail rm
 	run rowcat -m 127.0.0.1:1 --timeout 1 unrm "$v"
 	expect_eq "0 rowcat: $v unmarked" "$status $err" "unrm before gc, without a cluster"
-	expect_eq "" "$(sqlite3 "$CATALOG" "SELECT marked_at FROM volume WHERE name = '$v'")" \
+	expect_eq "" "$(catalog_sql "SELECT marked_at FROM volume WHERE name = '$v'")" \
 		"the mark after unrm"
 	run rowcat unrm "$v"
 	expect_eq "0 rowcat: $v is not marked for collection; nothing to undo" \
@@ -283,7 +283,7 @@ test_an_image_is_purged_once_its_delay_is_over_by_the_real_clock() {
 	last=$(date +%s)
 	id=$(trash_id rbd "${c#rbd/}")
 	[ -n "$id" ] || fail "$c is not in the trash"
-	read -r started until < <(sqlite3 -separator ' ' "$CATALOG" "SELECT o.started_at,
+	read -r started until < <(catalog_sql -separator ' ' "SELECT o.started_at,
 		i.trash_until FROM image i JOIN operation o ON o.image_id = i.id
 		WHERE o.kind = 'gc-trash' AND i.pool = 'rbd' AND i.name = '${c#rbd/}'")
 	[ "$started" -ge "$first" ] && [ "$started" -le "$last" ] ||
@@ -319,7 +319,7 @@ test_an_image_open_by_a_client_is_kept_busy() {
 	expect_contains "$err" "1 busy" "summary"
 	rbd info "$c" >/dev/null || fail "$c was removed while open"
 	rbd info "rbd/$other" >/dev/null 2>&1 && fail "the rest of the plan did not run"
-	expect_eq rolled-back "$(sqlite3 "$CATALOG" "SELECT o.state FROM operation o
+	expect_eq rolled-back "$(catalog_sql "SELECT o.state FROM operation o
 		JOIN image i ON i.id = o.image_id
 		WHERE o.kind = 'gc-trash' AND i.name = '${c#rbd/}'")" "the busy step changed nothing"
 	expect_check_clean
@@ -381,12 +381,12 @@ test_a_deleted_pool_is_not_read_as_deleted_images() {
 	expect_eq 137 "$status" "gc killed before the move to the trash ($err)"
 	ceph osd pool delete "$pool" "$pool" --yes-i-really-really-mean-it >/dev/null 2>&1 ||
 		fail "ceph osd pool delete"
-	catalog_before=$(sqlite3 "$CATALOG" "SELECT id, removed_at, purged_at FROM image")
+	catalog_before=$(catalog_sql "SELECT id, removed_at, purged_at FROM image")
 	run timeout 300 "$ROWCAT" --catalog "$CATALOG" gc --min-age 0s --trash-delay 0s
 	expect_eq 1 "$status" "gc with the pool gone ($err)"
 	expect_contains "$err" "rowcat: 1 of 5 gc steps failed; the first: pool '$pool' does not exist" \
 		"gc's last line"
-	expect_eq "$catalog_before" "$(sqlite3 "$CATALOG" "SELECT id, removed_at, purged_at FROM image")" \
+	expect_eq "$catalog_before" "$(catalog_sql "SELECT id, removed_at, purged_at FROM image")" \
 		"no image marked gone"
 	run admin check pv
 	expect_eq 1 "$status" "check ($err)"

@@ -89,7 +89,7 @@ expect_collected() {
 # finish_collection VOL WHAT: the next gc runs cleanly and leaves nothing.
 finish_collection() {
 	local v=$1 what=$2
-	run rowcat "${GC[@]}" -q
+	after_kill rowcat "${GC[@]}" -q
 	expect_eq 0 "$status" "gc after $what (stderr: $err)"
 	expect_eq 0 "$(running_ops)" "running operations after the gc after $what"
 	expect_plan_empty "the gc after $what"
@@ -168,7 +168,7 @@ test_gc_killed_with_steps_side_by_side() {
 		expect_eq 0 "$(running_ops)" "running operations after gc killed at $fp"
 		expect_check_clean "$v"
 		expect_kept "$v" "gc --jobs 4 killed at $fp"
-		run rowcat "${GC[@]}"
+		after_kill rowcat "${GC[@]}"
 		expect_eq 0 "$status" "gc after gc --jobs 4 killed at $fp (stderr: $err)"
 		expect_contains "$err" " 0 failed;" "gc after gc --jobs 4 killed at $fp"
 		grep "^rowcat: gc: busy" <<<"$err" | grep -v -e "is open by" -e "holds its lock" &&
@@ -187,7 +187,7 @@ test_the_next_gc_finishes_what_a_killed_gc_left() {
 	build_lineage "$v"
 	crash_at gc.snap-remove.after rowcat "${GC[@]}" --jobs 1
 	[ "$(running_ops)" -gt 0 ] || fail "nothing left running by a gc killed mid-step"
-	run rowcat "${GC[@]}"
+	after_kill rowcat "${GC[@]}"
 	expect_eq 0 "$status" "gc after a killed gc ($err)"
 	expect_contains "$err" "unfinished operation" "gc reports its recovery"
 	expect_eq 0 "$(running_ops)" "running operations"
@@ -215,7 +215,7 @@ test_a_snapshot_on_an_image_out_of_the_trash_is_removed_through_crashes() {
 		safety=$(safety_snapshots "$v") old=$(image_of "$v" "$safety")
 		young=$(rowcat which "$v")
 		rowcat rm -q "$v@$safety" || fail "rm $v@$safety"
-		sqlite3 "$CATALOG" "UPDATE image SET created_at = created_at + 86400
+		catalog_sql "UPDATE image SET created_at = created_at + 86400
 			WHERE pool = 'rbd' AND name = '${old#rbd/}'" || fail "age $old"
 		run rowcat "${GC[@]}" --dry-run --format json
 		expect_eq "[\"remove ${old#rbd/}@$safety\"]" \
@@ -235,9 +235,9 @@ test_a_snapshot_on_an_image_out_of_the_trash_is_removed_through_crashes() {
 		run rowcat "${GC[@]}" --dry-run
 		expect_contains "$out" "gc plan: 0 steps" "plan after $1"
 		# once old enough, the image goes too
-		sqlite3 "$CATALOG" "UPDATE image SET created_at = created_at - 86400
+		catalog_sql "UPDATE image SET created_at = created_at - 86400
 			WHERE pool = 'rbd' AND name = '${old#rbd/}'" || fail "age $old back"
-		rowcat "${GC[@]}" -q >/dev/null || fail "gc of $old after $1"
+		after_kill rowcat "${GC[@]}" -q || fail "gc of $old after $1: $err"
 		expect_plan_empty "the gc of $old after $1"
 		expect_check_clean "$v"
 		rbd info "$old" >/dev/null 2>&1 && fail "$old still in the pool after $1"
@@ -261,7 +261,7 @@ test_a_snapshot_on_an_image_out_of_the_trash_is_removed_through_crashes() {
 			# nothing journalled, nothing done: the next gc does it
 			expect_eq "[\"$safety\"]" "$(rbd snap ls --format json "$old" |
 				jq -c '[.[].name]')" "snapshots of $old after gc killed at $fp"
-			rowcat "${GC[@]}" -q >/dev/null || fail "gc after gc killed at $fp"
+			after_kill rowcat "${GC[@]}" -q || fail "gc after gc killed at $fp: $err"
 		fi
 		expect_removed "gc killed at $fp"
 	done
@@ -288,7 +288,7 @@ test_a_trash_delay_survives_a_crash() {
 		expect_kept "$v" "gc --trash-delay 1h killed at $fp"
 		# the delay was fixed when the killed gc journalled the step, an
 		# hour from then, and recovery (however long it took) kept it
-		until=$(sqlite3 "$CATALOG" "SELECT trash_until FROM image
+		until=$(catalog_sql "SELECT trash_until FROM image
 			WHERE pool = 'rbd' AND name = '${d#rbd/}'")
 		[ -n "$until" ] && [ "$until" -ge $((before + 3600)) ] &&
 			[ "$until" -le $((after + 3600)) ] ||
@@ -322,7 +322,7 @@ test_a_trash_move_cut_short_inside_librbd_is_finished() {
 	build_lineage "$v"
 	d=${GARBAGE##*$'\n'}
 	crash_at gc.trash.before rowcat "${GC[@]}" --jobs 1
-	id=$(sqlite3 "$CATALOG" "SELECT rbd_id FROM image WHERE pool = 'rbd' AND name = '${d#rbd/}'")
+	id=$(catalog_sql "SELECT rbd_id FROM image WHERE pool = 'rbd' AND name = '${d#rbd/}'")
 	[ -n "$id" ] || fail "no id recorded for $d"
 	rbd trash mv "$d" || fail "rbd trash mv $d"
 	rados -p rbd getomapval rbd_trash "id_$id" "$SCRATCH/spec" >/dev/null 2>&1 ||
@@ -437,7 +437,7 @@ test_unrm_recovers_from_a_crash_at_every_step() {
 			'.[] | select(.name == $v or (.name | startswith($v + ".rc"))) | .name')" \
 			"the trash after unrm killed at $fp"
 		expect_eq "rbd/$v@s1" "$(rbd_parent "$OP")" "$OP after unrm killed at $fp"
-		expect_eq "" "$(sqlite3 "$CATALOG" "SELECT marked_at FROM volume WHERE name = '$v'")" \
+		expect_eq "" "$(catalog_sql "SELECT marked_at FROM volume WHERE name = '$v'")" \
 			"the mark after unrm killed at $fp"
 		expect_check_clean "$v"
 	done

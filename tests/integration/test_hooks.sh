@@ -131,14 +131,14 @@ test_failures_change_nothing_and_always_thaw() {
 # have run (and so its thaw must): consumer 'hooks', at pausing or later,
 # its thaw not yet run
 journal_froze() {
-	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'
+	catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'
 		AND consumer = 'hooks' AND consumer_resume = 1
 		AND step NOT IN ('journalled', 'target-chosen')"
 }
 
 # journal_switched: whether it committed the catalog switch
 journal_switched() {
-	sqlite3 "$CATALOG" "SELECT count(*) FROM operation WHERE state = 'running'
+	catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'
 		AND consumer = 'hooks' AND step = 'consumer-switched'"
 }
 
@@ -159,8 +159,7 @@ test_recover_thaws_exactly_when_the_journal_says_a_freeze_may_have_run() {
 		froze=$(journal_froze) switched=$(journal_switched)
 		: >"$log"
 		# recover knows the hooks from the journal alone
-		run env -u ROWCAT_ON_FREEZE -u ROWCAT_ON_THAW -u ROWCAT_ON_SWITCH \
-			"$ROWCAT" --id rowcat --catalog "$CATALOG" recover
+		recover_after_kill env -u ROWCAT_ON_FREEZE -u ROWCAT_ON_THAW -u ROWCAT_ON_SWITCH
 		[ "$status" = 0 ] || fail "recover after $fp: $err"
 		if [ "$switched" = 1 ]; then
 			expect_eq "switch thaw" "$(what_ran "$log")" "recovery's hooks after $fp"

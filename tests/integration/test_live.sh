@@ -20,6 +20,9 @@
 # ROWCAT_LIVE_KILLS: how many of the live snap's failpoints the crash
 # matrix kills at, spread evenly over them (0 or unset: every one).
 . "$(dirname "$0")/lib.sh"
+# A killed rowcat's claims on a catalog in RADOS last until their lease
+# ends: the shortest there is (recover_after_kill waits for it).
+export ROWCAT_CLAIM_LEASE=3s
 
 : "${RECORD_CHECK:?RECORD_CHECK must name the record_check binary}"
 VM="bash $(cd "$(dirname "$0")/../vm" && pwd)/vm.sh"
@@ -192,7 +195,7 @@ test_live_snaps_switch_a_running_guest_and_strand_no_write() {
 		[ -n "${ROWCAT_LIVE_VERBOSE:-}" ] && echo "    $(date +%T) kill at $fp" >&2
 		run at "$fp" snap "$v" "k$n"
 		expect_eq 137 "$status" "snap killed at $fp"
-		run rowcat recover
+		recover_after_kill
 		[ "$status" = 0 ] || fail "recover after $fp: $err"
 		state=$(guest_status "$dir")
 		expect_eq running "$state" "the guest after $fp and recover"

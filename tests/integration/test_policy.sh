@@ -52,7 +52,7 @@ create_volumes() {
 	for spec in "$@"; do
 		rowcat create "$spec" --size 8M -q || fail "create $spec"
 		vol=${spec##*/}
-		sqlite3 "$CATALOG" "UPDATE image SET created_at = $((T0 - 3600))
+		catalog_sql "UPDATE image SET created_at = $((T0 - 3600))
 			WHERE volume_id = (SELECT id FROM volume WHERE name = '$vol');
 			UPDATE volume SET created_at = $((T0 - 3600)) WHERE name = '$vol';
 			SELECT changes();" | grep -qx 1 || fail "dating $spec before T0"
@@ -741,8 +741,9 @@ policies:
     keep: {latest: 1, daily: 1}
     max_depth: 3
 EOF
+	local own=$CATALOG
 	for j in 1 8; do
-		export CATALOG=$SCRATCH/jobs$j.db
+		export CATALOG; CATALOG=$(CATALOG=$own other_catalog "jobs$j")
 		rowcat init -q || fail "init $j"
 		for i in 1 2 3 4; do
 			create_volumes "$sp/${base}j$j-$i"

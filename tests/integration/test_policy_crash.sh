@@ -41,7 +41,7 @@ two_runs() {
 # live_policy_snapshots VOL [marked]: the names of VOL's policy snapshots
 # not collected, unmarked ones only unless "marked" is given.
 live_policy_snapshots() {
-	sqlite3 "$CATALOG" "SELECT s.name FROM snapshot s
+	catalog_sql "SELECT s.name FROM snapshot s
 		JOIN image i ON i.id = s.image_id JOIN volume v ON v.id = i.volume_id
 		WHERE v.name = '$1' AND s.origin = 'policy:crash'
 		AND s.removed_at IS NULL

@@ -454,7 +454,7 @@ test_a_volume_removed_just_before_the_journal_entry_takes_no_snap_restore_or_fla
 		rowcat snap "$v" s1 -q || fail "snap $v s1"
 		local operating; operating=$(rowcat which "$v")
 		cluster=$(cluster_state)
-		ops=$(sqlite3 "$CATALOG" "SELECT count(*) FROM operation")
+		ops=$(catalog_sql "SELECT count(*) FROM operation")
 		case $cmd in
 		snap) removed_while_paused row.journal.before "$v" snap "$v" s2 ;;
 		restore) removed_while_paused row.journal.before "$v" restore "$v" s1 ;;
@@ -471,9 +471,9 @@ test_a_volume_removed_just_before_the_journal_entry_takes_no_snap_restore_or_fla
 		expect_eq "rbd/$v@s1" "$(rbd_parent "$operating")" "parent of $operating after $cmd"
 		expect_eq "$cluster" "$(cluster_state)" "cluster after $cmd"
 		# the catalog holds the mark and nothing else new
-		expect_eq 1 "$(sqlite3 "$CATALOG" "SELECT count(*) FROM volume
+		expect_eq 1 "$(catalog_sql "SELECT count(*) FROM volume
 			WHERE name = '$v' AND marked_at IS NOT NULL")" "$v marked"
-		expect_eq "$ops" "$(sqlite3 "$CATALOG" "SELECT count(*) FROM operation")" \
+		expect_eq "$ops" "$(catalog_sql "SELECT count(*) FROM operation")" \
 			"operations after $cmd"
 		expect_eq "$MARKED" "$(catalog_state)" "catalog after $cmd"
 	done
