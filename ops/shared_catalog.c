@@ -141,7 +141,6 @@ static int claims_open(struct rbd_conn *conn,
 {
 	struct ops_claims *c = calloc(1, sizeof(*c));
 	char object[RC_NAME_MAX + sizeof(OPS_CLAIMS_OBJECT_SUFFIX)];
-	char probe[RC_NAME_MAX + sizeof(ACCESS_PROBE_SUFFIX)];
 	char rados_addr[RBDOPS_ADDR_MAX];
 	const char *vfs_addr = catalog_ceph_vfs_client_addr();
 	int rc;
@@ -163,14 +162,6 @@ static int claims_open(struct rbd_conn *conn,
 	}
 	snprintf(object, sizeof(object), "%s%s", loc->name,
 		 OPS_CLAIMS_OBJECT_SUFFIX);
-	snprintf(probe, sizeof(probe), "%s%s", loc->name, ACCESS_PROBE_SUFFIX);
-	rc = rbdops_object_write_check(conn, loc->pool, loc->ns, probe, err);
-	if (rc < 0) {
-		rc_error_prefix(err, "the catalog %s%s%s%s/%s: ",
-				CATALOG_RADOS_SCHEME, loc->pool,
-				loc->ns[0] ? "/" : "", loc->ns, loc->name);
-		goto out;
-	}
 	rc = rbdops_leases_open(&c->leases, conn, loc->pool, loc->ns, object,
 				c->host, vfs_addr, lease_s, err);
 out:
@@ -183,37 +174,41 @@ out:
 }
 
 /*
- * Why a catalog in RADOS could not be opened, when the client's caps or a
- * full cluster are the reason: the VFS answers a write that its client may
- * not make or that the cluster holds (its lock, taken even to read) with
- * SQLite's "disk I/O error" and no errno, and one with no cap on the pool
- * with EPERM. One write beside the catalog (a lease taken and dropped on
- * its claims' object) tells them apart, and then which cap is missing or
- * that the pool is full. Returns err->code.
+ * Whether this client may write beside the catalog, asked before the VFS
+ * is: the VFS takes a lock on the database's first object for every
+ * transaction, reads included, and answers a write its client may not
+ * make, or that a full cluster holds, with SQLite's "disk I/O error" (or
+ * EPERM with no cap on the pool at all). The probe's own failure says
+ * which cap is missing, or that the pool is full.
  */
-static int explain_open_failure(struct rbd_conn *conn, struct ops_claims *c,
+static int check_access(struct rbd_conn *conn,
+			const struct catalog_rados_location *loc,
+			struct rc_error *err)
+{
+	char probe[RC_NAME_MAX + sizeof(ACCESS_PROBE_SUFFIX)];
+	int rc;
+
+	snprintf(probe, sizeof(probe), "%s%s", loc->name, ACCESS_PROBE_SUFFIX);
+	rc = rbdops_object_write_check(conn, loc->pool, loc->ns, probe, err);
+	if (rc < 0)
+		rc_error_prefix(err, "the catalog %s%s%s%s/%s: ",
+				CATALOG_RADOS_SCHEME, loc->pool,
+				loc->ns[0] ? "/" : "", loc->ns, loc->name);
+	return rc;
+}
+
+/* A failed open that the cluster may explain (the caps changed, or the
+ * pool filled, since check_access): asked once more. */
+static int explain_open_failure(struct rbd_conn *conn,
 				const struct catalog_rados_location *loc,
 				struct rc_error *err)
 {
 	struct rc_error probe = {0};
 
-	if (err->code == -EIO) {
-		if (rbdops_lease_take(c->leases, "cap-check", &probe) == 0) {
-			rbdops_lease_drop(c->leases, "cap-check");
-			return err->code;
-		}
-		/* the probe's code says what the VFS's did not */
-		if (!probe.denied && probe.code != -ETIMEDOUT &&
-		    probe.code != -ENOSPC && probe.code != -EDQUOT)
-			return err->code;
-		err->code = probe.code;
-		err->denied = probe.denied;
-		return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
-	}
-	if (err->code == -EPERM || err->code == -EACCES) {
-		err->denied = true;
-		return rbdops_explain_failure(conn, loc->pool, loc->ns, err);
-	}
+	if (err->code != -EIO && err->code != -EPERM && err->code != -EACCES)
+		return err->code;
+	if (check_access(conn, loc, &probe) < 0)
+		*err = probe;
 	return err->code;
 }
 
@@ -236,6 +231,8 @@ int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
 	if (rc == 0)
 		rc = rbdops_pool_check(conn, loc.pool, loc.ns, err);
 	if (rc == 0)
+		rc = check_access(conn, &loc, err);
+	if (rc == 0)
 		rc = catalog_ceph_vfs_load(rbdops_ceph_context(conn), err);
 	if (rc == 0)
 		rc = claims_open(conn, &loc, lease_s ? lease_s
@@ -244,7 +241,7 @@ int ops_catalog_open_shared(struct rbd_conn *conn, const char *uri,
 		return rc;
 	rc = catalog_open(cat, uri, mode, err);
 	if (rc < 0) {
-		rc = explain_open_failure(conn, *claims, &loc, err);
+		rc = explain_open_failure(conn, &loc, err);
 		ops_claims_close(*claims);
 		*claims = NULL;
 		return rc;

@@ -115,11 +115,12 @@ test_a_full_cluster_is_reported_full_not_unreachable() {
 	run "$ROWCAT" --id rowcat --catalog "$in_rados" --timeout 3 create "rbd/${v}m" --size 4M
 	expect_eq 1 "$status" "create on a full cluster, catalog in RADOS ($err)"
 	[ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "more than one line: $err"
-	expect_contains "$err" "rowcat: the cluster is full: Ceph holds all writes to pool 'rbd'" \
+	expect_contains "$err" "rowcat: the catalog $in_rados: the cluster is full: Ceph holds all writes to pool 'rbd'" \
 		"create's message, catalog in RADOS"
 	run "$ROWCAT" --id rowcat --catalog "$in_rados" --timeout 3 snap "${v}r" s1
 	expect_eq 1 "$status" "snap on a full cluster, catalog in RADOS ($err)"
-	expect_contains "$err" "rowcat: the cluster is full: " "snap's message, catalog in RADOS"
+	expect_contains "$err" "rowcat: the catalog $in_rados: the cluster is full: " \
+		"snap's message, catalog in RADOS"
 	full_ratios 0.85 0.9 0.95 || fail "putting the full ratios back"
 	trap - EXIT
 	for i in $(seq 600); do pool_full rbd || break; sleep 0.1; done
