@@ -37,7 +37,7 @@ header_module() {
 	rowcat/rbdops.h) echo rbdops ;;
 	rowcat/ops.h) echo ops ;;
 	rowcat/qmp.h) echo qmp ;;
-	rowcat/policy.h) echo config ;;
+	rowcat/policy.h | rowcat/config.h) echo config ;;
 	rowcat/error.h | rowcat/names.h | rowcat/clock.h | rowcat/units.h | rowcat/host.h | \
 		rowcat/sys/*) echo common ;;
 	sqlite3.h) echo lib:sqlite3 ;;
