@@ -263,7 +263,8 @@ after_kill() {
 		run "$@"
 		case $status:$err in
 		0:*) return 0 ;;
-		*"lease '"*"' on "*" is held by "* | *" is in progress in rowcat on "*) ;;
+		*"lease '"*"' on "*" is held by "* | *" is in progress in rowcat on "* | \
+			*" is being carried out by rowcat on "*) ;;
 		*) return "$status" ;;
 		esac
 		[ "$SECONDS" -lt "$deadline" ] || return "$status"

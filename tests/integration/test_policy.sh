@@ -987,7 +987,7 @@ $c ok true $name0 null" "$(jq -r '.[] | "\(.volume) \(.outcome) \(.due) \(.snaps
 	expect_eq "0  " "$status $out $err" "hv-2's quiet run with nothing due"
 
 	# a consumer recorded before hosts were: every host's own
-	sqlite3 "$CATALOG" "UPDATE volume SET consumer_host = NULL WHERE name = '$a'"
+	catalog_sql "UPDATE volume SET consumer_host = NULL WHERE name = '$a'"
 	run env ROWCAT_HOST=hv-1 "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		policy run "$file" --now "$(hour_iso 1)" --format json
 	expect_eq 0 "$status" "hv-1's run at hour 1 ($err)"

@@ -30,7 +30,7 @@ policy_file() {
 two_runs() {
 	local f=$1 v
 	shift
-	[ -e "$CATALOG" ] || rowcat init -q || fail "init"
+	catalog_exists || rowcat init -q || fail "init"
 	for v in "$@"; do
 		rowcat create "rbd/$v" --size 8M -q || fail "create $v"
 	done
