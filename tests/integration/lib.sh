@@ -160,18 +160,6 @@ other_catalog() {
 	esac
 }
 
-# remove_rados_catalog URI: the objects of a catalog in RADOS that a test
-# made itself, and of what rowcat keeps beside it, removed (the pool is
-# shared by every test of the run).
-remove_rados_catalog() {
-	local pool ns name nsopt=() object
-	read -r pool ns name < <(rados_location "$1")
-	[ "$ns" = - ] || nsopt=(-N "$ns")
-	for object in $(rados -p "$pool" "${nsopt[@]}" ls | grep -E "^${name//./[.]}(-journal)?[.]"); do
-		rados -p "$pool" "${nsopt[@]}" rm "$object" || echo "could not remove $object" >&2
-	done
-}
-
 # catalog_exists: this test's catalog is there (for one in RADOS, its
 # first object, which the VFS makes with the database).
 catalog_exists() {
@@ -210,9 +198,12 @@ run_tests() {
 		fi
 		rm -rf "$scratch"
 		# the pool is shared by every test of the run: the catalog, its
-		# journal and its claims' object go with the test
-		# (and any other catalog it made with other_catalog)
-		if [ "$ROWCAT_TEST_CATALOG" = rados ]; then
+		# journal and its claims' object go with the test, and so does
+		# any other catalog in RADOS it named it-SUFFIX-... (other_catalog;
+		# a file whose tests make one on a file pass too sets
+		# TESTS_MAKE_RADOS_CATALOGS=1)
+		if [ "$ROWCAT_TEST_CATALOG" = rados ] ||
+			[ -n "${TESTS_MAKE_RADOS_CATALOGS:-}" ]; then
 			local object
 			for object in $(rados -p rbd ls | grep -E "^it-${scratch##*.}[.-]"); do
 				rados -p rbd rm "$object" || echo "could not remove $object" >&2
