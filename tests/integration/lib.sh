@@ -244,23 +244,30 @@ recover_after_kill() {
 	done
 }
 
-# after_kill CMD...: CMD through run, again while it is refused because a
-# killed rowcat's claim (an operation's, or the gc lock) is still held:
-# on a catalog in RADOS a lease, until it expires; for up to 60 s. On a
-# file catalog the claim died with the process, and CMD runs once.
-after_kill() {
-	local deadline=$((SECONDS + 60))
+# wait_for_dead_claims: returns once no claim on the test's catalog is
+# held, for up to 60 s (then fails). A killed rowcat's claims (its
+# operations', its gc or policy run's) on a catalog in RADOS are leases
+# that outlive it until they expire (`catalog info` lists those held); on
+# a file catalog they die with it. For a test whose only other rowcat was
+# killed.
+wait_for_dead_claims() {
+	local deadline=$((SECONDS + 60)) info
 	while :; do
-		run "$@"
-		case $status:$err in
-		0:*) return 0 ;;
-		*"lease '"*"' on "*" is held by "* | *" is in progress in rowcat on "* | \
-			*" is being carried out by rowcat on "*) ;;
-		*) return "$status" ;;
-		esac
-		[ "$SECONDS" -lt "$deadline" ] || return "$status"
+		info=$("$ROWCAT" --id rowcat --catalog "$CATALOG" catalog info --format json) ||
+			fail "catalog info failed: $info"
+		jq -e '(.claims // []) | length == 0' <<<"$info" >/dev/null && return 0
+		[ "$SECONDS" -lt "$deadline" ] || fail "claims still held after 60 s: $info"
 		sleep 0.2
 	done
+}
+
+# after_kill CMD...: CMD through run, once the claims of the rowcat the
+# test killed have expired (wait_for_dead_claims): one run, which finds
+# everything the dead one left.
+after_kill() {
+	wait_for_dead_claims
+	run "$@"
+	return "$status"
 }
 
 # expect_nothing_to_recover WHAT: the journal holds nothing unfinished,
