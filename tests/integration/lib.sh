@@ -270,18 +270,29 @@ after_kill() {
 	return "$status"
 }
 
-# expect_nothing_to_recover WHAT: the journal holds nothing unfinished,
-# which `rowcat recover` finds without contacting any cluster. A catalog in
-# RADOS is read through the cluster: its copy in a file is asked instead.
-expect_nothing_to_recover() {
-	local idle=$CATALOG
+# catalog_as_file: prints a file that holds the test's catalog as it is
+# now: the catalog itself, or a copy of one in RADOS (rowcat catalog copy),
+# for what rowcat must answer from a file catalog alone, with no cluster
+# (a catalog in RADOS is read through the cluster).
+catalog_as_file() {
+	local copy
 	case $CATALOG in
 	rados://*)
-		idle=$SCRATCH/idle.db
-		rm -f "$idle"
-		"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$idle" -q || fail "copying the catalog ($1)" ;;
+		copy=$(mktemp -u "$SCRATCH/offline.XXXXXX.db")
+		"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$copy" -q ||
+			fail "copying $CATALOG to a file"
+		echo "$copy" ;;
+	*) echo "$CATALOG" ;;
 	esac
-	run "$ROWCAT" --catalog "$idle" -m 127.0.0.1:1 --timeout 1 recover
+}
+
+# expect_nothing_to_recover WHAT: the journal holds nothing unfinished,
+# which `rowcat recover` finds without contacting any cluster (asked of
+# catalog_as_file).
+expect_nothing_to_recover() {
+	local offline
+	offline=$(catalog_as_file) || fail "$1: no file of the catalog"
+	run "$ROWCAT" --catalog "$offline" -m 127.0.0.1:1 --timeout 1 recover
 	expect_eq 0 "$status" "$1: idle recover's status ($err)"
 	expect_contains "$err" "nothing to recover" "$1: idle recover"
 }
