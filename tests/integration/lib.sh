@@ -160,18 +160,6 @@ other_catalog() {
 	esac
 }
 
-# remove_rados_catalog URI: the objects of a catalog in RADOS that a test
-# made itself, and of what rowcat keeps beside it, removed (the pool is
-# shared by every test of the run).
-remove_rados_catalog() {
-	local pool ns name nsopt=() object
-	read -r pool ns name < <(rados_location "$1")
-	[ "$ns" = - ] || nsopt=(-N "$ns")
-	for object in $(rados -p "$pool" "${nsopt[@]}" ls | grep -E "^${name//./[.]}(-journal)?[.]"); do
-		rados -p "$pool" "${nsopt[@]}" rm "$object" || echo "could not remove $object" >&2
-	done
-}
-
 # catalog_exists: this test's catalog is there (for one in RADOS, its
 # first object, which the VFS makes with the database).
 catalog_exists() {
@@ -210,9 +198,12 @@ run_tests() {
 		fi
 		rm -rf "$scratch"
 		# the pool is shared by every test of the run: the catalog, its
-		# journal and its claims' object go with the test
-		# (and any other catalog it made with other_catalog)
-		if [ "$ROWCAT_TEST_CATALOG" = rados ]; then
+		# journal and its claims' object go with the test, and so does
+		# any other catalog in RADOS it named it-SUFFIX-... (other_catalog;
+		# a file whose tests make one on a file pass too sets
+		# TESTS_MAKE_RADOS_CATALOGS=1)
+		if [ "$ROWCAT_TEST_CATALOG" = rados ] ||
+			[ -n "${TESTS_MAKE_RADOS_CATALOGS:-}" ]; then
 			local object
 			for object in $(rados -p rbd ls | grep -E "^it-${scratch##*.}[.-]"); do
 				rados -p rbd rm "$object" || echo "could not remove $object" >&2
@@ -253,36 +244,55 @@ recover_after_kill() {
 	done
 }
 
-# after_kill CMD...: CMD through run, again while it is refused because a
-# killed rowcat's claim (an operation's, or the gc lock) is still held:
-# on a catalog in RADOS a lease, until it expires; for up to 60 s. On a
-# file catalog the claim died with the process, and CMD runs once.
-after_kill() {
-	local deadline=$((SECONDS + 60))
+# wait_for_dead_claims: returns once no claim on the test's catalog is
+# held, for up to 60 s (then fails). A killed rowcat's claims (its
+# operations', its gc or policy run's) on a catalog in RADOS are leases
+# that outlive it until they expire (`catalog info` lists those held); on
+# a file catalog they die with it. For a test whose only other rowcat was
+# killed.
+wait_for_dead_claims() {
+	local deadline=$((SECONDS + 60)) info
 	while :; do
-		run "$@"
-		case $status:$err in
-		0:*) return 0 ;;
-		*"lease '"*"' on "*" is held by "* | *" is in progress in rowcat on "*) ;;
-		*) return "$status" ;;
-		esac
-		[ "$SECONDS" -lt "$deadline" ] || return "$status"
+		info=$("$ROWCAT" --id rowcat --catalog "$CATALOG" catalog info --format json) ||
+			fail "catalog info failed: $info"
+		jq -e '(.claims // []) | length == 0' <<<"$info" >/dev/null && return 0
+		[ "$SECONDS" -lt "$deadline" ] || fail "claims still held after 60 s: $info"
 		sleep 0.2
 	done
 }
 
-# expect_nothing_to_recover WHAT: the journal holds nothing unfinished,
-# which `rowcat recover` finds without contacting any cluster. A catalog in
-# RADOS is read through the cluster: its copy in a file is asked instead.
-expect_nothing_to_recover() {
-	local idle=$CATALOG
+# after_kill CMD...: CMD through run, once the claims of the rowcat the
+# test killed have expired (wait_for_dead_claims): one run, which finds
+# everything the dead one left.
+after_kill() {
+	wait_for_dead_claims
+	run "$@"
+	return "$status"
+}
+
+# catalog_as_file: prints a file that holds the test's catalog as it is
+# now: the catalog itself, or a copy of one in RADOS (rowcat catalog copy),
+# for what rowcat must answer from a file catalog alone, with no cluster
+# (a catalog in RADOS is read through the cluster).
+catalog_as_file() {
+	local copy
 	case $CATALOG in
 	rados://*)
-		idle=$SCRATCH/idle.db
-		rm -f "$idle"
-		"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$idle" -q || fail "copying the catalog ($1)" ;;
+		copy=$(mktemp -u "$SCRATCH/offline.XXXXXX.db")
+		"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$copy" -q ||
+			fail "copying $CATALOG to a file"
+		echo "$copy" ;;
+	*) echo "$CATALOG" ;;
 	esac
-	run "$ROWCAT" --catalog "$idle" -m 127.0.0.1:1 --timeout 1 recover
+}
+
+# expect_nothing_to_recover WHAT: the journal holds nothing unfinished,
+# which `rowcat recover` finds without contacting any cluster (asked of
+# catalog_as_file).
+expect_nothing_to_recover() {
+	local offline
+	offline=$(catalog_as_file) || fail "$1: no file of the catalog"
+	run "$ROWCAT" --catalog "$offline" -m 127.0.0.1:1 --timeout 1 recover
 	expect_eq 0 "$status" "$1: idle recover's status ($err)"
 	expect_contains "$err" "nothing to recover" "$1: idle recover"
 }

@@ -8,9 +8,12 @@
 # SQLite's integrity_check through the VFS.
 . "$(dirname "$0")/lib.sh"
 
+# its catalogs in RADOS go with each test, in either pass (lib.sh)
+TESTS_MAKE_RADOS_CATALOGS=1
+
 # Every test here is about a catalog in RADOS, whatever the suite's kind.
 use_rados_catalog() {
-	CATALOG=rados://rbd/hosts-${SCRATCH##*.}
+	CATALOG=rados://rbd/it-${SCRATCH##*.}-hosts.db
 	export CATALOG
 }
 
@@ -32,18 +35,11 @@ ensure_hostb_client() {
 		fail "creating client.hostb"
 }
 
-# rados_sql SQL: runs SQL on the test's catalog through Ceph's VFS.
-rados_sql() {
-	local name=${CATALOG##*/}
-	sqlite3 -cmd '.load libcephsqlite.so' \
-		-cmd ".open file:///rbd:/$name?vfs=ceph" :memory: "$1"
-}
-
 # expect_catalog_sound: SQLite finds nothing wrong, and no operation is
 # left unfinished.
 expect_catalog_sound() {
-	expect_eq ok "$(rados_sql 'PRAGMA integrity_check')" "integrity_check"
-	expect_eq 0 "$(rados_sql "SELECT count(*) FROM operation WHERE state = 'running'")" \
+	expect_eq ok "$(catalog_sql 'PRAGMA integrity_check')" "integrity_check"
+	expect_eq 0 "$(catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'")" \
 		"operations left running"
 }
 
@@ -56,7 +52,7 @@ unblocklist() {
 # holder_addrs OP_ID: the two client addresses the journal recorded for
 # the holder of operation OP_ID.
 holder_addrs() {
-	rados_sql "SELECT holder FROM operation WHERE id = $1" |
+	catalog_sql "SELECT holder FROM operation WHERE id = $1" |
 		tr ';' '\n' | sed -n 's/^\(rados\|vfs\)=//p' | sed 's/%3A/:/g; s/%2F/\//g'
 }
 
@@ -81,7 +77,7 @@ stopped_snap_of_a() {
 		2>"$SCRATCH/a.err" &
 	pid=$!
 	wait_until_stopped "$pid"
-	op=$(rados_sql "SELECT id FROM operation WHERE state = 'running'")
+	op=$(catalog_sql "SELECT id FROM operation WHERE state = 'running'")
 	mapfile -t addrs < <(holder_addrs "$op")
 	expect_eq 2 "${#addrs[@]}" "the journal records both of a's clients"
 }
@@ -192,7 +188,7 @@ test_a_killed_host_is_taken_over_once_its_claim_expires() {
 	run env ROWCAT_FAILPOINT=row.snapshot.after ROWCAT_HOST=hv-a \
 		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@k"
 	expect_eq 137 "$status" "host a killed in its snap"
-	op=$(rados_sql "SELECT id FROM operation WHERE state = 'running'")
+	op=$(catalog_sql "SELECT id FROM operation WHERE state = 'running'")
 	mapfile -t addrs < <(holder_addrs "$op")
 	expect_eq 2 "${#addrs[@]}" "the journal records both of a's clients"
 	recover_until_taken_over host_b
@@ -218,7 +214,7 @@ test_a_partitioned_host_can_change_nothing_after_a_takeover() {
 	# stopped, host a renews nothing: to the others it is cut off
 	stopped_snap_of_a "$v@p"
 	recover_until_taken_over host_b
-	after_takeover=$(cluster_state; rados_sql .dump)
+	after_takeover=$(cluster_state; catalog_sql .dump)
 	# back on the network: it must stop, and change nothing
 	kill -CONT "$pid"
 	wait "$pid"
@@ -227,7 +223,7 @@ test_a_partitioned_host_can_change_nothing_after_a_takeover() {
 	expect_eq 1 "$(wc -l <"$SCRATCH/a.err")" "lines host a printed"
 	expect_contains "$(cat "$SCRATCH/a.err")" "lost its claim on operation $op" \
 		"host a's message"
-	expect_eq "$after_takeover" "$(cluster_state; rados_sql .dump)" \
+	expect_eq "$after_takeover" "$(cluster_state; catalog_sql .dump)" \
 		"the cluster and the catalog after host a came back"
 	unblocklist "${addrs[@]}"
 	run host_b check
@@ -247,14 +243,14 @@ test_a_client_without_caps_on_the_catalogs_pool_is_told_which() {
 	setup_hosts
 	make_client nocat 'profile rbd' 'profile rbd pool=other'
 	make_client rdcat 'profile rbd' 'profile rbd-read-only pool=rbd'
-	before=$(rados_sql .dump; rados -p rbd ls | sort)
+	before=$(catalog_sql .dump; rados -p rbd ls | sort)
 	expect_refused 1 "client.nocat has no cap on pool 'rbd'; rowcat needs osd 'profile rbd pool=rbd' and mon 'profile rbd'" \
 		"$ROWCAT" --id nocat --catalog "$CATALOG" ls
 	expect_refused 1 "client.rdcat may read pool 'rbd' but not write to it" \
 		"$ROWCAT" --id rdcat --catalog "$CATALOG" ls
 	expect_refused 1 "client.nocat has no cap on pool 'rbd'" \
 		"$ROWCAT" --id nocat --catalog "$CATALOG" create other/x --size 1
-	expect_eq "$before" "$(rados_sql .dump; rados -p rbd ls | sort)" \
+	expect_eq "$before" "$(catalog_sql .dump; rados -p rbd ls | sort)" \
 		"the catalog and the pool after the refusals"
 	ceph auth rm client.nocat >/dev/null 2>&1
 	ceph auth rm client.rdcat >/dev/null 2>&1
@@ -283,12 +279,12 @@ test_a_blocklisted_host_stops_and_one_gc_runs_at_a_time() {
 	for a in "${addrs[@]}"; do
 		ceph osd blocklist add "$a" >/dev/null 2>&1 || fail "blocklisting $a"
 	done
-	before=$(cluster_state; rados_sql .dump)
+	before=$(cluster_state; catalog_sql .dump)
 	kill -CONT "$pid"
 	wait "$pid" && fail "a blocklisted host finished its snap"
 	expect_eq 1 "$(wc -l <"$SCRATCH/a.err")" "lines host a printed"
 	expect_contains "$(cat "$SCRATCH/a.err")" "snap of '$v'" "host a's message"
-	expect_eq "$before" "$(cluster_state; rados_sql .dump)" \
+	expect_eq "$before" "$(cluster_state; catalog_sql .dump)" \
 		"the cluster and the catalog after the blocklisted host went on"
 	unblocklist "${addrs[@]}"
 	recover_until_taken_over host_b

@@ -600,8 +600,9 @@ test_one_policy_run_at_a_time() {
 	pid=$!
 	for _ in $(seq 300); do [ -e "$SCRATCH/in-hook" ] && break; sleep 0.1; done
 	[ -e "$SCRATCH/in-hook" ] || fail "the first run never switched: $(cat "$SCRATCH/first.err")"
-	expect_refused 1 "another rowcat policy run is running (pid $pid)" \
+	expect_refused 1 "another rowcat policy run is running" \
 		rowcat policy run "$file" --now "$(hour_iso 1)" --metrics "$SCRATCH/refused.prom"
+	expect_contains "$err" "(pid $pid" "the refusal names the running policy run"
 	[ -e "$SCRATCH/refused.prom" ] && fail "a refused run wrote metrics"
 	expect_eq "" "$(find "$SCRATCH" -name '*.tmp.*')" "no temporary metrics file left"
 	# check only reads: it is not refused
@@ -883,8 +884,9 @@ test_gc_skips_a_gc_running_elsewhere_and_volumes_busy_elsewhere() {
 	wait_stopped "$pid"
 	run rowcat policy run "$file" --now "$(hour_iso 1)" --gc
 	expect_eq 0 "$status" "the run while a gc runs elsewhere ($err)"
-	expect_contains "$err" "rowcat: policy: gc skipped: another rowcat gc is running (pid $pid)" \
+	expect_contains "$err" "rowcat: policy: gc skipped: another rowcat gc is running" \
 		"the skipped gc"
+	expect_contains "$(grep 'gc skipped' <<<"$err")" "(pid $pid" "the skipped gc names the running gc"
 	expect_contains "$err" "2 volumes managed: 2 snapshots taken, 2 expired, 2 flattened" "the summary"
 	for v in "$a" "$b"; do
 		expect_contains "$(cluster_snapshots "$sp" "$v")" "$v@$(snap_name "$T0")" \
@@ -987,7 +989,7 @@ $c ok true $name0 null" "$(jq -r '.[] | "\(.volume) \(.outcome) \(.due) \(.snaps
 	expect_eq "0  " "$status $out $err" "hv-2's quiet run with nothing due"
 
 	# a consumer recorded before hosts were: every host's own
-	sqlite3 "$CATALOG" "UPDATE volume SET consumer_host = NULL WHERE name = '$a'"
+	catalog_sql "UPDATE volume SET consumer_host = NULL WHERE name = '$a'"
 	run env ROWCAT_HOST=hv-1 "$ROWCAT" --id rowcat --catalog "$CATALOG" \
 		policy run "$file" --now "$(hour_iso 1)" --format json
 	expect_eq 0 "$status" "hv-1's run at hour 1 ($err)"

@@ -30,7 +30,7 @@ policy_file() {
 two_runs() {
 	local f=$1 v
 	shift
-	[ -e "$CATALOG" ] || rowcat init -q || fail "init"
+	catalog_exists || rowcat init -q || fail "init"
 	for v in "$@"; do
 		rowcat create "rbd/$v" --size 8M -q || fail "create $v"
 	done
@@ -86,7 +86,7 @@ test_policy_run_killed_at_each_failpoint_is_settled_by_the_next() {
 		f=$(policy_file "$v")
 		two_runs "$f" "$v"
 		crash_at "$fp" rowcat policy run "$f" --now "$T2" -q
-		run rowcat policy run "$f" --now "$T2" -q
+		after_kill rowcat policy run "$f" --now "$T2" -q
 		expect_eq 0 "$status" "the run after a crash at $fp ($err)"
 		expect_eq 0 "$(running_ops)" "journal empty after the crash at $fp"
 		expect_settled "$v"
@@ -100,7 +100,7 @@ test_a_run_killed_while_volumes_run_side_by_side_is_settled() {
 	f=$(policy_file "$a" "$b" "$c")
 	two_runs "$f" "$a" "$b" "$c"
 	crash_at row.clone.after rowcat policy run "$f" --now "$T2" --jobs 4 -q
-	run rowcat policy run "$f" --now "$T2" --jobs 4 -q
+	after_kill rowcat policy run "$f" --now "$T2" --jobs 4 -q
 	expect_eq 0 "$status" "the run after the crash ($err)"
 	expect_eq 0 "$(running_ops)" "journal empty"
 	for v in "$a" "$b" "$c"; do

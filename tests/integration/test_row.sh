@@ -410,13 +410,15 @@ test_bad_input_to_snap_and_restore_changes_nothing() {
 	local cluster catalog
 	cluster=$(cluster_state) catalog=$(catalog_state)
 	expect_refused 1 "no volume named 'nosuch'" rowcat snap nosuch
-	# refused from the catalog alone: no cluster is needed to say so
-	expect_refused 1 "no volume named 'nosuch'" rowcat -m 127.0.0.1:1 --timeout 1 restore nosuch s1
+	# refused from a file catalog alone: no cluster is needed to say so
+	local offline; offline=$(catalog_as_file) || fail "no file of the catalog"
+	CATALOG=$offline expect_refused 1 "no volume named 'nosuch'" \
+		rowcat -m 127.0.0.1:1 --timeout 1 restore nosuch s1
 	expect_refused 1 "already has a snapshot named 's1'" rowcat snap "$v" s1
 	expect_refused 2 "'a@b' contains '@'" rowcat snap "$v" a@b
 	expect_refused 2 "'-x' starts with '-'" rowcat snap "$v" -- -x
 	expect_refused 1 "volume '$v' has no snapshot 'nope'" rowcat restore "$v" nope
-	expect_refused 1 "volume '$v' has no snapshot 'nope'" \
+	CATALOG=$offline expect_refused 1 "volume '$v' has no snapshot 'nope'" \
 		rowcat -m 127.0.0.1:1 --timeout 1 restore "$v@nope"
 	expect_refused 2 "'$v' names no snapshot: write VOL@SNAP or VOL SNAP" rowcat restore "$v"
 	expect_refused 2 "names the snapshot, and so does 's1'" rowcat restore "$v@s1" s1
