@@ -4,6 +4,8 @@
  * database) in place of the file catalog's locks.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +53,42 @@ static void lease_name(const struct ops_claims *c, const char *claim,
 	}
 }
 
+/*
+ * Whether h, another process's lease, was this host's and its process is
+ * gone: a rowcat that was killed, whose lease would otherwise hold until
+ * it expires. A pid that lives (or was reused) keeps it: only ESRCH says
+ * dead. ROWCAT_HOST must name one host (one pid namespace): two that share
+ * a name could fence each other's live work, which then fails, cleanly.
+ */
+static bool died_on_this_host(const struct ops_claims *c,
+			      const struct rbdops_lease_holder *h)
+{
+	return !h->ours && h->pid > 0 && h->host[0] &&
+	       strcmp(h->host, c->host) == 0 &&
+	       kill((pid_t)h->pid, 0) < 0 && errno == ESRCH;
+}
+
 static int claims_take(void *ctx, const char *claim, struct rc_error *err)
 {
 	struct ops_claims *c = ctx;
+	struct rbdops_lease_holder h;
+	struct rc_error probe = {0};
 	char name[RBDOPS_LEASE_NAME_MAX];
+	int rc;
 
 	lease_name(c, claim, name);
-	return rbdops_lease_take(c->leases, name, err);
+	rc = rbdops_lease_take(c->leases, name, err);
+	if (rc != -EBUSY ||
+	    rbdops_lease_holder(c->leases, name, &h, &probe) < 0 ||
+	    !died_on_this_host(c, &h))
+		return rc;
+	/* its lease need not be waited out: fenced and broken, as after
+	 * it expired, then taken */
+	rc_error_clear(err);
+	rc = rbdops_lease_fence(c->leases, name, &h, err);
+	if (rc == 0)
+		rc = rbdops_lease_take(c->leases, name, err);
+	return rc;
 }
 
 static int claims_held_elsewhere(void *ctx, const char *claim, char *holder,

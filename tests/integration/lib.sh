@@ -245,25 +245,30 @@ recover_after_kill() {
 }
 
 # wait_for_dead_claims: returns once no claim on the test's catalog is
-# held, for up to 60 s (then fails). A killed rowcat's claims (its
-# operations', its gc or policy run's) on a catalog in RADOS are leases
-# that outlive it until they expire (`catalog info` lists those held); on
-# a file catalog they die with it. For a test whose only other rowcat was
-# killed.
+# held by a live process, for up to 60 s (then fails). A killed rowcat's
+# claims (its operations', its gc or policy run's) on a catalog in RADOS
+# are leases that outlive it until they expire (`catalog info` lists those
+# held), but a rowcat of the same host takes over at once the claims of
+# one whose process is gone; on a file catalog they die with it. For a
+# test whose only other rowcat was killed.
 wait_for_dead_claims() {
-	local deadline=$((SECONDS + 60)) info
+	local deadline=$((SECONDS + 60)) info pid live
 	while :; do
 		info=$("$ROWCAT" --id rowcat --catalog "$CATALOG" catalog info --format json) ||
 			fail "catalog info failed: $info"
-		jq -e '(.claims // []) | length == 0' <<<"$info" >/dev/null && return 0
+		live=0
+		for pid in $(jq -r '(.claims // [])[] | .pid // 0' <<<"$info"); do
+			{ [ "$pid" = 0 ] || kill -0 "$pid" 2>/dev/null; } && live=1
+		done
+		[ "$live" = 0 ] && return 0
 		[ "$SECONDS" -lt "$deadline" ] || fail "claims still held after 60 s: $info"
 		sleep 0.2
 	done
 }
 
-# after_kill CMD...: CMD through run, once the claims of the rowcat the
-# test killed have expired (wait_for_dead_claims): one run, which finds
-# everything the dead one left.
+# after_kill CMD...: CMD through run, once no live process holds a claim
+# (wait_for_dead_claims): one run, which takes over what the killed one
+# held and finds everything it left.
 after_kill() {
 	wait_for_dead_claims
 	run "$@"

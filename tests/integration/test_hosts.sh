@@ -231,6 +231,29 @@ test_a_partitioned_host_can_change_nothing_after_a_takeover() {
 	expect_catalog_sound
 }
 
+test_a_killed_rowcat_is_taken_over_at_once_on_its_own_host() {
+	local v
+	setup_hosts
+	# a lease far longer than the test: only the takeover can free it
+	export ROWCAT_CLAIM_LEASE=1h
+	v=$(volname)
+	host_a create "rbd/$v" --size 16 -q || fail "create"
+	run env ROWCAT_FAILPOINT=row.snapshot.after ROWCAT_HOST=hv-a \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@k"
+	expect_eq 137 "$status" "host a killed in its snap"
+	# another host waits for the lease; host a's next rowcat does not
+	run host_b recover
+	expect_contains "$err" "1 left to a running rowcat" "host b's recover"
+	run host_a recover
+	expect_eq 0 "$status" "host a's recover: $err"
+	expect_contains "$err" "1 finished" "host a's recover"
+	expect_eq k "$(rbd snap ls --format json "rbd/$v" | jq -r '.[].name')" \
+		"the snapshot of the finished snap"
+	run host_b check
+	expect_eq 0 "$status" "check: $out $err"
+	expect_catalog_sound
+}
+
 # make_client ID MON OSD: a client with exactly these caps.
 make_client() {
 	ceph auth get-or-create "client.$1" mon "$2" osd "$3" \
