@@ -82,6 +82,14 @@ stopped_snap_of_a() {
 	expect_eq 2 "${#addrs[@]}" "the journal records both of a's clients"
 }
 
+# killed_snap_of_a VOL@SNAP: host a's snap, killed (-9) between two steps
+# with its claim held.
+killed_snap_of_a() {
+	run env ROWCAT_FAILPOINT=row.snapshot.after ROWCAT_HOST=hv-a \
+		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$1"
+	expect_eq 137 "$status" "host a killed in its snap"
+}
+
 setup_hosts() {
 	use_rados_catalog
 	ensure_hostb_client
@@ -185,9 +193,7 @@ test_a_killed_host_is_taken_over_once_its_claim_expires() {
 	export ROWCAT_CLAIM_LEASE=15s
 	v=$(volname)
 	host_a create "rbd/$v" --size 16 -q || fail "create"
-	run env ROWCAT_FAILPOINT=row.snapshot.after ROWCAT_HOST=hv-a \
-		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@k"
-	expect_eq 137 "$status" "host a killed in its snap"
+	killed_snap_of_a "$v@k"
 	op=$(catalog_sql "SELECT id FROM operation WHERE state = 'running'")
 	mapfile -t addrs < <(holder_addrs "$op")
 	expect_eq 2 "${#addrs[@]}" "the journal records both of a's clients"
@@ -238,9 +244,7 @@ test_a_killed_rowcat_is_taken_over_at_once_on_its_own_host() {
 	export ROWCAT_CLAIM_LEASE=1h
 	v=$(volname)
 	host_a create "rbd/$v" --size 16 -q || fail "create"
-	run env ROWCAT_FAILPOINT=row.snapshot.after ROWCAT_HOST=hv-a \
-		"$ROWCAT" --id rowcat --catalog "$CATALOG" snap "$v@k"
-	expect_eq 137 "$status" "host a killed in its snap"
+	killed_snap_of_a "$v@k"
 	# another host waits for the lease; host a's next rowcat does not
 	run host_b recover
 	expect_contains "$err" "1 left to a running rowcat" "host b's recover"
