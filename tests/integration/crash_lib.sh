@@ -14,9 +14,6 @@ SAMPLED_OUT=$STATE/sampled-out
 : >"$COVERAGE" && : >"$RECOVERY_SEEN" && : >"$SAMPLED_OUT" || exit 1
 export COVERAGE RECOVERY_SEEN SAMPLED_OUT
 ALL_FAILPOINTS=$("$ROWCAT" debug failpoints)
-# A killed rowcat's claims on a catalog in RADOS last until their lease
-# ends: the shortest there is (recover_after_kill waits for it).
-export ROWCAT_CLAIM_LEASE=3s
 
 # with_failpoint FP CMD...: CMD (a function too) with ROWCAT_FAILPOINT=FP.
 with_failpoint() {

@@ -21,6 +21,13 @@ set -uo pipefail
 
 : "${ROWCAT:?ROWCAT must name the rowcat binary}"
 
+# Claims on a catalog in RADOS outlive a stopped rowcat (a ':stop'
+# failpoint) only as long as its lease: tests stop one to hold its claim
+# while they try another, as a file catalog's locks hold forever, so the
+# lease is longer than any test; a killed rowcat's claims are taken over
+# at once by the next rowcat of this host. Tests of expiry set their own.
+export ROWCAT_CLAIM_LEASE=1h
+
 # A manual snap reads the policy timer's file for max_depth
 # (/etc/rowcat/policy.yaml): the tests' own, when they give one
 export ROWCAT_POLICY_FILE=

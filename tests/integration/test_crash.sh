@@ -2,9 +2,6 @@
 # Crash matrix: for every failpoint the binary lists, kill the operation
 # there, run `rowcat recover`, and check that catalog and cluster agree.
 . "$(dirname "$0")/lib.sh"
-# A killed rowcat's claims on a catalog in RADOS last until their lease
-# ends: the shortest there is (recover_after_kill waits for it).
-export ROWCAT_CLAIM_LEASE=3s
 
 running_ops() {
 	catalog_sql "SELECT count(*) FROM operation WHERE state = 'running'"

@@ -20,9 +20,6 @@
 # ROWCAT_LIVE_KILLS: how many of the live snap's failpoints the crash
 # matrix kills at, spread evenly over them (0 or unset: every one).
 . "$(dirname "$0")/lib.sh"
-# A killed rowcat's claims on a catalog in RADOS last until their lease
-# ends: the shortest there is (recover_after_kill waits for it).
-export ROWCAT_CLAIM_LEASE=3s
 
 : "${RECORD_CHECK:?RECORD_CHECK must name the record_check binary}"
 VM="bash $(cd "$(dirname "$0")/../vm" && pwd)/vm.sh"
