@@ -10,6 +10,8 @@
 
 #include "cli.h"
 
+#define COMPLETION_TIMEOUT_SECONDS 3
+
 static int print_volume(void *arg, const struct catalog_volume_summary *row,
 			struct rc_error *err)
 {
@@ -55,7 +57,8 @@ int cmd_complete(struct cli_ctx *ctx, int argc, char **argv)
 		"For shell completion: prints the commands 'rowcat --help' lists,\n"
 		"the volumes of the catalog, or the snapshots of VOL that gc has\n"
 		"not removed, one name per line. Reads only the catalog; with no\n"
-		"catalog, or no such volume, prints nothing and exits 0.",
+		"catalog, or no such volume, prints nothing and exits 0. A catalog\n"
+		"in RADOS is asked with a timeout of 3 s unless --timeout is given.",
 		NULL, 1, 2,
 	};
 	int count = cli_parse(ctx, &spec, argc, argv);
@@ -72,6 +75,10 @@ int cmd_complete(struct cli_ctx *ctx, int argc, char **argv)
 	if (!((strcmp(what, "volumes") == 0 && count == 1) ||
 	      (strcmp(what, "snapshots") == 0 && count == 2)))
 		return rc_error_usage(&ctx->err, "usage: rowcat %s", spec.usage);
+	/* a shell waits on every TAB: a catalog in RADOS on a cluster that
+	 * does not answer must not hold it for the default 120 s */
+	if (!ctx->ceph.timeout_seconds)
+		ctx->ceph.timeout_seconds = COMPLETION_TIMEOUT_SECONDS;
 	rc = cli_open_catalog(ctx, false);
 	if (rc == 0 && what[0] == 'v')
 		rc = catalog_volume_list(ctx->catalog, print_volume, NULL,
