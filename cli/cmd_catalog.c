@@ -231,9 +231,10 @@ static int catalog_info_cmd(struct cli_ctx *ctx, int argc, char **argv)
 		"and the addresses it wrote (striper.excl; empty between\n"
 		"transactions), and the claims held (operations, gc, policy runs:\n"
 		"leases on NAME.claims, each with its host and until when), all\n"
-		"read from the objects without waiting for that lock. A file: its WAL's size, and whether a gc or a policy run\n"
-		"holds its lock (with its pid), and which operations a live rowcat\n"
-		"is carrying out. Reads only; migrates nothing.",
+		"read from the objects without waiting for that lock. A file: its\n"
+		"WAL's size, whether a gc or a policy run holds its lock (with its\n"
+		"pid), and which operations a live rowcat is carrying out. Reads\n"
+		"only; migrates nothing.",
 		options, 0, 0,
 	};
 	struct ops_catalog_info info;
