@@ -107,6 +107,10 @@ static int claims_held_elsewhere(void *ctx, const char *claim, char *holder,
 	}
 	if (rc < 0)
 		return rc;
+	/* a killed rowcat of this host is nobody: its work is left
+	 * unfinished, and the next claim takes it over at once */
+	if (died_on_this_host(c, &h))
+		return 0;
 	/* another thread of this process counts as elsewhere too: the
 	 * caller's own claims are not asked about */
 	if (h.ours) {

@@ -290,6 +290,8 @@ catalog_as_file() {
 	local copy
 	case $CATALOG in
 	rados://*)
+		# a name only: catalog copy makes the file itself, with
+		# O_EXCL, and refuses one that exists
 		copy=$(mktemp -u "$SCRATCH/offline.XXXXXX.db")
 		"$ROWCAT" --id rowcat catalog copy "$CATALOG" "$copy" -q ||
 			fail "copying $CATALOG to a file"

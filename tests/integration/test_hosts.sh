@@ -162,8 +162,8 @@ wait_until_stopped() {
 }
 
 # recover_until_taken_over HOST_FN: runs recover on that host until it
-# settles what another host left (bounded: a claim lasts the lease, 3 s);
-# the first refusal must name the holder.
+# settles what another host left (at most 120 tries: the tests' leases are
+# 15 s); the first refusal must name the holder.
 recover_until_taken_over() {
 	local i named=0
 	for i in $(seq 120); do
