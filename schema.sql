@@ -316,3 +316,118 @@ CREATE INDEX operation_running ON operation (state) WHERE state = 'running';
 -- try to reach it.
 ALTER TABLE operation ADD COLUMN holder TEXT;
 ALTER TABLE volume ADD COLUMN consumer_host TEXT;
+
+-- migration 9
+--
+-- Adopted images, and who made each change.
+--
+-- `rowcat adopt` records images rowcat did not create: a volume's
+-- operating image with its snapshots, and the images its chain reads
+-- through on the cluster up to the root. adopted_at is when rowcat
+-- recorded an image it found (NULL: rowcat created it; created_at is then
+-- Ceph's creation time). An image of that chain that is no volume's own (a
+-- Glance image a Cinder volume was cloned from) has no volume: volume_id
+-- NULL. rowcat reads through such a foreign ancestor and never collects,
+-- protects, unprotects or removes it or its snapshots. An adopted image's
+-- parent may also be another volume's image: adoption shares ancestors as
+-- the cluster shares them. Adopted snapshots have origin 'adopted'.
+--
+-- Each operation records who journalled it: the host (rowcat's host name,
+-- $ROWCAT_HOST), the user (the login name of the process's real uid) and
+-- the pid. An adopt is an operation too: it changes only the catalog, in
+-- one transaction, and is journalled done.
+--
+-- Both tables are rebuilt as SQLite's documentation says, with foreign
+-- keys off for this migration (the runner turns them off around it and
+-- runs foreign_key_check before it commits): image, because a column
+-- cannot drop NOT NULL; operation, to add the kind to its CHECK.
+
+CREATE TABLE image_new (
+  id                 INTEGER PRIMARY KEY,
+  -- NULL: a foreign ancestor, no volume's own
+  volume_id          INTEGER REFERENCES volume (id),
+  pool               TEXT    NOT NULL,
+  namespace          TEXT    NOT NULL DEFAULT '',
+  name               TEXT    NOT NULL,
+  parent_snapshot_id INTEGER REFERENCES snapshot (id),
+  flattened_at       INTEGER,
+  created_at         INTEGER NOT NULL,
+  removed_at         INTEGER,
+  removed_why        TEXT,
+  rbd_id             TEXT,
+  trash_until        INTEGER,
+  purged_at          INTEGER,
+  adopted_at         INTEGER,
+  UNIQUE (pool, namespace, name)
+);
+
+INSERT INTO image_new
+  (id, volume_id, pool, namespace, name, parent_snapshot_id, flattened_at,
+   created_at, removed_at, removed_why, rbd_id, trash_until, purged_at)
+SELECT id, volume_id, pool, namespace, name, parent_snapshot_id, flattened_at,
+       created_at, removed_at, removed_why, rbd_id, trash_until, purged_at
+  FROM image;
+
+DROP TABLE image;
+ALTER TABLE image_new RENAME TO image;
+CREATE INDEX image_by_volume ON image (volume_id);
+CREATE INDEX image_by_parent ON image (parent_snapshot_id);
+
+CREATE TABLE operation_new (
+  id           INTEGER PRIMARY KEY,
+  volume_id    INTEGER REFERENCES volume (id),
+  kind         TEXT    NOT NULL
+               CHECK (kind IN ('create', 'snap', 'restore', 'flatten',
+                               'gc-trash', 'gc-snapshot', 'gc-purge',
+                               'unrm', 'adopt')),
+  state        TEXT    NOT NULL DEFAULT 'running'
+               CHECK (state IN ('running', 'done', 'failed', 'rolled-back')),
+  step         TEXT    NOT NULL DEFAULT 'journalled',
+  image_id     INTEGER REFERENCES image (id),
+  snapshot_id  INTEGER REFERENCES snapshot (id),
+  target_pool  TEXT,
+  target_namespace TEXT,
+  target_image TEXT,
+  target_snapshot TEXT,
+  origin       TEXT,
+  size         INTEGER,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  wall_started_ms  INTEGER,
+  wall_finished_ms INTEGER,
+  error        TEXT,
+  policy_at    INTEGER,
+  reason       TEXT,
+  clients_ignored TEXT,
+  consumer     TEXT,
+  consumer_format_node TEXT,
+  consumer_storage_node TEXT,
+  consumer_resume INTEGER NOT NULL DEFAULT 0,
+  paused_ms    INTEGER,
+  consumer_thaw TEXT,
+  consumer_switch TEXT,
+  holder       TEXT,
+  host         TEXT,
+  user         TEXT,
+  pid          INTEGER
+);
+
+INSERT INTO operation_new
+  (id, volume_id, kind, state, step, image_id, snapshot_id, target_pool,
+   target_namespace, target_image, target_snapshot, origin, size,
+   started_at, finished_at, wall_started_ms, wall_finished_ms, error,
+   policy_at, reason, clients_ignored, consumer, consumer_format_node,
+   consumer_storage_node, consumer_resume, paused_ms, consumer_thaw,
+   consumer_switch, holder)
+SELECT id, volume_id, kind, state, step, image_id, snapshot_id, target_pool,
+       target_namespace, target_image, target_snapshot, origin, size,
+       started_at, finished_at, wall_started_ms, wall_finished_ms, error,
+       policy_at, reason, clients_ignored, consumer, consumer_format_node,
+       consumer_storage_node, consumer_resume, paused_ms, consumer_thaw,
+       consumer_switch, holder
+  FROM operation;
+
+DROP TABLE operation;
+ALTER TABLE operation_new RENAME TO operation;
+CREATE INDEX operation_by_volume ON operation (volume_id, started_at);
+CREATE INDEX operation_running ON operation (state) WHERE state = 'running';

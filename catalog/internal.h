@@ -121,8 +121,9 @@ void catalog_read_volume(sqlite3_stmt *st, int first_col,
 #define CATALOG_IMAGE_COLUMNS(t) \
 	t ".id, " t ".volume_id, " t ".pool, " t ".namespace, " t ".name, " \
 	t ".parent_snapshot_id, " t ".flattened_at, " t ".created_at, " \
-	t ".removed_at, " t ".rbd_id, " t ".trash_until, " t ".purged_at"
-#define CATALOG_IMAGE_NCOLS 12
+	t ".removed_at, " t ".rbd_id, " t ".trash_until, " t ".purged_at, " \
+	t ".adopted_at"
+#define CATALOG_IMAGE_NCOLS 13
 #define CATALOG_SNAPSHOT_COLUMNS(t) \
 	t ".id, " t ".image_id, " t ".name, " t ".protected, " t ".origin, " \
 	t ".created_at, " t ".pinned, " t ".marked_at, " t ".removed_at, " \

@@ -291,19 +291,51 @@ out:
 	return rc;
 }
 
+/* Whether the catalog's rows all point at rows that exist: a migration
+ * runs with foreign keys off, so that it can rebuild a table others refer
+ * to, and must leave them as consistent as it found them. */
+static int check_foreign_keys(struct catalog *cat, struct rc_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step;
+
+	if (sqlite3_prepare_v2(cat->db, "PRAGMA foreign_key_check", -1, &st,
+			       NULL) != SQLITE_OK) {
+		rc = catalog_sql_error(cat, err, "migrating the catalog");
+		goto out;
+	}
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = rc_error_set(err, -EINVAL, "migrating the catalog %s: a row "
+				  "of table %s refers to a missing row of %s",
+				  cat->path, sqlite3_column_text(st, 0),
+				  sqlite3_column_text(st, 2));
+	else if (step != SQLITE_DONE)
+		rc = catalog_sql_error(cat, err, "migrating the catalog");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Applies migration `version` in its own transaction, unless another
- * process got there first. */
+ * process got there first. Foreign keys are off for it, as SQLite's
+ * documentation asks of a migration that rebuilds a table (the pragma does
+ * nothing inside a transaction), and checked before it commits. */
 static int apply_migration(struct catalog *cat, int version,
 			   struct rc_error *err)
 {
+	struct rc_error ignored = { 0 };
 	char *sql = NULL;
 	const char *start;
 	size_t len;
-	int current = 0, rc;
+	int current = 0, rc, fk_rc;
 
-	rc = catalog_begin(cat, err);
+	rc = exec(cat, "PRAGMA foreign_keys = OFF", err, "migrating the catalog");
 	if (rc < 0)
 		return rc;
+	rc = catalog_begin(cat, err);
+	if (rc < 0)
+		goto out;
 	rc = query_int(cat, "PRAGMA user_version", &current, err);
 	if (rc < 0 || current >= version)
 		goto out;
@@ -322,10 +354,17 @@ static int apply_migration(struct catalog *cat, int version,
 		 ROWCAT_APPLICATION_ID, version);
 	rc = exec(cat, sql, err, "migrating the catalog");
 	if (rc == 0)
+		rc = check_foreign_keys(cat, err);
+	if (rc == 0)
 		rc = catalog_commit(cat, err);
 out:
 	if (rc < 0 || sqlite3_get_autocommit(cat->db) == 0)
 		catalog_rollback(cat);
+	/* on again whatever happened: the connection goes on being used */
+	fk_rc = exec(cat, "PRAGMA foreign_keys = ON", rc < 0 ? &ignored : err,
+		     "migrating the catalog");
+	if (rc == 0)
+		rc = fk_rc;
 	free(sql);
 	return rc;
 }

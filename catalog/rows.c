@@ -37,6 +37,7 @@ void catalog_read_image(sqlite3_stmt *st, int c, struct catalog_image *out)
 	read_text(st, c + 9, out->rbd_id, sizeof(out->rbd_id));
 	out->trash_until = sqlite3_column_int64(st, c + 10);
 	out->purged_at = sqlite3_column_int64(st, c + 11);
+	out->adopted_at = sqlite3_column_int64(st, c + 12);
 }
 
 void catalog_read_snapshot(sqlite3_stmt *st, int c, struct catalog_snapshot *out)

@@ -214,7 +214,8 @@ struct catalog_volume {
 
 struct catalog_image {
 	int64_t id;
-	int64_t volume_id;
+	int64_t volume_id;          /* 0: a foreign ancestor, no volume's own
+				       (schema.sql, migration 9) */
 	struct rc_image_spec spec;
 	int64_t parent_snapshot_id; /* 0: a root image */
 	int64_t flattened_at;       /* 0: reads through its parent, if any */
@@ -223,6 +224,8 @@ struct catalog_image {
 	char rbd_id[RC_RBD_ID_MAX]; /* librbd's id, recorded by gc; "" unknown */
 	int64_t trash_until;        /* gc purges it from the trash after this */
 	int64_t purged_at;          /* 0: not purged from the trash */
+	int64_t adopted_at;         /* 0: rowcat created it; else when
+				       `rowcat adopt` recorded it */
 };
 
 struct catalog_snapshot {
@@ -230,7 +233,8 @@ struct catalog_snapshot {
 	int64_t image_id;
 	char name[RC_NAME_MAX];
 	bool is_protected;
-	char origin[RC_NAME_MAX];   /* "manual", "pre-restore", "policy:NAME" */
+	char origin[RC_NAME_MAX];   /* "manual", "pre-restore", "policy:NAME",
+				       "adopted" */
 	int64_t created_at;         /* real time */
 	bool pinned;
 	int64_t marked_at;

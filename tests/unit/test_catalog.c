@@ -1045,8 +1045,18 @@ static void test_the_policy_clock_is_kept_beside_the_real_time(void **state)
 	assert_int_equal(catalog_snapshot_policy_time(&snap), 2000);
 }
 
+/* What migration 9 (adoption, who) adds, taken away again. The image
+ * table keeps the volume_id it may now leave NULL: no row of schema 8 has
+ * one. */
+#define SCHEMA_8_DROP_ADOPT_COLUMNS \
+	"ALTER TABLE image DROP COLUMN adopted_at;" \
+	"ALTER TABLE operation DROP COLUMN host;" \
+	"ALTER TABLE operation DROP COLUMN user;" \
+	"ALTER TABLE operation DROP COLUMN pid;"
+
 /* What migration 8 (many hosts) adds, taken away again. */
 #define SCHEMA_7_DROP_HOST_COLUMNS \
+	SCHEMA_8_DROP_ADOPT_COLUMNS \
 	"ALTER TABLE volume DROP COLUMN consumer_host;" \
 	"ALTER TABLE operation DROP COLUMN holder;"
 
@@ -1085,6 +1095,51 @@ static void test_a_schema_2_catalog_gains_the_policy_clock_columns(void **state)
 	assert_int_equal(catalog_snapshot_get(f->cat, b.s2, &snap, &f->err), 0);
 	assert_int_equal(snap.policy_at, 0);
 	assert_int_equal(catalog_snapshot_policy_time(&snap), 3000);
+}
+
+/* Migration 9 rebuilds the image and operation tables, which other tables
+ * refer to: every row and every link survives it, and foreign keys are
+ * enforced again after it. */
+static void test_a_schema_8_catalog_keeps_its_rows_through_the_rebuild(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_lineage *lin = NULL;
+	struct catalog_volume vol;
+	struct built b;
+	int depth;
+
+	build_restored_volume(f, &b);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	run_sql(f->path, SCHEMA_8_DROP_ADOPT_COLUMNS "PRAGMA user_version = 8;");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_schema_version(f->cat),
+			 catalog_schema_version_supported());
+	assert_int_equal(catalog_volume_find(f->cat, "vol1", &vol, &f->err), 0);
+	assert_int_equal(vol.operating_image_id, b.image[3]);
+	assert_int_equal(catalog_image_depth(f->cat, b.image[2], &depth,
+					     &f->err), 0);
+	assert_int_equal(depth, 2);
+	assert_int_equal(catalog_lineage_load(&lin, f->cat, &vol, &f->err), 0);
+	assert_int_equal(lin->image_count, 4);
+	assert_int_equal(lin->snapshot_count, 3);
+	for (size_t i = 0; i < lin->image_count; i++) {
+		assert_int_equal(lin->images[i].volume_id, b.volume);
+		assert_int_equal(lin->images[i].adopted_at, 0);
+	}
+	catalog_lineage_free(lin);
+	catalog_close(f->cat);
+	f->cat = NULL;
+	/* rowcat's connection enforces them again: a snapshot of an image
+	 * that does not exist is refused */
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	assert_int_equal(catalog_snapshot_insert(f->cat, 9999, "bogus", "manual",
+						 false, 5000, &(int64_t){0},
+						 &f->err), -EINVAL);
+	catalog_rollback(f->cat);
 }
 
 /* ---- schema 4: typed operations ---------------------------------------- */
@@ -1660,6 +1715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_a_schema_8_catalog_keeps_its_rows_through_the_rebuild, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migrating_to_schema_4_keeps_every_operation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migrating_to_schema_5_keeps_every_operation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_5_catalog_gains_the_consumer_columns, setup_open, teardown),
