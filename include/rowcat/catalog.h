@@ -483,6 +483,13 @@ struct catalog_operation {
 	} consumer;
 	int64_t paused_ms;          /* how long the guest was paused; -1:
 				       no guest was paused */
+	/* Who journalled it (catalog_op_begin fills them in): rowcat's
+	 * host name (rc_host_name), the login name of its real uid
+	 * (rc_user_name) and its pid. "" and 0 in rows journalled before
+	 * schema 9 recorded them. */
+	char host[RC_HOST_MAX];
+	char user[RC_USER_MAX];
+	int64_t pid;
 	/* Not stored: catalog_op_begin refuses unless image_id is the
 	 * volume's operating image, and the volume is not marked by
 	 * `rowcat rm`, at the moment it journals. */

@@ -996,6 +996,62 @@ static void test_operations_of_a_volume_come_newest_first_with_targets(void **st
 	assert_int_equal(catalog_volume_get(f->cat, 999, &vol, &f->err), -ENOENT);
 }
 
+/*
+ * Every operation records who journalled it: the host rowcat names itself
+ * by ($ROWCAT_HOST here), the login name of the real uid and the pid, as
+ * they were when it was journalled, whatever the caller filled in.
+ */
+static void test_an_operation_records_who_journalled_it(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = CATALOG_OP_FLATTEN,
+					.started_at = 10, .host = "forged",
+					.pid = 1 };
+	struct catalog_operation *ops = NULL;
+	char user[RC_USER_MAX];
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	op.volume_id = b.volume;
+	op.image_id = b.image[3];
+	rc_user_name(user);
+	assert_int_equal(setenv("ROWCAT_HOST", "hv-7.example", 1), 0);
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	unsetenv("ROWCAT_HOST");
+	assert_string_equal(op.host, "hv-7.example");
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ops[0].host, "hv-7.example");
+	assert_string_equal(ops[0].user, user);
+	assert_true(user[0] != '\0');
+	assert_int_equal(ops[0].pid, (int64_t)getpid());
+	free(ops);
+}
+
+/* A row journalled before schema 9 has no one: empty, and pid 0. */
+static void test_an_operation_from_before_schema_9_has_no_one(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = CATALOG_OP_FLATTEN,
+					.started_at = 10 };
+	struct built b;
+
+	build_restored_volume(f, &b);
+	op.volume_id = b.volume;
+	op.image_id = b.image[3];
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	catalog_close(f->cat);
+	run_sql(f->path, "UPDATE operation SET host = NULL, user = NULL, pid = NULL");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_op_get(f->cat, op.id, &op, &f->err), 0);
+	assert_string_equal(op.host, "");
+	assert_string_equal(op.user, "");
+	assert_int_equal(op.pid, 0);
+}
+
 /* ---- the two clocks ---------------------------------------------------- */
 
 /*
@@ -1713,6 +1769,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots_are_found_by_name_anywhere_in_their_volume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_lookup_that_finds_its_row_leaves_no_stale_error, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_an_operation_records_who_journalled_it,
+						setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_an_operation_from_before_schema_9_has_no_one,
+						setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_8_catalog_keeps_its_rows_through_the_rebuild, setup_open, teardown),
