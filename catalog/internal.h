@@ -160,7 +160,7 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 	" started_at, finished_at, error, wall_started_ms, wall_finished_ms, origin," \
 	" policy_at, reason, clients_ignored, consumer, consumer_format_node," \
 	" consumer_storage_node, consumer_resume, paused_ms, consumer_thaw," \
-	" consumer_switch"
+	" consumer_switch, host, user, pid"
 /* Reads one; -EINVAL, naming it, when its kind, state or step is not one
  * this rowcat knows or its step is not of its kind. */
 int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/host.h"
 #include "rowcat/sys/grow.h"
 #include "internal.h"
 
@@ -92,6 +93,9 @@ int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *op,
 	copy_text(st, 26, op->consumer.thaw, sizeof(op->consumer.thaw));
 	copy_text(st, 27, op->consumer.switch_cmd,
 		  sizeof(op->consumer.switch_cmd));
+	copy_text(st, 28, op->host, sizeof(op->host));
+	copy_text(st, 29, op->user, sizeof(op->user));
+	op->pid = sqlite3_column_int64(st, 30);
 	return 0;
 }
 
@@ -341,6 +345,10 @@ static int op_begin(struct catalog *cat, struct catalog_operation *op,
 	op->wall_started_ms = rc_wall_ms();
 	if (!op->policy_at)
 		op->policy_at = rc_clock_policy_given();
+	/* who: this process, whoever filled op in */
+	rc_host_name(op->host);
+	rc_user_name(op->user);
+	op->pid = (int64_t)getpid();
 	if (op->volume_id && (rc = catalog_volume_check_free(cat, op, err)) < 0)
 		goto out;
 	if (check && (rc = check(cat, check_ctx, err)) < 0)
@@ -368,6 +376,9 @@ static int op_begin(struct catalog *cat, struct catalog_operation *op,
 	bind_text(st, 15, op->clients_ignored);
 	bind_text(st, 16, cat->has_claims ? cat->claims.identity(cat->claims.ctx)
 					   : NULL);
+	bind_text(st, 17, op->host);
+	bind_text(st, 18, op->user);
+	sqlite3_bind_int64(st, 19, op->pid);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = catalog_sql_error(cat, err, "journalling an operation");
 		goto out;

@@ -127,9 +127,9 @@ static const char *const query_sql[Q_COUNT] = {
 		"INSERT INTO operation (volume_id, kind, step, image_id,"
 		"  snapshot_id, target_pool, target_namespace, target_image,"
 		"  target_snapshot, size, started_at, wall_started_ms, origin,"
-		"  policy_at, reason, clients_ignored, holder)"
+		"  policy_at, reason, clients_ignored, holder, host, user, pid)"
 		" VALUES (?1, ?2, 'journalled', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		"         ?11, ?12, ?13, ?14, ?15, ?16)",
+		"         ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 	[Q_OP_GET] =
 		"SELECT " CATALOG_OP_COLUMNS " FROM operation WHERE id = ?1",
 	[Q_OP_HOLDER] =

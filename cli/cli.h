@@ -25,7 +25,7 @@ enum {
 				  works (rc_error_config); nothing was changed */
 };
 
-enum cli_format { FORMAT_PLAIN, FORMAT_JSON };
+enum cli_format { FORMAT_PLAIN, FORMAT_JSON, FORMAT_DOT };
 
 /* What every command gets: global options, the error, lazily opened
  * catalog and cluster connection (closed by main). */
@@ -80,6 +80,12 @@ struct cli_option {
 #define CLI_OPT_FORMAT(ctx) \
 	{ 0, "format", CLI_OPT_STRING, &(ctx)->format_text, "plain|json", \
 	  "output format (default plain)" }
+/* --format for a command that draws a Graphviz graph too (tree): the
+ * formats a command takes are those its declaration lists. */
+#define CLI_OPT_FORMAT_DOT(ctx) \
+	{ 0, "format", CLI_OPT_STRING, &(ctx)->format_text, "plain|json|dot", \
+	  "output format (default plain); dot: Graphviz's language, " \
+	  "for dot -Tsvg" }
 
 /* A command's arguments as declared: parsing and --help both read it. */
 struct cli_spec {

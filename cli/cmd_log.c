@@ -118,6 +118,17 @@ static int64_t duration_ms(const struct catalog_operation *op)
 	return op->wall_finished_ms - op->wall_started_ms;
 }
 
+/* Who journalled op, as "user@host[pid]"; "-" for a row from before
+ * schema 9 recorded it. */
+static void who(const struct catalog_operation *op, char *buf, size_t len)
+{
+	if (!op->host[0] && !op->user[0] && !op->pid)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s@%s[%lld]", op->user[0] ? op->user : "-",
+			 op->host[0] ? op->host : "-", (long long)op->pid);
+}
+
 /* An integer, or null where it is negative (not recorded). */
 static struct json_object *json_known(int64_t value)
 {
@@ -167,6 +178,12 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 				       json_known(op->paused_ms));
 		json_object_object_add(item, "error",
 				       cli_json_nonempty(op->error));
+		json_object_object_add(item, "host",
+				       cli_json_nonempty(op->host));
+		json_object_object_add(item, "user",
+				       cli_json_nonempty(op->user));
+		json_object_object_add(item, "pid",
+				       op->pid ? json_object_new_int64(op->pid) : NULL);
 	}
 	rc = cli_json_print(ctx, list);
 	json_object_put(list);
@@ -177,9 +194,18 @@ static void print_plain(const struct catalog_operation *ops,
 			const struct log_row *rows, size_t count)
 {
 	char when[RC_ISO_TIME_MAX], policy[RC_ISO_TIME_MAX], took[32];
+	char by[RC_USER_MAX + RC_HOST_MAX + 32];
+	int by_width = 2;
 
-	printf("%-20s  %-20s  %-11s  %-11s  %8s  %s\n", "WHEN", "POLICY TIME",
-	       "WHAT", "RESULT", "TOOK", "DETAIL");
+	/* BY as wide as its widest: user@host[pid] varies a lot */
+	for (size_t i = 0; i < count; i++) {
+		who(&ops[i], by, sizeof(by));
+		if ((int)strlen(by) > by_width)
+			by_width = (int)strlen(by);
+	}
+	printf("%-20s  %-20s  %-11s  %-11s  %8s  %-*s  %s\n", "WHEN",
+	       "POLICY TIME", "WHAT", "RESULT", "TOOK", by_width, "BY",
+	       "DETAIL");
 	for (size_t i = 0; i < count; i++) {
 		const struct catalog_operation *op = &ops[i];
 		int64_t ms = duration_ms(op);
@@ -194,11 +220,11 @@ static void print_plain(const struct catalog_operation *ops,
 				 (long long)(ms / 1000), (long long)(ms % 1000 / 10));
 		else
 			snprintf(took, sizeof(took), "-");
-		printf("%-20s  %-20s  %-11s  %-11s  %8s  %s%s%s\n", when, policy,
-		       catalog_op_kind_name(op->kind),
-		       catalog_op_state_name(op->state), took, rows[i].detail,
-		       op->error[0] ? ": " : "",
-		       op->error);
+		who(op, by, sizeof(by));
+		printf("%-20s  %-20s  %-11s  %-11s  %8s  %-*s  %s%s%s\n", when,
+		       policy, catalog_op_kind_name(op->kind),
+		       catalog_op_state_name(op->state), took, by_width, by,
+		       rows[i].detail, op->error[0] ? ": " : "", op->error);
 	}
 }
 
@@ -211,8 +237,11 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		"first: when each started by the real clock, the policy time it\n"
 		"ran as (policy run --now; '-' when none), what it was, its\n"
 		"result (done, failed, rolled-back, or running while unfinished),\n"
-		"how long it took, and what it made or why it failed; a snap or\n"
-		"restore run with --ignore-clients names the clients it ignored.",
+		"how long it took, who ran it (BY: user@host[pid], the login\n"
+		"name of rowcat's real uid, its host name or $ROWCAT_HOST, and\n"
+		"its pid; '-' for operations journalled before rowcat recorded\n"
+		"them), and what it made or why it failed; a snap or restore\n"
+		"run with --ignore-clients names the clients it ignored.",
 		options, 1, 1,
 	};
 	struct catalog_operation *ops = NULL;

@@ -31,9 +31,11 @@
 #include "cli.h"
 #include "json_out.h"
 #include "rowcat/clock.h"
+#include "rowcat/policy.h"
 #include "rowcat/sys/grow.h"
 #include "rowcat/units.h"
 #include "table.h"
+#include "tree_dot.h"
 
 #define NONE SIZE_MAX
 
@@ -419,7 +421,44 @@ static size_t operating_index(const struct catalog_lineage *lin)
  * reader takes a lineage of any length (a nested one grew jq's 256
  * levels past in 64 generations).
  */
-static int print_json(struct cli_ctx *ctx, const struct graph *g)
+/* What tree --at adds: the time, and the operation that made the
+ * operating image of then operating (NULL: none the journal dates). */
+struct tree_at {
+	bool given;
+	int64_t at;
+	const struct catalog_operation *switched_by;
+};
+
+/* Who journalled op, as log's BY column says it. */
+static void who(const struct catalog_operation *op, char *buf, size_t len)
+{
+	if (!op->host[0] && !op->user[0] && !op->pid)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s@%s[%lld]", op->user[0] ? op->user : "-",
+			 op->host[0] ? op->host : "-", (long long)op->pid);
+}
+
+static struct json_object *json_switch(const struct catalog_operation *op)
+{
+	struct json_object *o;
+
+	if (!op || !(o = json_object_new_object()))
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_int64(op->id));
+	json_object_object_add(o, "operation",
+			       cli_json_string(catalog_op_kind_name(op->kind)));
+	json_object_object_add(o, "finished",
+			       cli_json_time(catalog_op_real_finished(op)));
+	json_object_object_add(o, "host", cli_json_nonempty(op->host));
+	json_object_object_add(o, "user", cli_json_nonempty(op->user));
+	json_object_object_add(o, "pid",
+			       op->pid ? json_object_new_int64(op->pid) : NULL);
+	return o;
+}
+
+static int print_json(struct cli_ctx *ctx, const struct graph *g,
+		      const struct tree_at *at)
 {
 	const struct catalog_lineage *lin = g->lin;
 	size_t op = operating_index(lin);
@@ -448,6 +487,11 @@ static int print_json(struct cli_ctx *ctx, const struct graph *g)
 	json_object_object_add(top, "snapshots", json_object_new_int(snapshots));
 	json_object_object_add(top, "marked",
 			       json_object_new_boolean(lin->volume.marked_at != 0));
+	if (at->given) {
+		json_object_object_add(top, "at", cli_json_time(at->at));
+		json_object_object_add(top, "switched_by",
+				       json_switch(at->switched_by));
+	}
 	json_object_object_add(top, "nodes", nodes);
 	for (size_t r = 0; r < g->row_count && rc == 0; r++) {
 		struct json_object *node;
@@ -615,10 +659,11 @@ static int fill_row(struct cli_table *t, const struct graph *g,
 }
 
 static int print_table(struct cli_ctx *ctx, const struct graph *g,
-		       struct cli_table *t)
+		       struct cli_table *t, const struct tree_at *at)
 {
 	const struct cli_graph_glyphs *glyphs = cli_graph_glyphs();
-	char size[RC_SIZE_TEXT_MAX];
+	char size[RC_SIZE_TEXT_MAX], when[RC_ISO_TIME_MAX] = "";
+	char by[RC_USER_MAX + RC_HOST_MAX + 32];
 	int rc = 0;
 
 	for (size_t r = 0; r < g->row_count && rc == 0; r++)
@@ -628,24 +673,123 @@ static int print_table(struct cli_ctx *ctx, const struct graph *g,
 	if (!t->raw && !t->noheadings) {
 		rc_size_format(g->lin->volume.size, size);
 		/* a volume gc collected whole would leave the title alone */
-		printf("volume %s (%s)%s%s\n", g->lin->volume.name, size,
+		if (at->given)
+			rc_time_format_iso(at->at, when);
+		printf("volume %s (%s)%s%s%s%s\n", g->lin->volume.name, size,
+		       at->given ? " at " : "", when,
 		       g->lin->volume.marked_at ? "  marked for collection" : "",
 		       g->row_count == 0 ? "  all collected: --all draws it" : "");
+		if (at->switched_by) {
+			rc_time_format_iso(catalog_op_real_finished(at->switched_by),
+					   when);
+			who(at->switched_by, by, sizeof(by));
+			printf("operating image since %s: %s %lld by %s\n", when,
+			       catalog_op_kind_name(at->switched_by->kind),
+			       (long long)at->switched_by->id, by);
+		}
 	}
 	return cli_table_print(t, ctx);
+}
+
+/* --at TIME: an ISO 8601 time, as --now takes one, or -DURATION, that
+ * long before now (-2h, -1d12h), in the durations policies write. */
+static int parse_at(struct cli_ctx *ctx, const char *text, int64_t *at)
+{
+	int64_t ago;
+	int rc;
+
+	if (text[0] == '-') {
+		rc = policy_duration_parse(text + 1, &ago, &ctx->err);
+		if (rc == 0)
+			*at = rc_clock_now() - ago;
+	} else {
+		rc = rc_time_parse_iso(text, at, &ctx->err);
+	}
+	return rc < 0 ? rc_error_prefix(&ctx->err, "--at: ") : 0;
+}
+
+/* The lineage and, with --at, the journal, in one read of the catalog. */
+static int load(struct cli_ctx *ctx, const struct catalog_volume *volume,
+		bool with_journal, struct catalog_lineage **lin,
+		struct catalog_operation **ops, size_t *op_count)
+{
+	int rc = catalog_read_begin(ctx->catalog, &ctx->err);
+
+	if (rc < 0)
+		return rc;
+	rc = catalog_lineage_load(lin, ctx->catalog, volume, &ctx->err);
+	if (rc == 0 && with_journal)
+		rc = catalog_op_list_volume(ctx->catalog, volume->id, ops,
+					    op_count, &ctx->err);
+	catalog_read_end(ctx->catalog);
+	return rc;
+}
+
+/* --format dot: the graph, titled, with the names of the other volumes
+ * whose images the lineage holds. */
+static int print_dot(struct cli_ctx *ctx, const struct catalog_lineage *lin,
+		     bool all, const struct tree_at *at)
+{
+	char (*names)[RC_NAME_MAX] = calloc(lin->image_count + 1, sizeof(*names));
+	const char **owners = calloc(lin->image_count + 1, sizeof(*owners));
+	char title[RC_NAME_MAX + RC_SIZE_TEXT_MAX + RC_ISO_TIME_MAX + 64];
+	char size[RC_SIZE_TEXT_MAX], when[RC_ISO_TIME_MAX] = "";
+	struct tree_dot d = { lin, all, NULL, title };
+	int rc = 0;
+
+	if (!names || !owners) {
+		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
+		const struct catalog_image *img = &lin->images[i];
+		struct catalog_volume other;
+
+		if (!img->volume_id || img->volume_id == lin->volume.id)
+			continue;
+		rc = catalog_volume_get(ctx->catalog, img->volume_id, &other,
+					&ctx->err);
+		if (rc == 0) {
+			snprintf(names[i], sizeof(names[i]), "%s", other.name);
+			owners[i] = names[i];
+		}
+	}
+	if (rc < 0)
+		goto out;
+	d.owners = owners;
+	rc_size_format(lin->volume.size, size);
+	if (at->given)
+		rc_time_format_iso(at->at, when);
+	snprintf(title, sizeof(title), "volume %s (%s)%s%s%s", lin->volume.name,
+		 size, at->given ? " at " : "", when,
+		 lin->volume.marked_at ? ", marked for collection" : "");
+	rc = tree_dot_print(stdout, &d);
+	if (rc == -EIO)
+		rc = rc_error_set(&ctx->err, rc, "writing the graph: %s",
+				  strerror(errno));
+out:
+	free(names);
+	free(owners);
+	return rc;
 }
 
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 {
 	bool all = false;
+	const char *at_text = NULL;
 	struct cli_table_options table_options = {0};
 	struct cli_option options[] = {
 		{ 'a', "all", CLI_OPT_FLAG, &all, NULL,
 		  "draw also what gc has collected (in the trash, purged, removed)" },
-		CLI_OPT_TABLE(&table_options), CLI_OPT_FORMAT(ctx), CLI_OPT_END,
+		{ 0, "at", CLI_OPT_STRING, &at_text, "TIME",
+		  "the lineage and operating image as they were at TIME: an "
+		  "ISO 8601 time (2026-11-24T10:00:00Z), or -DURATION before "
+		  "now (-2h, -1d12h)" },
+		CLI_OPT_TABLE(&table_options), CLI_OPT_FORMAT_DOT(ctx), CLI_OPT_END,
 	};
 	struct cli_spec spec = {
-		"tree VOL [--all] [-o COLUMNS] [--raw] [--noheadings] [--format plain|json]",
+		"tree VOL [--all] [--at TIME] [-o COLUMNS] [--raw] [--noheadings] "
+		"[--format plain|json|dot]",
 		"Draws the lineage of VOL from the catalog, one image or snapshot a\n"
 		"line, as git log --graph draws a history: a line of generations\n"
 		"(an image, its snapshot, the clone made from it, ...) runs down one\n"
@@ -656,10 +800,24 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 		"What gc has collected is left out unless --all; a flattened image\n"
 		"whose ancestors are collected starts a line under '~ N collected'.\n"
 		"--format json prints the volume with a flat list of nodes, each\n"
-		"with its id and its parent's id.",
+		"with its id and its parent's id. --format dot writes the lineage\n"
+		"in Graphviz's language, for 'rowcat tree VOL --format dot | dot\n"
+		"-Tsvg > tree.svg': images as boxes, snapshots as ellipses, clone\n"
+		"edges from a snapshot to its clones (dashed once flattened), the\n"
+		"operating image, pinned, marked, collected and foreign nodes\n"
+		"styled apart, and a legend.\n"
+		"\n"
+		"--at TIME draws the lineage as the catalog dates it at TIME: the\n"
+		"images and snapshots made by then, each as it was (not yet\n"
+		"flattened, marked or collected), and the image that was operating\n"
+		"then, with the operation that made it so and who ran it. Pins\n"
+		"are drawn as they are now: the catalog dates none.",
 		options, 1, 1,
 	};
-	struct catalog_lineage *lin = NULL;
+	struct catalog_operation *ops = NULL;
+	struct catalog_lineage *now = NULL, *lin = NULL;
+	struct tree_at at = {0};
+	size_t op_count = 0;
 	struct catalog_volume volume;
 	struct cli_table table = {0};
 	struct graph g = {0};
@@ -671,21 +829,39 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_table_init(&table, ctx, tree_columns, COL_COUNT, &table_options);
 	if (rc < 0)
 		return rc;
+	at.given = at_text != NULL;
+	if (at.given && (rc = parse_at(ctx, at_text, &at.at)) < 0)
+		goto out;
 	rc = cli_find_volume(ctx, argv[1], &volume);
 	if (rc < 0)
 		goto out;
-	rc = catalog_lineage_load(&lin, ctx->catalog, &volume, &ctx->err);
+	rc = load(ctx, &volume, at.given, &now, &ops, &op_count);
 	if (rc < 0)
 		goto out;
+	if (at.given) {
+		rc = catalog_lineage_at(&lin, now, ops, op_count, at.at,
+					&at.switched_by, &ctx->err);
+		if (rc < 0)
+			goto out;
+	} else {
+		lin = now;
+		now = NULL;
+	}
+	if (ctx->format == FORMAT_DOT) {
+		rc = print_dot(ctx, lin, all, &at);
+		goto out;
+	}
 	rc = graph_build(&g, lin, all);
 	if (rc == 0)
-		rc = ctx->format == FORMAT_JSON ? print_json(ctx, &g) :
-			print_table(ctx, &g, &table);
+		rc = ctx->format == FORMAT_JSON ? print_json(ctx, &g, &at) :
+			print_table(ctx, &g, &table, &at);
 	if (rc == -ENOMEM)
 		rc = rc_error_set(&ctx->err, rc, "out of memory drawing the tree");
 out:
 	cli_table_free(&table);
 	graph_free(&g);
 	catalog_lineage_free(lin);
+	catalog_lineage_free(now);
+	free(ops);
 	return rc;
 }

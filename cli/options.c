@@ -66,7 +66,7 @@ static void global_options(struct cli_ctx *ctx,
 		  "takes this long: 30s, 2m, or whole seconds (default 2m)" },
 		{ 0, "format", CLI_OPT_STRING, &ctx->format_text, "plain|json",
 		  "output format (default plain); json for the commands that "
-		  "print it" },
+		  "print it; dot (Graphviz) for tree" },
 		{ 0, "pretty-format", CLI_OPT_FLAG, &ctx->pretty_format, NULL,
 		  "indent --format json output for reading" },
 		{ 'q', "quiet", CLI_OPT_FLAG, &ctx->quiet, NULL,
@@ -515,22 +515,48 @@ static int run_getopt(struct cli_ctx *ctx, const struct cli_option *merged,
 	return 0;
 }
 
+/* Whether the '|'-separated list names word. */
+static bool listed(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = list; p; p = strchr(p, '|')) {
+		p += *p == '|';
+		if (strncmp(p, word, len) == 0 && (p[len] == '|' || !p[len]))
+			return true;
+	}
+	return false;
+}
+
+/* --format against what the command declares: plain always; json and
+ * dot only where its --format lists them. */
 static int check_format(struct cli_ctx *ctx, const struct cli_spec *spec)
 {
-	bool declared = false;
+	const char *declared = NULL;
+	const char *text = ctx->format_text;
 
-	if (!ctx->format_text || strcmp(ctx->format_text, "plain") == 0)
+	for (const struct cli_option *o = spec->options; o && o->long_name; o++)
+		if (o->value == (void *)&ctx->format_text)
+			declared = o->arg_name;
+	if (!text || strcmp(text, "plain") == 0)
 		ctx->format = FORMAT_PLAIN;
-	else if (strcmp(ctx->format_text, "json") == 0)
+	else if (strcmp(text, "json") == 0)
 		ctx->format = FORMAT_JSON;
+	else if (strcmp(text, "dot") == 0)
+		ctx->format = FORMAT_DOT;
+	else if (declared && listed(declared, "dot"))
+		return rc_error_usage(&ctx->err,
+			"--format must be plain, json or dot, not '%s'", text);
 	else
 		return rc_error_usage(&ctx->err,
-			"--format must be plain or json, not '%s'", ctx->format_text);
-	for (const struct cli_option *o = spec->options; o && o->long_name; o++)
-		declared = declared || o->value == (void *)&ctx->format_text;
+			"--format must be plain or json, not '%s'", text);
 	if (ctx->format == FORMAT_JSON && !declared)
 		return rc_error_usage(&ctx->err, "--format json: 'rowcat %.*s' "
 				      "has no JSON output",
+				      (int)strcspn(spec->usage, " "), spec->usage);
+	if (ctx->format == FORMAT_DOT && !(declared && listed(declared, "dot")))
+		return rc_error_usage(&ctx->err, "--format dot: 'rowcat %.*s' "
+				      "draws no graph (only tree does)",
 				      (int)strcspn(spec->usage, " "), spec->usage);
 	return 0;
 }

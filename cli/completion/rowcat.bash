@@ -146,7 +146,14 @@ _rowcat()
 		case $opt in
 		--catalog | -c | --conf | -k | --keyring | --metrics | --qmp)
 			_rowcat_files "$cur" "$prefix" ;;
-		--format) _rowcat_reply "$cur" "${prefix}plain" "${prefix}json" ;;
+		--format)
+			if [[ $command == tree ]]; then
+				_rowcat_reply "$cur" "${prefix}plain" "${prefix}json" "${prefix}dot"
+			else
+				_rowcat_reply "$cur" "${prefix}plain" "${prefix}json"
+			fi ;;
+		# a time: now, the form every --at and --now take
+		--at) _rowcat_reply "$cur" "${prefix}$(date -u +%Y-%m-%dT%H:%M:%SZ)" ;;
 		*) COMPREPLY=() ;;
 		esac
 		return 0

@@ -483,6 +483,13 @@ struct catalog_operation {
 	} consumer;
 	int64_t paused_ms;          /* how long the guest was paused; -1:
 				       no guest was paused */
+	/* Who journalled it (catalog_op_begin fills them in): rowcat's
+	 * host name (rc_host_name), the login name of its real uid
+	 * (rc_user_name) and its pid. "" and 0 in rows journalled before
+	 * schema 9 recorded them. */
+	char host[RC_HOST_MAX];
+	char user[RC_USER_MAX];
+	int64_t pid;
 	/* Not stored: catalog_op_begin refuses unless image_id is the
 	 * volume's operating image, and the volume is not marked by
 	 * `rowcat rm`, at the moment it journals. */
@@ -507,6 +514,34 @@ int catalog_op_get(struct catalog *cat, int64_t id,
  */
 int catalog_op_list_running(struct catalog *cat, struct catalog_operation **out,
 			    size_t *count, struct rc_error *err);
+
+/*
+ * When op started and finished by the real clock: the wall clock's
+ * milliseconds where recorded (rows of catalogs from before rowcat kept
+ * the two clocks apart may hold a --now time in started_at and
+ * finished_at). finished: 0 while the operation runs.
+ */
+int64_t catalog_op_real_started(const struct catalog_operation *op);
+int64_t catalog_op_real_finished(const struct catalog_operation *op);
+
+/*
+ * rowcat tree --at: lineage (catalog_lineage_load's, now) as it was at
+ * `at`, by the real clock. Its rows are those created by then, each as
+ * it was then: not yet flattened, marked, moved to the trash, purged or
+ * removed when that came later (pins are shown as they are now: the
+ * catalog dates none), depths as the flattens done by then left them.
+ * The operating image is the target of the last create, snap or restore
+ * of ops (the volume's journal, catalog_op_list_volume's, any order) that
+ * was done by `at`; before any, the volume's first image. *switched_by,
+ * when switched_by is not NULL, is that operation in ops, or NULL.
+ * -ENOENT, with a message, when the volume did not exist yet at `at`.
+ * A pure function: *out is the caller's, for catalog_lineage_free.
+ */
+int catalog_lineage_at(struct catalog_lineage **out,
+		       const struct catalog_lineage *lineage,
+		       const struct catalog_operation *ops, size_t op_count,
+		       int64_t at, const struct catalog_operation **switched_by,
+		       struct rc_error *err);
 
 /* ---- garbage collection ------------------------------------------------ */
 

@@ -21,4 +21,16 @@
  */
 void rc_host_name(char buf[RC_HOST_MAX]);
 
+/* Longest user name rc_user_name writes, with its NUL (LOGIN_NAME_MAX is
+ * 256 on Linux). */
+#define RC_USER_MAX 256
+
+/*
+ * The login name of the process's real uid (getpwuid_r), as the journal
+ * records who made a change: the person behind sudo stays root there, as
+ * in the system's own logs. The uid in digits when the password database
+ * has no entry for it (a container's arbitrary uid).
+ */
+void rc_user_name(char buf[RC_USER_MAX]);
+
 #endif

@@ -16,6 +16,8 @@ packages=(
 	libsqlite3-mod-ceph
 	# test and benchmark helpers
 	sqlite3 jq python3 time util-linux uuid-runtime clang procps fio strace
+	# tree --format dot rendered by Graphviz (test_tree, test_tree_history)
+	graphviz
 	# libFuzzer for the policy parser's fuzz target; zone files for policies
 	libclang-rt-14-dev tzdata
 	# systemd-analyze, to verify the gc units cmake --install ships

@@ -400,6 +400,26 @@ resume_until_ended() {
 	done
 }
 
+# svg_nodes FILE: reads FILE as XML (failing, with python's message, where
+# it is not well-formed) and prints each node of the graph dot drew, one a
+# line: the fill colour of its shape, a tab, and its label's lines joined
+# by '|' ("#bfdcff<TAB>rbd/vol1.4|operating").
+svg_nodes() {
+	python3 - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+SVG = '{http://www.w3.org/2000/svg}'
+for g in ET.parse(sys.argv[1]).getroot().iter(SVG + 'g'):
+    if g.get('class') != 'node':
+        continue
+    shapes = [e for e in g.iter() if e.tag in (SVG + 'polygon', SVG + 'ellipse', SVG + 'path')]
+    fill = shapes[0].get('fill', '') if shapes else ''
+    texts = [t.text or '' for t in g.iter(SVG + 'text')]
+    print(fill + '\t' + '|'.join(texts))
+PY
+}
+
 # A lineage with a restore branch: vol1 -@s1-> vol1.1 -@s2-> vol1.2, then
 # a pre-restore snapshot of vol1.2 and a restore of s1 into vol1.3, which
 # is snapped once more into vol1.4.

@@ -226,7 +226,7 @@ test_log_lists_operations_newest_first() {
 	run rowcat recover --format json
 	expect_eq '{"finished":0,"undone":0,"failed":0,"busy":0}' "$out" "recover json"
 	local log; log=$(rowcat log "$v" --format json)
-	expect_json_keys "$log" "id operation started finished policy_time result step duration_ms target snapshot detail clients_ignored paused_ms error" "log json"
+	expect_json_keys "$log" "id operation started finished policy_time result step duration_ms target snapshot detail clients_ignored paused_ms error host user pid" "log json"
 	# --pretty-format indents the same answer
 	run rowcat log "$v" --format json --pretty-format
 	expect_eq "$log" "$(jq -c . <<<"$out")" "pretty log, read back"

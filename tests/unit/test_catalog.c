@@ -996,6 +996,345 @@ static void test_operations_of_a_volume_come_newest_first_with_targets(void **st
 	assert_int_equal(catalog_volume_get(f->cat, 999, &vol, &f->err), -ENOENT);
 }
 
+/*
+ * Every operation records who journalled it: the host rowcat names itself
+ * by ($ROWCAT_HOST here), the login name of the real uid and the pid, as
+ * they were when it was journalled, whatever the caller filled in.
+ */
+static void test_an_operation_records_who_journalled_it(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = CATALOG_OP_FLATTEN,
+					.started_at = 10, .host = "forged",
+					.pid = 1 };
+	struct catalog_operation *ops = NULL;
+	char user[RC_USER_MAX];
+	struct built b;
+	size_t n = 0;
+
+	build_restored_volume(f, &b);
+	op.volume_id = b.volume;
+	op.image_id = b.image[3];
+	rc_user_name(user);
+	assert_int_equal(setenv("ROWCAT_HOST", "hv-7.example", 1), 0);
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	unsetenv("ROWCAT_HOST");
+	assert_string_equal(op.host, "hv-7.example");
+	assert_int_equal(catalog_op_list_volume(f->cat, b.volume, &ops, &n,
+						&f->err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ops[0].host, "hv-7.example");
+	assert_string_equal(ops[0].user, user);
+	assert_true(user[0] != '\0');
+	assert_int_equal(ops[0].pid, (int64_t)getpid());
+	free(ops);
+}
+
+/* A row journalled before schema 9 has no one: empty, and pid 0. */
+static void test_an_operation_from_before_schema_9_has_no_one(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_operation op = { .kind = CATALOG_OP_FLATTEN,
+					.started_at = 10 };
+	struct built b;
+
+	build_restored_volume(f, &b);
+	op.volume_id = b.volume;
+	op.image_id = b.image[3];
+	assert_int_equal(catalog_op_begin(f->cat, &op, &f->err), 0);
+	catalog_close(f->cat);
+	run_sql(f->path, "UPDATE operation SET host = NULL, user = NULL, pid = NULL");
+	assert_int_equal(catalog_open(&f->cat, f->path, CATALOG_OPEN_EXISTING,
+				      &f->err), 0);
+	assert_int_equal(catalog_op_get(f->cat, op.id, &op, &f->err), 0);
+	assert_string_equal(op.host, "");
+	assert_string_equal(op.user, "");
+	assert_int_equal(op.pid, 0);
+}
+
+/* ---- the lineage at an earlier time (tree --at) ------------------------- */
+
+/*
+ * A volume's history, rows and journal built in memory (catalog_lineage_at
+ * reads nothing else):
+ *
+ *   1000 create vol1                      (done 1001)
+ *   2000 snap s1 -> vol1.rc1              (done 2005)
+ *   3000 snap s2 -> vol1.rc2              (done 3002)
+ *   4000 restore s1 (safety pre) -> vol1.rc3  (done 4003)
+ *   4500 rm vol1@s2 (marked)
+ *   5000 flatten vol1.rc3                 (done 5001)
+ *   5500 snap s3 fails, nothing recorded
+ *   6000 gc moves vol1.rc2 to the trash until 7000, purges it at 8000,
+ *        removes s2 at 9000
+ */
+struct history {
+	struct catalog_image images[4];
+	int depths[4];
+	struct catalog_snapshot snapshots[3];
+	struct catalog_operation ops[6];
+	struct catalog_lineage lin;
+};
+
+static void image_row(struct catalog_image *img, int64_t id, const char *name,
+		      int64_t parent, int64_t created)
+{
+	memset(img, 0, sizeof(*img));
+	img->id = id;
+	img->volume_id = 1;
+	snprintf(img->spec.pool, sizeof(img->spec.pool), "rbd");
+	snprintf(img->spec.name, sizeof(img->spec.name), "%s", name);
+	img->parent_snapshot_id = parent;
+	img->created_at = created;
+}
+
+static void snapshot_row(struct catalog_snapshot *snap, int64_t id,
+			 int64_t image, const char *name, const char *origin,
+			 int64_t created)
+{
+	memset(snap, 0, sizeof(*snap));
+	snap->id = id;
+	snap->image_id = image;
+	snprintf(snap->name, sizeof(snap->name), "%s", name);
+	snprintf(snap->origin, sizeof(snap->origin), "%s", origin);
+	snap->is_protected = true;
+	snap->created_at = created;
+}
+
+static void op_row(struct catalog_operation *op, int64_t id,
+		   enum catalog_op_kind kind, enum catalog_op_state state,
+		   const char *target, int64_t started, int64_t finished)
+{
+	memset(op, 0, sizeof(*op));
+	op->id = id;
+	op->volume_id = 1;
+	op->kind = kind;
+	op->state = state;
+	snprintf(op->target.pool, sizeof(op->target.pool), "%s",
+		 target ? "rbd" : "");
+	snprintf(op->target.name, sizeof(op->target.name), "%s",
+		 target ? target : "");
+	op->started_at = started;
+	op->finished_at = finished;
+	op->wall_started_ms = started * 1000;
+	op->wall_finished_ms = finished * 1000 + 999;
+}
+
+static void build_history(struct history *h)
+{
+	memset(h, 0, sizeof(*h));
+	image_row(&h->images[0], 1, "vol1", 0, 1000);
+	image_row(&h->images[1], 2, "vol1.rc1", 1, 2000);
+	image_row(&h->images[2], 3, "vol1.rc2", 2, 3000);
+	image_row(&h->images[3], 4, "vol1.rc3", 1, 4000);
+	snapshot_row(&h->snapshots[0], 1, 1, "s1", "manual", 2000);
+	snapshot_row(&h->snapshots[1], 2, 2, "s2", "manual", 3000);
+	snapshot_row(&h->snapshots[2], 3, 3, "pre", "pre-restore", 4000);
+	h->snapshots[1].marked_at = 4500;
+	h->images[3].flattened_at = 5000;
+	h->images[2].removed_at = 6000;
+	h->images[2].trash_until = 7000;
+	h->images[2].purged_at = 8000;
+	h->snapshots[1].removed_at = 9000;
+	h->snapshots[1].is_protected = false;
+	/* newest first, as catalog_op_list_volume gives them */
+	op_row(&h->ops[5], 1, CATALOG_OP_CREATE, CATALOG_OP_DONE, "vol1", 1000, 1001);
+	op_row(&h->ops[4], 2, CATALOG_OP_SNAP, CATALOG_OP_DONE, "vol1.rc1", 2000, 2005);
+	op_row(&h->ops[3], 3, CATALOG_OP_SNAP, CATALOG_OP_DONE, "vol1.rc2", 3000, 3002);
+	op_row(&h->ops[2], 4, CATALOG_OP_RESTORE, CATALOG_OP_DONE, "vol1.rc3", 4000, 4003);
+	op_row(&h->ops[1], 5, CATALOG_OP_FLATTEN, CATALOG_OP_DONE, NULL, 5000, 5001);
+	op_row(&h->ops[0], 6, CATALOG_OP_SNAP, CATALOG_OP_FAILED, "vol1.rc4", 5500, 5501);
+	h->lin.volume.id = 1;
+	snprintf(h->lin.volume.name, sizeof(h->lin.volume.name), "vol1");
+	h->lin.volume.created_at = 1000;
+	h->lin.volume.operating_image_id = 4;
+	h->lin.images = h->images;
+	h->lin.depths = h->depths;
+	h->lin.image_count = 4;
+	h->lin.snapshots = h->snapshots;
+	h->lin.snapshot_count = 3;
+}
+
+/* The lineage at `at`: its image ids and snapshot names, in order, and
+ * the operating image's name, as "1 2 | s1 | vol1.rc1". */
+static void lineage_at_text(struct history *h, int64_t at, char *out, size_t len,
+			    struct catalog_lineage **kept)
+{
+	const struct catalog_operation *by = NULL;
+	struct catalog_lineage *lin = NULL;
+	const struct catalog_image *op;
+	struct rc_error err = {0};
+	size_t used = 0;
+
+	assert_int_equal(catalog_lineage_at(&lin, &h->lin, h->ops, 6, at, &by,
+					    &err), 0);
+	for (size_t i = 0; i < lin->image_count; i++)
+		used += (size_t)snprintf(out + used, len - used, "%lld ",
+					 (long long)lin->images[i].id);
+	used += (size_t)snprintf(out + used, len - used, "|");
+	for (size_t s = 0; s < lin->snapshot_count; s++)
+		used += (size_t)snprintf(out + used, len - used, " %s",
+					 lin->snapshots[s].name);
+	op = catalog_lineage_image(lin, lin->volume.operating_image_id);
+	snprintf(out + used, len - used, " | %s", op ? op->spec.name : "none");
+	if (kept)
+		*kept = lin;
+	else
+		catalog_lineage_free(lin);
+}
+
+static void test_tree_at_each_time_has_the_rows_and_operating_image_of_then(
+	void **state)
+{
+	static const struct {
+		int64_t at;
+		const char *expected;
+	} times[] = {
+		{ 1000, "1 | | vol1" },       /* the create not yet done */
+		{ 1001, "1 | | vol1" },
+		{ 1999, "1 | | vol1" },
+		{ 2000, "1 2 | s1 | vol1" },  /* snap under way: clone made */
+		{ 2004, "1 2 | s1 | vol1" },
+		{ 2005, "1 2 | s1 | vol1.rc1" },
+		{ 3001, "1 2 3 | s1 s2 | vol1.rc1" },
+		{ 3002, "1 2 3 | s1 s2 | vol1.rc2" },
+		{ 4002, "1 2 3 4 | s1 s2 pre | vol1.rc2" },
+		{ 4003, "1 2 3 4 | s1 s2 pre | vol1.rc3" },
+		{ 5501, "1 2 3 4 | s1 s2 pre | vol1.rc3" }, /* a failed snap */
+		{ 99999, "1 2 3 4 | s1 s2 pre | vol1.rc3" },
+	};
+	struct history h;
+	char text[256];
+
+	(void)state;
+	build_history(&h);
+	for (size_t t = 0; t < sizeof(times) / sizeof(times[0]); t++) {
+		lineage_at_text(&h, times[t].at, text, sizeof(text), NULL);
+		if (strcmp(text, times[t].expected) != 0)
+			fail_msg("at %lld: '%s', expected '%s'",
+				 (long long)times[t].at, text, times[t].expected);
+	}
+}
+
+static void test_tree_at_undoes_what_came_later(void **state)
+{
+	struct catalog_lineage *lin;
+	struct history h;
+	char text[256];
+
+	(void)state;
+	build_history(&h);
+	/* before the mark, the flatten and gc: rc3 reads through s1 */
+	lineage_at_text(&h, 4003, text, sizeof(text), &lin);
+	assert_int_equal(lin->depths[1], 1);
+	assert_int_equal(lin->depths[2], 2);
+	assert_int_equal(lin->depths[3], 1);
+	assert_int_equal(lin->images[3].flattened_at, 0);
+	assert_int_equal(lin->snapshots[1].marked_at, 0);
+	assert_int_equal(lin->images[2].removed_at, 0);
+	assert_true(lin->snapshots[1].is_protected);
+	catalog_lineage_free(lin);
+	/* marked, flattened: rc3 reads nothing */
+	lineage_at_text(&h, 5000, text, sizeof(text), &lin);
+	assert_int_equal(lin->snapshots[1].marked_at, 4500);
+	assert_int_equal(lin->images[3].flattened_at, 5000);
+	assert_int_equal(lin->depths[3], 0);
+	catalog_lineage_free(lin);
+	/* in the trash, not yet purged; s2 not yet removed, so protected */
+	lineage_at_text(&h, 7500, text, sizeof(text), &lin);
+	assert_int_equal(lin->images[2].removed_at, 6000);
+	assert_int_equal(lin->images[2].trash_until, 7000);
+	assert_int_equal(lin->images[2].purged_at, 0);
+	assert_int_equal(lin->snapshots[1].removed_at, 0);
+	assert_true(lin->snapshots[1].is_protected);
+	catalog_lineage_free(lin);
+	/* now: as the catalog has it */
+	lineage_at_text(&h, 9000, text, sizeof(text), &lin);
+	assert_int_equal(lin->images[2].purged_at, 8000);
+	assert_int_equal(lin->snapshots[1].removed_at, 9000);
+	assert_false(lin->snapshots[1].is_protected);
+	assert_int_equal(lin->volume.operating_image_id, 4);
+	catalog_lineage_free(lin);
+}
+
+static void test_tree_at_names_the_operation_that_switched(void **state)
+{
+	const struct catalog_operation *by = NULL;
+	struct catalog_lineage *lin = NULL;
+	struct rc_error err = {0};
+	struct history h;
+
+	(void)state;
+	build_history(&h);
+	assert_int_equal(catalog_lineage_at(&lin, &h.lin, h.ops, 6, 3500, &by,
+					    &err), 0);
+	assert_non_null(by);
+	assert_int_equal(by->id, 3);
+	catalog_lineage_free(lin);
+	/* two operations done in one second: the later one switched last */
+	h.ops[2].wall_finished_ms = 3002500;
+	h.ops[2].finished_at = 3002;
+	h.ops[2].started_at = 3002;
+	h.images[3].created_at = 3002;
+	h.snapshots[2].created_at = 3002;
+	assert_int_equal(catalog_lineage_at(&lin, &h.lin, h.ops, 6, 3002, &by,
+					    &err), 0);
+	assert_int_equal(by->id, 4);
+	assert_int_equal(lin->volume.operating_image_id, 4);
+	catalog_lineage_free(lin);
+}
+
+static void test_tree_at_before_the_volume_existed_is_enoent(void **state)
+{
+	struct catalog_lineage *lin = NULL;
+	struct rc_error err = {0};
+	struct history h;
+
+	(void)state;
+	build_history(&h);
+	assert_int_equal(catalog_lineage_at(&lin, &h.lin, h.ops, 6, 999, NULL,
+					    &err), -ENOENT);
+	assert_null(lin);
+	assert_non_null(strstr(err.message, "volume 'vol1' did not exist yet at "
+				"1970-01-01T00:16:39Z"));
+}
+
+/*
+ * An adopted volume: its image, cloned from a foreign ancestor (no
+ * volume's own) before rowcat knew it, is operating from the start
+ * although no operation names it; the ancestor is kept.
+ */
+static void test_tree_at_of_an_adopted_volume_starts_at_its_own_image(
+	void **state)
+{
+	struct catalog_image images[2];
+	struct catalog_snapshot snap;
+	int depths[2];
+	struct catalog_lineage lin = { .images = images, .depths = depths,
+				       .image_count = 2, .snapshots = &snap,
+				       .snapshot_count = 1 };
+	struct catalog_lineage *then = NULL;
+	struct rc_error err = {0};
+
+	(void)state;
+	image_row(&images[0], 1, "glance-image", 0, 500);
+	images[0].volume_id = 0;
+	images[0].adopted_at = 1500;
+	snapshot_row(&snap, 1, 1, "snap", "adopted", 600);
+	image_row(&images[1], 2, "volume-1234", 1, 1000);
+	images[1].adopted_at = 1500;
+	lin.volume.id = 1;
+	lin.volume.created_at = 1500;
+	lin.volume.operating_image_id = 2;
+	assert_int_equal(catalog_lineage_at(&then, &lin, NULL, 0, 1500, NULL,
+					    &err), 0);
+	assert_int_equal(then->image_count, 2);
+	assert_int_equal(then->images[0].volume_id, 0);
+	assert_int_equal(then->volume.operating_image_id, 2);
+	assert_int_equal(then->depths[1], 1);
+	catalog_lineage_free(then);
+}
+
 /* ---- the two clocks ---------------------------------------------------- */
 
 /*
@@ -1713,6 +2052,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots_are_found_by_name_anywhere_in_their_volume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_lookup_that_finds_its_row_leaves_no_stale_error, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_operations_of_a_volume_come_newest_first_with_targets, setup_open, teardown),
+		cmocka_unit_test(test_tree_at_each_time_has_the_rows_and_operating_image_of_then),
+		cmocka_unit_test(test_tree_at_undoes_what_came_later),
+		cmocka_unit_test(test_tree_at_names_the_operation_that_switched),
+		cmocka_unit_test(test_tree_at_before_the_volume_existed_is_enoent),
+		cmocka_unit_test(test_tree_at_of_an_adopted_volume_starts_at_its_own_image),
+		cmocka_unit_test_setup_teardown(test_an_operation_records_who_journalled_it,
+						setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_an_operation_from_before_schema_9_has_no_one,
+						setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_policy_clock_is_kept_beside_the_real_time, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_2_catalog_gains_the_policy_clock_columns, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_schema_8_catalog_keeps_its_rows_through_the_rebuild, setup_open, teardown),
