@@ -369,8 +369,9 @@ struct rbdops_snapshot {
 	char name[RC_NAME_MAX];
 	bool is_protected;
 };
-/* The snapshots of the image at spec; *out (count entries) is the
- * caller's to free(). -ENOENT when the image does not exist. */
+/* The snapshots of the image at spec, those in the trash namespace too
+ * (unprotected, under their names on the cluster); *out (count entries)
+ * is the caller's to free(). -ENOENT when the image does not exist. */
 int rbdops_snapshot_list(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec,
 			 struct rbdops_snapshot **out, size_t *count,
