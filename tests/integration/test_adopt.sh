@@ -31,8 +31,9 @@ test_openstack_volumes_share_their_glance_image_as_a_foreign_ancestor() {
 	u1=volume-$(volname)-1 u2=volume-$(volname)-2
 	ceph osd pool create "$images" 8 8 >/dev/null 2>&1 || fail "pool create"
 	ceph osd pool create "$volumes" 8 8 >/dev/null 2>&1 || fail "pool create"
-	trap 'ceph osd pool delete "$images" "$images" --yes-i-really-really-mean-it >/dev/null 2>&1
-	      ceph osd pool delete "$volumes" "$volumes" --yes-i-really-really-mean-it >/dev/null 2>&1' EXIT
+	# the test runs in a subshell of its own: its end removes them
+	trap "ceph osd pool delete $images $images --yes-i-really-really-mean-it >/dev/null 2>&1
+	      ceph osd pool delete $volumes $volumes --yes-i-really-really-mean-it >/dev/null 2>&1" EXIT
 	timeout 60 rbd pool init "$images" && timeout 60 rbd pool init "$volumes" || fail "pool init"
 	admin() { "$ROWCAT" --catalog "$CATALOG" "$@"; }
 	{
