@@ -19,6 +19,7 @@ static const char *const kind_names[CATALOG_OP_KIND_COUNT] = {
 	[CATALOG_OP_GC_SNAPSHOT] = "gc-snapshot",
 	[CATALOG_OP_GC_PURGE] = "gc-purge",
 	[CATALOG_OP_UNRM] = "unrm",
+	[CATALOG_OP_ADOPT] = "adopt",
 };
 
 static const char *const state_names[CATALOG_OP_STATE_COUNT] = {
@@ -135,6 +136,7 @@ bool catalog_op_step_of_kind(enum catalog_op_kind kind,
 	case CATALOG_OP_GC_SNAPSHOT:
 	case CATALOG_OP_GC_PURGE:
 	case CATALOG_OP_UNRM:
+	case CATALOG_OP_ADOPT:
 	case CATALOG_OP_KIND_COUNT:
 		break;
 	}
@@ -156,7 +158,7 @@ bool catalog_op_step_of_kind(enum catalog_op_kind kind,
  *  - gc's kinds name their volume, their image and (gc-snapshot) their
  *    snapshot, and say why they collect in reason, never in origin,
  *    which only snap and restore use;
- *  - unrm names its volume;
+ *  - unrm names its volume; adopt its volume and the image it adopted;
  *  - only gc's kinds have a reason.
  */
 int catalog_assert_op_state(const struct catalog_operation *op)
@@ -198,6 +200,9 @@ int catalog_assert_op_state(const struct catalog_operation *op)
 		break;
 	case CATALOG_OP_UNRM:
 		assert(op->volume_id && !op->origin[0]);
+		break;
+	case CATALOG_OP_ADOPT:
+		assert(op->volume_id && op->image_id);
 		break;
 	case CATALOG_OP_NO_KIND:
 	case CATALOG_OP_KIND_COUNT:

@@ -193,6 +193,31 @@ static const char *const query_sql[Q_COUNT] = {
 		"UPDATE snapshot SET marked_at = NULL WHERE id = ?1",
 	[Q_VOLUME_UNMARK] =
 		"UPDATE volume SET marked_at = NULL WHERE id = ?1",
+	/* adopt: an image found on the cluster (volume ?1 NULL: a foreign
+	 * ancestor), with Ceph's creation time and librbd's id */
+	[Q_ADOPT_IMAGE_INSERT] =
+		"INSERT INTO image (volume_id, pool, namespace, name,"
+		"                   parent_snapshot_id, created_at, rbd_id,"
+		"                   adopted_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_ADOPT_IMAGE_OWN] =
+		"UPDATE image SET volume_id = ?2 WHERE id = ?1 AND volume_id IS NULL",
+	/* whatever gc did to it: the name is taken on that image either way */
+	[Q_ADOPT_SNAPSHOT_FIND] =
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s") " FROM snapshot s"
+		" WHERE s.image_id = ?1 AND s.name = ?2",
+	[Q_ADOPT_SNAPSHOT_INSERT] =
+		"INSERT INTO snapshot (image_id, name, origin, protected, created_at,"
+		"                      pinned)"
+		" VALUES (?1, ?2, 'adopted', ?3, ?4, ?5)",
+	/* an adopt is journalled done: it changed the catalog alone, in the
+	 * transaction that writes this row */
+	[Q_ADOPT_OP_INSERT] =
+		"INSERT INTO operation (volume_id, kind, state, step, image_id,"
+		"  target_pool, target_namespace, target_image, size, started_at,"
+		"  finished_at, wall_started_ms, wall_finished_ms, holder)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?11,"
+		"         ?12)",
 };
 
 sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,

@@ -149,6 +149,7 @@ extern const struct cli_command cli_commands[];
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_which(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);

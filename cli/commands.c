@@ -6,6 +6,7 @@
 const struct cli_command cli_commands[] = {
 	{ "init",   cmd_init,   "create the catalog, or migrate it to this version" },
 	{ "create", cmd_create, "create a volume: an RBD image and its catalog entry" },
+	{ "adopt",  cmd_adopt,  "record existing images (OpenStack, ceph-csi, ...) as volumes" },
 	{ "ls",     cmd_ls,     "list volumes" },
 	{ "which",  cmd_which,  "print a volume's operating image (what to attach)" },
 	{ "tree",   cmd_tree,   "draw a volume's lineage of images and snapshots" },

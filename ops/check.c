@@ -188,7 +188,11 @@ static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 				    found->is_protected ? "protected" : "unprotected",
 				    snap->is_protected ? "protected" : "unprotected");
 	}
-	for (size_t k = 0; k < count && rc == 0; k++) {
+	/* an image the volume reads through but does not own (a foreign
+	 * ancestor, another volume's image) has in its lineage only the
+	 * snapshots the chain reads: its others are not the volume's */
+	for (size_t k = 0; k < count && rc == 0 &&
+			   image->volume_id == lin->volume.id; k++) {
 		bool known = false;
 
 		for (size_t s = 0; s < lin->snapshot_count; s++)

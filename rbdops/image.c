@@ -270,6 +270,18 @@ int rbdops_snapshot_list(struct rbd_conn *conn,
 	for (int k = 0; k < n; k++) {
 		int is_protected = 0;
 
+		rbd_snap_namespace_type_t type = RBD_SNAP_NAMESPACE_TYPE_USER;
+
+		/* a snapshot in the trash namespace (removed while a clone
+		 * reads it) has no protection, and no user name to ask by */
+		if (rbd_snap_get_namespace_type(img.image, snaps[k].id,
+						&type) == 0 &&
+		    type != RBD_SNAP_NAMESPACE_TYPE_USER) {
+			snprintf(list[*count].name, sizeof(list[*count].name),
+				 "%s", snaps[k].name);
+			list[(*count)++].is_protected = false;
+			continue;
+		}
 		rc = rbd_snap_is_protected(img.image, snaps[k].name,
 					   &is_protected);
 		if (rc == -ENOENT) {

@@ -212,6 +212,8 @@ _rowcat()
 	catalog:0) _rowcat_reply "$cur" copy info ;;
 	# FROM and TO: files (a rados:// location is typed)
 	catalog:1 | catalog:2) [[ ${args[0]} == copy ]] && _rowcat_files "$cur" ;;
+	# adopt names images of the cluster, which completion never asks
+	adopt:*) COMPREPLY=() ;;
 	debug:0) _rowcat_reply "$cur" failpoints ;;
 	complete:0) _rowcat_reply "$cur" commands volumes snapshots ;;
 	*) COMPREPLY=() ;;

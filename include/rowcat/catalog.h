@@ -375,6 +375,7 @@ enum catalog_op_kind {
 	CATALOG_OP_GC_SNAPSHOT,     /* "gc-snapshot" */
 	CATALOG_OP_GC_PURGE,        /* "gc-purge" */
 	CATALOG_OP_UNRM,            /* "unrm" */
+	CATALOG_OP_ADOPT,           /* "adopt": journalled done at once */
 	CATALOG_OP_KIND_COUNT
 };
 

@@ -215,6 +215,82 @@ int ops_volume_flatten(struct rbd_conn *conn, struct catalog *cat,
 		       const char *volume, const struct ops_events *ev,
 		       struct ops_result *result, struct rc_error *err);
 
+/* ---- rowcat adopt (adopt.c) --------------------------------------------- */
+
+struct ops_adopt_options {
+	const char *volume;   /* --as: the volume's name (one image only);
+				 NULL: the image's own name */
+	const char *match;    /* --pool: a glob (fnmatch) image names must
+				 match; NULL: every image */
+	bool dry_run;         /* judge and say, record nothing */
+};
+
+enum ops_adopt_outcome {
+	OPS_ADOPT_ADOPTED,    /* recorded (dry run: would be) */
+	OPS_ADOPT_ALREADY,    /* the operating image of a volume already */
+	OPS_ADOPT_REFUSED,    /* message says why */
+};
+
+/* What became of one image. */
+struct ops_adopt_item {
+	struct rc_image_spec image;
+	char volume[RC_NAME_MAX];        /* the volume it is (or would be) */
+	enum ops_adopt_outcome outcome;
+	uint64_t size;
+	size_t snapshots;                /* the image's, recorded with it */
+	bool has_parent;
+	struct rc_image_spec parent;
+	char parent_snapshot[RC_NAME_MAX];
+	size_t ancestors_added;          /* foreign ancestors recorded */
+	size_t snapshots_added;          /* snapshot rows recorded */
+	bool was_foreign;                /* was a foreign ancestor until now */
+	char message[2 * RC_SPEC_MAX];   /* REFUSED: why */
+};
+
+struct ops_adopt_report {
+	struct ops_adopt_item *items;    /* in the order they were recorded */
+	size_t count;
+	size_t adopted, already, refused;
+};
+void ops_adopt_report_free(struct ops_adopt_report *report);
+
+/*
+ * rowcat adopt POOL[/NS]/IMAGE: records an image rowcat did not create as
+ * volume opts->volume (NULL: the image's name), whose operating image it
+ * is, with its snapshots (origin 'adopted', Ceph's times and protection)
+ * and its ancestry on the cluster as far as the root: the ancestors the
+ * catalog lacks are recorded as foreign ancestors, no volume's, that
+ * rowcat reads through and never collects, protects, unprotects or
+ * removes. Changes nothing on the cluster; the catalog rows are written
+ * in one transaction, journalled as an operation of kind adopt, done. An
+ * image that is a volume's operating image already is report->already,
+ * nothing added. Refused, with one line and nothing changed: an image
+ * that is not there (or in the RBD trash), being migrated, with a task
+ * queued in the mgr (a flatten), whose ancestor is in the trash or being
+ * migrated, named as rowcat names clones or tagged as rowcat's (another
+ * catalog's), an image of a volume that is not its operating image, and
+ * a volume name that is taken or not a volume name.
+ */
+int ops_adopt_image(struct rbd_conn *conn, struct catalog *cat,
+		    const struct rc_image_spec *image,
+		    const struct ops_adopt_options *opts,
+		    struct ops_adopt_report *report, struct rc_error *err);
+
+/*
+ * rowcat adopt --pool POOL[/NS]: adopts every image of pool/ns whose name
+ * matches opts->match, each its own volume named as the image, parents
+ * before their clones, so that an image cloned from another of the run
+ * reads through that volume's snapshot. Each image is judged as
+ * ops_adopt_image judges one; those refused are items of the report
+ * (OPS_ADOPT_REFUSED, message), the others recorded in one transaction.
+ * Images in the trash that match are refused items too. -ENOENT when
+ * opts->match matches no image.
+ */
+int ops_adopt_pool(struct rbd_conn *conn, struct catalog *cat,
+		   const char *pool, const char *ns,
+		   const struct ops_adopt_options *opts,
+		   struct ops_adopt_report *report, struct rc_error *err);
+
 /* ---- rowcat unrm ------------------------------------------------------- */
 
 struct ops_unrm_events {

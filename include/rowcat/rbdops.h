@@ -202,6 +202,75 @@ int rbdops_image_list(struct rbd_conn *conn, const char *pool, const char *ns,
 		      char ***names, size_t *count, struct rc_error *err);
 void rbdops_names_free(char **names, size_t count);
 
+/* ---- what an image is, as adopt finds it (inspect.c) ---- */
+
+/* The namespace a snapshot is in (librbd's rbd_snap_namespace_type_t). */
+enum rbdops_snap_kind {
+	RBDOPS_SNAP_USER,   /* an ordinary snapshot, `rbd snap ls` lists it */
+	RBDOPS_SNAP_TRASH,  /* removed while clones still read it (clone
+			       v2): its name is librbd's, and Ceph removes it
+			       when its last clone goes */
+	RBDOPS_SNAP_OTHER,  /* a group's or mirroring's */
+};
+
+struct rbdops_snap_desc {
+	uint64_t id;
+	char name[RC_NAME_MAX];          /* its name on the cluster */
+	enum rbdops_snap_kind kind;
+	char original_name[RC_NAME_MAX]; /* RBDOPS_SNAP_TRASH: the name it
+					    had before it was removed */
+	bool is_protected;
+	int64_t created_at;              /* rbd_snap_get_timestamp */
+};
+
+/* The parent of an image, as rbd_get_parent gives it. */
+struct rbdops_parent_desc {
+	bool has_parent;
+	struct rc_image_spec image;
+	char image_id[RC_RBD_ID_MAX];
+	bool image_in_trash;            /* the parent image is in the trash */
+	uint64_t snap_id;
+	char snap_name[RC_NAME_MAX];
+	enum rbdops_snap_kind snap_kind;
+};
+
+/* What adopt records of an image, and what would make it refuse one. */
+struct rbdops_image_desc {
+	struct rc_image_spec spec;
+	char id[RC_RBD_ID_MAX];
+	uint64_t size;
+	int64_t created_at;             /* rbd_get_create_timestamp */
+	char owner[128];                /* RBDOPS_OWNER_KEY; "" unset */
+	struct rbdops_parent_desc parent;
+	struct rbdops_snap_desc *snapshots; /* every namespace's */
+	size_t snapshot_count;
+	/* rbd_migration_status: "" none, else the state's name */
+	char migration[32];
+	/* a task the mgr's rbd_support module has queued for the image
+	 * (`ceph rbd task add flatten ...`; its queue lives in the object
+	 * rbd_task of the image's pool and namespace): its action
+	 * ("flatten", "remove", "migrate execute", ...); "" none */
+	char task[32];
+};
+
+/*
+ * Reads what adopt needs of the image at spec, opened read-only. -ENOENT,
+ * with a message, when no image has that name (see rbdops_trash_find for
+ * one in the trash); RBDOPS_NO_POOL. Only reads. Free with
+ * rbdops_image_desc_free, also after a failure.
+ */
+int rbdops_image_describe(struct rbd_conn *conn,
+			  const struct rc_image_spec *spec,
+			  struct rbdops_image_desc *out, struct rc_error *err);
+void rbdops_image_desc_free(struct rbdops_image_desc *desc);
+
+/*
+ * The names of the images in the trash of pool/ns (rbd_trash_list: the
+ * names they had), for the caller to free with rbdops_names_free.
+ */
+int rbdops_trash_names(struct rbd_conn *conn, const char *pool, const char *ns,
+		       char ***names, size_t *count, struct rc_error *err);
+
 /* ---- who has an image open (clients.c) ---- */
 
 #define RBDOPS_ENTITY_MAX 64
@@ -300,8 +369,9 @@ struct rbdops_snapshot {
 	char name[RC_NAME_MAX];
 	bool is_protected;
 };
-/* The snapshots of the image at spec; *out (count entries) is the
- * caller's to free(). -ENOENT when the image does not exist. */
+/* The snapshots of the image at spec, those in the trash namespace too
+ * (unprotected, under their names on the cluster); *out (count entries)
+ * is the caller's to free(). -ENOENT when the image does not exist. */
 int rbdops_snapshot_list(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec,
 			 struct rbdops_snapshot **out, size_t *count,

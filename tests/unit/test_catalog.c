@@ -1895,6 +1895,83 @@ static void test_the_journal_refuses_words_rowcat_does_not_know(void **state)
 }
 
 /* Each enum's words are the ones the catalog has always stored. */
+/* An image of pool rbd named name, with librbd's id id, made at t. */
+static struct catalog_adopt_image adopt_image(const char *name, const char *id,
+					      int64_t t, const char *parent_snap)
+{
+	struct catalog_adopt_image img = { .created_at = t };
+
+	snprintf(img.spec.pool, sizeof(img.spec.pool), "rbd");
+	snprintf(img.spec.name, sizeof(img.spec.name), "%s", name);
+	snprintf(img.rbd_id, sizeof(img.rbd_id), "%s", id);
+	if (parent_snap) {
+		snprintf(img.parent_snapshot.name,
+			 sizeof(img.parent_snapshot.name), "%s", parent_snap);
+		img.parent_snapshot.is_protected = true;
+		img.parent_snapshot.created_at = t;
+	}
+	return img;
+}
+
+/*
+ * Two clones of one image G, adopted in one run, read through one foreign
+ * row of G and its one snapshot; a dry run records nothing; a second run
+ * adds nothing; G adopted later becomes its volume's; a taken name and an
+ * image of that name with another id are refused.
+ */
+static void test_adopt_shares_ancestors_and_adds_nothing_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct catalog_adopt_image g = adopt_image("G", "g1", 100, NULL);
+	struct catalog_adopt_image c1[2] = { g, adopt_image("c1", "i1", 200, "snap") };
+	struct catalog_adopt_image c2[2] = { g, adopt_image("c2", "i2", 300, "snap") };
+	struct catalog_adopt_image g_alone[1] = { g };
+	struct catalog_adopt_image other[1] = { adopt_image("c1", "zz", 400, NULL) };
+	struct catalog_adopt_snapshot s1 = { .name = "s1", .created_at = 250 };
+	struct catalog_adopt a[2] = {
+		{ .volume = "c1", .size = 1 << 20, .chain = c1, .chain_length = 2,
+		  .snapshots = &s1, .snapshot_count = 1 },
+		{ .volume = "c2", .size = 1 << 20, .chain = c2, .chain_length = 2 },
+	};
+	struct catalog_adopt more[3] = {
+		{ .volume = "G", .size = 1 << 20, .chain = g_alone, .chain_length = 1 },
+		{ .volume = "c1", .size = 1 << 20, .chain = other, .chain_length = 1 },
+		{ .volume = "c1", .size = 1 << 20, .chain = c2, .chain_length = 2 },
+	};
+	struct catalog_adopt_result r[3];
+
+	assert_int_equal(catalog_adopt_record(f->cat, a, 2, 1000, true, r, &f->err), 0);
+	assert_int_equal(r[0].outcome, CATALOG_ADOPT_ADOPTED);
+	assert_int_equal(r[0].ancestors_added, 1);
+	assert_int_equal(r[1].ancestors_added, 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM image"), 0);
+
+	assert_int_equal(catalog_adopt_record(f->cat, a, 2, 1000, false, r, &f->err), 0);
+	assert_int_equal(r[0].snapshots_added, 2); /* G@snap and s1 */
+	assert_int_equal(r[1].snapshots_added, 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM image WHERE name = 'G'"
+				    " AND volume_id IS NULL AND adopted_at = 1000"
+				    " AND created_at = 100"), 1);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM snapshot WHERE"
+				    " origin = 'adopted'"), 2);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM operation WHERE"
+				    " kind = 'adopt' AND state = 'done'"), 2);
+
+	assert_int_equal(catalog_adopt_record(f->cat, a, 2, 2000, false, r, &f->err), 0);
+	assert_int_equal(r[0].outcome, CATALOG_ADOPT_ALREADY);
+	assert_int_equal(r[1].outcome, CATALOG_ADOPT_ALREADY);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM operation"), 2);
+
+	assert_int_equal(catalog_adopt_record(f->cat, more, 3, 3000, false, r, &f->err), 0);
+	assert_int_equal(r[0].outcome, CATALOG_ADOPT_ADOPTED);
+	assert_true(r[0].was_foreign);
+	assert_int_equal(r[1].outcome, CATALOG_ADOPT_OTHER_IMAGE);
+	assert_int_equal(r[2].outcome, CATALOG_ADOPT_ALREADY); /* c2's, whatever name */
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM image"), 3);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM image WHERE"
+				    " volume_id IS NULL"), 0);
+}
+
 static void test_kinds_states_and_steps_keep_their_words(void **state)
 {
 	enum catalog_op_step step;
@@ -2070,6 +2147,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_catalog_with_an_unknown_kind_is_not_migrated, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_journal_refuses_words_rowcat_does_not_know, setup_open, teardown),
 		cmocka_unit_test(test_kinds_states_and_steps_keep_their_words),
+		cmocka_unit_test_setup_teardown(test_adopt_shares_ancestors_and_adds_nothing_twice, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_no_mark_is_taken_while_an_unrm_is_unfinished, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_the_header_says_page_size_version_and_wal, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_a_file_catalog_copies_once_and_never_over_a_file, setup_open, teardown),

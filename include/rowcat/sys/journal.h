@@ -222,6 +222,87 @@ int catalog_unrm_finish(struct catalog *cat, struct catalog_operation *op,
 			const int64_t *images, size_t n, int64_t now,
 			struct rc_error *err);
 
+/* ---- rowcat adopt (adopt_rows.c) ----------------------------------------- */
+
+/* A snapshot found on the cluster, as adopt records it (origin 'adopted'). */
+struct catalog_adopt_snapshot {
+	char name[RC_NAME_MAX];     /* its name on the cluster */
+	bool is_protected;
+	/* never collected: a snapshot in Ceph's trash namespace (removed
+	 * while clones still read it), which only Ceph may remove */
+	bool pinned;
+	int64_t created_at;         /* Ceph's timestamp */
+};
+
+/* An image found on the cluster. */
+struct catalog_adopt_image {
+	struct rc_image_spec spec;
+	char rbd_id[RC_RBD_ID_MAX]; /* librbd's id: tells a catalog row of
+				       the same name that is another image */
+	int64_t created_at;         /* Ceph's creation time */
+	/* chain[i], i > 0, of a catalog_adopt: the snapshot of chain[i - 1]
+	 * that it is a clone of; unused for chain[0] */
+	struct catalog_adopt_snapshot parent_snapshot;
+};
+
+/* One image to adopt as volume `volume`, with its ancestry. */
+struct catalog_adopt {
+	const char *volume;
+	uint64_t size;
+	/* root first: chain[0] has no parent, chain[i] is a clone of
+	 * chain[i - 1]@chain[i].parent_snapshot, and chain[chain_length - 1]
+	 * is the image adopted, the volume's operating image */
+	const struct catalog_adopt_image *chain;
+	size_t chain_length;
+	/* every snapshot of the image adopted */
+	const struct catalog_adopt_snapshot *snapshots;
+	size_t snapshot_count;
+};
+
+enum catalog_adopt_outcome {
+	CATALOG_ADOPT_ADOPTED,      /* recorded (or, dry run, would be) */
+	CATALOG_ADOPT_ALREADY,      /* the image is the operating image of
+				       volume `volume` already: nothing added */
+	CATALOG_ADOPT_MANAGED,      /* an image of volume `volume` that is not
+				       its operating image: rowcat's already */
+	CATALOG_ADOPT_NAME_TAKEN,   /* another volume has the name */
+	CATALOG_ADOPT_OTHER_IMAGE,  /* the catalog has an image of that name
+				       (of the chain) with another librbd id:
+				       not the image on the cluster now */
+};
+
+/* What became of one adoption. */
+struct catalog_adopt_result {
+	enum catalog_adopt_outcome outcome;
+	char volume[RC_NAME_MAX];   /* the volume made, or the one that has
+				       the image or the name */
+	int64_t volume_id, image_id, operation_id; /* ADOPTED: the rows */
+	size_t ancestors_added;     /* foreign ancestors recorded */
+	size_t snapshots_added;     /* snapshot rows, of the chain and of
+				       the image */
+	bool was_foreign;           /* the image was a foreign ancestor of
+				       another volume's chain until now */
+	char message[2 * RC_SPEC_MAX]; /* why, unless ADOPTED/ALREADY */
+};
+
+/*
+ * Records each of the n adoptions, in order, in one transaction: for each
+ * that the catalog does not refuse, the chain's ancestors that it lacks
+ * as foreign ancestors (volume_id NULL, adopted_at `now`; one it has, as
+ * another volume's image or a foreign one, is reused), the snapshot each
+ * link reads through, the volume and its operating image (a foreign
+ * ancestor of that name becomes the volume's), every snapshot of the
+ * image, and an operation of kind adopt ended done at `now`. An adoption
+ * that is refused adds nothing (results[i] says why) and the others go
+ * on; so the order must put parents before their clones. With dry_run,
+ * the transaction is rolled back: results say what would be recorded.
+ * Any failure writes nothing.
+ */
+int catalog_adopt_record(struct catalog *cat, const struct catalog_adopt *a,
+			 size_t n, int64_t now, bool dry_run,
+			 struct catalog_adopt_result *results,
+			 struct rc_error *err);
+
 /* ---- the policy engine's marks ----------------------------------------- */
 
 /*
