@@ -14,8 +14,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/host.h"
 #include "rowcat/sys/journal.h"
 #include "internal.h"
 
@@ -235,6 +237,7 @@ static int journal_adopt(struct catalog *cat, const struct catalog_adopt *a,
 {
 	const struct catalog_adopt_image *img = &a->chain[a->chain_length - 1];
 	sqlite3_stmt *st = catalog_stmt(cat, Q_ADOPT_OP_INSERT, err);
+	char host[RC_HOST_MAX], user[RC_USER_MAX];
 
 	if (!st)
 		return err->code;
@@ -254,6 +257,11 @@ static int journal_adopt(struct catalog *cat, const struct catalog_adopt *a,
 	sqlite3_bind_int64(st, 11, rc_wall_ms());
 	bind_text_or_null(st, 12, cat->has_claims
 			  ? cat->claims.identity(cat->claims.ctx) : NULL);
+	rc_host_name(host);
+	rc_user_name(user);
+	sqlite3_bind_text(st, 13, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 15, (int64_t)getpid());
 	return run(cat, st, op_id, "journalling an adopt", err);
 }
 

@@ -215,9 +215,10 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_ADOPT_OP_INSERT] =
 		"INSERT INTO operation (volume_id, kind, state, step, image_id,"
 		"  target_pool, target_namespace, target_image, size, started_at,"
-		"  finished_at, wall_started_ms, wall_finished_ms, holder)"
+		"  finished_at, wall_started_ms, wall_finished_ms, holder, host,"
+		"  user, pid)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?11,"
-		"         ?12)",
+		"         ?12, ?13, ?14, ?15)",
 };
 
 sqlite3_stmt *catalog_stmt(struct catalog *cat, enum catalog_query q,

@@ -1956,6 +1956,10 @@ static void test_adopt_shares_ancestors_and_adds_nothing_twice(void **state)
 				    " origin = 'adopted'"), 2);
 	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM operation WHERE"
 				    " kind = 'adopt' AND state = 'done'"), 2);
+	/* an adopt says who, as every other operation does */
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM operation WHERE"
+				    " kind = 'adopt' AND host <> '' AND user <> ''"
+				    " AND pid > 0"), 2);
 
 	assert_int_equal(catalog_adopt_record(f->cat, a, 2, 2000, false, r, &f->err), 0);
 	assert_int_equal(r[0].outcome, CATALOG_ADOPT_ALREADY);
