@@ -95,22 +95,6 @@ static int describe(struct cli_ctx *ctx, const struct catalog_operation *op,
 	return 0;
 }
 
-/* When op started and finished by the real clock (0: unfinished). The
- * wall clock's milliseconds where recorded: rows of catalogs from before
- * the two clocks may hold a --now time in started_at. */
-static int64_t real_started(const struct catalog_operation *op)
-{
-	return op->wall_started_ms ? op->wall_started_ms / 1000 : op->started_at;
-}
-
-static int64_t real_finished(const struct catalog_operation *op)
-{
-	if (!op->finished_at)
-		return 0;
-	return op->wall_finished_ms ? op->wall_finished_ms / 1000
-				    : op->finished_at;
-}
-
 static int64_t duration_ms(const struct catalog_operation *op)
 {
 	if (!op->wall_finished_ms || !op->wall_started_ms)
@@ -155,9 +139,9 @@ static int print_json(struct cli_ctx *ctx, const struct catalog_operation *ops,
 		json_object_object_add(item, "operation", cli_json_string(
 				catalog_op_kind_name(op->kind)));
 		json_object_object_add(item, "started",
-				       cli_json_time(real_started(op)));
+				       cli_json_time(catalog_op_real_started(op)));
 		json_object_object_add(item, "finished",
-				       cli_json_time(real_finished(op)));
+				       cli_json_time(catalog_op_real_finished(op)));
 		json_object_object_add(item, "policy_time",
 				       cli_json_time(op->policy_at));
 		json_object_object_add(item, "result", cli_json_string(
@@ -210,7 +194,7 @@ static void print_plain(const struct catalog_operation *ops,
 		const struct catalog_operation *op = &ops[i];
 		int64_t ms = duration_ms(op);
 
-		rc_time_format_iso(real_started(op), when);
+		rc_time_format_iso(catalog_op_real_started(op), when);
 		if (op->policy_at)
 			rc_time_format_iso(op->policy_at, policy);
 		else
