@@ -170,7 +170,10 @@ static void retention_text(const struct explain_cli *x,
 			 "snapshot");
 		return;
 	}
-	if (keep->latest && (!kept || r->by_latest))
+	if (keep->latest && (!kept || r->by_latest) && r->rank == 1)
+		used = cat_text(buf, len, used, "latest %d: the newest",
+				keep->latest);
+	else if (keep->latest && (!kept || r->by_latest))
 		used = cat_text(buf, len, used, "latest %d: the %d%s newest",
 				keep->latest, r->rank, ordinal_suffix(r->rank));
 	for (int k = 0; k < POLICY_BUCKET_KINDS; k++) {
@@ -432,7 +435,7 @@ static void print_plain(const struct explain_cli *x, int64_t only, bool all)
 				     sizeof(subject));
 			printf("%s%s", j ? ", " : "", subject);
 		}
-		printf("%s\n", fl->count ? "" : "nothing more");
+		printf("%s\n", fl->count ? "" : "nothing (what it reads is kept for other reasons)");
 	}
 	printf("%zu kept, %zu go at the next gc run, %zu waiting", counts[0],
 	       counts[1], counts[2]);
