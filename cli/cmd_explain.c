@@ -574,9 +574,9 @@ static struct json_object *json_item(const struct explain_cli *x,
 	if (it->snapshot.id) {
 		json_object_object_add(obj, "origin",
 				       cli_json_string(it->snapshot.origin));
-		json_object_object_add(obj, "created_at",
+		json_object_object_add(obj, "created",
 				       cli_json_time(it->snapshot.created_at));
-		json_object_object_add(obj, "policy_at",
+		json_object_object_add(obj, "policy_time",
 				       cli_json_time(it->snapshot.policy_at));
 		json_object_object_add(obj, "pinned",
 				       json_object_new_boolean(it->snapshot.pinned));
