@@ -165,12 +165,19 @@ int cmd_unrm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_pin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_unpin(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_explain(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_policy(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_catalog(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_debug(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_complete(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- what commands share ------------------------------------------------- */
+
+/* Why gc's plan leaves w waiting, as one phrase ("younger than
+ * --min-age until ...", "until its clone ... is purged from the trash"),
+ * as gc --verbose and explain say it; cat names the rows. */
+void cli_gc_wait_text(struct catalog *cat, const struct catalog_gc_wait *w,
+		      char *buf, size_t len);
 
 /* Resolves ctx->catalog_path (--catalog, $ROWCAT_CATALOG, the default)
  * without opening anything. */

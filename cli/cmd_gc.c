@@ -139,8 +139,7 @@ static void image_text(struct catalog *cat, int64_t id, char *buf, size_t len)
 		snprintf(buf, len, "image %lld", (long long)id);
 }
 
-/* Why w waits, as one phrase. */
-static void wait_text(struct catalog *cat, const struct catalog_gc_wait *w,
+void cli_gc_wait_text(struct catalog *cat, const struct catalog_gc_wait *w,
 		      char *buf, size_t len)
 {
 	char when[RC_ISO_TIME_MAX], on[RC_SPEC_MAX];
@@ -203,7 +202,7 @@ static void print_waiting(struct gc_cli *g)
 				 (long long)w->image_id);
 		else
 			subject(&t, what, sizeof(what));
-		wait_text(cat, w, why, sizeof(why));
+		cli_gc_wait_text(cat, w, why, sizeof(why));
 		printf("      %s  (%s: %s)\n", what, t.volume, why);
 	}
 }

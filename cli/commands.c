@@ -19,6 +19,7 @@ const struct cli_command cli_commands[] = {
 	{ "pin",    cmd_pin,    "keep a snapshot whatever marks or policies say" },
 	{ "unpin",  cmd_unpin,  "let gc collect a snapshot again once it is marked" },
 	{ "gc",     cmd_gc,     "collect what nobody needs, via the RBD trash" },
+	{ "explain", cmd_explain, "say why each snapshot and image of a volume is kept or would go" },
 	{ "policy", cmd_policy, "check or run a YAML policy: scheduled snapshots, retention" },
 	{ "log",    cmd_log,    "list a volume's operations, newest first" },
 	{ "check",  cmd_check,  "compare the catalog with the cluster; change nothing" },

@@ -5,7 +5,9 @@
  * has its count of buckets.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rowcat/policy.h"
 
@@ -64,7 +66,10 @@ struct ranked {
 	int64_t created_at, id;
 	size_t index;               /* in the caller's array */
 	struct policy_civil civil;
-	bool opens;                 /* first met of its bucket (one kind's) */
+	/* of one kind's buckets at a time: */
+	bool opens;                 /* first met of its bucket */
+	size_t held_by;             /* the rank of its bucket's first met */
+	int slot;                   /* its bucket's place among buckets */
 };
 
 static int newest_first(const void *a, const void *b)
@@ -104,20 +109,37 @@ static int by_key_then_rank(const void *a, const void *b)
 static void find_openers(enum policy_bucket kind, struct ranked *order,
 			 size_t n, struct keyed *scratch)
 {
+	size_t opener = 0;
+	int slots = 0;
+
 	for (size_t r = 0; r < n; r++) {
 		scratch[r].key = key_of(kind, &order[r].civil);
 		scratch[r].rank = r;
 		order[r].opens = false;
 	}
 	qsort(scratch, n, sizeof(*scratch), by_key_then_rank);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || scratch[i].key != scratch[i - 1].key)
-			order[scratch[i].rank].opens = true;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || scratch[i].key != scratch[i - 1].key) {
+			opener = scratch[i].rank;
+			order[opener].opens = true;
+		}
+		order[scratch[i].rank].held_by = opener;
+	}
+	/* a bucket's place is the order in which the walk opens it */
+	for (size_t r = 0; r < n; r++)
+		if (order[r].opens)
+			order[r].slot = ++slots;
+	for (size_t r = 0; r < n; r++)
+		order[r].slot = order[order[r].held_by].slot;
 }
 
-int policy_retain(const struct policy_keep *keep,
+/*
+ * The rule, once: policy_retain and policy_retain_explain are this, with
+ * why NULL or not.
+ */
+static int retain(const struct policy_keep *keep,
 		  const struct policy_snapshot *snaps, size_t n, bool *keep_out,
-		  struct rc_error *err)
+		  struct policy_retention *why, struct rc_error *err)
 {
 	struct ranked *order = NULL;
 	struct keyed *scratch = NULL;
@@ -126,8 +148,12 @@ int policy_retain(const struct policy_keep *keep,
 	int rc = 0;
 
 	/* Keeping all is also what a caller that ignores an error gets. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		keep_out[i] = true;
+		if (why)
+			why[i] = (struct policy_retention){ .kept = true,
+							    .all = true };
+	}
 	if (!keep->given || n == 0)
 		return 0;
 	for (int k = 0; k < POLICY_BUCKET_KINDS; k++)
@@ -148,12 +174,20 @@ int policy_retain(const struct policy_keep *keep,
 		order[i].id = snaps[i].id;
 		order[i].index = i;
 		keep_out[i] = false;
+		if (why)
+			memset(&why[i], 0, sizeof(why[i]));
 	}
 	qsort(order, n, sizeof(*order), newest_first);
 
 	latest = keep->latest > 0 ? (size_t)keep->latest : 0;
-	for (size_t r = 0; r < n && r < latest; r++)
-		keep_out[order[r].index] = true;
+	for (size_t r = 0; r < n; r++) {
+		if (why) {
+			why[order[r].index].rank = (int)(r + 1);
+			why[order[r].index].by_latest = r < latest;
+		}
+		if (r < latest)
+			keep_out[order[r].index] = true;
+	}
 	if (!any_buckets)
 		goto out;
 
@@ -161,20 +195,76 @@ int policy_retain(const struct policy_keep *keep,
 	for (size_t r = 0; r < n; r++)
 		policy_civil_of(order[r].created_at, &order[r].civil);
 	for (int k = 0; k < POLICY_BUCKET_KINDS; k++) {
-		int left = keep->buckets[k];
+		int count = keep->buckets[k];
 
-		if (left <= 0)
+		if (count <= 0)
 			continue;
 		find_openers((enum policy_bucket)k, order, n, scratch);
-		for (size_t r = 0; r < n && left > 0; r++) {
-			if (!order[r].opens)
-				continue;
-			keep_out[order[r].index] = true;
-			left--;
+		for (size_t r = 0; r < n; r++) {
+			bool keeps = order[r].opens && order[r].slot <= count;
+
+			if (keeps)
+				keep_out[order[r].index] = true;
+			if (why)
+				why[order[r].index].bucket[k] =
+					(struct policy_bucket_place){
+					key_of((enum policy_bucket)k,
+					       &order[r].civil),
+					order[r].slot,
+					order[order[r].held_by].index, keeps };
 		}
 	}
 out:
+	if (why && rc == 0)
+		for (size_t i = 0; i < n; i++)
+			why[i].kept = keep_out[i];
 	free(scratch);
 	free(order);
 	return rc;
+}
+
+int policy_retain(const struct policy_keep *keep,
+		  const struct policy_snapshot *snaps, size_t n, bool *keep_out,
+		  struct rc_error *err)
+{
+	return retain(keep, snaps, n, keep_out, NULL, err);
+}
+
+int policy_retain_explain(const struct policy_keep *keep,
+			  const struct policy_snapshot *snaps, size_t n,
+			  bool *keep_out, struct policy_retention *why,
+			  struct rc_error *err)
+{
+	return retain(keep, snaps, n, keep_out, why, err);
+}
+
+void policy_bucket_label(enum policy_bucket kind, int64_t t,
+			 char buf[POLICY_BUCKET_LABEL_MAX])
+{
+	struct policy_civil c;
+
+	policy_civil_of(t, &c);
+	switch (kind) {
+	case POLICY_HOURLY:
+		snprintf(buf, POLICY_BUCKET_LABEL_MAX, "%04d-%02d-%02d %02dh",
+			 c.year, c.month, c.day, c.hour);
+		return;
+	case POLICY_DAILY:
+		snprintf(buf, POLICY_BUCKET_LABEL_MAX, "%04d-%02d-%02d",
+			 c.year, c.month, c.day);
+		return;
+	case POLICY_WEEKLY:
+		snprintf(buf, POLICY_BUCKET_LABEL_MAX, "%04d-W%02d", c.iso_year,
+			 c.iso_week);
+		return;
+	case POLICY_MONTHLY:
+		snprintf(buf, POLICY_BUCKET_LABEL_MAX, "%04d-%02d", c.year,
+			 c.month);
+		return;
+	case POLICY_YEARLY:
+		snprintf(buf, POLICY_BUCKET_LABEL_MAX, "%04d", c.year);
+		return;
+	default:
+		snprintf(buf, POLICY_BUCKET_LABEL_MAX, "?");
+	}
 }

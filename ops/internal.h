@@ -34,6 +34,20 @@ const char *ops_difference_kind_name(enum ops_difference_kind kind);
 		RC_FAILPOINT(after);					    \
 	} while (0)
 
+/*
+ * Retention as a policy run weighs it, over snaps (n of them: a volume's
+ * snapshots): p's own (origin policy:NAME) that are neither marked nor
+ * removed, pinned ones included, and besides them the snapshot also_id (0:
+ * none), whatever its state, to ask what retention would say of it among
+ * them. weighed[i] says which were weighed; kept[i] is true for the rest;
+ * why (NULL, or n entries) says why of those weighed. expire() marks
+ * what this does not keep, and rowcat explain says why from it.
+ */
+int ops_policy_retention(const struct policy *p,
+			 const struct catalog_snapshot *snaps, size_t n,
+			 int64_t also_id, bool *weighed, bool *kept,
+			 struct policy_retention *why, struct rc_error *err);
+
 /* Failures that waiting may cure: the operation stays for recovery. */
 bool ops_is_transient(const struct rc_error *err);
 

@@ -55,16 +55,77 @@ int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
 
 /* ---- one volume ---------------------------------------------------------- */
 
+int ops_policy_retention(const struct policy *p,
+			 const struct catalog_snapshot *snaps, size_t n,
+			 int64_t also_id, bool *weighed, bool *kept,
+			 struct policy_retention *why, struct rc_error *err)
+{
+	struct policy_snapshot *weigh = NULL;
+	struct policy_retention *weigh_why = NULL;
+	size_t *at = NULL;
+	bool *weigh_kept = NULL;
+	char origin[POLICY_ORIGIN_MAX];
+	size_t m = 0;
+	int rc = 0;
+
+	policy_origin(p, origin);
+	weigh = calloc(n + 1, sizeof(*weigh));
+	weigh_kept = calloc(n + 1, sizeof(*weigh_kept));
+	at = calloc(n + 1, sizeof(*at));
+	if (why)
+		weigh_why = calloc(n + 1, sizeof(*weigh_why));
+	if (!weigh || !weigh_kept || !at || (why && !weigh_why)) {
+		rc = rc_error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* what retention weighs: p's own snapshots not on their way out;
+	 * pinned ones count like the rest, and are never marked */
+	for (size_t i = 0; i < n; i++) {
+		const struct catalog_snapshot *s = &snaps[i];
+
+		weighed[i] = (strcmp(s->origin, origin) == 0 &&
+			      !s->marked_at && !s->removed_at) ||
+			     (also_id && s->id == also_id);
+		kept[i] = true;
+		if (!weighed[i])
+			continue;
+		weigh[m] = (struct policy_snapshot){
+			s->id, catalog_snapshot_policy_time(s) };
+		at[m++] = i;
+	}
+	rc = weigh_why
+		? policy_retain_explain(&p->keep, weigh, m, weigh_kept,
+					weigh_why, err)
+		: policy_retain(&p->keep, weigh, m, weigh_kept, err);
+	if (rc < 0)
+		goto out;
+	for (size_t j = 0; j < m; j++) {
+		kept[at[j]] = weigh_kept[j];
+		if (why) {
+			why[at[j]] = weigh_why[j];
+			/* held_by in the caller's array, as the rest */
+			for (int k = 0; k < POLICY_BUCKET_KINDS; k++)
+				why[at[j]].bucket[k].held_by =
+					at[weigh_why[j].bucket[k].held_by];
+		}
+	}
+out:
+	free(weigh_why);
+	free(weigh_kept);
+	free(at);
+	free(weigh);
+	return rc;
+}
+
 /* Marks what retention no longer keeps of p's snapshots of volume. */
 static int expire(struct catalog *cat, const struct catalog_volume *volume,
 		  const struct policy *p, size_t *expired, struct rc_error *err)
 {
 	struct catalog_lineage *lineage = NULL;
-	struct policy_snapshot *snaps = NULL;
 	int64_t *drop = NULL;
-	bool *keep = NULL;
+	bool *weighed = NULL, *kept = NULL;
 	char origin[POLICY_ORIGIN_MAX];
-	size_t n = 0, n_drop = 0;
+	size_t n, n_drop = 0;
 	int rc;
 
 	*expired = 0;
@@ -74,29 +135,21 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 	rc = catalog_lineage_load(&lineage, cat, volume, err);
 	if (rc < 0)
 		goto out;
-	snaps = calloc(lineage->snapshot_count + 1, sizeof(*snaps));
-	keep = calloc(lineage->snapshot_count + 1, sizeof(*keep));
-	drop = calloc(lineage->snapshot_count + 1, sizeof(*drop));
-	if (!snaps || !keep || !drop) {
+	n = lineage->snapshot_count;
+	weighed = calloc(n + 1, sizeof(*weighed));
+	kept = calloc(n + 1, sizeof(*kept));
+	drop = calloc(n + 1, sizeof(*drop));
+	if (!weighed || !kept || !drop) {
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* what retention weighs: p's own snapshots not on their way out;
-	 * pinned ones count like the rest, and are never marked */
-	for (size_t i = 0; i < lineage->snapshot_count; i++) {
-		const struct catalog_snapshot *s = &lineage->snapshots[i];
-
-		if (strcmp(s->origin, origin) == 0 && !s->marked_at &&
-		    !s->removed_at)
-			snaps[n++] = (struct policy_snapshot){
-				s->id, catalog_snapshot_policy_time(s) };
-	}
-	rc = policy_retain(&p->keep, snaps, n, keep, err);
+	rc = ops_policy_retention(p, lineage->snapshots, n, 0, weighed, kept,
+				  NULL, err);
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (!keep[i])
-			drop[n_drop++] = snaps[i].id;
+		if (weighed[i] && !kept[i])
+			drop[n_drop++] = lineage->snapshots[i].id;
 	}
 	if (n_drop) {
 		RC_FAILPOINT("policy.expire.before");
@@ -106,8 +159,8 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 	}
 out:
 	free(drop);
-	free(keep);
-	free(snaps);
+	free(kept);
+	free(weighed);
 	catalog_lineage_free(lineage);
 	return rc;
 }

@@ -144,7 +144,7 @@ _rowcat()
 		local prefix=""
 		[[ $cur == --*=* ]] && prefix="$opt="
 		case $opt in
-		--catalog | -c | --conf | -k | --keyring | --metrics | --qmp)
+		--catalog | -c | --conf | -k | --keyring | --metrics | --qmp | --policy)
 			_rowcat_files "$cur" "$prefix" ;;
 		--format)
 			if [[ $command == tree ]]; then
@@ -182,10 +182,11 @@ _rowcat()
 	# the command's arguments
 	case $command:${#args[@]} in
 	which:0 | tree:0 | snap:0 | flatten:0 | log:0 | check:0 | consumer:0 | \
-	restore:0 | rm:0 | unrm:0 | pin:0 | unpin:0)
+	restore:0 | rm:0 | unrm:0 | pin:0 | unpin:0 | explain:0)
 		if [[ $cur == *@* ]]; then
 			[[ $command == restore || $command == rm || $command == unrm ||
-			   $command == pin || $command == unpin ]] || return 0
+			   $command == pin || $command == unpin ||
+			   $command == explain ]] || return 0
 			mapfile -t names < <("$rowcat" "${catalog[@]}" complete \
 				snapshots "${cur%%@*}" 2>/dev/null)
 			names=("${names[@]/#/${cur%%@*}@}")

@@ -608,6 +608,126 @@ int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
 				 const struct policy *p);
 
+/* ---- rowcat explain (explain.c) ------------------------------------------ */
+
+/* What becomes of an image or snapshot, as gc's planner sees it now. */
+enum ops_explain_verdict {
+	OPS_EXPLAIN_KEPT,       /* needed: gc keeps it */
+	OPS_EXPLAIN_GOES,       /* garbage the next gc run collects (a step
+				   of its plan) */
+	OPS_EXPLAIN_WAITS,      /* garbage gc cannot collect yet (a wait of
+				   its plan says why) */
+	OPS_EXPLAIN_COLLECTED,  /* gc removed it (a snapshot) or purged it */
+};
+
+/* One reason. The ids name items of the explanation, or volumes. */
+enum ops_explain_why {
+	OPS_WHY_OPERATING,      /* volume_id's operating image */
+	OPS_WHY_FOREIGN,        /* a foreign ancestor, no volume's own: rowcat
+				   reads through it and never collects it */
+	OPS_WHY_OTHER_VOLUME,   /* volume_id's, not this volume's: that
+				   volume's explanation says more */
+	OPS_WHY_PINNED,         /* rowcat pin */
+	OPS_WHY_ORIGIN,         /* its origin (manual, pre-restore, adopted,
+				   or a policy that does not manage the
+				   volume): only rowcat rm lets it go */
+	OPS_WHY_POLICY_KEEPS,   /* the volume's policy keeps it: retention */
+	OPS_WHY_POLICY_EXPIRES, /* not marked, but the volume's policy no
+				   longer keeps it: its next run marks it
+				   (retention) */
+	OPS_WHY_POLICY_UNKNOWN, /* the policy's snapshot, and no policy was
+				   given to say which rule keeps it */
+	OPS_WHY_READ_BY,        /* image_id (of volume_id; 0 no volume's)
+				   reads through it; chain: that image is an
+				   operating image or one reads through it */
+	OPS_WHY_CARRIES,        /* an image: its snapshot snapshot_id is
+				   needed */
+	OPS_WHY_MARKED,         /* marked for collection at `at`; when
+				   policy_checked, the volume's policy would
+				   keep it (retention): rowcat rm marked it */
+	OPS_WHY_EXPIRED,        /* marked at `at`, and the volume's policy
+				   does not keep it (retention) */
+	OPS_WHY_VOLUME_REMOVED, /* rowcat rm VOL marked the volume at `at` */
+	OPS_WHY_UNNEEDED,       /* an image nothing needed reads or keeps */
+	OPS_WHY_GC_STEP,        /* the next gc run's step: action */
+	OPS_WHY_GC_WAIT,        /* why gc waits: wait */
+	OPS_WHY_FLATTEN_FREES,  /* flattening image_id, volume_id's operating
+				   image, would let gc collect it */
+	OPS_WHY_COLLECTED,      /* gc removed (purged) it at `at` */
+};
+
+struct ops_explain_reason {
+	enum ops_explain_why why;
+	int64_t volume_id, image_id, snapshot_id;
+	int64_t at;
+	bool chain, operating;          /* READ_BY */
+	bool policy_checked;            /* MARKED */
+	enum catalog_gc_action action;  /* GC_STEP */
+	struct catalog_gc_wait wait;    /* GC_WAIT */
+	struct policy_retention retention; /* POLICY_KEEPS, POLICY_EXPIRES,
+					      EXPIRED, MARKED (checked) */
+};
+
+/* An image, or one of its snapshots, and what becomes of it. */
+struct ops_explain_item {
+	struct catalog_image image;       /* the item, or the snapshot's */
+	struct catalog_snapshot snapshot; /* id 0: the item is the image */
+	enum ops_explain_verdict verdict;
+	struct ops_explain_reason *reasons; /* keeping ones, then gc's, then
+					       the flattens' */
+	size_t reason_count;
+};
+
+/* What flattening one operating image would let gc collect. */
+struct ops_explain_flatten {
+	int64_t volume_id, image_id;
+	size_t *items;                  /* indexes into the items */
+	size_t count;
+};
+
+struct ops_explanation {
+	struct catalog_volume volume;
+	const struct policy *policy;    /* the volume's; NULL: none given */
+	struct catalog_gc_options gc;   /* what gc's plan was judged with */
+	/* the volume's images and their snapshots, the images and snapshots
+	 * of others that its images read through, and others' images that
+	 * read through its snapshots: by image id, each image before its
+	 * snapshots; those gc collected too */
+	struct ops_explain_item *items;
+	size_t count;
+	struct ops_explain_flatten *flattens;
+	size_t flatten_count;
+	struct catalog_volume *volumes; /* every volume an item belongs to */
+	size_t volume_count;
+};
+
+/*
+ * rowcat explain: why each image and snapshot of volume's tree is kept or
+ * would go, from the catalog alone (no cluster): gc's planner, run on the
+ * whole catalog as `rowcat gc` runs it with gc's options (what it needs,
+ * the steps of its next run, the waits of what it cannot collect yet);
+ * the retention of policy, the volume's policy (NULL: none known), as a
+ * policy run weighs it, for the rule that keeps each of its snapshots or
+ * let one go; and the planner again on the catalog as it would be with
+ * each operating image among the items flattened, for what each flatten
+ * would free. One read of the catalog. *out is the caller's, to free with
+ * ops_explanation_free.
+ */
+int ops_explain(struct ops_explanation **out, struct catalog *cat,
+		const struct catalog_volume *volume,
+		const struct policy *policy,
+		const struct catalog_gc_options *gc, struct rc_error *err);
+void ops_explanation_free(struct ops_explanation *e);
+
+/* The explanation's volume of that id, or NULL (0: none). */
+const struct catalog_volume *
+ops_explain_volume(const struct ops_explanation *e, int64_t id);
+
+/* The item of that image (snapshot_id 0) or snapshot, or NULL. */
+const struct ops_explain_item *
+ops_explain_find(const struct ops_explanation *e, int64_t image_id,
+		 int64_t snapshot_id);
+
 /* ---- the catalog itself (catalog_admin.c) ------------------------------- */
 
 /* Makes the catalog at a rados:// path reachable: its pool (and

@@ -317,4 +317,48 @@ int policy_retain(const struct policy_keep *keep,
 		  const struct policy_snapshot *snaps, size_t n, bool *keep_out,
 		  struct rc_error *err);
 
+/* What policy_retain_explain says of one snapshot, for each bucket kind
+ * whose count is above 0 (the others are left 0). */
+struct policy_bucket_place {
+	int64_t key;                /* its bucket (policy_bucket_key) */
+	int slot;                   /* its bucket's place among those that
+				       hold a snapshot: 1 is the newest */
+	size_t held_by;             /* index (in snaps) of the newest
+				       snapshot of its bucket, which the
+				       kind keeps if any of the bucket */
+	bool keeps;                 /* this kind keeps it: it is held_by
+				       and slot <= the kind's count */
+};
+
+/* Why retention keeps one snapshot, or lets it go. */
+struct policy_retention {
+	bool kept;                  /* the union of what each rule keeps */
+	bool all;                   /* keep: not given: every one is kept */
+	int rank;                   /* 1 is the newest snapshot weighed */
+	bool by_latest;             /* rank <= keep->latest */
+	struct policy_bucket_place bucket[POLICY_BUCKET_KINDS];
+};
+
+/*
+ * policy_retain, and for each of the n snapshots why: which rule keeps it
+ * (latest N, or the bucket slot of each kind that keeps it), or, for one
+ * let go, where it stands under each rule (its rank past latest N; its
+ * bucket held by a newer snapshot, or past the count of buckets).
+ * policy_retain is this without why: one rule, one code. why[i] (n of
+ * them, the caller's) is filled; keep_out as policy_retain's.
+ */
+int policy_retain_explain(const struct policy_keep *keep,
+			  const struct policy_snapshot *snaps, size_t n,
+			  bool *keep_out, struct policy_retention *why,
+			  struct rc_error *err);
+
+/* Longest text policy_bucket_label writes, with its NUL. */
+#define POLICY_BUCKET_LABEL_MAX 32
+
+/* The bucket of kind that t falls in, as an operator reads it, in the
+ * zone in use: "2026-11-24 10h" (hourly), "2026-11-24", "2026-W48",
+ * "2026-11", "2026". */
+void policy_bucket_label(enum policy_bucket kind, int64_t t,
+			 char buf[POLICY_BUCKET_LABEL_MAX]);
+
 #endif

@@ -1213,6 +1213,128 @@ static void test_random_sets_match_the_reference(void **state)
 	}
 }
 
+/* ---- why: policy_retain_explain ------------------------------------------ */
+
+/*
+ * Five snapshots over three days, keep latest 1, daily 2, monthly 1:
+ *
+ *   id  when              rank  daily (bucket: slot, held by)    kept by
+ *   5   05-03 09:00       1     05-03: 1, 5 (opens)              latest, daily, monthly
+ *   4   05-03 08:00       2     05-03: 1, held by 5              -
+ *   3   05-02 23:00       3     05-02: 2, 3 (opens)              daily
+ *   2   05-02 10:00       4     05-02: 2, held by 3              -
+ *   1   05-01 10:00       5     05-01: 3, 1 (opens, past 2)      -
+ */
+static void test_why_names_the_rule_and_the_slot(void **state)
+{
+	struct policy_snapshot snaps[] = {
+		SNAP(1, "2026-05-01T10:00:00Z"),
+		SNAP(3, "2026-05-02T23:00:00Z"),
+		SNAP(5, "2026-05-03T09:00:00Z"),
+		SNAP(2, "2026-05-02T10:00:00Z"),
+		SNAP(4, "2026-05-03T08:00:00Z"),
+	};
+	struct policy_keep keep = { .given = true, .latest = 1,
+				    .buckets[POLICY_DAILY] = 2,
+				    .buckets[POLICY_MONTHLY] = 1 };
+	struct policy_retention why[COUNT(snaps)];
+	bool kept[COUNT(snaps)];
+	struct rc_error err = {0};
+	char label[POLICY_BUCKET_LABEL_MAX];
+
+	(void)state;
+	use_zone("UTC");
+	assert_int_equal(policy_retain_explain(&keep, snaps, COUNT(snaps), kept,
+					       why, &err), 0);
+	/* id 5 (index 2): every rule keeps it */
+	assert_true(why[2].kept && why[2].by_latest && !why[2].all);
+	assert_int_equal(why[2].rank, 1);
+	assert_true(why[2].bucket[POLICY_DAILY].keeps);
+	assert_int_equal(why[2].bucket[POLICY_DAILY].slot, 1);
+	assert_true(why[2].bucket[POLICY_MONTHLY].keeps);
+	assert_int_equal(why[2].bucket[POLICY_HOURLY].slot, 0);
+	/* id 4 (index 4): its day is held by 5 */
+	assert_false(why[4].kept);
+	assert_int_equal(why[4].rank, 2);
+	assert_false(why[4].by_latest);
+	assert_false(why[4].bucket[POLICY_DAILY].keeps);
+	assert_int_equal(why[4].bucket[POLICY_DAILY].held_by, 2);
+	assert_int_equal(why[4].bucket[POLICY_DAILY].slot, 1);
+	/* id 3 (index 1): daily's second slot */
+	assert_true(why[1].kept && !why[1].by_latest);
+	assert_true(why[1].bucket[POLICY_DAILY].keeps);
+	assert_int_equal(why[1].bucket[POLICY_DAILY].slot, 2);
+	assert_int_equal(why[1].bucket[POLICY_DAILY].held_by, 1);
+	assert_false(why[1].bucket[POLICY_MONTHLY].keeps);
+	assert_int_equal(why[1].bucket[POLICY_MONTHLY].held_by, 2);
+	/* id 2 (index 3): held by 3 */
+	assert_false(why[3].kept);
+	assert_int_equal(why[3].bucket[POLICY_DAILY].held_by, 1);
+	/* id 1 (index 0): opens its day, the third: past daily 2 */
+	assert_false(why[0].kept);
+	assert_int_equal(why[0].rank, 5);
+	assert_int_equal(why[0].bucket[POLICY_DAILY].held_by, 0);
+	assert_int_equal(why[0].bucket[POLICY_DAILY].slot, 3);
+	assert_false(why[0].bucket[POLICY_DAILY].keeps);
+	for (size_t i = 0; i < COUNT(snaps); i++)
+		assert_int_equal(kept[i], why[i].kept);
+	policy_bucket_label(POLICY_DAILY, snaps[1].created_at, label);
+	assert_string_equal(label, "2026-05-02");
+	policy_bucket_label(POLICY_HOURLY, snaps[1].created_at, label);
+	assert_string_equal(label, "2026-05-02 23h");
+	policy_bucket_label(POLICY_WEEKLY, snaps[1].created_at, label);
+	assert_string_equal(label, "2026-W18");
+	policy_bucket_label(POLICY_MONTHLY, snaps[1].created_at, label);
+	assert_string_equal(label, "2026-05");
+	policy_bucket_label(POLICY_YEARLY, snaps[1].created_at, label);
+	assert_string_equal(label, "2026");
+}
+
+static void test_why_without_keep_says_all(void **state)
+{
+	struct policy_snapshot snaps[] = { SNAP(1, "2026-05-01T10:00:00Z") };
+	struct policy_keep keep = { .given = false };
+	struct policy_retention why[1];
+	bool kept[1];
+	struct rc_error err = {0};
+
+	(void)state;
+	assert_int_equal(policy_retain_explain(&keep, snaps, 1, kept, why,
+					       &err), 0);
+	assert_true(kept[0] && why[0].kept && why[0].all);
+}
+
+/* On random sets, the rules that say they keep a snapshot are exactly
+ * what policy_retain keeps. */
+static void test_why_agrees_with_what_is_kept(void **state)
+{
+	struct policy_snapshot snaps[RANDOM_MAX_N];
+	struct policy_retention why[RANDOM_MAX_N];
+	bool kept[RANDOM_MAX_N], explained[RANDOM_MAX_N];
+	struct policy_keep keep;
+	struct rc_error err = {0};
+
+	(void)state;
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	use_zone("Europe/Berlin");
+	for (int c = 0; c < 2000; c++) {
+		size_t n = random_case(snaps, &keep);
+
+		assert_int_equal(policy_retain(&keep, snaps, n, kept, &err), 0);
+		assert_int_equal(policy_retain_explain(&keep, snaps, n,
+						       explained, why, &err), 0);
+		for (size_t i = 0; i < n; i++) {
+			bool any = why[i].all || why[i].by_latest;
+
+			for (int k = 0; k < POLICY_BUCKET_KINDS; k++)
+				any = any || why[i].bucket[k].keeps;
+			assert_int_equal(kept[i], explained[i]);
+			assert_int_equal(kept[i], why[i].kept);
+			assert_int_equal(kept[i], any);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1240,6 +1362,9 @@ int main(void)
 		cmocka_unit_test(test_two_years_of_large_counts),
 		cmocka_unit_test(test_two_years_at_once),
 		cmocka_unit_test(test_random_sets_match_the_reference),
+		cmocka_unit_test(test_why_names_the_rule_and_the_slot),
+		cmocka_unit_test(test_why_without_keep_says_all),
+		cmocka_unit_test(test_why_agrees_with_what_is_kept),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
