@@ -59,6 +59,7 @@ enum catalog_query {
 	Q_OP_GET,
 	Q_OP_HOLDER,
 	Q_OP_SET_HOLDER,
+	Q_SNAPSHOT_FIND_ABOVE,
 	Q_COUNT
 };
 
