@@ -282,7 +282,10 @@ int catalog_snapshot_get(struct catalog *cat, int64_t id,
 /*
  * Finds the snapshot called `name` anywhere in the tree of volume_id that
  * gc has not removed. Snapshot names are unique within a volume, so that
- * `rowcat restore VOL SNAP` names one. -ENOENT with a message when none.
+ * `rowcat restore VOL SNAP` names one. Only the volume's own snapshots:
+ * -ENOENT with a message when none, which says whose it is when the volume
+ * reads through a snapshot of that name (of a foreign ancestor, or of
+ * another volume's image).
  */
 int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
 			  const char *name, struct catalog_snapshot *out,
@@ -757,7 +760,8 @@ int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
 /*
  * Finds the snapshot called `name` in volume_id's tree whatever gc did to
  * it (removed, or on an image in the trash): the live one of that name,
- * else the newest. -ENOENT with a message when the volume never had one.
+ * else the newest. -ENOENT with a message when the volume never had one
+ * (worded as catalog_snapshot_find's).
  */
 int catalog_snapshot_find_any(struct catalog *cat, int64_t volume_id,
 			      const char *name, struct catalog_snapshot *out,
