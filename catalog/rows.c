@@ -359,15 +359,15 @@ static int snapshot_above(struct catalog *cat, const struct catalog_volume *volu
 		return rc;
 	rc_image_spec_format(&image.spec, spec, sizeof(spec));
 	if (!owner[0])
-		rc_error_set(err, -ENOENT, "snapshot %s@%s is not volume '%s''s: "
-			     "it is of a foreign image the volume reads through, "
-			     "which rowcat never restores from, marks, pins or "
-			     "removes", spec, name, volume->name);
+		rc_error_set(err, -ENOENT, "%s@%s is not a snapshot of volume "
+			     "'%s' but of a foreign image it reads through, which "
+			     "rowcat never restores from, marks, pins or removes",
+			     spec, name, volume->name);
 	else
-		rc_error_set(err, -ENOENT, "snapshot %s@%s is not volume '%s''s "
-			     "but volume '%s''s, which '%s' reads through: name it "
-			     "%s@%s", spec, name, volume->name, owner,
-			     volume->name, owner, name);
+		rc_error_set(err, -ENOENT, "%s@%s is not a snapshot of volume "
+			     "'%s' but of volume '%s', which it reads through: "
+			     "name it %s@%s", spec, name, volume->name, owner,
+			     owner, name);
 	return 1;
 }
 

@@ -46,7 +46,10 @@ int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
 	for (size_t i = 0; i < lineage->snapshot_count; i++) {
 		const struct catalog_snapshot *s = &lineage->snapshots[i];
 
+		/* the volume's own: an image it reads through may be another
+		 * volume's, with snapshots of a policy of the same name */
 		if (strcmp(s->origin, origin) == 0 &&
+		    catalog_lineage_owns_snapshot(lineage, s) &&
 		    catalog_snapshot_policy_time(s) > last)
 			last = catalog_snapshot_policy_time(s);
 	}
@@ -81,13 +84,15 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* what retention weighs: p's own snapshots not on their way out;
-	 * pinned ones count like the rest, and are never marked */
+	/* what retention weighs: p's own snapshots of the volume not on
+	 * their way out; pinned ones count like the rest, and are never
+	 * marked. Adopted, manual and pre-restore snapshots are no policy's:
+	 * they neither fill its slots nor expire. */
 	for (size_t i = 0; i < lineage->snapshot_count; i++) {
 		const struct catalog_snapshot *s = &lineage->snapshots[i];
 
 		if (strcmp(s->origin, origin) == 0 && !s->marked_at &&
-		    !s->removed_at)
+		    !s->removed_at && catalog_lineage_owns_snapshot(lineage, s))
 			snaps[n++] = (struct policy_snapshot){
 				s->id, catalog_snapshot_policy_time(s) };
 	}

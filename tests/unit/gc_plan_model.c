@@ -809,11 +809,20 @@ static void check_applied(const struct view *v,
 
 	if (o->min_age == 0 && o->trash_delay == 0) {
 		pending = xcalloc(st->volume_count, sizeof(bool));
-		for (size_t i = 0; i < st->image_count; i++)
-			if (after.images[i].trashed && !after.images[i].purged &&
-			    after.images[i].trash_until > o->now &&
-			    !outside(v, i))
+		for (size_t i = 0; i < st->image_count; i++) {
+			size_t read = v->reads[i] == NONE ? NONE
+				      : v->snap_img[v->reads[i]];
+
+			if (!after.images[i].trashed || after.images[i].purged)
+				continue;
+			if (!outside(v, i) && after.images[i].trash_until > o->now)
 				pending[v->img_vol[i]] = true;
+			/* an image outside the plan leaves the trash by its
+			 * own volume's plan, whose delay this one does not
+			 * know: what it reads waits for it */
+			if (outside(v, i) && read != NONE && !outside(v, read))
+				pending[v->img_vol[read]] = true;
+		}
 		for (size_t i = 0; i < st->image_count; i++)
 			require(image_volume_id(v, i), outside(v, i) ||
 				v->img_needed[i] ||
