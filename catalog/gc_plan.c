@@ -5,8 +5,9 @@
  * journals each step.
  *
  * Two passes. The first finds what is needed, walking up from what needs
- * no reason (operating images, pinned or unmarked snapshots) through every
- * parent link an image still reads through. The second goes leaf first
+ * no reason (operating images, pinned or unmarked snapshots, images that
+ * are not the plan's to judge) through every parent link an image still
+ * reads through. The second goes leaf first
  * (clones have higher ids than their parents, so descending id order
  * visits every clone before the image it was cloned from) and decides,
  * with what the clones below will do in this same plan, which steps Ceph
@@ -167,6 +168,20 @@ static bool volume_marked(const struct graph *g, size_t image)
 	return v != NONE && g->st->volumes[v].marked_at != 0;
 }
 
+/*
+ * An image of no volume the state holds: a foreign ancestor (no volume's
+ * own, volume_id 0), or, in the state of one volume, another volume's
+ * image cloned from one of its snapshots or that it reads through. The
+ * plan never acts on it nor on its snapshots. Whoever judges it (nobody,
+ * or its own volume's plan), it stands for something that still reads
+ * until it is in the trash: needed, unless there, and then only when a
+ * needed image reads through it.
+ */
+static bool outside(const struct graph *g, size_t image)
+{
+	return g->image_volume[image] == NONE;
+}
+
 /* Pass one: what is needed. */
 static void find_needed(const struct graph *g, struct marks *m, size_t *stack)
 {
@@ -184,11 +199,18 @@ static void find_needed(const struct graph *g, struct marks *m, size_t *stack)
 			stack[top++] = op;
 		}
 	}
+	for (size_t i = 0; i < st->image_count; i++) {
+		if (outside(g, i) && !st->images[i].trashed &&
+		    !st->images[i].purged && !m->image_needed[i]) {
+			m->image_needed[i] = true;
+			stack[top++] = i;
+		}
+	}
 	for (size_t s = 0; s < st->snapshot_count; s++) {
 		const struct catalog_gc_snapshot *snap = &st->snapshots[s];
 		size_t owner = g->snap_image[s];
 
-		if (snap->removed || owner == NONE)
+		if (snap->removed || owner == NONE || outside(g, owner))
 			continue;
 		if (snap->pinned ||
 		    (!snap->marked_at && !volume_marked(g, owner))) {
@@ -260,6 +282,8 @@ static void decide_image(const struct graph *g, struct marks *m, size_t i,
 	bool garbage = !m->image_needed[i] && !img->purged;
 	bool in_trash, expired, all_removed = true;
 
+	if (outside(g, i))
+		return;
 	if (garbage && !img->trashed) {
 		/* young snapshots travel with their image: wait for them too */
 		bool ready = old_enough(img->created_at, o);
@@ -382,6 +406,8 @@ static bool count_waiting(const struct graph *g, const struct marks *m,
 	const struct catalog_gc_image *img = &st->images[i];
 	struct catalog_gc_wait w;
 
+	if (outside(g, i))
+		return true; /* not this plan's garbage */
 	for (size_t k = g->snaps_first[i]; k < g->snaps_first[i + 1]; k++) {
 		size_t s = g->snaps[k];
 

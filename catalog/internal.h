@@ -64,6 +64,7 @@ enum catalog_query {
 	Q_ADOPT_SNAPSHOT_FIND,
 	Q_ADOPT_SNAPSHOT_INSERT,
 	Q_ADOPT_OP_INSERT,
+	Q_SNAPSHOT_FIND_ABOVE,
 	Q_COUNT
 };
 
@@ -105,6 +106,11 @@ int catalog_open_side_file(const char *path, struct rc_error *err);
  * closes. */
 void catalog_txn_count_start(struct catalog *cat);
 void catalog_txn_count_stop(struct catalog *cat);
+
+/* -ENOENT for a snapshot called name that volume_id does not have, err
+ * saying whose it is when the volume reads through one of that name. */
+int catalog_snapshot_not_found(struct catalog *cat, int64_t volume_id,
+			       const char *name, struct rc_error *err);
 
 /* Records the connection's last SQLite error in err, with context. */
 int catalog_sql_error(struct catalog *cat, struct rc_error *err,

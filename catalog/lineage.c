@@ -77,7 +77,7 @@ static int load_images(struct catalog *cat, struct catalog_lineage *lin,
 		       struct rc_error *err)
 {
 	sqlite3_stmt *st = catalog_stmt(cat, Q_LINEAGE_IMAGES, err);
-	size_t cap = 0, depth_cap = 0;
+	size_t cap = 0;
 	int rc = 0, step;
 
 	if (!st)
@@ -86,14 +86,11 @@ static int load_images(struct catalog *cat, struct catalog_lineage *lin,
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t n = lin->image_count;
 		if (rc_grow((void **)&lin->images, &cap, n + 1,
-			    sizeof(*lin->images), 16) < 0 ||
-		    rc_grow((void **)&lin->depths, &depth_cap, n + 1,
-			    sizeof(*lin->depths), 16) < 0) {
+			    sizeof(*lin->images), 16) < 0) {
 			rc = rc_error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
 		catalog_read_image(st, 0, &lin->images[n]);
-		lin->depths[n] = sqlite3_column_int(st, CATALOG_IMAGE_NCOLS);
 		lin->image_count++;
 	}
 	if (step != SQLITE_DONE)
@@ -101,6 +98,73 @@ static int load_images(struct catalog *cat, struct catalog_lineage *lin,
 out:
 	sqlite3_reset(st);
 	return rc;
+}
+
+struct snapshot_owner {
+	int64_t snapshot_id, image_id;
+};
+
+static int by_snapshot_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct snapshot_owner *)a)->snapshot_id;
+	int64_t y = ((const struct snapshot_owner *)b)->snapshot_id;
+	return (x > y) - (x < y);
+}
+
+/* The index in lin->images of image id, or count when absent: the
+ * images come ordered by id. */
+static size_t image_index(const struct catalog_lineage *lin, int64_t id)
+{
+	size_t lo = 0, hi = lin->image_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (lin->images[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < lin->image_count && lin->images[lo].id == id
+		? lo : lin->image_count;
+}
+
+/*
+ * Each image's depth: its parent's plus one while it reads through it, 0
+ * for a root or a flattened image. A parent's id is below its clones'
+ * (a clone's row refers to its parent's, which existed first), so one
+ * pass in id order has every parent's depth before it is needed.
+ */
+static int count_depths(struct catalog_lineage *lin, struct rc_error *err)
+{
+	size_t ni = lin->image_count, ns = lin->snapshot_count;
+	struct snapshot_owner *owners = malloc((ns + 1) * sizeof(*owners));
+
+	lin->depths = calloc(ni + 1, sizeof(*lin->depths));
+	if (!owners || !lin->depths) {
+		free(owners);
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	}
+	for (size_t s = 0; s < ns; s++)
+		owners[s] = (struct snapshot_owner){ lin->snapshots[s].id,
+						     lin->snapshots[s].image_id };
+	qsort(owners, ns, sizeof(*owners), by_snapshot_id);
+	for (size_t i = 0; i < ni; i++) {
+		const struct catalog_image *img = &lin->images[i];
+		struct snapshot_owner key = { img->parent_snapshot_id, 0 };
+		const struct snapshot_owner *parent_snap;
+		size_t parent;
+
+		if (!img->parent_snapshot_id || img->flattened_at)
+			continue;
+		parent_snap = bsearch(&key, owners, ns, sizeof(*owners),
+				      by_snapshot_id);
+		parent = parent_snap ? image_index(lin, parent_snap->image_id)
+				     : ni;
+		if (parent < i)
+			lin->depths[i] = lin->depths[parent] + 1;
+	}
+	free(owners);
+	return 0;
 }
 
 static int load_snapshots(struct catalog *cat, struct catalog_lineage *lin,
@@ -150,10 +214,12 @@ int catalog_lineage_load(struct catalog_lineage **out, struct catalog *cat,
 	rc = load_images(cat, lin, err);
 	if (rc == 0)
 		rc = load_snapshots(cat, lin, err);
-	if (rc == 0 && lin->image_count == 0)
+	if (rc == 0 && !catalog_lineage_root(lin))
 		rc = rc_error_set(err, -ENOENT,
 				  "volume '%s' has no root image in the catalog",
 				  volume->name);
+	if (rc == 0)
+		rc = count_depths(lin, err);
 	sqlite3_exec(cat->db, "RELEASE lineage", NULL, NULL, NULL);
 out:
 	if (rc < 0) {
@@ -213,10 +279,27 @@ out:
 const struct catalog_image *
 catalog_lineage_image(const struct catalog_lineage *lineage, int64_t id)
 {
+	size_t i = image_index(lineage, id);
+
+	return i < lineage->image_count ? &lineage->images[i] : NULL;
+}
+
+const struct catalog_image *
+catalog_lineage_root(const struct catalog_lineage *lineage)
+{
 	for (size_t i = 0; i < lineage->image_count; i++)
-		if (lineage->images[i].id == id)
+		if (catalog_lineage_owns(lineage, &lineage->images[i]))
 			return &lineage->images[i];
 	return NULL;
+}
+
+bool catalog_lineage_owns_snapshot(const struct catalog_lineage *lineage,
+				   const struct catalog_snapshot *snapshot)
+{
+	const struct catalog_image *image =
+		catalog_lineage_image(lineage, snapshot->image_id);
+
+	return image && catalog_lineage_owns(lineage, image);
 }
 
 const struct catalog_snapshot *

@@ -21,15 +21,39 @@
 	"   WHERE ?2 = 0 OR up.flattened_at IS NULL" \
 	") "
 
+/*
+ * The images a volume's own images read through on the cluster that are
+ * not its own, as up(id, via): each such image, with the snapshot (via)
+ * by which the chain reaches it. Only an adopted image can have a parent
+ * that is not its volume's (rowcat clones a volume's own snapshots into
+ * it), so the walk starts from the volume's adopted images alone, and a
+ * volume rowcat created costs nothing here. An adopted image whose parent
+ * is its own volume's walks up through its own images: they are left out
+ * where the CTE is used (volume_id IS NOT ?1).
+ */
+#define FOREIGN_UP_CTE \
+	"up(id, via) AS (" \
+	"  SELECT s.image_id, s.id FROM image c" \
+	"    JOIN snapshot s ON s.id = c.parent_snapshot_id" \
+	"   WHERE c.volume_id = ?1 AND c.adopted_at IS NOT NULL" \
+	"  UNION" \
+	"  SELECT s.image_id, s.id FROM up" \
+	"    JOIN image i ON i.id = up.id" \
+	"    JOIN snapshot s ON s.id = i.parent_snapshot_id" \
+	") "
+
 #define GC_VOLUMES_SQL \
 	"SELECT id, operating_image_id, marked_at FROM volume"
-#define GC_IMAGES_SQL \
-	"SELECT id, volume_id, parent_snapshot_id, created_at," \
-	"       flattened_at IS NOT NULL, removed_at IS NOT NULL," \
-	"       purged_at IS NOT NULL, trash_until FROM image"
+#define GC_IMAGE_COLUMNS(t) \
+	t ".id, " t ".volume_id, " t ".parent_snapshot_id, " t ".created_at, " \
+	t ".flattened_at IS NOT NULL, " t ".removed_at IS NOT NULL, " \
+	t ".purged_at IS NOT NULL, " t ".trash_until"
+#define GC_IMAGES_SQL "SELECT " GC_IMAGE_COLUMNS("image") " FROM image"
+#define GC_SNAPSHOT_COLUMNS \
+	"s.id, s.image_id, s.created_at, s.marked_at, s.pinned," \
+	" s.removed_at IS NOT NULL"
 #define GC_SNAPSHOTS_SQL \
-	"SELECT s.id, s.image_id, s.created_at, s.marked_at, s.pinned," \
-	"       s.removed_at IS NOT NULL" \
+	"SELECT " GC_SNAPSHOT_COLUMNS \
 	"  FROM snapshot s JOIN image i ON i.id = s.image_id"
 
 static const char *const query_sql[Q_COUNT] = {
@@ -95,27 +119,42 @@ static const char *const query_sql[Q_COUNT] = {
 		"SELECT count(*) FROM snapshot s JOIN image i ON i.id = s.image_id"
 		" WHERE i.volume_id = ?1 AND s.removed_at IS NULL",
 	/*
-	 * The subtree of a volume, from its root image down through every
-	 * snapshot to the images cloned from it, with each image's depth.
+	 * A volume's lineage: its own images, and the images its topmost own
+	 * images read through that are not its own (foreign ancestors, other
+	 * volumes' images), up to the root; depths are counted in C.
 	 */
 	[Q_LINEAGE_IMAGES] =
-		"WITH RECURSIVE down(id, depth) AS ("
-		"  SELECT id, 0 FROM image"
-		"   WHERE volume_id = ?1 AND parent_snapshot_id IS NULL"
-		"  UNION ALL"
-		"  SELECT c.id,"
-		"         CASE WHEN c.flattened_at IS NULL THEN down.depth + 1"
-		"              ELSE 0 END"
-		"    FROM down"
-		"    JOIN snapshot s ON s.image_id = down.id"
-		"    JOIN image c ON c.parent_snapshot_id = s.id"
-		") "
-		"SELECT " CATALOG_IMAGE_COLUMNS("i") ", down.depth"
-		" FROM down CROSS JOIN image i ON i.id = down.id ORDER BY i.id",
+		"WITH RECURSIVE " FOREIGN_UP_CTE
+		"SELECT " CATALOG_IMAGE_COLUMNS("i") " FROM image i"
+		" WHERE i.volume_id = ?1"
+		" UNION "
+		"SELECT " CATALOG_IMAGE_COLUMNS("i")
+		" FROM up CROSS JOIN image i ON i.id = up.id"
+		" WHERE i.volume_id IS NOT ?1"
+		" ORDER BY 1",
+	/* Every snapshot of the volume's own images, and of the images
+	 * above them only those the chain goes through. */
 	[Q_LINEAGE_SNAPSHOTS] =
+		"WITH RECURSIVE " FOREIGN_UP_CTE
 		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
 		" FROM snapshot s JOIN image i ON i.id = s.image_id"
-		" WHERE i.volume_id = ?1 ORDER BY s.created_at, s.id",
+		" WHERE i.volume_id = ?1"
+		" UNION "
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s")
+		" FROM up CROSS JOIN snapshot s ON s.id = up.via"
+		" JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id IS NOT ?1"
+		" ORDER BY 6, 1",
+	/* The snapshot called ?2 that volume ?1 reads through on an image
+	 * not its own, with that image's volume (NULL: a foreign one). */
+	[Q_SNAPSHOT_FIND_ABOVE] =
+		"WITH RECURSIVE " FOREIGN_UP_CTE
+		"SELECT " CATALOG_SNAPSHOT_COLUMNS("s") ", v.name"
+		" FROM up CROSS JOIN snapshot s ON s.id = up.via"
+		" JOIN image i ON i.id = s.image_id"
+		" LEFT JOIN volume v ON v.id = i.volume_id"
+		" WHERE i.volume_id IS NOT ?1 AND s.name = ?2"
+		" ORDER BY s.id DESC LIMIT 1",
 	[Q_IMAGE_ANCESTORS] =
 		ANCESTORS_CTE
 		"SELECT " CATALOG_IMAGE_COLUMNS("i")
@@ -151,10 +190,37 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_GC_VOLUMES] = GC_VOLUMES_SQL " ORDER BY id",
 	[Q_GC_VOLUMES_ONE] = GC_VOLUMES_SQL " WHERE id = ?1 ORDER BY id",
 	[Q_GC_IMAGES] = GC_IMAGES_SQL " ORDER BY id",
-	[Q_GC_IMAGES_ONE] = GC_IMAGES_SQL " WHERE volume_id = ?1 ORDER BY id",
+	/* One volume's images, and what decides them that is not its own:
+	 * the images of other volumes (or of none) cloned from its snapshots,
+	 * and the images it reads through up to the root. Only adopted
+	 * images can be either (see FOREIGN_UP_CTE). */
+	[Q_GC_IMAGES_ONE] =
+		"WITH RECURSIVE " FOREIGN_UP_CTE
+		"SELECT " GC_IMAGE_COLUMNS("i") " FROM image i"
+		" WHERE i.volume_id = ?1"
+		" UNION "
+		"SELECT " GC_IMAGE_COLUMNS("i")
+		" FROM up CROSS JOIN image i ON i.id = up.id"
+		" WHERE i.volume_id IS NOT ?1"
+		" UNION "
+		"SELECT " GC_IMAGE_COLUMNS("c")
+		" FROM image o JOIN snapshot s ON s.image_id = o.id"
+		" JOIN image c ON c.parent_snapshot_id = s.id"
+		" WHERE o.volume_id = ?1 AND c.adopted_at IS NOT NULL"
+		"   AND c.volume_id IS NOT ?1"
+		" ORDER BY 1",
 	[Q_GC_SNAPSHOTS] = GC_SNAPSHOTS_SQL " ORDER BY s.id",
 	[Q_GC_SNAPSHOTS_ONE] =
-		GC_SNAPSHOTS_SQL " WHERE i.volume_id = ?1 ORDER BY s.id",
+		"WITH RECURSIVE " FOREIGN_UP_CTE
+		"SELECT " GC_SNAPSHOT_COLUMNS
+		" FROM snapshot s JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id = ?1"
+		" UNION "
+		"SELECT " GC_SNAPSHOT_COLUMNS
+		" FROM up CROSS JOIN snapshot s ON s.id = up.via"
+		" JOIN image i ON i.id = s.image_id"
+		" WHERE i.volume_id IS NOT ?1"
+		" ORDER BY 1",
 	[Q_SNAPSHOT_MARK] =
 		"UPDATE snapshot SET marked_at = coalesce(marked_at, ?2)"
 		" WHERE id = ?1",

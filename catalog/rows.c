@@ -324,18 +324,78 @@ int catalog_snapshot_get(struct catalog *cat, int64_t id,
 	return rc < 0 ? rc : found(err);
 }
 
+/*
+ * When volume_id reads through a snapshot called name that is not its own
+ * (of a foreign ancestor, or of another volume's image its adopted root was
+ * cloned from), says so in err, as -ENOENT, and returns 1; 0 when there is
+ * none. Such a snapshot is no volume's to restore, mark or pin here.
+ */
+static int snapshot_above(struct catalog *cat, const struct catalog_volume *volume,
+			  const char *name, struct rc_error *err)
+{
+	sqlite3_stmt *st = catalog_stmt(cat, Q_SNAPSHOT_FIND_ABOVE, err);
+	struct catalog_snapshot snap;
+	struct catalog_image image;
+	char owner[RC_NAME_MAX], spec[RC_SPEC_MAX];
+	int rc;
+
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, volume->id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = step_one(cat, st, err, "finding a snapshot");
+	if (rc == 1) {
+		catalog_read_snapshot(st, 0, &snap);
+		snprintf(owner, sizeof(owner), "%s",
+			 sqlite3_column_type(st, CATALOG_SNAPSHOT_NCOLS) ==
+			 SQLITE_NULL ? "" : (const char *)sqlite3_column_text(
+				 st, CATALOG_SNAPSHOT_NCOLS));
+	}
+	sqlite3_reset(st);
+	if (rc <= 0)
+		return rc;
+	rc = catalog_image_get(cat, snap.image_id, &image, err);
+	if (rc < 0)
+		return rc;
+	rc_image_spec_format(&image.spec, spec, sizeof(spec));
+	if (!owner[0])
+		rc_error_set(err, -ENOENT, "%s@%s is not a snapshot of volume "
+			     "'%s' but of a foreign image it reads through, which "
+			     "rowcat never restores from, marks, pins or removes",
+			     spec, name, volume->name);
+	else
+		rc_error_set(err, -ENOENT, "%s@%s is not a snapshot of volume "
+			     "'%s' but of volume '%s', which it reads through: "
+			     "name it %s@%s", spec, name, volume->name, owner,
+			     owner, name);
+	return 1;
+}
+
 /* -ENOENT for a snapshot that volume_id's tree does not hold, with the
- * volume's name when it can be read (the message is all that lacks it). */
+ * volume's name when it can be read (the message is all that lacks it),
+ * and whose it is when the volume reads through it. */
 static int no_snapshot(struct catalog *cat, int64_t volume_id,
 		       const char *name, struct rc_error *err)
 {
 	struct catalog_volume volume;
+	int rc;
 
 	if (catalog_volume_get(cat, volume_id, &volume, err) < 0)
 		return rc_error_set(err, -ENOENT, "the volume has no snapshot "
 				    "'%s'", name);
+	rc = snapshot_above(cat, &volume, name, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		return -ENOENT;
 	return rc_error_set(err, -ENOENT, "volume '%s' has no snapshot '%s'",
 			    volume.name, name);
+}
+
+int catalog_snapshot_not_found(struct catalog *cat, int64_t volume_id,
+			       const char *name, struct rc_error *err)
+{
+	return no_snapshot(cat, volume_id, name, err);
 }
 
 int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,

@@ -29,14 +29,15 @@ int catalog_snapshot_find_any(struct catalog *cat, int64_t volume_id,
 		rc_error_clear(err);
 		break;
 	case SQLITE_DONE:
-		rc = rc_error_set(err, -ENOENT, "the volume has no snapshot "
-				  "'%s'", name);
+		rc = 1;
 		break;
 	default:
 		rc = catalog_sql_error(cat, err, "finding a snapshot");
 		break;
 	}
 	sqlite3_reset(st);
+	if (rc == 1)
+		return catalog_snapshot_not_found(cat, volume_id, name, err);
 	return rc;
 }
 

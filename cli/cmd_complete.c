@@ -21,8 +21,9 @@ static int print_volume(void *arg, const struct catalog_volume_summary *row,
 	return 0;
 }
 
-/* The snapshots gc has not removed, marked ones included: they are what
- * rm, pin, unpin, unrm and restore can name. */
+/* The volume's own snapshots gc has not removed, marked ones included:
+ * they are what rm, pin, unpin, unrm and restore can name (not those of
+ * the images it reads through that are not its own). */
 static int print_snapshots(struct cli_ctx *ctx, const char *name)
 {
 	struct catalog_lineage *lineage = NULL;
@@ -36,7 +37,9 @@ static int print_snapshots(struct cli_ctx *ctx, const char *name)
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < lineage->snapshot_count; i++)
-		if (!lineage->snapshots[i].removed_at)
+		if (!lineage->snapshots[i].removed_at &&
+		    catalog_lineage_owns_snapshot(lineage,
+						  &lineage->snapshots[i]))
 			printf("%s\n", lineage->snapshots[i].name);
 out:
 	catalog_lineage_free(lineage);

@@ -22,6 +22,11 @@
  * What gc collected is left out unless --all. A flattened image whose
  * ancestors are collected starts a line of its own, under a "~" line
  * that says how many nodes were left out above it.
+ *
+ * An adopted volume's tree starts above its own root, at the images it
+ * reads through: a foreign one (no volume's, such as the Glance image a
+ * Cinder volume was cloned from) says "foreign", another volume's says
+ * whose it is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -69,8 +74,16 @@ struct row {
 	size_t elided;        /* ROW_ELIDED: how many nodes were left out */
 };
 
+/* A volume that owns images the tree's volume reads through. */
+struct owner {
+	int64_t volume_id;
+	char name[RC_NAME_MAX];
+};
+
 struct graph {
 	const struct catalog_lineage *lin;
+	struct owner *owners; /* of the images not the volume's own */
+	size_t owner_count;
 	struct node *nodes;   /* images first, then snapshots */
 	size_t count;
 	struct row *rows;     /* in drawing order */
@@ -332,6 +345,58 @@ static void graph_free(struct graph *g)
 {
 	free(g->nodes);
 	free(g->rows);
+	free(g->owners);
+}
+
+/* Whether node n (an image, or a snapshot of one) is not the volume's own:
+ * a foreign ancestor's, or another volume's. */
+static bool is_foreign(const struct graph *g, size_t n)
+{
+	return !catalog_lineage_owns(g->lin, node_image(g, n));
+}
+
+/* The name of the volume node n is of: the tree's, another's, or NULL for
+ * a foreign ancestor, no volume's. */
+static const char *node_owner(const struct graph *g, size_t n)
+{
+	int64_t id = node_image(g, n)->volume_id;
+
+	if (id == g->lin->volume.id)
+		return g->lin->volume.name;
+	for (size_t k = 0; k < g->owner_count; k++)
+		if (g->owners[k].volume_id == id)
+			return g->owners[k].name;
+	return NULL;
+}
+
+/* Reads the names of the other volumes whose images the tree shows. */
+static int load_owners(struct cli_ctx *ctx, struct graph *g)
+{
+	const struct catalog_lineage *lin = g->lin;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < lin->image_count; i++) {
+		int64_t id = lin->images[i].volume_id;
+		struct catalog_volume other;
+		bool known = id == 0 || id == lin->volume.id;
+		int rc;
+
+		for (size_t k = 0; k < g->owner_count && !known; k++)
+			known = g->owners[k].volume_id == id;
+		if (known)
+			continue;
+		rc = catalog_volume_get(ctx->catalog, id, &other, &ctx->err);
+		if (rc < 0)
+			return rc;
+		if (rc_grow((void **)&g->owners, &cap, g->owner_count + 1,
+			    sizeof(*g->owners), 4) < 0)
+			return -ENOMEM;
+		g->owners[g->owner_count].volume_id = id;
+		snprintf(g->owners[g->owner_count].name, RC_NAME_MAX, "%s",
+			 other.name);
+		g->owner_count++;
+	}
+	return 0;
 }
 
 /* n's id ("" for NONE): the spec rbd takes for the image or snapshot. */
@@ -374,6 +439,9 @@ static struct json_object *json_node(const struct graph *g, size_t n)
 	json_object_object_add(o, "type", json_object_new_string(
 		g->nodes[n].kind == NODE_IMAGE ? "image" : "snapshot"));
 	cli_json_add_image(o, &img->spec);
+	json_object_object_add(o, "foreign",
+			       json_object_new_boolean(is_foreign(g, n)));
+	json_object_object_add(o, "volume", cli_json_string(node_owner(g, n)));
 	if (g->nodes[n].kind == NODE_IMAGE) {
 		json_object_object_add(o, "depth",
 			json_object_new_int(g->lin->depths[g->nodes[n].at]));
@@ -462,6 +530,7 @@ static int print_json(struct cli_ctx *ctx, const struct graph *g,
 {
 	const struct catalog_lineage *lin = g->lin;
 	size_t op = operating_index(lin);
+	const struct catalog_image *root = catalog_lineage_root(lin);
 	struct json_object *top = json_object_new_object();
 	struct json_object *nodes = json_object_new_array();
 	char spec[RC_SPEC_MAX] = "";
@@ -473,13 +542,14 @@ static int print_json(struct cli_ctx *ctx, const struct graph *g,
 		goto out;
 	}
 	for (size_t s = 0; s < lin->snapshot_count; s++)
-		snapshots += lin->snapshots[s].removed_at == 0;
+		snapshots += lin->snapshots[s].removed_at == 0 &&
+			     catalog_lineage_owns_snapshot(lin, &lin->snapshots[s]);
 	if (op != NONE)
 		rc_image_spec_format(&lin->images[op].spec, spec, sizeof(spec));
 	json_object_object_add(top, "volume", cli_json_string(lin->volume.name));
-	json_object_object_add(top, "pool", cli_json_string(lin->images[0].spec.pool));
+	json_object_object_add(top, "pool", cli_json_string(root->spec.pool));
 	json_object_object_add(top, "pool_namespace",
-			       cli_json_string(lin->images[0].spec.ns));
+			       cli_json_string(root->spec.ns));
 	json_object_object_add(top, "size", json_object_new_int64((int64_t)lin->volume.size));
 	json_object_object_add(top, "operating", cli_json_string(op == NONE ? NULL : spec));
 	json_object_object_add(top, "depth",
@@ -530,10 +600,11 @@ static const struct cli_column tree_columns[COL_COUNT] = {
 	[COL_POLICY_TIME] = { "POLICY-TIME", "the --now of the policy run that took\n"
 			      "the snapshot", false, false },
 	[COL_ORIGIN] = { "ORIGIN", "why the snapshot was taken: manual,\n"
-			 "pre-restore, policy:NAME", true, false },
-	[COL_STATE] = { "STATE", "operating, flattened, in trash until, purged;\n"
-			"protected or unprotected, pinned, marked, removed",
-			true, false },
+			 "pre-restore, policy:NAME, adopted", true, false },
+	[COL_STATE] = { "STATE", "foreign, volume OTHER (what it reads through\n"
+			"that is not its own); operating, flattened, in trash\n"
+			"until, purged; protected or unprotected, pinned,\n"
+			"marked, removed", true, false },
 };
 
 /* The graph in front of a row's name, the name included. */
@@ -579,7 +650,15 @@ static void add_word(char *out, size_t size, const char *word)
 /* The STATE cell: what the catalog says of the node, in words. */
 static void state_cell(const struct graph *g, size_t n, char *out, size_t size)
 {
+	char owner[RC_NAME_MAX + 8];
+
 	out[0] = '\0';
+	if (is_foreign(g, n) && node_owner(g, n)) {
+		snprintf(owner, sizeof(owner), "volume %s", node_owner(g, n));
+		add_word(out, size, owner);
+	} else if (is_foreign(g, n)) {
+		add_word(out, size, "foreign");
+	}
 	if (g->nodes[n].kind == NODE_IMAGE) {
 		const struct catalog_image *img = node_image(g, n);
 		char until[RC_ISO_TIME_MAX], text[64];
@@ -800,12 +879,15 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 		"What gc has collected is left out unless --all; a flattened image\n"
 		"whose ancestors are collected starts a line under '~ N collected'.\n"
 		"--format json prints the volume with a flat list of nodes, each\n"
-		"with its id and its parent's id. --format dot writes the lineage\n"
-		"in Graphviz's language, for 'rowcat tree VOL --format dot | dot\n"
-		"-Tsvg > tree.svg': images as boxes, snapshots as ellipses, clone\n"
-		"edges from a snapshot to its clones (dashed once flattened), the\n"
-		"operating image, pinned, marked, collected and foreign nodes\n"
-		"styled apart, and a legend.\n"
+		"with its id and its parent's id. An adopted volume's tree starts\n"
+		"at the images it reads through that are not its own: STATE says\n"
+		"'foreign' (no volume's, a Glance image) or 'volume OTHER'.\n"
+		"\n"
+		"--format dot writes the lineage in Graphviz's language, for\n"
+		"'rowcat tree VOL --format dot | dot -Tsvg > tree.svg': images as\n"
+		"boxes, snapshots as ellipses, clone edges from a snapshot to its\n"
+		"clones (dashed once flattened), the operating image, pinned,\n"
+		"marked, collected and foreign nodes styled apart, and a legend.\n"
 		"\n"
 		"--at TIME draws the lineage as the catalog dates it at TIME: the\n"
 		"images and snapshots made by then, each as it was (not yet\n"
@@ -852,6 +934,8 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = graph_build(&g, lin, all);
+	if (rc == 0)
+		rc = load_owners(ctx, &g);
 	if (rc == 0)
 		rc = ctx->format == FORMAT_JSON ? print_json(ctx, &g, &at) :
 			print_table(ctx, &g, &table, &at);

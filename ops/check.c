@@ -9,6 +9,13 @@
  * the catalog does not know is an orphan, unless a running operation is
  * making it; every running operation is reported too. An image gc moved
  * to the trash must be there until gc purges it, and gone after.
+ *
+ * An adopted volume may read through images that are not its own. A
+ * foreign ancestor (no volume's: a Glance image) is checked once a run as
+ * the catalog recorded it, its parent link and the snapshots the chain
+ * goes through; its other snapshots are not rowcat's to know, nor is the
+ * image an orphan of anyone. Another volume's image is checked with that
+ * volume.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +35,8 @@ struct checker {
 	size_t count;
 	struct catalog_operation *running;
 	size_t running_count;
+	int64_t *foreign_done;  /* foreign ancestors checked already */
+	size_t foreign_count, foreign_cap;
 };
 
 static const char *const kind_names[] = {
@@ -153,6 +162,8 @@ static bool is_being_collected(const struct checker *c, int64_t image_id)
 	return false;
 }
 
+/* The snapshots of image: those the catalog has must be there, as it
+ * says; of the volume's own images, those it does not have are reported. */
 static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 			   const struct catalog_image *image, const char *spec,
 			   struct rc_error *err)
@@ -192,7 +203,7 @@ static int check_snapshots(struct checker *c, const struct catalog_lineage *lin,
 	 * ancestor, another volume's image) has in its lineage only the
 	 * snapshots the chain reads: its others are not the volume's */
 	for (size_t k = 0; k < count && rc == 0 &&
-			   image->volume_id == lin->volume.id; k++) {
+			   catalog_lineage_owns(lin, image); k++) {
 		bool known = false;
 
 		for (size_t s = 0; s < lin->snapshot_count; s++)
@@ -254,17 +265,40 @@ static int check_collected(struct checker *c, const struct catalog_lineage *lin,
 	return 0;
 }
 
+/* Whether lin's image is to be checked with lin's volume: its own, and
+ * a foreign ancestor the first time a run meets it. */
+static int check_here(struct checker *c, const struct catalog_lineage *lin,
+		      const struct catalog_image *image, bool *here,
+		      struct rc_error *err)
+{
+	*here = catalog_lineage_owns(lin, image);
+	if (*here || image->volume_id != 0)
+		return 0;
+	for (size_t k = 0; k < c->foreign_count; k++)
+		if (c->foreign_done[k] == image->id)
+			return 0;
+	if (rc_grow((void **)&c->foreign_done, &c->foreign_cap,
+		    c->foreign_count + 1, sizeof(*c->foreign_done), 16) < 0)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	c->foreign_done[c->foreign_count++] = image->id;
+	*here = true;
+	return 0;
+}
+
 static int check_images(struct checker *c, const struct catalog_lineage *lin,
 			struct rc_error *err)
 {
 	char spec[RC_SPEC_MAX];
-	bool exists;
+	bool exists, here;
 	int rc = 0;
 
 	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
 		const struct catalog_image *image = &lin->images[i];
 
 		rc_image_spec_format(&image->spec, spec, sizeof(spec));
+		rc = check_here(c, lin, image, &here, err);
+		if (rc < 0 || !here)
+			continue;
 		if (is_being_collected(c, image->id))
 			continue;
 		if (image->removed_at) {
@@ -283,8 +317,10 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 			break;
 		if (!exists) {
 			rc = report(c, OPS_DIFF_MISSING_IMAGE, lin->volume.name,
-				    spec, "image %s is in the catalog but not on "
-				    "the cluster", spec);
+				    spec, "image %s%s is in the catalog but not on "
+				    "the cluster", spec,
+				    catalog_lineage_owns(lin, image) ? "" :
+				    " (a foreign image the volume reads through)");
 			continue;
 		}
 		rc = check_parent(c, lin, image, spec, err);
@@ -294,11 +330,12 @@ static int check_images(struct checker *c, const struct catalog_lineage *lin,
 	return rc;
 }
 
-/* Orphans in the pool and namespace of lin's root image. */
+/* Orphans in the pool and namespace of lin's own root image (not of a
+ * foreign image it reads through: rowcat makes no clone there). */
 static int check_orphans(struct checker *c, const struct catalog_lineage *lin,
 			 struct rc_error *err)
 {
-	const struct rc_image_spec *root = &lin->images[0].spec;
+	const struct rc_image_spec *root = &catalog_lineage_root(lin)->spec;
 	char **names = NULL;
 	struct catalog_image known;
 	char spec[RC_SPEC_MAX];
@@ -410,6 +447,7 @@ int ops_check(struct rbd_conn *conn, struct catalog *cat,
 	*count = c.count;
 out:
 	free(c.running);
+	free(c.foreign_done);
 	if (!volume)
 		free(all.volumes);
 	return rc;

@@ -57,7 +57,10 @@ int ops_check_data(struct rbd_conn *conn, struct catalog *cat,
 		const struct catalog_snapshot *snap;
 		const struct catalog_image *parent;
 
-		if (image->removed_at || !image->parent_snapshot_id)
+		/* the volume's own images, against whatever they read
+		 * through; an image above them is its owner's to check */
+		if (image->removed_at || !image->parent_snapshot_id ||
+		    !catalog_lineage_owns(lin, image))
 			continue;
 		snap = catalog_lineage_snapshot(lin, image->parent_snapshot_id);
 		parent = snap ? catalog_lineage_image(lin, snap->image_id) : NULL;

@@ -46,7 +46,10 @@ int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
 	for (size_t i = 0; i < lineage->snapshot_count; i++) {
 		const struct catalog_snapshot *s = &lineage->snapshots[i];
 
+		/* the volume's own: an image it reads through may be another
+		 * volume's, with snapshots of a policy of the same name */
 		if (strcmp(s->origin, origin) == 0 &&
+		    catalog_lineage_owns_snapshot(lineage, s) &&
 		    catalog_snapshot_policy_time(s) > last)
 			last = catalog_snapshot_policy_time(s);
 	}
@@ -122,10 +125,11 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 		  const struct policy *p, size_t *expired, struct rc_error *err)
 {
 	struct catalog_lineage *lineage = NULL;
+	struct catalog_snapshot *own = NULL;
 	int64_t *drop = NULL;
 	bool *weighed = NULL, *kept = NULL;
 	char origin[POLICY_ORIGIN_MAX];
-	size_t n, n_drop = 0;
+	size_t n = 0, n_drop = 0;
 	int rc;
 
 	*expired = 0;
@@ -135,21 +139,26 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 	rc = catalog_lineage_load(&lineage, cat, volume, err);
 	if (rc < 0)
 		goto out;
-	n = lineage->snapshot_count;
-	weighed = calloc(n + 1, sizeof(*weighed));
-	kept = calloc(n + 1, sizeof(*kept));
-	drop = calloc(n + 1, sizeof(*drop));
-	if (!weighed || !kept || !drop) {
+	weighed = calloc(lineage->snapshot_count + 1, sizeof(*weighed));
+	kept = calloc(lineage->snapshot_count + 1, sizeof(*kept));
+	drop = calloc(lineage->snapshot_count + 1, sizeof(*drop));
+	own = calloc(lineage->snapshot_count + 1, sizeof(*own));
+	if (!weighed || !kept || !drop || !own) {
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = ops_policy_retention(p, lineage->snapshots, n, 0, weighed, kept,
-				  NULL, err);
+	/* the volume's own: an image it reads through may be another
+	 * volume's, with snapshots of a policy of the same name, which are
+	 * that volume's to weigh */
+	for (size_t i = 0; i < lineage->snapshot_count; i++)
+		if (catalog_lineage_owns_snapshot(lineage, &lineage->snapshots[i]))
+			own[n++] = lineage->snapshots[i];
+	rc = ops_policy_retention(p, own, n, 0, weighed, kept, NULL, err);
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (weighed[i] && !kept[i])
-			drop[n_drop++] = lineage->snapshots[i].id;
+			drop[n_drop++] = own[i].id;
 	}
 	if (n_drop) {
 		RC_FAILPOINT("policy.expire.before");
@@ -158,6 +167,7 @@ static int expire(struct catalog *cat, const struct catalog_volume *volume,
 		RC_FAILPOINT("policy.expire.after");
 	}
 out:
+	free(own);
 	free(drop);
 	free(kept);
 	free(weighed);

@@ -176,10 +176,9 @@ static int judge(struct catalog *cat, const struct catalog_volume *volume,
 	*marked = volume->marked_at != 0;
 	if (!snapshot)
 		return 0;
+	/* -ENOENT names the volume, and whose a snapshot of that name it
+	 * reads through is */
 	rc = catalog_snapshot_find_any(cat, volume->id, snapshot, snap, err);
-	if (rc == -ENOENT)
-		return rc_error_set(err, -ENOENT, "volume '%s' has no snapshot "
-				    "'%s'", volume->name, snapshot);
 	if (rc < 0)
 		return rc;
 	if (snap->removed_at) {

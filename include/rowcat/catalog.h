@@ -282,7 +282,10 @@ int catalog_snapshot_get(struct catalog *cat, int64_t id,
 /*
  * Finds the snapshot called `name` anywhere in the tree of volume_id that
  * gc has not removed. Snapshot names are unique within a volume, so that
- * `rowcat restore VOL SNAP` names one. -ENOENT with a message when none.
+ * `rowcat restore VOL SNAP` names one. Only the volume's own snapshots:
+ * -ENOENT with a message when none, which says whose it is when the volume
+ * reads through a snapshot of that name (of a foreign ancestor, or of
+ * another volume's image).
  */
 int catalog_snapshot_find(struct catalog *cat, int64_t volume_id,
 			  const char *name, struct catalog_snapshot *out,
@@ -315,10 +318,15 @@ int catalog_volume_list(struct catalog *cat, catalog_volume_fn fn, void *ctx,
 			struct rc_error *err);
 
 /*
- * The tree of one volume, loaded in one recursive query from its root image
- * down. images[0] is the root; every other image's parent snapshot is in
- * snapshots; both arrays are in creation order. depths[i] is the clone
- * depth of images[i].
+ * The tree of one volume: its own images (volume_id is the volume's) and
+ * every snapshot of them, and, above its topmost own image when that was
+ * adopted as a clone, the images it reads through on the cluster up to the
+ * root (foreign ancestors, volume_id 0, or other volumes' images) with only
+ * the snapshots that chain goes through. Every image's parent snapshot is
+ * in snapshots, but the root's. images are in id order (a parent before
+ * its clones), snapshots in creation order. depths[i] is the clone depth
+ * of images[i], counted over the whole chain: an adopted root cloned from
+ * a Glance image is at depth 1 while it reads through it.
  */
 struct catalog_lineage {
 	struct catalog_volume volume;
@@ -339,6 +347,25 @@ const struct catalog_image *
 catalog_lineage_image(const struct catalog_lineage *lineage, int64_t id);
 const struct catalog_snapshot *
 catalog_lineage_snapshot(const struct catalog_lineage *lineage, int64_t id);
+
+/* Whether image is the volume's own, not an image its chain reads through
+ * that is no volume's (a foreign ancestor) or another volume's: only its
+ * own rows are the volume's to snapshot, restore from, mark, pin or
+ * collect. */
+static inline bool catalog_lineage_owns(const struct catalog_lineage *lineage,
+					const struct catalog_image *image)
+{
+	return image->volume_id == lineage->volume.id;
+}
+
+/* Whether snapshot is of one of the volume's own images. */
+bool catalog_lineage_owns_snapshot(const struct catalog_lineage *lineage,
+				   const struct catalog_snapshot *snapshot);
+
+/* The volume's own topmost image (the root it was created or adopted
+ * with); NULL only in a damaged catalog. */
+const struct catalog_image *
+catalog_lineage_root(const struct catalog_lineage *lineage);
 
 /*
  * The ancestors of image_id, nearest first: the image it was cloned from,
@@ -615,7 +642,13 @@ struct catalog_gc_state {
 	size_t snapshot_count;
 };
 
-/* Loads the state of one volume, or (volume_id 0) of all, in one read. */
+/*
+ * Loads the state of every volume (volume_id 0), in one read, or of one:
+ * its rows, and those of others that decide them (the images of other
+ * volumes, or of none, cloned from its snapshots; the images it reads
+ * through up to the root, and the snapshots that link them), with no
+ * volume row but its own, so that the planner judges only its rows.
+ */
 int catalog_gc_state_load(struct catalog *cat, int64_t volume_id,
 			  struct catalog_gc_state *out, struct rc_error *err);
 void catalog_gc_state_free(struct catalog_gc_state *state);
@@ -710,7 +743,13 @@ struct catalog_gc_plan {
  * it is pinned, when it is not marked (nor its volume), or when a needed
  * image reads through it; an image is needed when it is the operating
  * image of a volume not marked, when it carries a needed snapshot, or when
- * a needed image reads through one of its snapshots. Everything else
+ * a needed image reads through one of its snapshots. An image of no volume
+ * in the state (a foreign ancestor, volume_id 0; in the state of one
+ * volume, another volume's image) is not the plan's: it is needed unless
+ * it is in the trash, its snapshots are needed only when a needed image
+ * reads through them, and no step ever acts on it or on its snapshots, so
+ * that a shared Glance image stays even when nothing reads it any more.
+ * Everything else
  * older than min_age is garbage (an image waits for its young snapshots
  * too, since they would go to the trash with it), and is collected leaf
  * first, as Ceph
@@ -757,7 +796,8 @@ int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
 /*
  * Finds the snapshot called `name` in volume_id's tree whatever gc did to
  * it (removed, or on an image in the trash): the live one of that name,
- * else the newest. -ENOENT with a message when the volume never had one.
+ * else the newest. -ENOENT with a message when the volume never had one
+ * (worded as catalog_snapshot_find's).
  */
 int catalog_snapshot_find_any(struct catalog *cat, int64_t volume_id,
 			      const char *name, struct catalog_snapshot *out,

@@ -707,14 +707,14 @@ jobs_state() {
 		echo "== $i"
 		# created and trash_until are the real time, which differs
 		# from run to run; policy_time is the --now each snapshot was
-		# taken at. Image names differ too: a parent is named by its
-		# place in the list.
+		# taken at. Image and volume names differ too: a parent is
+		# named by its place in the list.
 		CATALOG=$1 rowcat tree "$v" --all --format json |
 			jq -cS '(.nodes | map(.id) | to_entries |
 				map({key: .value, value: .key}) | from_entries) as $at |
 				del(.volume, .operating) |
 				.nodes |= map(.parent_id |= (if . then $at[.] else null end) |
-					del(.id, .image, .created, .trash_until))'
+					del(.id, .image, .volume, .created, .trash_until))'
 		cluster_snapshots "$2" "$v" | sed 's/.*@//' | sort
 		rbd ls "$2" | grep -cE "^$v(\.rc[0-9]+)?$"
 	done

@@ -50,9 +50,9 @@ rbd/vol1.3 rbd/vol1@s1 image
 rbd/vol1.3@s3 rbd/vol1.3 snapshot
 rbd/vol1.4 rbd/vol1.3@s3 image" \
 		"$(jq -r '.nodes[] | "\(.id) \(.parent_id // "-") \(.type)"' <<<"$tree")" "nodes"
-	expect_eq '{"id":"rbd/vol1.3@s3","parent_id":"rbd/vol1.3","type":"snapshot","pool":"rbd","pool_namespace":"","image":"vol1.3","snapshot":"s3","protected":true,"created":"2026-01-01T04:00:00Z","policy_time":null,"origin":"policy:daily","pinned":true,"marked":false,"removed":false}' \
+	expect_eq '{"id":"rbd/vol1.3@s3","parent_id":"rbd/vol1.3","type":"snapshot","pool":"rbd","pool_namespace":"","image":"vol1.3","foreign":false,"volume":"vol1","snapshot":"s3","protected":true,"created":"2026-01-01T04:00:00Z","policy_time":null,"origin":"policy:daily","pinned":true,"marked":false,"removed":false}' \
 		"$(jq -c '.nodes[7]' <<<"$tree")" "a snapshot node"
-	expect_eq '{"id":"rbd/vol1.4","parent_id":"rbd/vol1.3@s3","type":"image","pool":"rbd","pool_namespace":"","image":"vol1.4","depth":2,"created":"2026-01-01T04:00:00Z","operating":true,"flattened":false,"in_trash":false,"trash_until":null,"purged":false}' \
+	expect_eq '{"id":"rbd/vol1.4","parent_id":"rbd/vol1.3@s3","type":"image","pool":"rbd","pool_namespace":"","image":"vol1.4","foreign":false,"volume":"vol1","depth":2,"created":"2026-01-01T04:00:00Z","operating":true,"flattened":false,"in_trash":false,"trash_until":null,"purged":false}' \
 		"$(jq -c '.nodes[8]' <<<"$tree")" "an image node"
 	# ls prints the same keys for the same volume
 	expect_eq "$(jq -c 'del(.nodes)' <<<"$tree")" \

@@ -148,9 +148,17 @@ static void group(const size_t *key, size_t count, size_t owners,
 	*items_out = items;
 }
 
+/* An image of no volume in the state: a foreign ancestor, or another
+ * volume's image in the state of one volume. Not the plan's. */
+static bool outside(const struct view *v, size_t image)
+{
+	return v->img_vol[image] == NONE;
+}
+
 static bool volume_marked(const struct view *v, size_t image)
 {
-	return v->st->volumes[v->img_vol[image]].marked_at != 0;
+	return !outside(v, image) &&
+	       v->st->volumes[v->img_vol[image]].marked_at != 0;
 }
 
 /*
@@ -158,7 +166,8 @@ static bool volume_marked(const struct view *v, size_t image)
  * pinned, when neither it nor its volume is marked, or when a needed image
  * reads through it; an image when it operates a volume not marked or
  * carries a needed snapshot. A removed snapshot is no reason by itself: it
- * is gone.
+ * is gone. An image outside the state's volumes is needed unless it is in
+ * the trash; its snapshots only when a needed image reads through them.
  */
 static void reference_needed(struct view *v)
 {
@@ -169,9 +178,14 @@ static void reference_needed(struct view *v)
 		const struct catalog_gc_snapshot *sn = &st->snapshots[s];
 
 		v->snap_needed[s] = !sn->removed &&
+			!outside(v, v->snap_img[s]) &&
 			(sn->pinned || (!sn->marked_at &&
 					!volume_marked(v, v->snap_img[s])));
 	}
+	for (size_t i = 0; i < st->image_count; i++)
+		if (outside(v, i) && !st->images[i].trashed &&
+		    !st->images[i].purged)
+			v->img_needed[i] = true;
 	for (size_t x = 0; x < st->volume_count; x++) {
 		size_t op = find(v->img_at, v->img_ids,
 				 st->volumes[x].operating_image_id);
@@ -217,8 +231,6 @@ static void view_build(struct view *v, const struct catalog_gc_state *st)
 		const struct catalog_gc_image *img = &st->images[i];
 
 		v->img_vol[i] = find(v->vol_at, v->vol_ids, img->volume_id);
-		require(img->volume_id, v->img_vol[i] != NONE,
-			"image %" PRId64 " has no volume in the state", img->id);
 		v->reads[i] = NONE;
 		if (img->parent_snapshot_id && !img->flattened) {
 			v->reads[i] = find(v->snap_at, v->snap_ids,
@@ -234,15 +246,6 @@ static void view_build(struct view *v, const struct catalog_gc_state *st)
 		require(0, v->snap_img[s] != NONE,
 			"snapshot %" PRId64 " has no image in the state",
 			st->snapshots[s].id);
-	}
-	for (size_t i = 0; i < ni; i++) {
-		if (v->reads[i] == NONE)
-			continue;
-		size_t from = v->img_vol[v->snap_img[v->reads[i]]];
-
-		require(st->images[i].volume_id, from == v->img_vol[i],
-			"image %" PRId64 " is a clone from another volume",
-			st->images[i].id);
 	}
 	group(v->reads, ni, ns, &v->kids_first, &v->kids);
 	group(v->snap_img, ns, ni, &v->own_first, &v->own);
@@ -401,10 +404,17 @@ static void check_steps(const struct view *v, const struct catalog_gc_options *o
 		const struct catalog_gc_step *s = &p->steps[k];
 		size_t i = step_image(v, s), sn;
 		const struct catalog_gc_image *img = &st->images[i];
-		const struct catalog_gc_volume *vol = &st->volumes[v->img_vol[i]];
+		const struct catalog_gc_volume *vol;
 		const struct catalog_gc_snapshot *snap;
-		int64_t vid = vol->id;
+		int64_t vid;
 		const char *what = action_name(s->action);
+
+		require(s->volume_id, !outside(v, i), "step %zu: %s of image %"
+			PRId64 " (snapshot %" PRId64 "), of volume %" PRId64
+			", which is not the plan's", k, what, img->id,
+			s->snapshot_id, img->volume_id);
+		vol = &st->volumes[v->img_vol[i]];
+		vid = vol->id;
 
 		require(vid, s->volume_id == vid, "step %zu names volume %"
 			PRId64 "; its image %" PRId64 " is in %" PRId64, k,
@@ -681,7 +691,7 @@ static size_t count_garbage(const struct view *v,
 	size_t left = 0, bare = 0;
 
 	for (size_t i = 0; i < st->image_count; i++) {
-		if (v->img_needed[i] || st->images[i].purged)
+		if (v->img_needed[i] || st->images[i].purged || outside(v, i))
 			continue;
 		left++;
 		if (!x || (x->trash_at[i] == NONE && x->purge_at[i] == NONE))
@@ -689,7 +699,8 @@ static size_t count_garbage(const struct view *v,
 	}
 	for (size_t s = 0; s < st->snapshot_count; s++) {
 		if (v->snap_needed[s] || st->snapshots[s].removed ||
-		    st->images[v->snap_img[s]].purged)
+		    st->images[v->snap_img[s]].purged ||
+		    outside(v, v->snap_img[s]))
 			continue;
 		left++;
 		if (!x || x->remove_at[s] == NONE)
@@ -700,7 +711,10 @@ static size_t count_garbage(const struct view *v,
 	return left;
 }
 
-static int64_t next_purge(const struct catalog_gc_state *st,
+/* The earliest end of a trash delay ahead in st (v's rows, perhaps with
+ * other flags), of the plan's images: not of those outside it. */
+static int64_t next_purge(const struct view *v,
+			  const struct catalog_gc_state *st,
 			  const struct catalog_gc_options *o)
 {
 	int64_t next = 0;
@@ -708,6 +722,8 @@ static int64_t next_purge(const struct catalog_gc_state *st,
 	for (size_t i = 0; i < st->image_count; i++) {
 		const struct catalog_gc_image *img = &st->images[i];
 
+		if (outside(v, i))
+			continue;
 		if (img->trashed && !img->purged && img->trash_until > o->now &&
 		    (!next || img->trash_until < next))
 			next = img->trash_until;
@@ -786,19 +802,30 @@ static void check_applied(const struct view *v,
 	require(0, again.waiting == count_garbage(v, &after, NULL, NULL),
 		"after carrying out the plan, %zu rows wait, and %zu are "
 		"garbage", again.waiting, count_garbage(v, &after, NULL, NULL));
-	require(0, again.next_purge_at == next_purge(&after, o),
+	require(0, again.next_purge_at == next_purge(v, &after, o),
 		"after carrying out the plan, next_purge_at is %" PRId64
-		", not %" PRId64, again.next_purge_at, next_purge(&after, o));
+		", not %" PRId64, again.next_purge_at, next_purge(v, &after, o));
 	catalog_gc_plan_free(&again);
 
 	if (o->min_age == 0 && o->trash_delay == 0) {
 		pending = xcalloc(st->volume_count, sizeof(bool));
-		for (size_t i = 0; i < st->image_count; i++)
-			if (after.images[i].trashed && !after.images[i].purged &&
-			    after.images[i].trash_until > o->now)
+		for (size_t i = 0; i < st->image_count; i++) {
+			size_t read = v->reads[i] == NONE ? NONE
+				      : v->snap_img[v->reads[i]];
+
+			if (!after.images[i].trashed || after.images[i].purged)
+				continue;
+			if (!outside(v, i) && after.images[i].trash_until > o->now)
 				pending[v->img_vol[i]] = true;
+			/* an image outside the plan leaves the trash by its
+			 * own volume's plan, whose delay this one does not
+			 * know: what it reads waits for it */
+			if (outside(v, i) && read != NONE && !outside(v, read))
+				pending[v->img_vol[read]] = true;
+		}
 		for (size_t i = 0; i < st->image_count; i++)
-			require(image_volume_id(v, i), v->img_needed[i] ||
+			require(image_volume_id(v, i), outside(v, i) ||
+				v->img_needed[i] ||
 				pending[v->img_vol[i]] || after.images[i].purged,
 				"with no min_age nor trash delay, image %" PRId64
 				", not needed, outlives the plan",
@@ -806,6 +833,8 @@ static void check_applied(const struct view *v,
 		for (size_t s = 0; s < st->snapshot_count; s++) {
 			size_t i = v->snap_img[s];
 
+			if (outside(v, i))
+				continue;
 			require(image_volume_id(v, i), v->snap_needed[s] ||
 				pending[v->img_vol[i]] ||
 				after.snapshots[s].removed, "with no min_age "
@@ -961,7 +990,7 @@ void verify_plan(const struct catalog_gc_state *st,
 	check_waits(&v, o, p, &x);
 	/* the delays this plan starts are not counted: until its trash
 	 * moves are done, nothing of them is in the trash */
-	ahead = next_purge(st, o);
+	ahead = next_purge(&v, st, o);
 	require(0, p->next_purge_at == ahead, "next_purge_at is %" PRId64
 		", not %" PRId64, p->next_purge_at, ahead);
 	check_applied(&v, o, p, &x);
