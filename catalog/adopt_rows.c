@@ -37,20 +37,6 @@ static void bind_id_or_null(sqlite3_stmt *st, int col, int64_t id)
 		sqlite3_bind_null(st, col);
 }
 
-/* Runs a bound INSERT or UPDATE; *rowid the new row's id unless NULL. */
-static int run(struct catalog *cat, sqlite3_stmt *st, int64_t *rowid,
-	       const char *doing, struct rc_error *err)
-{
-	int rc = 0;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = catalog_sql_error(cat, err, doing);
-	else if (rowid)
-		*rowid = sqlite3_last_insert_rowid(cat->db);
-	sqlite3_reset(st);
-	return rc;
-}
-
 /* Finds image spec; *found false when the catalog has none. */
 static int find_image(struct catalog *cat, const struct rc_image_spec *spec,
 		      struct catalog_image *out, bool *found,
@@ -92,7 +78,7 @@ static int insert_image(struct catalog *cat, int64_t volume_id,
 	sqlite3_bind_int64(st, 6, img->created_at);
 	bind_text_or_null(st, 7, img->rbd_id);
 	sqlite3_bind_int64(st, 8, now);
-	return run(cat, st, image_id, "recording an adopted image", err);
+	return catalog_run_write(cat, st, image_id, err, "recording an adopted image");
 }
 
 /* The id of image_id's snapshot s, recorded now unless the catalog has
@@ -125,7 +111,7 @@ static int ensure_snapshot(struct catalog *cat, int64_t image_id,
 	sqlite3_bind_int(st, 3, s->is_protected);
 	sqlite3_bind_int64(st, 4, s->created_at);
 	sqlite3_bind_int(st, 5, s->pinned);
-	rc = run(cat, st, snapshot_id, "recording an adopted snapshot", err);
+	rc = catalog_run_write(cat, st, snapshot_id, err, "recording an adopted snapshot");
 	if (rc == 0)
 		(*added)++;
 	return rc;
@@ -210,7 +196,7 @@ static int insert_volume(struct catalog *cat, const struct catalog_adopt *a,
 	sqlite3_bind_text(st, 1, a->volume, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)a->size);
 	sqlite3_bind_int64(st, 3, created_at);
-	return run(cat, st, volume_id, "recording an adopted volume", err);
+	return catalog_run_write(cat, st, volume_id, err, "recording an adopted volume");
 }
 
 /* The image row becomes volume_id's (it was a foreign ancestor). */
@@ -224,7 +210,7 @@ static int own_image(struct catalog *cat, int64_t image_id, int64_t volume_id,
 		return err->code;
 	sqlite3_bind_int64(st, 1, image_id);
 	sqlite3_bind_int64(st, 2, volume_id);
-	rc = run(cat, st, NULL, "recording an adopted image's volume", err);
+	rc = catalog_run_write(cat, st, NULL, err, "recording an adopted image's volume");
 	if (rc == 0 && sqlite3_changes(cat->db) != 1)
 		rc = rc_error_set(err, -ESTALE, "image %lld became another "
 				  "volume's meanwhile", (long long)image_id);
@@ -262,7 +248,7 @@ static int journal_adopt(struct catalog *cat, const struct catalog_adopt *a,
 	sqlite3_bind_text(st, 13, host, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, user, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 15, (int64_t)getpid());
-	return run(cat, st, op_id, "journalling an adopt", err);
+	return catalog_run_write(cat, st, op_id, err, "journalling an adopt");
 }
 
 /* Writes one adoption that judge let through, inside the transaction. */

@@ -18,9 +18,10 @@
 #include <string.h>
 
 #include "rowcat/catalog.h" /* no SQL here */
+#include "rowcat/sys/by_id.h"
 #include "rowcat/sys/grow.h"
 
-#define NONE SIZE_MAX
+#define NONE RC_NOT_FOUND
 
 /* Indexes built over the state: who is whose, by array position. */
 struct graph {
@@ -41,43 +42,6 @@ struct marks {
 	bool *will_trash, *will_remove, *will_purge;
 	size_t *trash_step, *remove_step, *purge_step;
 };
-
-/* The id of element i of an array of structs (size bytes each) that start
- * with their int64_t id. memcpy, not a cast of the char pointer: that cast
- * asks for more alignment than char has (clang's -Wcast-align). */
-static int64_t id_at(const void *array, size_t size, size_t i)
-{
-	int64_t id;
-
-	memcpy(&id, (const char *)array + i * size, sizeof(id));
-	return id;
-}
-
-static size_t find_by_id(const void *array, size_t count, size_t size,
-			 int64_t id)
-{
-	size_t lo = 0, hi = count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (id_at(array, size, mid) < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < count && id_at(array, size, lo) == id)
-		return lo;
-	return NONE;
-}
-
-static bool sorted_by_id(const void *array, size_t count, size_t size)
-{
-	for (size_t i = 1; i < count; i++) {
-		if (id_at(array, size, i - 1) >= id_at(array, size, i))
-			return false;
-	}
-	return true;
-}
 
 /* Groups `count` items under `owners` keys: first[k]..first[k+1] indexes
  * into items for key k. key[i] NONE leaves item i out. */
@@ -126,9 +90,9 @@ static int graph_build(struct graph *g, const struct catalog_gc_state *st,
 
 	memset(g, 0, sizeof(*g));
 	g->st = st;
-	if (!sorted_by_id(st->volumes, st->volume_count, sizeof(*st->volumes)) ||
-	    !sorted_by_id(st->images, ni, sizeof(*st->images)) ||
-	    !sorted_by_id(st->snapshots, ns, sizeof(*st->snapshots)))
+	if (!rc_sorted_by_id(st->volumes, st->volume_count, sizeof(*st->volumes)) ||
+	    !rc_sorted_by_id(st->images, ni, sizeof(*st->images)) ||
+	    !rc_sorted_by_id(st->snapshots, ns, sizeof(*st->snapshots)))
 		return rc_error_set(err, -EINVAL, "gc state is not sorted by id");
 	g->image_volume = malloc((ni + 1) * sizeof(size_t));
 	g->image_parent = malloc((ni + 1) * sizeof(size_t));
@@ -136,17 +100,17 @@ static int graph_build(struct graph *g, const struct catalog_gc_state *st,
 	if (!g->image_volume || !g->image_parent || !g->snap_image)
 		return rc_error_set(err, -ENOMEM, "out of memory planning gc");
 	for (size_t s = 0; s < ns; s++)
-		g->snap_image[s] = find_by_id(st->images, ni, sizeof(*st->images),
+		g->snap_image[s] = rc_find_by_id(st->images, ni, sizeof(*st->images),
 					      st->snapshots[s].image_id);
 	for (size_t i = 0; i < ni; i++) {
 		const struct catalog_gc_image *img = &st->images[i];
 		size_t parent = NONE;
 
-		g->image_volume[i] = find_by_id(st->volumes, st->volume_count,
+		g->image_volume[i] = rc_find_by_id(st->volumes, st->volume_count,
 						sizeof(*st->volumes),
 						img->volume_id);
 		if (img->parent_snapshot_id && !img->flattened)
-			parent = find_by_id(st->snapshots, ns,
+			parent = rc_find_by_id(st->snapshots, ns,
 					    sizeof(*st->snapshots),
 					    img->parent_snapshot_id);
 		if (parent != NONE && g->snap_image[parent] != NONE &&
@@ -190,7 +154,7 @@ static void find_needed(const struct graph *g, struct marks *m, size_t *stack)
 
 	/* The stack holds images whose parent link is still to be followed. */
 	for (size_t v = 0; v < st->volume_count; v++) {
-		size_t op = find_by_id(st->images, st->image_count,
+		size_t op = rc_find_by_id(st->images, st->image_count,
 				       sizeof(*st->images),
 				       st->volumes[v].operating_image_id);
 		if (!st->volumes[v].marked_at && op != NONE &&
@@ -684,9 +648,9 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 			    const struct catalog_gc_step *step,
 			    const struct catalog_gc_options *opts)
 {
-	size_t i = find_by_id(state->images, state->image_count,
+	size_t i = rc_find_by_id(state->images, state->image_count,
 			      sizeof(*state->images), step->image_id);
-	size_t s = find_by_id(state->snapshots, state->snapshot_count,
+	size_t s = rc_find_by_id(state->snapshots, state->snapshot_count,
 			      sizeof(*state->snapshots), step->snapshot_id);
 
 	switch (step->action) {

@@ -120,6 +120,11 @@ int catalog_sql_error(struct catalog *cat, struct rc_error *err,
  * commit fails) rolls back. Returns the outcome. */
 int catalog_settle(struct catalog *cat, int rc, struct rc_error *err);
 
+/* Runs an INSERT or UPDATE whose parameters are bound, then resets it;
+ * *rowid gets the new row's id when rowid is not NULL. */
+int catalog_run_write(struct catalog *cat, sqlite3_stmt *st, int64_t *rowid,
+		      struct rc_error *err, const char *doing);
+
 /* Column readers shared by the queries that return whole rows. */
 void catalog_read_image(sqlite3_stmt *st, int first_col,
 			struct catalog_image *out);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rowcat/sys/by_id.h"
 #include "rowcat/sys/grow.h"
 #include "internal.h"
 
@@ -115,17 +116,10 @@ static int by_snapshot_id(const void *a, const void *b)
  * images come ordered by id. */
 static size_t image_index(const struct catalog_lineage *lin, int64_t id)
 {
-	size_t lo = 0, hi = lin->image_count;
+	size_t i = rc_find_by_id(lin->images, lin->image_count,
+				 sizeof(*lin->images), id);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (lin->images[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < lin->image_count && lin->images[lo].id == id
-		? lo : lin->image_count;
+	return i == RC_NOT_FOUND ? lin->image_count : i;
 }
 
 /*

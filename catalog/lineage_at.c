@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rowcat/clock.h"
+#include "rowcat/sys/by_id.h"
 #include "internal.h"
 
 int64_t catalog_op_real_started(const struct catalog_operation *op)
@@ -74,12 +75,11 @@ static void snapshot_at(struct catalog_snapshot *snap, int64_t at)
 	}
 }
 
+/* The lineage's images come ordered by id (its snapshots by time). */
 static size_t image_index(const struct catalog_lineage *lin, int64_t id)
 {
-	for (size_t i = 0; i < lin->image_count; i++)
-		if (lin->images[i].id == id)
-			return i;
-	return SIZE_MAX;
+	return rc_find_by_id(lin->images, lin->image_count,
+			     sizeof(*lin->images), id);
 }
 
 static size_t snapshot_index(const struct catalog_lineage *lin, int64_t id)

@@ -140,10 +140,8 @@ int catalog_image_find(struct catalog *cat, const struct rc_image_spec *spec,
 	return rc < 0 ? rc : found(err);
 }
 
-/* Runs an INSERT or UPDATE whose parameters are bound; *rowid gets the new
- * row's id when rowid is not NULL. */
-static int run_write(struct catalog *cat, sqlite3_stmt *st, int64_t *rowid,
-		     struct rc_error *err, const char *doing)
+int catalog_run_write(struct catalog *cat, sqlite3_stmt *st, int64_t *rowid,
+		      struct rc_error *err, const char *doing)
 {
 	int rc = 0;
 
@@ -154,7 +152,6 @@ static int run_write(struct catalog *cat, sqlite3_stmt *st, int64_t *rowid,
 	sqlite3_reset(st);
 	return rc;
 }
-
 static int insert_image(struct catalog *cat, int64_t volume_id,
 			const struct rc_image_spec *image,
 			int64_t parent_snapshot_id, int64_t now,
@@ -171,7 +168,7 @@ static int insert_image(struct catalog *cat, int64_t volume_id,
 	if (parent_snapshot_id)
 		sqlite3_bind_int64(st, 5, parent_snapshot_id);
 	sqlite3_bind_int64(st, 6, now);
-	return run_write(cat, st, image_id, err, "recording an image");
+	return catalog_run_write(cat, st, image_id, err, "recording an image");
 }
 
 int catalog_image_set_flattened(struct catalog *cat, int64_t image_id,
@@ -183,7 +180,7 @@ int catalog_image_set_flattened(struct catalog *cat, int64_t image_id,
 		return err->code;
 	sqlite3_bind_int64(st, 1, image_id);
 	sqlite3_bind_int64(st, 2, now);
-	return run_write(cat, st, NULL, err, "recording a flatten");
+	return catalog_run_write(cat, st, NULL, err, "recording a flatten");
 }
 
 int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
@@ -195,7 +192,7 @@ int catalog_volume_set_operating(struct catalog *cat, int64_t volume_id,
 		return err->code;
 	sqlite3_bind_int64(st, 1, volume_id);
 	sqlite3_bind_int64(st, 2, image_id);
-	return run_write(cat, st, NULL, err, "switching the operating image");
+	return catalog_run_write(cat, st, NULL, err, "switching the operating image");
 }
 
 int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
@@ -223,7 +220,7 @@ int catalog_volume_set_consumer(struct catalog *cat, int64_t volume_id,
 		sqlite3_bind_null(st, 2);
 		sqlite3_bind_null(st, 3);
 	}
-	rc = run_write(cat, st, NULL, err, "recording a volume's consumer");
+	rc = catalog_run_write(cat, st, NULL, err, "recording a volume's consumer");
 out:
 	return catalog_settle(cat, rc, err);
 }
@@ -241,7 +238,7 @@ int catalog_volume_insert(struct catalog *cat, const char *name, uint64_t size,
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)size);
 	sqlite3_bind_int64(st, 3, now);
-	rc = run_write(cat, st, volume_id, err, "recording a volume");
+	rc = catalog_run_write(cat, st, volume_id, err, "recording a volume");
 	if (rc == -EEXIST)
 		return rc_error_set(err, -EEXIST,
 				    "volume '%s' already exists in the catalog", name);
@@ -282,7 +279,7 @@ int catalog_snapshot_insert(struct catalog *cat, int64_t image_id,
 	sqlite3_bind_text(st, 3, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, is_protected);
 	sqlite3_bind_int64(st, 5, now);
-	return run_write(cat, st, snapshot_id, err, "recording a snapshot");
+	return catalog_run_write(cat, st, snapshot_id, err, "recording a snapshot");
 }
 
 int catalog_volume_get(struct catalog *cat, int64_t id,
@@ -427,7 +424,7 @@ int catalog_snapshot_set_protected(struct catalog *cat, int64_t snapshot_id,
 		return err->code;
 	sqlite3_bind_int64(st, 1, snapshot_id);
 	sqlite3_bind_int(st, 2, is_protected);
-	return run_write(cat, st, NULL, err, "recording a snapshot's protection");
+	return catalog_run_write(cat, st, NULL, err, "recording a snapshot's protection");
 }
 
 int catalog_snapshot_set_policy_at(struct catalog *cat, int64_t snapshot_id,
@@ -442,5 +439,5 @@ int catalog_snapshot_set_policy_at(struct catalog *cat, int64_t snapshot_id,
 		sqlite3_bind_int64(st, 2, policy_at);
 	else
 		sqlite3_bind_null(st, 2);
-	return run_write(cat, st, NULL, err, "recording a snapshot's policy time");
+	return catalog_run_write(cat, st, NULL, err, "recording a snapshot's policy time");
 }

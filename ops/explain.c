@@ -17,39 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rowcat/sys/by_id.h"
 #include "rowcat/sys/grow.h"
 #include "internal.h"
 
-#define NONE SIZE_MAX
+#define NONE RC_NOT_FOUND
 
 /* ---- finding rows of the gc state by id ----------------------------------- */
 
 static size_t image_at(const struct catalog_gc_state *st, int64_t id)
 {
-	size_t lo = 0, hi = st->image_count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (st->images[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < st->image_count && st->images[lo].id == id ? lo : NONE;
+	return rc_find_by_id(st->images, st->image_count, sizeof(*st->images),
+			     id);
 }
 
 static size_t snapshot_at(const struct catalog_gc_state *st, int64_t id)
 {
-	size_t lo = 0, hi = st->snapshot_count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (st->snapshots[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < st->snapshot_count && st->snapshots[lo].id == id ? lo : NONE;
+	return rc_find_by_id(st->snapshots, st->snapshot_count,
+			     sizeof(*st->snapshots), id);
 }
 
 static size_t volume_at(const struct catalog_gc_state *st, int64_t id)
