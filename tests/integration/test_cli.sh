@@ -102,7 +102,7 @@ test_commands_without_the_cluster_never_load_ceph() {
 	printf '%s\n' "version: 1" "policies:" "  - name: daily" "    volumes: [rbd/vol1]" \
 		"    every: 1d" "    keep: {latest: 2}" >"$policy"
 	local commands=("tree vol1" "tree vol1 --format json" "tree vol1 --format dot" "ls"
-		"which vol1" "log vol1" "policy check $policy" "complete volumes"
+		"which vol1" "log vol1" "explain vol1" "policy check $policy" "complete volumes"
 		"complete snapshots vol1" "gc --dry-run --min-age 0" "--help" "tree --help")
 	for args in "${commands[@]}"; do
 		# shellcheck disable=SC2086
