@@ -22,6 +22,11 @@
 
 struct rbdops_ceph_calls rbdops_ceph;
 
+/* resolve copies a function's address out of dlsym's void *, as POSIX
+ * allows */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+	       "a function pointer is as wide as a void *");
+
 /* One of Ceph's libraries, as a message names it. */
 struct ceph_library {
 	const char *soname;
