@@ -40,6 +40,23 @@ policy_refused() {
 	[ "$status" = 1 ]
 }
 
+# interleaved_ms REPS NAME... : runs each command NAME (a function, no
+# arguments) once per round, in turn, for REPS rounds, so that a change in
+# the machine's load falls on all of them alike; prints "NAME MEDIAN_MS"
+# for each.
+interleaved_ms() {
+	local reps=$1 i name
+	shift
+	for i in $(seq "$reps"); do
+		for name in "$@"; do
+			echo "$name $(time_ms "$name")"
+		done
+	done >"$work/interleaved"
+	for name in "$@"; do
+		echo "$name $(awk -v n="$name" '$1 == n { print $2 }' "$work/interleaved" | median)"
+	done
+}
+
 row_catalog() {
 	local volumes=10000 generations=100 removed=100 reps=11
 	[ "$quick" = 1 ] && volumes=200 removed=2 reps=3
@@ -70,15 +87,34 @@ row_catalog() {
 	steps=$("${scale[@]}" gc --dry-run --min-age 0s --format json | jq length)
 	[ "$steps" = $((removed * generations)) ] ||
 		bench_fail "the gc plan has $steps steps, expected one per image of the removed volumes"
-	local start_ms start_mib tree_json_ms tree_json_mib tree_plain_ms \
-		tree_plain_mib ls_ms ls_mib gc_ms gc_mib
-	start_ms=$(median_ms "$reps" "$rowcat" --version)
-	start_mib=$(peak_mib "$rowcat" --version)
-	tree_json_ms=$(median_ms "$reps" "${scale[@]}" tree "$mid" --format json)
-	tree_json_mib=$(peak_mib "${scale[@]}" tree "$mid" --format json)
-	tree_plain_ms=$(median_ms "$reps" "${scale[@]}" tree "$mid")
-	tree_plain_mib=$(peak_mib "${scale[@]}" tree "$mid")
-	ls_ms=$(median_ms "$reps" "${scale[@]}" ls)
+	local count
+	count=$(sqlite3 "$db" 'select count(*) from image')
+	[ "$count" = $((volumes * generations)) ] ||
+		bench_fail "sqlite3 counted $count images, expected $((volumes * generations))"
+
+	# Start-up: the commands that read only the catalog against the
+	# sqlite3 shell's smallest query of the same file, and against
+	# rowcat's own start with (--version asks librbd and librados their
+	# versions) and without (--help) Ceph's libraries; round-robin.
+	start_sqlite() { sqlite3 "$db" 'select count(*) from image'; }
+	start_help() { "$rowcat" --help; }
+	start_version() { "$rowcat" --version; }
+	start_tree_plain() { "${scale[@]}" tree "$mid"; }
+	start_tree_json() { "${scale[@]}" tree "$mid" --format json; }
+	local starts=(start_sqlite start_help start_version start_tree_plain start_tree_json)
+	local -A start_ms start_mib
+	local name figure
+	while read -r name figure; do start_ms[$name]=$figure; done \
+		< <(interleaved_ms "$reps" "${starts[@]}")
+	for name in "${starts[@]}"; do
+		[ -n "${start_ms[$name]:-}" ] || bench_fail "no median for $name"
+	done
+	start_mib[start_sqlite]=$(peak_mib sqlite3 "$db" 'select count(*) from image')
+	start_mib[start_help]=$(peak_mib "$rowcat" --help)
+	start_mib[start_version]=$(peak_mib "$rowcat" --version)
+	start_mib[start_tree_plain]=$(peak_mib "${scale[@]}" tree "$mid")
+	start_mib[start_tree_json]=$(peak_mib "${scale[@]}" tree "$mid" --format json)
+	local ls_ms=$(median_ms "$reps" "${scale[@]}" ls)
 	ls_mib=$(peak_mib "${scale[@]}" ls)
 	gc_ms=$(median_ms "$reps" "${scale[@]}" gc --dry-run --min-age 0s)
 	gc_mib=$(peak_mib "${scale[@]}" gc --dry-run --min-age 0s)
@@ -102,11 +138,23 @@ catalog file $(du -m "$db" | cut -f1) MiB, generated in ${gen_s} s. Medians of
 $reps runs of the rowcat binary (process start, catalog open and output
 included); peak memory is GNU time's maximum resident set size of one run.
 
+Start-up, side by side: $reps rounds, each running every command below
+once in turn; the ratio is to the \`sqlite3\` shell's query on the same
+catalog. \`--help\` loads no Ceph library; \`--version\` loads librados
+and librbd to ask their versions, as any command that connects does.
+
+| what | median | peak RSS | / sqlite3 |
+|---|---|---|---|
+| \`sqlite3 CATALOG 'select count(*) from image'\` | ${start_ms[start_sqlite]} ms | ${start_mib[start_sqlite]} MiB | 1.00 |
+| \`rowcat --help\` (process start, no Ceph) | ${start_ms[start_help]} ms | ${start_mib[start_help]} MiB | $(ratio "${start_ms[start_help]}" "${start_ms[start_sqlite]}") |
+| \`rowcat --version\` (process start, librados and librbd loaded) | ${start_ms[start_version]} ms | ${start_mib[start_version]} MiB | $(ratio "${start_ms[start_version]}" "${start_ms[start_sqlite]}") |
+| \`rowcat tree $mid\` (plain) | ${start_ms[start_tree_plain]} ms | ${start_mib[start_tree_plain]} MiB | $(ratio "${start_ms[start_tree_plain]}" "${start_ms[start_sqlite]}") |
+| \`rowcat tree $mid --format json\` | ${start_ms[start_tree_json]} ms | ${start_mib[start_tree_json]} MiB | $(ratio "${start_ms[start_tree_json]}" "${start_ms[start_sqlite]}") |
+
+The rest, one command after another:
+
 | what | median | peak RSS |
 |---|---|---|
-| \`rowcat --version\` (process start alone: librados and librbd load) | ${start_ms} ms | ${start_mib} MiB |
-| \`rowcat tree $mid --format json\` | ${tree_json_ms} ms | ${tree_json_mib} MiB |
-| \`rowcat tree $mid\` (plain) | ${tree_plain_ms} ms | ${tree_plain_mib} MiB |
 | \`rowcat ls\` (all $volumes volumes, with depth; removed ones are listed as marked until gc) | ${ls_ms} ms | ${ls_mib} MiB |
 | \`rowcat gc --dry-run --min-age 0s\` (the plan: $steps steps) | ${gc_ms} ms | ${gc_mib} MiB |
 | depth query of an operating image (in process; median over 101 volumes) | ${depth_us} µs | see note |

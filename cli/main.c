@@ -36,18 +36,24 @@ static void print_help(void)
 	printf("\n'rowcat COMMAND --help' describes one command.\n");
 }
 
-/* This rowcat and the libraries it runs with, each on a line of its own
- * ("NAME VERSION"), for a bug report or a script. */
-static void print_version(void)
+/*
+ * This rowcat and the libraries it runs with, each on a line of its own
+ * ("NAME VERSION"), for a bug report or a script. librbd and librados
+ * are loaded to be asked, as a command that connects would load them;
+ * when they cannot be, their lines are left out and the error says why.
+ */
+static int print_version(struct rc_error *err)
 {
 	char librbd[RBDOPS_VERSION_TEXT_MAX], librados[RBDOPS_VERSION_TEXT_MAX];
+	int rc = rbdops_library_versions(librbd, librados, err);
 
-	rbdops_library_versions(librbd, librados);
 	printf("rowcat %s (catalog schema %d)\n", ROWCAT_VERSION,
 	       catalog_schema_version_supported());
-	printf("librbd %s\nlibrados %s\nsqlite %s\nlibyaml %s\njson-c %s\n",
-	       librbd, librados, catalog_sqlite_version(),
+	if (rc == 0)
+		printf("librbd %s\nlibrados %s\n", librbd, librados);
+	printf("sqlite %s\nlibyaml %s\njson-c %s\n", catalog_sqlite_version(),
 	       policy_libyaml_version(), json_c_version());
+	return rc;
 }
 
 static const struct cli_command *find_command(const char *name)
@@ -114,8 +120,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (request == CLI_SHOW_VERSION) {
-		print_version();
-		return EXIT_OK;
+		rc = print_version(&ctx.err);
+		goto out;
 	}
 	if (first >= argc) {
 		rc = rc_error_usage(&ctx.err,

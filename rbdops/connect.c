@@ -291,6 +291,9 @@ int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts
 	int rc;
 
 	*out = NULL;
+	rc = rbdops_ceph_load(err);
+	if (rc < 0)
+		goto out;
 	rc = resolve_early_args(opts, &early, err);
 	if (rc < 0)
 		goto out;
@@ -354,14 +357,19 @@ void *rbdops_ceph_context(struct rbd_conn *conn)
 	return rados_cct(conn->cluster);
 }
 
-void rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
-			     char librados[RBDOPS_VERSION_TEXT_MAX])
+int rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
+			    char librados[RBDOPS_VERSION_TEXT_MAX],
+			    struct rc_error *err)
 {
 	int major, minor, extra;
+	int rc = rbdops_ceph_load(err);
 
+	if (rc < 0)
+		return rc;
 	rbd_version(&major, &minor, &extra);
 	snprintf(librbd, RBDOPS_VERSION_TEXT_MAX, "%d.%d.%d", major, minor, extra);
 	rados_version(&major, &minor, &extra);
 	snprintf(librados, RBDOPS_VERSION_TEXT_MAX, "%d.%d.%d", major, minor,
 		 extra);
+	return 0;
 }

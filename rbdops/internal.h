@@ -3,10 +3,9 @@
 #define ROWCAT_RBDOPS_INTERNAL_H
 
 #include <errno.h>
-#include <rados/librados.h>
-#include <rbd/librbd.h>
 #include <stddef.h>
 
+#include "ceph_libs.h"
 #include "rowcat/rbdops.h"
 #include "rowcat/sys/failpoint.h"
 

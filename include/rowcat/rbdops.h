@@ -71,7 +71,12 @@ struct rbdops_conn_options {
 /*
  * Connects to the cluster. On success *out is the caller's, to be released
  * with rbdops_disconnect. A cluster that does not answer within the timeout
- * is -ETIMEDOUT (see rc_error_is_unreachable).
+ * is -ETIMEDOUT (see rc_error_is_unreachable). The first connection of a
+ * process loads librados and librbd, which rowcat is not linked with (a
+ * command that never connects never loads them): when one cannot be
+ * loaded, or lacks a function rowcat calls, the result is a configuration
+ * error (-ELIBACC, -ELIBBAD; exit 78) naming the library and its Debian
+ * package.
  */
 int rbdops_connect(struct rbd_conn **out, const struct rbdops_conn_options *opts,
 		   struct rc_error *err);
@@ -92,9 +97,11 @@ void *rbdops_ceph_context(struct rbd_conn *conn);
 /* The versions of the librbd and librados this process runs with (not
  * the ones it was built against), as they report them (rbd_version,
  * rados_version): "MAJOR.MINOR.EXTRA", their API versions, which a Ceph
- * release raises when it changes the API. */
-void rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
-			     char librados[RBDOPS_VERSION_TEXT_MAX]);
+ * release raises when it changes the API. Loads them, as rbdops_connect
+ * does, with its errors. */
+int rbdops_library_versions(char librbd[RBDOPS_VERSION_TEXT_MAX],
+			    char librados[RBDOPS_VERSION_TEXT_MAX],
+			    struct rc_error *err);
 
 /* Checks that pool exists and, when ns is not "", that the RBD namespace
  * does too. -ENODEV for a missing pool, -ENOENT for a missing namespace,

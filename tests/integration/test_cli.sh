@@ -91,6 +91,78 @@ test_version_names_the_schema_and_the_libraries() {
 	expect_eq "$out" "$("$ROWCAT" -q --version)" "-q --version"
 }
 
+# Ceph's libraries are loaded only by a command that needs the cluster:
+# the dynamic linker's own trace (LD_DEBUG=libs, on stderr) of a command
+# that reads only the catalog, a policy file or its own tables never
+# names librbd or librados. --version, which asks them their versions,
+# loads them: the same trace names them there, so the check can fail.
+test_commands_without_the_cluster_never_load_ceph() {
+	make_branching_catalog
+	local policy=$SCRATCH/policy.yaml args
+	printf '%s\n' "version: 1" "policies:" "  - name: daily" "    volumes: [rbd/vol1]" \
+		"    every: 1d" "    keep: {latest: 2}" >"$policy"
+	local commands=("tree vol1" "tree vol1 --format json" "tree vol1 --format dot" "ls"
+		"which vol1" "log vol1" "explain vol1" "policy check $policy" "complete volumes"
+		"complete snapshots vol1" "gc --dry-run --min-age 0" "--help" "tree --help")
+	for args in "${commands[@]}"; do
+		# shellcheck disable=SC2086
+		run env LD_DEBUG=libs "$ROWCAT" --catalog "$CATALOG" $args
+		expect_eq 0 "$status" "rowcat $args (${err: -300})"
+		grep -q 'calling init: .*libsqlite3' <<<"$err" ||
+			fail "rowcat $args: no LD_DEBUG=libs trace of the libraries it loads"
+		! grep -m3 -E 'librbd|librados|libceph' <<<"$err" ||
+			fail "rowcat $args loaded Ceph's libraries"
+	done
+	run env LD_DEBUG=libs "$ROWCAT" --version
+	expect_eq 0 "$status" "--version"
+	grep -q 'calling init: .*/librbd\.so\.1$' <<<"$err" || fail "--version did not load librbd.so.1"
+	grep -q 'calling init: .*/librados\.so\.2$' <<<"$err" || fail "--version did not load librados.so.2"
+}
+
+# A copy of rowcat whose soname of Ceph's library LIB (librbd.so.1 or
+# librados.so.2) names one that is not installed (LIB with its last digit
+# an X: the same length, so the binary stays whole): a host without
+# Debian's librbd1 or librados2, for rowcat. Prints the copy's path.
+rowcat_without() {
+	local lib=$1 copy=$SCRATCH/rowcat-without-$1
+	local missing=${lib%?}X
+	LC_ALL=C grep -qaF "$lib" "$ROWCAT" || fail "the rowcat binary names no $lib"
+	LC_ALL=C sed "s/${lib//./\\.}\x00/$missing\x00/g" "$ROWCAT" >"$copy" || fail "copying rowcat"
+	chmod +x "$copy"
+	! LC_ALL=C grep -qaF "$lib" "$copy" || fail "the copy still names $lib"
+	echo "$copy"
+}
+
+# Without librbd1 or librados2, what needs the cluster is refused with one
+# line naming the package (a configuration error: exit 78), before any
+# change; --version still names rowcat and the other libraries; what reads
+# only the catalog works as before.
+test_commands_refused_without_ceph_name_the_package() {
+	make_branching_catalog
+	local lib package copy before
+	before=$(catalog_sql 'SELECT count(*) FROM operation; SELECT count(*) FROM volume')
+	for lib in librbd.so.1:librbd1 librados.so.2:librados2; do
+		package=${lib#*:} lib=${lib%:*}
+		copy=$(rowcat_without "$lib")
+		expect_refused 78 "Ceph's ${lib%.so.*} cannot be loaded (Debian: apt-get install $package): ${lib%?}X: cannot open shared object file" \
+			"$copy" --catalog "$CATALOG" -m 127.0.0.1:1 --timeout 5 check
+		expect_refused 78 "apt-get install $package" \
+			"$copy" --catalog "$CATALOG" -m 127.0.0.1:1 --timeout 5 create rbd/vol2 --size 8M
+		expect_refused 78 "apt-get install $package" \
+			"$copy" --catalog "$CATALOG" -m 127.0.0.1:1 --timeout 5 snap vol1
+		run "$copy" --version
+		expect_eq 78 "$status" "--version without $lib"
+		expect_contains "$err" "apt-get install $package" "--version without $lib"
+		expect_contains "$out" "catalog schema $SCHEMA_VERSION" "--version without $lib"
+		grep -q '^sqlite ' <<<"$out" || fail "--version without $lib: no sqlite line: $out"
+		! grep -Eq '^librbd|^librados' <<<"$out" || fail "--version without $lib names it: $out"
+		expect_eq "rbd/vol1.4" "$("$copy" --catalog "$CATALOG" which vol1)" "which without $lib"
+		"$copy" --catalog "$CATALOG" tree vol1 >/dev/null || fail "tree without $lib"
+	done
+	expect_eq "$before" "$(catalog_sql 'SELECT count(*) FROM operation; SELECT count(*) FROM volume')" \
+		"the catalog after the refusals"
+}
+
 test_usage_errors_exit_2_with_one_line() {
 	expect_refused 2 "no command given" "$ROWCAT"
 	expect_refused 2 "unknown command 'frobnicate'" "$ROWCAT" frobnicate
