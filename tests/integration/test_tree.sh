@@ -226,20 +226,21 @@ vol1 rbd 64\\x20MiB rbd/vol1.4 2 4 " "$("$ROWCAT" --catalog "$CATALOG" ls --raw)
 test_dot_renders_every_node_whatever_its_name() {
 	make_branching_catalog
 	local hostile='vol1.2"<a&b>\c{d};e->f&lt;' snap='s"2&<\'
-	# another volume's image, cloned from vol1's snapshot s1 (as adopt
-	# --pool records a chain that two volumes share)
+	# another volume's adopted image, cloned from vol1's snapshot s1 (as
+	# adopt --pool records a chain that two volumes share): drawn in its
+	# own volume's tree, where vol1's images are the ones it reads through
 	catalog_sql "
 	UPDATE image SET name = '${hostile//\'/\'\'}' WHERE id = 3;
 	UPDATE snapshot SET name = '${snap//\'/\'\'}' WHERE id = 2;
 	UPDATE snapshot SET marked_at = 1767243600 WHERE id = 3;
 	INSERT INTO volume (id, name, size, created_at) VALUES (2, 'other', 67108864, 1767240000);
-	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at) VALUES (6, 2, 'rbd', 'other', 1, 1767240000);
+	INSERT INTO image (id, volume_id, pool, name, parent_snapshot_id, created_at, adopted_at) VALUES (6, 2, 'rbd', 'other', 1, 1767240000, 1767240000);
 	UPDATE volume SET operating_image_id = 6 WHERE id = 2;" || fail "naming"
 	"$ROWCAT" --catalog "$CATALOG" tree vol1 --format dot >graph.dot || fail "tree --format dot"
 	dot -Tsvg graph.dot >graph.svg || fail "dot -Tsvg: $(cat graph.dot)"
 	local nodes; nodes=$(svg_nodes graph.svg) || fail "the SVG is not well-formed"
 	local name
-	for name in rbd/vol1 rbd/vol1.1 "rbd/$hostile" rbd/vol1.3 rbd/vol1.4 rbd/other \
+	for name in rbd/vol1 rbd/vol1.1 "rbd/$hostile" rbd/vol1.3 rbd/vol1.4 \
 		@s1 "@$snap" @pre @s3; do
 		grep -qxF -- "$name" <(cut -f2 <<<"$nodes" | cut -d'|' -f1) ||
 			fail "no node '$name' in: $nodes"
@@ -247,11 +248,17 @@ test_dot_renders_every_node_whatever_its_name() {
 	expect_eq "#bfdcff" "$(grep -F "	rbd/vol1.4|operating" <<<"$nodes" | cut -f1)" \
 		"the operating image's fill"
 	expect_eq "#ffe680" "$(grep -F "	@s3|" <<<"$nodes" | cut -f1)" "the pinned snapshot's fill"
-	expect_eq "#efe0f5	rbd/other|volume other" "$(grep -F "	rbd/other|" <<<"$nodes")" \
-		"another volume's image"
 	grep -q '^  s3 \[.*style="dashed"' graph.dot || fail "the marked snapshot is not dashed: $(grep '^  s3' graph.dot)"
 	# one node per image and snapshot, the legend's apart
-	expect_eq 10 "$(grep -c '^  [is][0-9]* \[' graph.dot)" "nodes"
+	expect_eq 9 "$(grep -c '^  [is][0-9]* \[' graph.dot)" "nodes"
+	"$ROWCAT" --catalog "$CATALOG" tree other --format dot >other.dot ||
+		fail "tree other --format dot"
+	dot -Tsvg other.dot >other.svg || fail "dot -Tsvg: $(cat other.dot)"
+	nodes=$(svg_nodes other.svg) || fail "other's SVG is not well-formed"
+	expect_eq "#efe0f5	rbd/vol1|volume vol1" "$(grep -F "	rbd/vol1|" <<<"$nodes")" \
+		"another volume's image it reads through"
+	expect_eq "#bfdcff" "$(grep -F "	rbd/other|operating" <<<"$nodes" | cut -f1)" \
+		"the other volume's operating image"
 	expect_refused 2 "--format dot: 'rowcat ls' draws no graph" "$ROWCAT" --catalog "$CATALOG" ls --format dot
 	expect_refused 2 "--format must be plain, json or dot, not 'svg'" \
 		"$ROWCAT" --catalog "$CATALOG" tree vol1 --format svg
