@@ -5,7 +5,8 @@
  *   catalog (one read): the volume, its tree, the ancestors it reads
  *                       through that are not its own, gc's state
  *   cluster:            each image not in the trash measured through one
- *                       open (rbdops_image_usage), none in the read
+ *                       open (rbdops_image_usage), `jobs` at a time,
+ *                       none inside the catalog's read
  *   pure:               gc's plans of now and after a flatten, summed
  *                       (du_frees.c)
  *
@@ -15,6 +16,7 @@
  * and one the catalog has but the cluster lacks is missing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,32 +207,109 @@ static int apply_usage(struct ops_du_image *img, const struct rbdops_usage *u)
 	return 0;
 }
 
+/* Measures one image that is on the cluster by the catalog. */
+static int measure_one(struct rbd_conn *conn, struct ops_du_image *img,
+		       struct rc_error *err)
+{
+	struct rbdops_usage u;
+	int rc = rbdops_image_usage(conn, &img->image.spec, &u, err);
+
+	if (rc == -ENOENT || rc == RBDOPS_NO_POOL) {
+		rc_error_clear(err);
+		img->state = OPS_DU_MISSING;
+		for (size_t s = 0; s < img->snapshot_count; s++)
+			if (img->snapshots[s].state == OPS_DU_MEASURED)
+				img->snapshots[s].state = OPS_DU_MISSING;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = apply_usage(img, &u);
+	rbdops_usage_free(&u);
+	if (rc < 0)
+		return rc_error_set(err, rc, "out of memory");
+	return 0;
+}
+
+/*
+ * The images are measured `jobs` at a time: each open of a clone reads
+ * its whole parent chain, one round trip after the other, so at depth 100
+ * a volume's opens are some 5,000 image opens that wait on the OSDs far
+ * more than they compute.
+ */
+struct measuring {
+	pthread_mutex_t lock;
+	struct rbd_conn *conn;
+	struct ops_du_report *r;
+	size_t next;
+	int rc;
+	struct rc_error err;
+};
+
+static void *measure_worker(void *arg)
+{
+	struct measuring *m = arg;
+	struct rc_error err = {0};
+
+	for (;;) {
+		struct ops_du_image *img = NULL;
+		int rc;
+
+		pthread_mutex_lock(&m->lock);
+		while (m->rc == 0 && m->next < m->r->image_count && !img) {
+			img = &m->r->images[m->next++];
+			if (img->state != OPS_DU_MEASURED)
+				img = NULL;
+		}
+		pthread_mutex_unlock(&m->lock);
+		if (!img)
+			break;
+		rc = measure_one(m->conn, img, &err);
+		if (rc < 0) {
+			pthread_mutex_lock(&m->lock);
+			if (m->rc == 0) {
+				m->rc = rc;
+				m->err = err;
+			}
+			pthread_mutex_unlock(&m->lock);
+			break;
+		}
+	}
+	return NULL;
+}
+
 /* Measures every image that is on the cluster by the catalog. */
-static int measure(struct rbd_conn *conn, struct ops_du_report *r,
+static int measure(struct rbd_conn *conn, struct ops_du_report *r, int jobs,
 		   struct rc_error *err)
 {
+	struct measuring m = { .conn = conn, .r = r };
+	pthread_t threads[OPS_DU_MAX_JOBS];
+	int started = 0;
+
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > OPS_DU_MAX_JOBS)
+		jobs = OPS_DU_MAX_JOBS;
+	pthread_mutex_init(&m.lock, NULL);
+	for (; started < jobs && (size_t)started < r->image_count; started++)
+		if (pthread_create(&threads[started], NULL, measure_worker,
+				   &m) != 0)
+			break;
+	/* no thread at all: this one does the work */
+	if (started == 0)
+		measure_worker(&m);
+	for (int t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&m.lock);
+	if (m.rc < 0) {
+		*err = m.err;
+		return m.rc;
+	}
 	for (size_t i = 0; i < r->image_count; i++) {
-		struct ops_du_image *img = &r->images[i];
-		struct rbdops_usage u;
-		int rc;
+		const struct ops_du_image *img = &r->images[i];
 
 		if (img->state != OPS_DU_MEASURED)
 			continue;
-		rc = rbdops_image_usage(conn, &img->image.spec, &u, err);
-		if (rc == -ENOENT || rc == RBDOPS_NO_POOL) {
-			rc_error_clear(err);
-			img->state = OPS_DU_MISSING;
-			for (size_t s = 0; s < img->snapshot_count; s++)
-				if (img->snapshots[s].state == OPS_DU_MEASURED)
-					img->snapshots[s].state = OPS_DU_MISSING;
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		rc = apply_usage(img, &u);
-		rbdops_usage_free(&u);
-		if (rc < 0)
-			return rc_error_set(err, rc, "out of memory");
 		if (img->owner == OPS_DU_OWN)
 			r->total += img->used;
 		else
@@ -265,7 +344,7 @@ static int read_catalog(struct catalog *cat, const char *volume,
 
 int ops_volume_du(struct rbd_conn *conn, struct catalog *cat,
 		  const char *volume, const struct catalog_gc_options *opts,
-		  struct ops_du_report *out, struct rc_error *err)
+		  int jobs, struct ops_du_report *out, struct rc_error *err)
 {
 	struct catalog_gc_state state = {0};
 	int rc;
@@ -273,7 +352,7 @@ int ops_volume_du(struct rbd_conn *conn, struct catalog *cat,
 	memset(out, 0, sizeof(*out));
 	rc = read_catalog(cat, volume, out, &state, err);
 	if (rc == 0)
-		rc = measure(conn, out, err);
+		rc = measure(conn, out, jobs, err);
 	if (rc == 0)
 		rc = ops_du_frees(out, &state, opts, err);
 	catalog_gc_state_free(&state);

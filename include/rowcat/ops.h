@@ -404,9 +404,14 @@ struct ops_du_report {
 	struct ops_du_frees after_flatten;
 };
 
+/* The most images du measures at once. */
+#define OPS_DU_MAX_JOBS 64
+
 /*
  * rowcat du VOL: measures every image of the volume's tree on the
- * cluster (rbdops_image_usage: one open per image) and every snapshot,
+ * cluster (rbdops_image_usage: one open per image, `jobs` images at once,
+ * 1 to OPS_DU_MAX_JOBS, each in a thread of its own sharing conn) and
+ * every snapshot,
  * and the ancestors it reads through that are not its own (foreign
  * ancestors, counted apart in read_through); images and snapshots gc
  * moved to the trash or removed are reported as such, unmeasured. Then
@@ -418,7 +423,7 @@ struct ops_du_report {
  */
 int ops_volume_du(struct rbd_conn *conn, struct catalog *cat,
 		  const char *volume, const struct catalog_gc_options *opts,
-		  struct ops_du_report *out, struct rc_error *err);
+		  int jobs, struct ops_du_report *out, struct rc_error *err);
 void ops_du_report_free(struct ops_du_report *report);
 
 /*

@@ -191,6 +191,7 @@ test_bad_input_is_refused_with_one_line() {
 	expect_refused 1 "no volume named" rowcat du "$(volname x)"
 	expect_refused 2 "" rowcat du "rbd/$v"
 	expect_refused 2 "--min-age" rowcat du "$v" --min-age soon
+	expect_refused 2 "--jobs" rowcat du "$v" --jobs 0
 	expect_refused 2 "" rowcat du
 	expect_eq "$before" "$(catalog_state; cluster_state)" "nothing changed"
 }
