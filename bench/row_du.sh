@@ -36,13 +36,15 @@ row_du() {
 	for rep in $(seq "$reps"); do
 		say "row 10: round $rep of $reps"
 		echo "rowcat $(time_ms "$rowcat" --catalog "$work/catalog.db" -q du "$vol" --format json)" >>"$work/du"
+		echo "rowcat1 $(time_ms "$rowcat" --catalog "$work/catalog.db" -q du "$vol" --format json --jobs 1)" >>"$work/du"
 		echo "pool $(time_ms rbd du --format json -p rbd --namespace "${ns#rbd/}")" >>"$work/du"
 		echo "each $(time_ms per_image)" >>"$work/du"
 	done
 
-	local m_rowcat m_pool m_each total load paxos_now
+	local m_rowcat m_rowcat1 m_pool m_each total load paxos_now
 	paxos_now=$(paxos_setting)
 	m_rowcat=$(awk '$1 == "rowcat" { print $2 }' "$work/du" | median)
+	m_rowcat1=$(awk '$1 == "rowcat1" { print $2 }' "$work/du" | median)
 	m_pool=$(awk '$1 == "pool" { print $2 }' "$work/du" | median)
 	m_each=$(awk '$1 == "each" { print $2 }' "$work/du" | median)
 	total=$(jq .total_used_size <<<"$du")
@@ -54,9 +56,10 @@ One $size volume, filled, then $depth \`rowcat snap\`s with $mib MiB
 written (random whole objects) into each new operating image: $((depth + 1))
 images, each a clone of the one before (the last reads through $depth
 parents), $depth snapshots, $total bytes in all. The same images measured
-three ways, in turn within each round: \`rowcat du VOL --format json\`
+four ways, in turn within each round: \`rowcat du VOL --format json\`
 (one process, one read-only open per image, each snapshot read through
-that handle); \`rbd du --format json -p rbd --namespace NS\` (one
+that handle, 4 images at a time: its default \`--jobs\`), the same with
+\`--jobs 1\`; \`rbd du --format json -p rbd --namespace NS\` (one
 process: the volume's namespace holds only its images; rbd opens each
 image and then each snapshot as an image of its own); and \`rbd du
 --format json POOL/NS/IMAGE\` for each image in a shell loop ($((depth + 1))
@@ -69,6 +72,7 @@ Medians of $reps rounds.
 | what | median | / rowcat du |
 |---|---|---|
 | \`rowcat du\` | $m_rowcat ms | 1.00 |
+| \`rowcat du --jobs 1\` | $m_rowcat1 ms | $(ratio "$m_rowcat1" "$m_rowcat") |
 | \`rbd du -p rbd --namespace NS\` | $m_pool ms | $(ratio "$m_pool" "$m_rowcat") |
 | \`rbd du IMAGE\`, each image | $m_each ms | $(ratio "$m_each" "$m_rowcat") |
 
