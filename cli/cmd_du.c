@@ -230,31 +230,39 @@ static void size_text(uint64_t bytes, bool exact, char buf[RC_SIZE_TEXT_MAX])
 		rc_size_format_human(bytes, buf);
 }
 
+static void add_word(char *out, size_t size, const char *word)
+{
+	size_t used = strlen(out);
+
+	if (*word)
+		snprintf(out + used, size - used, "%s%s", used ? " " : "", word);
+}
+
 static void image_state(const struct ops_du_image *img, char *out, size_t len)
 {
-	const char *where = "";
-
+	out[0] = '\0';
+	if (img->operating)
+		add_word(out, len, "operating");
+	if (img->owner == OPS_DU_READ_THROUGH)
+		add_word(out, len, img->image.volume_id == 0
+			 ? "read through (foreign ancestor)"
+			 : "read through (another volume's)");
 	switch (img->state) {
 	case OPS_DU_IN_TRASH:
-		where = "in trash";
+		add_word(out, len, "in trash");
 		break;
 	case OPS_DU_GONE:
-		where = "purged";
+		add_word(out, len, "purged");
 		break;
 	case OPS_DU_MISSING:
-		where = "missing";
+		add_word(out, len, "missing");
 		break;
 	case OPS_DU_NOT_MEASURED:
-		where = "another volume's clone, not measured";
+		add_word(out, len, "another volume's clone, not measured");
 		break;
 	case OPS_DU_MEASURED:
 		break;
 	}
-	snprintf(out, len, "%s%s%s%s", img->operating ? "operating" : "",
-		 img->operating && *where ? " " : "", where,
-		 img->owner != OPS_DU_READ_THROUGH ? ""
-		 : img->image.volume_id == 0 ? "read through (foreign ancestor)"
-		 : "read through (another volume's)");
 }
 
 static const char *snapshot_state(const struct ops_du_snapshot *s)
@@ -365,10 +373,12 @@ static void print_summary(const struct ops_du_report *r,
 {
 	const struct ops_du_image *op = NULL;
 	char text[RC_SIZE_TEXT_MAX], spec[RC_SPEC_MAX] = "";
-	size_t foreign = 0;
+	size_t foreign = 0, trashed = 0;
 
 	for (size_t i = 0; i < r->image_count; i++) {
 		foreign += r->images[i].owner == OPS_DU_READ_THROUGH;
+		trashed += r->images[i].owner == OPS_DU_OWN &&
+			   r->images[i].state == OPS_DU_IN_TRASH;
 		if (r->images[i].operating)
 			op = &r->images[i];
 	}
@@ -382,6 +392,10 @@ static void print_summary(const struct ops_du_report *r,
 		       "own (not in the total)\n", text, foreign,
 		       foreign == 1 ? "" : "s");
 	}
+	if (trashed)
+		printf("in the trash: %zu image%s of the volume (not measured), "
+		       "which gc purges once %s delay is over\n", trashed,
+		       trashed == 1 ? "" : "s", trashed == 1 ? "its" : "their");
 	print_frees("gc would free now: ", &r->gc_now, bytes);
 	if (r->can_flatten) {
 		char what[RC_SPEC_MAX + 64];
