@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rowcat benchmarks: one entry command.
 #
-#   bench/run.sh            the full run (about 85 min on 2 cores): starts
+#   bench/run.sh            the full run (about 100 min on 2 cores): starts
 #                           its own throwaway cluster (one bluestore OSD on
 #                           a sparse file, Ceph's default proposal
 #                           interval), prints a Markdown report to stdout
