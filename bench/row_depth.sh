@@ -1,22 +1,42 @@
 # Row 6: clone depth (sourced by run.sh).
 
+# deep_volume POOL[/NS]/VOL SIZE DEPTH [MIB]: a volume of SIZE, filled
+# (rbd bench: whole 4 MiB objects, one at a time), then DEPTH rowcat snaps
+# with MIB written between them (random whole objects; 0 or none: no
+# writes, so every image but the first holds nothing of its own), built
+# at paxos_propose_interval 0.01 s and left at 1 s. Line d of
+# $work/deep-VOL is the operating image after d snaps (POOL[/NS]/IMAGE),
+# which reads through d parents.
+deep_volume() {
+	local spec=$1 size=$2 max=$3 mib=${4:-0} list=$work/deep-${1##*/} d
+	paxos 0.01
+	rc create "$spec" --size "$size" || bench_fail "rowcat create $spec"
+	rbd bench --io-type write --io-size 4M --io-threads 1 --io-pattern seq \
+		--io-total "$size" "$spec" >/dev/null 2>&1 || bench_fail "filling $spec"
+	rc which "${spec##*/}" >"$list" || bench_fail "rowcat which"
+	for d in $(seq "$max"); do
+		# (past depth 12 each snap warns of krbd's limit: not news here)
+		rc snap "${spec##*/}" "d$d" >/dev/null 2>"$work/snap.err" ||
+			bench_fail "rowcat snap: $(cat "$work/snap.err")"
+		rc which "${spec##*/}" >>"$list" || bench_fail "rowcat which"
+		[ "$mib" = 0 ] || rbd bench --io-type write --io-size 4M \
+			--io-threads 1 --io-pattern rand --io-total "${mib}M" \
+			"$(tail -1 "$list")" >/dev/null 2>&1 || bench_fail "writing generation $d"
+	done
+	paxos 1
+}
+
 row_depth() {
 	local depths="0 1 4 8 16" reps=5 size=1G runtime=10 ramp=2 opens=21
 	[ "$quick" = 1 ] && depths="0 1 2" reps=2 size=64M runtime=1 ramp=0 opens=3
-	local vol="depth$run_id" max d rep image out
+	local vol="depth$run_id" max d rep out
 	max=$(tr ' ' '\n' <<<"$depths" | tail -1)
 	say "row 6: a volume of depth $max"
-	paxos 0.01
-	rc create "rbd/$vol" --size "$size" || bench_fail "rowcat create"
-	fio_json "$work/fill.json" "$vol" --rw=write --bs=4m --size="$size"
-	# the operating image after d snapshots, which reads through d parents
-	declare -A at_depth=([0]=$vol)
-	for d in $(seq "$max"); do
-		rc snap "$vol" "d$d" >/dev/null || bench_fail "rowcat snap"
-		image=$(rc which "$vol")
-		at_depth[$d]=${image#rbd/}
-	done
-	paxos 1
+	deep_volume "rbd/$vol" "$size" "$max"
+	# the operating image after d snapshots (fio's engine takes the name
+	# in the default namespace)
+	local at_depth=()
+	mapfile -t at_depth < <(sed 's|^rbd/||' "$work/deep-$vol")
 	local found walk
 	for d in $depths; do
 		found=-1 walk=${at_depth[$d]}

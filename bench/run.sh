@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rowcat benchmarks: one entry command.
 #
-#   bench/run.sh            the full run (about 85 min on 2 cores): starts
+#   bench/run.sh            the full run (about 100 min on 2 cores): starts
 #                           its own throwaway cluster (one bluestore OSD on
 #                           a sparse file, Ceph's default proposal
 #                           interval), prints a Markdown report to stdout
@@ -10,20 +10,22 @@
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
-#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-9)
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-10)
 #
 # With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
 # and leave its settings alone; otherwise the run starts its own and
 # stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh);
 # row 8 boots a guest with tests/vm/vm.sh (QEMU, Debian's kernel); row 9
-# puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3.
+# puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3;
+# row 10 builds a volume of 100 generations and measures it with rowcat du
+# and rbd du.
 set -euo pipefail
 shopt -s inherit_errexit
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 build=""
-rows=1,2,3,4,5,6,7,8,9
+rows=1,2,3,4,5,6,7,8,9,10
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -36,7 +38,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-for row in catalog lineage snap volumes datapath depth gc live catalog_rados; do
+for row in catalog lineage snap volumes datapath depth gc live catalog_rados du; do
 	# shellcheck disable=SC1090
 	. "$top/bench/row_$row.sh"
 done
@@ -96,7 +98,7 @@ rowcat_version=$("$rowcat" --version | paste -sd, - | sed 's/,/, /g')
 command=bench/run.sh mode=full
 [ "$quick" = 1 ] && mode=quick
 [ "$quick" = 1 ] && command+=" --quick"
-[ "$rows" = 1,2,3,4,5,6,7,8,9 ] || command+=" --rows $rows"
+[ "$rows" = 1,2,3,4,5,6,7,8,9,10 ] || command+=" --rows $rows"
 cat <<EOT
 # rowcat benchmark results
 
@@ -119,4 +121,5 @@ if wants 6; then row_depth; fi
 if wants 7; then row_gc; fi
 if wants 8; then row_live; fi
 if wants 9; then row_catalog_rados; fi
+if wants 10; then row_du; fi
 say "done"

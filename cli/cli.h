@@ -153,6 +153,7 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_ls(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_which(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tree(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_du(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snap(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_flatten(struct cli_ctx *ctx, int argc, char **argv);

@@ -10,6 +10,7 @@ const struct cli_command cli_commands[] = {
 	{ "ls",     cmd_ls,     "list volumes" },
 	{ "which",  cmd_which,  "print a volume's operating image (what to attach)" },
 	{ "tree",   cmd_tree,   "draw a volume's lineage of images and snapshots" },
+	{ "du",     cmd_du,     "what each image and snapshot holds, and what gc would free" },
 	{ "snap",   cmd_snap,   "take a ROW snapshot: snapshot, protect, clone, switch" },
 	{ "restore", cmd_restore, "switch a volume to a new clone of one of its snapshots" },
 	{ "flatten", cmd_flatten, "flatten a volume's operating image" },

@@ -100,3 +100,30 @@ void rc_size_format(uint64_t size, char buf[RC_SIZE_TEXT_MAX])
 	snprintf(buf, RC_SIZE_TEXT_MAX, "%llu %s", (unsigned long long)size,
 		 units[u]);
 }
+
+void rc_size_format_human(uint64_t size, char buf[RC_SIZE_TEXT_MAX])
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB",
+					    "PiB", "EiB"};
+	uint64_t scale = 1;
+	int u = 0;
+	size_t len;
+
+	while (u < 6 && size / scale >= 1024) {
+		scale *= 1024;
+		u++;
+	}
+	if (size % scale == 0) {
+		snprintf(buf, RC_SIZE_TEXT_MAX, "%llu %s",
+			 (unsigned long long)(size / scale), units[u]);
+		return;
+	}
+	snprintf(buf, RC_SIZE_TEXT_MAX, "%.2f", (double)size / (double)scale);
+	/* 1.50 reads as 1.5, and 2.00 (a rounding of 1.999) as 2 */
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '.')
+		buf[--len] = '\0';
+	snprintf(buf + len, RC_SIZE_TEXT_MAX - len, " %s", units[u]);
+}

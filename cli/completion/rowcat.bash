@@ -181,7 +181,7 @@ _rowcat()
 
 	# the command's arguments
 	case $command:${#args[@]} in
-	which:0 | tree:0 | snap:0 | flatten:0 | log:0 | check:0 | consumer:0 | \
+	which:0 | tree:0 | du:0 | snap:0 | flatten:0 | log:0 | check:0 | consumer:0 | \
 	restore:0 | rm:0 | unrm:0 | pin:0 | unpin:0 | explain:0)
 		if [[ $cur == *@* ]]; then
 			[[ $command == restore || $command == rm || $command == unrm ||

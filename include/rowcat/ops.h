@@ -396,6 +396,126 @@ int ops_check_data(struct rbd_conn *conn, struct catalog *cat,
 		   const char *volume, ops_difference_fn fn, void *ctx,
 		   size_t *count, struct rc_error *err);
 
+/* ---- rowcat du ---------------------------------------------------------- */
+
+/* Where an image or snapshot of the tree is, for du. */
+enum ops_du_state {
+	OPS_DU_MEASURED,    /* on the cluster, measured */
+	OPS_DU_IN_TRASH,    /* gc moved it (or its image) to the RBD trash:
+			       not measured */
+	OPS_DU_GONE,        /* gc purged or removed it */
+	OPS_DU_MISSING,     /* the catalog has it, the cluster does not
+			       ('rowcat check' says more) */
+	OPS_DU_NOT_MEASURED,/* another volume's image: 'rowcat du' of that
+			       volume measures it */
+};
+
+/* What gc does with an item, by the plans du draws. */
+enum ops_du_gc {
+	OPS_DU_GC_KEEPS,
+	OPS_DU_GC_NOW,            /* the plan of now collects it */
+	OPS_DU_GC_AFTER_FLATTEN,  /* only once the operating image is
+				     flattened */
+};
+
+enum ops_du_owner {
+	OPS_DU_OWN,               /* the volume's own */
+	OPS_DU_READ_THROUGH,      /* an ancestor the volume reads through
+				     that is no volume's own (a foreign
+				     ancestor) or another volume's */
+	OPS_DU_OTHER_VOLUME,      /* another volume's image cloned from one
+				     of this volume's snapshots */
+};
+
+struct ops_du_snapshot {
+	int64_t snapshot_id;      /* in the catalog; 0: on the cluster only */
+	char name[RC_NAME_MAX];
+	uint64_t rbd_snap_id;     /* librbd's; 0 when not measured */
+	enum ops_du_state state;
+	uint64_t provisioned, used; /* rbd du's, when measured */
+	bool fast_diff;
+	enum ops_du_gc gc;
+};
+
+struct ops_du_image {
+	struct catalog_image image;
+	enum ops_du_owner owner;
+	bool operating;
+	enum ops_du_state state;
+	char rbd_id[RC_RBD_ID_MAX];
+	bool fast_diff;           /* every row of it answered by fast-diff */
+	bool fast_diff_feature;
+	uint64_t provisioned;
+	uint64_t head_used;       /* the image's own row in rbd du */
+	uint64_t used;            /* head and every snapshot measured */
+	struct ops_du_snapshot *snapshots; /* catalog's creation order, then
+					      those only the cluster has */
+	size_t snapshot_count;
+	enum ops_du_gc gc;
+};
+
+/* What a gc plan collects of the volume, in du's bytes. */
+struct ops_du_frees {
+	uint64_t bytes;           /* measured bytes of what it collects */
+	size_t images;            /* moved to the trash (their bytes: the
+				     image with its snapshots) */
+	size_t snapshots;         /* removed from an image that stays */
+	size_t unmeasured;        /* steps on items du did not measure
+				     (already in the trash, missing) */
+};
+
+struct ops_du_report {
+	struct catalog_volume volume;
+	struct ops_du_image *images;    /* own images first, by id, then
+					   those read through, nearest first,
+					   then other volumes' */
+	size_t image_count;
+	uint64_t total;           /* the volume's own images and snapshots */
+	uint64_t read_through;    /* the ancestors it reads through that are
+				     not its own */
+	struct ops_du_frees gc_now;
+	/* what gc would collect in addition once the operating image is
+	 * flattened; can_flatten false when it reads through no parent */
+	bool can_flatten;
+	struct ops_du_frees after_flatten;
+};
+
+/* The most images du measures at once. */
+#define OPS_DU_MAX_JOBS 64
+
+/*
+ * rowcat du VOL: measures every image of the volume's tree on the
+ * cluster (rbdops_image_usage: one open per image, `jobs` images at once,
+ * 1 to OPS_DU_MAX_JOBS, each in a thread of its own sharing conn) and
+ * every snapshot,
+ * and the ancestors it reads through that are not its own (foreign
+ * ancestors, counted apart in read_through); images and snapshots gc
+ * moved to the trash or removed are reported as such, unmeasured. Then
+ * draws gc's plan of the catalog as it is (opts, as rowcat gc would) and
+ * the plan as it would be with the operating image flattened, and says
+ * what each collects (ops_du_frees). Changes nothing. -ENOENT for a
+ * volume that is not in the catalog. *out is the caller's, for
+ * ops_du_report_free, whatever the result.
+ */
+int ops_volume_du(struct rbd_conn *conn, struct catalog *cat,
+		  const char *volume, const struct catalog_gc_options *opts,
+		  int jobs, struct ops_du_report *out, struct rc_error *err);
+void ops_du_report_free(struct ops_du_report *report);
+
+/*
+ * The pure part of du: plans gc on state (the whole catalog's) with opts,
+ * and again with report's operating image flattened (only when it reads
+ * through a parent: can_flatten), and fills gc_now and after_flatten and
+ * the gc verdict of each item of report from the steps on the volume's
+ * own items: an image moved to the trash frees what it holds with its
+ * snapshots, a snapshot removed from an image that stays what it holds,
+ * a purge of an image du did not measure counts as unmeasured.
+ * -ENOMEM, or the planner's failure.
+ */
+int ops_du_frees(struct ops_du_report *report,
+		 const struct catalog_gc_state *state,
+		 const struct catalog_gc_options *opts, struct rc_error *err);
+
 /* What a recovery did. */
 struct ops_recovery {
 	int finished;    /* rolled forward to done */

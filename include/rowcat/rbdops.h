@@ -505,6 +505,47 @@ int rbdops_data_compare(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			rbdops_data_finding_fn fn, void *ctx,
 			struct rc_error *err);
 
+/* ---- what images hold on their own, as rbd du counts it (usage.c) ---- */
+
+/* One snapshot of an image, or the image itself (its head), as `rbd du
+ * --format json` reports it. */
+struct rbdops_usage_row {
+	char snapshot[RC_NAME_MAX];     /* "" for the head */
+	uint64_t snap_id;               /* librbd's snapshot id; 0: the head */
+	uint64_t provisioned;           /* its size */
+	uint64_t used;                  /* rbd du's USED: the whole objects
+					   that changed since the snapshot
+					   before it (the image's beginning
+					   for the first), its parent's data
+					   not counted */
+	bool fast_diff;                 /* librbd answered from the object
+					   maps (fast-diff); else it asked the
+					   OSDs for every object */
+};
+
+/* What an image holds: its user snapshots oldest first, then its head. */
+struct rbdops_usage {
+	char id[RC_RBD_ID_MAX];         /* librbd's id of the image */
+	bool fast_diff_feature;         /* the image has fast-diff on */
+	struct rbdops_usage_row *rows;  /* count entries, the head last */
+	size_t count;
+};
+
+/*
+ * Measures the image at spec and each of its user snapshots as `rbd du`
+ * does (whole objects; rbd du without --exact), through one read-only
+ * open of the image (opening a clone opens its whole parent chain; the
+ * snapshots are read through the same handle). Uses fast-diff where the
+ * image has it and the object maps involved are valid (rbd_get_flags),
+ * and lets librbd ask the OSDs otherwise, as rbd du does; each row says
+ * which. -ENOENT, with a message, when the image does not exist;
+ * RBDOPS_NO_POOL when its pool does not. *out is the caller's, for
+ * rbdops_usage_free (which a failure has called already). Only reads.
+ */
+int rbdops_image_usage(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       struct rbdops_usage *out, struct rc_error *err);
+void rbdops_usage_free(struct rbdops_usage *usage);
+
 /* ---- leases: RADOS locks that expire unless renewed (lease.c) ---- */
 
 /*

@@ -24,4 +24,9 @@ int rc_size_parse(const char *text, uint64_t *out, struct rc_error *err);
 /* Writes size the way rbd info does: "64 MiB", "10 GiB", "1000 B". */
 void rc_size_format(uint64_t size, char buf[RC_SIZE_TEXT_MAX]);
 
+/* Writes an amount of data the way rbd du does: in the largest binary
+ * unit it reaches, with up to two decimals ("0 B", "12 MiB", "1.5 GiB",
+ * "37.21 MiB"); whole numbers without any. */
+void rc_size_format_human(uint64_t size, char buf[RC_SIZE_TEXT_MAX]);
+
 #endif

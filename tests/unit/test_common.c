@@ -248,6 +248,26 @@ static void test_sizes_are_written_in_the_largest_exact_unit(void **state)
 	assert_string_equal(text, "1000 B");
 }
 
+static void test_amounts_are_written_as_rbd_du_writes_them(void **state)
+{
+	char text[RC_SIZE_TEXT_MAX];
+	(void)state;
+
+	rc_size_format_human(0, text);
+	assert_string_equal(text, "0 B");
+	rc_size_format_human(1000, text);
+	assert_string_equal(text, "1000 B");
+	rc_size_format_human(12ULL << 20, text);
+	assert_string_equal(text, "12 MiB");
+	rc_size_format_human(1536ULL << 20, text);
+	assert_string_equal(text, "1.5 GiB");
+	rc_size_format_human((37ULL << 20) + 220201, text);
+	assert_string_equal(text, "37.21 MiB");
+	/* 1.999 rounds to 2, written without decimals */
+	rc_size_format_human(2047, text);
+	assert_string_equal(text, "2 KiB");
+}
+
 static void test_iso_times_round_trip(void **state)
 {
 	struct rc_error err = {0};
@@ -390,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_sizes_are_read_as_rbd_writes_them),
 		cmocka_unit_test(test_bad_sizes_are_refused),
 		cmocka_unit_test(test_sizes_are_written_in_the_largest_exact_unit),
+		cmocka_unit_test(test_amounts_are_written_as_rbd_du_writes_them),
 		cmocka_unit_test(test_iso_times_round_trip),
 		cmocka_unit_test(test_the_policy_clock_can_be_fixed_but_never_the_real_one),
 		cmocka_unit_test(test_arrays_grow_by_doubling_and_keep_their_elements),
