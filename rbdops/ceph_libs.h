@@ -125,6 +125,7 @@
 	X(rbd_snap_protect)                                             \
 	X(rbd_snap_remove)                                              \
 	X(rbd_snap_set)                                                 \
+	X(rbd_snap_set_by_id)                                           \
 	X(rbd_snap_spec_cleanup)                                        \
 	X(rbd_snap_unprotect)                                           \
 	X(rbd_stat)                                                     \
@@ -255,6 +256,7 @@ int rbdops_ceph_load(struct rc_error *err);
 #define rbd_snap_protect (rbdops_ceph.rbd_snap_protect)
 #define rbd_snap_remove (rbdops_ceph.rbd_snap_remove)
 #define rbd_snap_set (rbdops_ceph.rbd_snap_set)
+#define rbd_snap_set_by_id (rbdops_ceph.rbd_snap_set_by_id)
 #define rbd_snap_spec_cleanup (rbdops_ceph.rbd_snap_spec_cleanup)
 #define rbd_snap_unprotect (rbdops_ceph.rbd_snap_unprotect)
 #define rbd_stat (rbdops_ceph.rbd_stat)
