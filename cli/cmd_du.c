@@ -58,8 +58,6 @@ static const char *state_word(enum ops_du_state state)
 		return "gone";
 	case OPS_DU_MISSING:
 		return "missing";
-	case OPS_DU_NOT_MEASURED:
-		return "not-measured";
 	}
 	return "?";
 }
@@ -84,8 +82,6 @@ static const char *owner_word(enum ops_du_owner owner)
 		return "own";
 	case OPS_DU_READ_THROUGH:
 		return "read-through";
-	case OPS_DU_OTHER_VOLUME:
-		return "other-volume";
 	}
 	return "?";
 }
@@ -256,9 +252,6 @@ static void image_state(const struct ops_du_image *img, char *out, size_t len)
 		break;
 	case OPS_DU_MISSING:
 		add_word(out, len, "missing");
-		break;
-	case OPS_DU_NOT_MEASURED:
-		add_word(out, len, "another volume's clone, not measured");
 		break;
 	case OPS_DU_MEASURED:
 		break;

@@ -30,14 +30,6 @@ struct du_build {
 	const struct catalog_lineage *lin;
 };
 
-static bool has_image(const struct ops_du_report *r, int64_t id)
-{
-	for (size_t i = 0; i < r->image_count; i++)
-		if (r->images[i].image.id == id)
-			return true;
-	return false;
-}
-
 static struct ops_du_image *add_image(struct du_build *b,
 				      const struct catalog_image *image,
 				      enum ops_du_owner owner)
@@ -57,8 +49,6 @@ static struct ops_du_image *add_image(struct du_build *b,
 		img->state = OPS_DU_GONE;
 	else if (image->removed_at)
 		img->state = OPS_DU_IN_TRASH;
-	else if (owner == OPS_DU_OTHER_VOLUME)
-		img->state = OPS_DU_NOT_MEASURED;
 	else
 		img->state = OPS_DU_MEASURED; /* until the cluster says not */
 	snprintf(img->rbd_id, sizeof(img->rbd_id), "%s", image->rbd_id);
@@ -93,57 +83,22 @@ static int add_catalog_snapshots(struct du_build *b, struct ops_du_image *img)
 	return 0;
 }
 
-/* Whether an own image's parent snapshot is on another volume's image
- * or on one that is no volume's: then its ancestors are not in the tree. */
-static bool parent_outside(const struct catalog_lineage *lin,
-			   const struct catalog_image *image)
-{
-	return image->parent_snapshot_id && !image->flattened_at &&
-	       !catalog_lineage_snapshot(lin, image->parent_snapshot_id);
-}
-
-/* The volume's images, those it reads through and others' clones of
- * its snapshots, from the catalog; nothing measured yet. */
-static int collect(struct catalog *cat, struct du_build *b,
-		   struct rc_error *err)
+/* The volume's images, and those above its adopted roots that it reads
+ * through but does not own (its lineage holds both), from the catalog;
+ * nothing measured yet. */
+static int collect(struct du_build *b, struct rc_error *err)
 {
 	const struct catalog_lineage *lin = b->lin;
-	struct ops_du_report *r = b->r;
-	int rc = 0;
 
 	for (size_t i = 0; i < lin->image_count; i++) {
-		struct ops_du_image *img;
+		bool own = catalog_lineage_owns(lin, &lin->images[i]);
+		struct ops_du_image *img = add_image(b, &lin->images[i],
+			own ? OPS_DU_OWN : OPS_DU_READ_THROUGH);
 
-		if (lin->images[i].volume_id != r->volume.id)
-			continue;
-		img = add_image(b, &lin->images[i], OPS_DU_OWN);
-		if (!img || add_catalog_snapshots(b, img) < 0)
+		if (!img || (own && add_catalog_snapshots(b, img) < 0))
 			return rc_error_set(err, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
-		struct catalog_image *up = NULL;
-		size_t count = 0;
-
-		if (lin->images[i].volume_id != r->volume.id ||
-		    !parent_outside(lin, &lin->images[i]))
-			continue;
-		rc = catalog_image_ancestors(cat, lin->images[i].id, true, &up,
-					     &count, err);
-		for (size_t a = 0; rc == 0 && a < count; a++) {
-			if (has_image(r, up[a].id))
-				continue;
-			if (!add_image(b, &up[a], OPS_DU_READ_THROUGH))
-				rc = rc_error_set(err, -ENOMEM, "out of memory");
-		}
-		free(up);
-	}
-	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
-		if (has_image(r, lin->images[i].id))
-			continue;
-		if (!add_image(b, &lin->images[i], OPS_DU_OTHER_VOLUME))
-			rc = rc_error_set(err, -ENOMEM, "out of memory");
-	}
-	return rc;
+	return 0;
 }
 
 /* The catalog's snapshot of img called name, or NULL. */
@@ -334,7 +289,7 @@ static int read_catalog(struct catalog *cat, const char *volume,
 		rc = catalog_lineage_load(&lin, cat, &r->volume, err);
 	b.lin = lin;
 	if (rc == 0)
-		rc = collect(cat, &b, err);
+		rc = collect(&b, err);
 	if (rc == 0)
 		rc = catalog_gc_state_load(cat, 0, state, err);
 	catalog_read_end(cat);

@@ -693,7 +693,9 @@ static int flattens(struct ops_explanation *e, const struct facts *f,
 			bool after = is_image_row(r) ? image_needed[image_row(r)]
 						     : snap_needed[r];
 
-			if (!before || after)
+			/* a foreign ancestor nothing needs any more still
+			 * stays: gc never collects it */
+			if (!before || after || !e->items[j].image.volume_id)
 				continue;
 			if (rc_grow((void **)&fl->items, &fcap, fl->count + 1,
 				    sizeof(*fl->items), 8) < 0 ||

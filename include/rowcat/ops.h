@@ -406,8 +406,6 @@ enum ops_du_state {
 	OPS_DU_GONE,        /* gc purged or removed it */
 	OPS_DU_MISSING,     /* the catalog has it, the cluster does not
 			       ('rowcat check' says more) */
-	OPS_DU_NOT_MEASURED,/* another volume's image: 'rowcat du' of that
-			       volume measures it */
 };
 
 /* What gc does with an item, by the plans du draws. */
@@ -423,8 +421,6 @@ enum ops_du_owner {
 	OPS_DU_READ_THROUGH,      /* an ancestor the volume reads through
 				     that is no volume's own (a foreign
 				     ancestor) or another volume's */
-	OPS_DU_OTHER_VOLUME,      /* another volume's image cloned from one
-				     of this volume's snapshots */
 };
 
 struct ops_du_snapshot {

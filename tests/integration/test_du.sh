@@ -46,11 +46,15 @@ rbd_total() {
 }
 
 # expect_du_matches_rbd JSON: each measured image of du's JSON, head and
-# snapshots, against rbd du of that image; the total against their sum.
+# snapshots, against rbd du of that image; the total against the sum of
+# the volume's own.
 expect_du_matches_rbd() {
 	local json=$1 spec snap want got specs=()
 	while read -r spec; do
-		specs+=("$spec")
+		# the total is the volume's own images': what it reads through
+		# is counted apart
+		[ "$(jq -r --arg s "$spec" "$JQ_SPEC"'.images[] | select(spec == $s) |
+			.owner' <<<"$json")" = own ] && specs+=("$spec")
 		want=$(rbd du --format json "$spec" 2>/dev/null) || fail "rbd du $spec"
 		got=$(jq -c --arg s "$spec" "$JQ_SPEC"'.images[] | select(spec == $s)' <<<"$json")
 		expect_eq "$(jq '.images[] | select(.snapshot == null) | .used_size' <<<"$want")" \
@@ -68,7 +72,7 @@ expect_du_matches_rbd() {
 				"$spec@$snap: used_size"
 		done
 	done < <(jq -r "$JQ_SPEC"'.images[] | select(.state == "measured") | spec' <<<"$json")
-	[ "${#specs[@]}" -gt 0 ] || fail "du measured no image"
+	[ "${#specs[@]}" -gt 0 ] || fail "du measured no image of the volume's own"
 	expect_eq "$(rbd_total "${specs[@]}")" "$(jq .total_used_size <<<"$json")" "total_used_size"
 }
 
@@ -180,6 +184,40 @@ test_what_gc_would_free_is_what_gc_then_frees() {
 		spec == $b or spec == $r) | .state] | join(" ")' <<<"$out")" "collected images"
 	run rowcat du "$v" --format json
 	expect_eq 1 "$(jq '.images | length' <<<"$out")" "without --all"
+}
+
+# An adopted Cinder-like volume cloned from a Glance-like image in the
+# pool other: the Glance image is read through, measured as rbd du measures
+# it and counted apart, never in the volume's total, and gc would free
+# nothing of it, even after a flatten.
+test_a_foreign_ancestor_is_measured_apart() {
+	local v g json
+	v=$(volname) g=$(volname)g
+	rowcat init -q || fail init
+	rbd create "other/$g" --size 16M || fail "rbd create other/$g"
+	write_objects "other/$g" 12
+	rbd snap create "other/$g@snap" && rbd snap protect "other/$g@snap" ||
+		fail "Glance's snapshot"
+	rbd clone "other/$g@snap" "rbd/$v" || fail "rbd clone"
+	write_objects "rbd/$v" 4
+	rowcat adopt "rbd/$v" -q || fail "adopt rbd/$v"
+	run rowcat du "$v" --format json
+	[ "$status" = 0 ] || fail "du: $err"
+	json=$out
+	expect_eq "read-through true" "$(jq -r --arg s "other/$g" "$JQ_SPEC"'.images[] |
+		select(spec == $s) | "\(.owner) \(.foreign)"' <<<"$json")" "the Glance image"
+	expect_eq "$(rbd_total "other/$g")" "$(jq .read_through_used_size <<<"$json")" \
+		"read through, as rbd du counts the Glance image"
+	expect_eq "$(rbd_total "rbd/$v")" "$(jq .total_used_size <<<"$json")" \
+		"the volume's total: its own image only"
+	expect_eq $((4 * MIB)) "$(jq .total_used_size <<<"$json")" "the clone's own bytes"
+	expect_eq 0 "$(jq .gc_frees_now.used_size <<<"$json")" "gc now"
+	expect_eq 0 "$(jq .gc_frees_after_flatten.used_size <<<"$json")" \
+		"gc after a flatten: a foreign ancestor is never collected"
+	expect_du_matches_rbd "$json"
+	rbd rm --no-progress "rbd/$v" >/dev/null 2>&1 &&
+		rbd snap unprotect "other/$g@snap" && rbd snap rm "other/$g@snap" &&
+		rbd rm --no-progress "other/$g" >/dev/null 2>&1 || fail "cleaning up"
 }
 
 test_bad_input_is_refused_with_one_line() {

@@ -455,6 +455,46 @@ static void test_flatten_names_what_it_would_free(void **state)
 	ops_explanation_free(e);
 }
 
+/* A Cinder-like volume adopted from a Glance-like image that nothing else
+ * reads: flattening its operating image leaves the image unneeded, and
+ * still gc never collects it, so a flatten frees nothing of it. */
+static void test_a_flatten_never_frees_a_foreign_ancestor(void **state)
+{
+	struct fixture *f = *state;
+	struct ops_explanation *e;
+	struct catalog_volume v;
+	int64_t cin;
+	char sql[512];
+
+	run_sql(f->path,
+		"INSERT INTO image (volume_id, pool, namespace, name, created_at,"
+		"                   adopted_at)"
+		" VALUES (NULL, 'images', '', 'glance-2', 1, 2);"
+		"INSERT INTO snapshot (image_id, name, protected, origin,"
+		"                      created_at)"
+		" SELECT id, 'snap', 1, 'adopted', 1 FROM image"
+		"  WHERE name = 'glance-2';");
+	assert_int_equal(catalog_begin(f->cat, &f->err), 0);
+	cin = volume(f, "cin", "2026-05-04T12:00:00Z");
+	assert_int_equal(catalog_commit(f->cat, &f->err), 0);
+	assert_int_equal(catalog_volume_get(f->cat, cin, &v, &f->err), 0);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE image SET adopted_at = 3, parent_snapshot_id ="
+		 " (SELECT s.id FROM snapshot s JOIN image i ON i.id = s.image_id"
+		 "   WHERE i.name = 'glance-2') WHERE id = %lld;",
+		 (long long)v.operating_image_id);
+	run_sql(f->path, sql);
+	e = explain(f, cin, NULL);
+	assert_int_equal(e->flatten_count, 1);
+	assert_int_equal(e->flattens[0].image_id, v.operating_image_id);
+	assert_int_equal(e->flattens[0].count, 0);
+	for (size_t k = 0; k < e->count; k++) {
+		assert_int_equal(e->items[k].verdict, OPS_EXPLAIN_KEPT);
+		assert_null(reason(&e->items[k], OPS_WHY_FLATTEN_FREES));
+	}
+	ops_explanation_free(e);
+}
+
 static void test_vol1s_flatten_frees_nothing_its_policy_keeps(void **state)
 {
 	struct fixture *f = *state;
@@ -521,6 +561,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_ancestor_is_never_collected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_another_volumes_clone_is_named_with_its_volume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flatten_names_what_it_would_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_flatten_never_frees_a_foreign_ancestor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vol1s_flatten_frees_nothing_its_policy_keeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_policy_its_snapshots_say_so, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_policy_that_is_not_the_volumes_leaves_rm, setup, teardown),
