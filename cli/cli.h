@@ -147,6 +147,10 @@ struct cli_command {
 
 extern const struct cli_command cli_commands[];
 
+/* gc's defaults, which du and explain judge its plan with too */
+#define CLI_GC_MIN_AGE "1h"
+#define CLI_GC_TRASH_DELAY "24h"
+
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_create(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv);

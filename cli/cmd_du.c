@@ -15,8 +15,6 @@
 #include "table.h"
 
 /* rowcat gc's defaults (cmd_gc.c): du shows what that gc would free. */
-#define DU_MIN_AGE "1h"
-#define DU_TRASH_DELAY "24h"
 #define DU_JOBS 4
 
 enum {
@@ -444,7 +442,7 @@ static int print_table(struct cli_ctx *ctx, const struct ops_du_report *r,
 
 int cmd_du(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *min_age = DU_MIN_AGE, *trash_delay = DU_TRASH_DELAY;
+	const char *min_age = CLI_GC_MIN_AGE, *trash_delay = CLI_GC_TRASH_DELAY;
 	bool all = false, bytes = false;
 	int jobs = DU_JOBS;
 	struct cli_table_options table_options = {0};
@@ -459,10 +457,10 @@ int cmd_du(struct cli_ctx *ctx, int argc, char **argv)
 		  "waits on its whole parent chain)" },
 		{ 0, "min-age", CLI_OPT_STRING, &min_age, "DURATION",
 		  "what gc would free: as 'rowcat gc --min-age' (default "
-		  DU_MIN_AGE ")" },
+		  CLI_GC_MIN_AGE ")" },
 		{ 0, "trash-delay", CLI_OPT_STRING, &trash_delay, "DURATION",
 		  "what gc would free: as 'rowcat gc --trash-delay' (default "
-		  DU_TRASH_DELAY ")" },
+		  CLI_GC_TRASH_DELAY ")" },
 		CLI_OPT_TABLE(&table_options), CLI_OPT_FORMAT(ctx), CLI_OPT_END,
 	};
 	struct cli_spec spec = {

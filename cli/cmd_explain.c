@@ -16,8 +16,6 @@
 #include "policy_cli.h"
 #include "rowcat/clock.h"
 
-#define DEFAULT_MIN_AGE "1h"
-#define DEFAULT_TRASH_DELAY "24h"
 /* the policy file of the policy timer, as snap reads it */
 #define POLICY_FILE_DEFAULT "/etc/rowcat/policy.yaml"
 
@@ -704,12 +702,12 @@ static int gc_options(struct cli_ctx *ctx, const struct explain_args *a,
 		return rc_error_prefix(&ctx->err, "--now: ");
 	if ((a->min_age || !file) &&
 	    (rc = policy_duration_parse(a->min_age ? a->min_age
-				       : DEFAULT_MIN_AGE, &gc->min_age,
+				       : CLI_GC_MIN_AGE, &gc->min_age,
 				       &ctx->err)) < 0)
 		return rc_error_prefix(&ctx->err, "--min-age: ");
 	if ((a->trash_delay || !file) &&
 	    (rc = policy_duration_parse(a->trash_delay ? a->trash_delay
-				       : DEFAULT_TRASH_DELAY, &gc->trash_delay,
+				       : CLI_GC_TRASH_DELAY, &gc->trash_delay,
 				       &ctx->err)) < 0)
 		return rc_error_prefix(&ctx->err, "--trash-delay: ");
 	return 0;
@@ -725,10 +723,10 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv)
 		  POLICY_FILE_DEFAULT " when it exists)" },
 		{ 0, "min-age", CLI_OPT_STRING, &a.min_age, "DURATION",
 		  "judge gc's plan with this --min-age (default the policy "
-		  "file's gc: min_age, else " DEFAULT_MIN_AGE ")" },
+		  "file's gc: min_age, else " CLI_GC_MIN_AGE ")" },
 		{ 0, "trash-delay", CLI_OPT_STRING, &a.trash_delay, "DURATION",
 		  "judge gc's plan with this --trash-delay (default the policy "
-		  "file's gc: trash_delay, else " DEFAULT_TRASH_DELAY ")" },
+		  "file's gc: trash_delay, else " CLI_GC_TRASH_DELAY ")" },
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
 		  "judge gc's plan as it would be at TIME "
 		  "(2026-11-25T03:00:00Z; default now)" },

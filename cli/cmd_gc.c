@@ -14,8 +14,6 @@
 #include "rowcat/policy.h"
 #include "rowcat/units.h"
 
-#define DEFAULT_MIN_AGE "1h"
-#define DEFAULT_TRASH_DELAY "24h"
 #define DEFAULT_JOBS 4
 
 /* A step as people read it. */
@@ -460,16 +458,16 @@ static int planned(void *arg, const struct catalog_gc_plan *plan, size_t count,
 
 int cmd_gc(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct gc_args a = { false, false, DEFAULT_MIN_AGE, DEFAULT_TRASH_DELAY,
+	struct gc_args a = { false, false, CLI_GC_MIN_AGE, CLI_GC_TRASH_DELAY,
 			     NULL, NULL, DEFAULT_JOBS, 0 };
 	struct cli_option options[] = {
 		{ 0, "dry-run", CLI_OPT_FLAG, &a.dry_run, NULL,
 		  "print the plan (what, why, in order); change nothing" },
 		{ 0, "min-age", CLI_OPT_STRING, &a.min_age, "DURATION",
-		  "collect nothing younger than this (default " DEFAULT_MIN_AGE ")" },
+		  "collect nothing younger than this (default " CLI_GC_MIN_AGE ")" },
 		{ 0, "trash-delay", CLI_OPT_STRING, &a.trash_delay, "DURATION",
 		  "keep images in the RBD trash this long before purging them "
-		  "(default " DEFAULT_TRASH_DELAY ")" },
+		  "(default " CLI_GC_TRASH_DELAY ")" },
 		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
 		  "steps on different images carried out at once (default 4)" },
 		{ 0, "max-steps", CLI_OPT_INT, &a.max_steps, "N",
