@@ -10,20 +10,21 @@
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
-#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-9)
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-9, 11)
 #
 # With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
 # and leave its settings alone; otherwise the run starts its own and
 # stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh);
 # row 8 boots a guest with tests/vm/vm.sh (QEMU, Debian's kernel); row 9
-# puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3.
+# puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3;
+# row 11 plots with gnuplot into bench/row11-workload.svg (full mode).
 set -euo pipefail
 shopt -s inherit_errexit
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 build=""
-rows=1,2,3,4,5,6,7,8,9
+rows=1,2,3,4,5,6,7,8,9,11
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -36,7 +37,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-for row in catalog lineage snap volumes datapath depth gc live catalog_rados; do
+for row in catalog lineage snap volumes datapath depth gc live catalog_rados workload; do
 	# shellcheck disable=SC1090
 	. "$top/bench/row_$row.sh"
 done
@@ -96,7 +97,7 @@ rowcat_version=$("$rowcat" --version | paste -sd, - | sed 's/,/, /g')
 command=bench/run.sh mode=full
 [ "$quick" = 1 ] && mode=quick
 [ "$quick" = 1 ] && command+=" --quick"
-[ "$rows" = 1,2,3,4,5,6,7,8,9 ] || command+=" --rows $rows"
+[ "$rows" = 1,2,3,4,5,6,7,8,9,11 ] || command+=" --rows $rows"
 cat <<EOT
 # rowcat benchmark results
 
@@ -119,4 +120,5 @@ if wants 6; then row_depth; fi
 if wants 7; then row_gc; fi
 if wants 8; then row_live; fi
 if wants 9; then row_catalog_rados; fi
+if wants 11; then row_workload; fi
 say "done"
