@@ -260,24 +260,41 @@ with open(sys.argv[2], "w") as out:
             out.write("\n\n")
 EOF
 		bench_fail "writing $data"
+	wl_gnuplot "$data" "$svg"
+}
+
+# wl_gnuplot DATA SVG : the plot of DATA (written by wl_plot): one column
+# per working set, IOPS and both p99s over the snapshots taken. Native
+# kinds are drawn in reds, ROW kinds in blues and greens, plain in black.
+wl_gnuplot() {
+	local data=$1 svg=$2
 	command -v gnuplot >/dev/null || bench_fail "no gnuplot (tests/cluster/install-deps.sh)"
+	local -A style=(
+		[plain]="lc rgb '#000000' dt 2 pt 1"
+		[native]="lc rgb '#d62728' lw 2 pt 5"
+		[native1m]="lc rgb '#ff7f0e' lw 2 pt 4"
+		[row]="lc rgb '#1f4fb4' lw 2 pt 7"
+		[rowmd]="lc rgb '#2ca02c' lw 2 pt 9"
+		[row1m]="lc rgb '#17becf' lw 2 pt 6"
+		[rowcor]="lc rgb '#9467bd' lw 1 dt 3 pt 8"
+	)
 	local nkinds col=0 ws kind what i line index
 	nkinds=$(wc -w <<<"$wl_kinds")
 	{
-		echo "set terminal svg size 1200,900 dynamic font 'sans,11' background '#ffffff'"
+		echo "set terminal svg size 1200,960 dynamic font 'sans,11' background '#ffffff'"
 		echo "set output '$svg'"
-		echo "set multiplot layout 3,$(wc -w <<<"$wl_fractions") columnsfirst"
+		echo "set multiplot layout 3,$(wc -w <<<"$wl_fractions") columnsfirst title 'bench row 11: 4 KiB random I/O, 70% writes, a snapshot after every segment'"
 		echo "set key outside right top vertical font 'sans,9'"
 		echo "set grid"
 		echo "set xlabel 'snapshots taken'"
 		echo "set yrange [0:*]"
 		for ws in $wl_fractions; do
-			for what in "2:IOPS (4 KiB, 70% writes)" "4:write p99 (ms)" "3:read p99 (ms)"; do
+			for what in "2:IOPS" "4:write p99 (ms)" "3:read p99 (ms)"; do
 				line="set title 'working set ${ws}%: ${what#*:}'; plot"
 				i=0
 				for kind in $wl_kinds; do
 					index=$((col * nkinds + i))
-					line+=" '$data' index $index using 1:${what%%:*} with linespoints title '$kind',"
+					line+=" '$data' index $index using 1:${what%%:*} with linespoints ${style[$kind]:-} title '$kind',"
 					i=$((i + 1))
 				done
 				echo "${line%,}"
