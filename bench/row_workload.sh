@@ -104,7 +104,7 @@ wl_check() {
 }
 
 row_workload() {
-	local size=512M steps=12 wl_runtime=8 wl_md=4 wl_fractions="10 50"
+	local size=512M steps=12 wl_runtime=${BENCH_ROW11_SEGMENT:-8} wl_md=4 wl_fractions="10 50"
 	[ "$quick" = 1 ] && size=32M steps=2 wl_runtime=1 wl_md=1 wl_fractions=50
 	local fio_version load_start load_end kind ws step order series count
 	fio_version=$(fio --version)
@@ -196,8 +196,11 @@ EOT
 		done
 	done
 
-	local svg=$work/row11-workload.svg data=$work/row11-workload.dat
-	[ "$quick" = 1 ] || svg=$top/bench/row11-workload.svg data=$top/bench/row11-workload.dat
+	# a segment other than the default's plots beside it, not over it
+	local base=row11-workload
+	[ "$wl_runtime" = 8 ] || base+=-${wl_runtime}s
+	local svg=$work/$base.svg data=$work/$base.dat
+	[ "$quick" = 1 ] || svg=$top/bench/$base.svg data=$top/bench/$base.dat
 	wl_plot "$data" "$svg"
 	local paxos_now
 	paxos_now=$(paxos_setting)
@@ -236,7 +239,7 @@ series. Series:
 IOPS are reads and writes together; p99 is fio's completion latency.
 paxos_propose_interval $paxos_now. The row took $steps_done min; load
 average (1, 5, 15 min) $load_start at its start, $load_end at its end.
-Plotted in \`bench/row11-workload.svg\` (data: \`bench/row11-workload.dat\`).
+Plotted in \`bench/$base.svg\` (data: \`bench/$base.dat\`).
 
 EOT
 	wl_report

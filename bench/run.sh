@@ -17,7 +17,9 @@
 # stops it at the end. Needs fio and jq (tests/cluster/install-deps.sh);
 # row 8 boots a guest with tests/vm/vm.sh (QEMU, Debian's kernel); row 9
 # puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3;
-# row 11 plots with gnuplot into bench/row11-workload.svg (full mode).
+# row 11 plots with gnuplot into bench/row11-workload.svg (full mode);
+# BENCH_ROW11_SEGMENT=S sets its fio segment (default 8 s): the writes
+# between two snapshots.
 set -euo pipefail
 shopt -s inherit_errexit
 
