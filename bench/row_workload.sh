@@ -272,7 +272,7 @@ EOF
 }
 
 # wl_gnuplot DATA SVG : the plot of DATA (written by wl_plot): one column
-# per working set, IOPS and both p99s over the snapshots taken. Native
+# per working set, IOPS and both p99s (log scale) over the snapshots taken. Native
 # kinds are drawn in reds, ROW kinds in blues and greens, plain in black.
 wl_gnuplot() {
 	local data=$1 svg=$2
@@ -295,10 +295,15 @@ wl_gnuplot() {
 		echo "set key outside right top vertical font 'sans,9'"
 		echo "set grid"
 		echo "set xlabel 'snapshots taken'"
-		echo "set yrange [0:*]"
 		for ws in $wl_fractions; do
-			for what in "2:IOPS" "4:write p99 (ms)" "3:read p99 (ms)"; do
-				line="set title 'working set ${ws}%: ${what#*:}'; plot"
+			for what in "2:IOPS" "4:write p99 (ms, log scale)" "3:read p99 (ms, log scale)"; do
+				# a copy-up or a flatten puts one p99 ten times above the rest
+				if [ "${what%%:*}" = 2 ]; then
+					line="unset logscale y; set yrange [0:*];"
+				else
+					line="set logscale y; set yrange [*:*];"
+				fi
+				line+=" set title 'working set ${ws}%: ${what#*:}'; plot"
 				i=0
 				for kind in $wl_kinds; do
 					index=$((col * nkinds + i))
