@@ -104,14 +104,15 @@ wl_check() {
 }
 
 row_workload() {
-	# Space: every ROW snapshot copies the whole working set up (and a
-	# flatten copies the image), so the ROW series take about
-	# 4 x (10% + 50%) x size a snapshot: 0.6 GiB at 256M, 7.4 GiB in all
-	# with the rest, well inside the bench cluster's 30 GiB OSD (512M
-	# filled it two thirds of the way by the 12th snapshot's estimate).
+	# Space: every ROW snapshot copies the working set up (and a flatten
+	# copies the image), so the four ROW kinds take about
+	# 4 x (10% + 50%) x size a snapshot. The OSD's file grew to 9.7 GiB
+	# in all at 256M with 2 s segments (4.1 GiB by the second snapshot
+	# with 8 s), inside the bench cluster's 30 GiB OSD; at 512M it grew
+	# 2.2 GiB a step with 8 s, which would have filled it.
 	local size=256M steps=12 wl_runtime=${BENCH_ROW11_SEGMENT:-8} wl_md=4 wl_fractions="10 50"
 	[ "$quick" = 1 ] && size=32M steps=2 wl_runtime=1 wl_md=1 wl_fractions=50
-	local fio_version load_start load_end kind ws step order series count
+	local fio_version load_start load_end kind ws step series count
 	fio_version=$(fio --version)
 	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 	local -A wl_ws_bytes
@@ -180,7 +181,6 @@ EOT
 		done
 		[ "$step" = "$steps" ] || wl_snapshots $((step + 1))
 	done
-	# the last step's order rotation checks the last snapshot's results too
 	steps_done=$(awk -v s="$row_start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f\n", (e - s) / 60 }')
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 	if [ "$quick" = 1 ]; then
@@ -207,8 +207,11 @@ EOT
 	local svg=$work/$base.svg data=$work/$base.dat
 	[ "$quick" = 1 ] || svg=$top/bench/$base.svg data=$top/bench/$base.dat
 	wl_plot "$data" "$svg"
-	local paxos_now
+	local paxos_now ws_text=""
 	paxos_now=$(paxos_setting)
+	for ws in $wl_fractions; do
+		ws_text+="$ws% ($((wl_ws_bytes[$ws] / 1048576)) MiB) "
+	done
 
 	cat <<EOT
 ## 11. A VM-like load under periodic snapshots: ROW against native
@@ -216,7 +219,7 @@ EOT
 fio ${fio_version#fio-}'s rbd engine on $size images (object size 4 MiB
 unless the kind says 1 MiB): random 4 KiB reads and writes, 70% writes,
 iodepth 16, over a working set at the start of the image, prefilled with
-4 MiB writes: $(for ws in $wl_fractions; do printf '%s%% (%s MiB) ' "$ws" $(( wl_ws_bytes[$ws] / 1048576 )); done)of the image.
+4 MiB writes: ${ws_text}of the image.
 Time runs in steps of one snapshot. In each step every series runs one
 fio segment of ${wl_runtime} s on the image it writes now (a volume's
 operating image moves with each snapshot, so fio starts anew each step,
@@ -352,7 +355,7 @@ late = list(range(max(1, steps - 4), steps + 1))
 print("Medians over segments: after 1 to %d snapshots (%d segments), and after "
       "%d to %d (the last %d: the deep end). Ratios are of medians.\n"
       % (steps, steps, late[0], steps, len(late)))
-print("| working set | kind | IOPS 1-%d | / plain | IOPS %d-%d | / plain | write p99 %d-%d | read p99 %d-%d | space used at the end |"
+print("| working set | kind | IOPS 1-%d | / plain | IOPS %d-%d | / plain | write p99 %d-%d | read p99 %d-%d | rbd du at the end (whole objects) |"
       % (steps, late[0], steps, late[0], steps, late[0], steps))
 print("|---|---|---|---|---|---|---|---|---|")
 for ws in fractions:
@@ -374,7 +377,7 @@ print("**Crossover** (ROW against native of the same object size): the "
       "above native's, from that window on. Under a shared machine's load "
       "one segment moves by a factor of two; the medians are the figure to "
       "read.\n")
-print("| working set | ROW | native | crossover, strictly | crossover, by medians of 5 | ROW ahead in | 4 KiB writes a segment (median; bytes written / working set) | writes per object of the working set |")
+print("| working set | ROW | native | crossover, strictly | crossover, by medians of 5 | ROW ahead in | 4 KiB writes a segment, plain / ROW (medians) | writes per object of the working set, plain / ROW |")
 print("|---|---|---|---|---|---|---|---|")
 
 def window(k):
@@ -397,12 +400,14 @@ for ws in fractions:
         ahead = [fig[r, ws, s][0] > fig[n, ws, s][0] for s in range(1, steps + 1)]
         ahead_med = [med(fig[r, ws, s][0] for s in window(k)) >
                      med(fig[n, ws, s][0] for s in window(k)) for k in range(1, steps + 1)]
+        # plain's writes are the load's own pace; ROW's are what it got
+        # done, fewer where copy-ups held it up
         writes = med(fig[r, ws, s][3] for s in range(1, steps + 1))
+        pace = med(fig["plain", ws, s][3] for s in range(1, steps + 1))
         objects = int(ws_bytes[ws]) // (obj << 20)
-        print("| %s%% | %s | %s | %s | %s | %d of %d segments | %.0f (%.0f%% of the working set) | %.0f (%d objects of %d MiB) |" % (
+        print("| %s%% | %s | %s | %s | %s | %d of %d segments | %.0f / %.0f | %.0f / %.0f (%d objects of %d MiB) |" % (
             ws, r, n, crossover(ahead), crossover(ahead_med),
-            sum(ahead), steps, writes, 100.0 * writes * 4096 / int(ws_bytes[ws]),
-            writes / objects, objects, obj))
+            sum(ahead), steps, pace, writes, pace / objects, writes / objects, objects, obj))
 print()
 print("Snapshot steps (`rbd snap create` of the native images one after "
       "another, the policy run for every ROW volume at once, `--jobs 8`): "
