@@ -271,14 +271,14 @@ with open(sys.argv[2], "w") as out:
             out.write("\n\n")
 EOF
 		bench_fail "writing $data"
-	wl_gnuplot "$data" "$svg"
+	wl_gnuplot "$data" "$svg" "$wl_runtime"
 }
 
-# wl_gnuplot DATA SVG : the plot of DATA (written by wl_plot): one column
+# wl_gnuplot DATA SVG SEGMENT : the plot of DATA (written by wl_plot): one column
 # per working set, IOPS and both p99s (log scale) over the snapshots taken. Native
 # kinds are drawn in reds, ROW kinds in blues and greens, plain in black.
 wl_gnuplot() {
-	local data=$1 svg=$2
+	local data=$1 svg=$2 segment=$3
 	command -v gnuplot >/dev/null || bench_fail "no gnuplot (tests/cluster/install-deps.sh)"
 	local -A style=(
 		[plain]="lc rgb '#000000' dt 2 pt 1"
@@ -294,7 +294,7 @@ wl_gnuplot() {
 	{
 		echo "set terminal svg size 1200,960 dynamic font 'sans,11' background '#ffffff'"
 		echo "set output '$svg'"
-		echo "set multiplot layout 3,$(wc -w <<<"$wl_fractions") columnsfirst title 'bench row 11: 4 KiB random I/O, 70% writes, a snapshot after every segment'"
+		echo "set multiplot layout 3,$(wc -w <<<"$wl_fractions") columnsfirst title 'bench row 11: 4 KiB random I/O, 70% writes, a snapshot after every ${segment} s segment'"
 		echo "set key outside right top vertical font 'sans,9'"
 		echo "set grid"
 		echo "set xlabel 'snapshots taken'"
