@@ -10,7 +10,7 @@
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
-#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-10)
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-11)
 #
 # With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
 # and leave its settings alone; otherwise the run starts its own and
@@ -19,13 +19,16 @@
 # puts a catalog in RADOS (libsqlite3-mod-ceph) and times it with sqlite3;
 # row 10 builds a volume of 100 generations and measures it with rowcat du
 # and rbd du.
+# row 11 plots with gnuplot into bench/row11-workload.svg (full mode);
+# BENCH_ROW11_SEGMENT=S sets its fio segment (default 8 s): the writes
+# between two snapshots.
 set -euo pipefail
 shopt -s inherit_errexit
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 build=""
-rows=1,2,3,4,5,6,7,8,9,10
+rows=1,2,3,4,5,6,7,8,9,10,11
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -38,7 +41,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-for row in catalog lineage snap volumes datapath depth gc live catalog_rados du; do
+for row in catalog lineage snap volumes datapath depth gc live catalog_rados du workload; do
 	# shellcheck disable=SC1090
 	. "$top/bench/row_$row.sh"
 done
@@ -98,7 +101,7 @@ rowcat_version=$("$rowcat" --version | paste -sd, - | sed 's/,/, /g')
 command=bench/run.sh mode=full
 [ "$quick" = 1 ] && mode=quick
 [ "$quick" = 1 ] && command+=" --quick"
-[ "$rows" = 1,2,3,4,5,6,7,8,9,10 ] || command+=" --rows $rows"
+[ "$rows" = 1,2,3,4,5,6,7,8,9,10,11 ] || command+=" --rows $rows"
 cat <<EOT
 # rowcat benchmark results
 
@@ -122,4 +125,5 @@ if wants 7; then row_gc; fi
 if wants 8; then row_live; fi
 if wants 9; then row_catalog_rados; fi
 if wants 10; then row_du; fi
+if wants 11; then row_workload; fi
 say "done"

@@ -16,6 +16,8 @@ packages=(
 	libsqlite3-mod-ceph
 	# test and benchmark helpers
 	sqlite3 jq python3 time util-linux uuid-runtime clang procps fio strace
+	# bench row 11's plot (an SVG, no X)
+	gnuplot-nox
 	# tree --format dot rendered by Graphviz (test_tree, test_tree_history)
 	graphviz
 	# libFuzzer for the policy parser's fuzz target; zone files for policies
