@@ -774,6 +774,40 @@ int catalog_gc_plan_append(struct catalog_gc_plan *into,
 			   const struct catalog_gc_plan *from,
 			   struct rc_error *err);
 
+/*
+ * The same plan as catalog_gc_plan of every row, drawn without holding
+ * the rows: images come one at a time, newest first, each with its own
+ * snapshots, and the planner keeps only what an older image still needs
+ * to know of its clones (the clones of snapshots not reached yet), the
+ * volumes, and the plan. For a catalog of a million images.
+ */
+struct catalog_gc_image_rows {
+	struct catalog_gc_image image;
+	int64_t parent_image_id;    /* the image its parent snapshot is of;
+				       0 when it has none, or no such
+				       snapshot or image is in the catalog */
+	const struct catalog_gc_snapshot *snapshots; /* its own, by id */
+	size_t snapshot_count;
+};
+
+/* Fills *rows with the next image, by descending id; 1 when it did, 0 at
+ * the end, or a negative error. The rows stay valid until the next call. */
+typedef int (*catalog_gc_next_image)(void *ctx,
+				     struct catalog_gc_image_rows *rows,
+				     struct rc_error *err);
+
+/* volumes: every volume, sorted by id. -EINVAL when an image comes out of
+ * order or is older than its parent; -ENOMEM; the source's errors. */
+int catalog_gc_plan_stream(const struct catalog_gc_volume *volumes,
+			   size_t volume_count, catalog_gc_next_image next,
+			   void *ctx, const struct catalog_gc_options *opts,
+			   struct catalog_gc_plan *out, struct rc_error *err);
+
+/* The plan of every volume, streamed from the catalog in one read. */
+int catalog_gc_plan_catalog(struct catalog *cat,
+			    const struct catalog_gc_options *opts,
+			    struct catalog_gc_plan *out, struct rc_error *err);
+
 /* Changes state as carrying out step at opts->now leaves the catalog. */
 void catalog_gc_state_apply(struct catalog_gc_state *state,
 			    const struct catalog_gc_step *step,

@@ -23,6 +23,12 @@ void plan_done(struct catalog_gc_state *st, struct catalog_gc_plan *p);
 long step_of(const struct catalog_gc_plan *p, enum catalog_gc_action action,
 	     int64_t image, int64_t snapshot);
 
+/* The plan catalog_gc_plan_catalog streams from cat at o is p, the plan
+ * of every row loaded at once, step for step, dep for dep, wait for wait. */
+void require_same_streamed_plan(struct catalog *cat,
+				const struct catalog_gc_options *o,
+				const struct catalog_gc_plan *p);
+
 /* Every step of p, in order, through catalog_gc_state_apply. */
 void apply_all(struct catalog_gc_state *st, const struct catalog_gc_plan *p,
 	       const struct catalog_gc_options *o);
