@@ -69,11 +69,12 @@ EOT
 	echo
 }
 
-# ROW_GC_JOBS (default "1 8") and ROW_GC_REPS_DEFAULT (rounds at the
+# ROW_GC_JOBS (default "1 8"), ROW_GC_VOLUMES (200), ROW_GC_REPS (5) and
+# ROW_GC_REPS_DEFAULT (rounds at the
 # default interval, 3: a --jobs 1 round there takes minutes) tune it.
 row_gc() {
-	local reps=5 reps_default=${ROW_GC_REPS_DEFAULT:-3} jobs_list
-	volumes=200
+	local reps=${ROW_GC_REPS:-5} reps_default=${ROW_GC_REPS_DEFAULT:-3} jobs_list
+	volumes=${ROW_GC_VOLUMES:-200}
 	jobs_list=${ROW_GC_JOBS:-1 8}
 	[ "$quick" = 1 ] && volumes=4 reps=2 reps_default=1
 	: >"$work/gc"
