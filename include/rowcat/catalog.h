@@ -758,6 +758,8 @@ struct catalog_gc_plan {
  * that image's delay is over, so that restoring from the trash gets the
  * snapshots back too); an image is purged once its snapshots are gone.
  * -EINVAL when the state breaks the ordering rule above; -ENOMEM.
+ * The plan is catalog_gc_plan_stream's, the one planner, fed the state's
+ * images newest first.
  */
 int catalog_gc_plan(const struct catalog_gc_state *state,
 		    const struct catalog_gc_options *opts,
@@ -775,11 +777,12 @@ int catalog_gc_plan_append(struct catalog_gc_plan *into,
 			   struct rc_error *err);
 
 /*
- * The same plan as catalog_gc_plan of every row, drawn without holding
- * the rows: images come one at a time, newest first, each with its own
- * snapshots, and the planner keeps only what an older image still needs
- * to know of its clones (the clones of snapshots not reached yet), the
- * volumes, and the plan. For a catalog of a million images.
+ * The planner itself (catalog_gc_plan's rules), drawn without holding the
+ * rows: images come one at a time from a source, newest first, each with
+ * its own snapshots, and the planner keeps only what an older image still
+ * needs to know of its clones (the clones of snapshots not reached yet),
+ * the volumes, and the plan. For a catalog of a million images; the same
+ * rows from any source make the same plan.
  */
 struct catalog_gc_image_rows {
 	struct catalog_gc_image image;
@@ -803,7 +806,8 @@ int catalog_gc_plan_stream(const struct catalog_gc_volume *volumes,
 			   void *ctx, const struct catalog_gc_options *opts,
 			   struct catalog_gc_plan *out, struct rc_error *err);
 
-/* The plan of every volume, streamed from the catalog in one read. */
+/* The plan of every volume, streamed from the catalog in one read: the
+ * plan catalog_gc_plan makes of catalog_gc_state_load of every volume. */
 int catalog_gc_plan_catalog(struct catalog *cat,
 			    const struct catalog_gc_options *opts,
 			    struct catalog_gc_plan *out, struct rc_error *err);
@@ -817,10 +821,10 @@ void catalog_gc_state_apply(struct catalog_gc_state *state,
 bool catalog_op_is_gc(enum catalog_op_kind kind);
 
 /*
- * What the planner's first pass finds needed in state: image_needed and
- * snap_needed (the caller's, image_count and snapshot_count entries)
- * say, per row of state, whether gc must keep it. -EINVAL when the state
- * breaks the planner's ordering rule; -ENOMEM.
+ * What the planner finds needed in state (catalog_gc_plan's rules):
+ * image_needed and snap_needed (the caller's, image_count and
+ * snapshot_count entries) say, per row of state, whether gc must keep it.
+ * -EINVAL when the state breaks the planner's ordering rule; -ENOMEM.
  */
 int catalog_gc_needed(const struct catalog_gc_state *state, bool *image_needed,
 		      bool *snap_needed, struct rc_error *err);

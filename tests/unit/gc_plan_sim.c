@@ -48,20 +48,20 @@ static bool same_wait(const struct catalog_gc_wait *a,
 	       a->on_snapshot_id == b->on_snapshot_id;
 }
 
-void require_same_streamed_plan(struct catalog *cat,
-				const struct catalog_gc_options *o,
-				const struct catalog_gc_plan *p)
+void require_same_plan_from_cursors(struct catalog *cat,
+				    const struct catalog_gc_options *o,
+				    const struct catalog_gc_plan *p)
 {
 	struct rc_error err = {0};
 	struct catalog_gc_plan q;
 	size_t deps = 0;
 
 	require(0, catalog_gc_plan_catalog(cat, o, &q, &err) == 0,
-		"the streamed plan failed: %s", err.message);
+		"the plan from the cursors failed: %s", err.message);
 	require(0, q.count == p->count && q.waiting == p->waiting &&
 		q.next_purge_at == p->next_purge_at,
-		"the streamed plan has %zu steps and %zu waits (next purge at "
-		"%" PRId64 "), the loaded one %zu and %zu (%" PRId64 ")",
+		"the plan from the cursors has %zu steps and %zu waits (next purge at "
+		"%" PRId64 "), from the loaded state %zu and %zu (%" PRId64 ")",
 		q.count, q.waiting, q.next_purge_at, p->count, p->waiting,
 		p->next_purge_at);
 	for (size_t k = 0; k < p->count; k++) {
@@ -74,7 +74,7 @@ void require_same_streamed_plan(struct catalog *cat,
 			a->first_dep == b->first_dep &&
 			a->dep_count == b->dep_count,
 			"step %zu differs: %s image %" PRId64 " snapshot %"
-			PRId64 " (%zu deps), streamed %s image %" PRId64
+			PRId64 " (%zu deps), from the cursors %s image %" PRId64
 			" snapshot %" PRId64 " (%zu deps)", k,
 			action_name(a->action), a->image_id, a->snapshot_id,
 			a->dep_count, action_name(b->action), b->image_id,
@@ -83,12 +83,12 @@ void require_same_streamed_plan(struct catalog *cat,
 	}
 	for (size_t d = 0; d < deps; d++)
 		require(0, p->deps[d] == q.deps[d], "dep %zu differs: %zu, "
-			"streamed %zu", d, p->deps[d], q.deps[d]);
+			"from the cursors %zu", d, p->deps[d], q.deps[d]);
 	for (size_t w = 0; w < p->waiting; w++)
 		require(p->waits[w].volume_id,
 			same_wait(&p->waits[w], &q.waits[w]),
 			"wait %zu differs (image %" PRId64 " snapshot %" PRId64
-			", why %d; streamed image %" PRId64 " snapshot %" PRId64
+			", why %d; from the cursors image %" PRId64 " snapshot %" PRId64
 			", why %d)", w, p->waits[w].image_id,
 			p->waits[w].snapshot_id, (int)p->waits[w].why,
 			q.waits[w].image_id, q.waits[w].snapshot_id,
