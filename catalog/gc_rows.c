@@ -248,6 +248,14 @@ struct newest_first {
 	size_t snap_count, snap_cap;
 };
 
+static int cmp_snapshot_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct catalog_gc_snapshot *)a)->id;
+	int64_t y = ((const struct catalog_gc_snapshot *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
 static int next_image(void *ctx, struct catalog_gc_image_rows *rows,
 		      struct rc_error *err)
 {
@@ -262,7 +270,7 @@ static int next_image(void *ctx, struct catalog_gc_image_rows *rows,
 	read_gc_image(src->images, &rows->image);
 	rows->parent_image_id = sqlite3_column_int64(src->images, 8);
 	src->snap_count = 0;
-	/* newest image first, its snapshots newest first; a snapshot of an
+	/* newest image first, its snapshots in no order; a snapshot of an
 	 * image the catalog does not hold is skipped, as the full read's
 	 * join leaves it out */
 	while (src->snap_step == SQLITE_ROW) {
@@ -282,12 +290,9 @@ static int next_image(void *ctx, struct catalog_gc_image_rows *rows,
 	}
 	if (src->snap_step != SQLITE_ROW && src->snap_step != SQLITE_DONE)
 		return catalog_sql_error(src->cat, err, "reading the catalog for gc");
-	for (size_t a = 0, b = src->snap_count; a + 1 < b; a++, b--) {
-		struct catalog_gc_snapshot t = src->snaps[a];
-
-		src->snaps[a] = src->snaps[b - 1];
-		src->snaps[b - 1] = t;
-	}
+	if (src->snap_count > 1)
+		qsort(src->snaps, src->snap_count, sizeof(*src->snaps),
+		      cmp_snapshot_id);
 	rows->snapshots = src->snaps;
 	rows->snapshot_count = src->snap_count;
 	return 1;
