@@ -20,21 +20,27 @@ gc_set() {
 	echo "$spec"
 }
 
-row_gc() {
-	local volumes=200 reps=5 rep jobs spec
-	[ "$quick" = 1 ] && volumes=4 reps=2
-	: >"$work/gc"
+# gc_rounds INTERVAL REPS JOBS... : REPS rounds, each timing one gc of a
+# fresh set per JOBS value (the order rotates each round), with the
+# monitor at paxos_propose_interval INTERVAL while timed (the sets are
+# built at 0.01 s). Appends "INTERVAL JOBS MS" lines to $work/gc.
+gc_rounds() {
+	local interval=$1 reps=$2 rep jobs spec images t order
+	shift 2
 	for rep in $(seq "$reps"); do
-		for jobs in $( ((rep % 2)) && echo 1 8 || echo 8 1); do
-			say "row 7: round $rep, --jobs $jobs: making $((volumes * 5)) garbage items"
+		order=$(printf '%s\n' "$@" | awk -v r="$rep" '{ v[NR] = $1 } END {
+			for (i = 0; i < NR; i++) print v[(i + r) % NR + 1] }')
+		for jobs in $order; do
+			say "row 7: interval $interval s, round $rep, --jobs $jobs: making $((volumes * 5)) garbage items"
 			paxos 0.01
-			spec=$(gc_set "gc$rep-$jobs-" "$volumes")
-			local images t
+			spec=$(gc_set "gc$interval-$rep-$jobs-" "$volumes")
 			images=$(rbd ls "$spec" | wc -l)
 			[ "$images" = $((volumes * 3)) ] || bench_fail "$images images in $spec, expected $((volumes * 3))"
-			t=$(time_ms "$rowcat" --catalog "$work/gc$rep-$jobs-.db" -q gc \
+			paxos "$interval"
+			t=$(time_ms "$rowcat" --catalog "$work/gc$interval-$rep-$jobs-.db" -q gc \
 				--min-age 0s --trash-delay 0s --jobs "$jobs")
-			echo "$jobs $t" >>"$work/gc"
+			say "row 7: interval $interval s, --jobs $jobs: $t ms"
+			echo "$interval $jobs $t" >>"$work/gc"
 			# the harness checks what it timed: nothing left, not even in
 			# the trash
 			local left trashed
@@ -43,10 +49,39 @@ row_gc() {
 			[ -z "$left$trashed" ] || bench_fail "gc left images in $spec: $left $trashed"
 		done
 	done
+}
 
-	local m1 m8
-	m1=$(awk '$1 == 1 { print $2 }' "$work/gc" | median)
-	m8=$(awk '$1 == 8 { print $2 }' "$work/gc" | median)
+# gc_table INTERVAL REPS JOBS... : the table of one interval's rounds.
+gc_table() {
+	local interval=$1 reps=$2 jobs m m1
+	shift 2
+	cat <<EOT
+paxos_propose_interval $interval s while timed; medians of $reps rounds.
+
+| what | median | items per second | speed-up over --jobs 1 |
+|---|---|---|---|
+EOT
+	m1=$(awk -v i="$interval" '$1 == i && $2 == 1 { print $3 }' "$work/gc" | median)
+	for jobs in "$@"; do
+		m=$(awk -v i="$interval" -v j="$jobs" '$1 == i && $2 == j { print $3 }' "$work/gc" | median)
+		echo "| \`gc --jobs $jobs\` | $m ms | $(awk -v n=$((volumes * 5)) -v t="$m" 'BEGIN { printf "%.0f", n / (t / 1000) }') | $(ratio "$m1" "$m") |"
+	done
+	echo
+}
+
+# ROW_GC_JOBS (default "1 8"), ROW_GC_VOLUMES (200), ROW_GC_REPS (5) and
+# ROW_GC_REPS_DEFAULT (rounds at the
+# default interval, 3: a --jobs 1 round there takes minutes) tune it.
+row_gc() {
+	local reps=${ROW_GC_REPS:-5} reps_default=${ROW_GC_REPS_DEFAULT:-3} jobs_list
+	volumes=${ROW_GC_VOLUMES:-200}
+	jobs_list=${ROW_GC_JOBS:-1 8}
+	[ "$quick" = 1 ] && volumes=4 reps=2 reps_default=1
+	: >"$work/gc"
+	# shellcheck disable=SC2086
+	gc_rounds 0.01 "$reps" $jobs_list
+	# shellcheck disable=SC2086
+	[ "$own_cluster" = 1 ] && gc_rounds 1 "$reps_default" $jobs_list
 	cat <<EOT
 ## 7. gc throughput
 
@@ -54,18 +89,14 @@ $volumes removed volumes of 3 images (64 MiB, never written) and 2
 snapshots each: $((volumes * 5)) garbage items per round, collected by one \`rowcat gc
 --min-age 0s --trash-delay 0s\` (trash, unprotect, remove, purge: nothing
 left on the cluster, checked with \`rbd ls\` and \`rbd trash ls\`). A fresh
-set each round, in its own catalog; \`--jobs 1\` and \`--jobs 8\` alternate.
-paxos_propose_interval 0.01 s, set for this row: every snapshot removal is
-also a monitor proposal, and at the default 1 s a run of --jobs 1 would
-spend most of its time waiting for rounds (not measured here). Medians of
-$reps rounds.
-
-| what | median | items per second |
-|---|---|---|
-| \`gc --jobs 1\` | $m1 ms | $(awk -v n=$((volumes * 5)) -v t="$m1" 'BEGIN { printf "%.0f", n / (t / 1000) }') |
-| \`gc --jobs 8\` | $m8 ms | $(awk -v n=$((volumes * 5)) -v t="$m8" 'BEGIN { printf "%.0f", n / (t / 1000) }') |
-| speed-up (jobs 1 / jobs 8) | $(ratio "$m1" "$m8") | |
+set each round, in its own catalog, built at paxos_propose_interval 0.01 s;
+the --jobs values alternate. Every snapshot removal is also a monitor
+proposal, so the row times gc at 0.01 s and at Ceph's default, 1 s.
 
 EOT
+	# shellcheck disable=SC2086
+	gc_table 0.01 "$reps" $jobs_list
+	# shellcheck disable=SC2086
+	[ "$own_cluster" = 1 ] && gc_table 1 "$reps_default" $jobs_list
 	paxos 1
 }

@@ -239,6 +239,104 @@ int catalog_gc_state_load(struct catalog *cat, int64_t volume_id,
 	return rc;
 }
 
+/* catalog_gc_plan_catalog's source: two cursors in one read. */
+struct newest_first {
+	struct catalog *cat;
+	sqlite3_stmt *images, *snapshots;
+	int snap_step;              /* the snapshot cursor's last sqlite3_step */
+	struct catalog_gc_snapshot *snaps;
+	size_t snap_count, snap_cap;
+};
+
+static int cmp_snapshot_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct catalog_gc_snapshot *)a)->id;
+	int64_t y = ((const struct catalog_gc_snapshot *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static int next_image(void *ctx, struct catalog_gc_image_rows *rows,
+		      struct rc_error *err)
+{
+	struct newest_first *src = ctx;
+	int step = sqlite3_step(src->images);
+
+	if (step == SQLITE_DONE)
+		return 0;
+	if (step != SQLITE_ROW)
+		return catalog_sql_error(src->cat, err, "reading the catalog for gc");
+	memset(rows, 0, sizeof(*rows));
+	read_gc_image(src->images, &rows->image);
+	rows->parent_image_id = sqlite3_column_int64(src->images, 8);
+	src->snap_count = 0;
+	/* newest image first, its snapshots in no order; a snapshot of an
+	 * image the catalog does not hold is skipped, as the full read's
+	 * join leaves it out */
+	while (src->snap_step == SQLITE_ROW) {
+		int64_t image_id = sqlite3_column_int64(src->snapshots, 1);
+
+		if (image_id < rows->image.id)
+			break;
+		if (image_id == rows->image.id) {
+			if (rc_grow((void **)&src->snaps, &src->snap_cap,
+				    src->snap_count + 1, sizeof(*src->snaps),
+				    16) < 0)
+				return rc_error_set(err, -ENOMEM, "out of memory");
+			read_gc_snapshot(src->snapshots,
+					 &src->snaps[src->snap_count++]);
+		}
+		src->snap_step = sqlite3_step(src->snapshots);
+	}
+	if (src->snap_step != SQLITE_ROW && src->snap_step != SQLITE_DONE)
+		return catalog_sql_error(src->cat, err, "reading the catalog for gc");
+	if (src->snap_count > 1)
+		qsort(src->snaps, src->snap_count, sizeof(*src->snaps),
+		      cmp_snapshot_id);
+	rows->snapshots = src->snaps;
+	rows->snapshot_count = src->snap_count;
+	return 1;
+}
+
+int catalog_gc_plan_catalog(struct catalog *cat,
+			    const struct catalog_gc_options *opts,
+			    struct catalog_gc_plan *out, struct rc_error *err)
+{
+	struct newest_first src = { .cat = cat };
+	struct catalog_gc_volume *volumes = NULL;
+	size_t volume_count = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* one read transaction, so that the volumes and both cursors agree */
+	if (sqlite3_exec(cat->db, "SAVEPOINT gc_plan", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return catalog_sql_error(cat, err, "reading the catalog for gc");
+	rc = load_rows(cat, Q_GC_VOLUMES, Q_GC_VOLUMES_ONE, 0,
+		       (void **)&volumes, &volume_count, sizeof(*volumes),
+		       read_gc_volume, err);
+	if (rc < 0)
+		goto out;
+	src.images = catalog_stmt(cat, Q_GC_IMAGES_NEWEST_FIRST, err);
+	src.snapshots = catalog_stmt(cat, Q_GC_SNAPSHOTS_NEWEST_IMAGE_FIRST, err);
+	if (!src.images || !src.snapshots) {
+		rc = err->code;
+		goto out;
+	}
+	src.snap_step = sqlite3_step(src.snapshots);
+	rc = catalog_gc_plan_stream(volumes, volume_count, next_image, &src,
+				    opts, out, err);
+out:
+	if (src.images)
+		sqlite3_reset(src.images);
+	if (src.snapshots)
+		sqlite3_reset(src.snapshots);
+	sqlite3_exec(cat->db, "RELEASE gc_plan", NULL, NULL, NULL);
+	free(src.snaps);
+	free(volumes);
+	return rc;
+}
+
 /* ---- journalling the steps --------------------------------------------- */
 
 struct still_planned {

@@ -221,6 +221,21 @@ static const char *const query_sql[Q_COUNT] = {
 		" JOIN image i ON i.id = s.image_id"
 		" WHERE i.volume_id IS NOT ?1"
 		" ORDER BY 1",
+	/* catalog_gc_plan_catalog's two cursors, read side by side: every
+	 * image, newest first, with the image its parent snapshot is of;
+	 * every snapshot, grouped by image in the same order. Ordered by
+	 * image alone: the (image_id, name) index walks that order as it is,
+	 * where "s.id DESC" too added a sorter for every image's run, over a
+	 * quarter of the read at a million snapshots; gc_rows.c's next_image
+	 * puts each image's few snapshots in id order. */
+	[Q_GC_IMAGES_NEWEST_FIRST] =
+		"SELECT " GC_IMAGE_COLUMNS("i") ","
+		" (SELECT s.image_id FROM snapshot s JOIN image o"
+		"   ON o.id = s.image_id WHERE s.id = i.parent_snapshot_id)"
+		" FROM image i ORDER BY i.id DESC",
+	[Q_GC_SNAPSHOTS_NEWEST_IMAGE_FIRST] =
+		"SELECT " GC_SNAPSHOT_COLUMNS " FROM snapshot s"
+		" ORDER BY s.image_id DESC",
 	[Q_SNAPSHOT_MARK] =
 		"UPDATE snapshot SET marked_at = coalesce(marked_at, ?2)"
 		" WHERE id = ?1",

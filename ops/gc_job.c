@@ -15,16 +15,17 @@
 #include "internal.h"
 
 /* Adds to *plan the plan of one volume's state, or (volume_id 0) of
- * every volume's. */
+ * every volume's, streamed: the whole catalog's rows are never held. */
 static int add_plan(struct catalog *cat, int64_t volume_id,
 		    const struct catalog_gc_options *opts,
 		    struct catalog_gc_plan *plan, struct rc_error *err)
 {
 	struct catalog_gc_state state = {0};
 	struct catalog_gc_plan one = {0};
-	int rc = catalog_gc_state_load(cat, volume_id, &state, err);
+	int rc = volume_id ? catalog_gc_state_load(cat, volume_id, &state, err)
+			   : catalog_gc_plan_catalog(cat, opts, &one, err);
 
-	if (rc == 0)
+	if (rc == 0 && volume_id)
 		rc = catalog_gc_plan(&state, opts, &one, err);
 	if (rc == 0)
 		rc = catalog_gc_plan_append(plan, &one, err);

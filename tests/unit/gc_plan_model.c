@@ -967,6 +967,28 @@ static void check_waits(const struct view *v, const struct catalog_gc_options *o
 	free(seen_snap);
 }
 
+/* catalog_gc_needed says of every row what the fixpoint says. */
+static void check_needed(const struct view *v)
+{
+	const struct catalog_gc_state *st = v->st;
+	bool *img = xcalloc(st->image_count + 1, sizeof(bool));
+	bool *snap = xcalloc(st->snapshot_count + 1, sizeof(bool));
+	struct rc_error err = {0};
+
+	require(0, catalog_gc_needed(st, img, snap, &err) == 0,
+		"catalog_gc_needed failed: %s", err.message);
+	for (size_t i = 0; i < st->image_count; i++)
+		require(st->images[i].volume_id, img[i] == v->img_needed[i],
+			"catalog_gc_needed says image %" PRId64 " is%s needed",
+			st->images[i].id, img[i] ? "" : " not");
+	for (size_t s = 0; s < st->snapshot_count; s++)
+		require(0, snap[s] == v->snap_needed[s],
+			"catalog_gc_needed says snapshot %" PRId64 " is%s "
+			"needed", st->snapshots[s].id, snap[s] ? "" : " not");
+	free(img);
+	free(snap);
+}
+
 /* Everything a plan of st at o must be; see the checks above. */
 void verify_plan(const struct catalog_gc_state *st,
 		 const struct catalog_gc_options *o,
@@ -980,6 +1002,7 @@ void verify_plan(const struct catalog_gc_state *st,
 
 	view_build(&v, st);
 	check_state(&v);
+	check_needed(&v);
 	index_plan(&v, p, &x);
 	check_steps(&v, o, p);
 	check_rules(&v, o, p, &x);

@@ -79,7 +79,8 @@ enum {
 
 /*
  * Everything a plan p of st at o must be: st a state Ceph could be in,
- * each step safe and of the right reason, Ceph's ordering rules kept in
+ * what catalog_gc_needed says of st the least fixpoint of catalog.h's
+ * definitions of needed, each step safe and of the right reason, Ceph's ordering rules kept in
  * plan order and with only the steps each waits for done, `waiting` and
  * `next_purge_at` right, and the plan carried out (wholly, in part, or
  * step by step as `how` says, in an order drawn from rng) leaving exactly

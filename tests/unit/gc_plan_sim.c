@@ -39,6 +39,63 @@ void plan_done(struct catalog_gc_state *st, struct catalog_gc_plan *p)
 	catalog_gc_state_free(st);
 }
 
+static bool same_wait(const struct catalog_gc_wait *a,
+		      const struct catalog_gc_wait *b)
+{
+	return a->volume_id == b->volume_id && a->image_id == b->image_id &&
+	       a->snapshot_id == b->snapshot_id && a->why == b->why &&
+	       a->until == b->until && a->on_image_id == b->on_image_id &&
+	       a->on_snapshot_id == b->on_snapshot_id;
+}
+
+void require_same_plan_from_cursors(struct catalog *cat,
+				    const struct catalog_gc_options *o,
+				    const struct catalog_gc_plan *p)
+{
+	struct rc_error err = {0};
+	struct catalog_gc_plan q;
+	size_t deps = 0;
+
+	require(0, catalog_gc_plan_catalog(cat, o, &q, &err) == 0,
+		"the plan from the cursors failed: %s", err.message);
+	require(0, q.count == p->count && q.waiting == p->waiting &&
+		q.next_purge_at == p->next_purge_at,
+		"the plan from the cursors has %zu steps and %zu waits (next purge at "
+		"%" PRId64 "), from the loaded state %zu and %zu (%" PRId64 ")",
+		q.count, q.waiting, q.next_purge_at, p->count, p->waiting,
+		p->next_purge_at);
+	for (size_t k = 0; k < p->count; k++) {
+		const struct catalog_gc_step *a = &p->steps[k], *b = &q.steps[k];
+
+		require(a->volume_id, a->action == b->action &&
+			a->reason == b->reason && a->volume_id == b->volume_id &&
+			a->image_id == b->image_id &&
+			a->snapshot_id == b->snapshot_id &&
+			a->first_dep == b->first_dep &&
+			a->dep_count == b->dep_count,
+			"step %zu differs: %s image %" PRId64 " snapshot %"
+			PRId64 " (%zu deps), from the cursors %s image %" PRId64
+			" snapshot %" PRId64 " (%zu deps)", k,
+			action_name(a->action), a->image_id, a->snapshot_id,
+			a->dep_count, action_name(b->action), b->image_id,
+			b->snapshot_id, b->dep_count);
+		deps += a->dep_count;
+	}
+	for (size_t d = 0; d < deps; d++)
+		require(0, p->deps[d] == q.deps[d], "dep %zu differs: %zu, "
+			"from the cursors %zu", d, p->deps[d], q.deps[d]);
+	for (size_t w = 0; w < p->waiting; w++)
+		require(p->waits[w].volume_id,
+			same_wait(&p->waits[w], &q.waits[w]),
+			"wait %zu differs (image %" PRId64 " snapshot %" PRId64
+			", why %d; from the cursors image %" PRId64 " snapshot %" PRId64
+			", why %d)", w, p->waits[w].image_id,
+			p->waits[w].snapshot_id, (int)p->waits[w].why,
+			q.waits[w].image_id, q.waits[w].snapshot_id,
+			(int)q.waits[w].why);
+	catalog_gc_plan_free(&q);
+}
+
 long step_of(const struct catalog_gc_plan *p,
 	     enum catalog_gc_action action, int64_t image,
 	     int64_t snapshot)

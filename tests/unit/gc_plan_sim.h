@@ -23,6 +23,14 @@ void plan_done(struct catalog_gc_state *st, struct catalog_gc_plan *p);
 long step_of(const struct catalog_gc_plan *p, enum catalog_gc_action action,
 	     int64_t image, int64_t snapshot);
 
+/* The plan catalog_gc_plan_catalog draws from cat's two cursors at o is
+ * p, the plan of the rows catalog_gc_state_load read of every volume,
+ * step for step, dep for dep, wait for wait: one planner, two sources,
+ * which must hand it the same images, snapshots and parent links. */
+void require_same_plan_from_cursors(struct catalog *cat,
+				    const struct catalog_gc_options *o,
+				    const struct catalog_gc_plan *p);
+
 /* Every step of p, in order, through catalog_gc_state_apply. */
 void apply_all(struct catalog_gc_state *st, const struct catalog_gc_plan *p,
 	       const struct catalog_gc_options *o);

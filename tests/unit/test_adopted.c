@@ -245,6 +245,8 @@ static void plan(struct fixture *f, int64_t volume,
 	assert_int_equal(catalog_gc_state_load(f->cat, volume, st, &f->err), 0);
 	assert_int_equal(catalog_gc_plan(st, o, p, &f->err), 0);
 	verify_plan(st, o, p, VERIFY_STEPWISE, &f->rng);
+	if (volume == 0)
+		require_same_plan_from_cursors(f->cat, o, p);
 }
 
 /* ---- the OpenStack layout --------------------------------------------- */
@@ -696,6 +698,7 @@ static void compare_plans(struct fixture *f, const int64_t *vols, size_t n,
 	assert_int_equal(catalog_gc_state_load(f->cat, 0, &all, &f->err), 0);
 	assert_int_equal(catalog_gc_plan(&all, o, &whole, &f->err), 0);
 	verify_plan(&all, o, &whole, VERIFY_PART, &f->rng);
+	require_same_plan_from_cursors(f->cat, o, &whole);
 	for (size_t k = 0; k < n; k++) {
 		assert_int_equal(catalog_gc_state_load(f->cat, vols[k], &st,
 						       &f->err), 0);

@@ -663,6 +663,7 @@ static void test_plans_of_random_lineages_are_safe_ordered_and_complete(void **s
 
 		ok(&s->err, catalog_gc_plan(&st, &o, &p, &s->err));
 		verify_plan(&st, &o, &p, VERIFY_PART, &s->rng);
+		require_same_plan_from_cursors(s->cat, &o, &p);
 		for (int vi = s->first; vi < s->end && vi < LIVE; vi += 8)
 			compare_one_volume(s, &s->vols[vi], &o, &p);
 		catalog_gc_plan_free(&p);
