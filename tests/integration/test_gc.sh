@@ -345,7 +345,7 @@ test_one_gc_at_a_time_and_metrics() {
 	rowcat create "rbd/$v" --size 4M && rowcat snap "$v" s1 -q || fail setup
 	rowcat rm "$v" -q || fail "rm"
 	ROWCAT_FAILPOINT=gc.journal.after:stop "$ROWCAT" --id rowcat --catalog "$CATALOG" \
-		gc --min-age 0s --trash-delay 0s -q >/dev/null 2>&1 &
+		gc --min-age 0s --trash-delay 0s -q >/dev/null 2>"$SCRATCH/first.err" &
 	pid=$!
 	wait_stopped "$pid" "the first gc"
 	expect_refused 1 "another rowcat gc is running" \
@@ -361,7 +361,7 @@ test_one_gc_at_a_time_and_metrics() {
 	expect_refused 1 "is busy" rowcat pin "$v@s1"
 	# it stops at every step it journals: let it go on each time
 	resume_until_ended "$pid"
-	wait "$pid" || fail "the first gc"
+	wait "$pid" || fail "the first gc: $(cat "$SCRATCH/first.err")"
 	run rowcat gc --min-age 0s --trash-delay 0s --metrics "$SCRATCH/gc.prom"
 	expect_eq 0 "$status" "gc with metrics ($err)"
 	grep -qx 'rowcat_gc_last_run_success 1' "$SCRATCH/gc.prom" || fail "metrics: success"
