@@ -89,7 +89,30 @@ struct row_plan {
 	 * yet asked whether it has an image of that name */
 	bool target_unchecked;
 	int new_depth; /* the clone's depth, read as it was committed */
+	/* the operating image, held open from the look before the journal
+	 * to the protect (every open reads its whole parent chain); NULL
+	 * until then, or once released */
+	struct rbdops_image *operating_img;
 };
+
+/* The operating image held open for the snapshot steps, opened now when
+ * it is not yet (a recovery). */
+static int hold_operating(struct rbd_conn *conn, struct row_plan *plan,
+			  struct rc_error *err)
+{
+	if (plan->operating_img)
+		return 0;
+	return rbdops_image_open(&plan->operating_img, conn,
+				 &plan->operating.spec, err);
+}
+
+/* Closes the operating image once its snapshot steps are done: later
+ * steps open it their own way (the clone, an undo's removals). */
+static void release_operating(struct row_plan *plan)
+{
+	rbdops_image_close(plan->operating_img);
+	plan->operating_img = NULL;
+}
 
 static int load_plan(struct catalog *cat, const struct catalog_operation *op,
 		     struct row_plan *plan, struct rc_error *err)
@@ -382,8 +405,9 @@ static int tag_clone(struct rbd_conn *conn, const struct catalog_operation *op,
 	char tag[64];
 
 	ops_owner_tag(op, tag, sizeof(tag));
-	return rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag,
-				     err);
+	/* on the header: an open would read the clone's whole parent chain */
+	return rbdops_image_tag_unopened(conn, &op->target, RBDOPS_OWNER_KEY,
+					 tag, err);
 }
 
 /*
@@ -397,23 +421,29 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 			  struct catalog_operation *op, struct row_plan *plan,
 			  struct ops_live *live, struct rc_error *err)
 {
-	const struct rc_image_spec *operating = &plan->operating.spec;
 	struct target_state target;
 	bool is_protected;
 	int rc = 0;
 
+	rc = hold_operating(conn, plan, err);
+	if (rc < 0)
+		goto out;
 	if (live) {
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
-		     rbdops_snapshot_take(conn, operating, op->target_snapshot,
-					  err));
+		     rbdops_image_snapshot_create(plan->operating_img,
+						  op->target_snapshot, true,
+						  err));
+		release_operating(plan);
 		LIVE_CHECK(live);
 	} else {
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
-		     rbdops_snapshot_create(conn, operating, op->target_snapshot,
-					    err));
+		     rbdops_image_snapshot_create(plan->operating_img,
+						  op->target_snapshot, false,
+						  err));
 		OPS_STEP("row.protect.before", "row.protect.after",
-		     rbdops_snapshot_protect(conn, operating,
-					     op->target_snapshot, err));
+		     rbdops_image_snapshot_protect(plan->operating_img,
+						   op->target_snapshot, err));
+		release_operating(plan);
 	}
 	if (plan->is_restore) {
 		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
@@ -456,6 +486,7 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 			 tag_clone(conn, op, err));
 	LIVE_CHECK(live);
 out:
+	release_operating(plan);
 	return rc;
 }
 
@@ -513,7 +544,7 @@ static int end_undone(struct rbd_conn *conn, struct catalog *cat,
 
 /* Takes away whatever op made, then ends it with state and why. */
 static int undo(struct rbd_conn *conn, struct catalog *cat,
-		struct catalog_operation *op, const struct row_plan *plan,
+		struct catalog_operation *op, struct row_plan *plan,
 		enum catalog_op_state state, const char *why,
 		struct rc_error *err)
 {
@@ -521,6 +552,8 @@ static int undo(struct rbd_conn *conn, struct catalog *cat,
 	struct target_state target = {0};
 	bool snapshot_exists = false;
 	int rc = 0;
+
+	release_operating(plan);
 
 	if (op->target.name[0] &&
 	    (rc = inspect_target(conn, op, plan, &target, err)) < 0)
@@ -1244,7 +1277,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	struct ops_live *live = NULL;
 	const char *prefix = is_restore ? "pre-restore-" : "";
 	char absent[RC_ERROR_MESSAGE_MAX / 2];
-	struct row_plan plan;
+	struct row_plan plan = {0};
+	struct rbdops_image *held = NULL;
 	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
 		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
 	bool hooks = !is_restore && opts && opts->on_freeze;
@@ -1260,6 +1294,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		memset(&op, 0, sizeof(op));
 		ops_live_close(live);
 		live = NULL;
+		rbdops_image_close(held);
+		held = NULL;
 		absent[0] = '\0';
 		rc = read_start(cat, is_restore, volume_name, name, prefix,
 				&volume, &operating, &chosen, op.target_snapshot,
@@ -1286,10 +1322,13 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			rc = rc_error_set(err, -ESTALE, "volume '%s' switched to "
 					  "another operating image since this "
 					  "snap was decided", volume.name);
+		/* one open of the operating image for every look and step
+		 * up to the protect: each open reads its whole parent chain */
 		if (rc == 0)
-			rc = rbdops_snapshot_exists(conn, &operating.spec,
-						    op.target_snapshot,
-						    &on_cluster, err);
+			rc = rbdops_image_open(&held, conn, &operating.spec, err);
+		if (rc == 0)
+			rc = rbdops_image_snapshot_exists(held, op.target_snapshot,
+							  &on_cluster, err);
 		if (rc == 0 && on_cluster)
 			rc = pick_snapshot_name(conn, cat, &volume, &operating,
 						is_restore ? NULL : name, prefix,
@@ -1313,7 +1352,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		/* between hooks, the clients are the consumer they freeze */
 		if (rc == 0 && !live && !hooks)
 			rc = ops_row_check_clients(conn, cat, &volume,
-						   &operating, is_restore,
+						   &operating, held, is_restore,
 						   opts, op.clients_ignored,
 						   sizeof(op.clients_ignored),
 						   err);
@@ -1321,7 +1360,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			rc_error_prefix(err, "(the QEMU monitor recorded for it "
 					"does not answer: %s) ", absent);
 		if (rc < 0)
-			return rc;
+			goto out;
 		op.kind = is_restore ? CATALOG_OP_RESTORE : CATALOG_OP_SNAP;
 		snprintf(op.origin, sizeof(op.origin), "%s",
 			 is_restore ? "pre-restore" : origin);
@@ -1338,6 +1377,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	if (rc < 0)
 		goto out;
 	RC_FAILPOINT("row.journal.after");
+	plan.operating_img = held;
+	held = NULL;
 
 	if (hooks) {
 		rc = hooks_forward_or_undo(conn, cat, &op, &plan, opts, ev,
@@ -1372,6 +1413,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			       &op.target, err);
 out:
 	ops_live_close(live);
+	rbdops_image_close(held);
+	release_operating(&plan);
 	return rc;
 }
 

@@ -70,6 +70,7 @@ int rbdops_open_image_ref(struct rbd_conn *conn,
 	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &out->io, err);
 	if (rc < 0)
 		return rc;
+	rbdops_count_open();
 	if (rbd_id)
 		rc = read_only ? rbd_open_by_id_read_only(out->io, rbd_id,
 							  &out->image, NULL)
@@ -322,6 +323,7 @@ int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec
 	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &out->io, err);
 	if (rc < 0)
 		return rc;
+	rbdops_count_open();
 	rc = rbd_open(out->io, spec->name, &out->image, snap);
 	if (rc < 0) {
 		out->image = NULL;
