@@ -89,30 +89,7 @@ struct row_plan {
 	 * yet asked whether it has an image of that name */
 	bool target_unchecked;
 	int new_depth; /* the clone's depth, read as it was committed */
-	/* the operating image, held open from the look before the journal
-	 * to the protect (every open reads its whole parent chain); NULL
-	 * until then, or once released */
-	struct rbdops_image *operating_img;
 };
-
-/* The operating image held open for the snapshot steps, opened now when
- * it is not yet (a recovery). */
-static int hold_operating(struct rbd_conn *conn, struct row_plan *plan,
-			  struct rc_error *err)
-{
-	if (plan->operating_img)
-		return 0;
-	return rbdops_image_open(&plan->operating_img, conn,
-				 &plan->operating.spec, err);
-}
-
-/* Closes the operating image once its snapshot steps are done: later
- * steps open it their own way (the clone, an undo's removals). */
-static void release_operating(struct row_plan *plan)
-{
-	rbdops_image_close(plan->operating_img);
-	plan->operating_img = NULL;
-}
 
 static int load_plan(struct catalog *cat, const struct catalog_operation *op,
 		     struct row_plan *plan, struct rc_error *err)
@@ -421,29 +398,27 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 			  struct catalog_operation *op, struct row_plan *plan,
 			  struct ops_live *live, struct rc_error *err)
 {
+	const struct rc_image_spec *operating = &plan->operating.spec;
 	struct target_state target;
 	bool is_protected;
 	int rc = 0;
 
-	rc = hold_operating(conn, plan, err);
-	if (rc < 0)
-		goto out;
+	/* Each step opens the image afresh and closes it before its
+	 * failpoint: a writable handle held across one would leave, in a
+	 * killed rowcat, a watch (and maybe the exclusive lock) that makes
+	 * the next snap see a client for 30 s. */
 	if (live) {
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
-		     rbdops_image_snapshot_create(plan->operating_img,
-						  op->target_snapshot, true,
-						  err));
-		release_operating(plan);
+		     rbdops_snapshot_take(conn, operating, op->target_snapshot,
+					  err));
 		LIVE_CHECK(live);
 	} else {
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
-		     rbdops_image_snapshot_create(plan->operating_img,
-						  op->target_snapshot, false,
-						  err));
+		     rbdops_snapshot_create(conn, operating, op->target_snapshot,
+					    err));
 		OPS_STEP("row.protect.before", "row.protect.after",
-		     rbdops_image_snapshot_protect(plan->operating_img,
-						   op->target_snapshot, err));
-		release_operating(plan);
+		     rbdops_snapshot_protect(conn, operating,
+					     op->target_snapshot, err));
 	}
 	if (plan->is_restore) {
 		rc = rbdops_snapshot_is_protected(conn, plan->clone_from,
@@ -486,7 +461,6 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 			 tag_clone(conn, op, err));
 	LIVE_CHECK(live);
 out:
-	release_operating(plan);
 	return rc;
 }
 
@@ -544,7 +518,7 @@ static int end_undone(struct rbd_conn *conn, struct catalog *cat,
 
 /* Takes away whatever op made, then ends it with state and why. */
 static int undo(struct rbd_conn *conn, struct catalog *cat,
-		struct catalog_operation *op, struct row_plan *plan,
+		struct catalog_operation *op, const struct row_plan *plan,
 		enum catalog_op_state state, const char *why,
 		struct rc_error *err)
 {
@@ -552,8 +526,6 @@ static int undo(struct rbd_conn *conn, struct catalog *cat,
 	struct target_state target = {0};
 	bool snapshot_exists = false;
 	int rc = 0;
-
-	release_operating(plan);
 
 	if (op->target.name[0] &&
 	    (rc = inspect_target(conn, op, plan, &target, err)) < 0)
@@ -1277,7 +1249,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	struct ops_live *live = NULL;
 	const char *prefix = is_restore ? "pre-restore-" : "";
 	char absent[RC_ERROR_MESSAGE_MAX / 2];
-	struct row_plan plan = {0};
+	struct row_plan plan;
 	struct rbdops_image *held = NULL;
 	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
 		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
@@ -1322,10 +1294,13 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			rc = rc_error_set(err, -ESTALE, "volume '%s' switched to "
 					  "another operating image since this "
 					  "snap was decided", volume.name);
-		/* one open of the operating image for every look and step
-		 * up to the protect: each open reads its whole parent chain */
+		/* one open, read-only, for the looks before the journal:
+		 * each open reads the image's whole parent chain, and a
+		 * read-only one adds no watch, so a rowcat killed later
+		 * leaves no client behind */
 		if (rc == 0)
-			rc = rbdops_image_open(&held, conn, &operating.spec, err);
+			rc = rbdops_image_open(&held, conn, &operating.spec, true,
+					       err);
 		if (rc == 0)
 			rc = rbdops_image_snapshot_exists(held, op.target_snapshot,
 							  &on_cluster, err);
@@ -1369,6 +1344,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		op.snapshot_id = chosen.id;
 		op.requires_operating = true;
 		op.started_at = rc_clock_now();
+		rbdops_image_close(held);
+		held = NULL;
 		RC_FAILPOINT("row.journal.before");
 		rc = catalog_op_begin_then(cat, &op, journal_target, &plan, err);
 	} while (rc == -ESTALE && ++attempt < 5);
@@ -1377,8 +1354,6 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	if (rc < 0)
 		goto out;
 	RC_FAILPOINT("row.journal.after");
-	plan.operating_img = held;
-	held = NULL;
 
 	if (hooks) {
 		rc = hooks_forward_or_undo(conn, cat, &op, &plan, opts, ev,
@@ -1414,7 +1389,6 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 out:
 	ops_live_close(live);
 	rbdops_image_close(held);
-	release_operating(&plan);
 	return rc;
 }
 

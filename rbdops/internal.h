@@ -61,9 +61,10 @@ int rbdops_open_image_ref(struct rbd_conn *conn,
 			  bool read_only, struct open_image *out,
 			  struct rc_error *err);
 
-/* Counts one rbd_open* of ours (librbd's own opens, such as the parent
- * rbd_clone3 opens, are not counted); ROWCAT_DEBUG_OPENS=1 makes
- * rbdops_disconnect say on stderr how many there were. */
+/* Counts one image that an rbd_open* of ours opened (librbd's own opens,
+ * such as the parent rbd_clone3 opens, are not counted, nor a look for an
+ * image that is not there); ROWCAT_DEBUG_OPENS=1 makes rbdops_disconnect
+ * say on stderr how many there were. */
 void rbdops_count_open(void);
 
 /* Records a librados/librbd failure: "doing: strerror" with the code. */

@@ -51,7 +51,8 @@ static int retry_busy(int (*attempt)(void *arg), void *arg)
 }
 
 int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
-		      const struct rc_image_spec *spec, struct rc_error *err)
+		      const struct rc_image_spec *spec, bool read_only,
+		      struct rc_error *err)
 {
 	struct rbdops_image *img = calloc(1, sizeof(*img));
 	int rc;
@@ -62,7 +63,7 @@ int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
 	img->conn = conn;
 	img->spec = *spec;
 	rc_image_spec_format(spec, img->text, sizeof(img->text));
-	rc = rbdops_open_image(conn, spec, false, &img->open, err);
+	rc = rbdops_open_image(conn, spec, read_only, &img->open, err);
 	if (rc < 0) {
 		rbdops_image_close(img);
 		return rc;
@@ -210,7 +211,8 @@ static int protect_on(rbd_image_t image, const char *text, const char *snap,
 	return rc;
 }
 
-int rbdops_image_snapshot_create(struct rbdops_image *img, const char *snap,
+/* Creates snapshot snap of the held image, and with protect protects it. */
+static int image_snapshot_create(struct rbdops_image *img, const char *snap,
 				 bool protect, struct rc_error *err)
 {
 	int rc, created = 0;
@@ -225,22 +227,16 @@ int rbdops_image_snapshot_create(struct rbdops_image *img, const char *snap,
 	return rc;
 }
 
-int rbdops_image_snapshot_protect(struct rbdops_image *img, const char *snap,
-				  struct rc_error *err)
-{
-	return protect_on(img->open.image, img->text, snap, err);
-}
-
 /* Creates snapshot snap of spec, and with protect protects it, through one
  * open of the image. */
 static int snapshot_take(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, bool protect, struct rc_error *err)
 {
 	struct rbdops_image *img = NULL;
-	int rc = rbdops_image_open(&img, conn, spec, err);
+	int rc = rbdops_image_open(&img, conn, spec, false, err);
 
 	if (rc == 0)
-		rc = rbdops_image_snapshot_create(img, snap, protect, err);
+		rc = image_snapshot_create(img, snap, protect, err);
 	rbdops_image_close(img);
 	return rc;
 }
@@ -257,10 +253,10 @@ int rbdops_snapshot_protect(struct rbd_conn *conn,
 			    struct rc_error *err)
 {
 	struct rbdops_image *img = NULL;
-	int rc = rbdops_image_open(&img, conn, spec, err);
+	int rc = rbdops_image_open(&img, conn, spec, false, err);
 
 	if (rc == 0)
-		rc = rbdops_image_snapshot_protect(img, snap, err);
+		rc = protect_on(img->open.image, img->text, snap, err);
 	rbdops_image_close(img);
 	return rc;
 }

@@ -93,7 +93,6 @@ int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &img.io, err);
 	if (rc < 0)
 		goto out;
-	rbdops_count_open();
 	rc = rbd_open_read_only(img.io, spec->name, &img.image, NULL);
 	if (rc < 0)
 		img.image = NULL;
@@ -193,7 +192,6 @@ int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		goto out;
 	if (!found) {
 		/* purged already, unless someone restored it from the trash */
-		rbdops_count_open();
 		rc = rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL);
 		if (rc == 0)
 			rc = rc_error_set(err, -EEXIST, "image %s (id %s) was "
@@ -205,7 +203,6 @@ int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			rc = rbdops_fail(err, rc, "opening image id %s", rbd_id);
 		goto out;
 	}
-	rbdops_count_open();
 	if (rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL) == 0) {
 		measure(img.image, bytes, bytes_known);
 		rbd_close(img.image);
@@ -256,7 +253,6 @@ int rbdops_trash_restore(struct rbd_conn *conn, const struct rc_image_spec *spec
 		goto out;
 	}
 	/* restored already, unless it is gone */
-	rbdops_count_open();
 	rc = rbd_open_read_only(img.io, spec->name, &img.image, NULL);
 	if (rc < 0)
 		img.image = NULL;
@@ -291,7 +287,6 @@ int rbdops_trash_whereabouts(struct rbd_conn *conn,
 	if (rc == 0 && found) {
 		*out = RBDOPS_IN_TRASH;
 	} else if (rc == 0) {
-		rbdops_count_open();
 		rc = rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL);
 		if (rc == 0)
 			*out = RBDOPS_IN_POOL;

@@ -371,33 +371,27 @@ size_t rbdops_clients_format(const struct rbdops_clients *list,
 /* ---- snapshots, clones, flatten: the idempotent steps (steps.c) ---- */
 
 /*
- * An image held open, writable, for several steps of one operation:
- * every open of a clone opens its whole parent chain, level by level
- * (about 4 ms a level, bench row 6), so a snap of a volume 100 snapshots
- * deep opens its operating image once, not once a step. The handle
- * follows changes made through other handles and clients (librbd
- * refreshes it on the header's notifications). Close it before another
- * open of the same image removes or unprotects a snapshot: this handle
- * may hold the image's exclusive lock.
+ * An image held open for several looks of one operation: every open of a
+ * clone opens its whole parent chain, level by level (about 4 ms a level,
+ * bench row 6), so snap looks at its operating image through one open.
+ * Read-only, it adds no watch (a rowcat killed meanwhile leaves no client
+ * behind); a writable one may take the exclusive lock, so it is closed
+ * before any failpoint.
  */
 struct rbdops_image;
 
-/* Opens the image at spec for writing; -ENOENT with a message when it does
- * not exist, RBDOPS_NO_POOL when its pool does not. *out is the caller's,
- * to close with rbdops_image_close (which accepts NULL). */
+/* Opens the image at spec; -ENOENT with a message when it does not exist,
+ * RBDOPS_NO_POOL when its pool does not. *out is the caller's, to close
+ * with rbdops_image_close (which accepts NULL). */
 int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
-		      const struct rc_image_spec *spec, struct rc_error *err);
+		      const struct rc_image_spec *spec, bool read_only,
+		      struct rc_error *err);
 void rbdops_image_close(struct rbdops_image *img);
 
-/* rbdops_snapshot_exists, rbdops_snapshot_create (with protect: also
- * rbdops_snapshot_protect), rbdops_snapshot_protect and
- * rbdops_image_clients on a held image (its own watch is not a client). */
+/* rbdops_snapshot_exists and rbdops_image_clients on a held image (this
+ * connection's own watch is not a client). */
 int rbdops_image_snapshot_exists(struct rbdops_image *img, const char *snap,
 				 bool *exists, struct rc_error *err);
-int rbdops_image_snapshot_create(struct rbdops_image *img, const char *snap,
-				 bool protect, struct rc_error *err);
-int rbdops_image_snapshot_protect(struct rbdops_image *img, const char *snap,
-				  struct rc_error *err);
 int rbdops_image_clients_of(struct rbdops_image *img,
 			    struct rbdops_clients *out, struct rc_error *err);
 
