@@ -10,8 +10,9 @@
  *       CLONE (same pool and namespace, rowcat's features): what
  *       `rowcat snap` asks of Ceph. Answers "ok MILLISECONDS".
  *   open POOL[/NS] IMAGE N
- *       opens and closes IMAGE N times; answers "ok MEDIAN_MS" of the
- *       opens (rbd_open alone: a clone opens its whole parent chain).
+ *       opens and closes IMAGE N times; answers "ok MEDIAN_MS CLOSE_MS",
+ *       the medians of the opens (rbd_open alone: a clone opens its whole
+ *       parent chain) and of the closes (which close it).
  *   hold POOL[/NS] IMAGE
  *       a second connection (another client, as a hypervisor is) opens
  *       IMAGE and writes its first 4 KiB, so that it owns the image's
@@ -130,10 +131,16 @@ out:
 	return rc;
 }
 
-static int open_median(rados_ioctx_t io, const char *image, int n,
-		       double *median)
+static double median_of(double *times, int n)
 {
-	double times[MAX_OPENS];
+	qsort(times, (size_t)n, sizeof(*times), by_value);
+	return n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+}
+
+static int open_median(rados_ioctx_t io, const char *image, int n,
+		       double *median, double *close_median)
+{
+	double times[MAX_OPENS], closes[MAX_OPENS];
 	rbd_image_t img;
 	int rc = 0;
 
@@ -143,10 +150,12 @@ static int open_median(rados_ioctx_t io, const char *image, int n,
 		if (rc < 0)
 			return rc;
 		times[i] = now_ms() - start;
+		start = now_ms();
 		rbd_close(img);
+		closes[i] = now_ms() - start;
 	}
-	qsort(times, (size_t)n, sizeof(*times), by_value);
-	*median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+	*median = median_of(times, n);
+	*close_median = median_of(closes, n);
 	return 0;
 }
 
@@ -244,12 +253,13 @@ static int run_command(rados_t cluster, struct holder *holder, char *line)
 			       t.protect, t.clone);
 	} else {
 		int n = atoi(argv[3]);
-		double median = 0;
+		double median = 0, close_median = 0;
 		what = "open";
 		rc = n < 1 || n > MAX_OPENS ? -EINVAL
-					    : open_median(io, argv[2], n, &median);
+					    : open_median(io, argv[2], n, &median,
+							  &close_median);
 		if (rc == 0)
-			printf("ok %.3f\n", median);
+			printf("ok %.3f %.3f\n", median, close_median);
 	}
 out:
 	if (io)

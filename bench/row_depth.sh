@@ -94,3 +94,79 @@ EOT
 	done
 	echo
 }
+
+# Row 6b: what depth costs rowcat's own commands (sourced by run.sh). A
+# snap of a volume `deep` operations deep against one of a volume at
+# depth 1 and one bare rbd_open of the deep operating image (a snap opens
+# its operating image once: goal, snap(deep) <= snap(1) + open(deep)), and
+# `rowcat check` of the deep volume against `rbd children --all
+# --descendants` of its root, which opens every image without its parent
+# chain (goal: check <= 3x children).
+row_depth_ops() {
+	local deep=100 reps=5 opens=5
+	[ "$quick" = 1 ] && deep=3 reps=2 opens=2
+	local vol="deepops$run_id" d rep shallow image
+	say "row 6b: a volume $deep snapshots deep"
+	paxos 0.01
+	rc create "rbd/$vol" --size 64M || bench_fail "rowcat create"
+	for d in $(seq "$deep"); do
+		rc snap "$vol" "d$d" >/dev/null || bench_fail "rowcat snap"
+	done
+	# the fixture is built; everything timed from here runs at the
+	# monitor's default proposal interval (a snapshot create waits for it)
+	paxos 1
+	local children
+	children=$(rbd children --all --descendants "rbd/$vol" | wc -l)
+	[ "$children" -ge "$deep" ] ||
+		bench_fail "rbd children of rbd/$vol lists $children images, expected $deep or more"
+
+	librbd_start
+	: >"$work/depth-ops"
+	local snap1 snapd open close check kids now_depth
+	for rep in $(seq "$reps"); do
+		say "row 6b: round $rep of $reps"
+		# a volume at depth 1, new each round, so that it stays at 1
+		shallow="shallow$run_id-$rep"
+		rc create "rbd/$shallow" --size 64M || bench_fail "rowcat create"
+		rc snap "$shallow" s0 >/dev/null || bench_fail "rowcat snap"
+		snap1=$(time_ms rc snap "$shallow" "s1")
+		image=$(rc which "$vol")
+		snapd=$(time_ms rc snap "$vol" "r$rep")
+		read -r open close <<<"$(librbd_ask open rbd "${image#rbd/}" "$opens")"
+		check=$(time_ms rc check "$vol")
+		kids=$(time_ms rbd children --all --descendants "rbd/$vol")
+		echo "$snap1 $snapd $open $close $check $kids" >>"$work/depth-ops"
+	done
+	librbd_stop
+	rc check "$vol" >/dev/null || bench_fail "rowcat check found differences in $vol"
+	now_depth=$(rc tree "$vol" --format json | jq .depth)
+	local paxos_now
+	paxos_now=$(paxos_setting)
+
+	cat <<EOT
+## 6b. Depth and rowcat's own commands
+
+One 64 MiB volume $deep \`rowcat snap\`s deep (built at
+paxos_propose_interval 0.01 s; timed at $paxos_now), and each round a new
+volume at depth 1. Per round, side by side: \`rowcat snap\` of the
+depth-1 volume, \`rowcat snap\` of the deep one (its operating image at
+depth $deep + round - 1; $now_depth at the end), one \`rbd_open\` of
+that operating image and its \`rbd_close\` (medians of $opens in
+\`bench/bench_rbd\`; a close closes the whole chain too),
+\`rowcat check\` of the deep volume, and \`rbd children --all
+--descendants\` of its root (every image of the chain, each opened by
+librbd without its parents). Medians of $reps rounds, milliseconds.
+
+| snap, depth 1 | snap, depth $deep | snap $deep − snap 1 | rbd_open, depth $deep | rbd_close, depth $deep | check, depth $deep | rbd children --descendants | check / children |
+|---|---|---|---|---|---|---|---|
+EOT
+	local m1 md mo mx mc mk
+	m1=$(column 1 <"$work/depth-ops" | median)
+	md=$(column 2 <"$work/depth-ops" | median)
+	mo=$(column 3 <"$work/depth-ops" | median)
+	mx=$(column 4 <"$work/depth-ops" | median)
+	mc=$(column 5 <"$work/depth-ops" | median)
+	mk=$(column 6 <"$work/depth-ops" | median)
+	echo "| $m1 | $md | $(awk -v a="$md" -v b="$m1" 'BEGIN { printf "%.1f", a - b }') | $mo | $mx | $mc | $mk | $(ratio "$mc" "$mk") |"
+	echo
+}

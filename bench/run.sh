@@ -10,7 +10,8 @@
 #                           asserts outputs, never timings
 #   --build DIR             use an existing build instead of building
 #                           bench's own Release build in build-bench/
-#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-11)
+#   --rows LIST             only these rows, e.g. 1,3 (default all: 1-11;
+#                           6 includes 6b, which runs alone as --rows 6b)
 #
 # With ROWCAT_TEST_CLUSTER set (ctest's fixture), rows use that cluster
 # and leave its settings alone; otherwise the run starts its own and
@@ -121,6 +122,7 @@ if wants 3; then row_snap; fi
 if wants 4; then row_volumes; fi
 if wants 5; then row_datapath; fi
 if wants 6; then row_depth; fi
+if wants 6 || wants 6b; then row_depth_ops; fi
 if wants 7; then row_gc; fi
 if wants 8; then row_live; fi
 if wants 9; then row_catalog_rados; fi

@@ -382,8 +382,9 @@ static int tag_clone(struct rbd_conn *conn, const struct catalog_operation *op,
 	char tag[64];
 
 	ops_owner_tag(op, tag, sizeof(tag));
-	return rbdops_image_set_meta(conn, &op->target, RBDOPS_OWNER_KEY, tag,
-				     err);
+	/* on the header: an open would read the clone's whole parent chain */
+	return rbdops_image_tag_unopened(conn, &op->target, RBDOPS_OWNER_KEY,
+					 tag, err);
 }
 
 /*
@@ -402,6 +403,10 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 	bool is_protected;
 	int rc = 0;
 
+	/* Each step opens the image afresh and closes it before its
+	 * failpoint: a writable handle held across one would leave, in a
+	 * killed rowcat, a watch (and maybe the exclusive lock) that makes
+	 * the next snap see a client for 30 s. */
 	if (live) {
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
 		     rbdops_snapshot_take(conn, operating, op->target_snapshot,
@@ -1245,6 +1250,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	const char *prefix = is_restore ? "pre-restore-" : "";
 	char absent[RC_ERROR_MESSAGE_MAX / 2];
 	struct row_plan plan;
+	struct rbdops_image *held = NULL;
 	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
 		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
 	bool hooks = !is_restore && opts && opts->on_freeze;
@@ -1260,6 +1266,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		memset(&op, 0, sizeof(op));
 		ops_live_close(live);
 		live = NULL;
+		rbdops_image_close(held);
+		held = NULL;
 		absent[0] = '\0';
 		rc = read_start(cat, is_restore, volume_name, name, prefix,
 				&volume, &operating, &chosen, op.target_snapshot,
@@ -1286,10 +1294,16 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			rc = rc_error_set(err, -ESTALE, "volume '%s' switched to "
 					  "another operating image since this "
 					  "snap was decided", volume.name);
+		/* one open, read-only, for the looks before the journal:
+		 * each open reads the image's whole parent chain, and a
+		 * read-only one adds no watch, so a rowcat killed later
+		 * leaves no client behind */
 		if (rc == 0)
-			rc = rbdops_snapshot_exists(conn, &operating.spec,
-						    op.target_snapshot,
-						    &on_cluster, err);
+			rc = rbdops_image_open(&held, conn, &operating.spec, true,
+					       err);
+		if (rc == 0)
+			rc = rbdops_image_snapshot_exists(held, op.target_snapshot,
+							  &on_cluster, err);
 		if (rc == 0 && on_cluster)
 			rc = pick_snapshot_name(conn, cat, &volume, &operating,
 						is_restore ? NULL : name, prefix,
@@ -1313,7 +1327,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		/* between hooks, the clients are the consumer they freeze */
 		if (rc == 0 && !live && !hooks)
 			rc = ops_row_check_clients(conn, cat, &volume,
-						   &operating, is_restore,
+						   &operating, held, is_restore,
 						   opts, op.clients_ignored,
 						   sizeof(op.clients_ignored),
 						   err);
@@ -1321,7 +1335,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			rc_error_prefix(err, "(the QEMU monitor recorded for it "
 					"does not answer: %s) ", absent);
 		if (rc < 0)
-			return rc;
+			goto out;
 		op.kind = is_restore ? CATALOG_OP_RESTORE : CATALOG_OP_SNAP;
 		snprintf(op.origin, sizeof(op.origin), "%s",
 			 is_restore ? "pre-restore" : origin);
@@ -1330,6 +1344,8 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		op.snapshot_id = chosen.id;
 		op.requires_operating = true;
 		op.started_at = rc_clock_now();
+		rbdops_image_close(held);
+		held = NULL;
 		RC_FAILPOINT("row.journal.before");
 		rc = catalog_op_begin_then(cat, &op, journal_target, &plan, err);
 	} while (rc == -ESTALE && ++attempt < 5);
@@ -1372,6 +1388,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			       &op.target, err);
 out:
 	ops_live_close(live);
+	rbdops_image_close(held);
 	return rc;
 }
 

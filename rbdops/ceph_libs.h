@@ -62,6 +62,7 @@
 	X(rados_omap_get_next2)                                         \
 	X(rados_pool_lookup)                                            \
 	X(rados_read)                                                   \
+	X(rados_read_op_exec)                                           \
 	X(rados_read_op_omap_get_vals2)                                 \
 	X(rados_read_op_operate)                                        \
 	X(rados_release_read_op)                                        \
@@ -195,6 +196,7 @@ int rbdops_ceph_load(struct rc_error *err);
 #define rados_omap_get_next2 (rbdops_ceph.rados_omap_get_next2)
 #define rados_pool_lookup (rbdops_ceph.rados_pool_lookup)
 #define rados_read (rbdops_ceph.rados_read)
+#define rados_read_op_exec (rbdops_ceph.rados_read_op_exec)
 #define rados_read_op_omap_get_vals2 (rbdops_ceph.rados_read_op_omap_get_vals2)
 #define rados_read_op_operate (rbdops_ceph.rados_read_op_operate)
 #define rados_release_read_op (rbdops_ceph.rados_release_read_op)

@@ -184,11 +184,35 @@ out:
 	return rc;
 }
 
+/* The clients of an open image, this connection's own left out. */
+static int clients_of(struct rbd_conn *conn, rbd_image_t image,
+		      const char *text, struct rbdops_clients *out,
+		      struct rc_error *err)
+{
+	char self[RBDOPS_ENTITY_MAX];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = add_watchers(image, text, out, err);
+	if (rc == 0)
+		rc = add_lock_owner(image, text, out, err);
+	if (rc < 0) {
+		rbdops_clients_free(out);
+		return rc;
+	}
+	/* this connection's own watch, should it have the image open (the
+	 * threads of a policy run share it, and a snap holds it open) */
+	snprintf(self, sizeof(self), "client.%" PRIu64,
+		 rados_get_instance_id(conn->cluster));
+	rbdops_clients_drop_entity(out, self);
+	return 0;
+}
+
 int rbdops_image_clients(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec,
 			 struct rbdops_clients *out, struct rc_error *err)
 {
-	char text[RC_SPEC_MAX], self[RBDOPS_ENTITY_MAX];
+	char text[RC_SPEC_MAX];
 	struct open_image img;
 	int rc;
 
@@ -196,18 +220,13 @@ int rbdops_image_clients(struct rbd_conn *conn,
 	rc_image_spec_format(spec, text, sizeof(text));
 	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == 0)
-		rc = add_watchers(img.image, text, out, err);
-	if (rc == 0)
-		rc = add_lock_owner(img.image, text, out, err);
+		rc = clients_of(conn, img.image, text, out, err);
 	rbdops_close_image(&img);
-	if (rc < 0) {
-		rbdops_clients_free(out);
-		return rc;
-	}
-	/* this connection's own watch, should it have the image open (the
-	 * threads of a policy run share it) */
-	snprintf(self, sizeof(self), "client.%" PRIu64,
-		 rados_get_instance_id(conn->cluster));
-	rbdops_clients_drop_entity(out, self);
-	return 0;
+	return rc;
+}
+
+int rbdops_image_clients_of(struct rbdops_image *img,
+			    struct rbdops_clients *out, struct rc_error *err)
+{
+	return clients_of(img->conn, img->open.image, img->text, out, err);
 }

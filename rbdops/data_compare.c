@@ -240,6 +240,8 @@ static int open_parent_snapshot(struct rbd_conn *conn,
 	if (rc < 0)
 		return rc;
 	rc = rbd_open_read_only(out->io, parent->name, &out->image, snap);
+	if (rc == 0)
+		rbdops_count_open();
 	if (rc == -ENOENT) {
 		out->image = NULL;
 		return 0;

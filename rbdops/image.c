@@ -79,6 +79,8 @@ int rbdops_open_image_ref(struct rbd_conn *conn,
 		rc = read_only ? rbd_open_read_only(out->io, spec->name,
 						    &out->image, NULL)
 			       : rbd_open(out->io, spec->name, &out->image, NULL);
+	if (rc == 0)
+		rbdops_count_open();
 	if (rc < 0) {
 		out->image = NULL;
 		rc_image_spec_format(spec, text, sizeof(text));
@@ -323,6 +325,8 @@ int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec
 	if (rc < 0)
 		return rc;
 	rc = rbd_open(out->io, spec->name, &out->image, snap);
+	if (rc == 0)
+		rbdops_count_open();
 	if (rc < 0) {
 		out->image = NULL;
 		rc_image_spec_format(spec, text, sizeof(text));

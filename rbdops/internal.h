@@ -38,6 +38,14 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      bool read_only, struct open_image *out,
 		      struct rc_error *err);
 void rbdops_close_image(struct open_image *img);
+
+/* rbdops.h's held image. */
+struct rbdops_image {
+	struct rbd_conn *conn;
+	struct rc_image_spec spec;
+	char text[RC_SPEC_MAX];   /* spec, for messages */
+	struct open_image open;
+};
 /* Opens the image at spec, writable, at its snapshot snap. */
 int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, struct open_image *out,
@@ -51,6 +59,12 @@ int rbdops_open_image_ref(struct rbd_conn *conn,
 			  const struct rc_image_spec *spec, const char *rbd_id,
 			  bool read_only, struct open_image *out,
 			  struct rc_error *err);
+
+/* Counts one image that an rbd_open* of ours opened (librbd's own opens,
+ * such as the parent rbd_clone3 opens, are not counted, nor a look for an
+ * image that is not there); ROWCAT_DEBUG_OPENS=1 makes rbdops_disconnect
+ * say on stderr how many there were. */
+void rbdops_count_open(void);
 
 /* Records a librados/librbd failure: "doing: strerror" with the code. */
 int rbdops_fail(struct rc_error *err, int code, const char *fmt, ...)

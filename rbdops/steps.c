@@ -50,6 +50,47 @@ static int retry_busy(int (*attempt)(void *arg), void *arg)
 	return rc;
 }
 
+int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
+		      const struct rc_image_spec *spec, bool read_only,
+		      struct rc_error *err)
+{
+	struct rbdops_image *img = calloc(1, sizeof(*img));
+	int rc;
+
+	*out = NULL;
+	if (!img)
+		return rc_error_set(err, -ENOMEM, "out of memory");
+	img->conn = conn;
+	img->spec = *spec;
+	rc_image_spec_format(spec, img->text, sizeof(img->text));
+	rc = rbdops_open_image(conn, spec, read_only, &img->open, err);
+	if (rc < 0) {
+		rbdops_image_close(img);
+		return rc;
+	}
+	*out = img;
+	return 0;
+}
+
+void rbdops_image_close(struct rbdops_image *img)
+{
+	if (!img)
+		return;
+	rbdops_close_image(&img->open);
+	free(img);
+}
+
+int rbdops_image_snapshot_exists(struct rbdops_image *img, const char *snap,
+				 bool *exists, struct rc_error *err)
+{
+	int rc = rbd_snap_exists(img->open.image, snap, exists);
+
+	if (rc < 0)
+		return rbdops_fail(err, rc, "looking up snapshot %s@%s",
+				   img->text, snap);
+	return 0;
+}
+
 int rbdops_snapshot_exists(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   bool *exists, struct rc_error *err)
@@ -128,8 +169,9 @@ static int snapshot_create_failed(struct rbd_conn *conn,
 
 /*
  * Creates snapshot snap on the open image, unless it exists. *created
- * holds snap create's own failure, which the caller explains once the
- * image is closed (snapshot_create_failed looks at its clients).
+ * holds snap create's own failure, which the caller explains
+ * (snapshot_create_failed looks at its clients, this connection's own
+ * watch left out).
  */
 static int create_on(rbd_image_t image, const char *text, const char *snap,
 		     int *created, struct rc_error *err)
@@ -169,26 +211,33 @@ static int protect_on(rbd_image_t image, const char *text, const char *snap,
 	return rc;
 }
 
+/* Creates snapshot snap of the held image, and with protect protects it. */
+static int image_snapshot_create(struct rbdops_image *img, const char *snap,
+				 bool protect, struct rc_error *err)
+{
+	int rc, created = 0;
+
+	rc = create_on(img->open.image, img->text, snap, &created, err);
+	if (rc == 0 && created == 0 && protect)
+		rc = protect_on(img->open.image, img->text, snap, err);
+	/* the clients looked up leave out this connection's own watch */
+	if (rc == 0 && created < 0)
+		rc = snapshot_create_failed(img->conn, &img->spec, snap, created,
+					    err);
+	return rc;
+}
+
 /* Creates snapshot snap of spec, and with protect protects it, through one
  * open of the image. */
 static int snapshot_take(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, bool protect, struct rc_error *err)
 {
-	char text[RC_SPEC_MAX];
-	struct open_image img;
-	int rc, created = 0;
+	struct rbdops_image *img = NULL;
+	int rc = rbdops_image_open(&img, conn, spec, false, err);
 
-	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_open_image(conn, spec, false, &img, err);
 	if (rc == 0)
-		rc = create_on(img.image, text, snap, &created, err);
-	if (rc == 0 && created == 0 && protect)
-		rc = protect_on(img.image, text, snap, err);
-	rbdops_close_image(&img);
-	/* explained once the image is closed: its clients are looked up
-	 * without our own open of it */
-	if (rc == 0 && created < 0)
-		rc = snapshot_create_failed(conn, spec, snap, created, err);
+		rc = image_snapshot_create(img, snap, protect, err);
+	rbdops_image_close(img);
 	return rc;
 }
 
@@ -203,15 +252,12 @@ int rbdops_snapshot_protect(struct rbd_conn *conn,
 			    const struct rc_image_spec *spec, const char *snap,
 			    struct rc_error *err)
 {
-	char text[RC_SPEC_MAX];
-	struct open_image img;
-	int rc;
+	struct rbdops_image *img = NULL;
+	int rc = rbdops_image_open(&img, conn, spec, false, err);
 
-	rc_image_spec_format(spec, text, sizeof(text));
-	rc = rbdops_open_image(conn, spec, false, &img, err);
 	if (rc == 0)
-		rc = protect_on(img.image, text, snap, err);
-	rbdops_close_image(&img);
+		rc = protect_on(img->open.image, img->text, snap, err);
+	rbdops_image_close(img);
 	return rc;
 }
 

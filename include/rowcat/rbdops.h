@@ -145,6 +145,49 @@ int rbdops_image_create(struct rbd_conn *conn, const struct rc_image_spec *spec,
 int rbdops_image_set_meta(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			  const char *key, const char *value,
 			  struct rc_error *err);
+/*
+ * rbdops_image_set_meta for an image nobody reads the key of but rowcat
+ * (a new clone's tag), written on its header object without opening the
+ * image (an open reads its whole parent chain). A client that has it open
+ * is not told (librbd notifies them). Falls back to
+ * rbdops_image_set_meta, through an open, for whatever the header does
+ * not take (a format-1 image, none at spec), which words any failure.
+ */
+int rbdops_image_tag_unopened(struct rbd_conn *conn,
+			      const struct rc_image_spec *spec,
+			      const char *key, const char *value,
+			      struct rc_error *err);
+
+/*
+ * What the header of the image at spec says, read with two object class
+ * calls on it instead of an open (which opens the whole parent chain,
+ * level by level): its id, pool id and namespace, its parent link (pool
+ * id, namespace, image id, snapshot id), and its snapshots as
+ * rbdops_snapshot_list has them, with their ids, in the order of their
+ * ids. -EOPNOTSUPP when it cannot tell for sure (no format-2 image of
+ * that name, a format-1 or migrating image, a parent link kept for
+ * snapshots only, a snapshot removed meanwhile): the caller opens the
+ * image instead. Free with rbdops_header_free (also after a failure).
+ */
+struct rbdops_header {
+	char id[RC_RBD_ID_MAX];
+	int64_t pool_id;
+	char ns[RC_NAME_MAX];
+	bool has_parent;
+	int64_t parent_pool_id;
+	char parent_ns[RC_NAME_MAX];
+	char parent_id[RC_RBD_ID_MAX];
+	uint64_t parent_snap_id;
+	struct rbdops_snapshot *snapshots;
+	size_t snapshot_count;
+};
+int rbdops_header_read(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       struct rbdops_header *out, struct rc_error *err);
+void rbdops_header_free(struct rbdops_header *header);
+/* Whether child (as read above) is a clone of parent's snapshot snap. */
+bool rbdops_header_parent_is(const struct rbdops_header *child,
+			     const struct rbdops_header *parent,
+			     const char *snap);
 
 /*
  * What recovery needs to know of an image it may have made: whether it
@@ -334,6 +377,32 @@ size_t rbdops_clients_format(const struct rbdops_clients *list,
 
 /* ---- snapshots, clones, flatten: the idempotent steps (steps.c) ---- */
 
+/*
+ * An image held open for several looks of one operation: every open of a
+ * clone opens its whole parent chain, level by level (about 4 ms a level,
+ * bench row 6), so snap looks at its operating image through one open.
+ * Read-only, it adds no watch (a rowcat killed meanwhile leaves no client
+ * behind); a writable one may take the exclusive lock, so it is closed
+ * before any failpoint.
+ */
+struct rbdops_image;
+
+/* Opens the image at spec; -ENOENT with a message when it does not exist,
+ * RBDOPS_NO_POOL when its pool does not. *out is the caller's, to close
+ * with rbdops_image_close (which accepts NULL). */
+int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
+		      const struct rc_image_spec *spec, bool read_only,
+		      struct rc_error *err);
+void rbdops_image_close(struct rbdops_image *img);
+
+/* rbdops_snapshot_exists and rbdops_image_clients on a held image (this
+ * connection's own watch is not a client). */
+int rbdops_image_snapshot_exists(struct rbdops_image *img, const char *snap,
+				 bool *exists, struct rc_error *err);
+int rbdops_image_clients_of(struct rbdops_image *img,
+			    struct rbdops_clients *out, struct rc_error *err);
+
+
 int rbdops_snapshot_exists(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   bool *exists, struct rc_error *err);
@@ -375,6 +444,7 @@ int rbdops_snapshot_remove(struct rbd_conn *conn,
 struct rbdops_snapshot {
 	char name[RC_NAME_MAX];
 	bool is_protected;
+	uint64_t id;        /* librbd's snapshot id (rbdops_header_read's) */
 };
 /* The snapshots of the image at spec, those in the trash namespace too
  * (unprotected, under their names on the cluster); *out (count entries)

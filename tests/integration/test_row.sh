@@ -181,6 +181,37 @@ test_a_deep_chain_warns_of_the_kernel_clients_limit() {
 	expect_check_clean
 }
 
+# Every open of a clone opens its whole parent chain, so a snap opens its
+# operating image three times (its looks, read-only, then the snapshot and
+# its protection, each closed before its failpoint) and never the new
+# clone (the tag is written on its header), and check opens no image
+# whose header it can read: the differences it finds there are the same
+# as through an open.
+test_a_snap_opens_no_clone_and_check_no_image() {
+	local v d clone; v=$(volname); new_volume "$v"
+	for d in 1 2 3; do rowcat snap "$v" "s$d" -q || fail "snap s$d"; done
+	export ROWCAT_DEBUG_OPENS=1
+	run rowcat snap "$v" s4 -q
+	expect_eq "0 rowcat: image opens: 3" "$status $err" "snap at depth 3"
+	clone=$(rowcat which "$v")
+	expect_eq "op:" "$(rbd image-meta get "$clone" rowcat.operation | cut -c1-3)" \
+		"the clone's tag, written on its header"
+	expect_lineage_matches_rbd "$v"
+	run rowcat check "$v"
+	expect_eq "0 rowcat: image opens: 0" "$status $err" "check of a clean volume"
+	rbd snap create --no-progress "$clone@stray" || fail "rbd snap create"
+	run rowcat check "$v" --format json
+	expect_eq 1 "$status" "check of a volume with a stray snapshot ($err)"
+	expect_eq "rowcat: image opens: 0" "$(tail -1 <<<"$err")" \
+		"the opens of a check with a difference"
+	expect_eq "$clone@stray" \
+		"$(jq -r '.[] | select(.kind == "unknown-snapshot") | .subject' <<<"$out")" \
+		"the stray snapshot, read from the header"
+	unset ROWCAT_DEBUG_OPENS
+	rbd snap rm --no-progress "$clone@stray" || fail "rbd snap rm"
+	expect_check_clean "$v"
+}
+
 # A manual snap past the max_depth of the volume's policy, in the policy
 # timer's file ($ROWCAT_POLICY_FILE), says so; a file that does not parse
 # says nothing (policy check tells its mistakes).

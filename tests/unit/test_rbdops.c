@@ -222,6 +222,64 @@ static void test_a_lease_holder_is_named_with_its_end(void **state)
 	assert_string_equal(text, "(client.9), without expiry");
 }
 
+/* A parent's header with snapshots a (id 4) and b (id 7), and a child of
+ * parent_snap_id: what check compares instead of opening either. */
+static void headers(struct rbdops_header *parent, struct rbdops_header *child,
+		    struct rbdops_snapshot snaps[2], uint64_t parent_snap_id)
+{
+	memset(parent, 0, sizeof(*parent));
+	memset(child, 0, sizeof(*child));
+	memset(snaps, 0, 2 * sizeof(*snaps));
+	snprintf(snaps[0].name, sizeof(snaps[0].name), "a");
+	snaps[0].id = 4;
+	snprintf(snaps[1].name, sizeof(snaps[1].name), "b");
+	snaps[1].id = 7;
+	snprintf(parent->id, sizeof(parent->id), "10ab");
+	parent->pool_id = 2;
+	snprintf(parent->ns, sizeof(parent->ns), "ns1");
+	parent->snapshots = snaps;
+	parent->snapshot_count = 2;
+	child->has_parent = true;
+	child->parent_pool_id = 2;
+	snprintf(child->parent_ns, sizeof(child->parent_ns), "ns1");
+	snprintf(child->parent_id, sizeof(child->parent_id), "10ab");
+	child->parent_snap_id = parent_snap_id;
+}
+
+static void test_a_header_names_its_parent_by_ids(void **state)
+{
+	struct rbdops_header parent, child;
+	struct rbdops_snapshot snaps[2];
+
+	(void)state;
+	headers(&parent, &child, snaps, 7);
+	assert_true(rbdops_header_parent_is(&child, &parent, "b"));
+	assert_false(rbdops_header_parent_is(&child, &parent, "a"));
+	assert_false(rbdops_header_parent_is(&child, &parent, "c"));
+}
+
+static void test_a_parent_elsewhere_or_gone_is_not_the_one(void **state)
+{
+	struct rbdops_header parent, child;
+	struct rbdops_snapshot snaps[2];
+
+	(void)state;
+	headers(&parent, &child, snaps, 9); /* a snapshot parent has not */
+	assert_false(rbdops_header_parent_is(&child, &parent, "b"));
+	headers(&parent, &child, snaps, 7);
+	child.parent_pool_id = 3;
+	assert_false(rbdops_header_parent_is(&child, &parent, "b"));
+	headers(&parent, &child, snaps, 7);
+	snprintf(child.parent_ns, sizeof(child.parent_ns), "%s", "");
+	assert_false(rbdops_header_parent_is(&child, &parent, "b"));
+	headers(&parent, &child, snaps, 7);
+	snprintf(child.parent_id, sizeof(child.parent_id), "10ac");
+	assert_false(rbdops_header_parent_is(&child, &parent, "b"));
+	headers(&parent, &child, snaps, 7);
+	child.has_parent = false; /* flattened */
+	assert_false(rbdops_header_parent_is(&child, &parent, "b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +292,8 @@ int main(void)
 		cmocka_unit_test(test_a_lease_description_keeps_any_host_name),
 		cmocka_unit_test(test_a_lease_description_is_read_forgivingly),
 		cmocka_unit_test(test_a_lease_holder_is_named_with_its_end),
+		cmocka_unit_test(test_a_header_names_its_parent_by_ids),
+		cmocka_unit_test(test_a_parent_elsewhere_or_gone_is_not_the_one),
 	};
 	return cmocka_run_group_tests_name("rbdops", tests, NULL, NULL);
 }
