@@ -529,7 +529,7 @@ int ops_gc_job(struct rbd_conn *conn, struct catalog *cat,
 
 /* ---- the policy engine: rowcat policy run -------------------------------- */
 
-#define OPS_POLICY_MAX_JOBS 64
+#define OPS_POLICY_MAX_JOBS 256
 
 /* A volume in the catalog and the policy that manages it. */
 struct ops_policy_volume {
