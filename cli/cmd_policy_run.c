@@ -13,8 +13,6 @@
 #include "json_out.h"
 #include "policy_cli.h"
 
-#define DEFAULT_JOBS 8
-
 struct run {
 	struct cli_ctx *ctx;
 	const struct policy_cli_volumes *vols;
@@ -287,7 +285,7 @@ static void print_summary(const struct run *run, const struct run_args *a)
 
 int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct run_args a = { NULL, NULL, false, DEFAULT_JOBS, { false } };
+	struct run_args a = { NULL, NULL, false, OPS_POLICY_DEFAULT_JOBS, { false } };
 	struct cli_option options[] = {
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
 		  "decide as if it were TIME (2026-11-25T03:00:00Z): what is due "
@@ -298,7 +296,9 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		  "then collect the garbage of the volumes this run manages, "
 		  "with the file's gc: settings; 'rowcat gc' collects the rest" },
 		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
-		  "volumes worked on at once (default 8)" },
+		  "volumes worked on at once, 1 to 256 (default 64): a "
+		  "snapshot mostly waits for a monitor round, which the "
+		  "snapshots waiting at once share" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE" },
 		{ 0, "ignore-clients", CLI_OPT_FLAG, &a.row.ignore_clients, NULL,
