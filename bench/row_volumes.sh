@@ -1,6 +1,8 @@
 # Row 4: many volumes at once (sourced by run.sh).
 
-# many_policy FILE SPEC : every volume of SPEC snapshotted hourly, all kept.
+# many_policy FILE SPEC : every volume of SPEC snapshotted hourly, all kept,
+# never flattened (two snapshots a round deepen a volume past the default
+# max_depth of 8).
 many_policy() {
 	cat >"$1" <<EOT
 version: 1
@@ -8,6 +10,7 @@ policies:
   - name: bench
     volumes: ["$2/*"]
     every: 1h
+    max_depth: 100
 EOT
 }
 
