@@ -143,5 +143,5 @@ EOT
 
 # The --jobs a policy run takes by default, as its --help says.
 rowcat_default_jobs() {
-	"$rowcat" policy run --help | sed -n 's/.*(default \([0-9]*\)).*/\1/p' | head -n 1
+	"$rowcat" policy run --help | sed -n 's/.*(default \([0-9]*\)[,)].*/\1/p' | head -n 1
 }
