@@ -300,7 +300,7 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		  "catalog in RADOS): a snapshot mostly waits for a monitor "
 		  "round, which the snapshots waiting at once share; in RADOS "
 		  "the catalog's lock is the limit, and each job's connection "
-		  "costs it" },
+		  "costs it an opening" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE" },
 		{ 0, "ignore-clients", CLI_OPT_FLAG, &a.row.ignore_clients, NULL,
