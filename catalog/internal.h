@@ -2,6 +2,7 @@
 #ifndef ROWCAT_CATALOG_INTERNAL_H
 #define ROWCAT_CATALOG_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "rowcat/catalog.h"
@@ -84,6 +85,12 @@ struct catalog {
 	struct catalog_claims claims;
 	struct catalog_txn_counts txns; /* see txn_count.c */
 	bool txns_traced;               /* ROWCAT_DEBUG_TXNS=sql */
+	/* the process's writers of this catalog queue here before BEGIN
+	 * IMMEDIATE (see catalog_begin); the catalog_open'd connection owns
+	 * it, the catalog_reopen'd ones share it */
+	pthread_mutex_t *writers;
+	bool owns_writers;
+	bool holds_writers;          /* between catalog_begin and its end */
 };
 
 /*

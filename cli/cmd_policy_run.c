@@ -13,8 +13,6 @@
 #include "json_out.h"
 #include "policy_cli.h"
 
-#define DEFAULT_JOBS 8
-
 struct run {
 	struct cli_ctx *ctx;
 	const struct policy_cli_volumes *vols;
@@ -240,7 +238,7 @@ static int write_metrics(const char *path, const struct run *run,
 }
 
 struct run_args {
-	const char *now, *metrics;
+	const char *now, *metrics, *jobs_text;
 	bool gc;
 	int jobs;
 	struct ops_row_options row;
@@ -287,7 +285,7 @@ static void print_summary(const struct run *run, const struct run_args *a)
 
 int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct run_args a = { NULL, NULL, false, DEFAULT_JOBS, { false } };
+	struct run_args a = { NULL, NULL, NULL, false, 0, { false } };
 	struct cli_option options[] = {
 		{ 0, "now", CLI_OPT_STRING, &a.now, "TIME",
 		  "decide as if it were TIME (2026-11-25T03:00:00Z): what is due "
@@ -297,8 +295,12 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0, "gc", CLI_OPT_FLAG, &a.gc, NULL,
 		  "then collect the garbage of the volumes this run manages, "
 		  "with the file's gc: settings; 'rowcat gc' collects the rest" },
-		{ 'j', "jobs", CLI_OPT_INT, &a.jobs, "N",
-		  "volumes worked on at once (default 8)" },
+		{ 'j', "jobs", CLI_OPT_STRING, &a.jobs_text, "N",
+		  "volumes worked on at once, 1 to 256 (default 64, 8 with a "
+		  "catalog in RADOS): a snapshot mostly waits for a monitor "
+		  "round, which the snapshots waiting at once share; in RADOS "
+		  "the catalog's lock is the limit, and each job's connection "
+		  "costs it an opening" },
 		{ 0, "metrics", CLI_OPT_STRING, &a.metrics, "FILE",
 		  "write Prometheus text-format figures of the run to FILE" },
 		{ 0, "ignore-clients", CLI_OPT_FLAG, &a.row.ignore_clients, NULL,
@@ -344,9 +346,17 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_parse(ctx, &spec, argc, argv);
 	if (rc < 0 || ctx->help_shown)
 		return rc;
-	if (a.jobs < 1 || a.jobs > OPS_POLICY_MAX_JOBS)
-		return rc_error_usage(&ctx->err, "--jobs: between 1 and %d, not %d",
-				      OPS_POLICY_MAX_JOBS, a.jobs);
+	if (a.jobs_text) {
+		char *end;
+		long jobs = strtol(a.jobs_text, &end, 10);
+
+		if (!a.jobs_text[0] || *end || jobs < 1 ||
+		    jobs > OPS_POLICY_MAX_JOBS)
+			return rc_error_usage(&ctx->err, "--jobs: between 1 and "
+					      "%d, not '%s'", OPS_POLICY_MAX_JOBS,
+					      a.jobs_text);
+		a.jobs = (int)jobs;
+	}
 	rc = cli_window_hooks(ctx, &a.row);
 	if (rc == 0)
 		rc = policy_cli_set_now(ctx, a.now);
@@ -358,6 +368,9 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		rc = catalog_job_lock(ctx->catalog, CATALOG_JOB_POLICY, &ctx->err);
 		locked = rc == 0;
 	}
+	if (rc == 0 && !a.jobs)
+		a.jobs = catalog_is_rados(ctx->catalog)
+			 ? OPS_POLICY_DEFAULT_JOBS_RADOS : OPS_POLICY_DEFAULT_JOBS;
 	now = rc_clock_policy_now();
 	if (rc == 0)
 		rc = policy_cli_volumes(ctx, argv[1], f, &vols);

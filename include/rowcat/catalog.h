@@ -170,7 +170,9 @@ bool catalog_is_rados(const struct catalog *cat);
 /*
  * Opens a second connection to the catalog that cat is connected to, with
  * the same claims: for a worker thread (a connection is one thread's at a
- * time).
+ * time). The two share one mutex that their writers queue on before
+ * BEGIN IMMEDIATE (catalog_begin), so *out must be closed before cat; and
+ * a thread must not begin a write on one while it holds one on the other.
  */
 int catalog_reopen(struct catalog **out, const struct catalog *cat,
 		   struct rc_error *err);

@@ -506,7 +506,7 @@ EOF
 	expect_refused 1 "nosuch.yaml" rowcat policy run "$SCRATCH/nosuch.yaml" --now "$(hour_iso 1)"
 	expect_refused 2 "--now" rowcat policy run "$good" --now yesterday
 	expect_refused 2 "--jobs" rowcat policy run "$good" --now "$(hour_iso 1)" --jobs 0
-	expect_refused 2 "--jobs" rowcat policy run "$good" --now "$(hour_iso 1)" --jobs 65
+	expect_refused 2 "--jobs" rowcat policy run "$good" --now "$(hour_iso 1)" --jobs 257
 	expect_refused 2 "format" rowcat policy run "$good" --now "$(hour_iso 1)" --format xml
 	expect_eq "$before" "$(catalog_state; cluster_state; rbd ls -l "$sp"; volume_snapshot_state "$sp" "$v")" \
 		"the catalog and the cluster after bad input"
