@@ -98,22 +98,15 @@ static struct json_object *item_json(const struct ops_adopt_item *it)
 	return o;
 }
 
+static struct json_object *item_json_at(const void *items, size_t i)
+{
+	return item_json(&((const struct ops_adopt_item *)items)[i]);
+}
+
 static int print_json(struct cli_ctx *ctx, const struct ops_adopt_report *r)
 {
-	struct json_object *list = json_object_new_array();
-	int rc = 0;
-
-	for (size_t i = 0; list && i < r->count && rc == 0; i++)
-		if (!cli_json_append(list, item_json(&r->items[i])))
-			rc = -ENOMEM;
-	if (!list)
-		rc = -ENOMEM;
-	if (rc == 0)
-		rc = cli_json_print(ctx, list);
-	json_object_put(list);
-	if (rc == -ENOMEM)
-		rc = rc_error_set(&ctx->err, rc, "out of memory");
-	return rc;
+	return cli_json_print_array(ctx, r->items, r->count, item_json_at,
+				    "writing what was adopted");
 }
 
 /* One adopted image, as a line. */

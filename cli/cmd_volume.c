@@ -117,24 +117,16 @@ static struct json_object *ls_row_json(const struct catalog_volume_summary *r)
 	return o;
 }
 
+static struct json_object *ls_row_json_at(const void *rows, size_t i)
+{
+	return ls_row_json(&((const struct catalog_volume_summary *)rows)[i]);
+}
+
 /* The same keys as the volume at the top of tree --format json. */
 static int print_ls_json(struct cli_ctx *ctx, const struct ls_rows *all)
 {
-	struct json_object *list = json_object_new_array();
-	int rc = 0;
-
-	for (size_t i = 0; list && i < all->count && rc == 0; i++) {
-		if (!cli_json_append(list, ls_row_json(&all->rows[i])))
-			rc = -ENOMEM;
-	}
-	if (!list)
-		rc = -ENOMEM;
-	if (rc == 0)
-		rc = cli_json_print(ctx, list);
-	json_object_put(list);
-	if (rc == -ENOMEM)
-		rc = rc_error_set(&ctx->err, rc, "out of memory listing volumes");
-	return rc;
+	return cli_json_print_array(ctx, all->rows, all->count, ls_row_json_at,
+				    "listing volumes");
 }
 
 enum {

@@ -76,6 +76,24 @@ int cli_json_print(struct cli_ctx *ctx, struct json_object *value)
 	return 0;
 }
 
+int cli_json_print_array(struct cli_ctx *ctx, const void *items, size_t count,
+			 struct json_object *(*item)(const void *items, size_t i),
+			 const char *doing)
+{
+	struct json_object *list = json_object_new_array();
+	int rc = list ? 0 : -ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < count; i++)
+		if (!cli_json_append(list, item(items, i)))
+			rc = -ENOMEM;
+	if (rc == 0)
+		rc = cli_json_print(ctx, list);
+	json_object_put(list);
+	if (rc == -ENOMEM)
+		rc = rc_error_set(&ctx->err, rc, "out of memory %s", doing);
+	return rc;
+}
+
 bool cli_json_append(struct json_object *list, struct json_object *item)
 {
 	if (list && item && json_object_array_add(list, item) == 0)

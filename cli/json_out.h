@@ -19,6 +19,12 @@ struct rc_image_spec;
  * --pretty-format. Does not take value's reference. */
 int cli_json_print(struct cli_ctx *ctx, struct json_object *value);
 
+/* Prints an array of count items, item(items, i) making item i, as
+ * cli_json_print does; "out of memory DOING" when json-c cannot. */
+int cli_json_print_array(struct cli_ctx *ctx, const void *items, size_t count,
+			 struct json_object *(*item)(const void *items, size_t i),
+			 const char *doing);
+
 /* Adds item to list; false, with item dropped, when json-c cannot (either
  * is NULL, or out of memory). */
 bool cli_json_append(struct json_object *list, struct json_object *item);
