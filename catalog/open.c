@@ -597,6 +597,13 @@ void catalog_close(struct catalog *cat)
 		return;
 	if (cat->db && sqlite3_get_autocommit(cat->db) == 0)
 		catalog_rollback(cat);
+	/* a transaction SQLite rolled back on its own (a full disk, an I/O
+	 * error) ends without catalog_rollback: the other threads must not
+	 * wait for a connection that is gone */
+	if (cat->holds_writers) {
+		cat->holds_writers = false;
+		pthread_mutex_unlock(cat->writers);
+	}
 	catalog_txn_count_stop(cat);
 	if (cat->owns_writers) {
 		pthread_mutex_destroy(cat->writers);
