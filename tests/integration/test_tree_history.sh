@@ -29,6 +29,16 @@ cluster_names() { # VOL
 	done
 }
 
+# expect_every_name_drawn NODES NAMES: each of NAMES (one a line, as rbd
+# lists them) labels a node of NODES (svg_nodes' lines).
+expect_every_name_drawn() {
+	local name
+	while IFS= read -r name; do
+		grep -qxF -- "$name" <(cut -f2 <<<"$1" | cut -d'|' -f1) ||
+			fail "rbd lists '$name', the picture does not: $1"
+	done <<<"$2"
+}
+
 test_dot_draws_every_image_and_snapshot_rbd_lists() {
 	local v; v=$(volname)
 	make_history "$v"
@@ -38,11 +48,7 @@ test_dot_draws_every_image_and_snapshot_rbd_lists() {
 	local names; names=$(cluster_names "$v")
 	# 5 images, s1 s2 s3 and the restore's safety snapshot
 	expect_eq 9 "$(wc -l <<<"$names")" "images and snapshots on the cluster: $names"
-	local name
-	while IFS= read -r name; do
-		grep -qxF -- "$name" <(cut -f2 <<<"$nodes" | cut -d'|' -f1) ||
-			fail "rbd lists '$name', the picture does not: $nodes"
-	done <<<"$names"
+	expect_every_name_drawn "$nodes" "$names"
 	expect_eq "#bfdcff	$(rowcat which "$v")|operating" \
 		"$(grep -F "|operating" <<<"$nodes" | grep -v 'operating image')" \
 		"the operating image, filled"
@@ -64,11 +70,7 @@ test_dot_takes_a_hostile_volume_name() {
 	local nodes; nodes=$(svg_nodes graph.svg) || fail "the SVG is not well-formed"
 	local names; names=$(cluster_names "$v")
 	expect_eq 3 "$(wc -l <<<"$names")" "rbd's names: $names"
-	local name
-	while IFS= read -r name; do
-		grep -qxF -- "$name" <(cut -f2 <<<"$nodes" | cut -d'|' -f1) ||
-			fail "rbd lists '$name', the picture does not: $nodes"
-	done <<<"$names"
+	expect_every_name_drawn "$nodes" "$names"
 }
 
 # tree --at each time the log dates: the operating image that the last
