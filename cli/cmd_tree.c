@@ -355,18 +355,22 @@ static bool is_foreign(const struct graph *g, size_t n)
 	return !catalog_lineage_owns(g->lin, node_image(g, n));
 }
 
-/* The name of the volume node n is of: the tree's, another's, or NULL for
- * a foreign ancestor, no volume's. */
-static const char *node_owner(const struct graph *g, size_t n)
+/* The name of volume id: the tree's, another's load_owners read, or NULL
+ * (0: a foreign ancestor, no volume's). */
+static const char *volume_name(const struct graph *g, int64_t id)
 {
-	int64_t id = node_image(g, n)->volume_id;
-
 	if (id == g->lin->volume.id)
 		return g->lin->volume.name;
 	for (size_t k = 0; k < g->owner_count; k++)
 		if (g->owners[k].volume_id == id)
 			return g->owners[k].name;
 	return NULL;
+}
+
+/* The name of the volume node n is of, as volume_name says. */
+static const char *node_owner(const struct graph *g, size_t n)
+{
+	return volume_name(g, node_image(g, n)->volume_id);
 }
 
 /* Reads the names of the other volumes whose images the tree shows. */
@@ -805,36 +809,24 @@ static int load(struct cli_ctx *ctx, const struct catalog_volume *volume,
 }
 
 /* --format dot: the graph, titled, with the names of the other volumes
- * whose images the lineage holds. */
-static int print_dot(struct cli_ctx *ctx, const struct catalog_lineage *lin,
-		     bool all, const struct tree_at *at)
+ * whose images the lineage holds (as load_owners read them into g). */
+static int print_dot(struct cli_ctx *ctx, const struct graph *g, bool all,
+		     const struct tree_at *at)
 {
-	char (*names)[RC_NAME_MAX] = calloc(lin->image_count + 1, sizeof(*names));
+	const struct catalog_lineage *lin = g->lin;
 	const char **owners = calloc(lin->image_count + 1, sizeof(*owners));
 	char title[RC_NAME_MAX + RC_SIZE_TEXT_MAX + RC_ISO_TIME_MAX + 64];
 	char size[RC_SIZE_TEXT_MAX], when[RC_ISO_TIME_MAX] = "";
 	struct tree_dot d = { lin, all, NULL, title };
 	int rc = 0;
 
-	if (!names || !owners) {
+	if (!owners) {
 		rc = rc_error_set(&ctx->err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < lin->image_count && rc == 0; i++) {
-		const struct catalog_image *img = &lin->images[i];
-		struct catalog_volume other;
-
-		if (!img->volume_id || img->volume_id == lin->volume.id)
-			continue;
-		rc = catalog_volume_get(ctx->catalog, img->volume_id, &other,
-					&ctx->err);
-		if (rc == 0) {
-			snprintf(names[i], sizeof(names[i]), "%s", other.name);
-			owners[i] = names[i];
-		}
-	}
-	if (rc < 0)
-		goto out;
+	for (size_t i = 0; i < lin->image_count; i++)
+		if (lin->images[i].volume_id != lin->volume.id)
+			owners[i] = volume_name(g, lin->images[i].volume_id);
 	d.owners = owners;
 	rc_size_format(lin->volume.size, size);
 	if (at->given)
@@ -847,7 +839,6 @@ static int print_dot(struct cli_ctx *ctx, const struct catalog_lineage *lin,
 		rc = rc_error_set(&ctx->err, rc, "writing the graph: %s",
 				  strerror(errno));
 out:
-	free(names);
 	free(owners);
 	return rc;
 }
@@ -929,14 +920,12 @@ int cmd_tree(struct cli_ctx *ctx, int argc, char **argv)
 		lin = now;
 		now = NULL;
 	}
-	if (ctx->format == FORMAT_DOT) {
-		rc = print_dot(ctx, lin, all, &at);
-		goto out;
-	}
 	rc = graph_build(&g, lin, all);
 	if (rc == 0)
 		rc = load_owners(ctx, &g);
-	if (rc == 0)
+	if (rc == 0 && ctx->format == FORMAT_DOT)
+		rc = print_dot(ctx, &g, all, &at);
+	else if (rc == 0)
 		rc = ctx->format == FORMAT_JSON ? print_json(ctx, &g, &at) :
 			print_table(ctx, &g, &table, &at);
 	if (rc == -ENOMEM)
