@@ -89,3 +89,16 @@ expect_failpoints_exercised() {
 	done
 	[ -z "$missing" ] || fail "failpoints never exercised:$missing"
 }
+
+# wait_unwatched IMAGE...: until no client watches the images (a killed
+# client's watch ends when the OSD times it out, after about 30 s).
+wait_unwatched() {
+	local img n=0
+	for img in "$@"; do
+		until [ "$(rbd status --format json "$img" | jq '.watchers | length')" = 0 ]; do
+			n=$((n + 1))
+			[ "$n" -le 120 ] || fail "$img still watched after 120 s"
+			sleep 1
+		done
+	done
+}

@@ -96,19 +96,6 @@ objects_of() {
 	rados -p rbd ls | grep -c "^$prefix\\." || true
 }
 
-# wait_unwatched IMAGE...: until no client watches the images (a killed
-# client's watch ends when the OSD times it out, after about 30 s).
-wait_unwatched() {
-	local img n=0
-	for img in "$@"; do
-		until [ "$(rbd status --format json "$img" | jq '.watchers | length')" = 0 ]; do
-			n=$((n + 1))
-			[ "$n" -le 120 ] || fail "$img still watched after 120 s"
-			sleep 1
-		done
-	done
-}
-
 # flatten_problems CATALOG VOL IMAGE PARENT_SNAP: prints what is wrong
 # with a flatten that should be finished, one line each (nothing if all
 # is well): the journal empty, `rowcat check` clean, no parent, the data
