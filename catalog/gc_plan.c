@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rowcat/catalog.h" /* no SQL here */
 #include "rowcat/sys/by_id.h"
 #include "rowcat/sys/grow.h"
+#include "internal.h" /* catalog_gc_plan_stream; no SQL here all the same */
 
 #define NONE RC_NOT_FOUND
 

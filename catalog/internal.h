@@ -191,6 +191,36 @@ int catalog_op_begin_checked(struct catalog *cat, struct catalog_operation *op,
 int catalog_read_op(sqlite3_stmt *st, struct catalog_operation *out,
 		    struct rc_error *err);
 
+/*
+ * The planner itself (catalog_gc_plan's rules), drawn without holding the
+ * rows: images come one at a time from a source, newest first, each with
+ * its own snapshots, and the planner keeps only what an older image still
+ * needs to know of its clones (the clones of snapshots not reached yet),
+ * the volumes, and the plan. For a catalog of a million images; the same
+ * rows from any source make the same plan.
+ */
+struct catalog_gc_image_rows {
+	struct catalog_gc_image image;
+	int64_t parent_image_id;    /* the image its parent snapshot is of;
+				       0 when it has none, or no such
+				       snapshot or image is in the catalog */
+	const struct catalog_gc_snapshot *snapshots; /* its own, by id */
+	size_t snapshot_count;
+};
+
+/* Fills *rows with the next image, by descending id; 1 when it did, 0 at
+ * the end, or a negative error. The rows stay valid until the next call. */
+typedef int (*catalog_gc_next_image)(void *ctx,
+				     struct catalog_gc_image_rows *rows,
+				     struct rc_error *err);
+
+/* volumes: every volume, sorted by id. -EINVAL when an image comes out of
+ * order or is older than its parent; -ENOMEM; the source's errors. */
+int catalog_gc_plan_stream(const struct catalog_gc_volume *volumes,
+			   size_t volume_count, catalog_gc_next_image next,
+			   void *ctx, const struct catalog_gc_options *opts,
+			   struct catalog_gc_plan *out, struct rc_error *err);
+
 /* The operation kind of a gc action. */
 enum catalog_op_kind catalog_gc_action_kind(enum catalog_gc_action action);
 

@@ -75,28 +75,57 @@ static void snapshot_at(struct catalog_snapshot *snap, int64_t at)
 	}
 }
 
-/* The lineage's images come ordered by id (its snapshots by time). */
+/* The lineage's images come ordered by id, so an image is found by a
+ * binary search; its snapshots come by time, which is not the ids' order
+ * (adopted ones are dated by Ceph, not by when the catalog learnt them),
+ * so they are found through an index sorted by id. */
 static size_t image_index(const struct catalog_lineage *lin, int64_t id)
 {
 	return rc_find_by_id(lin->images, lin->image_count,
 			     sizeof(*lin->images), id);
 }
 
-static size_t snapshot_index(const struct catalog_lineage *lin, int64_t id)
+/* A snapshot's id and its place in lin->snapshots (rc_find_by_id's
+ * rows: the id first). */
+struct snapshot_key {
+	int64_t id;
+	size_t at;
+};
+
+static int by_snapshot_id(const void *a, const void *b)
+{
+	const struct snapshot_key *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Fills keys (lin->snapshot_count of them) from lin->snapshots as they
+ * are now: again whenever that array changes. */
+static void index_snapshots(const struct catalog_lineage *lin,
+			    struct snapshot_key *keys)
 {
 	for (size_t s = 0; s < lin->snapshot_count; s++)
-		if (lin->snapshots[s].id == id)
-			return s;
-	return SIZE_MAX;
+		keys[s] = (struct snapshot_key){ lin->snapshots[s].id, s };
+	qsort(keys, lin->snapshot_count, sizeof(*keys), by_snapshot_id);
+}
+
+static size_t snapshot_index(const struct catalog_lineage *lin,
+			     const struct snapshot_key *keys, int64_t id)
+{
+	size_t k = rc_find_by_id(keys, lin->snapshot_count, sizeof(*keys), id);
+
+	return k == RC_NOT_FOUND ? SIZE_MAX : keys[k].at;
 }
 
 /*
  * Keeps the rows that existed at `at`, in their order. A row dated
  * before its parent (a clock set back) would break the lineage's rule that
  * every clone's parent snapshot is in it: it goes with its parent, and
- * so do its descendants, until nothing more goes.
+ * so do its descendants, until nothing more goes. keys (room for every
+ * snapshot) is left indexing the snapshots kept.
  */
-static void keep_existing(struct catalog_lineage *lin, int64_t at)
+static void keep_existing(struct catalog_lineage *lin, int64_t at,
+			  struct snapshot_key *keys)
 {
 	bool changed = true;
 	size_t n = 0;
@@ -110,6 +139,7 @@ static void keep_existing(struct catalog_lineage *lin, int64_t at)
 		if (lin->snapshots[s].created_at <= at)
 			lin->snapshots[n++] = lin->snapshots[s];
 	lin->snapshot_count = n;
+	index_snapshots(lin, keys);
 	while (changed) {
 		changed = false;
 		n = 0;
@@ -118,10 +148,12 @@ static void keep_existing(struct catalog_lineage *lin, int64_t at)
 				lin->snapshots[n++] = lin->snapshots[s];
 		changed = n != lin->snapshot_count;
 		lin->snapshot_count = n;
+		if (changed)
+			index_snapshots(lin, keys);
 		n = 0;
 		for (size_t i = 0; i < lin->image_count; i++) {
 			int64_t parent = lin->images[i].parent_snapshot_id;
-			if (!parent || snapshot_index(lin, parent) != SIZE_MAX)
+			if (!parent || snapshot_index(lin, keys, parent) != SIZE_MAX)
 				lin->images[n++] = lin->images[i];
 		}
 		changed = changed || n != lin->image_count;
@@ -130,7 +162,8 @@ static void keep_existing(struct catalog_lineage *lin, int64_t at)
 }
 
 /* Every image's clone depth as the flattens done by then left it. */
-static int compute_depths(struct catalog_lineage *lin, struct rc_error *err)
+static int compute_depths(struct catalog_lineage *lin,
+			  const struct snapshot_key *keys, struct rc_error *err)
 {
 	size_t *path = malloc((lin->image_count + 1) * sizeof(*path));
 
@@ -156,7 +189,7 @@ static int compute_depths(struct catalog_lineage *lin, struct rc_error *err)
 			path[len++] = at;
 			if (!img->parent_snapshot_id || img->flattened_at)
 				break;
-			s = snapshot_index(lin, img->parent_snapshot_id);
+			s = snapshot_index(lin, keys, img->parent_snapshot_id);
 			at = s == SIZE_MAX ? SIZE_MAX :
 				image_index(lin, lin->snapshots[s].image_id);
 			if (at == SIZE_MAX)
@@ -177,6 +210,7 @@ int catalog_lineage_at(struct catalog_lineage **out,
 {
 	const struct catalog_operation *last = NULL;
 	struct catalog_lineage *lin = calloc(1, sizeof(*lin));
+	struct snapshot_key *keys = NULL;
 	size_t operating = SIZE_MAX;
 	int rc = 0;
 
@@ -200,7 +234,8 @@ int catalog_lineage_at(struct catalog_lineage **out,
 	lin->depths = malloc((lineage->image_count + 1) * sizeof(*lin->depths));
 	lin->snapshots = malloc((lineage->snapshot_count + 1) *
 				sizeof(*lin->snapshots));
-	if (!lin->images || !lin->depths || !lin->snapshots) {
+	keys = malloc((lineage->snapshot_count + 1) * sizeof(*keys));
+	if (!lin->images || !lin->depths || !lin->snapshots || !keys) {
 		rc = rc_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -210,7 +245,7 @@ int catalog_lineage_at(struct catalog_lineage **out,
 	memcpy(lin->snapshots, lineage->snapshots,
 	       lineage->snapshot_count * sizeof(*lin->snapshots));
 	lin->snapshot_count = lineage->snapshot_count;
-	keep_existing(lin, at);
+	keep_existing(lin, at, keys);
 	for (size_t i = 0; i < lin->image_count; i++)
 		image_at(&lin->images[i], at);
 	for (size_t s = 0; s < lin->snapshot_count; s++)
@@ -247,8 +282,9 @@ int catalog_lineage_at(struct catalog_lineage **out,
 		operating == SIZE_MAX ? 0 : lin->images[operating].id;
 	if (switched_by)
 		*switched_by = last;
-	rc = compute_depths(lin, err);
+	rc = compute_depths(lin, keys, err);
 out:
+	free(keys);
 	if (rc < 0) {
 		catalog_lineage_free(lin);
 		return rc;

@@ -760,8 +760,8 @@ struct catalog_gc_plan {
  * that image's delay is over, so that restoring from the trash gets the
  * snapshots back too); an image is purged once its snapshots are gone.
  * -EINVAL when the state breaks the ordering rule above; -ENOMEM.
- * The plan is catalog_gc_plan_stream's, the one planner, fed the state's
- * images newest first.
+ * The plan is the streamed planner's (catalog_gc_plan_catalog's too), the
+ * one planner, fed the state's images newest first.
  */
 int catalog_gc_plan(const struct catalog_gc_state *state,
 		    const struct catalog_gc_options *opts,
@@ -777,36 +777,6 @@ void catalog_gc_plan_free(struct catalog_gc_plan *plan);
 int catalog_gc_plan_append(struct catalog_gc_plan *into,
 			   const struct catalog_gc_plan *from,
 			   struct rc_error *err);
-
-/*
- * The planner itself (catalog_gc_plan's rules), drawn without holding the
- * rows: images come one at a time from a source, newest first, each with
- * its own snapshots, and the planner keeps only what an older image still
- * needs to know of its clones (the clones of snapshots not reached yet),
- * the volumes, and the plan. For a catalog of a million images; the same
- * rows from any source make the same plan.
- */
-struct catalog_gc_image_rows {
-	struct catalog_gc_image image;
-	int64_t parent_image_id;    /* the image its parent snapshot is of;
-				       0 when it has none, or no such
-				       snapshot or image is in the catalog */
-	const struct catalog_gc_snapshot *snapshots; /* its own, by id */
-	size_t snapshot_count;
-};
-
-/* Fills *rows with the next image, by descending id; 1 when it did, 0 at
- * the end, or a negative error. The rows stay valid until the next call. */
-typedef int (*catalog_gc_next_image)(void *ctx,
-				     struct catalog_gc_image_rows *rows,
-				     struct rc_error *err);
-
-/* volumes: every volume, sorted by id. -EINVAL when an image comes out of
- * order or is older than its parent; -ENOMEM; the source's errors. */
-int catalog_gc_plan_stream(const struct catalog_gc_volume *volumes,
-			   size_t volume_count, catalog_gc_next_image next,
-			   void *ctx, const struct catalog_gc_options *opts,
-			   struct catalog_gc_plan *out, struct rc_error *err);
 
 /* The plan of every volume, streamed from the catalog in one read: the
  * plan catalog_gc_plan makes of catalog_gc_state_load of every volume. */

@@ -1335,6 +1335,71 @@ static void test_tree_at_of_an_adopted_volume_starts_at_its_own_image(
 	catalog_lineage_free(then);
 }
 
+/*
+ * A lineage's snapshots come by time, and their ids need not follow it
+ * (adopted ones carry Ceph's dates): each image still finds its parent
+ * snapshot by id, and what a clock set back leaves dated before its parent
+ * goes with it, and so does what reads through it:
+ *
+ *   image 1 vol           100
+ *     snap 9  s9          150 (on 1)  -> image 2 vol.a   200
+ *     snap 4  s4          280 (on 2)  -> image 3 vol.b   300
+ *     snap 20 s20         290 (on 1)
+ *     snap 8  s8          320 (on 3)  -> image 4 vol.c   250 (clock set back)
+ *     snap 11 s11         260 (on 4)  -> image 5 vol.d   270
+ */
+static void test_tree_at_finds_snapshots_by_id_not_by_their_order_in_time(
+	void **state)
+{
+	struct catalog_image images[5];
+	struct catalog_snapshot snaps[5];
+	int depths[5];
+	struct catalog_lineage lin = { .images = images, .depths = depths,
+				       .image_count = 5, .snapshots = snaps,
+				       .snapshot_count = 5 };
+	struct catalog_lineage *then = NULL;
+	struct rc_error err = {0};
+
+	(void)state;
+	image_row(&images[0], 1, "vol", 0, 100);
+	image_row(&images[1], 2, "vol.a", 9, 200);
+	image_row(&images[2], 3, "vol.b", 4, 300);
+	image_row(&images[3], 4, "vol.c", 8, 250);
+	image_row(&images[4], 5, "vol.d", 11, 270);
+	snapshot_row(&snaps[0], 9, 1, "s9", "adopted", 150);
+	snapshot_row(&snaps[1], 11, 4, "s11", "manual", 260);
+	snapshot_row(&snaps[2], 4, 2, "s4", "manual", 280);
+	snapshot_row(&snaps[3], 20, 1, "s20", "manual", 290);
+	snapshot_row(&snaps[4], 8, 3, "s8", "manual", 320);
+	lin.volume.id = 1;
+	lin.volume.created_at = 100;
+	lin.volume.operating_image_id = 5;
+
+	assert_int_equal(catalog_lineage_at(&then, &lin, NULL, 0, 400, NULL,
+					    &err), 0);
+	assert_int_equal(then->image_count, 5);
+	assert_int_equal(then->snapshot_count, 5);
+	for (size_t s = 0; s < 5; s++) /* in their order, by time */
+		assert_int_equal(then->snapshots[s].id, snaps[s].id);
+	for (size_t i = 0; i < 5; i++) /* 1 <- 9 - 2 <- 4 - 3 <- 8 - 4 <- 11 - 5 */
+		assert_int_equal(then->depths[i], (int)i);
+	catalog_lineage_free(then);
+
+	/* s8 not yet taken: vol.c goes, its s11 with it, then vol.d; vol.b
+	 * still reads through s4, which moved up a place */
+	assert_int_equal(catalog_lineage_at(&then, &lin, NULL, 0, 300, NULL,
+					    &err), 0);
+	assert_int_equal(then->image_count, 3);
+	assert_int_equal(then->images[2].id, 3);
+	assert_int_equal(then->snapshot_count, 3);
+	assert_int_equal(then->snapshots[0].id, 9);
+	assert_int_equal(then->snapshots[1].id, 4);
+	assert_int_equal(then->snapshots[2].id, 20);
+	assert_int_equal(then->depths[1], 1);
+	assert_int_equal(then->depths[2], 2);
+	catalog_lineage_free(then);
+}
+
 /* ---- the two clocks ---------------------------------------------------- */
 
 /*
@@ -2138,6 +2203,7 @@ int main(void)
 		cmocka_unit_test(test_tree_at_names_the_operation_that_switched),
 		cmocka_unit_test(test_tree_at_before_the_volume_existed_is_enoent),
 		cmocka_unit_test(test_tree_at_of_an_adopted_volume_starts_at_its_own_image),
+		cmocka_unit_test(test_tree_at_finds_snapshots_by_id_not_by_their_order_in_time),
 		cmocka_unit_test_setup_teardown(test_an_operation_records_who_journalled_it,
 						setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_an_operation_from_before_schema_9_has_no_one,
