@@ -27,7 +27,6 @@
 #include "internal.h"
 
 #define CEPH_NOSNAP ((uint64_t)-2)
-#define PROTECTION_STATUS_PROTECTED 2   /* cls_rbd's RBD_PROTECTION_STATUS_PROTECTED */
 #define SNAP_NAMESPACE_USER 0
 
 /* A little-endian reader over one reply; any overrun sets bad. */
@@ -320,7 +319,7 @@ static int read_snapshots(rados_ioctx_t io, const char *oid,
 		 * namespace (in the trash) counts as unprotected */
 		s->in_user_namespace = ns_type == SNAP_NAMESPACE_USER;
 		s->is_protected = s->in_user_namespace &&
-				  status == PROTECTION_STATUS_PROTECTED;
+				  status == RBDOPS_CLS_PROTECTED;
 	}
 	if (rc == 0) {
 		out->snapshot_count = count;

@@ -89,6 +89,10 @@ void rbdops_object_where(const char *pool, const char *ns, const char *oid,
 int rbdops_header_oid(rados_ioctx_t io, const char *name, char *id,
 		      size_t id_len, char *oid, size_t oid_len);
 
+/* cls_rbd's RBD_PROTECTION_STATUS_PROTECTED (get_protection_status,
+ * set_protection_status). */
+#define RBDOPS_CLS_PROTECTED 2
+
 /* The snapshot called snap in the user namespace of header (what
  * rbd_snap_exists finds by that name), or NULL. */
 const struct rbdops_snapshot *

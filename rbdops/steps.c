@@ -199,9 +199,6 @@ static int protect_on(rbd_image_t image, const char *text, const char *snap,
 	return rc;
 }
 
-/* cls_rbd's set_protection_status: snapshot id, then the status. */
-#define RBD_PROTECTION_STATUS_PROTECTED 2
-
 /*
  * Protects snapshot snap of the image at spec on its header, as librbd's
  * SnapshotProtectRequest does once its checks pass, then tells the
@@ -238,7 +235,7 @@ static int protect_unopened(struct rbd_conn *conn,
 		goto out;
 	for (int i = 0; i < 8; i++)
 		in[i] = (unsigned char)(found->id >> (8 * i));
-	in[8] = RBD_PROTECTION_STATUS_PROTECTED;
+	in[8] = RBDOPS_CLS_PROTECTED; /* set_protection_status: id, status */
 	rc = rados_exec(io, oid, "rbd", "set_protection_status", (char *)in,
 			sizeof(in), NULL, 0);
 	/* removed meanwhile (ENOENT), layering gone (ENOEXEC), no class:
