@@ -53,7 +53,7 @@ static int rowcat_at_work(struct catalog *cat,
 int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
 			  const struct catalog_volume *volume,
 			  const struct catalog_image *operating,
-			  struct rbdops_image *held, bool is_restore,
+			  bool is_restore,
 			  const struct ops_row_options *opts,
 			  char *ignored, size_t ignored_len,
 			  struct rc_error *err)
@@ -66,9 +66,7 @@ int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
 
 	if (ignored_len)
 		ignored[0] = '\0';
-	/* the first look is the caller's read (see ops_row_check_clients) */
-	rc = held ? rbdops_image_clients_of(held, &clients, err)
-		  : rbdops_image_clients(conn, &operating->spec, &clients, err);
+	rc = rbdops_image_clients(conn, &operating->spec, &clients, err);
 	if (rc == 0)
 		count = rbdops_clients_format(&clients, true, names,
 					      sizeof(names));

@@ -114,13 +114,10 @@ bool ops_is_clone_name(const char *volume, const char *name);
  * one line naming each client and the ways forward. 0, leaving the
  * refusal to the journal (busy, or switched: look again), while another
  * rowcat is at work on the volume, whose own open would count.
- * held: the operating image as the caller holds it open, or NULL (then
- * it is opened read-only for the look).
  */
 int ops_row_check_clients(struct rbd_conn *conn, struct catalog *cat,
 			  const struct catalog_volume *volume,
 			  const struct catalog_image *operating,
-			  struct rbdops_image *held,
 			  bool is_restore, const struct ops_row_options *opts,
 			  char *ignored, size_t ignored_len,
 			  struct rc_error *err);

@@ -390,9 +390,9 @@ static int tag_clone(struct rbd_conn *conn, const struct catalog_operation *op,
 /*
  * Takes the snapshot and makes the clone, tagged unless live, from
  * wherever op stands. With live, it stops as soon as the guest was
- * released, and spares the paused guest what can wait: one open of the
- * operating image for snapshot and protect, and the tag, written once the
- * guest runs (a complete clone is known as ours by its parent).
+ * released, and spares the paused guest what can wait: a failpoint
+ * between snapshot and protect, and the tag, written once the guest runs
+ * (a complete clone is known as ours by its parent).
  */
 static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 			  struct catalog_operation *op, struct row_plan *plan,
@@ -403,10 +403,12 @@ static int take_and_clone(struct rbd_conn *conn, struct catalog *cat,
 	bool is_protected;
 	int rc = 0;
 
-	/* Each step opens the image afresh and closes it before its
-	 * failpoint: a writable handle held across one would leave, in a
-	 * killed rowcat, a watch (and maybe the exclusive lock) that makes
-	 * the next snap see a client for 30 s. */
+	/* Only the snapshot create opens the operating image (writable),
+	 * and closes it before its failpoint: a writable handle held across
+	 * one would leave, in a killed rowcat, a watch (and maybe the
+	 * exclusive lock) that makes the next snap see a client for 30 s.
+	 * The protect goes on the image's header, with no open (every open
+	 * reads the whole parent chain). */
 	if (live) {
 		OPS_STEP("row.snapshot.before", "row.snapshot.after",
 		     rbdops_snapshot_take(conn, operating, op->target_snapshot,
@@ -677,7 +679,7 @@ out:
  *     │  record consumer 'hooks' with the thaw and switch commands
  *  pausing             frozen, or about to be       thaws, rolls back
  *     │  the freeze hook (it fails: the thaw hook at once, then undo)
- *     │  snapshot and protect (one open), clone, then the tag
+ *     │  snapshot and protect, clone, then the tag
  *  cloning             frozen                       thaws, rolls back
  *     │  ONE TRANSACTION: the rows, the operating image switched
  *  consumer-switched   frozen; the catalog names    switch hook, thaw,
@@ -1250,7 +1252,6 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 	const char *prefix = is_restore ? "pre-restore-" : "";
 	char absent[RC_ERROR_MESSAGE_MAX / 2];
 	struct row_plan plan;
-	struct rbdops_image *held = NULL;
 	int64_t pause_timeout_ms = opts && opts->pause_timeout_ms > 0
 		? opts->pause_timeout_ms : OPS_PAUSE_TIMEOUT_MS;
 	bool hooks = !is_restore && opts && opts->on_freeze;
@@ -1266,8 +1267,6 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		memset(&op, 0, sizeof(op));
 		ops_live_close(live);
 		live = NULL;
-		rbdops_image_close(held);
-		held = NULL;
 		absent[0] = '\0';
 		rc = read_start(cat, is_restore, volume_name, name, prefix,
 				&volume, &operating, &chosen, op.target_snapshot,
@@ -1294,16 +1293,13 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			rc = rc_error_set(err, -ESTALE, "volume '%s' switched to "
 					  "another operating image since this "
 					  "snap was decided", volume.name);
-		/* one open, read-only, for the looks before the journal:
-		 * each open reads the image's whole parent chain, and a
-		 * read-only one adds no watch, so a rowcat killed later
-		 * leaves no client behind */
+		/* the looks before the journal open nothing (an open reads
+		 * the image's whole parent chain): the name on the image's
+		 * header, the clients by a notify on it (rbdops/clients.c) */
 		if (rc == 0)
-			rc = rbdops_image_open(&held, conn, &operating.spec, true,
-					       err);
-		if (rc == 0)
-			rc = rbdops_image_snapshot_exists(held, op.target_snapshot,
-							  &on_cluster, err);
+			rc = rbdops_snapshot_exists(conn, &operating.spec,
+						    op.target_snapshot,
+						    &on_cluster, err);
 		if (rc == 0 && on_cluster)
 			rc = pick_snapshot_name(conn, cat, &volume, &operating,
 						is_restore ? NULL : name, prefix,
@@ -1327,7 +1323,7 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		/* between hooks, the clients are the consumer they freeze */
 		if (rc == 0 && !live && !hooks)
 			rc = ops_row_check_clients(conn, cat, &volume,
-						   &operating, held, is_restore,
+						   &operating, is_restore,
 						   opts, op.clients_ignored,
 						   sizeof(op.clients_ignored),
 						   err);
@@ -1344,8 +1340,6 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 		op.snapshot_id = chosen.id;
 		op.requires_operating = true;
 		op.started_at = rc_clock_now();
-		rbdops_image_close(held);
-		held = NULL;
 		RC_FAILPOINT("row.journal.before");
 		rc = catalog_op_begin_then(cat, &op, journal_target, &plan, err);
 	} while (rc == -ESTALE && ++attempt < 5);
@@ -1388,7 +1382,6 @@ static int row_run(struct rbd_conn *conn, struct catalog *cat, bool is_restore,
 			       &op.target, err);
 out:
 	ops_live_close(live);
-	rbdops_image_close(held);
 	return rc;
 }
 

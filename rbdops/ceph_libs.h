@@ -43,7 +43,9 @@
 	X(rados_create2)                                                \
 	X(rados_create_read_op)                                         \
 	X(rados_create_write_op)                                        \
+	X(rados_decode_notify_response)                                 \
 	X(rados_exec)                                                   \
+	X(rados_free_notify_response)                                   \
 	X(rados_get_instance_id)                                        \
 	X(rados_getaddrs)                                               \
 	X(rados_getxattr)                                               \
@@ -58,6 +60,7 @@
 	X(rados_list_lockers)                                           \
 	X(rados_lock_exclusive)                                         \
 	X(rados_mon_command)                                            \
+	X(rados_notify2)                                                \
 	X(rados_omap_get_end)                                           \
 	X(rados_omap_get_next2)                                         \
 	X(rados_pool_lookup)                                            \
@@ -177,7 +180,9 @@ int rbdops_ceph_load(struct rc_error *err);
 #define rados_create2 (rbdops_ceph.rados_create2)
 #define rados_create_read_op (rbdops_ceph.rados_create_read_op)
 #define rados_create_write_op (rbdops_ceph.rados_create_write_op)
+#define rados_decode_notify_response (rbdops_ceph.rados_decode_notify_response)
 #define rados_exec (rbdops_ceph.rados_exec)
+#define rados_free_notify_response (rbdops_ceph.rados_free_notify_response)
 #define rados_get_instance_id (rbdops_ceph.rados_get_instance_id)
 #define rados_getaddrs (rbdops_ceph.rados_getaddrs)
 #define rados_getxattr (rbdops_ceph.rados_getxattr)
@@ -192,6 +197,7 @@ int rbdops_ceph_load(struct rc_error *err);
 #define rados_list_lockers (rbdops_ceph.rados_list_lockers)
 #define rados_lock_exclusive (rbdops_ceph.rados_lock_exclusive)
 #define rados_mon_command (rbdops_ceph.rados_mon_command)
+#define rados_notify2 (rbdops_ceph.rados_notify2)
 #define rados_omap_get_end (rbdops_ceph.rados_omap_get_end)
 #define rados_omap_get_next2 (rbdops_ceph.rados_omap_get_next2)
 #define rados_pool_lookup (rbdops_ceph.rados_pool_lookup)

@@ -11,6 +11,20 @@
  * times it out (about 30 s) and its lock until another client breaks it.
  * So the image is opened read-only here: the look adds no client of its
  * own, and a rowcat killed while it looks leaves nothing behind.
+ *
+ * An open reads the image's whole parent chain (about 6 ms a level), and
+ * librados's C API cannot list an object's watchers (only the C++ one
+ * can, which rbd_watchers_list uses). But every watcher of an object
+ * answers a notify on it: librbd and krbd ack each one, and a watch whose
+ * client is gone, which the OSD keeps until it times out, is listed in
+ * the notify's reply as timed out. So the header object is asked first,
+ * with the notify librbd sends after changing a header (an empty one: a
+ * watcher refreshes its view of the header before its next I/O, which
+ * costs a running client nothing it does not do after any snapshot by
+ * another client). No answer but this connection's own: nobody has the
+ * image open, and it is not opened. Anyone else: the image is opened and
+ * its watchers listed as before, with their addresses (a notify's reply
+ * names a client by its id only).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -208,25 +222,84 @@ static int clients_of(struct rbd_conn *conn, rbd_image_t image,
 	return 0;
 }
 
+/* How long the header's watchers have to answer: one that answers later
+ * is listed all the same (as timed out), so this bounds only the wait for
+ * a dead client's watch, which the open that follows lists anyway. */
+#define WATCHERS_ASK_TIMEOUT_MS 1000
+
+/*
+ * Whether a client other than this connection watches the header of the
+ * image at spec, asked with a notify (see the top of this file).
+ * -EOPNOTSUPP when the header cannot be asked (a format-1 image, none at
+ * spec, a notify that fails): the caller opens the image, which words
+ * any failure. RBDOPS_NO_POOL when the pool does not exist.
+ */
+static int watched_unopened(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, bool *watched,
+			    struct rc_error *err)
+{
+	char id[RC_RBD_ID_MAX], oid[RC_RBD_ID_MAX + 16];
+	struct notify_ack_t *acks = NULL;
+	struct notify_timeout_t *timeouts = NULL;
+	size_t ack_count = 0, timeout_count = 0, reply_len = 0;
+	uint64_t self = rados_get_instance_id(conn->cluster);
+	char *reply = NULL;
+	rados_ioctx_t io = NULL;
+	int rc;
+
+	*watched = true;
+	rc = rbdops_ioctx(conn, spec->pool, spec->ns, &io, err);
+	if (rc < 0)
+		return rc;
+	rc = rbdops_header_oid(io, spec->name, id, sizeof(id), oid, sizeof(oid));
+	if (rc == 0)
+		rc = rados_notify2(io, oid, "", 0, WATCHERS_ASK_TIMEOUT_MS,
+				   &reply, &reply_len);
+	/* a watcher did not answer in time: there is one */
+	if (rc == -ETIMEDOUT)
+		goto out;
+	if (rc == 0 && !reply)
+		rc = -EOPNOTSUPP;
+	if (rc == 0)
+		rc = rados_decode_notify_response(reply, reply_len, &acks,
+						  &ack_count, &timeouts,
+						  &timeout_count);
+	if (rc < 0) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	*watched = false;
+	for (size_t i = 0; i < ack_count; i++)
+		*watched |= acks[i].notifier_id != self;
+	for (size_t i = 0; i < timeout_count; i++)
+		*watched |= timeouts[i].notifier_id != self;
+	rados_free_notify_response(acks, ack_count, timeouts);
+out:
+	if (reply)
+		rados_buffer_free(reply);
+	rados_ioctx_destroy(io);
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
 int rbdops_image_clients(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec,
 			 struct rbdops_clients *out, struct rc_error *err)
 {
 	char text[RC_SPEC_MAX];
 	struct open_image img;
+	bool watched = true;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	rc = watched_unopened(conn, spec, &watched, err);
+	if (rc == 0 && !watched)
+		return 0;
+	if (rc < 0 && rc != -EOPNOTSUPP)
+		return rc;
 	rc_image_spec_format(spec, text, sizeof(text));
 	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == 0)
 		rc = clients_of(conn, img.image, text, out, err);
 	rbdops_close_image(&img);
 	return rc;
-}
-
-int rbdops_image_clients_of(struct rbdops_image *img,
-			    struct rbdops_clients *out, struct rc_error *err)
-{
-	return clients_of(img->conn, img->open.image, img->text, out, err);
 }

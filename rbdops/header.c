@@ -27,7 +27,6 @@
 #include "internal.h"
 
 #define CEPH_NOSNAP ((uint64_t)-2)
-#define PROTECTION_STATUS_PROTECTED 2   /* cls_rbd's RBD_PROTECTION_STATUS_PROTECTED */
 #define SNAP_NAMESPACE_USER 0
 
 /* A little-endian reader over one reply; any overrun sets bad. */
@@ -118,6 +117,16 @@ static int read_image_id(rados_ioctx_t io, const char *name, char *id,
 	return r.bad || !id[0] ? -EOPNOTSUPP : 0;
 }
 
+int rbdops_header_oid(rados_ioctx_t io, const char *name, char *id,
+		      size_t id_len, char *oid, size_t oid_len)
+{
+	int rc = read_image_id(io, name, id, id_len);
+
+	if (rc == 0)
+		snprintf(oid, oid_len, "rbd_header.%s", id);
+	return rc;
+}
+
 int rbdops_image_tag_unopened(struct rbd_conn *conn,
 			      const struct rc_image_spec *spec,
 			      const char *key, const char *value,
@@ -193,6 +202,7 @@ static int read_head(rados_ioctx_t io, const char *oid,
 	features = take(&r, 8);
 	if (r.bad || (features & RBD_FEATURE_MIGRATING))
 		goto out;
+	out->features = features;
 
 	r = (struct reader){ (unsigned char *)replies[1], lens[1], false };
 	take_struct(&r, &body, &rest);
@@ -307,8 +317,9 @@ static int read_snapshots(rados_ioctx_t io, const char *oid,
 		}
 		/* as rbdops_snapshot_list: a snapshot outside the user
 		 * namespace (in the trash) counts as unprotected */
-		s->is_protected = ns_type == SNAP_NAMESPACE_USER &&
-				  status == PROTECTION_STATUS_PROTECTED;
+		s->in_user_namespace = ns_type == SNAP_NAMESPACE_USER;
+		s->is_protected = s->in_user_namespace &&
+				  status == RBDOPS_CLS_PROTECTED;
 	}
 	if (rc == 0) {
 		out->snapshot_count = count;
@@ -382,4 +393,22 @@ bool rbdops_header_parent_is(const struct rbdops_header *child,
 		if (parent->snapshots[i].id == child->parent_snap_id)
 			return strcmp(parent->snapshots[i].name, snap) == 0;
 	return false;
+}
+
+const struct rbdops_snapshot *
+rbdops_header_snapshot(const struct rbdops_header *header, const char *snap)
+{
+	for (size_t i = 0; i < header->snapshot_count; i++)
+		if (header->snapshots[i].in_user_namespace &&
+		    strcmp(header->snapshots[i].name, snap) == 0)
+			return &header->snapshots[i];
+	return NULL;
+}
+
+void rbdops_header_notify_update(rados_ioctx_t io, const char *oid)
+{
+	/* who acked is of no use here, and a failure changes nothing that
+	 * was done (see internal.h) */
+	(void)rados_notify2(io, oid, "", 0, RBDOPS_NOTIFY_TIMEOUT_MS, NULL,
+			    NULL);
 }

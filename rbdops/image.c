@@ -297,6 +297,7 @@ int rbdops_snapshot_list(struct rbd_conn *conn,
 		}
 		snprintf(list[*count].name, sizeof(list[*count].name), "%s",
 			 snaps[k].name);
+		list[*count].in_user_namespace = true;
 		list[(*count)++].is_protected = is_protected != 0;
 	}
 	*out = list;

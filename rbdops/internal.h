@@ -39,13 +39,6 @@ int rbdops_open_image(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		      struct rc_error *err);
 void rbdops_close_image(struct open_image *img);
 
-/* rbdops.h's held image. */
-struct rbdops_image {
-	struct rbd_conn *conn;
-	struct rc_image_spec spec;
-	char text[RC_SPEC_MAX];   /* spec, for messages */
-	struct open_image open;
-};
 /* Opens the image at spec, writable, at its snapshot snap. */
 int rbdops_open_image_at(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, struct open_image *out,
@@ -85,6 +78,38 @@ int rbdops_object_map_off(rbd_image_t image, const char *text,
 /* "pool/oid" or "pool/ns/oid" (ns "" for none), for messages. */
 void rbdops_object_where(const char *pool, const char *ns, const char *oid,
 			 char *buf, size_t len);
+
+/* ---- an image's header object, without an open (header.c) ---- */
+
+/*
+ * The id (id_len bytes) and header object name (oid_len bytes) of the
+ * format-2 image called name in io: -ENOENT when no rbd_id object has that
+ * name (a format-1 image, or none), -EOPNOTSUPP when it cannot be read.
+ */
+int rbdops_header_oid(rados_ioctx_t io, const char *name, char *id,
+		      size_t id_len, char *oid, size_t oid_len);
+
+/* cls_rbd's RBD_PROTECTION_STATUS_PROTECTED (get_protection_status,
+ * set_protection_status). */
+#define RBDOPS_CLS_PROTECTED 2
+
+/* The snapshot called snap in the user namespace of header (what
+ * rbd_snap_exists finds by that name), or NULL. */
+const struct rbdops_snapshot *
+rbdops_header_snapshot(const struct rbdops_header *header, const char *snap);
+
+/*
+ * Tells every client watching the header object oid that the header
+ * changed, as librbd does after each change it makes (an empty notify,
+ * which librbd and krbd both take as a header update: the client refreshes
+ * its view before its next I/O). Waits for their acks up to
+ * RBDOPS_NOTIFY_TIMEOUT_MS; a client that does not answer by then (a dead
+ * one, whose watch the OSD has not timed out yet) is left to refresh when
+ * it watches again, as librbd does after a rewatch. Never fails: the
+ * change is made, and a client not told sees it at its next refresh.
+ */
+#define RBDOPS_NOTIFY_TIMEOUT_MS 5000
+void rbdops_header_notify_update(rados_ioctx_t io, const char *oid);
 
 /* ---- cls_lock, the class behind rados_lock_* (cls_lock.c) ---- */
 

@@ -50,56 +50,44 @@ static int retry_busy(int (*attempt)(void *arg), void *arg)
 	return rc;
 }
 
-int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
-		      const struct rc_image_spec *spec, bool read_only,
-		      struct rc_error *err)
+/*
+ * The header of the image at spec and the name of its header object, for
+ * a step that needs no open: -EOPNOTSUPP when the header cannot tell (the
+ * caller opens the image instead). *io is the caller's to destroy, also
+ * after a failure; free *header with rbdops_header_free.
+ */
+static int read_header(struct rbd_conn *conn, const struct rc_image_spec *spec,
+		       struct rbdops_header *header, rados_ioctx_t *io,
+		       char *oid, size_t oid_len, struct rc_error *err)
 {
-	struct rbdops_image *img = calloc(1, sizeof(*img));
 	int rc;
 
-	*out = NULL;
-	if (!img)
-		return rc_error_set(err, -ENOMEM, "out of memory");
-	img->conn = conn;
-	img->spec = *spec;
-	rc_image_spec_format(spec, img->text, sizeof(img->text));
-	rc = rbdops_open_image(conn, spec, read_only, &img->open, err);
-	if (rc < 0) {
-		rbdops_image_close(img);
-		return rc;
-	}
-	*out = img;
-	return 0;
-}
-
-void rbdops_image_close(struct rbdops_image *img)
-{
-	if (!img)
-		return;
-	rbdops_close_image(&img->open);
-	free(img);
-}
-
-int rbdops_image_snapshot_exists(struct rbdops_image *img, const char *snap,
-				 bool *exists, struct rc_error *err)
-{
-	int rc = rbd_snap_exists(img->open.image, snap, exists);
-
-	if (rc < 0)
-		return rbdops_fail(err, rc, "looking up snapshot %s@%s",
-				   img->text, snap);
-	return 0;
+	*io = NULL;
+	rc = rbdops_header_read(conn, spec, header, err);
+	if (rc == 0)
+		rc = rbdops_ioctx(conn, spec->pool, spec->ns, io, err);
+	if (rc == 0)
+		snprintf(oid, oid_len, "rbd_header.%s", header->id);
+	return rc;
 }
 
 int rbdops_snapshot_exists(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   bool *exists, struct rc_error *err)
 {
+	struct rbdops_header header;
 	char text[RC_SPEC_MAX];
 	struct open_image img;
 	int rc;
 
 	*exists = false;
+	/* the header, not an open: an open reads the whole parent chain */
+	rc = rbdops_header_read(conn, spec, &header, err);
+	if (rc == 0)
+		*exists = rbdops_header_snapshot(&header, snap) != NULL;
+	rbdops_header_free(&header);
+	if (rc != -EOPNOTSUPP)
+		return rc;
 	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == 0 && (rc = rbd_snap_exists(img.image, snap, exists)) < 0) {
 		rc_image_spec_format(spec, text, sizeof(text));
@@ -211,33 +199,87 @@ static int protect_on(rbd_image_t image, const char *text, const char *snap,
 	return rc;
 }
 
-/* Creates snapshot snap of the held image, and with protect protects it. */
-static int image_snapshot_create(struct rbdops_image *img, const char *snap,
-				 bool protect, struct rc_error *err)
+/*
+ * Protects snapshot snap of the image at spec on its header, as librbd's
+ * SnapshotProtectRequest does once its checks pass, then tells the
+ * image's clients (a running guest's librbd holding the exclusive lock
+ * refreshes, as after librbd's own protect). The same checks, from the
+ * header: the snapshot exists in the user namespace, the image has
+ * layering, the snapshot is not protected yet (then there is nothing to
+ * do). -EOPNOTSUPP where librbd must do it, or word why not: no header
+ * to read, no such snapshot, no layering, journaling on (librbd records
+ * the protect in the image's journal, which journal-based mirroring
+ * replays), or a class call that fails for such a reason.
+ */
+static int protect_unopened(struct rbd_conn *conn,
+			    const struct rc_image_spec *spec, const char *snap,
+			    struct rc_error *err)
 {
-	int rc, created = 0;
+	const struct rbdops_snapshot *found;
+	struct rbdops_header header;
+	char oid[RC_RBD_ID_MAX + 16], text[RC_SPEC_MAX];
+	unsigned char in[9];
+	rados_ioctx_t io = NULL;
+	int rc;
 
-	rc = create_on(img->open.image, img->text, snap, &created, err);
-	if (rc == 0 && created == 0 && protect)
-		rc = protect_on(img->open.image, img->text, snap, err);
-	/* the clients looked up leave out this connection's own watch */
-	if (rc == 0 && created < 0)
-		rc = snapshot_create_failed(img->conn, &img->spec, snap, created,
-					    err);
+	rc = read_header(conn, spec, &header, &io, oid, sizeof(oid), err);
+	if (rc < 0)
+		goto out;
+	found = rbdops_header_snapshot(&header, snap);
+	if (!found || !(header.features & RBD_FEATURE_LAYERING) ||
+	    (header.features & RBD_FEATURE_JOURNALING)) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (found->is_protected)
+		goto out;
+	for (int i = 0; i < 8; i++)
+		in[i] = (unsigned char)(found->id >> (8 * i));
+	in[8] = RBDOPS_CLS_PROTECTED; /* set_protection_status: id, status */
+	rc = rados_exec(io, oid, "rbd", "set_protection_status", (char *)in,
+			sizeof(in), NULL, 0);
+	/* removed meanwhile (ENOENT), layering gone (ENOEXEC), no class:
+	 * librbd words it */
+	if (rc == -ENOENT || rc == -ENOEXEC || rc == -EINVAL ||
+	    rc == -EOPNOTSUPP) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (rc < 0) {
+		rc_image_spec_format(spec, text, sizeof(text));
+		rc = rbdops_fail(err, rc, "protecting snapshot %s@%s", text,
+				 snap);
+		goto out;
+	}
+	rbdops_header_notify_update(io, oid);
+out:
+	rbdops_header_free(&header);
+	if (io)
+		rados_ioctx_destroy(io);
 	return rc;
 }
 
-/* Creates snapshot snap of spec, and with protect protects it, through one
- * open of the image. */
+/* Creates snapshot snap of spec, and with protect protects it. The
+ * writable open (the snapshot create needs one) is closed before the
+ * protect, which goes on the header: no second open of the parent chain,
+ * and no handle held between the two. */
 static int snapshot_take(struct rbd_conn *conn, const struct rc_image_spec *spec,
 			 const char *snap, bool protect, struct rc_error *err)
 {
-	struct rbdops_image *img = NULL;
-	int rc = rbdops_image_open(&img, conn, spec, false, err);
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc, created = 0;
 
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, false, &img, err);
 	if (rc == 0)
-		rc = image_snapshot_create(img, snap, protect, err);
-	rbdops_image_close(img);
+		rc = create_on(img.image, text, snap, &created, err);
+	/* the clients looked up leave out this connection's own watch */
+	if (rc == 0 && created < 0)
+		rc = snapshot_create_failed(conn, spec, snap, created, err);
+	rbdops_close_image(&img);
+	if (rc == 0 && protect)
+		rc = rbdops_snapshot_protect(conn, spec, snap, err);
 	return rc;
 }
 
@@ -252,12 +294,18 @@ int rbdops_snapshot_protect(struct rbd_conn *conn,
 			    const struct rc_image_spec *spec, const char *snap,
 			    struct rc_error *err)
 {
-	struct rbdops_image *img = NULL;
-	int rc = rbdops_image_open(&img, conn, spec, false, err);
+	char text[RC_SPEC_MAX];
+	struct open_image img;
+	int rc = protect_unopened(conn, spec, snap, err);
 
+	if (rc != -EOPNOTSUPP)
+		return rc;
+	rc_error_clear(err);
+	rc_image_spec_format(spec, text, sizeof(text));
+	rc = rbdops_open_image(conn, spec, false, &img, err);
 	if (rc == 0)
-		rc = protect_on(img->open.image, img->text, snap, err);
-	rbdops_image_close(img);
+		rc = protect_on(img.image, text, snap, err);
+	rbdops_close_image(&img);
 	return rc;
 }
 
@@ -273,11 +321,23 @@ int rbdops_snapshot_is_protected(struct rbd_conn *conn,
 				 const char *snap, bool *is_protected,
 				 struct rc_error *err)
 {
+	const struct rbdops_snapshot *found;
+	struct rbdops_header header;
 	char text[RC_SPEC_MAX];
 	struct open_image img;
 	int flag = 0, rc;
 
 	*is_protected = false;
+	rc = rbdops_header_read(conn, spec, &header, err);
+	found = rc == 0 ? rbdops_header_snapshot(&header, snap) : NULL;
+	if (found)
+		*is_protected = found->is_protected;
+	rbdops_header_free(&header);
+	/* no such snapshot: librbd's -ENOENT, with its message */
+	if (rc == 0 && found)
+		return 0;
+	if (rc < 0 && rc != -EOPNOTSUPP)
+		return rc;
 	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == 0 && (rc = rbd_snap_is_protected(img.image, snap, &flag)) < 0) {
 		rc_image_spec_format(spec, text, sizeof(text));

@@ -164,7 +164,7 @@ int rbdops_image_tag_unopened(struct rbd_conn *conn,
  * level by level): its id, pool id and namespace, its parent link (pool
  * id, namespace, image id, snapshot id), and its snapshots as
  * rbdops_snapshot_list has them, with their ids, in the order of their
- * ids. -EOPNOTSUPP when it cannot tell for sure (no format-2 image of
+ * ids, and its features. -EOPNOTSUPP when it cannot tell for sure (no format-2 image of
  * that name, a format-1 or migrating image, a parent link kept for
  * snapshots only, a snapshot removed meanwhile): the caller opens the
  * image instead. Free with rbdops_header_free (also after a failure).
@@ -173,6 +173,7 @@ struct rbdops_header {
 	char id[RC_RBD_ID_MAX];
 	int64_t pool_id;
 	char ns[RC_NAME_MAX];
+	uint64_t features;  /* RBD_FEATURE_* */
 	bool has_parent;
 	int64_t parent_pool_id;
 	char parent_ns[RC_NAME_MAX];
@@ -349,7 +350,11 @@ struct rbdops_clients {
  * exclusive lock, one entry per client (a watcher that owns the lock is
  * one client with both flags), without this connection's own. *out is
  * the caller's, to be freed with rbdops_clients_free, also after a
- * failure. Only reads: the image is opened read-only, which adds no watch.
+ * failure. Only reads. The header's watchers are asked first, without an
+ * open (a notify, which each of them answers): when none but this
+ * connection answers, the list is empty and the image is not opened (a
+ * lock owner without a watch, dead or cut off, is then not listed).
+ * Otherwise the image is opened read-only, which adds no watch.
  */
 int rbdops_image_clients(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec,
@@ -378,31 +383,17 @@ size_t rbdops_clients_format(const struct rbdops_clients *list,
 /* ---- snapshots, clones, flatten: the idempotent steps (steps.c) ---- */
 
 /*
- * An image held open for several looks of one operation: every open of a
- * clone opens its whole parent chain, level by level (about 4 ms a level,
- * bench row 6), so snap looks at its operating image through one open.
- * Read-only, it adds no watch (a rowcat killed meanwhile leaves no client
- * behind); a writable one may take the exclusive lock, so it is closed
- * before any failpoint.
+ * Every open of a clone opens its whole parent chain, level by level
+ * (about 6 ms a level, bench row 6b), so the steps below read the image's
+ * header where it tells enough (rbdops_header_read), and open the image
+ * only for what it does not: a snapshot create, or an image the header
+ * cannot speak for (format 1, migrating, journaling for a protect). A
+ * writable open may take the exclusive lock, so each step closes it
+ * before it returns: a rowcat killed between steps leaves no watch.
  */
-struct rbdops_image;
 
-/* Opens the image at spec; -ENOENT with a message when it does not exist,
- * RBDOPS_NO_POOL when its pool does not. *out is the caller's, to close
- * with rbdops_image_close (which accepts NULL). */
-int rbdops_image_open(struct rbdops_image **out, struct rbd_conn *conn,
-		      const struct rc_image_spec *spec, bool read_only,
-		      struct rc_error *err);
-void rbdops_image_close(struct rbdops_image *img);
-
-/* rbdops_snapshot_exists and rbdops_image_clients on a held image (this
- * connection's own watch is not a client). */
-int rbdops_image_snapshot_exists(struct rbdops_image *img, const char *snap,
-				 bool *exists, struct rc_error *err);
-int rbdops_image_clients_of(struct rbdops_image *img,
-			    struct rbdops_clients *out, struct rc_error *err);
-
-
+/* Whether the image at spec has a snapshot called snap (in the user
+ * namespace, as rbd_snap_exists); from its header. */
 int rbdops_snapshot_exists(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   bool *exists, struct rc_error *err);
@@ -413,13 +404,21 @@ int rbdops_snapshot_exists(struct rbd_conn *conn,
 int rbdops_snapshot_create(struct rbd_conn *conn,
 			   const struct rc_image_spec *spec, const char *snap,
 			   struct rc_error *err);
+/*
+ * Protects the snapshot unless it is protected. On the image's header
+ * (cls_rbd's set_protection_status, after librbd's own checks read from
+ * the header), then a header-update notify, so that a client holding the
+ * image open (a running guest, with the exclusive lock) refreshes as after
+ * librbd's protect: no open of the parent chain. Through librbd, which an
+ * open of the image needs, where the header cannot tell or librbd must
+ * word the failure (see steps.c), or the image has journaling on.
+ */
 int rbdops_snapshot_protect(struct rbd_conn *conn,
 			    const struct rc_image_spec *spec, const char *snap,
 			    struct rc_error *err);
 
-/* rbdops_snapshot_create and rbdops_snapshot_protect through one open of
- * the image: each open reads the image's whole parent chain, and a live
- * snap's guest is paused meanwhile. */
+/* rbdops_snapshot_create then rbdops_snapshot_protect (a live snap's
+ * guest is paused meanwhile: one open of the chain, for the create). */
 int rbdops_snapshot_take(struct rbd_conn *conn,
 			 const struct rc_image_spec *spec, const char *snap,
 			 struct rc_error *err);
@@ -444,6 +443,8 @@ int rbdops_snapshot_remove(struct rbd_conn *conn,
 struct rbdops_snapshot {
 	char name[RC_NAME_MAX];
 	bool is_protected;
+	bool in_user_namespace; /* not in the trash (nor a group's or
+				   mirroring's): librbd finds it by name */
 	uint64_t id;        /* librbd's snapshot id (rbdops_header_read's) */
 };
 /* The snapshots of the image at spec, those in the trash namespace too

@@ -182,18 +182,21 @@ test_a_deep_chain_warns_of_the_kernel_clients_limit() {
 }
 
 # Every open of a clone opens its whole parent chain, so a snap opens its
-# operating image three times (its looks, read-only, then the snapshot and
-# its protection, each closed before its failpoint) and never the new
-# clone (the tag is written on its header), and check opens no image
-# whose header it can read: the differences it finds there are the same
-# as through an open.
+# operating image once, for the snapshot create (its looks read the
+# header and ask the header's watchers; the protect is written on the
+# header), and never the new clone (the tag is written on its header),
+# and check opens no image whose header it can read: the differences it
+# finds there are the same as through an open.
 test_a_snap_opens_no_clone_and_check_no_image() {
 	local v d clone; v=$(volname); new_volume "$v"
 	for d in 1 2 3; do rowcat snap "$v" "s$d" -q || fail "snap s$d"; done
 	export ROWCAT_DEBUG_OPENS=1
 	run rowcat snap "$v" s4 -q
-	expect_eq "0 rowcat: image opens: 3" "$status $err" "snap at depth 3"
+	expect_eq "0 rowcat: image opens: 1" "$status $err" "snap at depth 3"
 	clone=$(rowcat which "$v")
+	rbd snap ls --format json "$(rbd_parent "$clone" | cut -d@ -f1)" |
+		jq -e 'map(select(.name == "s4" and .protected == "true")) | length == 1' \
+		>/dev/null || fail "s4 is not protected, as rbd snap ls shows it"
 	expect_eq "op:" "$(rbd image-meta get "$clone" rowcat.operation | cut -c1-3)" \
 		"the clone's tag, written on its header"
 	expect_lineage_matches_rbd "$v"
