@@ -296,8 +296,9 @@ int policy_run(struct cli_ctx *ctx, int argc, char **argv)
 		  "then collect the garbage of the volumes this run manages, "
 		  "with the file's gc: settings; 'rowcat gc' collects the rest" },
 		{ 'j', "jobs", CLI_OPT_STRING, &a.jobs_text, "N",
-		  "volumes worked on at once, 1 to 256 (default 64, 8 with a "
-		  "catalog in RADOS): a snapshot mostly waits for a monitor "
+		  "volumes worked on at once, 1 to 256 (default 128, 8 with a "
+		  "catalog in RADOS; fewer while they are deep, at most 256 "
+		  "levels together): a snapshot mostly waits for a monitor "
 		  "round, which the snapshots waiting at once share; in RADOS "
 		  "the catalog's lock is the limit, and each job's connection "
 		  "costs it an opening" },

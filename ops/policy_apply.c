@@ -6,7 +6,8 @@
  * Volumes are worked on side by side (jobs threads, each with its own
  * catalog connection, all sharing one cluster connection): a snapshot
  * create waits for a monitor proposal round, and creates that run at once
- * share rounds. Each volume's work is the journalled operations of snap
+ * share rounds. Deep volumes run fewer at a time: their opens are the
+ * work (OPS_POLICY_LEVELS_AT_ONCE). Each volume's work is the journalled operations of snap
  * and flatten, so a crash anywhere leaves what `rowcat recover` (or the
  * next run) settles; retention's marks are one catalog transaction.
  *
@@ -34,6 +35,12 @@ struct run {
 	struct ops_events op_events;    /* each volume's operations' */
 	pthread_mutex_t lock;
 	size_t next;                    /* the next volume to take */
+	/* the levels budget (see OPS_POLICY_LEVELS_AT_ONCE): volumes start
+	 * in their order, each once its levels fit beside those in flight */
+	pthread_cond_t levels_freed;
+	size_t admitted;                /* volumes started so far */
+	int levels;                     /* levels of the volumes in flight */
+	int levels_max;
 };
 
 int64_t ops_policy_last_snapshot(const struct catalog_lineage *lineage,
@@ -353,6 +360,37 @@ static int apply(struct run *run, struct catalog *cat,
 
 /* ---- the workers --------------------------------------------------------- */
 
+/* The image levels a volume's snapshot opens: an open of the operating
+ * image opens each image above it too, and the clone's open of its parent
+ * does it again. */
+static int volume_levels(const struct run *run, size_t i)
+{
+	int levels = run->vols[i].summary.depth + 1;
+
+	return levels < run->levels_max ? levels : run->levels_max;
+}
+
+/* Waits, with run->lock held, until volume i may start: every volume
+ * before it has, and its levels fit beside those in flight (or nothing
+ * is in flight). In order, so that a deep volume is not passed by
+ * shallow ones for ever. */
+static void levels_take(struct run *run, size_t i)
+{
+	while (run->admitted != i ||
+	       (run->levels > 0 &&
+		run->levels + volume_levels(run, i) > run->levels_max))
+		pthread_cond_wait(&run->levels_freed, &run->lock);
+	run->admitted++;
+	run->levels += volume_levels(run, i);
+	pthread_cond_broadcast(&run->levels_freed);
+}
+
+static void levels_give_back(struct run *run, size_t i)
+{
+	run->levels -= volume_levels(run, i);
+	pthread_cond_broadcast(&run->levels_freed);
+}
+
 static void *worker(void *arg)
 {
 	struct run *run = arg;
@@ -369,6 +407,8 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&run->lock);
 		i = run->next++;
+		if (i < run->count)
+			levels_take(run, i);
 		pthread_mutex_unlock(&run->lock);
 		if (i >= run->count)
 			break;
@@ -392,6 +432,7 @@ static void *worker(void *arg)
 			snprintf(r->message, sizeof(r->message), "%s", err.message);
 		}
 		pthread_mutex_lock(&run->lock);
+		levels_give_back(run, i);
 		if (run->ev && run->ev->volume_done)
 			run->ev->volume_done(run->ev->ctx, i, v, r);
 		pthread_mutex_unlock(&run->lock);
@@ -410,7 +451,7 @@ int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 	struct run run = {
 		.conn = conn, .catalog = cat, .vols = vols,
 		.count = n, .results = results, .now = now, .ev = ev,
-		.row_opts = row_opts,
+		.row_opts = row_opts, .levels_max = OPS_POLICY_LEVELS_AT_ONCE,
 	};
 	int started = 0;
 	int rc;
@@ -433,12 +474,14 @@ int ops_policy_run(struct rbd_conn *conn, struct catalog *cat,
 	if ((size_t)jobs > n)
 		jobs = (int)n;
 	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.levels_freed, NULL);
 	for (; started < jobs; started++) {
 		if (pthread_create(&threads[started], NULL, worker, &run) != 0)
 			break;
 	}
 	for (int t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+	pthread_cond_destroy(&run.levels_freed);
 	pthread_mutex_destroy(&run.lock);
 	if (jobs > 0 && started == 0)
 		return rc_error_set(err, -EAGAIN, "cannot start a policy thread");
