@@ -20,12 +20,25 @@ gc_set() {
 	echo "$spec"
 }
 
+# timed_cpu CMD... : "MS CPU_S", the wall time of one run of CMD and the
+# CPU it used (user + system, every thread's, by GNU time).
+timed_cpu() {
+	local start end
+	start=$EPOCHREALTIME
+	/usr/bin/time -f '%U %S' -o "$work/time.out" "$@" >/dev/null 2>"$work/cmd.err" ||
+		bench_fail "$* exited $?: $(cat "$work/cmd.err")"
+	end=$EPOCHREALTIME
+	awk -v s="$start" -v e="$end" -v t="$(tail -n 1 "$work/time.out")" \
+		'BEGIN { split(t, c, " "); printf "%.1f %.2f\n", (e - s) * 1000, c[1] + c[2] }'
+}
+
 # gc_rounds INTERVAL REPS JOBS... : REPS rounds, each timing one gc of a
 # fresh set per JOBS value (the order rotates each round), with the
 # monitor at paxos_propose_interval INTERVAL while timed (the sets are
-# built at 0.01 s). Appends "INTERVAL JOBS MS" lines to $work/gc.
+# built at 0.01 s). Appends "INTERVAL JOBS MS CPU_S LOAD" lines to
+# $work/gc, LOAD the 1-minute load average as the gc ended.
 gc_rounds() {
-	local interval=$1 reps=$2 rep jobs spec images t order
+	local interval=$1 reps=$2 rep jobs spec images t order load
 	shift 2
 	for rep in $(seq "$reps"); do
 		order=$(printf '%s\n' "$@" | awk -v r="$rep" '{ v[NR] = $1 } END {
@@ -37,10 +50,11 @@ gc_rounds() {
 			images=$(rbd ls "$spec" | wc -l)
 			[ "$images" = $((volumes * 3)) ] || bench_fail "$images images in $spec, expected $((volumes * 3))"
 			paxos "$interval"
-			t=$(time_ms "$rowcat" --catalog "$work/gc$interval-$rep-$jobs-.db" -q gc \
+			t=$(timed_cpu "$rowcat" --catalog "$work/gc$interval-$rep-$jobs-.db" -q gc \
 				--min-age 0s --trash-delay 0s --jobs "$jobs")
-			say "row 7: interval $interval s, --jobs $jobs: $t ms"
-			echo "$interval $jobs $t" >>"$work/gc"
+			load=$(cut -d' ' -f1 /proc/loadavg)
+			say "row 7: interval $interval s, --jobs $jobs: $t (ms, CPU s), load $load"
+			echo "$interval $jobs $t $load" >>"$work/gc"
 			# the harness checks what it timed: nothing left, not even in
 			# the trash
 			local left trashed
@@ -53,18 +67,24 @@ gc_rounds() {
 
 # gc_table INTERVAL REPS JOBS... : the table of one interval's rounds.
 gc_table() {
-	local interval=$1 reps=$2 jobs m m1
+	local interval=$1 reps=$2 jobs m m1 cpu ld
 	shift 2
 	cat <<EOT
 paxos_propose_interval $interval s while timed; medians of $reps rounds.
+rowcat's CPU is its own process's (user + system), not the OSD's or the
+monitor's; the load average (1 minute, as each gc ended, lowest and
+highest) says what else the machine's cores were doing.
 
-| what | median | items per second | speed-up over --jobs 1 |
-|---|---|---|---|
+| what | median | items per second | speed-up over --jobs 1 | rowcat CPU per item | load average |
+|---|---|---|---|---|---|
 EOT
 	m1=$(awk -v i="$interval" '$1 == i && $2 == 1 { print $3 }' "$work/gc" | median)
 	for jobs in "$@"; do
 		m=$(awk -v i="$interval" -v j="$jobs" '$1 == i && $2 == j { print $3 }' "$work/gc" | median)
-		echo "| \`gc --jobs $jobs\` | $m ms | $(awk -v n=$((volumes * 5)) -v t="$m" 'BEGIN { printf "%.0f", n / (t / 1000) }') | $(ratio "$m1" "$m") |"
+		cpu=$(awk -v i="$interval" -v j="$jobs" '$1 == i && $2 == j { print $4 }' "$work/gc" | median)
+		ld=$(awk -v i="$interval" -v j="$jobs" '$1 == i && $2 == j { print $5 }' "$work/gc" |
+			sort -g | sed -n '1p;$p' | paste -sd- -)
+		echo "| \`gc --jobs $jobs\` | $m ms | $(awk -v n=$((volumes * 5)) -v t="$m" 'BEGIN { printf "%.0f", n / (t / 1000) }') | $(ratio "$m1" "$m") | $(awk -v n=$((volumes * 5)) -v c="$cpu" 'BEGIN { printf "%.1f ms", c * 1000 / n }') | $ld |"
 	done
 	echo
 }

@@ -14,11 +14,20 @@
 int rbdops_image_id(struct rbd_conn *conn, const struct rc_image_spec *spec,
 		    char id[RC_RBD_ID_MAX], struct rc_error *err)
 {
+	struct rbdops_header header;
 	char text[RC_SPEC_MAX];
 	struct open_image img;
 	int rc;
 
 	id[0] = '\0';
+	/* from the header, not an open: gc asks this of every image it moves
+	 * to the trash, and an open of a clone opens its whole parent chain */
+	rc = rbdops_header_read(conn, spec, &header, err);
+	if (rc == 0)
+		snprintf(id, RC_RBD_ID_MAX, "%s", header.id);
+	rbdops_header_free(&header);
+	if (rc != -EOPNOTSUPP)
+		return rc;
 	rc = rbdops_open_image(conn, spec, true, &img, err);
 	if (rc == 0 && (rc = rbd_get_id(img.image, id, RC_RBD_ID_MAX)) < 0) {
 		rc_image_spec_format(spec, text, sizeof(text));
@@ -94,6 +103,8 @@ int rbdops_image_trash(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	if (rc < 0)
 		goto out;
 	rc = rbd_open_read_only(img.io, spec->name, &img.image, NULL);
+	if (rc == 0)
+		rbdops_count_open();
 	if (rc < 0)
 		img.image = NULL;
 	if (rc < 0 && rc != -ENOENT)
@@ -193,17 +204,19 @@ int rbdops_trash_purge(struct rbd_conn *conn, const struct rc_image_spec *spec,
 	if (!found) {
 		/* purged already, unless someone restored it from the trash */
 		rc = rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL);
-		if (rc == 0)
+		if (rc == 0) {
+			rbdops_count_open();
 			rc = rc_error_set(err, -EEXIST, "image %s (id %s) was "
 					  "restored from the trash; kept", text,
 					  rbd_id);
-		else if (rc == -ENOENT)
+		} else if (rc == -ENOENT)
 			rc = 0;
 		else
 			rc = rbdops_fail(err, rc, "opening image id %s", rbd_id);
 		goto out;
 	}
 	if (rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL) == 0) {
+		rbdops_count_open();
 		measure(img.image, bytes, bytes_known);
 		rbd_close(img.image);
 		img.image = NULL;
@@ -254,6 +267,8 @@ int rbdops_trash_restore(struct rbd_conn *conn, const struct rc_image_spec *spec
 	}
 	/* restored already, unless it is gone */
 	rc = rbd_open_read_only(img.io, spec->name, &img.image, NULL);
+	if (rc == 0)
+		rbdops_count_open();
 	if (rc < 0)
 		img.image = NULL;
 	if (rc == 0 && (rc = rbd_get_id(img.image, id, sizeof(id))) < 0)
@@ -288,9 +303,10 @@ int rbdops_trash_whereabouts(struct rbd_conn *conn,
 		*out = RBDOPS_IN_TRASH;
 	} else if (rc == 0) {
 		rc = rbd_open_by_id_read_only(img.io, rbd_id, &img.image, NULL);
-		if (rc == 0)
+		if (rc == 0) {
+			rbdops_count_open();
 			*out = RBDOPS_IN_POOL;
-		else if (rc == -ENOENT)
+		} else if (rc == -ENOENT)
 			rc = 0;
 		else
 			rc = rbdops_fail(err, rc, "opening image id %s", rbd_id);
