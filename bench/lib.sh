@@ -30,6 +30,20 @@ time_ms() {
 	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }'
 }
 
+# time_gnu FORMAT CMD... : "MS FIELDS", the wall time of one run of CMD
+# in milliseconds (bash's clock, as time_ms) and what GNU time's FORMAT
+# says of it ('%M' the peak RSS in KiB, '%U %S' the CPU in seconds).
+time_gnu() {
+	local format=$1 start end
+	shift
+	start=$EPOCHREALTIME
+	/usr/bin/time -f "$format" -o "$work/time.out" "$@" >/dev/null 2>"$work/cmd.err" ||
+		bench_fail "$* exited $?: $(cat "$work/cmd.err")"
+	end=$EPOCHREALTIME
+	awk -v s="$start" -v e="$end" -v t="$(tail -n 1 "$work/time.out")" \
+		'BEGIN { printf "%.1f %s\n", (e - s) * 1000, t }'
+}
+
 # median_ms REPS CMD... : the median of REPS runs of time_ms CMD.
 median_ms() {
 	local reps=$1 i

@@ -23,13 +23,9 @@ gc_set() {
 # timed_cpu CMD... : "MS CPU_S", the wall time of one run of CMD and the
 # CPU it used (user + system, every thread's, by GNU time).
 timed_cpu() {
-	local start end
-	start=$EPOCHREALTIME
-	/usr/bin/time -f '%U %S' -o "$work/time.out" "$@" >/dev/null 2>"$work/cmd.err" ||
-		bench_fail "$* exited $?: $(cat "$work/cmd.err")"
-	end=$EPOCHREALTIME
-	awk -v s="$start" -v e="$end" -v t="$(tail -n 1 "$work/time.out")" \
-		'BEGIN { split(t, c, " "); printf "%.1f %.2f\n", (e - s) * 1000, c[1] + c[2] }'
+	local t
+	t=$(time_gnu '%U %S' "$@")
+	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' <<<"$t"
 }
 
 # gc_rounds INTERVAL REPS JOBS... : REPS rounds, each timing one gc of a

@@ -28,15 +28,7 @@ shell_loop() {
 
 # timed_rss CMD... : "MS KIB", the wall time and the peak resident memory
 # (GNU time's maximum RSS) of one run of CMD.
-timed_rss() {
-	local start end
-	start=$EPOCHREALTIME
-	/usr/bin/time -f '%M' -o "$work/time.out" "$@" >/dev/null 2>"$work/cmd.err" ||
-		bench_fail "$* exited $?: $(cat "$work/cmd.err")"
-	end=$EPOCHREALTIME
-	awk -v s="$start" -v e="$end" -v k="$(tail -n 1 "$work/time.out")" \
-		'BEGIN { printf "%.1f %d\n", (e - s) * 1000, k }'
-}
+timed_rss() { time_gnu '%M' "$@"; }
 
 # policy_round FILE ROUND : "NEW_MS NEW_KIB OLD_MS OLD_KIB", one run at
 # the default --jobs and one at the old default (--jobs 8), each an hour
