@@ -3,12 +3,13 @@
 #
 #   bench/compare_policy.sh CLUSTER_DIR ROUNDS LABEL:ROWCAT:JOBS...
 #
-# One set of 100 fresh 1 GiB volumes per LABEL (in a namespace of its
-# own, one file catalog for all), then ROUNDS rounds: each runs every
-# set's `rowcat policy run` once (ROWCAT, the binary to time; JOBS, its
-# --jobs, or - for its default), the sets' order rotated each round and
-# the policy time an hour later each round, so every round deepens every
-# volume by one. CLUSTER_DIR is a cluster tests/cluster/ceph-cluster.sh
+# One set of COMPARE_VOLUMES (default 100) fresh 1 GiB volumes per LABEL
+# (in a namespace of its own, one file catalog for all), then ROUNDS
+# rounds: each runs every set's `rowcat policy run` once (ROWCAT, the
+# binary to time; JOBS, its --jobs, or - for its default), the sets'
+# order rotated each round and the policy time an hour later each round,
+# so every round deepens every volume by one. CLUSTER_DIR is a cluster
+# tests/cluster/ceph-cluster.sh
 # started (bench/RESULTS.md row 4 says which). Prints a line per run:
 # round, depth before it, label, wall ms, CPU s (user + sys), peak RSS
 # MiB, 1-minute load average as it ended.
@@ -29,7 +30,7 @@ for set in "${sets[@]}"; do
 	rbd namespace create "rbd/$ns"
 	printf 'version: 1\npolicies:\n  - name: b\n    volumes: ["rbd/%s/*"]\n    every: 1h\n    max_depth: 100\n' \
 		"$ns" >"$dir/$label.yaml"
-	seq -f "${label}v%03g" 100 |
+	seq -f "${label}v%04g" "${COMPARE_VOLUMES:-100}" |
 		xargs -P4 -I{} "${rest%%:*}" --catalog "$cat" -q create "rbd/$ns/{}" --size 1G
 done
 t0=1577836800 # 2020-01-01T00:00:00Z: policy times are the run's own
