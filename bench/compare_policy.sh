@@ -9,8 +9,8 @@
 # binary to time; JOBS, its --jobs, or - for its default), the sets'
 # order rotated each round and the policy time an hour later each round,
 # so every round deepens every volume by one. CLUSTER_DIR is a cluster
-# tests/cluster/ceph-cluster.sh
-# started (bench/RESULTS.md row 4 says which). Prints a line per run:
+# tests/cluster/ceph-cluster.sh started (bench/RESULTS.md row 4 says
+# which). Prints a line per run:
 # round, depth before it, label, wall ms, CPU s (user + sys), peak RSS
 # MiB, 1-minute load average as it ended.
 set -euo pipefail
